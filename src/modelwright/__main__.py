@@ -1,0 +1,5 @@
+"""``python -m modelwright`` is the ``modelwright`` command."""
+
+from modelwright.cli import main
+
+main()

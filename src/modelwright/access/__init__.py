@@ -1,0 +1,1 @@
+"""Access control: principals, roles, grants, API tokens and the "may I?" check."""

@@ -1,0 +1,318 @@
+"""Access operations. Each function is one operation: ``(ctx, request) -> response``."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from modelwright.access import models as m
+from modelwright.access.tokens import hash_secret, new_secret
+from modelwright.core.actions import ALL, Action
+from modelwright.core.context import Caller, Context, utcnow
+from modelwright.core.lookup import get_environment, get_principal, get_role, get_workspace
+from modelwright.core.models import Empty
+from modelwright.errors import AlreadyExists, Conflict, InvalidInput, NotFound, PermissionDenied
+from modelwright.store import schema
+
+
+def principal_info(p: schema.Principal) -> m.PrincipalInfo:
+    return m.PrincipalInfo(
+        name=p.name,
+        kind=p.kind,
+        display_name=p.display_name,
+        email=p.email,
+        created_at=p.created_at,
+    )
+
+
+def role_info(r: schema.Role) -> m.RoleInfo:
+    return m.RoleInfo(
+        name=r.name,
+        description=r.description,
+        actions=[Action(a) for a in r.actions],
+        builtin=r.builtin,
+    )
+
+
+def grant_info(g: schema.Grant) -> m.GrantInfo:
+    return m.GrantInfo(
+        principal=g.principal.name,
+        role=g.role.name,
+        workspace=g.workspace,
+        environment=g.environment,
+    )
+
+
+def _token_info(t: schema.Token) -> m.TokenInfo:
+    return m.TokenInfo(
+        id=t.id,
+        principal=t.principal.name,
+        name=t.name,
+        prefix=t.prefix,
+        created_at=t.created_at,
+        expires_at=t.expires_at,
+        revoked_at=t.revoked_at,
+    )
+
+
+# -- principals and roles -------------------------------------------------------------------
+def whoami(ctx: Context, req: Empty) -> m.WhoAmI:
+    rows = ctx.session.scalars(
+        select(schema.Grant).where(schema.Grant.principal_id == ctx.caller.principal_id)
+    )
+    return m.WhoAmI(principal=ctx.caller.name, grants=[grant_info(g) for g in rows])
+
+
+def list_principals(ctx: Context, req: Empty) -> list[m.PrincipalInfo]:
+    rows = ctx.session.scalars(select(schema.Principal).order_by(schema.Principal.name))
+    return [principal_info(p) for p in rows]
+
+
+def create_principal(ctx: Context, req: m.CreatePrincipal) -> m.PrincipalInfo:
+    ctx.require_platform_admin("create principals")
+    if ctx.session.scalar(select(schema.Principal.id).where(schema.Principal.name == req.name)):
+        raise AlreadyExists(
+            f"principal '{req.name}' already exists", details={"principal": req.name}
+        )
+    row = schema.Principal(
+        name=req.name,
+        kind=req.kind,
+        display_name=req.display_name,
+        email=req.email,
+        created_at=utcnow(),
+    )
+    ctx.session.add(row)
+    ctx.session.flush()
+    info = principal_info(row)
+    ctx.audit(
+        "principal.create", target=f"principal/{req.name}", after=info.model_dump(mode="json")
+    )
+    return info
+
+
+def delete_principal(ctx: Context, req: m.DeletePrincipal) -> m.PrincipalInfo:
+    ctx.require_platform_admin("delete principals")
+    row = get_principal(ctx.session, req.principal)
+    if row.id == ctx.caller.principal_id:
+        raise Conflict("a principal cannot delete itself", details={"principal": req.principal})
+    info = principal_info(row)
+    ctx.session.delete(row)
+    ctx.audit(
+        "principal.delete", target=f"principal/{req.principal}", before=info.model_dump(mode="json")
+    )
+    return info
+
+
+def list_roles(ctx: Context, req: Empty) -> list[m.RoleInfo]:
+    rows = ctx.session.scalars(
+        select(schema.Role).order_by(schema.Role.builtin.desc(), schema.Role.name)
+    )
+    return [role_info(r) for r in rows]
+
+
+def create_role(ctx: Context, req: m.CreateRole) -> m.RoleInfo:
+    ctx.require_platform_admin("create roles")
+    if ctx.session.scalar(select(schema.Role.id).where(schema.Role.name == req.name)):
+        raise AlreadyExists(f"role '{req.name}' already exists", details={"role": req.name})
+    row = schema.Role(
+        name=req.name,
+        description=req.description,
+        actions=sorted({a.value for a in req.actions}),
+        builtin=False,
+    )
+    ctx.session.add(row)
+    ctx.session.flush()
+    info = role_info(row)
+    ctx.audit("role.create", target=f"role/{req.name}", after=info.model_dump(mode="json"))
+    return info
+
+
+# -- grants ---------------------------------------------------------------------------------
+def _check_scope(ctx: Context, workspace: str, environment: str) -> None:
+    """A grant names an existing workspace and environment, or ``*``."""
+    if workspace == ALL:
+        if environment != ALL:
+            raise InvalidInput(
+                "environment: a grant on every workspace ('*') must also cover every environment",
+                details={"field": "environment"},
+            )
+        return
+    if environment == ALL:
+        get_workspace(ctx.session, workspace)
+    else:
+        get_environment(ctx.session, workspace, environment)
+
+
+def _find_grant(ctx: Context, req: m.GrantRequest) -> schema.Grant | None:
+    principal = get_principal(ctx.session, req.principal)
+    role = get_role(ctx.session, req.role)
+    return ctx.session.scalar(
+        select(schema.Grant).where(
+            schema.Grant.principal_id == principal.id,
+            schema.Grant.role_id == role.id,
+            schema.Grant.workspace == req.workspace,
+            schema.Grant.environment == req.environment,
+        )
+    )
+
+
+def list_grants(ctx: Context, req: m.ListGrants) -> list[m.GrantInfo]:
+    query = (
+        select(schema.Grant)
+        .join(schema.Principal)
+        .order_by(schema.Principal.name, schema.Grant.workspace, schema.Grant.environment)
+    )
+    if req.principal:
+        query = query.where(schema.Principal.name == req.principal)
+    if req.workspace:
+        query = query.where(schema.Grant.workspace == req.workspace)
+    out = []
+    for g in ctx.session.scalars(query):
+        # Everyone sees their own grants; access managers see the grants where they manage.
+        mine = g.principal_id == ctx.caller.principal_id
+        if mine or ctx.allowed(Action.ACCESS_MANAGE, g.workspace, g.environment):
+            out.append(grant_info(g))
+    return out
+
+
+def create_grant(ctx: Context, req: m.GrantRequest) -> m.GrantInfo:
+    ctx.require(Action.ACCESS_MANAGE, req.workspace, req.environment)
+    _check_scope(ctx, req.workspace, req.environment)
+    if _find_grant(ctx, req) is not None:
+        raise AlreadyExists(
+            f"principal '{req.principal}' already has role '{req.role}' in "
+            f"{req.workspace}/{req.environment}",
+            details=req.model_dump(),
+        )
+    row = schema.Grant(
+        principal=get_principal(ctx.session, req.principal),
+        role=get_role(ctx.session, req.role),
+        workspace=req.workspace,
+        environment=req.environment,
+    )
+    ctx.session.add(row)
+    ctx.session.flush()
+    info = grant_info(row)
+    ctx.audit(
+        "grant.create",
+        workspace=_scope_name(req.workspace),
+        environment=_scope_name(req.environment),
+        target=f"grant/{req.principal}/{req.role}",
+        after=info.model_dump(mode="json"),
+    )
+    return info
+
+
+def delete_grant(ctx: Context, req: m.GrantRequest) -> m.GrantInfo:
+    ctx.require(Action.ACCESS_MANAGE, req.workspace, req.environment)
+    row = _find_grant(ctx, req)
+    if row is None:
+        raise NotFound(
+            f"principal '{req.principal}' has no role '{req.role}' in {req.workspace}/{req.environment}",
+            details=req.model_dump(),
+        )
+    info = grant_info(row)
+    ctx.session.delete(row)
+    ctx.audit(
+        "grant.delete",
+        workspace=_scope_name(req.workspace),
+        environment=_scope_name(req.environment),
+        target=f"grant/{req.principal}/{req.role}",
+        before=info.model_dump(mode="json"),
+    )
+    return info
+
+
+def _scope_name(scope: str) -> str:
+    return "" if scope == ALL else scope
+
+
+# -- tokens ---------------------------------------------------------------------------------
+def _require_self_or_admin(ctx: Context, principal: str, what: str) -> None:
+    if principal != ctx.caller.name and not ctx.is_platform_admin():
+        raise PermissionDenied(
+            f"principal '{ctx.caller.name}' may not {what} of principal '{principal}': "
+            "only its own, unless a platform admin",
+            details={"principal": ctx.caller.name, "target": principal},
+        )
+
+
+def create_token(ctx: Context, req: m.CreateToken) -> m.TokenCreated:
+    owner_name = req.principal or ctx.caller.name
+    _require_self_or_admin(ctx, owner_name, "create tokens")
+    owner = get_principal(ctx.session, owner_name)
+    if req.expires_at is not None:
+        if req.expires_at.tzinfo is None:
+            raise InvalidInput(
+                "expires_at: give a timezone (e.g. a trailing Z for UTC)",
+                details={"field": "expires_at"},
+            )
+        if req.expires_at <= utcnow():
+            raise InvalidInput("expires_at: must be in the future", details={"field": "expires_at"})
+    secret = new_secret()
+    row = schema.Token(
+        principal=owner,
+        name=req.name,
+        token_hash=hash_secret(secret),
+        prefix=secret[:12],
+        created_at=utcnow(),
+        expires_at=req.expires_at,
+        revoked_at=None,
+    )
+    ctx.session.add(row)
+    ctx.session.flush()
+    info = _token_info(row)
+    ctx.audit("token.create", target=f"token/{row.id}", after=info.model_dump(mode="json"))
+    return m.TokenCreated(**info.model_dump(), secret=secret)
+
+
+def list_tokens(ctx: Context, req: m.ListTokens) -> list[m.TokenInfo]:
+    query = select(schema.Token).join(schema.Principal).order_by(schema.Token.id)
+    if req.principal:
+        _require_self_or_admin(ctx, req.principal, "list tokens")
+        query = query.where(schema.Principal.name == req.principal)
+    elif not ctx.is_platform_admin():
+        query = query.where(schema.Token.principal_id == ctx.caller.principal_id)
+    return [_token_info(t) for t in ctx.session.scalars(query)]
+
+
+def revoke_token(ctx: Context, req: m.RevokeToken) -> m.TokenInfo:
+    row = ctx.session.get(schema.Token, req.token_id)
+    if row is None:
+        raise NotFound(f"token {req.token_id} not found", details={"token_id": req.token_id})
+    _require_self_or_admin(ctx, row.principal.name, "revoke tokens")
+    before = _token_info(row)
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+        ctx.session.flush()
+    info = _token_info(row)
+    ctx.audit(
+        "token.revoke",
+        target=f"token/{row.id}",
+        before=before.model_dump(mode="json"),
+        after=info.model_dump(mode="json"),
+    )
+    return info
+
+
+# -- the "may I?" check ---------------------------------------------------------------------
+def check_access(ctx: Context, req: m.CheckAccess) -> m.AccessDecision:
+    """Evaluate a permission exactly as the services do before acting (like ``kubectl auth can-i``)."""
+    subject = ctx
+    if req.principal and req.principal != ctx.caller.name:
+        ctx.require(Action.ACCESS_MANAGE, req.workspace, req.environment)
+        other = get_principal(ctx.session, req.principal)
+        subject = ctx.as_principal(Caller(name=other.name, principal_id=other.id))
+    grant = subject.matching_grant(req.action, req.workspace, req.environment)
+    allowed = grant is not None
+    if grant is not None:
+        reason = f"role '{grant.role}' granted in {grant.workspace}/{grant.environment}"
+    else:
+        reason = "no grant gives a role with that action there"
+    return m.AccessDecision(
+        principal=subject.caller.name,
+        action=req.action,
+        workspace=req.workspace,
+        environment=req.environment,
+        allowed=allowed,
+        reason=reason,
+    )

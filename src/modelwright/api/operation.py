@@ -1,0 +1,62 @@
+"""The ``Operation`` declaration."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, TypeAdapter
+
+from modelwright.core.context import Context
+
+Req = TypeVar("Req", bound=BaseModel)
+Resp = TypeVar("Resp")
+
+Method = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
+
+
+@dataclass(frozen=True, eq=False)
+class Operation(Generic[Req, Resp]):
+    """An operation of the platform as both faces see it.
+
+    Fields of ``request`` named in ``path`` travel in the URL; for GET and DELETE the rest
+    travel as query parameters, otherwise as the JSON body.
+    """
+
+    name: str
+    method: Method
+    path: str
+    request: type[Req]
+    response: Any  # a type or a generic alias such as list[WorkspaceInfo]
+    handler: Callable[[Context, Req], Resp]
+    summary: str
+    tag: str
+    status: int = 200
+    _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @cached_property
+    def path_params(self) -> tuple[str, ...]:
+        return tuple(re.findall(r"{(\w+)}", self.path))
+
+    @property
+    def has_body(self) -> bool:
+        return self.method not in ("GET", "DELETE")
+
+    @cached_property
+    def response_adapter(self) -> TypeAdapter[Resp]:
+        return TypeAdapter(self.response)
+
+    def url_path(self, req: Req) -> str:
+        from urllib.parse import quote
+
+        values = {p: quote(str(getattr(req, p)), safe="") for p in self.path_params}
+        return self.path.format(**values)
+
+    def payload(self, req: Req) -> dict[str, Any]:
+        """The non-path fields, as JSON-ready values (unset fields left to the server's defaults)."""
+        return req.model_dump(
+            mode="json", exclude=set(self.path_params), exclude_unset=True, by_alias=True
+        )

@@ -1,0 +1,107 @@
+"""Operations of experiment tracking and lineage."""
+
+from __future__ import annotations
+
+from modelwright.api.operation import Operation
+from modelwright.lineage import models as lin
+from modelwright.lineage import service as lin_svc
+from modelwright.tracking import models as tr
+from modelwright.tracking import service as tr_svc
+
+V1 = "/api/v1"
+
+LIST_EXPERIMENTS = Operation(
+    "list_experiments",
+    "GET",
+    f"{V1}/workspaces/{{workspace}}/experiments",
+    tr.ListExperiments,
+    list[tr.ExperimentInfo],
+    tr_svc.list_experiments,
+    "List a workspace's experiments with their run counts",
+    "tracking",
+)
+START_RUN = Operation(
+    "start_run",
+    "POST",
+    f"{V1}/runs",
+    tr.StartRun,
+    tr.RunDetail,
+    tr_svc.start_run,
+    "Start a run in an experiment and environment (the experiment is created if new)",
+    "tracking",
+    status=201,
+)
+LOG_BATCH = Operation(
+    "log_batch",
+    "POST",
+    f"{V1}/runs/{{run_id}}/log-batch",
+    tr.LogBatch,
+    tr.LogBatchResult,
+    tr_svc.log_batch,
+    "Log metrics (columnar), params and tags to a running run, in one transaction",
+    "tracking",
+)
+END_RUN = Operation(
+    "end_run",
+    "POST",
+    f"{V1}/runs/{{run_id}}/end",
+    tr.EndRun,
+    tr.RunInfo,
+    tr_svc.end_run,
+    "End a run as finished, failed or killed",
+    "tracking",
+)
+GET_RUN = Operation(
+    "get_run",
+    "GET",
+    f"{V1}/runs/{{run_id}}",
+    tr.RunRef,
+    tr.RunDetail,
+    tr_svc.get_run_detail,
+    "A run with its params, tags, latest metrics, artifacts and environment snapshot",
+    "tracking",
+)
+METRIC_HISTORY = Operation(
+    "metric_history",
+    "GET",
+    f"{V1}/runs/{{run_id}}/metrics/{{key}}",
+    tr.MetricHistoryRequest,
+    tr.MetricHistory,
+    tr_svc.metric_history,
+    "Every logged point of one metric, by step",
+    "tracking",
+)
+LOG_ARTIFACTS = Operation(
+    "log_artifacts",
+    "POST",
+    f"{V1}/runs/{{run_id}}/artifacts",
+    tr.LogArtifacts,
+    tr.RunDetail,
+    tr_svc.log_artifacts,
+    "Record uploaded files as the run's artifacts",
+    "tracking",
+)
+SEARCH_RUNS = Operation(
+    "search_runs",
+    "POST",
+    f"{V1}/runs/search",
+    tr.SearchRuns,
+    list[tr.RunInfo],
+    tr_svc.search_runs,
+    "Search runs by metrics, params, tags and attributes",
+    "tracking",
+)
+LINEAGE = Operation(
+    "lineage",
+    "GET",
+    f"{V1}/workspaces/{{workspace}}/lineage",
+    lin.LineageRequest,
+    lin.Lineage,
+    lin_svc.lineage,
+    "Ancestors and descendants of a run, dataset version or artifact",
+    "lineage",
+)
+
+OPERATIONS: tuple[Operation, ...] = tuple(  # type: ignore[type-arg]
+    v for v in globals().values() if isinstance(v, Operation)
+)

@@ -1,0 +1,1 @@
+"""The audit trail: every mutation, who made it, where, when, and the state before and after."""

@@ -1,0 +1,67 @@
+"""Audit operations. Events are written by ``Context.audit`` inside each mutation's transaction."""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, and_, false, or_, select, true
+
+from modelwright.audit import models as m
+from modelwright.core.actions import ALL, Action
+from modelwright.core.context import Context
+from modelwright.errors import InvalidInput, PermissionDenied
+from modelwright.store import schema
+
+E = schema.AuditEvent
+
+
+def list_events(ctx: Context, req: m.AuditQuery) -> list[m.AuditEventInfo]:
+    """Newest first; only the events in scopes where the caller holds ``audit.read``."""
+    for field, value in (("since", req.since), ("until", req.until)):
+        if value is not None and value.tzinfo is None:
+            raise InvalidInput(
+                f"{field}: give a timezone (e.g. a trailing Z for UTC)", details={"field": field}
+            )
+    query = select(E).where(_visible(ctx)).order_by(E.at.desc(), E.id.desc()).limit(req.limit)
+    if req.principal:
+        query = query.where(E.principal == req.principal)
+    if req.action:
+        if req.action.endswith("*"):
+            query = query.where(E.action.startswith(req.action[:-1], autoescape=True))
+        else:
+            query = query.where(E.action == req.action)
+    if req.workspace:
+        query = query.where(E.workspace == req.workspace)
+    if req.since:
+        query = query.where(E.at >= req.since)
+    if req.until:
+        query = query.where(E.at < req.until)
+    return [
+        m.AuditEventInfo(
+            id=e.id,
+            at=e.at,
+            principal=e.principal,
+            action=e.action,
+            workspace=e.workspace,
+            environment=e.environment,
+            target=e.target,
+            before=e.before,
+            after=e.after,
+        )
+        for e in ctx.session.scalars(query)
+    ]
+
+
+def _visible(ctx: Context) -> ColumnElement[bool]:
+    """SQL filter equivalent to ``ctx.allowed(AUDIT_READ, event.workspace, event.environment)``."""
+    scopes = [g for g in ctx.grants() if Action.AUDIT_READ.value in g.actions]
+    if not scopes:
+        raise PermissionDenied(
+            f"principal '{ctx.caller.name}' may not audit.read anywhere: no grant gives a role with that action",
+            details={"principal": ctx.caller.name, "action": Action.AUDIT_READ.value},
+        )
+    clauses: list[ColumnElement[bool]] = []
+    for g in scopes:
+        if g.workspace == ALL:
+            return true()
+        env_ok = true() if g.environment == ALL else E.environment == g.environment
+        clauses.append(and_(E.workspace == g.workspace, env_ok))
+    return or_(false(), *clauses)

@@ -1,0 +1,134 @@
+"""The root command, its global options, and the one-line error handling of every command."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from modelwright.cli._output import fit_to_terminal
+from modelwright.client import Client, connect
+from modelwright.errors import ModelwrightError
+
+__all__ = ["State", "app", "main"]
+
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+@dataclass
+class State:
+    """Global options; the client is opened on first use so ``--help`` never touches a store."""
+
+    home: Path | None = None
+    url: str | None = None
+    token: str | None = None
+    debug: bool = False
+    _client: Client | None = field(default=None, repr=False)
+
+    def client(self) -> Client:
+        if self._client is None:
+            target: str | Path | None = self.url or self.home
+            self._client = connect(target, token=self.token)
+        return self._client
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+
+
+app = typer.Typer(
+    name="modelwright",
+    help="modelwright: carry a model from a notebook to a production endpoint and back.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    home: Annotated[
+        Path | None,
+        typer.Option(
+            envvar="MODELWRIGHT_HOME",
+            help="Home of the embedded platform (SQLite database and artifacts).",
+            show_default="./.modelwright",
+        ),
+    ] = None,
+    url: Annotated[
+        str | None,
+        typer.Option(envvar="MODELWRIGHT_URL", help="Talk to a modelwright server instead."),
+    ] = None,
+    token: Annotated[
+        str | None,
+        typer.Option(envvar="MODELWRIGHT_TOKEN", help="API token (required with --url)."),
+    ] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+) -> None:
+    if home is not None:
+        # The embedded platform reads its settings from the environment.
+        os.environ["MODELWRIGHT_HOME"] = str(home)
+    state = State(home=home, url=url, token=token, debug=debug)
+    ctx.obj = state
+    ctx.call_on_close(state.close)
+
+
+def _register() -> None:
+    from modelwright.cli import (
+        access,
+        audit,
+        datasets,
+        models,
+        pipelines,
+        runs,
+        server,
+        setup,
+        workspaces,
+    )
+
+    for module in (setup, workspaces, access, audit, runs, datasets, server, models, pipelines):
+        module.register(app)
+
+
+_register()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: typed errors become one line on stderr and a non-zero exit."""
+    debug = "--debug" in (argv if argv is not None else sys.argv)
+    fit_to_terminal()
+    try:
+        # Without standalone mode click returns typer.Exit codes instead of exiting.
+        code = app(args=argv, prog_name="modelwright", standalone_mode=False)
+    except ModelwrightError as exc:
+        if debug:
+            raise
+        err_console.print(f"[red]error[/red] ({exc.code}): {exc.message}", markup=True)
+        raise SystemExit(1) from None
+    except (typer.Abort, KeyboardInterrupt):
+        err_console.print("aborted")
+        raise SystemExit(1) from None
+    except SystemExit:
+        raise
+    except typer.exceptions.TyperException as exc:
+        # Usage errors (missing argument, bad option value): click's own message and exit 2.
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        raise SystemExit(getattr(exc, "exit_code", 2)) from None
+    except Exception as exc:
+        if debug:
+            raise
+        err_console.print(
+            f"[red]error[/red] (internal): {type(exc).__name__}: {exc} (run with --debug for the traceback)"
+        )
+        raise SystemExit(1) from None
+    if isinstance(code, int) and code:
+        raise SystemExit(code)

@@ -1,0 +1,61 @@
+"""Rendering helpers: Rich tables for people, JSON for scripts."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+import orjson
+import typer
+from pydantic import BaseModel
+from rich.console import Console
+from rich.table import Table
+
+__all__ = ["JsonOption", "console", "emit_json", "fit_to_terminal", "fmt", "table"]
+
+console = Console(highlight=False, soft_wrap=False)
+
+
+def fit_to_terminal() -> None:
+    """Size output at each command: the terminal's width, ``COLUMNS``, or 160 when piped
+    (Rich would squeeze tables into 80 columns and cut the values scripts look for)."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        console.width = int(columns)
+    elif not console.is_terminal:
+        console.width = 160
+
+
+JsonOption = typer.Option(False, "--json", help="Print JSON instead of a table.")
+
+
+def fmt(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list | tuple):
+        return ", ".join(fmt(v) for v in value) or "-"
+    return str(value)
+
+
+def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    t = Table(title=title, title_justify="left", header_style="bold")
+    for c in columns:
+        t.add_column(c)
+    for row in rows:
+        t.add_row(*(fmt(v) for v in row))
+    console.print(t)
+
+
+def emit_json(value: Any) -> None:
+    def default(obj: Any) -> Any:
+        if isinstance(obj, BaseModel):
+            return obj.model_dump(mode="json", by_alias=True)
+        raise TypeError
+
+    typer.echo(orjson.dumps(value, default=default, option=orjson.OPT_INDENT_2).decode())

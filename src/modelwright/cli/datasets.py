@@ -1,0 +1,361 @@
+"""``datasets list/show/register/diff``."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+
+from modelwright.cli._app import State
+from modelwright.cli._output import console, emit_json, fmt, table
+from modelwright.data.diff import DatasetDiff
+from modelwright.data.models import DatasetProfile, DatasetVersionInfo
+
+datasets_app = typer.Typer(
+    help="Versioned datasets: content-addressed, with schema and profile.", no_args_is_help=True
+)
+
+Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
+Workspace = Annotated[
+    str | None,
+    typer.Option(
+        "--workspace",
+        "-w",
+        envvar="MODELWRIGHT_WORKSPACE",
+        help="Workspace (default: the only one).",
+    ),
+]
+Env = Annotated[
+    str | None,
+    typer.Option(
+        "--env",
+        "-e",
+        envvar="MODELWRIGHT_ENVIRONMENT",
+        help="Environment (default: the first of the promotion path).",
+    ),
+]
+
+_PHASES = {"hash": "hashing", "store": "storing"}
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(datasets_app, name="datasets")
+
+
+def _size(n: int | None) -> str:
+    if n is None:
+        return "-"
+    value = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{n} B"
+
+
+def _num(v: object) -> str:
+    if isinstance(v, float):
+        return str(v) if math.isnan(v) or math.isinf(v) else f"{v:.6g}"
+    return fmt(v)
+
+
+@datasets_app.command("list")
+def list_datasets(
+    ctx: typer.Context, workspace: Workspace = None, env: Env = None, json: Json = False
+) -> None:
+    """List datasets with their latest version."""
+    state: State = ctx.obj
+    rows = state.client().list_datasets(workspace=workspace, environment=env)
+    if json:
+        emit_json(rows)
+        return
+    table(
+        f"Datasets ({len(rows)})",
+        ["environment", "name", "latest", "versions", "kind", "format", "size", "rows", "updated"],
+        [
+            (
+                d.environment,
+                d.name,
+                f"v{d.latest.version}" if d.latest else None,
+                d.versions,
+                d.latest.kind if d.latest else None,
+                d.latest.format if d.latest else None,
+                _size(d.latest.size) if d.latest else None,
+                d.latest.rows if d.latest else None,
+                d.latest.created_at if d.latest else d.created_at,
+            )
+            for d in rows
+        ],
+    )
+
+
+@datasets_app.command("show")
+def show(
+    ctx: typer.Context,
+    ref: Annotated[str, typer.Argument(help="name (latest and history) or name@v3.")],
+    workspace: Workspace = None,
+    env: Env = None,
+    json: Json = False,
+) -> None:
+    """A version's schema and profile; for a bare name also the history of versions."""
+    state: State = ctx.obj
+    client = state.client()
+    if "@" in ref:
+        info = client.get_dataset_version(ref, workspace=workspace, environment=env)
+        if json:
+            emit_json(info)
+            return
+        print_version(info)
+        return
+    detail = client.get_dataset(ref, workspace=workspace, environment=env)
+    latest = (
+        client.get_dataset_version(f"{ref}@latest", workspace=workspace, environment=env)
+        if detail.history
+        else None
+    )
+    if json:
+        emit_json({"dataset": detail, "latest": latest})
+        return
+    console.print(
+        f"[bold]Dataset {detail.workspace}/{detail.environment}/{detail.name}[/bold] "
+        f"{detail.description}".rstrip()
+    )
+    table(
+        "Versions",
+        [
+            "version",
+            "sha256",
+            "kind",
+            "format",
+            "size",
+            "files",
+            "rows",
+            "datastore",
+            "created",
+            "by",
+            "run",
+        ],
+        [
+            (
+                f"v{v.version}",
+                v.digest[:12],
+                v.kind,
+                v.format,
+                _size(v.size),
+                v.files,
+                v.rows,
+                v.datastore,
+                v.created_at,
+                v.created_by,
+                v.run_id[:12] if v.run_id else None,
+            )
+            for v in reversed(detail.history)
+        ],
+    )
+    if latest is not None:
+        print_version(latest)
+
+
+def print_version(info: DatasetVersionInfo) -> None:
+    console.print(
+        f"[bold]{info.workspace}/{info.environment}/{info.ref}[/bold] sha256:{info.digest}"
+    )
+    table(
+        None,
+        ["field", "value"],
+        [
+            ("kind", info.kind),
+            ("format", info.format),
+            ("size", f"{_size(info.size)} ({info.size} bytes)"),
+            ("files", info.files),
+            ("datastore", f"{info.datastore} ({info.classification})"),
+            ("created", info.created_at),
+            ("by", info.created_by),
+            ("run", info.run_id),
+        ],
+    )
+    if info.profile is not None:
+        print_profile(info.profile)
+    elif info.columns is None:
+        console.print("[dim]no schema or profile (not tabular data)[/dim]")
+
+
+def print_profile(profile: DatasetProfile) -> None:
+    rows = []
+    for name, c in profile.columns.items():
+        top = ", ".join(f"{v} ({n})" for v, n in list((c.value_counts or {}).items())[:3])
+        rows.append(
+            (
+                name,
+                c.type,
+                c.count,
+                c.missing,
+                c.distinct,
+                _num(c.min),
+                _num(c.max),
+                _num(c.mean),
+                _num(c.std),
+                top or None,
+            )
+        )
+    table(
+        f"Profile ({profile.rows} rows)",
+        [
+            "column",
+            "type",
+            "count",
+            "missing",
+            "distinct",
+            "min",
+            "max",
+            "mean",
+            "std",
+            "top values",
+        ],
+        rows,
+    )
+
+
+@contextmanager
+def progress_bars() -> Iterator[object]:
+    """A progress callback drawing one bar per phase on stderr (nothing when not a terminal)."""
+    err = Console(stderr=True)
+    bars = Progress(
+        TextColumn("{task.description:<8}"),
+        BarColumn(),
+        DownloadColumn(binary_units=True),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=False,
+        disable=not err.is_terminal,
+    )
+    tasks: dict[str, TaskID] = {}
+
+    def update(phase: str, done: int, total: int) -> None:
+        if phase not in tasks:
+            tasks[phase] = bars.add_task(_PHASES.get(phase, phase), total=total or None)
+        bars.update(tasks[phase], completed=done, total=total or None)
+
+    with bars:
+        yield update
+
+
+@datasets_app.command("register")
+def register_dataset(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Dataset name.")],
+    source: Annotated[Path, typer.Argument(help="A file or a directory.")],
+    workspace: Workspace = None,
+    env: Env = None,
+    datastore: Annotated[
+        str | None,
+        typer.Option("--datastore", "-d", help="Datastore (default: the environment's only one)."),
+    ] = None,
+    description: Annotated[str, typer.Option(help="Free text.")] = "",
+    format: Annotated[
+        str | None,
+        typer.Option(help="parquet, csv, tsv, json (lines) or binary; default from the names."),
+    ] = None,
+    run_id: Annotated[
+        str | None, typer.Option("--run-id", help="Record it as this run's output.")
+    ] = None,
+    json: Json = False,
+) -> None:
+    """Register a file or directory as the next version of a dataset."""
+    state: State = ctx.obj
+    with progress_bars() as progress:
+        info = state.client().register_dataset(
+            name,
+            source,
+            workspace=workspace,
+            environment=env,
+            datastore=datastore,
+            description=description,
+            format=format,
+            run_id=run_id,
+            progress=progress,  # type: ignore[arg-type]
+        )
+    if json:
+        emit_json(info)
+        return
+    verb = "registered" if info.created else "unchanged, already"
+    console.print(
+        f"{verb} {info.workspace}/{info.environment}/{info.ref} "
+        f"({info.kind}, {info.format}, {_size(info.size)}, {info.files} file(s), "
+        f"sha256:{info.digest[:12]})"
+    )
+
+
+@datasets_app.command("diff")
+def diff(
+    ctx: typer.Context,
+    a: Annotated[str, typer.Argument(help="From: name@version.")],
+    b: Annotated[str, typer.Argument(help="To: name@version (or @version: same name as A).")],
+    workspace: Workspace = None,
+    env: Env = None,
+    json: Json = False,
+) -> None:
+    """Schema and profile differences between two versions."""
+    state: State = ctx.obj
+    if b.startswith("@"):
+        b = a.partition("@")[0] + b
+    d = state.client().diff_datasets(a, b, workspace=workspace, environment=env)
+    if json:
+        emit_json(d)
+        return
+    print_diff(d)
+
+
+def print_diff(d: DatasetDiff) -> None:
+    if d.same_content:
+        console.print(f"{d.a} and {d.b} have the same content")
+    table(
+        f"{d.a} → {d.b}",
+        ["", d.a, d.b],
+        [
+            ("size", _size(d.size[0]), _size(d.size[1])),
+            ("files", d.files[0], d.files[1]),
+            ("rows", d.rows[0], d.rows[1]),
+        ],
+    )
+    schema_rows = [
+        (c.name, c.status, c.type_a, c.type_b)
+        for c in d.columns
+        if c.status in ("added", "removed") or c.type_a != c.type_b
+    ]
+    if schema_rows:
+        table("Schema changes", ["column", "change", "type a", "type b"], schema_rows)
+    else:
+        console.print("schema: unchanged")
+    stat_rows: list[tuple[object, ...]] = [
+        (c.name, s.stat, _num(s.a), _num(s.b), _num(s.change)) for c in d.columns for s in c.stats
+    ]
+    stat_rows += [
+        (c.name, "new values", None, ", ".join(c.new_values), None)
+        for c in d.columns
+        if c.new_values
+    ]
+    stat_rows += [
+        (c.name, "gone values", ", ".join(c.gone_values), None, None)
+        for c in d.columns
+        if c.gone_values
+    ]
+    if stat_rows:
+        table("Profile changes", ["column", "statistic", "a", "b", "change"], stat_rows)
+    else:
+        console.print("profile: unchanged")

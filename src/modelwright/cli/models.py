@@ -1,0 +1,284 @@
+"""``model list/show/versions/alias/history/leaderboard/package``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from modelwright.cli._app import State
+from modelwright.cli._output import console, emit_json, fmt, table
+
+model_app = typer.Typer(
+    help="The model registry: versions, aliases, leaderboards, packages.", no_args_is_help=True
+)
+alias_app = typer.Typer(
+    help="Aliases per environment (champion, challenger, ...).", no_args_is_help=True
+)
+
+Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+Workspace = Annotated[
+    str | None,
+    typer.Option(
+        "--workspace",
+        "-w",
+        envvar="MODELWRIGHT_WORKSPACE",
+        help="Workspace (default: the only one).",
+    ),
+]
+Env = Annotated[
+    str | None,
+    typer.Option(
+        "--env", "-e", envvar="MODELWRIGHT_ENVIRONMENT", help="Environment (default: the first)."
+    ),
+]
+ModelName = Annotated[str, typer.Argument(help="Registered model name.")]
+
+
+def register(app: typer.Typer) -> None:
+    model_app.add_typer(alias_app, name="alias")
+    app.add_typer(model_app, name="model")
+
+
+def _aliases(by_env: dict[str, list[str]] | dict[str, dict[str, int]]) -> str:
+    parts = []
+    for env, names in sorted(by_env.items()):
+        items = [f"{a}→v{v}" for a, v in names.items()] if isinstance(names, dict) else names
+        parts.append(f"{env}: {', '.join(items)}")
+    return "; ".join(parts) or "-"
+
+
+@model_app.command("list")
+def list_models(ctx: typer.Context, workspace: Workspace = None, json: Json = False) -> None:
+    """Registered models with their latest version and aliases."""
+    state: State = ctx.obj
+    models = state.client().list_models(workspace)
+    if json:
+        emit_json(models)
+        return
+    table(
+        f"Models ({len(models)})",
+        ["name", "versions", "latest", "aliases", "description"],
+        [
+            (m.name, m.versions, m.latest_version, _aliases(m.aliases), m.description[:60])
+            for m in models
+        ],
+    )
+
+
+@model_app.command("show")
+def show(
+    ctx: typer.Context,
+    uri: Annotated[str, typer.Argument(help="models:/NAME/VERSION or models:/NAME@ALIAS")],
+    workspace: Workspace = None,
+    env: Env = None,
+    json: Json = False,
+) -> None:
+    """One version: flavor, signature, requirements, lineage, aliases."""
+    state: State = ctx.obj
+    v = state.client().get_model_version(uri, workspace=workspace, environment=env)
+    if json:
+        emit_json(v)
+        return
+    console.print(f"[bold]{v.name} v{v.version}[/bold] ({v.flavor})")
+    sig = v.signature
+    inputs = "-"
+    if sig is not None:
+        inputs = (
+            ", ".join(f"{c.name}: {c.type}" for c in sig.inputs.columns)
+            if sig.inputs.kind == "dataframe"
+            else f"{sig.inputs.dtype}{tuple(sig.inputs.shape)}"
+        )
+    table(
+        None,
+        ["field", "value"],
+        [
+            ("digest", v.digest),
+            ("class", v.describe.get("class")),
+            ("registered in", v.environment),
+            ("available in", v.available_in),
+            ("aliases", _aliases(v.aliases)),
+            ("run", v.run_id),
+            ("datasets", v.datasets),
+            ("inputs", inputs),
+            ("requirements", v.requirements),
+            ("by", v.created_by),
+            ("at", v.created_at),
+            ("description", v.description),
+            ("tags", ", ".join(f"{k}={t}" for k, t in v.tags.items())),
+        ],
+    )
+
+
+@model_app.command("versions")
+def versions(
+    ctx: typer.Context, name: ModelName, workspace: Workspace = None, json: Json = False
+) -> None:
+    """The versions of a model you may read."""
+    state: State = ctx.obj
+    rows = state.client().model_versions(name, workspace=workspace)
+    if json:
+        emit_json(rows)
+        return
+    table(
+        f"{name} ({len(rows)} versions)",
+        ["version", "flavor", "env", "aliases", "run", "digest", "created"],
+        [
+            (
+                v.version,
+                v.flavor,
+                v.environment,
+                _aliases(v.aliases),
+                (v.run_id or "-")[:12],
+                v.digest[:12],
+                v.created_at,
+            )
+            for v in rows
+        ],
+    )
+
+
+@alias_app.command("set")
+def alias_set(
+    ctx: typer.Context,
+    name: ModelName,
+    alias: Annotated[str, typer.Argument(help="Alias, e.g. champion.")],
+    version: Annotated[int, typer.Argument(help="Version number.")],
+    env: Env = None,
+    workspace: Workspace = None,
+    reason: Annotated[str, typer.Option(help="Why, kept in the alias history.")] = "",
+) -> None:
+    """Point an alias of an environment at a version."""
+    state: State = ctx.obj
+    v = state.client().set_alias(
+        name, alias, version, environment=env, workspace=workspace, reason=reason
+    )
+    console.print(f"{name}@{alias} → v{v.version} ({_aliases(v.aliases)})")
+
+
+@alias_app.command("delete")
+def alias_delete(
+    ctx: typer.Context,
+    name: ModelName,
+    alias: Annotated[str, typer.Argument(help="Alias to remove.")],
+    env: Env = None,
+    workspace: Workspace = None,
+    reason: Annotated[str, typer.Option(help="Why, kept in the alias history.")] = "",
+) -> None:
+    """Remove an alias from an environment."""
+    state: State = ctx.obj
+    e = state.client().delete_alias(
+        name, alias, environment=env, workspace=workspace, reason=reason
+    )
+    console.print(f"removed {name}@{alias} from {e.environment} (was v{fmt(e.from_version)})")
+
+
+@alias_app.command("history")
+def alias_history(
+    ctx: typer.Context,
+    name: ModelName,
+    alias: Annotated[str | None, typer.Option(help="Only this alias.")] = None,
+    env: Annotated[str | None, typer.Option("--env", "-e", help="Only this environment.")] = None,
+    workspace: Workspace = None,
+    json: Json = False,
+) -> None:
+    """Who moved which alias to which version, when, and why."""
+    state: State = ctx.obj
+    events = state.client().alias_history(name, alias=alias, environment=env, workspace=workspace)
+    if json:
+        emit_json(events)
+        return
+    table(
+        f"Alias history of {name}",
+        ["at", "env", "alias", "from", "to", "by", "reason"],
+        [
+            (e.at, e.environment, e.alias, e.from_version, e.to_version, e.by, e.reason)
+            for e in events
+        ],
+    )
+
+
+@model_app.command("leaderboard")
+def leaderboard(
+    ctx: typer.Context,
+    name: ModelName,
+    metric: Annotated[str, typer.Option("--metric", "-m", help="Metric to rank by, e.g. auc.")],
+    dataset: Annotated[
+        str | None,
+        typer.Option(help="Re-evaluate every version on this dataset version (name@vN)."),
+    ] = None,
+    label: Annotated[
+        str | None, typer.Option(help="Label column of --dataset (default: inferred).")
+    ] = None,
+    lower_is_better: Annotated[
+        bool | None,
+        typer.Option("--lower-is-better/--higher-is-better", help="Default: from the metric name."),
+    ] = None,
+    set_challenger: Annotated[
+        bool, typer.Option("--set-challenger", help="Point the challenger alias at the winner.")
+    ] = False,
+    env: Env = None,
+    workspace: Workspace = None,
+    json: Json = False,
+) -> None:
+    """Rank versions by a logged metric, or by the metric re-computed on one holdout dataset."""
+    state: State = ctx.obj
+    entries = state.client().leaderboard(
+        name,
+        metric,
+        dataset=dataset,
+        label=label,
+        environment=env,
+        workspace=workspace,
+        higher_is_better=None if lower_is_better is None else not lower_is_better,
+        set_challenger=set_challenger,
+    )
+    if json:
+        emit_json(entries)
+        return
+    source = f"on {dataset}" if dataset else "as logged"
+    table(
+        f"{name} by {metric} ({source})",
+        ["rank", "version", metric, "aliases", "run"],
+        [
+            (
+                e.rank,
+                e.version,
+                "-" if e.value is None else f"{e.value:.6g}",
+                e.aliases,
+                (e.run_id or "-")[:12],
+            )
+            for e in entries
+        ],
+    )
+    if set_challenger and entries and entries[0].value is not None:
+        console.print(f"challenger → v{entries[0].version}")
+
+
+@model_app.command("package")
+def package(
+    ctx: typer.Context,
+    uri: Annotated[str, typer.Argument(help="models:/NAME/VERSION or models:/NAME@ALIAS")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Directory to write (new or empty).")],
+    kubernetes: Annotated[
+        bool, typer.Option("--kubernetes", help="Also write k8s manifests.")
+    ] = False,
+    image: Annotated[str | None, typer.Option(help="Image name for the manifests.")] = None,
+    port: Annotated[int, typer.Option(help="Port the server listens on.")] = 8080,
+    env: Env = None,
+    workspace: Workspace = None,
+) -> None:
+    """Write a self-contained directory that serves the model (with a Dockerfile)."""
+    state: State = ctx.obj
+    path = state.client().package_model(
+        uri,
+        out,
+        kubernetes=kubernetes,
+        image=image,
+        port=port,
+        workspace=workspace,
+        environment=env,
+    )
+    files = sorted(p.relative_to(path).as_posix() for p in path.rglob("*") if p.is_file())
+    console.print(f"packaged {uri} into {path}: {', '.join(files)}")

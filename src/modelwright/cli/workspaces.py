@@ -1,0 +1,156 @@
+"""``workspace``, ``environment`` and ``datastore`` commands."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from modelwright.cli._app import State
+from modelwright.cli._output import console, emit_json, table
+from modelwright.workspaces.models import Classification, WorkspaceInfo
+
+workspace_app = typer.Typer(help="Workspaces and their environments.", no_args_is_help=True)
+datastore_app = typer.Typer(help="Datastores attached to environments.", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(workspace_app, name="workspace")
+    app.add_typer(datastore_app, name="datastore")
+
+
+Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+@workspace_app.command("list")
+def list_workspaces(ctx: typer.Context, json: Json = False) -> None:
+    """List the workspaces you have a grant in."""
+    state: State = ctx.obj
+    rows = state.client().list_workspaces()
+    if json:
+        emit_json(rows)
+        return
+    table(
+        "Workspaces",
+        ["name", "promotion path", "production", "datastores", "created"],
+        [
+            (
+                w.name,
+                " → ".join(e.name for e in w.environments),
+                [e.name for e in w.environments if e.production],
+                sum(len(e.datastores) for e in w.environments),
+                w.created_at,
+            )
+            for w in rows
+        ],
+    )
+
+
+@workspace_app.command("show")
+def show_workspace(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Workspace name.")],
+    json: Json = False,
+) -> None:
+    """Show a workspace with its environments and datastores."""
+    state: State = ctx.obj
+    info = state.client().get_workspace(name)
+    if json:
+        emit_json(info)
+        return
+    print_workspace(info)
+
+
+def print_workspace(info: WorkspaceInfo) -> None:
+    console.print(f"[bold]Workspace {info.name}[/bold] {info.description}".rstrip())
+    table(
+        None,
+        ["#", "environment", "production", "datastore", "url", "classification", "region"],
+        [
+            (e.position, e.name, e.production, d.name, d.url, d.classification, d.region)
+            for e in info.environments
+            for d in e.datastores
+        ]
+        + [
+            (e.position, e.name, e.production, None, None, None, None)
+            for e in info.environments
+            if not e.datastores
+        ],
+    )
+
+
+@workspace_app.command("create")
+def create_workspace(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Workspace name.")],
+    environments: Annotated[
+        str, typer.Option(help="Comma-separated promotion path; the last one is production.")
+    ] = "dev,staging,prod",
+    description: Annotated[str, typer.Option(help="Free text.")] = "",
+) -> None:
+    """Create a workspace with an ordered promotion path of environments."""
+    state: State = ctx.obj
+    names = [n.strip() for n in environments.split(",")]
+    envs = [{"name": n, "production": i == len(names) - 1} for i, n in enumerate(names)]
+    info = state.client().create_workspace(name, description=description, environments=envs)
+    print_workspace(info)
+
+
+@workspace_app.command("delete")
+def delete_workspace(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Workspace name.")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask.")] = False,
+) -> None:
+    """Delete a workspace, its environments, datastores and grants."""
+    state: State = ctx.obj
+    if not yes:
+        typer.confirm(f"Delete workspace '{name}' and everything in it?", abort=True)
+    state.client().delete_workspace(name)
+    console.print(f"deleted workspace {name}")
+
+
+@workspace_app.command("add-env")
+def add_environment(
+    ctx: typer.Context,
+    workspace: Annotated[str, typer.Argument(help="Workspace name.")],
+    name: Annotated[str, typer.Argument(help="Environment name (appended to the path).")],
+    production: Annotated[bool, typer.Option(help="Mark it as a production environment.")] = False,
+) -> None:
+    """Append an environment to a workspace's promotion path."""
+    state: State = ctx.obj
+    print_workspace(state.client().create_environment(workspace, name, production=production))
+
+
+@datastore_app.command("create")
+def create_datastore(
+    ctx: typer.Context,
+    workspace: Annotated[str, typer.Argument(help="Workspace name.")],
+    environment: Annotated[str, typer.Argument(help="Environment name.")],
+    name: Annotated[str, typer.Argument(help="Datastore name.")],
+    url: Annotated[str, typer.Argument(help="fsspec URL or local path (s3://bucket/prefix).")],
+    classification: Annotated[
+        str, typer.Option(help="non-production or production.")
+    ] = "non-production",
+    region: Annotated[str, typer.Option(help="Region label, e.g. eu-west-1.")] = "",
+) -> None:
+    """Attach a datastore to an environment."""
+    state: State = ctx.obj
+    cls: Classification = classification  # type: ignore[assignment]  # validated by the service
+    info = state.client().create_datastore(
+        workspace, environment, name, url, classification=cls, region=region
+    )
+    console.print(f"created datastore {workspace}/{environment}/{info.name} ({info.url})")
+
+
+@datastore_app.command("delete")
+def delete_datastore(
+    ctx: typer.Context,
+    workspace: Annotated[str, typer.Argument(help="Workspace name.")],
+    environment: Annotated[str, typer.Argument(help="Environment name.")],
+    name: Annotated[str, typer.Argument(help="Datastore name.")],
+) -> None:
+    """Detach a datastore from an environment (its data is left in place)."""
+    state: State = ctx.obj
+    state.client().delete_datastore(workspace, environment, name)
+    console.print(f"deleted datastore {workspace}/{environment}/{name}")

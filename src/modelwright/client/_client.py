@@ -1,0 +1,249 @@
+"""The ``Client``: one typed method per operation, whatever the transport."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from modelwright.access import models as access
+from modelwright.api import operations as ops
+from modelwright.api.operation import Operation
+from modelwright.audit import models as audit
+from modelwright.client._data import DataMixin
+from modelwright.client._pipelines import PipelinesMixin
+from modelwright.client._registry import RegistryMixin
+from modelwright.client._tracking import TrackingMixin
+from modelwright.client._transport import HttpTransport, LocalTransport, Transport
+from modelwright.core.actions import Action
+from modelwright.core.platform import Platform
+from modelwright.errors import InvalidInput
+from modelwright.settings import Settings
+from modelwright.setup import models as setup
+from modelwright.setup.spec import PlatformSpec, dotted
+from modelwright.workspaces import models as ws
+
+__all__ = ["Client", "connect"]
+
+Req = TypeVar("Req", bound=BaseModel)
+Resp = TypeVar("Resp")
+
+
+def connect(
+    target: str | Path | None = None,
+    *,
+    token: str | None = None,
+    principal: str | None = None,
+) -> Client:
+    """Connect to a platform.
+
+    ``target`` is a server URL (``http://host:8080``) or the home directory of an embedded
+    platform (default: ``MODELWRIGHT_HOME`` or ``./.modelwright``). Embedded, the client acts
+    as the local admin unless a ``token`` or ``principal`` says otherwise.
+    """
+    if isinstance(target, str) and target.startswith(("http://", "https://")):
+        return Client(HttpTransport(target, token=token))
+    settings = Settings() if target is None else Settings(home=Path(target))
+    return Client(LocalTransport(Platform(settings), token=token, principal=principal))
+
+
+class Client(TrackingMixin, DataMixin, PipelinesMixin, RegistryMixin):
+    """One method per operation, whatever the transport (in process or HTTP)."""
+
+    def __init__(self, transport: Transport) -> None:
+        self.transport = transport
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.transport.close()
+
+    def call(self, op: Operation[Req, Resp], **fields: Any) -> Resp:
+        """Validate ``fields`` as the operation's request (naming any bad field) and run it."""
+        try:
+            req = op.request.model_validate({k: v for k, v in fields.items() if v is not None})
+        except ValidationError as exc:
+            err = exc.errors(include_url=False)[0]
+            where = dotted(tuple(err["loc"])) or "request"
+            raise InvalidInput(
+                f"{where}: {str(err['msg']).removeprefix('Value error, ')}",
+                details={"field": where},
+            ) from None
+        return self.transport.call(op, req)
+
+    # -- workspaces ---------------------------------------------------------------------------
+    def list_workspaces(self) -> list[ws.WorkspaceInfo]:
+        return self.call(ops.LIST_WORKSPACES)
+
+    def get_workspace(self, name: str) -> ws.WorkspaceInfo:
+        return self.call(ops.GET_WORKSPACE, workspace=name)
+
+    def create_workspace(
+        self,
+        name: str,
+        *,
+        description: str = "",
+        environments: list[ws.EnvironmentSpec] | list[dict[str, Any]] | None = None,
+    ) -> ws.WorkspaceInfo:
+        return self.call(
+            ops.CREATE_WORKSPACE, name=name, description=description, environments=environments
+        )
+
+    def delete_workspace(self, name: str) -> ws.WorkspaceInfo:
+        return self.call(ops.DELETE_WORKSPACE, workspace=name)
+
+    def create_environment(
+        self, workspace: str, name: str, *, production: bool = False, description: str = ""
+    ) -> ws.WorkspaceInfo:
+        return self.call(
+            ops.CREATE_ENVIRONMENT,
+            workspace=workspace,
+            name=name,
+            production=production,
+            description=description,
+        )
+
+    def create_datastore(
+        self,
+        workspace: str,
+        environment: str,
+        name: str,
+        url: str,
+        *,
+        classification: ws.Classification = "non-production",
+        region: str = "",
+    ) -> ws.DatastoreInfo:
+        return self.call(
+            ops.CREATE_DATASTORE,
+            workspace=workspace,
+            environment=environment,
+            name=name,
+            url=url,
+            classification=classification,
+            region=region,
+        )
+
+    def delete_datastore(self, workspace: str, environment: str, name: str) -> ws.DatastoreInfo:
+        return self.call(
+            ops.DELETE_DATASTORE, workspace=workspace, environment=environment, datastore=name
+        )
+
+    # -- access -------------------------------------------------------------------------------
+    def whoami(self) -> access.WhoAmI:
+        return self.call(ops.WHOAMI)
+
+    def list_principals(self) -> list[access.PrincipalInfo]:
+        return self.call(ops.LIST_PRINCIPALS)
+
+    def create_principal(
+        self,
+        name: str,
+        *,
+        kind: access.PrincipalKind = "user",
+        display_name: str = "",
+        email: str = "",
+    ) -> access.PrincipalInfo:
+        return self.call(
+            ops.CREATE_PRINCIPAL, name=name, kind=kind, display_name=display_name, email=email
+        )
+
+    def delete_principal(self, name: str) -> access.PrincipalInfo:
+        return self.call(ops.DELETE_PRINCIPAL, principal=name)
+
+    def list_roles(self) -> list[access.RoleInfo]:
+        return self.call(ops.LIST_ROLES)
+
+    def create_role(
+        self, name: str, actions: list[Action] | list[str], *, description: str = ""
+    ) -> access.RoleInfo:
+        return self.call(ops.CREATE_ROLE, name=name, actions=actions, description=description)
+
+    def list_grants(
+        self, *, principal: str | None = None, workspace: str | None = None
+    ) -> list[access.GrantInfo]:
+        return self.call(ops.LIST_GRANTS, principal=principal, workspace=workspace)
+
+    def grant(
+        self, principal: str, role: str, workspace: str, environment: str = "*"
+    ) -> access.GrantInfo:
+        return self.call(
+            ops.CREATE_GRANT,
+            principal=principal,
+            role=role,
+            workspace=workspace,
+            environment=environment,
+        )
+
+    def revoke_grant(
+        self, principal: str, role: str, workspace: str, environment: str = "*"
+    ) -> access.GrantInfo:
+        return self.call(
+            ops.DELETE_GRANT,
+            principal=principal,
+            role=role,
+            workspace=workspace,
+            environment=environment,
+        )
+
+    def create_token(
+        self, *, principal: str | None = None, name: str = "", expires_at: datetime | None = None
+    ) -> access.TokenCreated:
+        return self.call(ops.CREATE_TOKEN, principal=principal, name=name, expires_at=expires_at)
+
+    def list_tokens(self, *, principal: str | None = None) -> list[access.TokenInfo]:
+        return self.call(ops.LIST_TOKENS, principal=principal)
+
+    def revoke_token(self, token_id: int) -> access.TokenInfo:
+        return self.call(ops.REVOKE_TOKEN, token_id=token_id)
+
+    def check_access(
+        self,
+        action: Action | str,
+        workspace: str,
+        environment: str = "*",
+        *,
+        principal: str | None = None,
+    ) -> access.AccessDecision:
+        return self.call(
+            ops.CHECK_ACCESS,
+            action=action,
+            workspace=workspace,
+            environment=environment,
+            principal=principal,
+        )
+
+    # -- audit --------------------------------------------------------------------------------
+    def audit_events(
+        self,
+        *,
+        principal: str | None = None,
+        action: str | None = None,
+        workspace: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 100,
+    ) -> list[audit.AuditEventInfo]:
+        return self.call(
+            ops.LIST_AUDIT_EVENTS,
+            principal=principal,
+            action=action,
+            workspace=workspace,
+            since=since,
+            until=until,
+            limit=limit,
+        )
+
+    # -- setup as code ------------------------------------------------------------------------
+    def apply(
+        self, spec: PlatformSpec | dict[str, Any], *, dry_run: bool = False, prune: bool = False
+    ) -> setup.Plan:
+        return self.call(ops.APPLY_PLATFORM, spec=spec, dry_run=dry_run, prune=prune)
+
+    def export(self) -> PlatformSpec:
+        return self.call(ops.EXPORT_PLATFORM)

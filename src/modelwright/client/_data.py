@@ -1,0 +1,565 @@
+"""Datasets in the client: hash and move the bytes here, then one operation records a version.
+
+Registering a file or directory: stat every file; take digests of unchanged files from the
+local hash cache; ask the service which objects the datastore lacks (which also checks
+permissions and data isolation before any byte moves); store only those; record the
+version. Embedded, files are copied straight into the datastore, hashed on the way, with one
+durability barrier per batch; over HTTP they are hashed on a thread pool, then uploaded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import threading
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
+
+from pydantic import BaseModel
+
+from modelwright.api import data as ops
+from modelwright.api.objects import object_path
+from modelwright.api.operation import Operation
+from modelwright.client._transport import HttpTransport, LocalTransport, Transport
+from modelwright.core.names import check_name
+from modelwright.data import models as dm
+from modelwright.data._bulk import put_files
+from modelwright.data.diff import DatasetDiff
+from modelwright.data.hashing import CHUNK_SIZE, HashCache, LocalFile, hash_files, scan
+from modelwright.data.manifest import ManifestEntry, dump_manifest, load_manifest
+from modelwright.data.tabular import (
+    TABULAR,
+    dataframe_to_parquet,
+    file_suffix,
+    format_of,
+    format_of_files,
+    load_frame,
+)
+from modelwright.errors import InvalidInput, ServiceUnavailable
+from modelwright.objects.models import ObjectScope
+from modelwright.objects.service import store_for_read, store_for_write
+from modelwright.store.artifacts import ArtifactStore
+from modelwright.tracking import models as tr
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["DataMixin", "Progress", "cache_dir"]
+
+Req = TypeVar("Req", bound=BaseModel)
+Resp = TypeVar("Resp")
+
+# progress(phase, done_bytes, total_bytes); phase is "hash" (reading to hash) or "store"
+# (copying into the datastore or uploading). Called from worker threads, serialised.
+Progress = Callable[[str, int, int], None]
+LoadAs = Literal["auto", "dataframe", "path"]
+_UPLOADS = 4  # concurrent uploads over HTTP
+
+
+def cache_dir(transport: Transport) -> Path:
+    """Hash cache and downloads: ``MODELWRIGHT_CACHE_DIR``; embedded, ``<home>/cache``;
+    else ``$XDG_CACHE_HOME/modelwright`` (``~/.cache/modelwright``)."""
+    if env := os.environ.get("MODELWRIGHT_CACHE_DIR"):
+        return Path(env)
+    if isinstance(transport, LocalTransport):
+        return Path(transport.platform.settings.home).resolve() / "cache"
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "modelwright"
+
+
+class _Meter:
+    """Adds up bytes from many threads and reports them a few hundred times at most."""
+
+    def __init__(self, progress: Progress | None) -> None:
+        self._progress = progress
+        self._lock = threading.Lock()
+        self.phase = ""
+        self.done = 0
+        self.total = 0
+        self._step = 1
+        self._next = 0
+
+    def start(self, phase: str, total: int) -> None:
+        with self._lock:
+            self.phase, self.done, self.total = phase, 0, total
+            self._step = max(1, total // 500)
+            self._next = self._step
+        if self._progress is not None:
+            self._progress(phase, 0, total)
+
+    def add(self, n: int) -> None:
+        if self._progress is None:
+            return
+        with self._lock:
+            self.done += n
+            if self.done < self._next and self.done < self.total:
+                return
+            self._next = self.done + self._step
+            self._progress(self.phase, self.done, self.total)
+
+
+@contextmanager
+def _source_errors(root: str) -> Iterator[None]:
+    """A source file that vanishes or turns unreadable mid-way is bad input, not a crash."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.filename is None or not str(exc.filename).startswith(root):
+            raise
+        raise InvalidInput(
+            f"source: cannot read '{exc.filename}': {exc.strerror} (did it change while it "
+            "was being registered?)",
+            details={"field": "source", "path": str(exc.filename)},
+        ) from None
+
+
+class DataMixin:
+    """The dataset methods of ``Client``."""
+
+    transport: Transport
+
+    # Provided by Client and TrackingMixin.
+    def call(self, op: Operation[Req, Resp], **fields: Any) -> Resp:
+        raise NotImplementedError
+
+    def resolve_workspace(self, workspace: str | None = None) -> str:
+        raise NotImplementedError
+
+    def resolve_environment(self, workspace: str, environment: str | None = None) -> str:
+        raise NotImplementedError
+
+    def get_run(self, run_id: str) -> tr.RunDetail:
+        raise NotImplementedError
+
+    # -- registering --------------------------------------------------------------------------
+    def register_dataset(
+        self,
+        name: str,
+        source: str | os.PathLike[str] | pd.DataFrame,
+        *,
+        workspace: str | None = None,
+        environment: str | None = None,
+        datastore: str | None = None,
+        description: str = "",
+        run_id: str | None = None,
+        format: str | None = None,
+        progress: Progress | None = None,
+    ) -> dm.DatasetVersionInfo:
+        """Register a file, a directory or a pandas DataFrame as the next version of ``name``.
+
+        The bytes go to a datastore of the environment (``datastore``, or its only one),
+        stored once by sha256. Registering the same content as the latest version returns
+        that version (``created`` is False). With ``run_id`` (default environment: the
+        run's) the version is recorded as the run's output. ``format`` overrides the one
+        the file names suggest (``parquet``, ``csv``, ``tsv``, ``json`` lines, ``binary``).
+        """
+        check_name(name, "name")
+        if not isinstance(source, str | os.PathLike):
+            return self._register_frame(
+                name,
+                source,
+                workspace=workspace,
+                environment=environment,
+                datastore=datastore,
+                description=description,
+                run_id=run_id,
+            )
+        path = Path(source)
+        files = scan(path)  # before any request: a missing source changes nothing anywhere
+        ws, env = self._where(workspace, environment, run_id)
+        kind: dm.Kind = "directory" if path.is_dir() else "file"
+        fmt = format or (
+            format_of(files[0].rel) if kind == "file" else format_of_files(f.rel for f in files)
+        )
+        meter = _Meter(progress)
+        store = self._store_local if isinstance(self.transport, LocalTransport) else self._upload
+        with (
+            HashCache(cache_dir(self.transport) / "hashes.sqlite") as cache,
+            _source_errors(files[0].path if kind == "file" else str(path.absolute())),
+        ):
+            store_name, digests, fresh = store(
+                ws=ws,
+                env=env,
+                name=name,
+                datastore=datastore,
+                run_id=run_id,
+                files=files,
+                known=cache.lookup(files),
+                meter=meter,
+            )
+            cache.remember(fresh)
+        scope = ObjectScope.in_datastore(ws, env, store_name)
+        if kind == "file":
+            digest = digests[0]
+        else:
+            manifest = dump_manifest(
+                [ManifestEntry(f.rel, d, f.size) for f, d in zip(files, digests, strict=True)]
+            )
+            digest = self.transport.put_object(scope, manifest)
+        return self.call(
+            ops.REGISTER_DATASET,
+            workspace=ws,
+            environment=env,
+            name=name,
+            datastore=store_name,
+            kind=kind,
+            format=fmt,
+            digest=digest,
+            description=description,
+            run_id=run_id,
+        )
+
+    def _register_frame(
+        self,
+        name: str,
+        frame: Any,
+        *,
+        workspace: str | None,
+        environment: str | None,
+        datastore: str | None,
+        description: str,
+        run_id: str | None,
+    ) -> dm.DatasetVersionInfo:
+        import pandas as pd
+
+        if not isinstance(frame, pd.DataFrame):
+            raise InvalidInput(
+                "source: expected a file or directory path or a pandas DataFrame, got "
+                f"{type(frame).__name__}",
+                details={"field": "source"},
+            )
+        data = dataframe_to_parquet(frame)  # refuses unsupported columns before any request
+        ws, env = self._where(workspace, environment, run_id)
+        digest = hashlib.sha256(data).hexdigest()
+        plan = self._prepare(
+            ws=ws, env=env, name=name, datastore=datastore, run_id=run_id, digests=[digest]
+        )
+        if plan.missing:
+            self.transport.put_object(ObjectScope.in_datastore(ws, env, plan.datastore), data)
+        return self.call(
+            ops.REGISTER_DATASET,
+            workspace=ws,
+            environment=env,
+            name=name,
+            datastore=plan.datastore,
+            kind="dataframe",
+            format="parquet",
+            digest=digest,
+            description=description,
+            run_id=run_id,
+        )
+
+    def _where(
+        self, workspace: str | None, environment: str | None, run_id: str | None
+    ) -> tuple[str, str]:
+        if run_id and not (workspace and environment):
+            run = self.get_run(run_id)
+            return workspace or run.workspace, environment or run.environment
+        ws = self.resolve_workspace(workspace)
+        return ws, self.resolve_environment(ws, environment)
+
+    def _prepare(
+        self,
+        *,
+        ws: str,
+        env: str,
+        name: str,
+        datastore: str | None,
+        run_id: str | None,
+        digests: Sequence[str],
+    ) -> dm.UploadPlan:
+        unique = list(dict.fromkeys(digests))
+        step = dm.MAX_DIGESTS
+        chunks = [unique[i : i + step] for i in range(0, len(unique), step)] or [[]]
+        plans = [
+            self.call(
+                ops.PREPARE_DATASET_UPLOAD,
+                workspace=ws,
+                environment=env,
+                name=name,
+                datastore=datastore,
+                run_id=run_id,
+                digests=chunk,
+            )
+            for chunk in chunks
+        ]
+        return dm.UploadPlan(
+            datastore=plans[0].datastore, missing=[d for p in plans for d in p.missing]
+        )
+
+    def _store_local(
+        self,
+        *,
+        ws: str,
+        env: str,
+        name: str,
+        datastore: str | None,
+        run_id: str | None,
+        files: list[LocalFile],
+        known: dict[str, str],
+        meter: _Meter,
+    ) -> tuple[str, list[str], list[tuple[LocalFile, str]]]:
+        """Embedded: copy what the datastore lacks into it, hashing while copying."""
+        plan = self._prepare(
+            ws=ws,
+            env=env,
+            name=name,
+            datastore=datastore,
+            run_id=run_id,
+            digests=list(known.values()),
+        )
+        missing = set(plan.missing)
+        todo = [
+            i
+            for i, f in enumerate(files)
+            if known.get(f.path, "") in missing or f.path not in known
+        ]
+        digests = [known.get(f.path, "") for f in files]
+        store = self._local_store(ObjectScope.in_datastore(ws, env, plan.datastore), write=True)
+        meter.start("store", sum(files[i].size for i in todo))
+        stored = put_files(store, [files[i] for i in todo], on_bytes=meter.add)
+        for i, digest in zip(todo, stored, strict=True):
+            digests[i] = digest
+        return plan.datastore, digests, [(files[i], digests[i]) for i in todo]
+
+    def _upload(
+        self,
+        *,
+        ws: str,
+        env: str,
+        name: str,
+        datastore: str | None,
+        run_id: str | None,
+        files: list[LocalFile],
+        known: dict[str, str],
+        meter: _Meter,
+    ) -> tuple[str, list[str], list[tuple[LocalFile, str]]]:
+        """Remote: hash what the cache does not know, then upload what the datastore lacks."""
+        # Asked before hashing too, so that a refusal does not wait for gigabytes of hashing.
+        plan = self._prepare(
+            ws=ws,
+            env=env,
+            name=name,
+            datastore=datastore,
+            run_id=run_id,
+            digests=list(known.values()),
+        )
+        todo = [i for i, f in enumerate(files) if f.path not in known]
+        meter.start("hash", sum(files[i].size for i in todo))
+        hashed = hash_files([files[i] for i in todo], on_bytes=meter.add)
+        digests = [known.get(f.path, "") for f in files]
+        for i, digest in zip(todo, hashed, strict=True):
+            digests[i] = digest
+        missing = list(plan.missing)
+        if hashed:
+            missing += self._prepare(
+                ws=ws, env=env, name=name, datastore=plan.datastore, run_id=run_id, digests=hashed
+            ).missing
+        scope = ObjectScope.in_datastore(ws, env, plan.datastore)
+        first = {d: files[i] for i, d in reversed(list(enumerate(digests)))}
+        send = [(first[d], d) for d in dict.fromkeys(missing)]
+        meter.start("store", sum(f.size for f, _ in send))
+
+        def upload(item: tuple[LocalFile, str]) -> None:
+            self._put_file(scope, item[0], item[1], meter)
+
+        if len(send) == 1:
+            upload(send[0])
+        elif send:
+            with ThreadPoolExecutor(_UPLOADS, thread_name_prefix="mw-upload") as pool:
+                for _ in pool.map(upload, send):
+                    pass
+        return plan.datastore, digests, [(files[i], digests[i]) for i in todo]
+
+    def _put_file(self, scope: ObjectScope, f: LocalFile, digest: str, meter: _Meter) -> None:
+        transport = self.transport
+        if not isinstance(transport, HttpTransport):
+            transport.put_object(scope, Path(f.path))
+            meter.add(f.size)
+            return
+        import httpx
+
+        from modelwright.client._transport import raise_for_error
+
+        def body() -> Iterator[bytes]:
+            with open(f.path, "rb") as fh:
+                while chunk := fh.read(CHUNK_SIZE):
+                    meter.add(len(chunk))
+                    yield chunk
+
+        # As http_put_object, streamed through the meter; the server re-hashes the body.
+        try:
+            response = transport.http.put(
+                object_path(scope, digest),
+                content=body(),
+                headers={"Content-Type": "application/octet-stream"},
+                timeout=None,
+            )
+        except httpx.TransportError as exc:
+            raise ServiceUnavailable(f"cannot reach {transport.http.base_url}: {exc}") from None
+        raise_for_error(response)
+
+    def _local_store(self, scope: ObjectScope, *, write: bool) -> ArtifactStore:
+        """Embedded: the datastore itself, opened once with the caller's permissions."""
+        transport = self.transport
+        if not isinstance(transport, LocalTransport):
+            raise TypeError("only the embedded backend opens datastores directly")
+        with transport.platform.unit(transport.caller) as ctx:
+            if write:
+                return store_for_write(ctx, scope)
+            return store_for_read(ctx, scope, "")
+
+    # -- reading ------------------------------------------------------------------------------
+    def load_dataset(
+        self,
+        ref: str,
+        *,
+        workspace: str | None = None,
+        environment: str | None = None,
+        run_id: str | None = None,
+        as_: LoadAs = "auto",
+        progress: Progress | None = None,
+    ) -> pd.DataFrame | Path:
+        """``load_dataset("churn@v3")``, ``"churn@latest"``, ``"churn"``, or with another
+        environment of the workspace: ``"prod/churn@v2"``.
+
+        Tabular versions (Parquet, CSV, TSV, JSON lines, DataFrames) come back as a pandas
+        DataFrame; anything else as the path of a verified local copy (in the download
+        cache: treat it as read-only). ``as_`` forces one or the other. With ``run_id``
+        (default environment: the run's) the read is checked against data isolation and
+        recorded as the run's input.
+        """
+        if as_ not in ("auto", "dataframe", "path"):
+            raise InvalidInput(
+                f"as_: expected 'auto', 'dataframe' or 'path' (got {as_!r})",
+                details={"field": "as_"},
+            )
+        env_part, slash, rest = ref.rpartition("/")
+        if slash:
+            if environment and environment != env_part:
+                raise InvalidInput(
+                    f"ref: names environment '{env_part}' but environment='{environment}'",
+                    details={"field": "ref"},
+                )
+            environment = env_part
+        name, version = dm.parse_ref(rest, "ref")
+        ws, env = self._where(workspace, environment, run_id)
+        info = self.call(
+            ops.LOAD_DATASET,
+            workspace=ws,
+            environment=env,
+            name=name,
+            version=dm.LATEST if version is None else str(version),
+            run_id=run_id,
+        )
+        path = self._download(info, _Meter(progress))
+        tabular = info.kind == "dataframe" or info.format in TABULAR
+        if as_ == "path" or (as_ == "auto" and not tabular):
+            return path
+        if not tabular:
+            raise InvalidInput(
+                f"as_: {info.ref} is {info.format} data, not a table; load it with as_='path'",
+                details={"field": "as_"},
+            )
+        return load_frame(path, info.kind, info.format)
+
+    def _download(self, info: dm.DatasetVersionInfo, meter: _Meter) -> Path:
+        """A verified copy in the download cache (kept: the same digest is not fetched twice)."""
+        root = cache_dir(self.transport) / "datasets" / info.digest
+        scope = ObjectScope.in_datastore(info.workspace, info.environment, info.datastore)
+        if info.kind != "directory":
+            dest = root / f"{info.name}{file_suffix(info.format)}"
+            if not (dest.is_file() and dest.stat().st_size == info.size):
+                meter.start("store", info.size)
+                self.transport.get_object(scope, info.digest, dest)
+                meter.add(info.size)
+            return dest
+        dest = root / info.name
+        if dest.is_dir():
+            return dest  # directories appear whole (renamed into place), so complete
+        manifest = self.transport.get_object(scope, info.digest)
+        if not isinstance(manifest, bytes):
+            raise TypeError("get_object without dest returns bytes")
+        entries = load_manifest(manifest)
+        tmp = root / f".{info.name}.{uuid.uuid4().hex}.part"
+        get = self._getter(scope)
+        meter.start("store", info.size)
+
+        def fetch(e: ManifestEntry) -> None:
+            get(e.digest, tmp / e.path)
+            meter.add(e.size)
+
+        try:
+            with ThreadPoolExecutor(8, thread_name_prefix="mw-get") as pool:
+                for _ in pool.map(fetch, entries):
+                    pass
+            try:
+                tmp.rename(dest)
+            except OSError:
+                if not dest.is_dir():
+                    raise  # else another process finished the same download first
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        return dest
+
+    def _getter(self, scope: ObjectScope) -> Callable[[str, Path], object]:
+        if isinstance(self.transport, LocalTransport):
+            # One permission check for the whole directory, not a transaction per file.
+            store = self._local_store(scope, write=False)
+
+            def get_local(digest: str, dest: Path) -> object:
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                return store.get_file(digest, dest)
+
+            return get_local
+        transport = self.transport
+        return lambda digest, dest: transport.get_object(scope, digest, dest)
+
+    # -- browsing -----------------------------------------------------------------------------
+    def list_datasets(
+        self, *, workspace: str | None = None, environment: str | None = None
+    ) -> list[dm.DatasetInfo]:
+        """Datasets with their latest version, in every environment you may read (or one)."""
+        return self.call(
+            ops.LIST_DATASETS,
+            workspace=self.resolve_workspace(workspace),
+            environment=environment,
+        )
+
+    def get_dataset(
+        self, name: str, *, workspace: str | None = None, environment: str | None = None
+    ) -> dm.DatasetDetail:
+        """A dataset with the history of its versions."""
+        ws, env = self._where(workspace, environment, None)
+        return self.call(ops.GET_DATASET, workspace=ws, environment=env, name=name)
+
+    def dataset_versions(
+        self, name: str, *, workspace: str | None = None, environment: str | None = None
+    ) -> list[dm.DatasetVersionSummary]:
+        return self.get_dataset(name, workspace=workspace, environment=environment).history
+
+    def get_dataset_version(
+        self, ref: str, *, workspace: str | None = None, environment: str | None = None
+    ) -> dm.DatasetVersionInfo:
+        """One version (``name@v3``, ``name@latest``, ``name``) with its schema and profile."""
+        name, version = dm.parse_ref(ref, "ref")
+        ws, env = self._where(workspace, environment, None)
+        return self.call(
+            ops.GET_DATASET_VERSION,
+            workspace=ws,
+            environment=env,
+            name=name,
+            version=dm.LATEST if version is None else str(version),
+        )
+
+    def diff_datasets(
+        self, a: str, b: str, *, workspace: str | None = None, environment: str | None = None
+    ) -> DatasetDiff:
+        """Schema and profile differences from ``a`` to ``b`` (``name@v1``, ``name@v2``)."""
+        ws, env = self._where(workspace, environment, None)
+        return self.call(ops.DIFF_DATASETS, workspace=ws, environment=env, a=a, b=b)

@@ -1,0 +1,441 @@
+"""The model registry in the client: save and upload here, then one operation records a version;
+load by downloading the verified files; leaderboards and packages built from the same pieces."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, TypeVar, cast
+
+from pydantic import BaseModel
+
+from modelwright.api import registry as ops
+from modelwright.api.operation import Operation
+from modelwright.client._transport import Transport
+from modelwright.errors import ArtifactCorrupted, InvalidInput, ModelwrightError
+from modelwright.objects.models import ObjectScope
+from modelwright.registry import models as rm
+from modelwright.registry.artifact import MANIFEST, load_dir, read_manifest, save_dir
+from modelwright.registry.flavors import flavor_for, get_flavor
+from modelwright.registry.leaderboard import evaluate, needs_scores
+from modelwright.registry.packaging import PackageSpec, write_package
+from modelwright.registry.predict import LoadedModel
+from modelwright.registry.requirements import pin
+from modelwright.registry.service import lower_is_better, rank
+from modelwright.registry.signature import Signature, infer_signature, validate_input
+from modelwright.registry.uri import parse_model_uri
+from modelwright.tracking import models as tr
+
+__all__ = ["RegistryMixin"]
+
+Req = TypeVar("Req", bound=BaseModel)
+Resp = TypeVar("Resp")
+
+
+class RegistryMixin:
+    """The registry methods of ``Client``."""
+
+    transport: Transport
+
+    def call(self, op: Operation[Req, Resp], **fields: Any) -> Resp:  # provided by Client
+        raise NotImplementedError
+
+    def resolve_workspace(self, workspace: str | None = None) -> str:
+        raise NotImplementedError
+
+    def resolve_environment(self, workspace: str, environment: str | None = None) -> str:
+        raise NotImplementedError
+
+    def get_run(self, run_id: str) -> tr.RunDetail:
+        raise NotImplementedError
+
+    # -- registering --------------------------------------------------------------------------
+    def log_model(
+        self,
+        model: Any,
+        name: str | None = None,
+        *,
+        run_id: str,
+        input_example: Any = None,
+        registered_model_name: str | None = None,
+        signature: Signature | None = None,
+        flavor: str | None = None,
+        extra_requirements: list[str] | None = None,
+        description: str = "",
+        tags: Mapping[str, Any] | None = None,
+    ) -> rm.ModelVersionInfo:
+        """Save ``model`` with its flavor, infer its signature from ``input_example`` (the
+        model must predict on it), pin its requirements from the run's package lock, upload
+        and register it as the next version of ``name`` in the run's environment."""
+        if registered_model_name and name and registered_model_name != name:
+            raise InvalidInput(
+                f"registered_model_name: {registered_model_name!r} differs from name {name!r}",
+                details={"field": "registered_model_name"},
+            )
+        model_name = registered_model_name or name
+        if not model_name:
+            raise InvalidInput("name: give the registered model's name", details={"field": "name"})
+        run = self.get_run(run_id)
+        impl = get_flavor(flavor) if flavor else flavor_for(model)
+        if input_example is not None:
+            if signature is not None:
+                validate_input(signature.inputs, input_example)
+            try:
+                output = impl.predict(model, input_example)
+            except Exception as exc:
+                raise InvalidInput(
+                    f"input_example: the model cannot predict on it ({type(exc).__name__}: {exc})",
+                    details={"field": "input_example"},
+                ) from None
+            signature = signature or infer_signature(input_example, output)
+        packages = [*impl.packages, *(extra_requirements or [])]
+        if signature is not None and signature.inputs.kind == "dataframe":
+            packages.append("pandas")
+        requirements = pin(packages, run.snapshot.get("packages") or [])
+        with tempfile.TemporaryDirectory(prefix="mw-model-") as tmp:
+            manifest, data = save_dir(
+                model,
+                Path(tmp) / "model",
+                flavor=impl,
+                signature=signature,
+                requirements=requirements,
+            )
+            for entry in manifest.files:
+                self.transport.put_object(ObjectScope.artifacts(), Path(tmp) / "model" / entry.path)
+            digest = self.transport.put_object(ObjectScope.artifacts(), data)
+        return self.call(
+            ops.REGISTER_MODEL_VERSION,
+            workspace=run.workspace,
+            name=model_name,
+            environment=run.environment,
+            manifest=digest,
+            run_id=run.id,
+            description=description,
+            tags={k: str(v) for k, v in (tags or {}).items()},
+        )
+
+    # -- reading ------------------------------------------------------------------------------
+    def list_models(self, workspace: str | None = None) -> list[rm.ModelInfo]:
+        return self.call(ops.LIST_MODELS, workspace=self.resolve_workspace(workspace))
+
+    def get_model(self, name: str, *, workspace: str | None = None) -> rm.ModelDetail:
+        return self.call(ops.GET_MODEL, workspace=self.resolve_workspace(workspace), name=name)
+
+    def model_versions(
+        self, name: str, *, workspace: str | None = None
+    ) -> list[rm.ModelVersionInfo]:
+        return self.call(
+            ops.LIST_MODEL_VERSIONS, workspace=self.resolve_workspace(workspace), name=name
+        )
+
+    def get_model_version(
+        self, uri: str, *, workspace: str | None = None, environment: str | None = None
+    ) -> rm.ModelVersionInfo:
+        """``"models:/churn/3"``, ``"models:/churn@champion"`` (in ``environment``, default
+        the first of the workspace) or ``"models:/prod/churn@champion"``."""
+        ref = parse_model_uri(uri)
+        ws = self.resolve_workspace(workspace)
+        if ref.version is not None:
+            return self.call(
+                ops.GET_MODEL_VERSION, workspace=ws, name=ref.name, version=ref.version
+            )
+        if ref.environment and environment and ref.environment != environment:
+            raise InvalidInput(
+                f"uri: names environment '{ref.environment}' but environment='{environment}'",
+                details={"field": "uri"},
+            )
+        env = self.resolve_environment(ws, ref.environment or environment)
+        return self.call(
+            ops.RESOLVE_MODEL_ALIAS, workspace=ws, name=ref.name, alias=ref.alias, environment=env
+        )
+
+    def load_model(
+        self,
+        uri: str | Path,
+        *,
+        workspace: str | None = None,
+        environment: str | None = None,
+        flavor: str | None = None,
+        trust_pickle: bool = False,
+    ) -> LoadedModel:
+        """A registered version (``models:/...``), verified against its digest before
+        loading; or a saved model directory, where pickle-based flavors need
+        ``trust_pickle=True``. ``flavor`` asserts which flavor the model must be."""
+        if not str(uri).startswith("models:/"):
+            raw, manifest = load_dir(Path(uri), trusted=trust_pickle, flavor=flavor)
+            return LoadedModel(raw=raw, manifest=manifest, uri=str(uri))
+        info = self.get_model_version(str(uri), workspace=workspace, environment=environment)
+        if flavor is not None and flavor != info.flavor:
+            raise InvalidInput(
+                f"flavor: {info.uri} is a {info.flavor} model and cannot be loaded as {flavor}",
+                details={"field": "flavor", "flavor": info.flavor},
+            )
+        path = self.download_model(info)
+        raw, manifest = load_dir(path, expected_digest=info.digest, trusted=True)
+        return LoadedModel(raw=raw, manifest=manifest, digest=info.digest, uri=info.uri)
+
+    def download_model(self, info: rm.ModelVersionInfo, dest: Path | None = None) -> Path:
+        """The version's files, each verified on the way, in ``dest`` or the download cache."""
+        from modelwright.client._data import cache_dir
+
+        target = dest or cache_dir(self.transport) / "models" / info.digest
+        if dest is None and target.is_dir():
+            try:
+                read_manifest(target, info.digest)
+                return target
+            except ModelwrightError:
+                shutil.rmtree(target, ignore_errors=True)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".mw-model-", dir=target.parent))
+        try:
+            scope = ObjectScope.artifacts()
+            self.transport.get_object(scope, info.digest, tmp / MANIFEST)
+            manifest = read_manifest_unchecked(tmp)
+            if {(f.path, f.digest) for f in manifest.files} != {
+                (f.path, f.digest) for f in info.files
+            }:
+                raise ArtifactCorrupted(
+                    f"the manifest of {info.uri} does not list the files the registry recorded",
+                    details={"digest": info.digest},
+                )
+            for entry in manifest.files:
+                self.transport.get_object(scope, entry.digest, tmp / entry.path)
+            read_manifest(tmp, info.digest)
+            if dest is not None:
+                dest.mkdir(parents=True, exist_ok=True)
+                for p in tmp.iterdir():
+                    os.replace(p, dest / p.name)
+            else:
+                with contextlib.suppress(OSError):  # another process put it there first
+                    os.replace(tmp, target)
+            return target
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    # -- aliases, descriptions, tags ----------------------------------------------------------
+    def set_alias(
+        self,
+        name: str,
+        alias: str,
+        version: int,
+        *,
+        environment: str | None = None,
+        workspace: str | None = None,
+        reason: str = "",
+    ) -> rm.ModelVersionInfo:
+        ws = self.resolve_workspace(workspace)
+        return self.call(
+            ops.SET_MODEL_ALIAS,
+            workspace=ws,
+            name=name,
+            alias=alias,
+            environment=self.resolve_environment(ws, environment),
+            version=version,
+            reason=reason,
+        )
+
+    def delete_alias(
+        self,
+        name: str,
+        alias: str,
+        *,
+        environment: str | None = None,
+        workspace: str | None = None,
+        reason: str = "",
+    ) -> rm.AliasEventInfo:
+        ws = self.resolve_workspace(workspace)
+        return self.call(
+            ops.DELETE_MODEL_ALIAS,
+            workspace=ws,
+            name=name,
+            alias=alias,
+            environment=self.resolve_environment(ws, environment),
+            reason=reason,
+        )
+
+    def alias_history(
+        self,
+        name: str,
+        *,
+        alias: str | None = None,
+        environment: str | None = None,
+        workspace: str | None = None,
+    ) -> list[rm.AliasEventInfo]:
+        return self.call(
+            ops.MODEL_ALIAS_HISTORY,
+            workspace=self.resolve_workspace(workspace),
+            name=name,
+            alias=alias,
+            environment=environment,
+        )
+
+    def update_model(
+        self,
+        name: str,
+        *,
+        description: str | None = None,
+        tags: Mapping[str, str | None] | None = None,
+        version: int | None = None,
+        workspace: str | None = None,
+    ) -> rm.ModelInfo | rm.ModelVersionInfo:
+        """Set the description and tags of a model, or of one of its versions."""
+        ws = self.resolve_workspace(workspace)
+        fields: dict[str, Any] = {"workspace": ws, "name": name, "tags": dict(tags or {})}
+        if description is not None:
+            fields["description"] = description
+        if version is None:
+            return self.call(ops.UPDATE_MODEL, **fields)
+        return self.call(ops.UPDATE_MODEL_VERSION, version=version, **fields)
+
+    # -- leaderboard --------------------------------------------------------------------------
+    def leaderboard(
+        self,
+        name: str,
+        metric: str,
+        *,
+        dataset: str | None = None,
+        label: str | None = None,
+        environment: str | None = None,
+        workspace: str | None = None,
+        higher_is_better: bool | None = None,
+        set_challenger: bool = False,
+    ) -> list[rm.LeaderboardEntry]:
+        """Rank versions by the metric their runs logged or, with ``dataset``, by the metric
+        computed anew for every version on that one dataset version (a fair comparison).
+        ``set_challenger`` points the environment's ``challenger`` alias at the winner."""
+        ws = self.resolve_workspace(workspace)
+        env = self.resolve_environment(ws, environment)
+        if dataset is None:
+            entries = self.call(
+                ops.MODEL_LEADERBOARD,
+                workspace=ws,
+                name=name,
+                metric=metric,
+                environment=env,
+                higher_is_better=higher_is_better,
+            )
+        else:
+            entries = self._evaluate(
+                ws,
+                env,
+                name=name,
+                metric=metric,
+                dataset=dataset,
+                label=label,
+                higher_is_better=higher_is_better,
+            )
+        winner = next((e for e in entries if e.value is not None), None)
+        if set_challenger and winner is not None:
+            how = f"on {dataset}" if dataset else "as logged"
+            self.set_alias(
+                name,
+                "challenger",
+                winner.version,
+                environment=env,
+                workspace=ws,
+                reason=f"leaderboard winner by {metric} {how} ({winner.value:.6g})",
+            )
+            winner.aliases = sorted({*winner.aliases, "challenger"})
+        return entries
+
+    def _evaluate(
+        self,
+        ws: str,
+        env: str,
+        *,
+        name: str,
+        metric: str,
+        dataset: str,
+        label: str | None,
+        higher_is_better: bool | None,
+    ) -> list[rm.LeaderboardEntry]:
+        import pandas as pd
+
+        # DataMixin's, through Client.
+        frame = cast(Any, self).load_dataset(
+            dataset, workspace=ws, environment=env, as_="dataframe"
+        )
+        if not isinstance(frame, pd.DataFrame):
+            raise InvalidInput(f"dataset: {dataset} is not a table", details={"field": "dataset"})
+        versions = [v for v in self.model_versions(name, workspace=ws) if env in v.available_in]
+        entries = []
+        for v in versions:
+            model = self.load_model(v.uri, workspace=ws)
+            inputs = [c.name for c in v.signature.inputs.columns] if v.signature else []
+            target = label or _only_label(frame, inputs, v.uri)
+            if target not in frame.columns:
+                raise InvalidInput(
+                    f"label: dataset {dataset} has no column '{target}'", details={"field": "label"}
+                )
+            x = frame[inputs] if inputs else frame.drop(columns=[target])
+            predicted = model.scores(x) if needs_scores(metric) else model.predict(x)
+            entries.append(
+                rm.LeaderboardEntry(
+                    rank=0,
+                    version=v.version,
+                    value=evaluate(metric, frame[target], predicted),
+                    run_id=v.run_id,
+                    environment=v.environment,
+                    aliases=sorted(v.aliases.get(env, [])),
+                    source=f"evaluated on {dataset}",
+                )
+            )
+        higher = not lower_is_better(metric) if higher_is_better is None else higher_is_better
+        return rank(entries, higher_is_better=higher)
+
+    # -- packaging ----------------------------------------------------------------------------
+    def package_model(
+        self,
+        uri: str,
+        out: str | Path,
+        *,
+        kubernetes: bool = False,
+        image: str | None = None,
+        port: int = 8080,
+        workspace: str | None = None,
+        environment: str | None = None,
+        modelwright_requirement: str | None = None,
+    ) -> Path:
+        """Write a directory that serves the version: ``model/`` (verified artifact),
+        ``requirements.txt``, ``serve.py``, ``Dockerfile``; ``k8s/`` with ``kubernetes``."""
+        out = Path(out)
+        if out.exists() and any(out.iterdir()):
+            raise InvalidInput(f"out: '{out}' exists and is not empty", details={"field": "out"})
+        info = self.get_model_version(uri, workspace=workspace, environment=environment)
+        self.download_model(info, out / "model")
+        spec = PackageSpec(
+            name=info.name,
+            version=info.version,
+            digest=info.digest,
+            flavor=info.flavor,
+            flavor_meta=info.flavor_meta,
+            requirements=info.requirements,
+            python=".".join(map(str, sys.version_info[:2])),
+            port=port,
+            image=image,
+            modelwright_requirement=modelwright_requirement,
+        )
+        write_package(spec, out, kubernetes=kubernetes)
+        return out
+
+
+def read_manifest_unchecked(path: Path) -> Any:
+    from modelwright.registry.artifact import parse_manifest
+
+    return parse_manifest((path / MANIFEST).read_bytes(), str(path / MANIFEST))
+
+
+def _only_label(frame: Any, inputs: list[str], uri: str) -> str:
+    rest = [str(c) for c in frame.columns if str(c) not in inputs]
+    if len(rest) != 1:
+        raise InvalidInput(
+            f"label: cannot tell the label column of the dataset for {uri} (columns beyond its "
+            f"inputs: {', '.join(rest) or 'none'}); pass label=...",
+            details={"field": "label"},
+        )
+    return rest[0]

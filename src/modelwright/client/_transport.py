@@ -1,0 +1,168 @@
+"""How a client call reaches the services: in process, or over HTTP to a server."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+import httpx
+from pydantic import BaseModel
+
+from modelwright.access.tokens import authenticate
+from modelwright.api.operation import Operation
+from modelwright.client._objects import ObjectSource, http_get_object, http_put_object
+from modelwright.core.context import Caller, Context
+from modelwright.core.platform import LOCAL_ADMIN, Platform
+from modelwright.errors import (
+    InvalidInput,
+    ModelwrightError,
+    ServiceUnavailable,
+    Unauthenticated,
+    error_class_for_code,
+)
+from modelwright.objects.models import ObjectScope
+from modelwright.objects.service import store_for_read, store_for_write
+
+Req = TypeVar("Req", bound=BaseModel)
+Resp = TypeVar("Resp")
+
+
+class Transport(Protocol):
+    def call(self, op: Operation[Req, Resp], req: Req) -> Resp: ...
+
+    def put_object(self, scope: ObjectScope, source: ObjectSource) -> str:
+        """Store a file or bytes where ``scope`` says; return the sha256 digest."""
+        ...
+
+    def get_object(self, scope: ObjectScope, digest: str, dest: Path | None = None) -> bytes | Path:
+        """The verified bytes, or the path of a verified copy written to ``dest``."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class LocalTransport:
+    """Runs each operation in this process, as one transaction, on behalf of one principal."""
+
+    def __init__(
+        self, platform: Platform, *, token: str | None = None, principal: str | None = None
+    ) -> None:
+        self.platform = platform
+        self._token = token
+        try:
+            self.caller = self._identify(token, principal)
+        except BaseException:
+            # The transport owns the platform; do not leak its connection pool.
+            platform.close()
+            raise
+
+    def _identify(self, token: str | None, principal: str | None) -> Caller:
+        if token is not None:
+            with self.platform.unit(Caller(name="", principal_id=0)) as ctx:
+                return authenticate(ctx.session, token)
+        if self.platform.settings.require_auth:
+            raise Unauthenticated(
+                "this platform requires a token (MODELWRIGHT_REQUIRE_AUTH is set)"
+            )
+        return self.platform.caller(principal or LOCAL_ADMIN)
+
+    def call(self, op: Operation[Req, Resp], req: Req) -> Resp:
+        with self._unit() as ctx:
+            return op.handler(ctx, req)
+
+    @contextmanager
+    def _unit(self) -> Iterator[Context]:
+        with self.platform.unit(self.caller) as unit:
+            # Check the token on every call, as the server does, so that revocation and
+            # expiry take effect for clients that are already connected.
+            if self._token is not None:
+                yield unit.as_principal(authenticate(unit.session, self._token))
+            else:
+                yield unit
+
+    def put_object(self, scope: ObjectScope, source: ObjectSource) -> str:
+        with self._unit() as ctx:
+            store = store_for_write(ctx, scope)
+        # The bytes move outside the transaction: no database lock is held while copying.
+        if isinstance(source, bytes):
+            return store.put_bytes(source)
+        if not source.is_file():
+            raise InvalidInput(f"'{source}' is not a file", details={"path": str(source)})
+        return store.put_file(source)
+
+    def get_object(self, scope: ObjectScope, digest: str, dest: Path | None = None) -> bytes | Path:
+        with self._unit() as ctx:
+            store = store_for_read(ctx, scope, digest)
+        if dest is None:
+            return store.get_bytes(digest)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        return store.get_file(digest, dest)
+
+    def close(self) -> None:
+        self.platform.close()
+
+
+class HttpTransport:
+    """Sends each operation to a modelwright server, and turns error bodies back into errors."""
+
+    def __init__(self, base_url: str, *, token: str | None = None, timeout: float = 30.0) -> None:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self.http = httpx.Client(
+            base_url=base_url.rstrip("/"),
+            headers=headers,
+            timeout=timeout,
+            # Retries connection failures only; a request that reached the server is not re-sent.
+            transport=httpx.HTTPTransport(retries=3),
+        )
+
+    def call(self, op: Operation[Req, Resp], req: Req) -> Resp:
+        payload = op.payload(req)
+        try:
+            response = self.http.request(
+                op.method,
+                op.url_path(req),
+                params=None if op.has_body else _query(payload),
+                content=_body(op, req) if op.has_body else None,
+                headers={"Content-Type": "application/json"} if op.has_body else None,
+            )
+        except httpx.TransportError as exc:
+            raise ServiceUnavailable(f"cannot reach {self.http.base_url}: {exc}") from None
+        if response.status_code >= 400:
+            raise _error(response)
+        return op.response_adapter.validate_json(response.content)
+
+    def put_object(self, scope: ObjectScope, source: ObjectSource) -> str:
+        return http_put_object(self.http, scope, source)
+
+    def get_object(self, scope: ObjectScope, digest: str, dest: Path | None = None) -> bytes | Path:
+        return http_get_object(self.http, scope, digest, dest)
+
+    def close(self) -> None:
+        self.http.close()
+
+
+def raise_for_error(response: httpx.Response) -> None:
+    if response.status_code >= 400:
+        raise _error(response)
+
+
+def _body(op: Operation[Req, Resp], req: Req) -> bytes:
+    # pydantic's JSON keeps NaN and infinities as strings ("NaN") where a model asks for it.
+    return req.model_dump_json(
+        exclude=set(op.path_params), exclude_unset=True, by_alias=True
+    ).encode()
+
+
+def _query(payload: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in payload.items() if v is not None}
+
+
+def _error(response: httpx.Response) -> ModelwrightError:
+    try:
+        body = response.json()["error"]
+        cls = error_class_for_code(str(body["code"]))
+        return cls(str(body["message"]), details=body.get("details") or {})
+    except (ValueError, KeyError, TypeError):
+        return ModelwrightError(f"HTTP {response.status_code} from server: {response.text[:200]}")

@@ -1,0 +1,61 @@
+"""Validation of the names users give things (workspaces, environments, principals, ...)."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from pydantic import AfterValidator
+
+from modelwright.errors import InvalidInput
+
+__all__ = ["MAX_NAME", "Name", "ScopeName", "check_name"]
+
+MAX_NAME = 64
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+
+
+def check_name(value: str, field: str = "name") -> str:
+    """Return ``value`` when it is a safe name, else raise ``InvalidInput`` naming the field.
+
+    Names end up in URLs, file paths and YAML, so they are letters, digits, ``.``, ``_`` and
+    ``-``, start with a letter or digit, never contain ``..``, and are at most 64 characters.
+    """
+    problem = _problem(value)
+    if problem:
+        raise InvalidInput(f"{field}: {problem}", details={"field": field, "value": value})
+    return value
+
+
+def _problem(value: str) -> str | None:
+    if not value:
+        return "must not be empty"
+    if len(value) > MAX_NAME:
+        return f"must be at most {MAX_NAME} characters (got {len(value)})"
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        return f"must not contain control characters (got {value!r})"
+    if not _NAME.fullmatch(value) or ".." in value:
+        return (
+            "must be letters, digits, '.', '_' or '-', start with a letter or digit and "
+            f"not contain '..' (got {value!r})"
+        )
+    return None
+
+
+def _pydantic_check(value: str) -> str:
+    problem = _problem(value)
+    if problem:
+        # A ValueError becomes a pydantic validation error that carries the field's path.
+        raise ValueError(problem)
+    return value
+
+
+Name = Annotated[str, AfterValidator(_pydantic_check)]
+
+
+def _scope_check(value: str) -> str:
+    return value if value == "*" else _pydantic_check(value)
+
+
+# A name, or "*" for every workspace / environment (in grants and access checks).
+ScopeName = Annotated[str, AfterValidator(_scope_check)]

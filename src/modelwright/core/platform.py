@@ -1,0 +1,78 @@
+"""The embedded platform: one database, one artifact store, and units of work over them."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+
+from modelwright.core.context import Caller, Context
+from modelwright.errors import NotFound
+from modelwright.settings import Settings
+from modelwright.store import schema
+from modelwright.store.db import create_db_engine, session_factory
+from modelwright.store.migrate import upgrade
+
+if TYPE_CHECKING:
+    from modelwright.store.artifacts import ArtifactStore
+
+__all__ = ["LOCAL_ADMIN", "Platform"]
+
+# Seeded by the first migration with an admin grant on every workspace and environment;
+# the embedded backend acts as this principal unless settings require a token.
+LOCAL_ADMIN = "admin"
+
+
+class Platform:
+    """Opens (and migrates) the metadata store; hands out one ``Context`` per operation."""
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or Settings()
+        self.engine = create_db_engine(self.settings.database_url)
+        upgrade(self.engine)
+        self._sessions = session_factory(self.engine)
+        self._lock = threading.Lock()
+        self._artifacts: ArtifactStore | None = None
+        self._opened: dict[str, ArtifactStore] = {}
+
+    @property
+    def artifacts(self) -> ArtifactStore:
+        """The platform's own artifact store (run artifacts, model files)."""
+        if self._artifacts is None:
+            from modelwright.store.artifacts import open_artifact_store
+
+            with self._lock:
+                if self._artifacts is None:
+                    self._artifacts = open_artifact_store(
+                        self.settings.artifacts_url, **dict(self.settings.artifact_options)
+                    )
+        return self._artifacts
+
+    @contextmanager
+    def unit(self, caller: Caller) -> Iterator[Context]:
+        """One transaction: committed when the block ends, rolled back entirely on error."""
+        with self._sessions() as session, session.begin():
+            yield Context(session=session, caller=caller, stores=self)
+
+    def open(self, url: str) -> ArtifactStore:
+        """The content-addressed store at a datastore URL (cached: opening S3 is not free)."""
+        from modelwright.store.artifacts import open_artifact_store
+
+        with self._lock:
+            store = self._opened.get(url)
+            if store is None:
+                store = self._opened[url] = open_artifact_store(url)
+            return store
+
+    def caller(self, name: str) -> Caller:
+        with self._sessions() as session:
+            pid = session.scalar(select(schema.Principal.id).where(schema.Principal.name == name))
+        if pid is None:
+            raise NotFound(f"principal '{name}' not found")
+        return Caller(name=name, principal_id=pid)
+
+    def close(self) -> None:
+        self.engine.dispose()

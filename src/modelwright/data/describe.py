@@ -1,0 +1,70 @@
+"""Schema and profile of a stored version, read back from its datastore by the service.
+
+Computed from the stored bytes, never taken from the client. A file of a tabular format, a
+DataFrame, or a directory whose files all share one tabular format and one set of columns
+is described; anything else has no schema and no profile.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pyarrow as pa
+from fsspec.implementations.local import LocalFileSystem
+
+from modelwright.data.manifest import ManifestEntry
+from modelwright.data.models import ColumnSchema, DatasetProfile
+from modelwright.data.profile import profile_table, schema_of
+from modelwright.data.tabular import TABULAR, format_of, read_table
+from modelwright.store.artifacts import ArtifactStore, FsspecArtifactStore
+
+__all__ = ["MAX_PROFILED_FILES", "describe"]
+
+# Profiling reads every file; beyond this many a directory is stored without a profile
+# (register it as several versions, or as fewer, bigger files, to get one).
+MAX_PROFILED_FILES = 2_000
+
+Description = tuple[list[ColumnSchema] | None, DatasetProfile | None]
+
+
+def describe(
+    store: ArtifactStore,
+    kind: str,
+    fmt: str,
+    digest: str,
+    entries: list[ManifestEntry] | None = None,
+) -> Description:
+    if fmt not in TABULAR:
+        return None, None
+    if kind != "directory":
+        with _readable(store, digest) as source:
+            table = read_table(source, fmt, "the file" if kind == "file" else "the DataFrame")
+        return schema_of(table.schema), profile_table(table)
+    files = [e for e in entries or [] if format_of(e.path) == fmt]
+    if not files or len(files) != len(entries or []) or len(files) > MAX_PROFILED_FILES:
+        return None, None
+    tables = []
+    for e in files:
+        with _readable(store, e.digest) as source:
+            tables.append(read_table(source, fmt, f"file '{e.path}'"))
+    if any(t.schema.names != tables[0].schema.names for t in tables):
+        return None, None
+    try:
+        # Per-file type inference of CSV may differ (int64 here, double there): promote.
+        table = pa.concat_tables(tables, promote_options="permissive")
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return None, None
+    return schema_of(table.schema), profile_table(table)
+
+
+@contextmanager
+def _readable(store: ArtifactStore, digest: str) -> Iterator[str]:
+    """A local path to the object's bytes: the object itself on a local disk, else a copy."""
+    if isinstance(store, FsspecArtifactStore) and isinstance(store.fs, LocalFileSystem):
+        yield store.path_for(digest)
+        return
+    with tempfile.TemporaryDirectory(prefix="mw-describe-") as tmp:
+        yield str(store.get_file(digest, Path(tmp) / digest))

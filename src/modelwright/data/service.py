@@ -1,0 +1,448 @@
+"""Dataset operations. Each function is one operation: ``(ctx, request) -> response``.
+
+Who may do what: registering needs ``data.write`` in the dataset's environment, reading
+needs ``data.read`` there. Bytes never travel through these operations: the client asks
+``prepare_upload`` which objects the datastore lacks, puts them, then ``register_dataset``
+checks they are all there, computes schema and profile from the stored bytes and records
+the version. Registrations are audited; reads are not.
+
+A run named by an operation gets a lineage edge (the version as its output or input), so
+it must be running and the caller needs ``pipeline.run`` in its environment, as for logging.
+
+Data isolation: an operation that names a run acts from the run's environment. Production
+data is never reachable from non-production environments, so a run in a non-production
+environment may neither read nor write a dataset whose datastore is classified production,
+whatever the caller's grants (``PermissionDenied``, ``details.rule == "production-isolation"``:
+it is an access refusal that no change of state can lift, not a conflict). The check runs
+before any byte moves (``prepare_upload``) and again when the version is recorded or read.
+Otherwise a run may use datasets of other environments of its workspace as the caller's
+grants allow. The raw object routes know nothing of runs; there the grants decide.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+
+from fsspec.implementations.local import LocalFileSystem
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from modelwright.core.actions import Action
+from modelwright.core.context import Context, utcnow
+from modelwright.core.lineage import add_edges
+from modelwright.core.lookup import get_environment, get_workspace
+from modelwright.data import models as m
+from modelwright.data.describe import describe
+from modelwright.data.diff import DatasetDiff, diff_versions
+from modelwright.data.manifest import load_manifest
+from modelwright.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from modelwright.store import schema
+from modelwright.store.artifacts import ArtifactStore, FsspecArtifactStore
+from modelwright.tracking.service import writable_run
+
+__all__ = [
+    "ISOLATION_RULE",
+    "diff_datasets",
+    "find_version",
+    "get_dataset",
+    "get_version",
+    "list_datasets",
+    "load_dataset",
+    "prepare_upload",
+    "register_dataset",
+]
+
+ISOLATION_RULE = "production data is never reachable from non-production environments"
+
+
+# -- lookups ------------------------------------------------------------------------------------
+def _readable(ctx: Context, workspace: str, environment: str) -> schema.Environment:
+    if not ctx.allowed(Action.DATA_READ, workspace, environment):
+        if not ctx.is_member(workspace):
+            raise NotFound(f"workspace '{workspace}' not found", details={"workspace": workspace})
+        ctx.require(Action.DATA_READ, workspace, environment)
+    return get_environment(ctx.session, workspace, environment)
+
+
+def _writable(ctx: Context, workspace: str, environment: str) -> schema.Environment:
+    ctx.require(Action.DATA_WRITE, workspace, environment)
+    return get_environment(ctx.session, workspace, environment)
+
+
+def _datastore(env: schema.Environment, name: str | None) -> schema.Datastore:
+    """The named datastore; unnamed, the environment's only one or the one called default."""
+    where = f"{env.workspace.name}/{env.name}"
+    names = [d.name for d in env.datastores]
+    if name is None:
+        if len(env.datastores) == 1:
+            return env.datastores[0]
+        if "default" in names:
+            return env.datastores[names.index("default")]
+        raise InvalidInput(
+            f"datastore: environment {where} has "
+            + (f"several datastores ({', '.join(names)}); name one" if names else "no datastore")
+            + (
+                ""
+                if names
+                else "; attach one with `modelwright datastore create` or create_datastore()"
+            ),
+            details={"field": "datastore"},
+        )
+    if name in names:
+        return env.datastores[names.index(name)]
+    raise NotFound(
+        f"datastore '{name}' not found in {where} (it has: {', '.join(names) or 'none'})",
+        details={"workspace": env.workspace.name, "environment": env.name, "datastore": name},
+    )
+
+
+def _dataset(ctx: Context, env: schema.Environment, name: str) -> schema.Dataset:
+    row = ctx.session.scalar(
+        select(schema.Dataset).where(
+            schema.Dataset.environment_id == env.id, schema.Dataset.name == name
+        )
+    )
+    if row is None:
+        raise NotFound(
+            f"dataset '{name}' not found in {env.workspace.name}/{env.name}",
+            details={"workspace": env.workspace.name, "environment": env.name, "dataset": name},
+        )
+    return row
+
+
+def _version(ctx: Context, dataset: schema.Dataset, version: int | None) -> schema.DatasetVersion:
+    q = select(schema.DatasetVersion).where(schema.DatasetVersion.dataset_id == dataset.id)
+    if version is None:
+        q = q.order_by(schema.DatasetVersion.version.desc()).limit(1)
+    else:
+        q = q.where(schema.DatasetVersion.version == version)
+    row = ctx.session.scalar(q)
+    if row is None:
+        where = f"{dataset.environment.workspace.name}/{dataset.environment.name}"
+        what = "has no versions" if version is None else f"has no version v{version}"
+        raise NotFound(
+            f"dataset '{dataset.name}' in {where} {what}"
+            + (f" (latest is v{len(dataset.versions)})" if version and dataset.versions else ""),
+            details={"dataset": dataset.name, "version": version},
+        )
+    return row
+
+
+def find_version(ctx: Context, workspace: str, environment: str, ref: str) -> schema.DatasetVersion:
+    """The version named by ``name@v3``, ``name@3``, ``name@latest`` or ``name`` (latest)."""
+    name, version = m.parse_ref(ref)
+    env = _readable(ctx, workspace, environment)
+    return _version(ctx, _dataset(ctx, env, name), version)
+
+
+def _check_isolation(
+    run: schema.Run | None, datastore: schema.Datastore, dataset: str, verb: str
+) -> None:
+    if run is None or run.environment.production or datastore.classification != "production":
+        return
+    ds_env = datastore.environment
+    raise PermissionDenied(
+        f"run '{run.id}' in non-production environment '{run.environment.name}' may not "
+        f"{verb} dataset '{ds_env.workspace.name}/{ds_env.name}/{dataset}': its datastore "
+        f"'{datastore.name}' is classified production ({ISOLATION_RULE})",
+        details={
+            "rule": "production-isolation",
+            "run_id": run.id,
+            "run_environment": run.environment.name,
+            "workspace": ds_env.workspace.name,
+            "environment": ds_env.name,
+            "dataset": dataset,
+            "datastore": datastore.name,
+        },
+    )
+
+
+def _missing(store: ArtifactStore, digests: Iterable[str]) -> list[str]:
+    unique = list(dict.fromkeys(digests))
+    if isinstance(store, FsspecArtifactStore) and isinstance(store.fs, LocalFileSystem):
+        # A stat per object: fsspec's exists() costs ten times more, per call.
+        return [d for d in unique if not os.path.exists(store.path_for(d))]
+    if len(unique) <= 64:
+        return [d for d in unique if not store.exists(d)]
+    # An existence check is a round trip on object stores: overlap them.
+    chunks = [unique[i : i + 64] for i in range(0, len(unique), 64)]
+    with ThreadPoolExecutor(16, thread_name_prefix="mw-exists") as pool:
+        found = pool.map(lambda chunk: [d for d in chunk if not store.exists(d)], chunks)
+        return [d for missing in found for d in missing]
+
+
+# -- writing ------------------------------------------------------------------------------------
+def prepare_upload(ctx: Context, req: m.PrepareUpload) -> m.UploadPlan:
+    env = _writable(ctx, req.workspace, req.environment)
+    datastore = _datastore(env, req.datastore)
+    run = writable_run(ctx, req.run_id) if req.run_id else None
+    _check_isolation(run, datastore, req.name, "write")
+    store = ctx.open_store(datastore.url)
+    return m.UploadPlan(datastore=datastore.name, missing=_missing(store, req.digests))
+
+
+def register_dataset(ctx: Context, req: m.RegisterDataset) -> m.DatasetVersionInfo:
+    env = _writable(ctx, req.workspace, req.environment)
+    datastore = _datastore(env, req.datastore)
+    run = writable_run(ctx, req.run_id) if req.run_id else None
+    _check_isolation(run, datastore, req.name, "write")
+    if req.kind == "dataframe" and req.format != "parquet":
+        raise InvalidInput("format: a DataFrame is stored as parquet", details={"field": "format"})
+    store = ctx.open_store(datastore.url)
+    if _missing(store, [req.digest]):
+        raise InvalidInput(
+            f"digest: object {req.digest} is not in datastore '{datastore.name}': upload it "
+            "before registering it",
+            details={"field": "digest", "digest": req.digest},
+        )
+    entries = None
+    if req.kind == "directory":
+        entries = load_manifest(store.get_bytes(req.digest))
+        absent = _missing(store, [e.digest for e in entries])
+        if absent:
+            raise InvalidInput(
+                f"digest: {len(absent)} file(s) of the directory are not in datastore "
+                f"'{datastore.name}' (e.g. {absent[0]}): upload them before registering",
+                details={"field": "digest", "missing": absent[:20]},
+            )
+        size, files = sum(e.size for e in entries), len(entries)
+    else:
+        size, files = store.size(req.digest), 1
+
+    dataset = _get_or_create_dataset(ctx, env, req.name, req.description)
+    latest = ctx.session.scalar(
+        select(schema.DatasetVersion)
+        .where(schema.DatasetVersion.dataset_id == dataset.id)
+        .order_by(schema.DatasetVersion.version.desc())
+        .limit(1)
+    )
+    if latest is not None and (latest.digest, latest.datastore_id, latest.kind, latest.format) == (
+        req.digest,
+        datastore.id,
+        req.kind,
+        req.format,
+    ):
+        # The same content again: the latest version already is what is being registered.
+        _record_output(ctx, run, latest)
+        return version_info(latest, created=False)
+
+    columns, profile = describe(store, req.kind, req.format, req.digest, entries)
+    row = schema.DatasetVersion(
+        dataset=dataset,
+        version=(latest.version if latest else 0) + 1,
+        digest=req.digest,
+        datastore=datastore,
+        kind=req.kind,
+        format=req.format,
+        size=size,
+        files=files,
+        schema_=[c.model_dump() for c in columns] if columns is not None else None,
+        profile=profile.model_dump(exclude_none=True) if profile is not None else None,
+        created_at=utcnow(),
+        created_by=ctx.caller.name,
+        run_id=run.id if run else None,
+    )
+    ctx.session.add(row)
+    try:
+        with ctx.session.begin_nested():
+            ctx.session.flush()
+    except IntegrityError:
+        raise Conflict(
+            f"dataset '{req.name}' got a new version from another registration at the same "
+            "time; register again",
+            details={"dataset": req.name},
+        ) from None
+    ctx.audit(
+        "dataset.register",
+        workspace=req.workspace,
+        environment=req.environment,
+        target=f"dataset/{req.workspace}/{req.environment}/{req.name}@v{row.version}",
+        after={
+            "digest": req.digest,
+            "datastore": datastore.name,
+            "kind": req.kind,
+            "format": req.format,
+            "size": size,
+            "files": files,
+            "run_id": row.run_id,
+        },
+    )
+    _record_output(ctx, run, row)
+    return version_info(row, created=True)
+
+
+def _get_or_create_dataset(
+    ctx: Context, env: schema.Environment, name: str, description: str
+) -> schema.Dataset:
+    q = select(schema.Dataset).where(
+        schema.Dataset.environment_id == env.id, schema.Dataset.name == name
+    )
+    # Locked (on PostgreSQL) so that concurrent registrations number versions one by one.
+    dataset = ctx.session.scalar(q.with_for_update())
+    if dataset is None:
+        dataset = schema.Dataset(
+            environment=env,
+            name=name,
+            description=description,
+            created_at=utcnow(),
+            created_by=ctx.caller.name,
+        )
+        try:
+            with ctx.session.begin_nested():
+                ctx.session.add(dataset)
+                ctx.session.flush()
+        except IntegrityError:
+            raise Conflict(
+                f"dataset '{name}' was created by another registration at the same time; "
+                "register again",
+                details={"dataset": name},
+            ) from None
+    elif description and description != dataset.description:
+        ctx.audit(
+            "dataset.update",
+            workspace=env.workspace.name,
+            environment=env.name,
+            target=f"dataset/{env.workspace.name}/{env.name}/{name}",
+            before={"description": dataset.description},
+            after={"description": description},
+        )
+        dataset.description = description
+    return dataset
+
+
+def _record_output(ctx: Context, run: schema.Run | None, row: schema.DatasetVersion) -> None:
+    if run is not None:
+        add_edges(
+            ctx,
+            run.experiment.workspace_id,
+            [("run", run.id, "dataset_version", str(row.id), "output")],
+        )
+
+
+# -- reading ------------------------------------------------------------------------------------
+def load_dataset(ctx: Context, req: m.LoadDataset) -> m.DatasetVersionInfo:
+    """A version about to be read; with a run, checked against isolation and recorded as the
+    run's input."""
+    env = _readable(ctx, req.workspace, req.environment)
+    row = _version(ctx, _dataset(ctx, env, req.name), m.parse_version(req.version))
+    if req.run_id:
+        run = writable_run(ctx, req.run_id)
+        _check_isolation(run, row.datastore, req.name, "read")
+        add_edges(
+            ctx,
+            run.experiment.workspace_id,
+            [("dataset_version", str(row.id), "run", run.id, "input")],
+        )
+    return version_info(row)
+
+
+def get_version(ctx: Context, req: m.DatasetVersionRef) -> m.DatasetVersionInfo:
+    env = _readable(ctx, req.workspace, req.environment)
+    return version_info(_version(ctx, _dataset(ctx, env, req.name), m.parse_version(req.version)))
+
+
+def get_dataset(ctx: Context, req: m.DatasetRef) -> m.DatasetDetail:
+    env = _readable(ctx, req.workspace, req.environment)
+    dataset = _dataset(ctx, env, req.name)
+    history = [_summary(v) for v in dataset.versions]
+    return m.DatasetDetail(
+        **_info(dataset, len(history), history[-1] if history else None).model_dump(),
+        history=history,
+    )
+
+
+def list_datasets(ctx: Context, req: m.ListDatasets) -> list[m.DatasetInfo]:
+    ws = get_workspace(ctx.session, req.workspace)
+    if req.environment is not None:
+        envs = [_readable(ctx, ws.name, req.environment)]
+    else:
+        envs = [e for e in ws.environments if ctx.allowed(Action.DATA_READ, ws.name, e.name)]
+        if not envs:
+            if not ctx.is_member(ws.name):
+                raise NotFound(f"workspace '{ws.name}' not found", details={"workspace": ws.name})
+            ctx.require(Action.DATA_READ, ws.name)
+    env_ids = [e.id for e in envs]
+    datasets = list(
+        ctx.session.scalars(
+            select(schema.Dataset)
+            .where(schema.Dataset.environment_id.in_(env_ids))
+            .order_by(schema.Dataset.environment_id, schema.Dataset.name)
+        )
+    )
+    V = schema.DatasetVersion
+    top = (
+        select(V.dataset_id, func.max(V.version).label("version"), func.count().label("n"))
+        .join(schema.Dataset, V.dataset_id == schema.Dataset.id)
+        .where(schema.Dataset.environment_id.in_(env_ids))
+        .group_by(V.dataset_id)
+        .subquery()
+    )
+    latest = {
+        v.dataset_id: (v, n)
+        for v, n in ctx.session.execute(
+            select(V, top.c.n).join(
+                top, (V.dataset_id == top.c.dataset_id) & (V.version == top.c.version)
+            )
+        )
+    }
+    out = []
+    for d in datasets:
+        v, n = latest.get(d.id, (None, 0))
+        out.append(_info(d, n, _summary(v) if v is not None else None))
+    return out
+
+
+def diff_datasets(ctx: Context, req: m.DiffDatasets) -> DatasetDiff:
+    a = find_version(ctx, req.workspace, req.environment, req.a)
+    b = find_version(ctx, req.workspace, req.environment, req.b)
+    return diff_versions(version_info(a), version_info(b))
+
+
+# -- rendering ----------------------------------------------------------------------------------
+def _summary(v: schema.DatasetVersion) -> m.DatasetVersionSummary:
+    rows = v.profile.get("rows") if v.profile else None
+    return m.DatasetVersionSummary(
+        version=v.version,
+        digest=v.digest,
+        datastore=v.datastore.name,
+        kind=v.kind,
+        format=v.format,
+        size=v.size,
+        files=v.files,
+        rows=rows if isinstance(rows, int) else None,
+        created_at=v.created_at,
+        created_by=v.created_by,
+        run_id=v.run_id,
+    )
+
+
+def _info(
+    d: schema.Dataset, versions: int, latest: m.DatasetVersionSummary | None
+) -> m.DatasetInfo:
+    return m.DatasetInfo(
+        workspace=d.environment.workspace.name,
+        environment=d.environment.name,
+        name=d.name,
+        description=d.description,
+        created_at=d.created_at,
+        created_by=d.created_by,
+        versions=versions,
+        latest=latest,
+    )
+
+
+def version_info(v: schema.DatasetVersion, *, created: bool = False) -> m.DatasetVersionInfo:
+    env = v.dataset.environment
+    return m.DatasetVersionInfo(
+        **_summary(v).model_dump(),
+        workspace=env.workspace.name,
+        environment=env.name,
+        name=v.dataset.name,
+        description=v.dataset.description,
+        classification=v.datastore.classification,
+        columns=[m.ColumnSchema.model_validate(c) for c in v.schema_] if v.schema_ else None,
+        profile=m.DatasetProfile.model_validate(v.profile) if v.profile else None,
+        created=created,
+    )

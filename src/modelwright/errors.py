@@ -1,0 +1,116 @@
+"""Typed errors shared by every layer.
+
+Each error has a stable ``code`` and an HTTP ``status``; the REST server renders any of them
+as one JSON body (``{"error": {"code", "message", "details"}}``), the HTTP client turns that
+body back into the same class, and the CLI prints the message on one line.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+__all__ = [
+    "AlreadyExists",
+    "ArtifactCorrupted",
+    "Conflict",
+    "GateFailed",
+    "InvalidInput",
+    "ModelwrightError",
+    "NotFound",
+    "PermissionDenied",
+    "ServiceUnavailable",
+    "Unauthenticated",
+    "error_class_for_code",
+]
+
+
+class ModelwrightError(Exception):
+    """Base of every error modelwright raises on purpose."""
+
+    code: ClassVar[str] = "internal"
+    status: ClassVar[int] = 500
+
+    def __init__(self, message: str, *, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details: dict[str, Any] = details or {}
+
+    def to_body(self) -> dict[str, Any]:
+        return {"error": {"code": self.code, "message": self.message, "details": self.details}}
+
+
+class InvalidInput(ModelwrightError):
+    """The request names something badly, or has the wrong shape."""
+
+    code = "invalid_input"
+    status = 400
+
+
+class Unauthenticated(ModelwrightError):
+    """No valid credential: a missing, malformed, unknown, expired or revoked token."""
+
+    code = "unauthenticated"
+    status = 401
+
+
+class PermissionDenied(ModelwrightError):
+    """The principal is known but no grant allows the action here."""
+
+    code = "permission_denied"
+    status = 403
+
+
+class NotFound(ModelwrightError):
+    code = "not_found"
+    status = 404
+
+
+class AlreadyExists(ModelwrightError):
+    code = "already_exists"
+    status = 409
+
+
+class Conflict(ModelwrightError):
+    """The request is well formed but contradicts the current state or a platform rule."""
+
+    code = "conflict"
+    status = 409
+
+
+class GateFailed(ModelwrightError):
+    code = "gate_failed"
+    status = 422
+
+
+class ArtifactCorrupted(ModelwrightError):
+    """Stored bytes no longer hash to their address: never load them."""
+
+    code = "artifact_corrupted"
+    status = 500
+
+
+class ServiceUnavailable(ModelwrightError):
+    code = "unavailable"
+    status = 503
+
+
+_BY_CODE: dict[str, type[ModelwrightError]] = {
+    cls.code: cls
+    for cls in (
+        ModelwrightError,
+        InvalidInput,
+        Unauthenticated,
+        PermissionDenied,
+        NotFound,
+        AlreadyExists,
+        Conflict,
+        GateFailed,
+        ArtifactCorrupted,
+        ServiceUnavailable,
+    )
+}
+
+
+def error_class_for_code(code: str) -> type[ModelwrightError]:
+    """The error class for a code received over HTTP; unknown codes map to the base class."""
+    return _BY_CODE.get(code, ModelwrightError)

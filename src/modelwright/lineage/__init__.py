@@ -1,0 +1,1 @@
+"""Lineage: edges from datasets to runs to artifacts and models, and the queries over them."""

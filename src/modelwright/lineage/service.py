@@ -1,0 +1,151 @@
+"""Record lineage edges (inside the mutations that create them) and walk them."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from modelwright.core.actions import Action
+from modelwright.core.context import Context
+from modelwright.core.lookup import get_workspace
+from modelwright.errors import InvalidInput, NotFound
+from modelwright.lineage import models as m
+from modelwright.store import schema
+
+__all__ = ["lineage"]
+
+
+def lineage(ctx: Context, req: m.LineageRequest) -> m.Lineage:
+    ws = get_workspace(ctx.session, req.workspace)
+    if not ctx.is_member(ws.name):
+        raise NotFound(
+            f"workspace '{req.workspace}' not found", details={"workspace": req.workspace}
+        )
+    if not _reads_anywhere(ctx, ws):
+        ctx.require(Action.DATA_READ, ws.name)
+    kind, ident = _resolve(ctx, ws, req.entity)
+    root = _node(ctx, kind, ident, "")
+    return m.Lineage(
+        entity=root,
+        ancestors=_walk(ctx, ws.id, kind, ident, up=True, depth=req.depth, seen={(kind, ident)}),
+        descendants=_walk(ctx, ws.id, kind, ident, up=False, depth=req.depth, seen={(kind, ident)}),
+    )
+
+
+def _reads_anywhere(ctx: Context, ws: schema.Workspace) -> bool:
+    return any(ctx.allowed(Action.DATA_READ, ws.name, e.name) for e in ws.environments)
+
+
+def _resolve(ctx: Context, ws: schema.Workspace, entity: str) -> tuple[str, str]:
+    kind, sep, ref = entity.partition(":")
+    if not sep or not ref:
+        raise InvalidInput(
+            "entity: expected run:<id>, dataset:<environment>/<name>@<version>, "
+            "artifact:<sha256> or model:<name>/<version>",
+            details={"field": "entity"},
+        )
+    if kind == "run":
+        run = ctx.session.get(schema.Run, ref)
+        if run is None or run.experiment.workspace_id != ws.id:
+            raise NotFound(
+                f"run '{ref}' not found in workspace '{ws.name}'", details={"run_id": ref}
+            )
+        return "run", run.id
+    if kind == "dataset":
+        from modelwright.data.service import find_version
+
+        env, slash, name_ref = ref.partition("/")
+        if not slash:
+            raise InvalidInput(
+                "entity: a dataset is named as dataset:<environment>/<name>@<version>",
+                details={"field": "entity"},
+            )
+        version = find_version(ctx, ws.name, env, name_ref)
+        return "dataset_version", str(version.id)
+    if kind == "artifact":
+        return "artifact", ref
+    if kind == "model":
+        return "model_version", _model_version_id(ctx, ws, ref)
+    raise InvalidInput(
+        f"entity: unknown kind {kind!r} (run, dataset, artifact, model)",
+        details={"field": "entity"},
+    )
+
+
+def _model_version_id(ctx: Context, ws: schema.Workspace, ref: str) -> str:
+    name, slash, number = ref.partition("/")
+    if not slash or not number.lstrip("v").isdigit():
+        raise InvalidInput(
+            "entity: a model version is named as model:<name>/<version>",
+            details={"field": "entity"},
+        )
+    version = ctx.session.scalar(
+        select(schema.ModelVersion)
+        .join(schema.RegisteredModel)
+        .where(
+            schema.RegisteredModel.workspace_id == ws.id,
+            schema.RegisteredModel.name == name,
+            schema.ModelVersion.version == int(number.lstrip("v")),
+        )
+    )
+    if version is None:
+        raise NotFound(
+            f"model version '{name}/{number}' not found in workspace '{ws.name}'",
+            details={"model": name, "version": number},
+        )
+    return str(version.id)
+
+
+def _walk(
+    ctx: Context,
+    workspace_id: int,
+    kind: str,
+    ident: str,
+    *,
+    up: bool,
+    depth: int,
+    seen: set[tuple[str, str]],
+) -> list[m.LineageNode]:
+    if depth == 0:
+        return []
+    E = schema.LineageEdge
+    if up:
+        q = select(E.source_kind, E.source_id, E.relation).where(
+            E.target_kind == kind, E.target_id == ident
+        )
+    else:
+        q = select(E.target_kind, E.target_id, E.relation).where(
+            E.source_kind == kind, E.source_id == ident
+        )
+    q = q.where(E.workspace_id == workspace_id).order_by(E.id)
+    out = []
+    for nk, nid, rel in ctx.session.execute(q).all():
+        if (nk, nid) in seen:
+            continue
+        node = _node(ctx, nk, nid, rel)
+        node.children = _walk(
+            ctx, workspace_id, nk, nid, up=up, depth=depth - 1, seen=seen | {(nk, nid)}
+        )
+        out.append(node)
+    return out
+
+
+def _node(ctx: Context, kind: str, ident: str, relation: str) -> m.LineageNode:
+    label = ident
+    if kind == "run":
+        run = ctx.session.get(schema.Run, ident)
+        if run is not None:
+            label = f"run {run.name or run.id[:8]} ({run.experiment.name}, {run.environment.name}, {run.status})"
+    elif kind == "dataset_version":
+        dv = ctx.session.get(schema.DatasetVersion, int(ident))
+        if dv is not None:
+            label = f"dataset {dv.dataset.environment.name}/{dv.dataset.name}@v{dv.version} ({dv.digest[:12]})"
+    elif kind == "artifact":
+        path = ctx.session.scalar(
+            select(schema.RunArtifact.path).where(schema.RunArtifact.digest == ident).limit(1)
+        )
+        label = f"artifact {path or ''} ({ident[:12]})".replace("  ", " ")
+    elif kind == "model_version" and ident.isdigit():
+        mv = ctx.session.get(schema.ModelVersion, int(ident))
+        if mv is not None:
+            label = f"model {mv.model.name}/v{mv.version} ({mv.flavor}, {mv.environment.name}, {mv.digest[:12]})"
+    return m.LineageNode(kind=kind, id=ident, label=label, relation=relation)

@@ -1,0 +1,1 @@
+"""The model registry: flavors, signatures, versions, aliases, packaging."""

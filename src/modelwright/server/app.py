@@ -1,0 +1,202 @@
+"""Build the FastAPI application from ``OPERATIONS``.
+
+Every route is the same few lines: authenticate the bearer token, turn path, query and body
+into the operation's request model, run the service function in one transaction on a worker
+thread, render the response. No route holds business logic or opens a session itself.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from pydantic import BaseModel, ValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from modelwright import __version__
+from modelwright.access.tokens import authenticate
+from modelwright.api import OPERATIONS, Operation
+from modelwright.core.context import Caller
+from modelwright.core.platform import Platform
+from modelwright.errors import InvalidInput, ModelwrightError, Unauthenticated
+from modelwright.server import metrics
+from modelwright.server.objects import add_object_routes
+from modelwright.server.openapi import install_components, operation_openapi
+from modelwright.settings import Settings
+from modelwright.setup.spec import dotted
+
+__all__ = ["MAX_BODY_BYTES", "app_from_settings", "create_app"]
+
+# platform.yaml files and metadata requests are small; artifacts never travel this way.
+MAX_BODY_BYTES = 10 * 1024 * 1024
+_ANONYMOUS = Caller(name="", principal_id=0)
+
+
+def create_app(platform: Platform) -> FastAPI:
+    app = FastAPI(
+        title="modelwright",
+        version=__version__,
+        description="Self-hosted MLOps platform. Authenticate with `Authorization: Bearer <token>`.",
+    )
+    app.state.platform = platform
+    components: dict[str, Any] = {}
+    for op in OPERATIONS:
+        _add_route(app, op, components)
+    install_components(app, components)
+    add_object_routes(app, _authenticate)
+    _add_error_handlers(app)
+
+    @app.get("/healthz", tags=["server"], summary="Liveness and database reachability")
+    def healthz() -> Response:
+        with platform.unit(_ANONYMOUS) as ctx:
+            ctx.session.connection()
+        return json_response({"status": "ok", "version": __version__}, 200)
+
+    @app.get("/metrics", tags=["server"], summary="Prometheus metrics", include_in_schema=False)
+    def prometheus() -> Response:
+        body, content_type = metrics.exposition()
+        return Response(body, media_type=content_type)
+
+    return app
+
+
+def app_from_settings() -> FastAPI:
+    """The app over the stores named by ``MODELWRIGHT_*`` settings (uvicorn factory)."""
+    return create_app(Platform(Settings()))
+
+
+def _add_route(app: FastAPI, op: Operation[Any, Any], components: dict[str, Any]) -> None:
+    platform_ref: list[Platform] = []
+
+    async def endpoint(request: Request) -> Response:
+        started = time.perf_counter()
+        status = 500
+        try:
+            if not platform_ref:
+                platform_ref.append(request.app.state.platform)
+            platform = platform_ref[0]
+            caller = await run_in_threadpool(_authenticate, platform, request)
+            req = _parse(
+                op, request.path_params, dict(request.query_params), await _body(request, op)
+            )
+            result = await run_in_threadpool(_run, platform, caller, op, req)
+            status = op.status
+            return Response(_dump(op, result), status_code=status, media_type="application/json")
+        except ModelwrightError as exc:
+            status = exc.status
+            raise
+        finally:
+            metrics.observe(op.name, status, time.perf_counter() - started)
+
+    app.add_api_route(
+        op.path,
+        endpoint,
+        methods=[op.method],
+        name=op.name,
+        summary=op.summary,
+        tags=[op.tag],
+        status_code=op.status,
+        response_model=None,
+        openapi_extra=operation_openapi(op, components),
+    )
+
+
+def _authenticate(platform: Platform, request: Request) -> Caller:
+    header = request.headers.get("authorization")
+    if not header:
+        raise Unauthenticated("missing token: send 'Authorization: Bearer <token>'")
+    scheme, _, secret = header.partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        raise Unauthenticated("malformed Authorization header: expected 'Bearer <token>'")
+    with platform.unit(_ANONYMOUS) as ctx:
+        return authenticate(ctx.session, secret.strip())
+
+
+async def _body(request: Request, op: Operation[Any, Any]) -> dict[str, Any]:
+    if not op.has_body:
+        return {}
+    raw = await request.body()
+    if len(raw) > MAX_BODY_BYTES:
+        raise InvalidInput(f"request body is larger than {MAX_BODY_BYTES} bytes")
+    if not raw.strip():
+        return {}
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidInput(f"request body is not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise InvalidInput("request body must be a JSON object")
+    return data
+
+
+def _parse(
+    op: Operation[Any, Any], path: dict[str, Any], query: dict[str, str], body: dict[str, Any]
+) -> BaseModel:
+    fields = {**query, **body, **path}
+    try:
+        req: BaseModel = op.request.model_validate(fields)
+    except ValidationError as exc:
+        raise invalid_input(exc) from None
+    return req
+
+
+def invalid_input(exc: ValidationError) -> InvalidInput:
+    """The first problem as ``field: message``; all of them in ``details``."""
+    errors = exc.errors(include_url=False, include_context=False, include_input=False)
+    first = errors[0]
+    where = dotted(tuple(first["loc"])) or "request"
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return InvalidInput(
+        f"{where}: {str(first['msg']).removeprefix('Value error, ')}{more}",
+        details={
+            "field": where,
+            "problems": [
+                {
+                    "field": dotted(tuple(e["loc"])),
+                    "message": str(e["msg"]).removeprefix("Value error, "),
+                }
+                for e in errors
+            ],
+        },
+    )
+
+
+def _run(platform: Platform, caller: Caller, op: Operation[Any, Any], req: BaseModel) -> Any:
+    with platform.unit(caller) as ctx:
+        return op.handler(ctx, req)
+
+
+def _dump(op: Operation[Any, Any], result: Any) -> bytes:
+    return op.response_adapter.dump_json(result, by_alias=True)
+
+
+def json_response(body: Any, status: int) -> Response:
+    return Response(orjson.dumps(body), status_code=status, media_type="application/json")
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ModelwrightError)
+    async def _known(request: Request, exc: ModelwrightError) -> Response:
+        return json_response(exc.to_body(), exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        err = InvalidInput(f"invalid request: {exc.errors()[0].get('msg', 'bad input')}")
+        return json_response(err.to_body(), err.status)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        body = {"error": {"code": code, "message": str(exc.detail), "details": {}}}
+        return json_response(body, exc.status_code)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        # Never a traceback to the caller; the server log has it.
+        body = {"error": {"code": "internal", "message": "internal server error", "details": {}}}
+        return json_response(body, 500)

@@ -1,0 +1,120 @@
+"""Raw-bytes routes for stored objects: PUT streams into a store, GET streams out.
+
+An upload is spooled to a temporary file while it is hashed, checked against the digest in
+the URL, and only then put into the store (the store writes atomically), so a dropped or
+tampered upload never leaves anything behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import Response, StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from modelwright.api.objects import ARTIFACT_OBJECT, DATASTORE_OBJECT, DIGEST_HEADER
+from modelwright.core.context import Caller
+from modelwright.core.platform import Platform
+from modelwright.errors import InvalidInput, NotFound
+from modelwright.objects.models import ObjectScope
+from modelwright.objects.service import store_for_read, store_for_write
+from modelwright.store.artifacts import ArtifactStore
+
+__all__ = ["add_object_routes"]
+
+Authenticate = Callable[[Platform, Request], Caller]
+
+
+def add_object_routes(app: FastAPI, authenticate: Authenticate) -> None:
+    for path, tag in ((ARTIFACT_OBJECT, "artifacts"), (DATASTORE_OBJECT, "datasets")):
+        app.add_api_route(
+            path,
+            _put(authenticate),
+            methods=["PUT"],
+            summary="Upload an object (raw bytes; the digest in the path is checked)",
+            tags=[tag],
+            status_code=201,
+        )
+        app.add_api_route(
+            path,
+            _get(authenticate),
+            methods=["GET"],
+            summary="Download an object (raw bytes)",
+            tags=[tag],
+        )
+
+
+def _scope(request: Request) -> tuple[ObjectScope, str]:
+    p = request.path_params
+    digest = str(p["digest"])
+    if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+        raise InvalidInput(
+            "digest: must be 64 lowercase hex characters", details={"field": "digest"}
+        )
+    if "datastore" in p:
+        return ObjectScope.in_datastore(p["workspace"], p["environment"], p["datastore"]), digest
+    return ObjectScope.artifacts(), digest
+
+
+def _put(authenticate: Authenticate) -> Callable[[Request], Awaitable[Response]]:
+    async def put_object(request: Request) -> Response:
+        platform: Platform = request.app.state.platform
+        caller = await run_in_threadpool(authenticate, platform, request)
+        scope, digest = _scope(request)
+        store = await run_in_threadpool(_store_for_write, platform, caller, scope)
+        fd, tmp = tempfile.mkstemp(prefix=".mw-upload-")
+        try:
+            sha = hashlib.sha256()
+            with os.fdopen(fd, "wb") as f:
+                async for chunk in request.stream():
+                    sha.update(chunk)
+                    f.write(chunk)
+            if sha.hexdigest() != digest:
+                raise InvalidInput(
+                    f"digest: the body hashes to {sha.hexdigest()}, not {digest}",
+                    details={"field": "digest", "actual": sha.hexdigest()},
+                )
+            stored = await run_in_threadpool(store.put_file, Path(tmp))
+        finally:
+            os.unlink(tmp)
+        return Response(status_code=201, headers={DIGEST_HEADER: stored})
+
+    return put_object
+
+
+def _get(authenticate: Authenticate) -> Callable[[Request], Awaitable[Response]]:
+    async def get_object(request: Request) -> Response:
+        platform: Platform = request.app.state.platform
+        caller = await run_in_threadpool(authenticate, platform, request)
+        scope, digest = _scope(request)
+        store = await run_in_threadpool(_store_for_read, platform, caller, scope, digest)
+        if not await run_in_threadpool(store.exists, digest):
+            raise NotFound(
+                f"object {digest} not found in {scope.describe()}", details={"digest": digest}
+            )
+        size = await run_in_threadpool(store.size, digest)
+        # The client re-hashes what it receives; a corrupted object fails there and here.
+        return StreamingResponse(
+            store.iter_chunks(digest),
+            media_type="application/octet-stream",
+            headers={"Content-Length": str(size), DIGEST_HEADER: digest},
+        )
+
+    return get_object
+
+
+def _store_for_write(platform: Platform, caller: Caller, scope: ObjectScope) -> ArtifactStore:
+    with platform.unit(caller) as ctx:
+        return store_for_write(ctx, scope)
+
+
+def _store_for_read(
+    platform: Platform, caller: Caller, scope: ObjectScope, digest: str
+) -> ArtifactStore:
+    with platform.unit(caller) as ctx:
+        return store_for_read(ctx, scope, digest)

@@ -1,0 +1,41 @@
+"""Where the platform keeps its state, read from ``MODELWRIGHT_*`` environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings"]
+
+
+class Settings(BaseSettings):
+    """Platform settings.
+
+    ``home`` holds the embedded SQLite database and the default artifact store. ``db_url``
+    points at another database (``postgresql+psycopg://user@host/db``); ``artifact_url`` at
+    another artifact store (``s3://bucket/prefix``).
+    """
+
+    model_config = SettingsConfigDict(env_prefix="MODELWRIGHT_", extra="ignore")
+
+    home: Path = Field(default=Path(".modelwright"))
+    db_url: str | None = None
+    artifact_url: str | None = None
+    # When true, the in-process backend needs a token too instead of acting as local admin.
+    require_auth: bool = False
+    # Extra fsspec storage options for the artifact store (e.g. endpoint_url for S3).
+    artifact_options: dict[str, object] = Field(default_factory=dict)
+
+    @property
+    def database_url(self) -> str:
+        if self.db_url:
+            return self.db_url
+        return f"sqlite:///{(self.home / 'modelwright.db').resolve()}"
+
+    @property
+    def artifacts_url(self) -> str:
+        if self.artifact_url:
+            return self.artifact_url
+        return str((self.home / "artifacts").resolve())

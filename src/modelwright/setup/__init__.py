@@ -1,0 +1,1 @@
+"""Setup as code: platform.yaml → plan → apply, and export back to YAML."""

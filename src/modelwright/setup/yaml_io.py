@@ -1,0 +1,95 @@
+"""Read platform.yaml with errors that point at a line and column; write it back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from modelwright.errors import InvalidInput
+from modelwright.setup.spec import PlatformSpec, dotted
+
+__all__ = ["dump_spec", "load_spec", "locate"]
+
+
+def load_spec(text: str, source: str = "platform.yaml") -> PlatformSpec:
+    """Parse and validate; every error names the file, line, column and field."""
+    try:
+        data = yaml.safe_load(text)
+        root = yaml.compose(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
+        raise InvalidInput(
+            f"{where}: invalid YAML: {exc.problem or exc.context}",
+            details={
+                "line": mark.line + 1 if mark else None,
+                "column": mark.column + 1 if mark else None,
+            },
+        ) from None
+    except yaml.reader.ReaderError as exc:
+        # Raised for characters YAML forbids (e.g. control characters); it has no mark, only
+        # an offset into the text.
+        line = text.count("\n", 0, exc.position) + 1
+        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        char = f"#x{exc.character:04x}" if isinstance(exc.character, int) else repr(exc.character)
+        raise InvalidInput(
+            f"{source}:{line}:{column}: invalid YAML: unacceptable character {char}: {exc.reason}",
+            details={"line": line, "column": column},
+        ) from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise InvalidInput(
+            f"{source}:1:1: the document must be a mapping (apiVersion, workspaces, ...)"
+        )
+    try:
+        return PlatformSpec.model_validate(data)
+    except ValidationError as exc:
+        raise validation_error(exc, root, source) from None
+
+
+def validation_error(exc: ValidationError, root: yaml.Node | None, source: str) -> InvalidInput:
+    problems = []
+    for err in exc.errors(include_url=False):
+        loc = tuple(err["loc"])
+        line, col = locate(root, loc)
+        msg = str(err["msg"]).removeprefix("Value error, ")
+        problems.append(
+            {"loc": dotted(loc) or "(document)", "line": line, "column": col, "message": msg}
+        )
+    first = problems[0]
+    where = f"{source}:{first['line']}:{first['column']}" if first["line"] else source
+    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+    return InvalidInput(
+        f"{where}: {first['loc']}: {first['message']}{more}", details={"problems": problems}
+    )
+
+
+def locate(root: yaml.Node | None, loc: tuple[Any, ...]) -> tuple[int | None, int | None]:
+    """Line and column (1-based) of the deepest node along ``loc`` that exists in the file."""
+    node = root
+    best = node
+    for part in loc:
+        nxt = None
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if key.value == part:
+                    nxt = value
+                    break
+        elif (
+            isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value)
+        ):
+            nxt = node.value[part]
+        if nxt is None:
+            break
+        node = best = nxt
+    if best is None:
+        return None, None
+    return best.start_mark.line + 1, best.start_mark.column + 1
+
+
+def dump_spec(spec: PlatformSpec) -> str:
+    data = spec.model_dump(mode="json", by_alias=True, exclude_defaults=False)
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)

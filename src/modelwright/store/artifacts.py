@@ -1,0 +1,232 @@
+"""The artifact store: immutable blobs addressed by the sha256 of their bytes.
+
+Objects live at ``<root>/objects/sha256/ab/cdef…`` on any fsspec filesystem (a local
+directory by default, ``s3://bucket/prefix`` through s3fs). Writes are atomic: an object is
+either absent or complete, also when the writer is killed. Reads are verified: bytes that no
+longer hash to their address raise ``ArtifactCorrupted`` instead of being returned.
+
+Reading and bookkeeping are the same fsspec calls on every filesystem; only how bytes become
+visible atomically differs, so that part is a writer per kind (``_artifacts_local`` for
+disks, ``_artifacts_remote`` for object stores).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any, Protocol
+
+import fsspec
+from fsspec.implementations.local import LocalFileSystem
+
+from modelwright.errors import InvalidInput
+from modelwright.store._artifacts_layout import (
+    CHUNK_SIZE,
+    ByteSource,
+    Readable,
+    check_digest,
+    chunks_of,
+    corrupted,
+    missing,
+    object_key,
+    read_chunks,
+)
+from modelwright.store._artifacts_local import LocalWriter, StagedFile
+from modelwright.store._artifacts_remote import RemoteWriter
+
+__all__ = [
+    "CHUNK_SIZE",
+    "ArtifactStore",
+    "ByteSource",
+    "FsspecArtifactStore",
+    "Readable",
+    "open_artifact_store",
+]
+
+StrPath = str | os.PathLike[str]
+
+
+class ArtifactStore(Protocol):
+    """What the platform needs from an artifact store backend.
+
+    A digest is the sha256 of an object's bytes as 64 lowercase hex characters; any other
+    string raises ``InvalidInput``. Missing objects raise ``NotFound``; objects whose bytes
+    no longer match their digest raise ``ArtifactCorrupted``. ``modelwright.testing.
+    check_artifact_store`` checks an implementation against this contract.
+    """
+
+    def put_bytes(self, data: bytes) -> str:
+        """Store ``data``; return its digest. Storing existing content is a cheap no-op."""
+        ...
+
+    def put_file(self, path: StrPath) -> str:
+        """Store a local file, streamed in chunks; return its digest."""
+        ...
+
+    def put_stream(self, source: ByteSource) -> str:
+        """Store a binary stream or an iterable of bytes chunks, read once; return its digest."""
+        ...
+
+    def get_bytes(self, digest: str) -> bytes:
+        """The object's bytes, verified against the digest."""
+        ...
+
+    def get_file(self, digest: str, dest: StrPath) -> Path:
+        """Write the object to ``dest``, streamed and verified; ``dest`` appears only whole."""
+        ...
+
+    def iter_chunks(self, digest: str) -> Iterator[bytes]:
+        """The object's bytes in chunks. The digest is checked at the end: the iterator raises
+        ``ArtifactCorrupted`` instead of finishing, so act on the data only once exhausted.
+        ``NotFound`` is raised on the first iteration."""
+        ...
+
+    def exists(self, digest: str) -> bool: ...
+
+    def size(self, digest: str) -> int:
+        """Size in bytes (not verified)."""
+        ...
+
+    def verify(self, digest: str) -> None:
+        """Re-read the object; raise ``ArtifactCorrupted`` if it does not match its digest."""
+        ...
+
+    def delete(self, digest: str) -> bool:
+        """Remove the object; return whether it existed. Deleting and storing again is how a
+        corrupted object is repaired (a put of existing content is skipped)."""
+        ...
+
+    def url_for(self, digest: str) -> str:
+        """A URL of the object for fsspec-aware tools (``file://…``, ``s3://…``)."""
+        ...
+
+
+class _Writer(Protocol):
+    """How bytes become a visible object on one kind of filesystem, atomically."""
+
+    def put_bytes(self, data: bytes, digest: str) -> None: ...
+
+    def put_file(self, path: Path) -> str: ...
+
+    def put_chunks(self, chunks: Iterable[bytes]) -> str: ...
+
+
+class FsspecArtifactStore:
+    """The built-in ``ArtifactStore`` over an fsspec filesystem and a root path on it."""
+
+    def __init__(self, fs: Any, root: str) -> None:
+        self.fs = fs
+        self.root = root.rstrip("/")
+        if not self.root:
+            raise InvalidInput("the artifact store needs a directory, not the filesystem root")
+        self._writer: _Writer = (
+            LocalWriter(self.root)
+            if isinstance(fs, LocalFileSystem)
+            else RemoteWriter(fs, self.root)
+        )
+
+    @property
+    def url(self) -> str:
+        return str(self.fs.unstrip_protocol(self.root))
+
+    def __repr__(self) -> str:
+        return f"FsspecArtifactStore({self.url!r})"
+
+    # -- writing ------------------------------------------------------------------------------
+    def put_bytes(self, data: bytes) -> str:
+        digest = hashlib.sha256(data).hexdigest()
+        if not self.exists(digest):
+            self._writer.put_bytes(data, digest)
+        return digest
+
+    def put_file(self, path: StrPath) -> str:
+        return self._writer.put_file(Path(path))
+
+    def put_stream(self, source: ByteSource) -> str:
+        return self._writer.put_chunks(chunks_of(source))
+
+    # -- reading ------------------------------------------------------------------------------
+    def get_bytes(self, digest: str) -> bytes:
+        key = self._key(digest)
+        try:
+            data: bytes = self.fs.cat_file(key)
+        except FileNotFoundError:
+            raise missing(digest, self.url) from None
+        actual = hashlib.sha256(data).hexdigest()
+        if actual != digest:
+            raise corrupted(digest, self.fs.unstrip_protocol(key), actual)
+        return data
+
+    def get_file(self, digest: str, dest: StrPath) -> Path:
+        dest = Path(dest)
+        chunks = self.iter_chunks(digest)
+        # Staged next to dest so the final rename is atomic; dest is untouched on any error.
+        with StagedFile(dest.parent, prefix=f".{dest.name}.") as staged:
+            for chunk in chunks:
+                staged.write(chunk)
+            staged.publish(dest)
+        return dest
+
+    def iter_chunks(self, digest: str) -> Iterator[bytes]:
+        key = self._key(digest)  # validated now, not at the first next()
+        return self._verified_chunks(digest, key)
+
+    def _verified_chunks(self, digest: str, key: str) -> Iterator[bytes]:
+        sha = hashlib.sha256()
+        try:
+            f = self.fs.open(key, "rb")
+        except FileNotFoundError:
+            raise missing(digest, self.url) from None
+        with f:
+            for chunk in read_chunks(f):
+                sha.update(chunk)
+                yield chunk
+        if sha.hexdigest() != digest:
+            raise corrupted(digest, self.fs.unstrip_protocol(key), sha.hexdigest())
+
+    def verify(self, digest: str) -> None:
+        for _ in self.iter_chunks(digest):
+            pass
+
+    # -- bookkeeping --------------------------------------------------------------------------
+    def exists(self, digest: str) -> bool:
+        return bool(self.fs.exists(self._key(digest)))
+
+    def size(self, digest: str) -> int:
+        try:
+            return int(self.fs.size(self._key(digest)))
+        except FileNotFoundError:
+            raise missing(digest, self.url) from None
+
+    def delete(self, digest: str) -> bool:
+        key = self._key(digest)
+        # Checked first because S3 reports success when deleting a key that is not there.
+        if not self.fs.exists(key):
+            return False
+        try:
+            self.fs.rm_file(key)
+        except FileNotFoundError:
+            return False  # a concurrent delete won
+        return True
+
+    def url_for(self, digest: str) -> str:
+        return str(self.fs.unstrip_protocol(self._key(digest)))
+
+    def path_for(self, digest: str) -> str:
+        """The object's path on ``self.fs``, for tools that work on the filesystem directly."""
+        return self._key(digest)
+
+    def _key(self, digest: str) -> str:
+        return object_key(self.root, check_digest(digest))
+
+
+def open_artifact_store(url: str, **storage_options: Any) -> FsspecArtifactStore:
+    """The store at ``url``: a local path or any fsspec URL (``s3://bucket/prefix``).
+
+    ``storage_options`` go to the filesystem, e.g. ``endpoint_url``, ``key`` and ``secret``
+    for s3fs.
+    """
+    fs, root = fsspec.core.url_to_fs(url, **storage_options)
+    return FsspecArtifactStore(fs, root)

@@ -1,0 +1,473 @@
+"""The metadata tables. Every change here comes with an Alembic migration in ``migrations/``."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+NAME = 64
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite drops the offset otherwise)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the metadata store; use UTC-aware values")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[str]: JSON, datetime: UTCDateTime}
+
+
+class Principal(Base):
+    __tablename__ = "principals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(NAME), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))  # "user" | "service"
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    email: Mapped[str] = mapped_column(String(320), default="")
+    created_at: Mapped[datetime] = mapped_column()
+
+
+class Role(Base):
+    __tablename__ = "roles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(NAME), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    actions: Mapped[list[str]] = mapped_column(JSON)
+    builtin: Mapped[bool] = mapped_column(default=False)
+
+
+class Workspace(Base):
+    __tablename__ = "workspaces"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(NAME), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column()
+
+    environments: Mapped[list[Environment]] = relationship(
+        back_populates="workspace", order_by="Environment.position", cascade="all, delete-orphan"
+    )
+
+
+class Environment(Base):
+    __tablename__ = "environments"
+    __table_args__ = (UniqueConstraint("workspace_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(NAME))
+    # Place on the promotion path: dev=0 → staging=1 → prod=2.
+    position: Mapped[int] = mapped_column(Integer)
+    production: Mapped[bool] = mapped_column(default=False)
+    description: Mapped[str] = mapped_column(Text, default="")
+
+    workspace: Mapped[Workspace] = relationship(back_populates="environments")
+    datastores: Mapped[list[Datastore]] = relationship(
+        back_populates="environment", order_by="Datastore.name", cascade="all, delete-orphan"
+    )
+
+
+class Datastore(Base):
+    __tablename__ = "datastores"
+    __table_args__ = (UniqueConstraint("environment_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    environment_id: Mapped[int] = mapped_column(ForeignKey("environments.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(NAME))
+    url: Mapped[str] = mapped_column(Text)
+    classification: Mapped[str] = mapped_column(String(16))  # "non-production" | "production"
+    region: Mapped[str] = mapped_column(String(64), default="")
+
+    environment: Mapped[Environment] = relationship(back_populates="datastores")
+
+
+class Grant(Base):
+    """principal × role × (workspace or all) × (environment or all)."""
+
+    __tablename__ = "grants"
+    __table_args__ = (UniqueConstraint("principal_id", "role_id", "workspace", "environment"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    principal_id: Mapped[int] = mapped_column(ForeignKey("principals.id", ondelete="CASCADE"))
+    role_id: Mapped[int] = mapped_column(ForeignKey("roles.id", ondelete="CASCADE"))
+    # Names rather than ids so that "*" (every workspace / environment) needs no special row.
+    workspace: Mapped[str] = mapped_column(String(NAME))
+    environment: Mapped[str] = mapped_column(String(NAME))
+
+    principal: Mapped[Principal] = relationship()
+    role: Mapped[Role] = relationship()
+
+
+class Token(Base):
+    __tablename__ = "tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    principal_id: Mapped[int] = mapped_column(ForeignKey("principals.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(NAME), default="")
+    # Only the SHA-256 of the secret is kept; the secret is shown once at creation.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column()
+    expires_at: Mapped[datetime | None] = mapped_column()
+    revoked_at: Mapped[datetime | None] = mapped_column()
+
+    principal: Mapped[Principal] = relationship()
+
+
+class AuditEvent(Base):
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    principal: Mapped[str] = mapped_column(String(NAME), index=True)
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    workspace: Mapped[str] = mapped_column(String(NAME), default="")
+    environment: Mapped[str] = mapped_column(String(NAME), default="")
+    target: Mapped[str] = mapped_column(Text, default="")
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+# -- tracking (revision 0002) ------------------------------------------------------------------
+KEY = 250  # metric, param and tag keys
+
+
+class Experiment(Base):
+    __tablename__ = "experiments"
+    __table_args__ = (UniqueConstraint("workspace_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(NAME))
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column()
+    created_by: Mapped[str] = mapped_column(String(NAME))
+
+    workspace: Mapped[Workspace] = relationship()
+
+
+class Run(Base):
+    __tablename__ = "runs"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # uuid4 hex
+    experiment_id: Mapped[int] = mapped_column(
+        ForeignKey("experiments.id", ondelete="CASCADE"), index=True
+    )
+    environment_id: Mapped[int] = mapped_column(ForeignKey("environments.id", ondelete="CASCADE"))
+    parent_id: Mapped[str | None] = mapped_column(
+        ForeignKey("runs.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200), default="")
+    status: Mapped[str] = mapped_column(String(16))  # running | finished | failed | killed
+    created_by: Mapped[str] = mapped_column(String(NAME))
+    started_at: Mapped[datetime] = mapped_column(index=True)
+    ended_at: Mapped[datetime | None] = mapped_column()
+    error: Mapped[str] = mapped_column(Text, default="")
+    # git commit + dirty-diff hash, Python, platform, package lock: taken at start.
+    snapshot: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+    experiment: Mapped[Experiment] = relationship()
+    environment: Mapped[Environment] = relationship()
+
+
+class RunParam(Base):
+    __tablename__ = "run_params"
+
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(KEY), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class RunTag(Base):
+    __tablename__ = "run_tags"
+
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(KEY), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class RunMetric(Base):
+    """Every logged point. NaN is kept as a flag because SQLite stores NaN as NULL."""
+
+    __tablename__ = "run_metrics"
+    __table_args__ = (Index("ix_run_metrics_run_key_step", "run_id", "key", "step"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(KEY))
+    value: Mapped[float] = mapped_column(Float)
+    is_nan: Mapped[bool] = mapped_column(default=False)
+    step: Mapped[int] = mapped_column(BigInteger)
+    timestamp: Mapped[int] = mapped_column(BigInteger)  # milliseconds since the epoch
+
+
+class LatestMetric(Base):
+    """The newest point per run and key (highest step, then timestamp): what search filters on."""
+
+    __tablename__ = "run_latest_metrics"
+
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(KEY), primary_key=True)
+    value: Mapped[float] = mapped_column(Float)
+    is_nan: Mapped[bool] = mapped_column(default=False)
+    step: Mapped[int] = mapped_column(BigInteger)
+    timestamp: Mapped[int] = mapped_column(BigInteger)
+
+
+class RunArtifact(Base):
+    __tablename__ = "run_artifacts"
+
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
+    path: Mapped[str] = mapped_column(String(1000), primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+
+
+# -- datasets ----------------------------------------------------------------------------------
+class Dataset(Base):
+    __tablename__ = "datasets"
+    __table_args__ = (UniqueConstraint("environment_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    environment_id: Mapped[int] = mapped_column(ForeignKey("environments.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(NAME))
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column()
+    created_by: Mapped[str] = mapped_column(String(NAME))
+
+    environment: Mapped[Environment] = relationship()
+    versions: Mapped[list[DatasetVersion]] = relationship(
+        back_populates="dataset", order_by="DatasetVersion.version", cascade="all, delete-orphan"
+    )
+
+
+class DatasetVersion(Base):
+    __tablename__ = "dataset_versions"
+    __table_args__ = (UniqueConstraint("dataset_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    # sha256 of the bytes (a file) or of the manifest (a directory).
+    digest: Mapped[str] = mapped_column(String(64), index=True)
+    datastore_id: Mapped[int] = mapped_column(ForeignKey("datastores.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))  # file | directory | dataframe
+    format: Mapped[str] = mapped_column(String(16))  # parquet | csv | json | binary | ...
+    size: Mapped[int] = mapped_column(BigInteger)
+    files: Mapped[int] = mapped_column(Integer)
+    schema_: Mapped[list[dict[str, Any]] | None] = mapped_column("schema", JSON)
+    profile: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column()
+    created_by: Mapped[str] = mapped_column(String(NAME))
+    run_id: Mapped[str | None] = mapped_column(ForeignKey("runs.id", ondelete="SET NULL"))
+
+    dataset: Mapped[Dataset] = relationship(back_populates="versions")
+    datastore: Mapped[Datastore] = relationship()
+
+
+# -- lineage -----------------------------------------------------------------------------------
+class LineageEdge(Base):
+    """``source`` → ``target``: a dataset version read by a run, an artifact a run wrote, ..."""
+
+    __tablename__ = "lineage_edges"
+    __table_args__ = (
+        UniqueConstraint("source_kind", "source_id", "target_kind", "target_id", "relation"),
+        Index("ix_lineage_target", "target_kind", "target_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    source_kind: Mapped[str] = mapped_column(String(32))
+    source_id: Mapped[str] = mapped_column(String(200))
+    target_kind: Mapped[str] = mapped_column(String(32))
+    target_id: Mapped[str] = mapped_column(String(200))
+    relation: Mapped[str] = mapped_column(String(32))  # input | output
+    created_at: Mapped[datetime] = mapped_column()
+
+
+# -- model registry (revision 0003) ------------------------------------------------------------
+class RegisteredModel(Base):
+    __tablename__ = "registered_models"
+    __table_args__ = (UniqueConstraint("workspace_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(NAME))
+    description: Mapped[str] = mapped_column(Text, default="")
+    tags: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column()
+    created_by: Mapped[str] = mapped_column(String(NAME))
+
+    workspace: Mapped[Workspace] = relationship()
+    versions: Mapped[list[ModelVersion]] = relationship(
+        back_populates="model", order_by="ModelVersion.version", cascade="all, delete-orphan"
+    )
+
+
+class ModelVersion(Base):
+    """An immutable, content-addressed model: artifact manifest digest, flavor, signature."""
+
+    __tablename__ = "model_versions"
+    __table_args__ = (UniqueConstraint("model_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    model_id: Mapped[int] = mapped_column(ForeignKey("registered_models.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    # sha256 of the version's manifest (its files and their digests) in the artifact store.
+    digest: Mapped[str] = mapped_column(String(64), index=True)
+    flavor: Mapped[str] = mapped_column(String(64))
+    signature: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    requirements: Mapped[list[str]] = mapped_column(JSON)
+    metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JSON, default=dict)
+    # The environment it was registered in; promotion adds others (model_version_environments).
+    environment_id: Mapped[int] = mapped_column(ForeignKey("environments.id", ondelete="CASCADE"))
+    run_id: Mapped[str | None] = mapped_column(ForeignKey("runs.id", ondelete="SET NULL"))
+    description: Mapped[str] = mapped_column(Text, default="")
+    tags: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column()
+    created_by: Mapped[str] = mapped_column(String(NAME))
+
+    model: Mapped[RegisteredModel] = relationship(back_populates="versions")
+    environment: Mapped[Environment] = relationship()
+
+
+class ModelVersionEnvironment(Base):
+    """Environments a version is available in: where it was registered, and where promoted."""
+
+    __tablename__ = "model_version_environments"
+
+    version_id: Mapped[int] = mapped_column(
+        ForeignKey("model_versions.id", ondelete="CASCADE"), primary_key=True
+    )
+    environment_id: Mapped[int] = mapped_column(
+        ForeignKey("environments.id", ondelete="CASCADE"), primary_key=True
+    )
+    since: Mapped[datetime] = mapped_column()
+    by: Mapped[str] = mapped_column(String(NAME))
+    how: Mapped[str] = mapped_column(String(16))  # registered | promoted
+
+
+class ModelAlias(Base):
+    """``champion``, ``challenger``, ...: per model and environment, pointing at one version."""
+
+    __tablename__ = "model_aliases"
+    __table_args__ = (UniqueConstraint("model_id", "environment_id", "alias"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    model_id: Mapped[int] = mapped_column(ForeignKey("registered_models.id", ondelete="CASCADE"))
+    environment_id: Mapped[int] = mapped_column(ForeignKey("environments.id", ondelete="CASCADE"))
+    alias: Mapped[str] = mapped_column(String(NAME))
+    version_id: Mapped[int] = mapped_column(ForeignKey("model_versions.id", ondelete="CASCADE"))
+    updated_at: Mapped[datetime] = mapped_column()
+    updated_by: Mapped[str] = mapped_column(String(NAME))
+
+
+class ModelAliasEvent(Base):
+    """Every move of an alias, kept forever: who pointed which alias at which version, when."""
+
+    __tablename__ = "model_alias_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    model_id: Mapped[int] = mapped_column(ForeignKey("registered_models.id", ondelete="CASCADE"))
+    environment_id: Mapped[int] = mapped_column(ForeignKey("environments.id", ondelete="CASCADE"))
+    alias: Mapped[str] = mapped_column(String(NAME))
+    from_version: Mapped[int | None] = mapped_column(Integer)
+    to_version: Mapped[int | None] = mapped_column(Integer)  # None: the alias was removed
+    at: Mapped[datetime] = mapped_column(index=True)
+    by: Mapped[str] = mapped_column(String(NAME))
+    reason: Mapped[str] = mapped_column(Text, default="")
+
+
+# -- pipelines (revision 0003) -----------------------------------------------------------------
+class NodeCacheEntry(Base):
+    """A node execution that succeeded, by cache key (code, inputs, parameters, environment)."""
+
+    __tablename__ = "pipeline_cache"
+    __table_args__ = (UniqueConstraint("environment_id", "cache_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    environment_id: Mapped[int] = mapped_column(ForeignKey("environments.id", ondelete="CASCADE"))
+    pipeline: Mapped[str] = mapped_column(String(200))
+    node: Mapped[str] = mapped_column(String(200))
+    cache_key: Mapped[str] = mapped_column(String(64))
+    run_id: Mapped[str | None] = mapped_column(ForeignKey("runs.id", ondelete="SET NULL"))
+    # output name → {"digest": sha256 in the artifact store, "format": ..., "size": ...}
+    outputs: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column()
+
+
+# -- serving (revision 0004) -------------------------------------------------------------------
+class Endpoint(Base):
+    """A real-time endpoint of an environment: deployments by weight, at most one shadow."""
+
+    __tablename__ = "endpoints"
+    __table_args__ = (UniqueConstraint("environment_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    environment_id: Mapped[int] = mapped_column(ForeignKey("environments.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(NAME))
+    description: Mapped[str] = mapped_column(Text, default="")
+    # The deployment receiving a copy of shadow_percent % of requests (answers discarded).
+    shadow: Mapped[str | None] = mapped_column(String(NAME))
+    shadow_percent: Mapped[int] = mapped_column(Integer, default=0)
+    # Bumped on every change, so routers notice changes with one cheap query.
+    generation: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column()
+    created_by: Mapped[str] = mapped_column(String(NAME))
+    updated_at: Mapped[datetime] = mapped_column()
+
+    environment: Mapped[Environment] = relationship()
+    deployments: Mapped[list[EndpointDeployment]] = relationship(
+        back_populates="endpoint", order_by="EndpointDeployment.name", cascade="all, delete-orphan"
+    )
+
+
+class EndpointDeployment(Base):
+    """A model version plus its serving config, behind an endpoint, with a traffic weight."""
+
+    __tablename__ = "endpoint_deployments"
+    __table_args__ = (UniqueConstraint("endpoint_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    endpoint_id: Mapped[int] = mapped_column(ForeignKey("endpoints.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(NAME))
+    version_id: Mapped[int] = mapped_column(ForeignKey("model_versions.id", ondelete="CASCADE"))
+    weight: Mapped[int] = mapped_column(Integer, default=0)
+    config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column()
+    created_by: Mapped[str] = mapped_column(String(NAME))
+
+    endpoint: Mapped[Endpoint] = relationship(back_populates="deployments")
+    version: Mapped[ModelVersion] = relationship()

@@ -1,0 +1,22 @@
+"""Public test helpers: conformance kits for the plug-in points, and local service doubles.
+
+``check_artifact_store(store)`` runs the artifact store contract against any backend;
+``check_executor(executor)`` the pipeline executor contract;
+``check_flavor(flavor, model, example)`` the model flavor contract;
+``LocalS3Server`` starts a throwaway S3-compatible server to run it (and benchmarks) against.
+"""
+
+from modelwright.testing._artifact_store import ARTIFACT_STORE_CHECKS, check_artifact_store
+from modelwright.testing._executor import EXECUTOR_CHECKS, check_executor
+from modelwright.testing._flavor import FLAVOR_CHECKS, check_flavor
+from modelwright.testing._s3 import LocalS3Server
+
+__all__ = [
+    "ARTIFACT_STORE_CHECKS",
+    "EXECUTOR_CHECKS",
+    "FLAVOR_CHECKS",
+    "LocalS3Server",
+    "check_artifact_store",
+    "check_executor",
+    "check_flavor",
+]

@@ -1,0 +1,208 @@
+"""Requests and responses of the tracking operations."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from modelwright.core.models import Request
+from modelwright.core.names import Name
+
+__all__ = [
+    "MAX_KEY",
+    "MAX_PARAM_VALUE",
+    "ArtifactFile",
+    "EndRun",
+    "ExperimentInfo",
+    "Key",
+    "ListExperiments",
+    "LogArtifacts",
+    "LogBatch",
+    "LogBatchResult",
+    "MetricBatch",
+    "MetricHistory",
+    "MetricHistoryRequest",
+    "RunDetail",
+    "RunId",
+    "RunInfo",
+    "RunRef",
+    "RunStatus",
+    "SearchRuns",
+    "StartRun",
+]
+
+MAX_KEY = 250
+MAX_PARAM_VALUE = 6000
+_KEY = re.compile(r"[A-Za-z0-9_\-. /:]+")
+_RUN_ID = re.compile(r"[0-9a-f]{32}")
+
+RunStatus = Literal["running", "finished", "failed", "killed"]
+
+
+def _key(value: str) -> str:
+    if not value:
+        raise ValueError("key must not be empty")
+    if len(value) > MAX_KEY:
+        raise ValueError(f"key must be at most {MAX_KEY} characters (got {len(value)})")
+    if not _KEY.fullmatch(value) or ".." in value.split("/") or value.startswith("/"):
+        raise ValueError(
+            "key may contain letters, digits, '_', '-', '.', ' ', ':' and '/' "
+            f"(not a leading '/' or a '..' segment); got {value!r}"
+        )
+    return value
+
+
+def _run_id(value: str) -> str:
+    if not _RUN_ID.fullmatch(value):
+        raise ValueError(f"run id must be 32 lowercase hex characters (got {value[:80]!r})")
+    return value
+
+
+Key = Annotated[str, AfterValidator(_key)]
+RunId = Annotated[str, AfterValidator(_run_id)]
+ParamValue = Annotated[str, Field(max_length=MAX_PARAM_VALUE)]
+TagValue = Annotated[str, Field(max_length=MAX_PARAM_VALUE)]
+
+
+class _Floats(Request):
+    # JSON has no NaN or infinity; they travel as the strings "NaN", "Infinity", "-Infinity".
+    model_config = ConfigDict(extra="forbid", ser_json_inf_nan="strings")
+
+
+class StartRun(Request):
+    workspace: Name
+    environment: Name
+    experiment: Name
+    name: str = Field(default="", max_length=200)
+    parent_id: RunId | None = None
+    tags: dict[Key, TagValue] = Field(default_factory=dict)
+    snapshot: dict[str, Any] = Field(
+        default_factory=dict, description="Environment snapshot taken by the client at start."
+    )
+
+
+class MetricBatch(_Floats):
+    """Metric points in columns: compact on the wire and fast to validate."""
+
+    keys: list[Key]
+    values: list[float]
+    steps: list[int]
+    timestamps: list[int] = Field(description="Milliseconds since the epoch.")
+
+    @model_validator(mode="after")
+    def _same_length(self) -> MetricBatch:
+        n = len(self.keys)
+        for name in ("values", "steps", "timestamps"):
+            if len(getattr(self, name)) != n:
+                raise ValueError(
+                    f"metrics.{name} has {len(getattr(self, name))} items, keys has {n}"
+                )
+        return self
+
+
+class LogBatch(Request):
+    run_id: RunId
+    metrics: MetricBatch | None = None
+    params: dict[Key, ParamValue] = Field(default_factory=dict)
+    tags: dict[Key, TagValue] = Field(default_factory=dict)
+
+
+class LogBatchResult(BaseModel):
+    metrics: int
+    params: int
+    tags: int
+
+
+class EndRun(Request):
+    run_id: RunId
+    status: Literal["finished", "failed", "killed"] = "finished"
+    error: str = Field(default="", max_length=20_000)
+
+
+class RunRef(Request):
+    run_id: RunId
+
+
+class MetricHistoryRequest(Request):
+    run_id: RunId
+    key: Key
+
+
+class MetricHistory(BaseModel):
+    model_config = ConfigDict(ser_json_inf_nan="strings")
+
+    key: str
+    values: list[float]
+    steps: list[int]
+    timestamps: list[int]
+
+
+class ArtifactFile(Request):
+    path: Key
+    digest: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+    size: int = Field(ge=0)
+
+
+class LogArtifacts(Request):
+    run_id: RunId
+    artifacts: list[ArtifactFile] = Field(min_length=1)
+
+
+class ExperimentInfo(BaseModel):
+    name: str
+    workspace: str
+    description: str
+    created_at: datetime
+    created_by: str
+    runs: int
+
+
+class ListExperiments(Request):
+    workspace: Name
+
+
+class RunInfo(BaseModel):
+    model_config = ConfigDict(ser_json_inf_nan="strings")
+
+    id: str
+    name: str
+    workspace: str
+    environment: str
+    experiment: str
+    status: RunStatus
+    created_by: str
+    started_at: datetime
+    ended_at: datetime | None
+    error: str
+    parent_id: str | None
+    params: dict[str, str] = Field(default_factory=dict)
+    tags: dict[str, str] = Field(default_factory=dict)
+    metrics: dict[str, float] = Field(
+        default_factory=dict, description="The latest value of each metric."
+    )
+
+
+class RunDetail(RunInfo):
+    snapshot: dict[str, Any]
+    artifacts: list[ArtifactFile]
+
+
+class SearchRuns(Request):
+    workspace: Name
+    experiment: Name | None = None
+    environment: Name | None = None
+    filter: str = Field(
+        default="",
+        max_length=5000,
+        description="e.g. \"metrics.auc > 0.8 and params.depth = '5' and tags.team = 'x'\"",
+    )
+    order_by: list[str] = Field(
+        default_factory=list, description="e.g. ['metrics.auc DESC', 'attributes.started_at']"
+    )
+    max_results: int = Field(default=1000, ge=1, le=50_000)
+    include_children: bool = Field(
+        default=True, description="Also return child runs (e.g. pipeline nodes)."
+    )

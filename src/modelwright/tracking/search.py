@@ -1,0 +1,306 @@
+"""The run search language, compiled to SQL.
+
+    metrics.auc > 0.8 and params.depth = '5' and tags.team != 'x' and status = 'finished'
+
+Clauses are joined by ``and`` (case-insensitive). An identifier is ``metrics.KEY``,
+``params.KEY``, ``tags.KEY`` or an attribute (``attributes.status``, or bare ``status``:
+``status``, ``name``, ``created_by``, ``environment``, ``experiment``, ``run_id``,
+``started_at``, ``ended_at``). Keys with spaces or odd characters go in backticks:
+``metrics.`val loss` < 1``. Metrics compare numerically against their latest value;
+params, tags and attributes compare as strings; ``like`` / ``ilike`` take SQL patterns and
+``in`` takes a parenthesised list.
+"""
+
+from __future__ import annotations
+
+import operator
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, false, or_, select
+from sqlalchemy.orm import aliased
+from sqlalchemy.sql.elements import UnaryExpression
+
+from modelwright.errors import InvalidInput
+from modelwright.store import schema
+
+__all__ = ["Clause", "apply_filter", "apply_order", "parse_filter"]
+
+_TOKEN = re.compile(
+    r"""\s*(?:
+        (?P<string>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")
+      | (?P<number>[-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?|inf|nan)(?![\w.]))
+      | (?P<op>!=|>=|<=|=|>|<|\(|\)|,)
+      | (?P<ident>(?:[A-Za-z_]+\.)?(?:`[^`]+`|[A-Za-z0-9_\-./:]+))
+    )""",
+    re.VERBOSE | re.IGNORECASE,
+)
+_ATTRIBUTES = {
+    "status": schema.Run.status,
+    "name": schema.Run.name,
+    "created_by": schema.Run.created_by,
+    "run_id": schema.Run.id,
+    "id": schema.Run.id,
+    "started_at": schema.Run.started_at,
+    "ended_at": schema.Run.ended_at,
+}
+_OPS = {"=", "!=", ">", ">=", "<", "<=", "like", "ilike", "in", "not in"}
+
+
+@dataclass(frozen=True)
+class Clause:
+    kind: str  # metrics | params | tags | attributes
+    key: str
+    op: str
+    value: Any
+
+
+def _bad(message: str) -> InvalidInput:
+    return InvalidInput(f"filter: {message}", details={"field": "filter"})
+
+
+def _tokens(text: str) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    pos = 0
+    text = text.rstrip()
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        if m is None or m.end() == pos:
+            raise _bad(f"cannot read {text[pos:].strip()[:40]!r} at character {pos + 1}")
+        kind = m.lastgroup or ""
+        out.append((kind, m.group(kind)))
+        pos = m.end()
+    return out
+
+
+def _identifier(raw: str) -> tuple[str, str]:
+    prefix, dot, rest = raw.partition(".")
+    if dot and prefix.lower() in {
+        "metrics",
+        "metric",
+        "params",
+        "param",
+        "tags",
+        "tag",
+        "attributes",
+        "attribute",
+        "attr",
+        "run",
+    }:
+        kind = {
+            "metric": "metrics",
+            "param": "params",
+            "tag": "tags",
+            "attribute": "attributes",
+            "attr": "attributes",
+            "run": "attributes",
+        }.get(prefix.lower(), prefix.lower())
+        key = rest
+    else:
+        kind, key = "attributes", raw
+    key = key.strip("`")
+    if not key:
+        raise _bad(f"{raw!r} names no key")
+    if kind == "attributes" and key not in {*_ATTRIBUTES, "environment", "experiment"}:
+        known = ", ".join(sorted({*_ATTRIBUTES, "environment", "experiment"}))
+        raise _bad(
+            f"unknown attribute {key!r}; use metrics.KEY, params.KEY, tags.KEY or one of: {known}"
+        )
+    return kind, key
+
+
+def _literal(kind: str, value: str) -> Any:
+    if kind == "string":
+        return re.sub(r"\\(.)", r"\1", value[1:-1])
+    return float(value)
+
+
+def parse_filter(text: str) -> list[Clause]:
+    if not text.strip():
+        return []
+    toks = _tokens(text)
+    clauses: list[Clause] = []
+    i = 0
+
+    def take() -> tuple[str, str]:
+        nonlocal i
+        if i >= len(toks):
+            raise _bad("ends too early: expected more after " + repr(toks[-1][1]))
+        tok = toks[i]
+        i += 1
+        return tok
+
+    while True:
+        kind_tok, raw = take()
+        if kind_tok != "ident":
+            raise _bad(f"expected a name such as metrics.auc, got {raw!r}")
+        kind, key = _identifier(raw)
+        op_kind, op = take()
+        op = op.lower()
+        if op_kind == "ident" and op == "not":
+            _, nxt = take()
+            op = "not " + nxt.lower()
+        if op not in _OPS:
+            raise _bad(
+                f"expected a comparison (=, !=, >, >=, <, <=, like, ilike, in) after {raw!r}, got {op!r}"
+            )
+        value = _value(op, raw, take)
+        clauses.append(_check(Clause(kind, key, op, value), raw))
+        if i == len(toks):
+            return clauses
+        _, conj = take()
+        if conj.lower() != "and":
+            raise _bad(f"expected 'and' between clauses, got {conj!r} (only 'and' is supported)")
+
+
+def _value(op: str, raw: str, take: Callable[[], tuple[str, str]]) -> Any:
+    if op not in {"in", "not in"}:
+        vk, vv = take()
+        if vk not in {"string", "number"}:
+            raise _bad(f"expected a quoted string or a number after {raw} {op}, got {vv!r}")
+        return _literal(vk, vv)
+    _, paren = take()
+    if paren != "(":
+        raise _bad(f"expected '(' after {op}")
+    values: list[Any] = []
+    while True:
+        vk, vv = take()
+        if vk not in {"string", "number"}:
+            raise _bad(f"expected a value in the {op} list, got {vv!r}")
+        values.append(_literal(vk, vv))
+        _, sep = take()
+        if sep == ")":
+            return values
+        if sep != ",":
+            raise _bad(f"expected ',' or ')' in the {op} list, got {sep!r}")
+
+
+def _check(c: Clause, raw: str) -> Clause:
+    if c.kind == "metrics":
+        if c.op in {"like", "ilike"}:
+            raise _bad(f"{raw}: metrics compare with =, !=, >, >=, <, <=, in")
+        vals = c.value if isinstance(c.value, list) else [c.value]
+        if any(isinstance(v, str) for v in vals):
+            raise _bad(f"{raw}: metrics compare with numbers, not strings")
+        return c
+    vals = c.value if isinstance(c.value, list) else [c.value]
+    if c.key in {"started_at", "ended_at"}:
+        try:
+            parsed = [datetime.fromisoformat(str(v).replace("Z", "+00:00")) for v in vals]
+        except ValueError:
+            raise _bad(f"{raw}: expected an ISO 8601 time such as '2026-11-25T10:00Z'") from None
+        return Clause(c.kind, c.key, c.op, parsed if isinstance(c.value, list) else parsed[0])
+    # Params and tags are strings; an unquoted number is read as the text the user typed.
+    fixed = [v if isinstance(v, str) else _num_text(v) for v in vals]
+    return Clause(c.kind, c.key, c.op, fixed if isinstance(c.value, list) else fixed[0])
+
+
+def _num_text(v: float) -> str:
+    return str(int(v)) if v.is_integer() else repr(v)
+
+
+_COMPARATORS: dict[str, Callable[[Any, Any], Any]] = {
+    "=": operator.eq,
+    "!=": operator.ne,
+    ">": operator.gt,
+    ">=": operator.ge,
+    "<": operator.lt,
+    "<=": operator.le,
+    "like": lambda c, v: c.like(v),
+    "ilike": lambda c, v: c.ilike(v),
+    "in": lambda c, v: c.in_(v),
+    "not in": lambda c, v: c.not_in(v),
+}
+
+
+def _compare(column: Any, op: str, value: Any) -> ColumnElement[bool]:
+    result: ColumnElement[bool] = _COMPARATORS[op](column, value)
+    return result
+
+
+def apply_filter(query: Select[Any], clauses: list[Clause]) -> Select[Any]:
+    R = schema.Run
+    for c in clauses:
+        if c.kind == "metrics":
+            m = aliased(schema.LatestMetric)
+            query = query.join(m, and_(m.run_id == R.id, m.key == c.key))
+            query = query.where(_metric_compare(m, c))
+        elif c.kind in {"params", "tags"}:
+            t: Any = aliased(schema.RunParam if c.kind == "params" else schema.RunTag)
+            query = query.join(t, and_(t.run_id == R.id, t.key == c.key))
+            query = query.where(_compare(t.value, c.op, c.value))
+        elif c.key == "environment":
+            query = query.where(_compare(schema.Environment.name, c.op, c.value))
+        elif c.key == "experiment":
+            query = query.where(_compare(schema.Experiment.name, c.op, c.value))
+        else:
+            query = query.where(_compare(_ATTRIBUTES[c.key], c.op, c.value))
+    return query
+
+
+def _metric_compare(m: Any, c: Clause) -> ColumnElement[bool]:
+    import math
+
+    def one(op: str, v: float) -> ColumnElement[bool]:
+        if math.isnan(v):
+            return m.is_nan.is_(True) if op in {"=", "in"} else m.is_nan.is_(False)  # type: ignore[no-any-return]
+        return and_(m.is_nan.is_(False), _compare(m.value, op, v))
+
+    if c.op in {"in", "not in"}:
+        if c.op == "in":
+            return or_(false(), *(one("=", v) for v in c.value))
+        return and_(*(one("!=", v) for v in c.value))
+    return one(c.op, float(c.value))
+
+
+def apply_order(query: Select[Any], order_by: list[str]) -> Select[Any]:
+    R = schema.Run
+    orders: list[UnaryExpression[Any] | Any] = []
+    for spec in order_by:
+        parts = spec.strip().rsplit(None, 1)
+        direction = "asc"
+        if len(parts) == 2 and parts[1].lower() in {"asc", "desc"}:
+            ident, direction = parts[0], parts[1].lower()
+        else:
+            ident = spec.strip()
+        if not ident:
+            raise InvalidInput("order_by: empty entry", details={"field": "order_by"})
+        try:
+            kind, key = _identifier(ident)
+        except InvalidInput as exc:
+            raise InvalidInput(
+                "order_by: " + exc.message.removeprefix("filter: "), details={"field": "order_by"}
+            ) from None
+        column: Any
+        if kind == "metrics":
+            m = aliased(schema.LatestMetric)
+            query = query.outerjoin(m, and_(m.run_id == R.id, m.key == key))
+            column = m.value
+        elif kind in {"params", "tags"}:
+            t2: Any = aliased(schema.RunParam if kind == "params" else schema.RunTag)
+            t = t2
+            query = query.outerjoin(t, and_(t.run_id == R.id, t.key == key))
+            column = t.value
+        elif key == "environment":
+            column = schema.Environment.name
+        elif key == "experiment":
+            column = schema.Experiment.name
+        else:
+            column = _ATTRIBUTES[key]
+        # Runs without the value sort last either way, as users expect.
+        orders.append(
+            column.desc().nulls_last() if direction == "desc" else column.asc().nulls_last()
+        )
+    orders += [R.started_at.desc(), R.id]
+    return query.order_by(*orders)
+
+
+def base_query() -> Select[Any]:
+    return (
+        select(schema.Run)
+        .join(schema.Experiment, schema.Run.experiment_id == schema.Experiment.id)
+        .join(schema.Environment, schema.Run.environment_id == schema.Environment.id)
+    )

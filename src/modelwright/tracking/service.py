@@ -1,0 +1,429 @@
+"""Tracking operations. Each function is one operation: ``(ctx, request) -> response``.
+
+Who may do what: starting runs and logging to them needs ``pipeline.run`` in the run's
+environment; reading runs needs ``data.read`` there. Run starts, ends and artifacts are
+audited; metric, param and tag batches are not (the run itself is their record, and an
+audit row per batch would dwarf the data).
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+
+from modelwright.core.actions import Action
+from modelwright.core.context import Context, utcnow
+from modelwright.core.lineage import add_edges
+from modelwright.core.lookup import get_environment, get_workspace
+from modelwright.errors import Conflict, InvalidInput, NotFound
+from modelwright.objects.service import require_objects
+from modelwright.store import schema
+from modelwright.tracking import models as m
+from modelwright.tracking.search import apply_filter, apply_order, base_query, parse_filter
+
+
+# -- lookups ----------------------------------------------------------------------------------
+def get_run(ctx: Context, run_id: str) -> schema.Run:
+    run = ctx.session.get(schema.Run, run_id)
+    if run is None:
+        raise NotFound(f"run '{run_id}' not found", details={"run_id": run_id})
+    return run
+
+
+def _scope(run: schema.Run) -> tuple[str, str]:
+    return run.experiment.workspace.name, run.environment.name
+
+
+def readable_run(ctx: Context, run_id: str) -> schema.Run:
+    run = get_run(ctx, run_id)
+    ws, env = _scope(run)
+    if not ctx.allowed(Action.DATA_READ, ws, env):
+        # Same answer as for a missing run, so run ids do not leak to outsiders.
+        if not ctx.is_member(ws):
+            raise NotFound(f"run '{run_id}' not found", details={"run_id": run_id})
+        ctx.require(Action.DATA_READ, ws, env)
+    return run
+
+
+def writable_run(ctx: Context, run_id: str) -> schema.Run:
+    run = readable_run(ctx, run_id)
+    ws, env = _scope(run)
+    ctx.require(Action.PIPELINE_RUN, ws, env)
+    if run.status != "running":
+        raise Conflict(
+            f"run '{run_id}' is {run.status}: nothing more can be logged to it",
+            details={"run_id": run_id, "status": run.status},
+        )
+    return run
+
+
+# -- experiments ------------------------------------------------------------------------------
+def list_experiments(ctx: Context, req: m.ListExperiments) -> list[m.ExperimentInfo]:
+    ws = get_workspace(ctx.session, req.workspace)
+    if not ctx.is_member(ws.name):
+        raise NotFound(
+            f"workspace '{req.workspace}' not found", details={"workspace": req.workspace}
+        )
+    counts = dict(
+        ctx.session.execute(
+            select(schema.Run.experiment_id, func.count())
+            .join(schema.Experiment)
+            .where(schema.Experiment.workspace_id == ws.id)
+            .group_by(schema.Run.experiment_id)
+        ).all()
+    )
+    rows = ctx.session.scalars(
+        select(schema.Experiment)
+        .where(schema.Experiment.workspace_id == ws.id)
+        .order_by(schema.Experiment.name)
+    )
+    return [
+        m.ExperimentInfo(
+            name=e.name,
+            workspace=ws.name,
+            description=e.description,
+            created_at=e.created_at,
+            created_by=e.created_by,
+            runs=counts.get(e.id, 0),
+        )
+        for e in rows
+    ]
+
+
+def _experiment(ctx: Context, ws: schema.Workspace, name: str) -> schema.Experiment:
+    exp = ctx.session.scalar(
+        select(schema.Experiment).where(
+            schema.Experiment.workspace_id == ws.id, schema.Experiment.name == name
+        )
+    )
+    if exp is None:
+        exp = schema.Experiment(
+            workspace=ws, name=name, created_at=utcnow(), created_by=ctx.caller.name
+        )
+        ctx.session.add(exp)
+        ctx.session.flush()
+        ctx.audit(
+            "experiment.create",
+            workspace=ws.name,
+            target=f"experiment/{ws.name}/{name}",
+            after={"name": name},
+        )
+    return exp
+
+
+# -- runs -------------------------------------------------------------------------------------
+def start_run(ctx: Context, req: m.StartRun) -> m.RunDetail:
+    ctx.require(Action.PIPELINE_RUN, req.workspace, req.environment)
+    env = get_environment(ctx.session, req.workspace, req.environment)
+    if req.parent_id is not None:
+        parent = readable_run(ctx, req.parent_id)
+        if parent.environment_id != env.id:
+            raise InvalidInput(
+                f"parent_id: run '{req.parent_id}' is in another environment",
+                details={"field": "parent_id"},
+            )
+    exp = _experiment(ctx, env.workspace, req.experiment)
+    run = schema.Run(
+        id=uuid.uuid4().hex,
+        experiment=exp,
+        environment=env,
+        parent_id=req.parent_id,
+        name=req.name,
+        status="running",
+        created_by=ctx.caller.name,
+        started_at=utcnow(),
+        ended_at=None,
+        error="",
+        snapshot=req.snapshot,
+    )
+    ctx.session.add(run)
+    ctx.session.flush()
+    if req.tags:
+        ctx.session.execute(
+            insert(schema.RunTag),
+            [{"run_id": run.id, "key": k, "value": v} for k, v in req.tags.items()],
+        )
+    ctx.audit(
+        "run.start",
+        workspace=req.workspace,
+        environment=req.environment,
+        target=f"run/{run.id}",
+        after={"experiment": req.experiment, "name": req.name, "parent_id": req.parent_id},
+    )
+    return run_detail(ctx, run)
+
+
+def end_run(ctx: Context, req: m.EndRun) -> m.RunInfo:
+    run = readable_run(ctx, req.run_id)
+    ws, env = _scope(run)
+    ctx.require(Action.PIPELINE_RUN, ws, env)
+    if run.status != "running":
+        if run.status == req.status:
+            return run_info(ctx, run)  # ending twice the same way is harmless
+        raise Conflict(
+            f"run '{run.id}' already ended as {run.status}",
+            details={"run_id": run.id, "status": run.status},
+        )
+    run.status = req.status
+    run.ended_at = utcnow()
+    run.error = req.error
+    ctx.session.flush()
+    ctx.audit(
+        "run.end",
+        workspace=ws,
+        environment=env,
+        target=f"run/{run.id}",
+        before={"status": "running"},
+        after={"status": req.status, "error": req.error[:500]},
+    )
+    return run_info(ctx, run)
+
+
+def log_batch(ctx: Context, req: m.LogBatch) -> m.LogBatchResult:
+    run = writable_run(ctx, req.run_id)
+    s = ctx.session
+    if req.params:
+        existing = dict(
+            s.execute(
+                select(schema.RunParam.key, schema.RunParam.value).where(
+                    schema.RunParam.run_id == run.id, schema.RunParam.key.in_(list(req.params))
+                )
+            ).all()
+        )
+        for key, value in req.params.items():
+            if key in existing and existing[key] != value:
+                raise Conflict(
+                    f"param '{key}' of run '{run.id}' is already {existing[key]!r}; params are "
+                    f"immutable (got {value!r}) — log a tag or a new run instead",
+                    details={"run_id": run.id, "key": key},
+                )
+        new = [
+            {"run_id": run.id, "key": k, "value": v}
+            for k, v in req.params.items()
+            if k not in existing
+        ]
+        if new:
+            s.execute(insert(schema.RunParam), new)
+    if req.tags:
+        _upsert_tags(ctx, run.id, req.tags)
+    n_metrics = 0
+    if req.metrics is not None and req.metrics.keys:
+        n_metrics = _insert_metrics(ctx, run.id, req.metrics)
+    return m.LogBatchResult(metrics=n_metrics, params=len(req.params), tags=len(req.tags))
+
+
+def _upsert_tags(ctx: Context, run_id: str, tags: dict[str, str]) -> None:
+    s = ctx.session
+    existing = set(
+        s.scalars(
+            select(schema.RunTag.key).where(
+                schema.RunTag.run_id == run_id, schema.RunTag.key.in_(list(tags))
+            )
+        )
+    )
+    for key in existing:
+        s.execute(
+            update(schema.RunTag)
+            .where(schema.RunTag.run_id == run_id, schema.RunTag.key == key)
+            .values(value=tags[key])
+        )
+    new = [{"run_id": run_id, "key": k, "value": v} for k, v in tags.items() if k not in existing]
+    if new:
+        s.execute(insert(schema.RunTag), new)
+
+
+def _insert_metrics(ctx: Context, run_id: str, batch: m.MetricBatch) -> int:
+    s = ctx.session
+    rows = []
+    latest: dict[str, tuple[int, int, float, bool]] = {}
+    for key, value, step, ts in zip(
+        batch.keys, batch.values, batch.steps, batch.timestamps, strict=True
+    ):
+        nan = math.isnan(value)
+        stored = 0.0 if nan else value
+        rows.append(
+            {
+                "run_id": run_id,
+                "key": key,
+                "value": stored,
+                "is_nan": nan,
+                "step": step,
+                "timestamp": ts,
+            }
+        )
+        best = latest.get(key)
+        if best is None or (step, ts) >= (best[0], best[1]):
+            latest[key] = (step, ts, stored, nan)
+    s.execute(insert(schema.RunMetric), rows)
+    current = {
+        row.key: row
+        for row in s.scalars(
+            select(schema.LatestMetric).where(
+                schema.LatestMetric.run_id == run_id, schema.LatestMetric.key.in_(list(latest))
+            )
+        )
+    }
+    for key, (step, ts, value, nan) in latest.items():
+        row = current.get(key)
+        if row is None:
+            s.add(
+                schema.LatestMetric(
+                    run_id=run_id, key=key, value=value, is_nan=nan, step=step, timestamp=ts
+                )
+            )
+        elif (step, ts) >= (row.step, row.timestamp):
+            row.value, row.is_nan, row.step, row.timestamp = value, nan, step, ts
+    s.flush()
+    return len(rows)
+
+
+def log_artifacts(ctx: Context, req: m.LogArtifacts) -> m.RunDetail:
+    """Record files already put in the artifact store (the client uploads them first)."""
+    run = writable_run(ctx, req.run_id)
+    require_objects(ctx, ctx.artifacts, [a.digest for a in req.artifacts])
+    s = ctx.session
+    existing = {
+        a.path: a
+        for a in s.scalars(select(schema.RunArtifact).where(schema.RunArtifact.run_id == run.id))
+    }
+    for a in req.artifacts:
+        row = existing.get(a.path)
+        if row is None:
+            s.add(schema.RunArtifact(run_id=run.id, path=a.path, digest=a.digest, size=a.size))
+        else:
+            row.digest, row.size = a.digest, a.size
+    s.flush()
+    ws, env = _scope(run)
+    ctx.audit(
+        "run.log_artifacts",
+        workspace=ws,
+        environment=env,
+        target=f"run/{run.id}",
+        after={"artifacts": [a.model_dump() for a in req.artifacts][:100]},
+    )
+    add_edges(
+        ctx,
+        run.experiment.workspace_id,
+        [("run", run.id, "artifact", a.digest, "output") for a in req.artifacts],
+    )
+    return run_detail(ctx, run)
+
+
+def get_run_detail(ctx: Context, req: m.RunRef) -> m.RunDetail:
+    return run_detail(ctx, readable_run(ctx, req.run_id))
+
+
+def metric_history(ctx: Context, req: m.MetricHistoryRequest) -> m.MetricHistory:
+    run = readable_run(ctx, req.run_id)
+    rows = ctx.session.execute(
+        select(
+            schema.RunMetric.value,
+            schema.RunMetric.is_nan,
+            schema.RunMetric.step,
+            schema.RunMetric.timestamp,
+        )
+        .where(schema.RunMetric.run_id == run.id, schema.RunMetric.key == req.key)
+        .order_by(schema.RunMetric.step, schema.RunMetric.timestamp, schema.RunMetric.id)
+    ).all()
+    if not rows:
+        raise NotFound(
+            f"run '{run.id}' has no metric '{req.key}'", details={"run_id": run.id, "key": req.key}
+        )
+    return m.MetricHistory(
+        key=req.key,
+        values=[math.nan if r.is_nan else r.value for r in rows],
+        steps=[r.step for r in rows],
+        timestamps=[r.timestamp for r in rows],
+    )
+
+
+def search_runs(ctx: Context, req: m.SearchRuns) -> list[m.RunInfo]:
+    ws = get_workspace(ctx.session, req.workspace)
+    readable = [e.id for e in ws.environments if ctx.allowed(Action.DATA_READ, ws.name, e.name)]
+    if not readable:
+        if not ctx.is_member(ws.name):
+            raise NotFound(
+                f"workspace '{req.workspace}' not found", details={"workspace": req.workspace}
+            )
+        ctx.require(Action.DATA_READ, ws.name)
+    clauses = parse_filter(req.filter)
+    q = base_query().where(
+        schema.Experiment.workspace_id == ws.id, schema.Run.environment_id.in_(readable)
+    )
+    if req.experiment:
+        q = q.where(schema.Experiment.name == req.experiment)
+    if req.environment:
+        q = q.where(schema.Environment.name == req.environment)
+    if not req.include_children:
+        q = q.where(schema.Run.parent_id.is_(None))
+    q = apply_order(apply_filter(q, clauses), req.order_by).limit(req.max_results)
+    runs = list(ctx.session.scalars(q).unique())
+    return _infos(ctx, runs)
+
+
+# -- rendering --------------------------------------------------------------------------------
+def _infos(ctx: Context, runs: list[schema.Run]) -> list[m.RunInfo]:
+    ids = [r.id for r in runs]
+    params: dict[str, dict[str, str]] = {i: {} for i in ids}
+    tags: dict[str, dict[str, str]] = {i: {} for i in ids}
+    metrics: dict[str, dict[str, float]] = {i: {} for i in ids}
+    for chunk in _chunks(ids, 500):
+        for p in ctx.session.scalars(
+            select(schema.RunParam).where(schema.RunParam.run_id.in_(chunk))
+        ):
+            params[p.run_id][p.key] = p.value
+        for t in ctx.session.scalars(select(schema.RunTag).where(schema.RunTag.run_id.in_(chunk))):
+            tags[t.run_id][t.key] = t.value
+        for lm in ctx.session.scalars(
+            select(schema.LatestMetric).where(schema.LatestMetric.run_id.in_(chunk))
+        ):
+            metrics[lm.run_id][lm.key] = math.nan if lm.is_nan else lm.value
+    return [_info(r, params[r.id], tags[r.id], metrics[r.id]) for r in runs]
+
+
+def _info(
+    r: schema.Run, params: dict[str, str], tags: dict[str, str], metrics: dict[str, float]
+) -> m.RunInfo:
+    return m.RunInfo(
+        id=r.id,
+        name=r.name,
+        workspace=r.experiment.workspace.name,
+        environment=r.environment.name,
+        experiment=r.experiment.name,
+        status=r.status,
+        created_by=r.created_by,
+        started_at=r.started_at,
+        ended_at=r.ended_at,
+        error=r.error,
+        parent_id=r.parent_id,
+        params=params,
+        tags=tags,
+        metrics=metrics,
+    )
+
+
+def run_info(ctx: Context, run: schema.Run) -> m.RunInfo:
+    return _infos(ctx, [run])[0]
+
+
+def run_detail(ctx: Context, run: schema.Run) -> m.RunDetail:
+    info = run_info(ctx, run)
+    artifacts = ctx.session.scalars(
+        select(schema.RunArtifact)
+        .where(schema.RunArtifact.run_id == run.id)
+        .order_by(schema.RunArtifact.path)
+    )
+    return m.RunDetail(
+        **info.model_dump(),
+        snapshot=run.snapshot,
+        artifacts=[m.ArtifactFile(path=a.path, digest=a.digest, size=a.size) for a in artifacts],
+    )
+
+
+def _chunks(items: list[Any], n: int) -> Iterable[list[Any]]:
+    for i in range(0, len(items), n):
+        yield items[i : i + n]

@@ -1,0 +1,1 @@
+"""Workspaces, their environments (the promotion path) and the datastores in each."""

@@ -1,0 +1,188 @@
+"""Workspace operations. Each function is one operation: ``(ctx, request) -> response``."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from modelwright.core.actions import ALL, Action
+from modelwright.core.context import Context, utcnow
+from modelwright.core.lookup import get_environment, get_workspace
+from modelwright.core.models import Empty
+from modelwright.errors import AlreadyExists, Conflict, NotFound
+from modelwright.store import schema
+from modelwright.workspaces import models as m
+from modelwright.workspaces.rules import placement_problem
+
+
+def workspace_info(ws: schema.Workspace) -> m.WorkspaceInfo:
+    return m.WorkspaceInfo(
+        name=ws.name,
+        description=ws.description,
+        created_at=ws.created_at,
+        environments=[
+            m.EnvironmentInfo(
+                name=e.name,
+                position=e.position,
+                production=e.production,
+                description=e.description,
+                datastores=[
+                    m.DatastoreInfo(
+                        name=d.name,
+                        url=d.url,
+                        classification=d.classification,
+                        region=d.region,
+                    )
+                    for d in e.datastores
+                ],
+            )
+            for e in ws.environments
+        ],
+    )
+
+
+def new_environment(spec: m.EnvironmentSpec, position: int) -> schema.Environment:
+    return schema.Environment(
+        name=spec.name,
+        position=position,
+        production=spec.production,
+        description=spec.description,
+        datastores=[new_datastore(d) for d in spec.datastores],
+    )
+
+
+def new_datastore(spec: m.DatastoreSpec) -> schema.Datastore:
+    return schema.Datastore(
+        name=spec.name, url=spec.url, classification=spec.classification, region=spec.region
+    )
+
+
+def list_workspaces(ctx: Context, req: Empty) -> list[m.WorkspaceInfo]:
+    rows = ctx.session.scalars(select(schema.Workspace).order_by(schema.Workspace.name))
+    return [workspace_info(ws) for ws in rows if ctx.is_member(ws.name)]
+
+
+def get_workspace_info(ctx: Context, req: m.WorkspaceRef) -> m.WorkspaceInfo:
+    ws = get_workspace(ctx.session, req.workspace)
+    if not ctx.is_member(ws.name):
+        # Same answer as for a missing workspace, so names do not leak to outsiders.
+        raise NotFound(
+            f"workspace '{req.workspace}' not found", details={"workspace": req.workspace}
+        )
+    return workspace_info(ws)
+
+
+def create_workspace(ctx: Context, req: m.CreateWorkspace) -> m.WorkspaceInfo:
+    ctx.require_platform_admin("create workspaces")
+    if ctx.session.scalar(select(schema.Workspace.id).where(schema.Workspace.name == req.name)):
+        raise AlreadyExists(
+            f"workspace '{req.name}' already exists", details={"workspace": req.name}
+        )
+    ws = schema.Workspace(
+        name=req.name,
+        description=req.description,
+        created_at=utcnow(),
+        environments=[new_environment(e, i) for i, e in enumerate(req.environments)],
+    )
+    ctx.session.add(ws)
+    ctx.session.flush()
+    info = workspace_info(ws)
+    ctx.audit(
+        "workspace.create",
+        workspace=ws.name,
+        target=f"workspace/{ws.name}",
+        after=info.model_dump(mode="json"),
+    )
+    return info
+
+
+def delete_workspace(ctx: Context, req: m.WorkspaceRef) -> m.WorkspaceInfo:
+    ctx.require_platform_admin("delete workspaces")
+    ws = get_workspace(ctx.session, req.workspace)
+    info = workspace_info(ws)
+    for grant in ctx.session.scalars(select(schema.Grant).where(schema.Grant.workspace == ws.name)):
+        ctx.session.delete(grant)
+    ctx.session.delete(ws)
+    ctx.audit(
+        "workspace.delete",
+        workspace=ws.name,
+        target=f"workspace/{ws.name}",
+        before=info.model_dump(mode="json"),
+    )
+    return info
+
+
+def create_environment(ctx: Context, req: m.CreateEnvironment) -> m.WorkspaceInfo:
+    ctx.require(Action.ACCESS_MANAGE, req.workspace, ALL)
+    ws = get_workspace(ctx.session, req.workspace)
+    if any(e.name == req.name for e in ws.environments):
+        raise AlreadyExists(
+            f"environment '{req.name}' already exists in workspace '{ws.name}'",
+            details={"workspace": ws.name, "environment": req.name},
+        )
+    spec = m.EnvironmentSpec.model_validate(req.model_dump(exclude={"workspace"}))
+    position = max((e.position for e in ws.environments), default=-1) + 1
+    ws.environments.append(new_environment(spec, position))
+    ctx.session.flush()
+    ctx.audit(
+        "environment.create",
+        workspace=ws.name,
+        environment=req.name,
+        target=f"environment/{ws.name}/{req.name}",
+        after=spec.model_dump(mode="json"),
+    )
+    return workspace_info(ws)
+
+
+def create_datastore(ctx: Context, req: m.CreateDatastore) -> m.DatastoreInfo:
+    ctx.require(Action.ACCESS_MANAGE, req.workspace, req.environment)
+    env = get_environment(ctx.session, req.workspace, req.environment)
+    problem = placement_problem(env.name, env.production, req.name, req.classification)
+    if problem:
+        raise Conflict(
+            problem,
+            details={"workspace": req.workspace, "environment": env.name, "datastore": req.name},
+        )
+    if any(d.name == req.name for d in env.datastores):
+        raise AlreadyExists(
+            f"datastore '{req.name}' already exists in {req.workspace}/{env.name}",
+            details={"workspace": req.workspace, "environment": env.name, "datastore": req.name},
+        )
+    spec = m.DatastoreSpec.model_validate(req.model_dump(exclude={"workspace", "environment"}))
+    env.datastores.append(new_datastore(spec))
+    ctx.session.flush()
+    info = m.DatastoreInfo(**spec.model_dump())
+    ctx.audit(
+        "datastore.create",
+        workspace=req.workspace,
+        environment=env.name,
+        target=f"datastore/{req.workspace}/{env.name}/{req.name}",
+        after=info.model_dump(mode="json"),
+    )
+    return info
+
+
+def delete_datastore(ctx: Context, req: m.DatastoreRef) -> m.DatastoreInfo:
+    ctx.require(Action.ACCESS_MANAGE, req.workspace, req.environment)
+    env = get_environment(ctx.session, req.workspace, req.environment)
+    row = next((d for d in env.datastores if d.name == req.datastore), None)
+    if row is None:
+        raise NotFound(
+            f"datastore '{req.datastore}' not found in {req.workspace}/{env.name}",
+            details={
+                "workspace": req.workspace,
+                "environment": env.name,
+                "datastore": req.datastore,
+            },
+        )
+    info = m.DatastoreInfo(
+        name=row.name, url=row.url, classification=row.classification, region=row.region
+    )
+    env.datastores.remove(row)
+    ctx.audit(
+        "datastore.delete",
+        workspace=req.workspace,
+        environment=env.name,
+        target=f"datastore/{req.workspace}/{env.name}/{req.datastore}",
+        before=info.model_dump(mode="json"),
+    )
+    return info

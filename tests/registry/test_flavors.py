@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from tests.registry.conftest import Doubler
+
+from modelwright.errors import ArtifactCorrupted, InvalidInput, PermissionDenied
+from modelwright.registry.artifact import load_dir, save_dir
+from modelwright.registry.flavors import FLAVORS, flavor_for
+from modelwright.testing import check_flavor
+
+sklearn = pytest.importorskip("sklearn")
+
+
+def _pipeline(frame: pd.DataFrame, labels: np.ndarray):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    return make_pipeline(StandardScaler(), LogisticRegression()).fit(frame, labels)
+
+
+def test_sklearn_estimator_and_pipeline_pass_the_kit(frame, labels) -> None:
+    from sklearn.tree import DecisionTreeClassifier
+
+    check_flavor(FLAVORS["sklearn"], _pipeline(frame, labels), frame[:5])
+    check_flavor(FLAVORS["sklearn"], DecisionTreeClassifier().fit(frame, labels), frame[:5])
+
+
+def test_pyfunc_object_and_function_pass_the_kit(frame) -> None:
+    check_flavor(FLAVORS["pyfunc"], Doubler(), frame[:5])
+    check_flavor(FLAVORS["pyfunc"], lambda df: np.asarray(df["calls"]) + 1, frame[:5])
+
+
+def test_flavor_is_chosen_by_model(frame, labels) -> None:
+    assert flavor_for(_pipeline(frame, labels)).name == "sklearn"
+    assert flavor_for(Doubler()).name == "pyfunc"
+    with pytest.raises(InvalidInput, match="no flavor handles a int"):
+        flavor_for(3)
+
+
+def test_sklearn_is_saved_without_pickle(tmp_path, frame, labels) -> None:
+    manifest, _ = save_dir(_pipeline(frame, labels), tmp_path / "m")
+    assert [f.path for f in manifest.files] == ["model.skops"]
+    # No opt-in needed: skops loads only types it (or the manifest) declares.
+    model, _ = load_dir(tmp_path / "m")
+    assert model.predict(frame[:3]).shape == (3,)
+
+
+def test_pickle_from_outside_needs_explicit_trust(tmp_path, frame) -> None:
+    save_dir(Doubler(), tmp_path / "m")
+    with pytest.raises(PermissionDenied, match="trust_pickle=True"):
+        load_dir(tmp_path / "m")
+    model, _ = load_dir(tmp_path / "m", trusted=True)
+    assert list(model.predict(frame[:2])) == list(frame["tenure"][:2] * 2)
+
+
+def test_changed_file_is_refused_before_loading(tmp_path, frame, labels) -> None:
+    save_dir(_pipeline(frame, labels), tmp_path / "m")
+    f = tmp_path / "m" / "model.skops"
+    data = bytearray(f.read_bytes())
+    data[100] ^= 0xFF
+    f.write_bytes(bytes(data))
+    with pytest.raises(
+        ArtifactCorrupted, match=r"model file model.skops has sha256 \w+, its manifest says"
+    ):
+        load_dir(tmp_path / "m")
+
+
+def test_lightgbm_flavor(frame, labels) -> None:
+    lightgbm = pytest.importorskip("lightgbm")
+    check_flavor(
+        FLAVORS["lightgbm"],
+        lightgbm.LGBMClassifier(n_estimators=5, verbose=-1).fit(frame, labels),
+        frame[:5],
+    )
+
+
+def test_xgboost_flavor(frame, labels) -> None:
+    xgboost = pytest.importorskip("xgboost")
+    check_flavor(
+        FLAVORS["xgboost"], xgboost.XGBClassifier(n_estimators=5).fit(frame, labels), frame[:5]
+    )
+
+
+def test_torch_flavor(frame) -> None:
+    pytest.importorskip("torch")
+    from tests.registry._torch_model import TinyNet
+
+    check_flavor(FLAVORS["torch"], TinyNet(2), frame[:5].to_numpy(dtype="float32"))

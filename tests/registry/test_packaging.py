@@ -1,0 +1,102 @@
+"""``package_model``: the generated directory serves the model; the files are well formed."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+
+from modelwright.client import Client
+from modelwright.errors import InvalidInput
+
+pytest.importorskip("sklearn")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.parametrize("db", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("backend", ["local"], indirect=True)
+def test_package_serves_predictions(client: Client, frame, labels, tmp_path: Path) -> None:
+    from sklearn.linear_model import LogisticRegression
+
+    client.create_workspace("ml")
+    model = LogisticRegression().fit(frame, labels)
+    with client.start_run("churn", workspace="ml") as run:
+        run.log_model(model, "churn", input_example=frame[:5])
+    out = client.package_model(
+        "models:/churn/1",
+        tmp_path / "pkg",
+        kubernetes=True,
+        image="reg.local/churn:1",
+        workspace="ml",
+    )
+    assert (out / "model" / "modelwright.json").is_file()
+    reqs = (out / "requirements.txt").read_text().splitlines()
+    assert reqs[0].startswith("modelwright==") and any(r.startswith("scikit-learn==") for r in reqs)
+    docker = (out / "Dockerfile").read_text()
+    assert docker.startswith("# Built by `modelwright model package` for models:/churn/1")
+    for line in (
+        "FROM python:3.",
+        "RUN pip install --no-cache-dir -r requirements.txt",
+        "EXPOSE 8080",
+        "USER model",
+    ):
+        assert line in docker
+    assert 'CMD ["python", "serve.py", "--host", "0.0.0.0", "--port", "8080"]' in docker
+    deployment = yaml.safe_load((out / "k8s" / "deployment.yaml").read_text())
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    assert container["image"] == "reg.local/churn:1"
+    assert container["ports"] == [{"name": "http", "containerPort": 8080}]
+    assert container["readinessProbe"]["httpGet"]["path"] == "/health"
+    assert container["livenessProbe"]["httpGet"]["path"] == "/health"
+    assert container["resources"]["limits"]["memory"] == "1Gi"
+    service = yaml.safe_load((out / "k8s" / "service.yaml").read_text())
+    assert service["kind"] == "Service" and service["spec"]["ports"][0]["targetPort"] == "http"
+    with pytest.raises(InvalidInput, match="exists and is not empty"):
+        client.package_model("models:/churn/1", out, workspace="ml")
+
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, str(out / "serve.py"), "--port", str(port)],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{url}/health").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert proc.poll() is None, proc.stdout.read().decode() if proc.stdout else ""
+            assert time.monotonic() < deadline, "the packaged server did not start"
+            time.sleep(0.2)
+        rows = frame[:3]
+        split = {"columns": list(rows.columns), "data": rows.to_numpy().tolist()}
+        r = httpx.post(f"{url}/invocations", json={"dataframe_split": split})
+        assert r.status_code == 200, r.text
+        assert r.json() == {"predictions": model.predict(rows).tolist()}
+        r = httpx.post(f"{url}/invocations", json={"instances": rows.to_dict(orient="records")})
+        assert r.json()["predictions"] == model.predict(rows).tolist()
+        bad = httpx.post(
+            f"{url}/invocations", json={"dataframe_split": {"columns": ["tenure"], "data": [[1.0]]}}
+        )
+        assert bad.status_code == 400 and "missing column 'calls'" in bad.json()["error"]["message"]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        if proc.stdout:
+            proc.stdout.close()

@@ -1,0 +1,53 @@
+"""Node functions the runner tests use (importable, so process and Ray workers find them)."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pandas as pd
+
+CALLS_FILE = "MW_TEST_CALLS"
+
+
+def _note(name: str) -> None:
+    # Worker processes append to a file, so tests can count real executions anywhere.
+    path = os.environ.get(CALLS_FILE)
+    if path:
+        with open(path, "a") as f:
+            f.write(name + "\n")
+
+
+def source(n: int) -> pd.DataFrame:
+    _note("source")
+    rng = np.random.default_rng(0)
+    return pd.DataFrame({"x": rng.normal(size=n), "g": [f"g{i % 4}" for i in range(n)]})
+
+
+def double(frame: pd.DataFrame) -> pd.DataFrame:
+    _note("double")
+    out = frame.copy()
+    out["x"] = out["x"] * 2
+    return out
+
+
+def summarise(frame: pd.DataFrame, scale: float) -> dict[str, float]:
+    _note("summarise")
+    if os.environ.get("MW_TEST_FAIL") == "summarise":
+        raise RuntimeError("summarise was told to fail")
+    return {"mean": float(frame["x"].mean() * scale), "rows": len(frame)}
+
+
+def histogram(frame: pd.DataFrame) -> np.ndarray:
+    _note("histogram")
+    return np.histogram(frame["x"], bins=5)[0]
+
+
+def opaque(frame: pd.DataFrame) -> object:
+    _note("opaque")
+    return {frozenset({1}): len(frame)}
+
+
+def count(value: object) -> int:
+    _note("count")
+    return len(value)  # type: ignore[arg-type]

@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import modelwright
+from modelwright.runner import (
+    ProcessExecutor,
+    SequentialExecutor,
+    make_executor,
+    run_pipeline,
+)
+from modelwright.runner.session import PipelineSession
+from modelwright.testing import check_executor
+
+
+@pytest.mark.parametrize("make", [SequentialExecutor, lambda: ProcessExecutor(2)])
+def test_builtin_executors_pass_the_conformance_kit(make: Callable[[], object]) -> None:
+    executor = make()
+    try:
+        check_executor(executor)
+    finally:
+        executor.close()  # type: ignore[attr-defined]
+
+
+def test_kit_rejects_a_broken_executor() -> None:
+    class Broken:
+        def submit(self, fn: object, /, *args: object) -> object:
+            return None
+
+    with pytest.raises(AssertionError, match="check_returns_result"):
+        check_executor(Broken())
+
+
+def test_unknown_executor_is_a_clear_error() -> None:
+    with pytest.raises(modelwright.errors.InvalidInput, match="unknown executor 'gpu'"):
+        make_executor("gpu")
+
+
+def test_same_outputs_on_sequential_and_process(
+    tmp_path: Path, make_project: Callable[..., Path]
+) -> None:
+    project = make_project()
+    results = {}
+    for name in ("sequential", "process"):
+        with modelwright.connect(tmp_path / name) as client:
+            session = PipelineSession(client, project, environment="dev")
+            result = session.run("main", executor=name)
+            results[name] = {k: result.load(k) for k in ("doubled", "summary", "hist")}
+    seq, proc = results["sequential"], results["process"]
+    assert seq["summary"] == proc["summary"]
+    assert seq["doubled"].equals(proc["doubled"])
+    assert np.array_equal(seq["hist"], proc["hist"])
+
+
+def test_process_executor_runs_independent_nodes_and_resumes(
+    tmp_path: Path, make_project: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = make_project()
+    with modelwright.connect(tmp_path / "home") as client:
+        session = PipelineSession(client, project, environment="dev")
+        pipe = session.pipeline("main")
+        monkeypatch.setenv("MW_TEST_FAIL", "summarise")
+        with pytest.raises(modelwright.runner.NodeFailed):
+            run_pipeline(client, pipe, name="main", config=session.config, executor="process")
+        monkeypatch.delenv("MW_TEST_FAIL")
+        again = run_pipeline(client, pipe, name="main", config=session.config, executor="process")
+        assert again.nodes["histogram"].status == "cached"
+        assert again.nodes["summarise"].status == "ran"
