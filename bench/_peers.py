@@ -182,7 +182,8 @@ def mlflow_server(python: Path, scratch: Path) -> Iterator[str]:
     url = f"http://127.0.0.1:{port}"
     try:
         wait_http(f"{url}/health", proc, timeout=120, log=log)
-        wait_idle(proc)
+        waited = wait_idle(proc, timeout=120)
+        print(f"mlflow server idle after {waited:.0f} s", flush=True)
         yield url
     finally:
         stop(proc)

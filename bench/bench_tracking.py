@@ -195,7 +195,8 @@ def modelwright_server(home: Path, scratch: Path) -> Iterator[tuple[str, str]]:
     url = f"http://127.0.0.1:{port}"
     try:
         _peers.wait_http(f"{url}/healthz", proc, timeout=60, log=log)
-        _peers.wait_idle(proc)
+        waited = _peers.wait_idle(proc)
+        print(f"modelwright server idle after {waited:.0f} s", flush=True)
         yield url, token
     finally:
         _peers.stop(proc)
@@ -259,7 +260,7 @@ def _ratios(row: Row, per_call: Row | None, batch: Row | None) -> tuple[str, str
     if row.system == "MLflow":
         return "", ""
     vs_call = f"{row.rate / per_call.rate:,.0f}×" if per_call else "-"
-    vs_batch = f"{row.rate / batch.rate:,.1f}×" if batch else "-"
+    vs_batch = f"{row.rate / batch.rate:,.1f}×" if batch and row.kind != "single" else "-"
     return vs_call, vs_batch
 
 
@@ -412,6 +413,17 @@ def document(
         f"Every figure is the median of {args.repeats} repeats, each on a new run; all repeats "
         "are shown. Ratios divide modelwright's points/s by MLflow's."
     )
+    cores = len(os.sched_getaffinity(0))
+    if (
+        max(float(info["load_start"].split(" / ")[0]), float(info["load_end"].split(" / ")[0]))
+        > cores
+    ):
+        intro += (
+            " **Other work kept this machine busy during the run** (a load average above its "
+            f"{cores} cores, see below): every system ran slower than on an idle machine, and "
+            "the figures vary more between repeats. The repeats being interleaved, the ratios "
+            "suffer less than the absolute figures."
+        )
     notes = [
         "*run.log_metric × n*: `client.start_run(...)`, then `run.log_metric('m', float(i), "
         "step=i)` for i in 0..n-1, then `run.end()`, which flushes the client-side buffer (a "

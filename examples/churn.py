@@ -1,4 +1,4 @@
-"""A small churn model trained with numpy alone, tracked with modelwright.
+"""A small churn model (scikit-learn), tracked and registered with modelwright.
 
 Used by the main job (``examples/demo.py``); also runnable on its own:
 ``python examples/churn.py`` logs a few runs into ``./.modelwright``.
@@ -6,11 +6,12 @@ Used by the main job (``examples/demo.py``); also runnable on its own:
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
+from sklearn.linear_model import SGDClassifier
+from sklearn.metrics import log_loss, roc_auc_score
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
 
 import modelwright as mw
 from modelwright.client import ActiveRun
@@ -42,45 +43,34 @@ def make_customers(n: int = 2_000, seed: int = 7) -> pd.DataFrame:
     return df
 
 
-def _auc(y: np.ndarray, score: np.ndarray) -> float:
-    """Area under the ROC curve via the rank statistic (Mann-Whitney U)."""
-    order = score.argsort()
-    ranks = np.empty(len(score))
-    ranks[order] = np.arange(1, len(score) + 1)
-    pos = y == 1
-    n_pos, n_neg = pos.sum(), (~pos).sum()
-    return float((ranks[pos].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
-
-
-def train(df: pd.DataFrame, *, lr: float, epochs: int, l2: float, run: ActiveRun) -> float:
-    """Logistic regression by gradient descent; logs loss and AUC per epoch to ``run``."""
-    x = df[FEATURES].to_numpy(float)
-    x = (x - x.mean(0)) / x.std(0)
-    y = df["churned"].to_numpy()
+def train(
+    df: pd.DataFrame, *, lr: float, epochs: int, l2: float, run: ActiveRun
+) -> tuple[Pipeline, float]:
+    """A scaler + logistic regression trained epoch by epoch (SGD), logging loss and AUC."""
+    x, y = df[FEATURES], df["churned"].to_numpy()
     split = int(len(df) * 0.8)
-    xt, yt, xv, yv = x[:split], y[:split], x[split:], y[split:]
-    w, b = np.zeros(x.shape[1]), 0.0
+    scaler = StandardScaler().fit(x[:split])
+    xt, xv = scaler.transform(x[:split]), scaler.transform(x[split:])
+    sgd = SGDClassifier(
+        loss="log_loss", alpha=l2, learning_rate="constant", eta0=lr, random_state=0
+    )
     auc = 0.5
     for epoch in range(epochs):
-        p = 1 / (1 + np.exp(-(xt @ w + b)))
-        w -= lr * (xt.T @ (p - yt) / len(yt) + l2 * w)
-        b -= lr * float((p - yt).mean())
-        loss = float(-np.mean(yt * np.log(p + 1e-9) + (1 - yt) * np.log(1 - p + 1e-9)))
-        auc = _auc(yv, xv @ w + b)
+        sgd.partial_fit(xt, y[:split], classes=[0, 1])
+        loss = log_loss(y[:split], sgd.predict_proba(xt)[:, 1])
+        auc = float(roc_auc_score(y[split:], sgd.predict_proba(xv)[:, 1]))
         run.log_metrics({"train_loss": loss, "val_auc": auc}, step=epoch)
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "weights.npz"
-        np.savez(path, w=w, b=b)
-        run.log_artifact(path, "model")
-    return auc
+    return Pipeline([("scale", scaler), ("model", sgd)]), auc
 
 
 def main() -> None:
     df = make_customers()
-    for lr in (0.05, 0.2, 0.5):
+    for lr in (0.001, 0.01, 0.1):
         with mw.start_run("churn", name=f"lr={lr}") as run:
-            run.log_params({"lr": lr, "epochs": 60, "l2": 0.01})
-            print(f"{run.id}  lr={lr}  val_auc={train(df, lr=lr, epochs=60, l2=0.01, run=run):.3f}")
+            run.log_params({"lr": lr, "epochs": 20, "l2": 0.001})
+            model, auc = train(df, lr=lr, epochs=20, l2=0.001, run=run)
+            run.log_model(model, "churn", input_example=df[FEATURES].head(5))
+            print(f"{run.id}  lr={lr}  val_auc={auc:.3f}")
 
 
 if __name__ == "__main__":

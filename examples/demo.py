@@ -53,8 +53,8 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def track() -> None:
-    """Train in-process through the SDK, as a data scientist would in a notebook."""
+def lifecycle() -> None:
+    """Data, training, registry: in-process through the SDK, as in a notebook."""
     sys.path.insert(0, str(ROOT / "examples"))
     import churn
 
@@ -62,32 +62,84 @@ def track() -> None:
 
     mw.set_platform(HOME)
     customers = churn.make_customers()
-    print(f"training on {len(customers)} synthetic customers in churn/dev ...")
-    for lr in (0.02, 0.2, 0.8):
+    v1 = mw.register_dataset("customers", customers, workspace="churn", environment="dev")
+    more = churn.make_customers(n=3_000, seed=8)
+    v2 = mw.register_dataset("customers", more, workspace="churn", environment="dev")
+    print(
+        f"registered customers@v{v1.version} and @v{v2.version} in churn/dev (sha256 {v2.digest[:12]})"
+    )
+    run("datasets", "show", "customers@v2", "-w", "churn", "-e", "dev")
+    run("datasets", "diff", "customers@v1", "@v2", "-w", "churn", "-e", "dev")
+    mw.register_dataset("customers", more, workspace="churn", environment="prod")
+    with mw.start_run("probe", workspace="churn", environment="dev") as probe:
+        try:
+            mw.load_dataset("prod/customers@v1")
+        except mw.PermissionDenied as refused:
+            print(f"a dev run reading prod data is refused: {refused.message}")
+        probe.set_tag("purpose", "isolation check")
+
+    step("6. Experiment tracking: three tracked runs, each registering a model version")
+    for lr in (0.001, 0.01, 0.1):
         with mw.start_run(
             "churn-model", workspace="churn", environment="dev", name=f"lr={lr}"
         ) as active:
-            active.log_params({"lr": lr, "epochs": 40, "l2": 0.01})
-            auc = churn.train(customers, lr=lr, epochs=40, l2=0.01, run=active)
-        print(f"  run {active.id[:12]}  lr={lr:<5} val_auc={auc:.3f}")
+            data = mw.load_dataset("customers@v2")  # recorded as the run's input
+            active.log_params({"lr": lr, "epochs": 20, "l2": 0.001})
+            model, auc = churn.train(data, lr=lr, epochs=20, l2=0.001, run=active)
+            version = active.log_model(model, "churn", input_example=data[churn.FEATURES].head(5))
+        print(
+            f"  run {active.id[:12]}  lr={lr:<6} val_auc={auc:.3f}  -> models:/churn/{version.version}"
+        )
     mw.get_client().close()
     run("runs", "list", "-w", "churn", "-o", "metrics.val_auc DESC")
     best = json.loads(
-        run(
-            "runs",
-            "list",
-            "metrics.val_auc > 0.8",
-            "-w",
-            "churn",
-            "-o",
-            "metrics.val_auc DESC",
-            "--json",
-            quiet=True,
-        )
+        run("runs", "list", "-w", "churn", "-o", "metrics.val_auc DESC", "--json", quiet=True)
     )
-    ids = [r["id"] for r in best[:2]]
-    run("runs", "compare", *ids)
-    run("lineage", f"run:{ids[0]}", "-w", "churn")
+    run("runs", "compare", best[0]["id"], best[-1]["id"])
+    run("lineage", "dataset:dev/customers@v2", "-w", "churn")
+
+    step("7. Registry: a fair leaderboard on one holdout, aliases with history, a package")
+    run("model", "leaderboard", "churn", "--metric", "val_auc", "-w", "churn", "-e", "dev")
+    run(
+        "model",
+        "leaderboard",
+        "churn",
+        "--metric",
+        "roc_auc",
+        "--dataset",
+        "customers@v1",
+        "--label",
+        "churned",
+        "--set-challenger",
+        "-w",
+        "churn",
+        "-e",
+        "dev",
+    )
+    run("model", "alias", "history", "churn", "-w", "churn", "-e", "dev")
+    run("model", "show", "models:/churn@challenger", "-w", "churn", "-e", "dev")
+    out = HOME / "package"
+    run(
+        "model",
+        "package",
+        "models:/churn@challenger",
+        "--out",
+        str(out),
+        "--kubernetes",
+        "-w",
+        "churn",
+        "-e",
+        "dev",
+    )
+    print("  " + "  ".join(sorted(p.name for p in out.iterdir())))
+
+    step("8. Pipelines: run, then re-run fully cached, with the reasons")
+    project = "examples/churn_pipeline"
+    run("pipeline", "show", "train", "--project", project)
+    run("pipeline", "run", "train", "--env", "dev", "--project", project, "-w", "churn")
+    run(
+        "pipeline", "run", "train", "--env", "dev", "--project", project, "-w", "churn", "--explain"
+    )
 
 
 def main() -> None:
@@ -173,13 +225,13 @@ def main() -> None:
         server.terminate()
         server.wait(timeout=20)
 
-    step("5. Experiment tracking: three runs of the churn model, searched and compared")
-    track()
+    step("5. Versioned data: a DataFrame registered twice, profiled, diffed")
+    lifecycle()
 
-    step("6. The audit trail: every change, who made it and when")
+    step("9. The audit trail: every change, who made it and when")
     run("audit", "--limit", "8")
 
-    step("7. Export: the live state as a platform.yaml that apply accepts")
+    step("10. Export: the live state as a platform.yaml that apply accepts")
     run("export", "-o", str(HOME / "exported.yaml"))
     run("apply", "-f", str(HOME / "exported.yaml"), "--dry-run")
     print("\ndemo: done")

@@ -74,7 +74,8 @@ class PgResettable:
         self.metadata = MetaData()
         with self.engine.begin() as conn:
             self.metadata.reflect(conn)
-            self.tables = [t for t in self.metadata.sorted_tables if t.name != "alembic_version"]
+            # No dependency order needed: the reset runs with foreign key triggers off.
+            self.tables = [t for t in self.metadata.tables.values() if t.name != "alembic_version"]
             self.seeds = {
                 t.name: [dict(r._mapping) for r in conn.execute(select(t))] for t in self.tables
             }
@@ -100,7 +101,8 @@ class PgResettable:
                 {"db": self.name},
             )
         with self.engine.begin() as conn:
-            for table in reversed(self.tables):
+            conn.execute(text("SET LOCAL session_replication_role = replica"))
+            for table in self.tables:
                 conn.execute(table.delete())
             for table in self.tables:
                 if self.seeds[table.name]:

@@ -8,7 +8,7 @@ from tests.cli.conftest import Run
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "churn_pipeline"
 
 
-def test_list_show_run_and_explain(cli: Run, tmp_path: Path) -> None:
+def test_list_show_run_and_explain(cli: Run, tmp_path: Path, home: Path) -> None:
     project = tmp_path / "churn"
     shutil.copytree(EXAMPLE, project)
     listed = cli("pipeline", "list", "--project", str(project))
@@ -20,7 +20,9 @@ def test_list_show_run_and_explain(cli: Run, tmp_path: Path) -> None:
     first = cli("pipeline", "run", "train", "--project", str(project), "--env", "dev")
     assert first.code == 0, first.err
     assert "5 ran, 0 cached" in first.out
-    assert (project / "data" / "metrics.json").exists()
+    # The embedded default workspace gives dev a datastore under the home; relative catalog
+    # paths land there.
+    assert (home.resolve() / "data" / "default" / "dev" / "data" / "metrics.json").exists()
 
     again = cli("pipeline", "run", "train", "-p", str(project), "--env", "dev", "--explain")
     assert again.code == 0, again.err

@@ -14,6 +14,7 @@ import pytest
 from tests.conftest import Connector
 from tests.data.conftest import World
 
+import modelwright
 from modelwright import InvalidInput, NotFound, PermissionDenied
 
 Unchanged = Callable[[], AbstractContextManager[None]]
@@ -367,3 +368,17 @@ def test_viewers_read_but_do_not_write_and_outsiders_see_nothing(
         otto.load_dataset("churn", workspace="demo", environment="dev")
     with pytest.raises(NotFound, match="workspace 'demo' not found"):
         otto.list_datasets(workspace="demo")
+
+
+def test_a_datastore_holding_dataset_versions_cannot_be_removed(
+    client: modelwright.Client, tmp_path: Path
+) -> None:
+
+    from modelwright.errors import Conflict
+
+    client.create_workspace("keep")
+    client.create_datastore("keep", "dev", "lake", str(tmp_path / "lake"))
+    client.register_dataset("d", pd.DataFrame({"a": [1, 2]}), workspace="keep", environment="dev")
+    with pytest.raises(Conflict, match="holds 1 dataset version"):
+        client.delete_datastore("keep", "dev", "lake")
+    assert [d.name for d in client.get_workspace("keep").environments[0].datastores] == ["lake"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from modelwright.access import models as access
 from modelwright.access import service as access_svc
-from modelwright.api import data, pipelines, registry, tracking
+from modelwright.api import data, endpoints, pipelines, registry, tracking
 from modelwright.api.operation import Operation
 from modelwright.audit import models as audit
 from modelwright.audit import service as audit_svc
@@ -268,4 +268,5 @@ OPERATIONS: tuple[Operation, ...] = (  # type: ignore[type-arg]
     *data.OPERATIONS,
     *registry.OPERATIONS,
     *pipelines.OPERATIONS,
+    *endpoints.OPERATIONS,
 )

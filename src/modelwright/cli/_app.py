@@ -85,6 +85,7 @@ def _register() -> None:
         access,
         audit,
         datasets,
+        endpoints,
         models,
         pipelines,
         runs,
@@ -93,7 +94,18 @@ def _register() -> None:
         workspaces,
     )
 
-    for module in (setup, workspaces, access, audit, runs, datasets, server, models, pipelines):
+    for module in (
+        setup,
+        workspaces,
+        access,
+        audit,
+        runs,
+        datasets,
+        server,
+        models,
+        pipelines,
+        endpoints,
+    ):
         module.register(app)
 
 

@@ -13,6 +13,7 @@ from modelwright.api import operations as ops
 from modelwright.api.operation import Operation
 from modelwright.audit import models as audit
 from modelwright.client._data import DataMixin
+from modelwright.client._endpoints import EndpointsMixin
 from modelwright.client._pipelines import PipelinesMixin
 from modelwright.client._registry import RegistryMixin
 from modelwright.client._tracking import TrackingMixin
@@ -49,7 +50,7 @@ def connect(
     return Client(LocalTransport(Platform(settings), token=token, principal=principal))
 
 
-class Client(TrackingMixin, DataMixin, PipelinesMixin, RegistryMixin):
+class Client(TrackingMixin, DataMixin, PipelinesMixin, RegistryMixin, EndpointsMixin):
     """One method per operation, whatever the transport (in process or HTTP)."""
 
     def __init__(self, transport: Transport) -> None:

@@ -183,7 +183,24 @@ class TrackingMixin:
         if len(names) == 1:
             return names[0]
         if not names and isinstance(self.transport, LocalTransport):
-            return self.call(base.CREATE_WORKSPACE, name="default").name
+            # A first-time embedded user gets a workspace that works out of the box: the
+            # usual promotion path, each environment with a datastore under the home.
+            home = self.transport.platform.settings.home.resolve()
+            envs = [
+                {
+                    "name": env,
+                    "production": env == "prod",
+                    "datastores": [
+                        {
+                            "name": "local",
+                            "url": str(home / "data" / "default" / env),
+                            "classification": "production" if env == "prod" else "non-production",
+                        }
+                    ],
+                }
+                for env in ("dev", "staging", "prod")
+            ]
+            return self.call(base.CREATE_WORKSPACE, name="default", environments=envs).name
         raise InvalidInput(
             "workspace: "
             + (

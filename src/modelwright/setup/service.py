@@ -25,6 +25,7 @@ from modelwright.setup.spec import (
 from modelwright.setup.state import KINDS, State, current_state, desired_state
 from modelwright.store import schema
 from modelwright.workspaces.models import DatastoreSpec, EnvironmentSpec
+from modelwright.workspaces.service import refuse_if_in_use
 
 # Kinds whose removal needs --prune: they live outside any declared workspace.
 _TOP_LEVEL: set[Kind] = {"role", "principal", "workspace"}
@@ -269,6 +270,9 @@ def _remove(ctx: Context, change: Change, old: dict[str, Any]) -> None:
         env.workspace.environments.remove(env)
     elif kind == "datastore":
         env = get_environment(s, old["workspace"], old["environment"])
+        for d in env.datastores:
+            if d.name == old["name"]:
+                refuse_if_in_use(ctx, d, f"{old['workspace']}/{old['environment']}")
         env.datastores[:] = [d for d in env.datastores if d.name != old["name"]]
     else:
         principal = get_principal(s, old["principal"])

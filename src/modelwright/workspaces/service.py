@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from modelwright.core.actions import ALL, Action
 from modelwright.core.context import Context, utcnow
@@ -161,6 +161,21 @@ def create_datastore(ctx: Context, req: m.CreateDatastore) -> m.DatastoreInfo:
     return info
 
 
+def refuse_if_in_use(ctx: Context, row: schema.Datastore, where: str) -> None:
+    """Dataset versions point at their datastore; removing it would orphan their records."""
+    used = ctx.session.scalar(
+        select(func.count())
+        .select_from(schema.DatasetVersion)
+        .where(schema.DatasetVersion.datastore_id == row.id)
+    )
+    if used:
+        raise Conflict(
+            f"datastore '{row.name}' in {where} holds {used} dataset version(s); it cannot be "
+            "removed while they exist",
+            details={"datastore": row.name, "dataset_versions": used},
+        )
+
+
 def delete_datastore(ctx: Context, req: m.DatastoreRef) -> m.DatastoreInfo:
     ctx.require(Action.ACCESS_MANAGE, req.workspace, req.environment)
     env = get_environment(ctx.session, req.workspace, req.environment)
@@ -174,6 +189,7 @@ def delete_datastore(ctx: Context, req: m.DatastoreRef) -> m.DatastoreInfo:
                 "datastore": req.datastore,
             },
         )
+    refuse_if_in_use(ctx, row, f"{req.workspace}/{env.name}")
     info = m.DatastoreInfo(
         name=row.name, url=row.url, classification=row.classification, region=row.region
     )

@@ -99,7 +99,7 @@ def upgrade() -> None:
         sa.Column("created_by", sa.String(length=64), nullable=False),
         sa.Column("run_id", sa.String(length=32), nullable=True),
         sa.ForeignKeyConstraint(["dataset_id"], ["datasets.id"], ondelete="CASCADE"),
-        sa.ForeignKeyConstraint(["datastore_id"], ["datastores.id"], ondelete="RESTRICT"),
+        sa.ForeignKeyConstraint(["datastore_id"], ["datastores.id"], ondelete="CASCADE"),
         sa.ForeignKeyConstraint(["run_id"], ["runs.id"], ondelete="SET NULL"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("dataset_id", "version"),

@@ -1,0 +1,107 @@
+"""Operations of real-time endpoints."""
+
+from __future__ import annotations
+
+from modelwright.api.operation import Operation
+from modelwright.endpoints import models as em
+from modelwright.endpoints import service as svc
+
+V1 = "/api/v1"
+_ENV = f"{V1}/workspaces/{{workspace}}/environments/{{environment}}"
+_EP = f"{_ENV}/endpoints/{{endpoint}}"
+
+CREATE_ENDPOINT = Operation(
+    "create_endpoint",
+    "POST",
+    f"{_ENV}/endpoints",
+    em.CreateEndpoint,
+    em.EndpointInfo,
+    svc.create_endpoint,
+    "Create a real-time endpoint in an environment",
+    "endpoints",
+    status=201,
+)
+LIST_ENDPOINTS = Operation(
+    "list_endpoints",
+    "GET",
+    f"{V1}/workspaces/{{workspace}}/endpoints",
+    em.ListEndpoints,
+    list[em.EndpointInfo],
+    svc.list_endpoints,
+    "List a workspace's endpoints (optionally of one environment)",
+    "endpoints",
+)
+GET_ENDPOINT = Operation(
+    "get_endpoint",
+    "GET",
+    _EP,
+    em.EndpointRef,
+    em.EndpointInfo,
+    svc.get_endpoint,
+    "An endpoint with its deployments, traffic weights and shadow",
+    "endpoints",
+)
+DELETE_ENDPOINT = Operation(
+    "delete_endpoint",
+    "DELETE",
+    _EP,
+    em.EndpointRef,
+    em.EndpointInfo,
+    svc.delete_endpoint,
+    "Delete an endpoint and its deployments",
+    "endpoints",
+)
+DEPLOY = Operation(
+    "deploy",
+    "PUT",
+    f"{_EP}/deployments/{{deployment}}",
+    em.Deploy,
+    em.EndpointInfo,
+    svc.deploy,
+    "Deploy a model version available in the environment (or update a deployment)",
+    "endpoints",
+)
+UNDEPLOY = Operation(
+    "undeploy",
+    "DELETE",
+    f"{_EP}/deployments/{{deployment}}",
+    em.DeploymentRef,
+    em.EndpointInfo,
+    svc.undeploy,
+    "Remove a deployment that takes no traffic",
+    "endpoints",
+)
+SET_TRAFFIC = Operation(
+    "set_traffic",
+    "PUT",
+    f"{_EP}/traffic",
+    em.SetTraffic,
+    em.EndpointInfo,
+    svc.set_traffic,
+    "Set the deployments' traffic weights (summing to 100)",
+    "endpoints",
+)
+SET_SHADOW = Operation(
+    "set_shadow",
+    "PUT",
+    f"{_EP}/shadow",
+    em.SetShadow,
+    em.EndpointInfo,
+    svc.set_shadow,
+    "Mirror a share of requests to a deployment whose answers are discarded",
+    "endpoints",
+)
+AUTHORIZE_INVOKE = Operation(
+    "authorize_invoke",
+    "POST",
+    f"{_ENV}/endpoints-authorize",
+    em.AuthorizeInvoke,
+    em.InvokeDecision,
+    svc.authorize_invoke,
+    "Whether a token may invoke the environment's endpoints (asked by endpoint routers)",
+    "endpoints",
+)
+
+OPERATIONS: tuple[Operation, ...] = tuple(  # type: ignore[type-arg]
+    v for v in globals().values() if isinstance(v, Operation)
+)

@@ -1,0 +1,1 @@
+"""Batch inference: a model version over an input dataset, chunked, parallel, resumable."""

@@ -1,0 +1,292 @@
+"""``endpoint create/deploy/traffic/shadow/undeploy/delete/invoke/list/show``."""
+
+from __future__ import annotations
+
+import json as jsonlib
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from modelwright.cli._app import State
+from modelwright.cli._output import console, emit_json, table
+from modelwright.endpoints import models as em
+from modelwright.errors import InvalidInput
+
+endpoint_app = typer.Typer(
+    help="Real-time endpoints: deployments, traffic split, shadow traffic.", no_args_is_help=True
+)
+
+Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+Workspace = Annotated[
+    str | None,
+    typer.Option(
+        "--workspace",
+        "-w",
+        envvar="MODELWRIGHT_WORKSPACE",
+        help="Workspace (default: the only one).",
+    ),
+]
+Env = Annotated[
+    str | None,
+    typer.Option(
+        "--env", "-e", envvar="MODELWRIGHT_ENVIRONMENT", help="Environment (default: the first)."
+    ),
+]
+EndpointName = Annotated[str, typer.Argument(help="Endpoint name.")]
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(endpoint_app, name="endpoint")
+
+
+def _show(ep: em.EndpointInfo, json: bool) -> None:
+    if json:
+        emit_json(ep)
+        return
+    shadow = f", shadow {ep.shadow} ({ep.shadow_percent}%)" if ep.shadow else ""
+    table(
+        f"Endpoint {ep.workspace}/{ep.environment}/{ep.name} (generation {ep.generation}{shadow})",
+        ["deployment", "model", "weight", "shadow", "workers", "batch", "capture"],
+        [
+            (
+                d.name,
+                d.uri,
+                f"{d.weight}%",
+                "yes" if d.shadow else "",
+                d.config.workers,
+                d.config.max_batch_size,
+                d.config.capture_rate,
+            )
+            for d in ep.deployments
+        ],
+    )
+
+
+@endpoint_app.command("create")
+def create(
+    ctx: typer.Context,
+    name: EndpointName,
+    workspace: Workspace = None,
+    env: Env = None,
+    description: Annotated[str, typer.Option(help="What the endpoint is for.")] = "",
+    json: Json = False,
+) -> None:
+    """Create an endpoint in an environment."""
+    state: State = ctx.obj
+    ep = state.client().create_endpoint(
+        name, workspace=workspace, environment=env, description=description
+    )
+    _show(ep, json)
+
+
+@endpoint_app.command("deploy")
+def deploy(
+    ctx: typer.Context,
+    name: EndpointName,
+    deployment: Annotated[str, typer.Argument(help="Deployment name (blue, green, ...).")],
+    model: Annotated[str, typer.Argument(help="models:/NAME/VERSION")],
+    weight: Annotated[
+        int | None, typer.Option(help="Traffic percent (default: 100 if first, else 0).")
+    ] = None,
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    max_batch_size: Annotated[
+        int, typer.Option(help="Merge up to this many requests per predict call (1: off).")
+    ] = 1,
+    max_latency_ms: Annotated[
+        float, typer.Option(help="Longest wait for a batch to fill, in milliseconds.")
+    ] = 5.0,
+    max_queue: Annotated[int, typer.Option(help="Queued requests before answering 503.")] = 64,
+    capture_rate: Annotated[
+        float, typer.Option(help="Share of requests captured to the datastore (0..1).")
+    ] = 0.0,
+    workspace: Workspace = None,
+    env: Env = None,
+    json: Json = False,
+) -> None:
+    """Deploy a model version available in the environment (or update a deployment)."""
+    from modelwright.registry.uri import parse_model_uri
+
+    ref = parse_model_uri(model)
+    if ref.version is None:
+        raise InvalidInput(
+            f"model: give a version (models:/{ref.name}/N), got {model!r}",
+            details={"field": "model"},
+        )
+    state: State = ctx.obj
+    config = em.ServingConfig(
+        workers=workers,
+        max_batch_size=max_batch_size,
+        max_latency_ms=max_latency_ms,
+        max_queue=max_queue,
+        capture_rate=capture_rate,
+    )
+    ep = state.client().deploy(
+        name,
+        deployment,
+        ref.name,
+        ref.version,
+        weight=weight,
+        config=config,
+        workspace=workspace,
+        environment=env,
+    )
+    _show(ep, json)
+
+
+@endpoint_app.command("traffic")
+def traffic(
+    ctx: typer.Context,
+    name: EndpointName,
+    weights: Annotated[list[str], typer.Argument(help="DEPLOYMENT=PERCENT ..., summing to 100.")],
+    workspace: Workspace = None,
+    env: Env = None,
+    json: Json = False,
+) -> None:
+    """Split traffic across deployments."""
+    parsed: dict[str, int] = {}
+    for item in weights:
+        key, sep, value = item.partition("=")
+        if not sep or not value.strip().isdigit():
+            raise InvalidInput(
+                f"weights: expected DEPLOYMENT=PERCENT, got {item!r}", details={"field": "weights"}
+            )
+        parsed[key.strip()] = int(value)
+    state: State = ctx.obj
+    _show(state.client().set_traffic(name, parsed, workspace=workspace, environment=env), json)
+
+
+@endpoint_app.command("shadow")
+def shadow(
+    ctx: typer.Context,
+    name: EndpointName,
+    deployment: Annotated[
+        str | None, typer.Argument(help="Deployment to mirror to; omit with --off.")
+    ] = None,
+    percent: Annotated[int, typer.Option(help="Share of requests mirrored.")] = 100,
+    off: Annotated[bool, typer.Option("--off", help="Remove the shadow.")] = False,
+    workspace: Workspace = None,
+    env: Env = None,
+    json: Json = False,
+) -> None:
+    """Mirror a share of requests to a deployment whose answers are discarded (but captured)."""
+    if deployment is None and not off:
+        raise InvalidInput(
+            "deployment: name the shadow deployment, or pass --off", details={"field": "deployment"}
+        )
+    state: State = ctx.obj
+    ep = state.client().set_shadow(
+        name, None if off else deployment, percent, workspace=workspace, environment=env
+    )
+    _show(ep, json)
+
+
+@endpoint_app.command("undeploy")
+def undeploy(
+    ctx: typer.Context,
+    name: EndpointName,
+    deployment: Annotated[str, typer.Argument(help="Deployment to remove.")],
+    workspace: Workspace = None,
+    env: Env = None,
+    json: Json = False,
+) -> None:
+    """Remove a deployment that takes no traffic."""
+    state: State = ctx.obj
+    _show(state.client().undeploy(name, deployment, workspace=workspace, environment=env), json)
+
+
+@endpoint_app.command("delete")
+def delete(
+    ctx: typer.Context,
+    name: EndpointName,
+    workspace: Workspace = None,
+    env: Env = None,
+) -> None:
+    """Delete an endpoint and its deployments."""
+    state: State = ctx.obj
+    ep = state.client().delete_endpoint(name, workspace=workspace, environment=env)
+    console.print(f"deleted endpoint {ep.workspace}/{ep.environment}/{ep.name}")
+
+
+@endpoint_app.command("list")
+def list_endpoints(
+    ctx: typer.Context, workspace: Workspace = None, env: Env = None, json: Json = False
+) -> None:
+    """Endpoints with their deployments and weights."""
+    state: State = ctx.obj
+    eps = state.client().list_endpoints(workspace=workspace, environment=env)
+    if json:
+        emit_json(eps)
+        return
+    table(
+        f"Endpoints ({len(eps)})",
+        ["environment", "name", "deployments", "shadow", "generation"],
+        [
+            (
+                e.environment,
+                e.name,
+                ", ".join(f"{d.name}={d.uri} {d.weight}%" for d in e.deployments if not d.shadow),
+                f"{e.shadow} {e.shadow_percent}%" if e.shadow else "",
+                e.generation,
+            )
+            for e in eps
+        ],
+    )
+
+
+@endpoint_app.command("show")
+def show(
+    ctx: typer.Context,
+    name: EndpointName,
+    workspace: Workspace = None,
+    env: Env = None,
+    json: Json = False,
+) -> None:
+    """One endpoint: deployments, weights, shadow, serving config."""
+    state: State = ctx.obj
+    _show(state.client().get_endpoint(name, workspace=workspace, environment=env), json)
+
+
+@endpoint_app.command("invoke")
+def invoke(
+    ctx: typer.Context,
+    name: EndpointName,
+    data: Annotated[
+        str, typer.Option("--data", "-d", help="JSON body, or @FILE to read it from a file.")
+    ],
+    url: Annotated[
+        str, typer.Option(help="Base URL of the router started by `modelwright serve`.")
+    ] = "http://127.0.0.1:8000",
+    deployment: Annotated[
+        str | None, typer.Option(help="Send to this deployment, bypassing the weights.")
+    ] = None,
+    workspace: Workspace = None,
+    env: Env = None,
+) -> None:
+    """Send one request to an endpoint through the running router; print the answer."""
+    import httpx
+
+    state: State = ctx.obj
+    body = Path(data[1:]).read_bytes() if data.startswith("@") else data.encode()
+    ws = state.client().resolve_workspace(workspace)
+    environment = state.client().resolve_environment(ws, env)
+    headers = {"content-type": "application/json"}
+    if state.token:
+        headers["authorization"] = f"Bearer {state.token}"
+    if deployment:
+        headers["x-modelwright-deployment"] = deployment
+    r = httpx.post(
+        f"{url.rstrip('/')}/endpoints/{ws}/{environment}/{name}/invocations",
+        content=body,
+        headers=headers,
+        timeout=60,
+    )
+    try:
+        payload = r.json()
+    except ValueError:
+        payload = {"error": {"message": r.text}}
+    if r.status_code >= 400:
+        message = payload.get("error", {})
+        text = message.get("message", str(message)) if isinstance(message, dict) else str(message)
+        raise InvalidInput(f"endpoint answered {r.status_code}: {text}")
+    console.print_json(jsonlib.dumps(payload))

@@ -1,0 +1,139 @@
+"""Endpoints in the client: create, deploy, split traffic, shadow, invoke."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+
+from modelwright.api import endpoints as ops
+from modelwright.api.operation import Operation
+from modelwright.endpoints import models as em
+
+__all__ = ["EndpointsMixin"]
+
+Req = TypeVar("Req", bound=BaseModel)
+Resp = TypeVar("Resp")
+
+
+class EndpointsMixin:
+    """The endpoint methods of ``Client``."""
+
+    def call(self, op: Operation[Req, Resp], **fields: Any) -> Resp:  # provided by Client
+        raise NotImplementedError
+
+    def resolve_workspace(self, workspace: str | None = None) -> str:
+        raise NotImplementedError
+
+    def resolve_environment(self, workspace: str, environment: str | None = None) -> str:
+        raise NotImplementedError
+
+    def _endpoint_scope(self, workspace: str | None, environment: str | None) -> tuple[str, str]:
+        ws = self.resolve_workspace(workspace)
+        return ws, self.resolve_environment(ws, environment)
+
+    def create_endpoint(
+        self,
+        name: str,
+        *,
+        workspace: str | None = None,
+        environment: str | None = None,
+        description: str = "",
+    ) -> em.EndpointInfo:
+        ws, env = self._endpoint_scope(workspace, environment)
+        return self.call(
+            ops.CREATE_ENDPOINT, workspace=ws, environment=env, name=name, description=description
+        )
+
+    def list_endpoints(
+        self, *, workspace: str | None = None, environment: str | None = None
+    ) -> list[em.EndpointInfo]:
+        ws = self.resolve_workspace(workspace)
+        return self.call(ops.LIST_ENDPOINTS, workspace=ws, environment=environment)
+
+    def get_endpoint(
+        self, name: str, *, workspace: str | None = None, environment: str | None = None
+    ) -> em.EndpointInfo:
+        ws, env = self._endpoint_scope(workspace, environment)
+        return self.call(ops.GET_ENDPOINT, workspace=ws, environment=env, endpoint=name)
+
+    def delete_endpoint(
+        self, name: str, *, workspace: str | None = None, environment: str | None = None
+    ) -> em.EndpointInfo:
+        ws, env = self._endpoint_scope(workspace, environment)
+        return self.call(ops.DELETE_ENDPOINT, workspace=ws, environment=env, endpoint=name)
+
+    def deploy(
+        self,
+        endpoint: str,
+        deployment: str,
+        model: str,
+        version: int,
+        *,
+        weight: int | None = None,
+        config: em.ServingConfig | dict[str, Any] | None = None,
+        workspace: str | None = None,
+        environment: str | None = None,
+    ) -> em.EndpointInfo:
+        """Deploy ``model`` version ``version`` as ``deployment`` of ``endpoint``."""
+        ws, env = self._endpoint_scope(workspace, environment)
+        return self.call(
+            ops.DEPLOY,
+            workspace=ws,
+            environment=env,
+            endpoint=endpoint,
+            deployment=deployment,
+            model=model,
+            version=version,
+            weight=weight,
+            config=config,
+        )
+
+    def undeploy(
+        self,
+        endpoint: str,
+        deployment: str,
+        *,
+        workspace: str | None = None,
+        environment: str | None = None,
+    ) -> em.EndpointInfo:
+        ws, env = self._endpoint_scope(workspace, environment)
+        return self.call(
+            ops.UNDEPLOY, workspace=ws, environment=env, endpoint=endpoint, deployment=deployment
+        )
+
+    def set_traffic(
+        self,
+        endpoint: str,
+        weights: dict[str, int],
+        *,
+        workspace: str | None = None,
+        environment: str | None = None,
+    ) -> em.EndpointInfo:
+        ws, env = self._endpoint_scope(workspace, environment)
+        return self.call(
+            ops.SET_TRAFFIC, workspace=ws, environment=env, endpoint=endpoint, weights=weights
+        )
+
+    def set_shadow(
+        self,
+        endpoint: str,
+        deployment: str | None,
+        percent: int = 100,
+        *,
+        workspace: str | None = None,
+        environment: str | None = None,
+    ) -> em.EndpointInfo:
+        """Mirror ``percent`` % of requests to ``deployment`` (None removes the shadow)."""
+        ws, env = self._endpoint_scope(workspace, environment)
+        fields: dict[str, Any] = {"percent": percent}
+        if deployment is not None:
+            fields["deployment"] = deployment
+        return self.call(ops.SET_SHADOW, workspace=ws, environment=env, endpoint=endpoint, **fields)
+
+    def authorize_invoke(
+        self, token: str, *, workspace: str, environment: str
+    ) -> em.InvokeDecision:
+        return self.call(
+            ops.AUTHORIZE_INVOKE, workspace=workspace, environment=environment, token=token
+        )

@@ -1,0 +1,368 @@
+"""Endpoint operations. Each function is one operation: ``(ctx, request) -> response``.
+
+Changing an endpoint needs ``endpoint.deploy`` in its environment; reading one needs
+membership of the workspace. Only versions available in the endpoint's environment
+(registered there or promoted into it) can be deployed. The weights of the deployments that
+take live traffic always sum to 100; the shadow deployment takes none. Every change bumps
+the endpoint's ``generation`` (routers poll it) and is audited in the same transaction.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from modelwright.access.tokens import authenticate
+from modelwright.core.actions import Action
+from modelwright.core.context import Context, utcnow
+from modelwright.core.lookup import get_environment, get_workspace
+from modelwright.endpoints import models as m
+from modelwright.errors import AlreadyExists, Conflict, InvalidInput, NotFound, Unauthenticated
+from modelwright.store import schema
+
+__all__ = [
+    "authorize_invoke",
+    "create_endpoint",
+    "delete_endpoint",
+    "deploy",
+    "get_endpoint",
+    "list_endpoints",
+    "set_shadow",
+    "set_traffic",
+    "undeploy",
+]
+
+
+# -- lookups ----------------------------------------------------------------------------------
+def _environment(ctx: Context, workspace: str, environment: str) -> schema.Environment:
+    if not ctx.is_member(workspace):
+        raise NotFound(f"workspace '{workspace}' not found", details={"workspace": workspace})
+    return get_environment(ctx.session, workspace, environment)
+
+
+def _endpoint(ctx: Context, workspace: str, environment: str, name: str) -> schema.Endpoint:
+    env = _environment(ctx, workspace, environment)
+    row = ctx.session.scalar(
+        select(schema.Endpoint).where(
+            schema.Endpoint.environment_id == env.id, schema.Endpoint.name == name
+        )
+    )
+    if row is None:
+        raise NotFound(
+            f"endpoint '{name}' not found in {workspace}/{environment}",
+            details={"workspace": workspace, "environment": environment, "endpoint": name},
+        )
+    return row
+
+
+def _for_change(ctx: Context, workspace: str, environment: str, name: str) -> schema.Endpoint:
+    row = _endpoint(ctx, workspace, environment, name)
+    ctx.require(Action.ENDPOINT_DEPLOY, workspace, environment)
+    return row
+
+
+def _deployment(row: schema.Endpoint, name: str) -> schema.EndpointDeployment:
+    for d in row.deployments:
+        if d.name == name:
+            return d
+    have = ", ".join(d.name for d in row.deployments) or "none"
+    raise NotFound(
+        f"deployment '{name}' not found on endpoint '{row.name}' (it has: {have})",
+        details={"endpoint": row.name, "deployment": name},
+    )
+
+
+# -- rendering --------------------------------------------------------------------------------
+def _info(row: schema.Endpoint) -> m.EndpointInfo:
+    env = row.environment
+    return m.EndpointInfo(
+        workspace=env.workspace.name,
+        environment=env.name,
+        name=row.name,
+        description=row.description,
+        deployments=[
+            m.DeploymentInfo(
+                name=d.name,
+                model=d.version.model.name,
+                version=d.version.version,
+                uri=f"models:/{d.version.model.name}/{d.version.version}",
+                digest=d.version.digest,
+                weight=d.weight,
+                shadow=d.name == row.shadow,
+                config=m.ServingConfig.model_validate(d.config),
+                created_at=d.created_at,
+                created_by=d.created_by,
+            )
+            for d in row.deployments
+        ],
+        shadow=row.shadow,
+        shadow_percent=row.shadow_percent,
+        generation=row.generation,
+        created_at=row.created_at,
+        created_by=row.created_by,
+        updated_at=row.updated_at,
+    )
+
+
+def _state(row: schema.Endpoint) -> dict[str, object]:
+    return {
+        "deployments": {
+            d.name: {
+                "model": d.version.model.name,
+                "version": d.version.version,
+                "weight": d.weight,
+            }
+            for d in row.deployments
+        },
+        "shadow": row.shadow,
+        "shadow_percent": row.shadow_percent,
+    }
+
+
+def _changed(ctx: Context, row: schema.Endpoint, action: str, before: dict[str, object]) -> None:
+    row.generation += 1
+    row.updated_at = utcnow()
+    ctx.session.flush()
+    ctx.session.refresh(row)
+    env = row.environment
+    ctx.audit(
+        action,
+        workspace=env.workspace.name,
+        environment=env.name,
+        target=f"endpoint:{row.name}",
+        before=before,
+        after=_state(row),
+    )
+
+
+def _check_weights(row: schema.Endpoint) -> None:
+    live = [d for d in row.deployments if d.name != row.shadow]
+    total = sum(d.weight for d in live)
+    if live and total != 100:
+        shares = ", ".join(f"{d.name}={d.weight}" for d in live)
+        raise InvalidInput(
+            f"weights: the deployments' weights must sum to 100, got {total} ({shares})",
+            details={"field": "weights", "total": total},
+        )
+
+
+# -- operations -------------------------------------------------------------------------------
+def create_endpoint(ctx: Context, req: m.CreateEndpoint) -> m.EndpointInfo:
+    env = _environment(ctx, req.workspace, req.environment)
+    ctx.require(Action.ENDPOINT_DEPLOY, req.workspace, req.environment)
+    exists = ctx.session.scalar(
+        select(schema.Endpoint.id).where(
+            schema.Endpoint.environment_id == env.id, schema.Endpoint.name == req.name
+        )
+    )
+    if exists is not None:
+        raise AlreadyExists(
+            f"endpoint '{req.name}' already exists in {req.workspace}/{req.environment}",
+            details={"endpoint": req.name},
+        )
+    now = utcnow()
+    row = schema.Endpoint(
+        environment_id=env.id,
+        name=req.name,
+        description=req.description,
+        shadow=None,
+        shadow_percent=0,
+        generation=1,
+        created_at=now,
+        created_by=ctx.caller.name,
+        updated_at=now,
+    )
+    ctx.session.add(row)
+    ctx.session.flush()
+    ctx.session.refresh(row)
+    ctx.audit(
+        "endpoint.create",
+        workspace=req.workspace,
+        environment=req.environment,
+        target=f"endpoint:{req.name}",
+        after=_state(row),
+    )
+    return _info(row)
+
+
+def list_endpoints(ctx: Context, req: m.ListEndpoints) -> list[m.EndpointInfo]:
+    ws = get_workspace(ctx.session, req.workspace)
+    if not ctx.is_member(ws.name):
+        raise NotFound(f"workspace '{req.workspace}' not found", details={"workspace": ws.name})
+    envs = [e for e in ws.environments if req.environment in (None, e.name)]
+    if req.environment is not None and not envs:
+        get_environment(ctx.session, ws.name, req.environment)
+    rows = ctx.session.scalars(
+        select(schema.Endpoint)
+        .where(schema.Endpoint.environment_id.in_([e.id for e in envs]))
+        .order_by(schema.Endpoint.environment_id, schema.Endpoint.name)
+    ).all()
+    return [_info(r) for r in rows]
+
+
+def get_endpoint(ctx: Context, req: m.EndpointRef) -> m.EndpointInfo:
+    return _info(_endpoint(ctx, req.workspace, req.environment, req.endpoint))
+
+
+def delete_endpoint(ctx: Context, req: m.EndpointRef) -> m.EndpointInfo:
+    row = _for_change(ctx, req.workspace, req.environment, req.endpoint)
+    info = _info(row)
+    ctx.session.delete(row)
+    ctx.audit(
+        "endpoint.delete",
+        workspace=req.workspace,
+        environment=req.environment,
+        target=f"endpoint:{req.endpoint}",
+        before=_state(row),
+    )
+    return info
+
+
+def _available_version(ctx: Context, env: schema.Environment, req: m.Deploy) -> schema.ModelVersion:
+    model = ctx.session.scalar(
+        select(schema.RegisteredModel).where(
+            schema.RegisteredModel.workspace_id == env.workspace_id,
+            schema.RegisteredModel.name == req.model,
+        )
+    )
+    version = None
+    if model is not None:
+        version = ctx.session.scalar(
+            select(schema.ModelVersion).where(
+                schema.ModelVersion.model_id == model.id,
+                schema.ModelVersion.version == req.version,
+            )
+        )
+    if version is None:
+        raise NotFound(
+            f"version {req.version} of model '{req.model}' not found in workspace '{req.workspace}'",
+            details={"model": req.model, "version": req.version},
+        )
+    available = set(
+        ctx.session.scalars(
+            select(schema.ModelVersionEnvironment.environment_id).where(
+                schema.ModelVersionEnvironment.version_id == version.id
+            )
+        )
+    )
+    if env.id not in available:
+        names = [e.name for e in env.workspace.environments if e.id in available]
+        raise Conflict(
+            f"models:/{req.model}/{req.version} is not available in environment '{env.name}' "
+            f"(available in: {', '.join(names) or 'none'}); register or promote it there first",
+            details={"model": req.model, "version": req.version, "environment": env.name},
+        )
+    return version
+
+
+def deploy(ctx: Context, req: m.Deploy) -> m.EndpointInfo:
+    """Add a deployment, or point an existing one at another version or config."""
+    row = _for_change(ctx, req.workspace, req.environment, req.endpoint)
+    version = _available_version(ctx, row.environment, req)
+    before = _state(row)
+    existing = next((d for d in row.deployments if d.name == req.deployment), None)
+    if existing is None:
+        live = [d for d in row.deployments if d.name != row.shadow]
+        weight = req.weight if req.weight is not None else (0 if live else 100)
+        row.deployments.append(
+            schema.EndpointDeployment(
+                name=req.deployment,
+                version_id=version.id,
+                weight=weight,
+                config=req.config.model_dump(mode="json"),
+                created_at=utcnow(),
+                created_by=ctx.caller.name,
+            )
+        )
+    else:
+        existing.version_id = version.id
+        existing.config = req.config.model_dump(mode="json")
+        if req.weight is not None:
+            existing.weight = req.weight
+    ctx.session.flush()
+    ctx.session.refresh(row)
+    _check_weights(row)
+    _changed(ctx, row, "endpoint.deploy", before)
+    return _info(row)
+
+
+def undeploy(ctx: Context, req: m.DeploymentRef) -> m.EndpointInfo:
+    row = _for_change(ctx, req.workspace, req.environment, req.endpoint)
+    target = _deployment(row, req.deployment)
+    before = _state(row)
+    others = [d for d in row.deployments if d is not target and d.name != row.shadow]
+    if target.weight > 0 and others:
+        raise Conflict(
+            f"deployment '{target.name}' still takes {target.weight}% of the traffic; move it "
+            "to other deployments first",
+            details={"deployment": target.name, "weight": target.weight},
+        )
+    if row.shadow == target.name:
+        row.shadow, row.shadow_percent = None, 0
+    row.deployments.remove(target)
+    _changed(ctx, row, "endpoint.undeploy", before)
+    return _info(row)
+
+
+def set_traffic(ctx: Context, req: m.SetTraffic) -> m.EndpointInfo:
+    row = _for_change(ctx, req.workspace, req.environment, req.endpoint)
+    before = _state(row)
+    for name, weight in req.weights.items():
+        _deployment(row, name)
+        if not 0 <= weight <= 100:
+            raise InvalidInput(
+                f"weights.{name}: must be between 0 and 100, got {weight}",
+                details={"field": f"weights.{name}"},
+            )
+        if name == row.shadow and weight > 0:
+            raise Conflict(
+                f"deployment '{name}' is the shadow; remove the shadow before giving it traffic",
+                details={"deployment": name},
+            )
+    total = sum(req.weights.values())
+    if total != 100:
+        raise InvalidInput(
+            f"weights: must sum to 100, got {total}", details={"field": "weights", "total": total}
+        )
+    for d in row.deployments:
+        d.weight = req.weights.get(d.name, 0)
+    _changed(ctx, row, "endpoint.traffic", before)
+    return _info(row)
+
+
+def set_shadow(ctx: Context, req: m.SetShadow) -> m.EndpointInfo:
+    row = _for_change(ctx, req.workspace, req.environment, req.endpoint)
+    before = _state(row)
+    if req.deployment is None:
+        row.shadow, row.shadow_percent = None, 0
+    else:
+        target = _deployment(row, req.deployment)
+        if target.weight > 0:
+            raise Conflict(
+                f"deployment '{target.name}' takes {target.weight}% of the live traffic; a "
+                "shadow takes none (move its traffic first)",
+                details={"deployment": target.name},
+            )
+        row.shadow, row.shadow_percent = target.name, req.percent
+    _changed(ctx, row, "endpoint.shadow", before)
+    return _info(row)
+
+
+def authorize_invoke(ctx: Context, req: m.AuthorizeInvoke) -> m.InvokeDecision:
+    """Whether a token's principal may invoke endpoints of an environment (asked by routers,
+    which must be allowed to ``endpoint.deploy`` there themselves)."""
+    _environment(ctx, req.workspace, req.environment)
+    ctx.require(Action.ENDPOINT_DEPLOY, req.workspace, req.environment)
+    try:
+        caller = authenticate(ctx.session, req.token)
+    except Unauthenticated as exc:
+        return m.InvokeDecision(principal="", allowed=False, status=401, reason=exc.message)
+    subject = ctx.as_principal(caller)
+    if subject.allowed(Action.ENDPOINT_INVOKE, req.workspace, req.environment):
+        return m.InvokeDecision(principal=caller.name, allowed=True, status=200, reason="granted")
+    return m.InvokeDecision(
+        principal=caller.name,
+        allowed=False,
+        status=403,
+        reason=f"principal '{caller.name}' may not endpoint.invoke in "
+        f"{req.workspace}/{req.environment}: no grant gives a role with that action there",
+    )

@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from tests.cli.conftest import Run
+from tests.endpoints.conftest import register_churn
+
+import modelwright
+
+pytest.importorskip("sklearn")
+
+
+def test_endpoint_commands(cli: Run, home: Path) -> None:
+    with modelwright.connect(home) as client:
+        register_churn(client)
+    r = cli("endpoint", "create", "churn", "--env", "dev", "--description", "scores")
+    assert r.code == 0, r.err
+    r = cli("endpoint", "deploy", "churn", "blue", "models:/churn/1", "--env", "dev")
+    assert r.code == 0 and "blue" in r.out and "100%" in r.out, r.err
+    r = cli(
+        "endpoint",
+        "deploy",
+        "churn",
+        "green",
+        "models:/churn/2",
+        "--workers",
+        "2",
+        "--max-batch-size",
+        "4",
+        "--capture-rate",
+        "0.5",
+    )
+    assert r.code == 0, r.err
+    r = cli("endpoint", "traffic", "churn", "blue=80", "green=20", "--json")
+    assert r.code == 0, r.err
+    weights = {d["name"]: d["weight"] for d in json.loads(r.out)["deployments"]}
+    assert weights == {"blue": 80, "green": 20}
+    r = cli("endpoint", "deploy", "churn", "shadow", "models:/churn/2")
+    assert cli("endpoint", "shadow", "churn", "shadow", "--percent", "30").code == 0
+    r = cli("endpoint", "show", "churn", "--json")
+    shown = json.loads(r.out)
+    assert shown["shadow"] == "shadow" and shown["shadow_percent"] == 30
+    assert [d["config"]["workers"] for d in shown["deployments"]] == [1, 2, 1]
+    r = cli("endpoint", "list")
+    assert r.code == 0 and "blue=models:/churn/1 80%" in r.out and "shadow 30%" in r.out
+
+    r = cli("endpoint", "traffic", "churn", "blue=50", "green=20")
+    assert r.code == 1 and "must sum to 100, got 70" in r.err and r.err.count("\n") == 1
+    r = cli("endpoint", "traffic", "churn", "blue")
+    assert r.code == 1 and "expected DEPLOYMENT=PERCENT" in r.err
+    r = cli("endpoint", "deploy", "churn", "red", "models:/churn@champion")
+    assert r.code == 1 and "give a version" in r.err
+    r = cli("endpoint", "deploy", "churn", "red", "models:/churn/1", "--env", "prod")
+    assert r.code == 1 and "endpoint 'churn' not found in ml/prod" in r.err
+    cli("endpoint", "create", "churn", "--env", "prod")
+    r = cli("endpoint", "deploy", "churn", "red", "models:/churn/1", "--env", "prod")
+    assert r.code == 1 and "not available in environment 'prod'" in r.err
+    assert cli("endpoint", "shadow", "churn", "--off").code == 0
+    assert cli("endpoint", "shadow", "churn").code == 1
+    assert cli("endpoint", "undeploy", "churn", "shadow").code == 0
+    r = cli("endpoint", "delete", "churn")
+    assert r.code == 0 and "deleted endpoint ml/dev/churn" in r.out
+    r = cli("endpoint", "list", "--json")
+    assert [e["environment"] for e in json.loads(r.out)] == ["prod"]
