@@ -22,7 +22,6 @@ from modelwright.objects.models import ObjectScope
 from modelwright.registry import models as rm
 from modelwright.registry.artifact import MANIFEST, load_dir, read_manifest, save_dir
 from modelwright.registry.flavors import flavor_for, get_flavor
-from modelwright.registry.leaderboard import evaluate, needs_scores
 from modelwright.registry.packaging import PackageSpec, write_package
 from modelwright.registry.predict import LoadedModel
 from modelwright.registry.requirements import pin
@@ -354,7 +353,10 @@ class RegistryMixin:
         label: str | None,
         higher_is_better: bool | None,
     ) -> list[rm.LeaderboardEntry]:
+        # numpy/pandas load only when a leaderboard re-evaluates (keeps imports light)
         import pandas as pd
+
+        from modelwright.registry.leaderboard import evaluate, needs_scores
 
         # DataMixin's, through Client.
         frame = cast(Any, self).load_dataset(

@@ -34,7 +34,6 @@ from modelwright.core.context import Context, utcnow
 from modelwright.core.lineage import add_edges
 from modelwright.core.lookup import get_environment, get_workspace
 from modelwright.data import models as m
-from modelwright.data.describe import describe
 from modelwright.data.diff import DatasetDiff, diff_versions
 from modelwright.data.manifest import load_manifest
 from modelwright.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -227,6 +226,8 @@ def register_dataset(ctx: Context, req: m.RegisterDataset) -> m.DatasetVersionIn
         # The same content again: the latest version already is what is being registered.
         _record_output(ctx, run, latest)
         return version_info(latest, created=False)
+
+    from modelwright.data.describe import describe  # pandas/pyarrow only when profiling
 
     columns, profile = describe(store, req.kind, req.format, req.digest, entries)
     row = schema.DatasetVersion(

@@ -12,12 +12,11 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
-
 from modelwright.errors import InvalidInput
 
 if TYPE_CHECKING:
     import pandas as pd
+    import pyarrow as pa
 
 __all__ = [
     "TABULAR",
@@ -67,6 +66,8 @@ def file_suffix(fmt: str) -> str:
 
 def read_table(source: str | Any, fmt: str, what: str = "the data") -> pa.Table:
     """Read a path or binary file object of a tabular format; ``InvalidInput`` if it is not."""
+    import pyarrow as pa  # lazily: keeps `import modelwright` light
+
     try:
         if fmt == "parquet":
             import pyarrow.parquet as pq
@@ -97,6 +98,8 @@ def read_table(source: str | Any, fmt: str, what: str = "the data") -> pa.Table:
 
 
 def _unsupported(t: pa.DataType) -> bool:
+    import pyarrow as pa  # lazily: keeps `import modelwright` light
+
     if pa.types.is_dictionary(t):
         return _unsupported(t.value_type)
     return not (
@@ -136,6 +139,7 @@ def dataframe_to_parquet(df: pd.DataFrame) -> bytes:
     """Parquet bytes of ``df`` (index kept as pandas does), or ``InvalidInput`` naming the
     first column of a type a dataset cannot hold. The same frame gives the same bytes."""
     import pandas as pd
+    import pyarrow as pa  # lazily: keeps `import modelwright` light
     import pyarrow.parquet as pq
 
     columns = [str(c) for c in df.columns]
@@ -169,6 +173,8 @@ def dataframe_to_parquet(df: pd.DataFrame) -> bytes:
 
 def load_frame(path: Path, kind: str, fmt: str) -> pd.DataFrame:
     """A DataFrame of a downloaded version: one file, or a directory of one tabular format."""
+    import pyarrow as pa  # lazily: keeps `import modelwright` light
+
     if kind != "directory":
         return read_table(str(path), fmt).to_pandas()
     files = sorted(p for p in path.rglob("*") if p.is_file())

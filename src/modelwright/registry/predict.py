@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from modelwright.errors import InvalidInput
 from modelwright.registry.artifact import Manifest
 from modelwright.registry.flavors import get_flavor
 from modelwright.registry.flavors.base import Flavor
 from modelwright.registry.signature import Signature, validate_input
+
+if TYPE_CHECKING:  # loaded on first use: `import modelwright` stays light
+    pass
 
 __all__ = ["LoadedModel", "parse_payload"]
 
@@ -47,6 +47,8 @@ class LoadedModel:
 
     def scores(self, data: Any) -> Any:
         """Positive-class probabilities where the model has them, else its predictions."""
+        import numpy as np
+
         data = self.validate(data)
         proba = getattr(self.raw, "predict_proba", None)
         if callable(proba):
@@ -61,6 +63,9 @@ class LoadedModel:
 def parse_payload(payload: Any, signature: Signature | None) -> Any:
     """``{"dataframe_split": {"columns": [...], "data": [[...]]}}``, ``{"dataframe_records":
     [{...}]}`` or ``{"instances": [...]}`` → a DataFrame or an array the model takes."""
+    import numpy as np
+    import pandas as pd
+
     if not isinstance(payload, dict) or len(payload) != 1:
         raise InvalidInput(
             "body: expected one of dataframe_split, dataframe_records or instances",

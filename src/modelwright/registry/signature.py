@@ -7,13 +7,15 @@ missing, wrong type, extra, or wrong shape.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import numpy as np
-import pandas as pd
 from pydantic import BaseModel, Field
 
 from modelwright.errors import InvalidInput
+
+if TYPE_CHECKING:  # pandas and numpy load on first use: `import modelwright` stays light
+    import numpy as np
+    import pandas as pd
 
 __all__ = ["ColumnSpec", "Schema", "Signature", "infer_schema", "infer_signature", "validate_input"]
 
@@ -39,25 +41,28 @@ class Signature(BaseModel):
     outputs: Schema | None = None
 
 
-_KIND_CHECKS: tuple[tuple[Any, ColumnType], ...] = (
-    (pd.api.types.is_bool_dtype, "boolean"),
-    (pd.api.types.is_integer_dtype, "integer"),
-    (pd.api.types.is_float_dtype, "float"),
-    (pd.api.types.is_datetime64_any_dtype, "datetime"),
-    (pd.api.types.is_string_dtype, "string"),
-)
-
-
 def _column_type(dtype: Any) -> ColumnType:
+    import pandas as pd
+
     if isinstance(dtype, pd.CategoricalDtype):
         return "category"
-    for check, kind in _KIND_CHECKS:
+    checks: tuple[tuple[Any, ColumnType], ...] = (
+        (pd.api.types.is_bool_dtype, "boolean"),
+        (pd.api.types.is_integer_dtype, "integer"),
+        (pd.api.types.is_float_dtype, "float"),
+        (pd.api.types.is_datetime64_any_dtype, "datetime"),
+        (pd.api.types.is_string_dtype, "string"),
+    )
+    for check, kind in checks:
         if check(dtype):
             return kind
     return "object"
 
 
 def infer_schema(example: Any) -> Schema:
+    import numpy as np
+    import pandas as pd
+
     if isinstance(example, pd.Series):
         example = example.to_frame()
     if isinstance(example, pd.DataFrame):
@@ -105,6 +110,8 @@ def validate_input(schema: Schema, data: Any) -> Any:
 
 
 def _validate_frame(schema: Schema, data: Any) -> pd.DataFrame:
+    import pandas as pd
+
     if isinstance(data, dict):
         data = pd.DataFrame(data)
     if not isinstance(data, pd.DataFrame):
@@ -150,11 +157,16 @@ def _validate_frame(schema: Schema, data: Any) -> pd.DataFrame:
 
 
 def _integral(values: pd.Series) -> bool:
+    import numpy as np
+
     array = values.to_numpy(dtype="float64")
     return bool(np.isfinite(array).all() and (array == np.round(array)).all())
 
 
 def _validate_tensor(schema: Schema, data: Any) -> np.ndarray[Any, Any]:
+    import numpy as np
+    import pandas as pd
+
     if isinstance(data, pd.DataFrame):
         data = data.to_numpy()
     array = np.asarray(data)
