@@ -175,3 +175,14 @@ def test_leaderboard_logged_and_evaluated(
     winner = client.get_model_version("models:/churn@challenger", workspace=ws)
     assert winner.version == fair[0].version
     assert "accuracy on holdout@v1" in client.alias_history("churn", workspace=ws)[-1].reason
+
+
+def test_mlflow_style_call_registers_under_registered_model_name(
+    client: Client, ws: str, frame, labels
+) -> None:
+    with client.start_run("churn", workspace=ws) as run:
+        v = run.log_model(
+            _fit(frame, labels), name="model", input_example=frame[:5], registered_model_name="mf"
+        )
+    assert (v.version, v.run_id) == (1, run.id)
+    assert [m.name for m in client.list_models(workspace=ws)] == ["mf"]

@@ -71,11 +71,8 @@ class RegistryMixin:
         """Save ``model`` with its flavor, infer its signature from ``input_example`` (the
         model must predict on it), pin its requirements from the run's package lock, upload
         and register it as the next version of ``name`` in the run's environment."""
-        if registered_model_name and name and registered_model_name != name:
-            raise InvalidInput(
-                f"registered_model_name: {registered_model_name!r} differs from name {name!r}",
-                details={"field": "registered_model_name"},
-            )
+        # MLflow callers write log_model(m, name="model", registered_model_name="churn"):
+        # there `name` names the logged artifact, so the registered name wins when both differ.
         model_name = registered_model_name or name
         if not model_name:
             raise InvalidInput("name: give the registered model's name", details={"field": "name"})
