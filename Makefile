@@ -29,8 +29,14 @@ lint: install
 test: lint
 	$(BIN)/pytest -n 2 --dist loadfile
 
+# On demand, never in CI. run.py and bench_tracking.py update docs/benchmarks.md themselves;
+# the others print their section and leave it in bench/.data/<name>.md for the page.
 bench: install
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/bench_tracking.py
+	$(BIN)/python bench/bench_datasets.py --remove-data
+	$(BIN)/python bench/bench_registry.py
+	$(BIN)/python bench/bench_pipelines.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_HOME) .pytest_cache .mypy_cache .ruff_cache

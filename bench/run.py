@@ -48,9 +48,8 @@ def main() -> int:
         print(f"note: {note}")
     print(f"\n{elapsed:.0f} s on {machine['cpu']} ({machine['cores']}), Python {machine['python']}")
     if not args.no_write:
-        args.output.write_text(
-            _document(args, machine, versions, meta, artifacts, notes, elapsed), encoding="utf-8"
-        )
+        ours = _document(args, machine, versions, meta, artifacts, notes, elapsed)
+        args.output.write_text(ours + _other_sections(args.output), encoding="utf-8")
         print(f"wrote {args.output.relative_to(ROOT)}")
     return 0
 
@@ -110,6 +109,19 @@ def _artifacts(args: argparse.Namespace, scratch: Path, notes: list[str]) -> lis
     return results
 
 
+_OWN_SECTIONS = ("## Machine", "## Metadata writes", "## Artifact store")
+
+
+def _other_sections(path: Path) -> str:
+    """The sections other benchmark scripts wrote into the page, kept as they are."""
+    if not path.exists():
+        return ""
+    text = path.read_text(encoding="utf-8")
+    parts = text.split("\n## ")
+    kept = [p for p in parts[1:] if not ("## " + p).startswith(_OWN_SECTIONS)]
+    return "".join("\n## " + p for p in kept)
+
+
 def _document(
     args: argparse.Namespace,
     machine: dict[str, str],
@@ -123,7 +135,8 @@ def _document(
     note_lines = "".join(f"\n> Note: {n}\n" for n in notes)
     return f"""# Benchmarks
 
-Measured by `make bench` (`.venv/bin/python bench/run.py`), which rewrites this page. It is run
+Measured by `make bench` (`.venv/bin/python bench/run.py` rewrites the sections down to
+"Artifact store"; each later section names the script that measured it). It is run
 on demand, not in CI. Every figure is the median of {args.repeats} repeats (all repeats shown);
 higher is better. The whole run took {elapsed:.0f} s. A load average above the core count
 means other work shared the machine: read the spread of the repeats as noise.
