@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from rich.console import Console
 from rich.table import Table
 
-__all__ = ["JsonOption", "console", "emit_json", "fit_to_terminal", "fmt", "table"]
+__all__ = ["console", "emit_json", "fit_to_terminal", "fmt", "table"]
 
 console = Console(highlight=False, soft_wrap=False)
 
@@ -26,9 +26,6 @@ def fit_to_terminal() -> None:
         console.width = int(columns)
     elif not console.is_terminal:
         console.width = 160
-
-
-JsonOption = typer.Option(False, "--json", help="Print JSON instead of a table.")
 
 
 def fmt(value: Any) -> str:

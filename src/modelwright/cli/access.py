@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from modelwright.cli._app import State
+from modelwright.cli._options import Json
 from modelwright.cli._output import console, emit_json, table
 from modelwright.cli._times import parse_expiry
 from modelwright.core.actions import Action
@@ -18,8 +19,6 @@ grant_app = typer.Typer(
 )
 token_app = typer.Typer(help="API tokens (shown once, stored hashed).", no_args_is_help=True)
 access_app = typer.Typer(help="Ask whether an action is allowed.", no_args_is_help=True)
-
-Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 
 def register(app: typer.Typer) -> None:

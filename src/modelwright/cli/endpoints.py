@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from modelwright.cli._app import State
+from modelwright.cli._options import Env, Json, Workspace
 from modelwright.cli._output import console, emit_json, table
 from modelwright.endpoints import models as em
 from modelwright.errors import InvalidInput
@@ -17,22 +18,6 @@ endpoint_app = typer.Typer(
     help="Real-time endpoints: deployments, traffic split, shadow traffic.", no_args_is_help=True
 )
 
-Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
-Workspace = Annotated[
-    str | None,
-    typer.Option(
-        "--workspace",
-        "-w",
-        envvar="MODELWRIGHT_WORKSPACE",
-        help="Workspace (default: the only one).",
-    ),
-]
-Env = Annotated[
-    str | None,
-    typer.Option(
-        "--env", "-e", envvar="MODELWRIGHT_ENVIRONMENT", help="Environment (default: the first)."
-    ),
-]
 EndpointName = Annotated[str, typer.Argument(help="Endpoint name.")]
 
 

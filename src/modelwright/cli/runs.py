@@ -9,22 +9,12 @@ import typer
 from rich.tree import Tree
 
 from modelwright.cli._app import State
+from modelwright.cli._options import Json, Workspace
 from modelwright.cli._output import console, emit_json, fmt, table
 from modelwright.lineage.models import LineageNode
 
 runs_app = typer.Typer(help="Tracked runs: params, metrics, tags, artifacts.", no_args_is_help=True)
 experiments_app = typer.Typer(help="Experiments: named groups of runs.", no_args_is_help=True)
-
-Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
-Workspace = Annotated[
-    str | None,
-    typer.Option(
-        "--workspace",
-        "-w",
-        envvar="MODELWRIGHT_WORKSPACE",
-        help="Workspace (default: the only one).",
-    ),
-]
 
 
 def register(app: typer.Typer) -> None:

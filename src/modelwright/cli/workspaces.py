@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from modelwright.cli._app import State
+from modelwright.cli._options import Json
 from modelwright.cli._output import console, emit_json, table
 from modelwright.workspaces.models import Classification, WorkspaceInfo
 
@@ -17,9 +18,6 @@ datastore_app = typer.Typer(help="Datastores attached to environments.", no_args
 def register(app: typer.Typer) -> None:
     app.add_typer(workspace_app, name="workspace")
     app.add_typer(datastore_app, name="datastore")
-
-
-Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 
 @workspace_app.command("list")

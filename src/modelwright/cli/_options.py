@@ -1,0 +1,26 @@
+"""Options shared by many commands, declared once so their flags and help stay the same."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+__all__ = ["Env", "Json", "Workspace"]
+
+Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+Workspace = Annotated[
+    str | None,
+    typer.Option(
+        "--workspace",
+        "-w",
+        envvar="MODELWRIGHT_WORKSPACE",
+        help="Workspace (default: the only one).",
+    ),
+]
+Env = Annotated[
+    str | None,
+    typer.Option(
+        "--env", "-e", envvar="MODELWRIGHT_ENVIRONMENT", help="Environment (default: the first)."
+    ),
+]
