@@ -74,7 +74,7 @@ class BatchLogger:
             self._steps.append(step)
             self._timestamps.append(timestamp if timestamp is not None else int(time.time() * 1000))
             full = len(self._keys) >= self.max_points
-        if full:
+        if full and not self._wake.is_set():  # once per burst, not on every call after it
             self._wake.set()
 
     def params(self, params: dict[str, str]) -> None:

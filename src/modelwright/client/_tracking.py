@@ -42,6 +42,8 @@ def _check_key(kind: str, key: str, known: set[str]) -> str:
 
 
 def _metric_value(key: str, value: Any) -> float:
+    if type(value) is float:  # the common case, without the ABC check below
+        return value
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise InvalidInput(
             f"metric '{key}': value must be a number, got {type(value).__name__} {value!r:.60}",
