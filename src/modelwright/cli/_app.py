@@ -89,6 +89,7 @@ def _register() -> None:
         models,
         pipelines,
         runs,
+        serve,
         server,
         setup,
         workspaces,
@@ -105,6 +106,7 @@ def _register() -> None:
         models,
         pipelines,
         endpoints,
+        serve,
     ):
         module.register(app)
 

@@ -12,7 +12,7 @@ from modelwright.cli._app import State
 from modelwright.cli._options import Env, Json, Workspace
 from modelwright.cli._output import console, emit_json, table
 from modelwright.endpoints import models as em
-from modelwright.errors import InvalidInput
+from modelwright.errors import InvalidInput, ServiceUnavailable
 
 endpoint_app = typer.Typer(
     help="Real-time endpoints: deployments, traffic split, shadow traffic.", no_args_is_help=True
@@ -260,12 +260,14 @@ def invoke(
         headers["authorization"] = f"Bearer {state.token}"
     if deployment:
         headers["x-modelwright-deployment"] = deployment
-    r = httpx.post(
-        f"{url.rstrip('/')}/endpoints/{ws}/{environment}/{name}/invocations",
-        content=body,
-        headers=headers,
-        timeout=60,
-    )
+    target = f"{url.rstrip('/')}/endpoints/{ws}/{environment}/{name}/invocations"
+    try:
+        r = httpx.post(target, content=body, headers=headers, timeout=60)
+    except httpx.TransportError as exc:
+        raise ServiceUnavailable(
+            f"--url: no router answered at {url} ({type(exc).__name__}); "
+            f"start one with `modelwright serve --env {environment}`"
+        ) from None
     try:
         payload = r.json()
     except ValueError:

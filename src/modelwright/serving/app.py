@@ -39,9 +39,12 @@ from modelwright.serving.metrics import ServerMetrics
 from modelwright.serving.oip import decode_inputs, encode_outputs, tensor_metadata
 from modelwright.serving.predictor import Predictor
 
-__all__ = ["REQUEST_ID_HEADER", "ModelServer", "create_model_app"]
+__all__ = ["REQUEST_ID_HEADER", "SHADOW_HEADER", "ModelServer", "create_model_app"]
 
 REQUEST_ID_HEADER = b"x-request-id"
+# Set by the endpoint router on mirrored requests: their answers are discarded by the router,
+# so the model server captures every one of them whatever the sampling rate.
+SHADOW_HEADER = b"x-modelwright-shadow"
 _JSON = "application/json"
 
 
@@ -111,8 +114,12 @@ class ModelServer:
         data = await send_json(send, reply.status, reply.body, headers=headers)
         elapsed = time.perf_counter() - started
         self.metrics.observe(route, reply.status, elapsed)
-        if body is not None and self.capture is not None and self.capture.sampled():
-            self.capture.record(request_id, body, data, reply.status, elapsed * 1000)
+        if body is not None and self.capture is not None:
+            shadow = header(scope, SHADOW_HEADER) is not None
+            if shadow or self.capture.sampled():
+                self.capture.record(
+                    request_id, body, data, reply.status, elapsed * 1000, shadow=shadow
+                )
 
     async def _shutdown(self) -> None:
         self.predictor.close()

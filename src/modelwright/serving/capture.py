@@ -57,7 +57,14 @@ class Capture:
         return self.rate > 0 and (self.rate >= 1 or random.random() < self.rate)  # noqa: S311
 
     def record(
-        self, request_id: str, request: bytes, response: bytes, status: int, latency_ms: float
+        self,
+        request_id: str,
+        request: bytes,
+        response: bytes,
+        status: int,
+        latency_ms: float,
+        *,
+        shadow: bool = False,
     ) -> None:
         """Enqueue one request/response pair (the caller decided it is sampled)."""
         item: CaptureRecord = {
@@ -68,6 +75,7 @@ class Capture:
             "model": self.model,
             "status": status,
             "latency_ms": latency_ms,
+            "shadow": shadow,
             "request": request.decode("utf-8", "replace"),
             "response": response.decode("utf-8", "replace"),
         }

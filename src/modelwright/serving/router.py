@@ -1,0 +1,431 @@
+"""The endpoint router: one ASGI app in front of every deployment of an environment.
+
+    POST /endpoints/{workspace}/{environment}/{endpoint}/invocations
+    POST /endpoints/{workspace}/{environment}/{endpoint}/v2/models/{endpoint}/infer   (and the
+         rest of the Open Inference Protocol under .../v2)
+
+A request goes to one live deployment, picked at random by the traffic weights, or to the
+deployment named in the ``x-modelwright-deployment`` header. When the endpoint has a shadow,
+a copy of the set share of requests is sent to it in the background; its answer is discarded
+(the shadow's model server captures it) and neither its latency nor its failures reach the
+caller. The routing table is replaced whole by the supervisor (``update``), so a request
+sees either the old table or the new one, and requests in flight on a deployment being
+retired finish before its workers are stopped (``Upstream.in_flight``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import random
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import orjson
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.exposition import generate_latest
+
+from modelwright.endpoints.models import InvokeDecision
+from modelwright.serving._asgi import (
+    BodyTooLarge,
+    Receive,
+    Scope,
+    Send,
+    header,
+    lifespan,
+    read_body,
+    send_bytes,
+)
+from modelwright.serving.app import REQUEST_ID_HEADER, SHADOW_HEADER
+
+__all__ = [
+    "DEPLOYMENT_HEADER",
+    "Authorizer",
+    "EndpointRoute",
+    "RouterApp",
+    "RouterMetrics",
+    "Upstream",
+]
+
+DEPLOYMENT_HEADER = b"x-modelwright-deployment"
+# Mirrored requests outstanding at once; beyond this a copy is dropped (and counted) so that a
+# slow shadow can never hold memory or sockets the live traffic needs.
+MAX_SHADOW_IN_FLIGHT = 64
+_FORWARDED = (b"content-type", b"accept", REQUEST_ID_HEADER)
+
+
+@dataclass(eq=False)
+class Upstream:
+    """The workers of one deployment, as the router reaches them (one listening port)."""
+
+    deployment: str
+    url: str
+    max_body_bytes: int
+    client: httpx.AsyncClient
+    in_flight: int = 0
+
+    @classmethod
+    def connect(cls, deployment: str, url: str, max_body_bytes: int) -> Upstream:
+        client = httpx.AsyncClient(
+            base_url=url,
+            timeout=httpx.Timeout(60.0, connect=5.0),
+            limits=httpx.Limits(max_connections=256, max_keepalive_connections=64),
+        )
+        return cls(deployment=deployment, url=url, max_body_bytes=max_body_bytes, client=client)
+
+    async def close(self) -> None:
+        await self.client.aclose()
+
+
+@dataclass(frozen=True)
+class EndpointRoute:
+    """One endpoint's routing: who takes live traffic, by which weights, and the shadow."""
+
+    name: str
+    generation: int
+    deployments: dict[str, Upstream]
+    weights: dict[str, int]
+    shadow: str | None = None
+    shadow_percent: int = 0
+    _live: tuple[list[str], list[int]] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        live = [(d, w) for d, w in self.weights.items() if w > 0 and d in self.deployments]
+        object.__setattr__(self, "_live", ([d for d, _ in live], [w for _, w in live]))
+
+    def pick(self) -> str | None:
+        names, weights = self._live
+        if not names:
+            return None
+        if len(names) == 1:
+            return names[0]
+        return random.choices(names, weights)[0]  # noqa: S311 -- traffic split, not secrets
+
+    def mirror(self) -> bool:
+        if self.shadow is None or self.shadow not in self.deployments:
+            return False
+        return self.shadow_percent >= 100 or random.random() * 100 < self.shadow_percent  # noqa: S311
+
+
+class RouterMetrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "modelwright_router_requests",
+            "Requests by endpoint, deployment and HTTP status.",
+            ["endpoint", "deployment", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "modelwright_router_request_seconds",
+            "Latency seen by callers, by endpoint.",
+            ["endpoint"],
+            registry=self.registry,
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0),
+        )
+        self.shadow = Counter(
+            "modelwright_router_shadow_requests",
+            "Mirrored requests by outcome: sent, failed (error or 5xx), dropped (too many "
+            "outstanding).",
+            ["endpoint", "outcome"],
+            registry=self.registry,
+        )
+        self.restarts = Counter(
+            "modelwright_router_worker_restarts",
+            "Worker processes restarted after they died.",
+            ["endpoint", "deployment"],
+            registry=self.registry,
+        )
+        self.workers = Gauge(
+            "modelwright_router_workers",
+            "Worker processes running, by endpoint and deployment.",
+            ["endpoint", "deployment"],
+            registry=self.registry,
+        )
+
+    def exposition(self) -> bytes:
+        return generate_latest(self.registry)
+
+
+class Authorizer:
+    """Decides whether a caller may invoke, caching answers briefly.
+
+    The answer for a token is asked of the platform (``authorize_invoke``) and kept for ``ttl``
+    seconds, so a revoked token stops working within that time without costing a database
+    round trip on every request. Without a token, callers are let in only when the platform
+    does not require authentication (the embedded default, on one machine).
+    """
+
+    def __init__(
+        self,
+        ask: Callable[[str], Awaitable[InvokeDecision]],
+        *,
+        require_token: bool,
+        ttl: float = 5.0,
+    ) -> None:
+        self._ask = ask
+        self.require_token = require_token
+        self.ttl = ttl
+        self._cache: dict[str, tuple[float, InvokeDecision]] = {}
+
+    async def decide(self, authorization: str | None) -> InvokeDecision:
+        if authorization is None:
+            if self.require_token:
+                return InvokeDecision(
+                    principal="",
+                    allowed=False,
+                    status=401,
+                    reason="missing token: send 'Authorization: Bearer <token>'",
+                )
+            return InvokeDecision(principal="", allowed=True, status=200, reason="local")
+        scheme, _, secret = authorization.partition(" ")
+        secret = secret.strip()
+        if scheme.lower() != "bearer" or not secret:
+            return InvokeDecision(
+                principal="",
+                allowed=False,
+                status=401,
+                reason="malformed Authorization header: expected 'Bearer <token>'",
+            )
+        key = hashlib.sha256(secret.encode()).hexdigest()
+        now = time.monotonic()
+        cached = self._cache.get(key)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        decision = await self._ask(secret)
+        if len(self._cache) > 10_000:  # bounded: a flood of bad tokens cannot grow it forever
+            self._cache.clear()
+        self._cache[key] = (now + self.ttl, decision)
+        return decision
+
+
+class _Refused(Exception):
+    """A request the router answers itself (not found, unauthorised, unavailable, …)."""
+
+    def __init__(self, status: int, code: str, message: str, endpoint: str = "") -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.endpoint = status, code, message, endpoint
+
+
+def _error(status: int, code: str, message: str, *, oip: bool) -> bytes:
+    body: Any = {"error": message} if oip else {"error": {"code": code, "message": message}}
+    return orjson.dumps(body)
+
+
+class RouterApp:
+    """The ASGI app of the router for the endpoints of one workspace environment."""
+
+    def __init__(
+        self, workspace: str, environment: str, authorizer: Authorizer, metrics: RouterMetrics
+    ) -> None:
+        self.workspace = workspace
+        self.environment = environment
+        self.authorizer = authorizer
+        self.metrics = metrics
+        self.routes: dict[str, EndpointRoute] = {}
+        self._prefix = f"/endpoints/{workspace}/{environment}/"
+        self._shadow_in_flight = 0
+        self._tasks: set[asyncio.Task[None]] = set()
+        # Set by the supervisor: the state of its worker groups, shown on /healthz.
+        self.status: Callable[[], dict[str, Any]] | None = None
+        self._pools: set[Upstream] = set()
+
+    def update(self, routes: dict[str, EndpointRoute]) -> None:
+        """Swap the whole routing table (requests already routed keep their upstream)."""
+        self.routes = routes
+        for route in routes.values():
+            self._pools.update(route.deployments.values())
+
+    async def _close_pools(self) -> None:
+        # Connection pools belong to the event loop that used them: close them before it ends.
+        for upstream in self._pools:
+            await upstream.close()
+        self._pools.clear()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await lifespan(receive, send, on_shutdown=self._close_pools)
+            return
+        if scope["type"] != "http":
+            return
+        path: str = scope["path"]
+        if path == "/healthz":
+            await send_bytes(send, 200, orjson.dumps(self._health()))
+            return
+        if path == "/metrics":
+            await send_bytes(
+                send, 200, self.metrics.exposition(), content_type=CONTENT_TYPE_LATEST.encode()
+            )
+            return
+        await self._endpoint(scope, receive, send, path)
+
+    def _health(self) -> dict[str, Any]:
+        return {
+            "status": "ok",
+            "workspace": self.workspace,
+            "environment": self.environment,
+            "endpoints": {
+                name: {
+                    "generation": route.generation,
+                    "deployments": {d: route.weights.get(d, 0) for d in route.deployments},
+                    "shadow": route.shadow,
+                }
+                for name, route in sorted(self.routes.items())
+            },
+            "workers": self.status() if self.status is not None else {},
+        }
+
+    async def _endpoint(self, scope: Scope, receive: Receive, send: Send, path: str) -> None:
+        started = time.perf_counter()
+        oip = "/v2" in path
+        request_id = header(scope, REQUEST_ID_HEADER) or uuid.uuid4().hex
+        reply_headers = [(REQUEST_ID_HEADER, request_id.encode())]
+        try:
+            route, chosen, targeted = await self._choose(scope, path)
+            upstream = route.deployments[chosen]
+            try:
+                body = await read_body(receive, upstream.max_body_bytes)
+            except BodyTooLarge:
+                limit = upstream.max_body_bytes
+                raise _Refused(
+                    413, "too_large", f"body: larger than the limit of {limit} bytes", route.name
+                ) from None
+            response = await self._forward(
+                scope, route, chosen, targeted=targeted, body=body, request_id=request_id
+            )
+        except _Refused as refused:
+            extra = [(b"retry-after", b"1")] if refused.status == 503 else []
+            await send_bytes(
+                send,
+                refused.status,
+                _error(refused.status, refused.code, refused.message, oip=oip),
+                headers=reply_headers + extra,
+            )
+            self.metrics.requests.labels(refused.endpoint, "", str(refused.status)).inc()
+            return
+        out = [*reply_headers, (DEPLOYMENT_HEADER, chosen.encode())]
+        if (retry := response.headers.get("retry-after")) is not None:
+            out.append((b"retry-after", retry.encode()))
+        await send_bytes(
+            send,
+            response.status_code,
+            response.content,
+            content_type=response.headers.get("content-type", "application/json").encode(),
+            headers=out,
+        )
+        self.metrics.requests.labels(route.name, chosen, str(response.status_code)).inc()
+        self.metrics.latency.labels(route.name).observe(time.perf_counter() - started)
+
+    async def _choose(self, scope: Scope, path: str) -> tuple[EndpointRoute, str, bool]:
+        """(the endpoint's route, the deployment to ask, whether the caller named it)."""
+        if not path.startswith(self._prefix):
+            raise _Refused(
+                404,
+                "not_found",
+                f"no route {path}: this router serves "
+                f"{self._prefix}<endpoint>/invocations and {self._prefix}<endpoint>/v2/...",
+            )
+        name = path[len(self._prefix) :].partition("/")[0]
+        route = self.routes.get(name)
+        if route is None:
+            known = ", ".join(sorted(self.routes)) or "none"
+            raise _Refused(
+                404,
+                "not_found",
+                f"endpoint '{name}' not found in {self.workspace}/{self.environment} "
+                f"(endpoints served here: {known})",
+            )
+        decision = await self.authorizer.decide(header(scope, b"authorization"))
+        if not decision.allowed:
+            code = "unauthenticated" if decision.status == 401 else "permission_denied"
+            raise _Refused(decision.status, code, decision.reason, name)
+        target = header(scope, DEPLOYMENT_HEADER)
+        if target is not None:
+            if target not in route.deployments:
+                raise _Refused(
+                    404,
+                    "not_found",
+                    f"{DEPLOYMENT_HEADER.decode()}: endpoint '{name}' has no running deployment "
+                    f"'{target}' (running: {', '.join(sorted(route.deployments)) or 'none'})",
+                    name,
+                )
+            return route, target, True
+        chosen = route.pick()
+        if chosen is None:
+            raise _Refused(
+                503, "unavailable", f"endpoint '{name}' has no deployment taking traffic", name
+            )
+        return route, chosen, False
+
+    async def _forward(
+        self,
+        scope: Scope,
+        route: EndpointRoute,
+        chosen: str,
+        *,
+        targeted: bool,
+        body: bytes,
+        request_id: str,
+    ) -> httpx.Response:
+        headers = {k.decode(): v for k in _FORWARDED if (v := header(scope, k)) is not None}
+        headers[REQUEST_ID_HEADER.decode()] = request_id
+        path: str = scope["path"]
+        url = "/" + path[len(self._prefix) :].partition("/")[2]
+        query = scope.get("query_string", b"")
+        if query:
+            url += "?" + query.decode("latin-1")
+        method: str = scope["method"]
+        if not targeted and route.mirror():
+            self._mirror(route, method, url, headers, body)
+        upstream = route.deployments[chosen]
+        upstream.in_flight += 1
+        try:
+            return await upstream.client.request(method, url, content=body, headers=headers)
+        except httpx.TimeoutException:
+            raise _Refused(
+                504, "timeout", f"deployment '{chosen}' did not answer in time", route.name
+            ) from None
+        except httpx.TransportError as exc:
+            raise _Refused(
+                503,
+                "unavailable",
+                f"deployment '{chosen}' is unavailable ({type(exc).__name__}); retry shortly",
+                route.name,
+            ) from None
+        finally:
+            upstream.in_flight -= 1
+
+    def _mirror(
+        self, route: EndpointRoute, method: str, url: str, headers: dict[str, str], body: bytes
+    ) -> None:
+        assert route.shadow is not None
+        if self._shadow_in_flight >= MAX_SHADOW_IN_FLIGHT:
+            self.metrics.shadow.labels(route.name, "dropped").inc()
+            return
+        upstream = route.deployments[route.shadow]
+        self._shadow_in_flight += 1
+        upstream.in_flight += 1
+
+        async def send_copy() -> None:
+            outcome = "sent"
+            try:
+                response = await upstream.client.request(
+                    method, url, content=body, headers={**headers, SHADOW_HEADER.decode(): "1"}
+                )
+                if response.status_code >= 500:
+                    outcome = "failed"
+            except httpx.HTTPError:
+                outcome = "failed"
+            finally:
+                self._shadow_in_flight -= 1
+                upstream.in_flight -= 1
+            self.metrics.shadow.labels(route.name, outcome).inc()
+
+        task = asyncio.get_running_loop().create_task(send_copy())
+        # Keep a reference until done: the event loop holds tasks only weakly.
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
