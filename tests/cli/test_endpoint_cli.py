@@ -51,7 +51,12 @@ def test_endpoint_commands(cli: Run, home: Path) -> None:
     r = cli("endpoint", "traffic", "churn", "blue")
     assert r.code == 1 and "expected DEPLOYMENT=PERCENT" in r.err
     r = cli("endpoint", "deploy", "churn", "red", "models:/churn@champion")
-    assert r.code == 1 and "give a version" in r.err
+    assert r.code == 1 and "alias 'champion'" in r.err
+    assert cli("model", "alias", "set", "churn", "champion", "2").code == 0
+    r = cli("endpoint", "deploy", "churn", "red", "models:/churn@champion", "--json")
+    assert r.code == 0, r.err
+    assert [d["version"] for d in json.loads(r.out)["deployments"] if d["name"] == "red"] == [2]
+    assert cli("endpoint", "undeploy", "churn", "red").code == 0
     r = cli("endpoint", "deploy", "churn", "red", "models:/churn/1", "--env", "prod")
     assert r.code == 1 and "endpoint 'churn' not found in ml/prod" in r.err
     cli("endpoint", "create", "churn", "--env", "prod")

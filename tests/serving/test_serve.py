@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
+from tests.conftest import LiveServer
 from tests.endpoints.conftest import register_churn
 from tests.serving.conftest import free_port
 
@@ -27,11 +28,15 @@ ROW = {"dataframe_records": [{"tenure": 0.4, "calls": 1}]}
 class Serve:
     """``modelwright serve`` in a child process, with its router URL."""
 
-    def __init__(self, home: Path, *args: str) -> None:
+    def __init__(
+        self, home: Path, *args: str, url: str | None = None, token: str | None = None
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = home.parent / "serve.log"
         env = {**os.environ, "MODELWRIGHT_HOME": str(home)}
+        if url is not None:
+            env |= {"MODELWRIGHT_URL": url, "MODELWRIGHT_TOKEN": token or ""}
         self._out = self.log.open("wb")
         self.proc = subprocess.Popen(
             [
@@ -83,7 +88,7 @@ class Serve:
 
 
 @pytest.fixture
-def platform(tmp_path: Path) -> Iterator[tuple[Client, Path]]:
+def churn_home(tmp_path: Path) -> Iterator[tuple[Client, Path]]:
     home = tmp_path / "home"
     with modelwright.connect(home) as client:
         register_churn(client)
@@ -130,9 +135,9 @@ class Load(threading.Thread):
 
 
 def test_serve_routes_restarts_and_follows_changes_without_dropping_requests(
-    platform: tuple[Client, Path],
+    churn_home: tuple[Client, Path],
 ) -> None:
-    client, home = platform
+    client, home = churn_home
     serve = Serve(home)
     try:
         health = serve.wait(_ready("churn/blue"))
@@ -210,8 +215,8 @@ def test_serve_routes_restarts_and_follows_changes_without_dropping_requests(
     assert leftover.stdout == b""
 
 
-def test_serve_reports_a_deployment_that_cannot_start(platform: tuple[Client, Path]) -> None:
-    client, home = platform
+def test_serve_reports_a_deployment_that_cannot_start(churn_home: tuple[Client, Path]) -> None:
+    client, home = churn_home
     ep = client.deploy("churn", "green", "churn", 2, workspace="ml", environment="dev")
     # Tamper with version 2's stored manifest: its workers must refuse to load it.
     digest = next(d.digest for d in ep.deployments if d.name == "green")
@@ -234,3 +239,31 @@ def test_serve_reports_a_deployment_that_cannot_start(platform: tuple[Client, Pa
     finally:
         assert serve.stop() == 0
     assert "error: churn/green did not start: every worker exited" in serve.output()
+
+
+@pytest.mark.parametrize("db", ["sqlite"])
+def test_serve_against_a_server_checks_callers_tokens(
+    server: LiveServer, local_client: Client, tmp_path: Path
+) -> None:
+    register_churn(local_client, versions=1)
+    local_client.create_endpoint("churn", workspace="ml", environment="dev")
+    local_client.deploy("churn", "blue", "churn", 1, workspace="ml", environment="dev")
+    for name, role in (("router", "ml-engineer"), ("app", "data-scientist"), ("olga", "viewer")):
+        local_client.create_principal(name)
+        local_client.grant(name, role, "ml")
+    tokens = {n: local_client.create_token(principal=n).secret for n in ("router", "app", "olga")}
+    # The router and its workers reach the platform only through the REST server.
+    serve = Serve(
+        tmp_path / "unused-home", "--ready-timeout", "60", url=server.url, token=tokens["router"]
+    )
+    url = f"{serve.url}/endpoints/ml/dev/churn/invocations"
+    try:
+        serve.wait(_ready("churn/blue"))
+        r = httpx.post(url, json=ROW)
+        assert r.status_code == 401 and "missing token" in r.text
+        r = httpx.post(url, json=ROW, headers={"authorization": f"Bearer {tokens['olga']}"})
+        assert r.status_code == 403 and "olga" in r.json()["error"]["message"]
+        r = httpx.post(url, json=ROW, headers={"authorization": f"Bearer {tokens['app']}"})
+        assert r.status_code == 200 and r.json() == {"predictions": [1]}
+    finally:
+        assert serve.stop() == 0

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from modelwright.cli._app import State
+from modelwright.cli._app import State, err_console
 from modelwright.cli._options import Env, Json, Workspace
 from modelwright.cli._output import console, emit_json, table
 from modelwright.endpoints import models as em
@@ -70,7 +70,9 @@ def deploy(
     ctx: typer.Context,
     name: EndpointName,
     deployment: Annotated[str, typer.Argument(help="Deployment name (blue, green, ...).")],
-    model: Annotated[str, typer.Argument(help="models:/NAME/VERSION")],
+    model: Annotated[
+        str, typer.Argument(help="models:/NAME/VERSION, or models:/NAME@ALIAS (pinned now).")
+    ],
     weight: Annotated[
         int | None, typer.Option(help="Traffic percent (default: 100 if first, else 0).")
     ] = None,
@@ -93,12 +95,14 @@ def deploy(
     from modelwright.registry.uri import parse_model_uri
 
     ref = parse_model_uri(model)
-    if ref.version is None:
-        raise InvalidInput(
-            f"model: give a version (models:/{ref.name}/N), got {model!r}",
-            details={"field": "model"},
-        )
     state: State = ctx.obj
+    version = ref.version
+    if version is None:
+        # An alias is resolved now: the deployment pins that version (moving the alias later
+        # does not redeploy; deploy again to follow it).
+        version = (
+            state.client().get_model_version(model, workspace=workspace, environment=env).version
+        )
     config = em.ServingConfig(
         workers=workers,
         max_batch_size=max_batch_size,
@@ -110,7 +114,7 @@ def deploy(
         name,
         deployment,
         ref.name,
-        ref.version,
+        version,
         weight=weight,
         config=config,
         workspace=workspace,
@@ -277,3 +281,5 @@ def invoke(
         text = message.get("message", str(message)) if isinstance(message, dict) else str(message)
         raise InvalidInput(f"endpoint answered {r.status_code}: {text}")
     console.print_json(jsonlib.dumps(payload))
+    if answered := r.headers.get("x-modelwright-deployment"):
+        err_console.print(f"answered by deployment '{answered}'")
