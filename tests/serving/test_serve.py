@@ -267,3 +267,23 @@ def test_serve_against_a_server_checks_callers_tokens(
         assert r.status_code == 200 and r.json() == {"predictions": [1]}
     finally:
         assert serve.stop() == 0
+
+
+def test_serve_refuses_a_taken_port_before_starting_anything(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "modelwright", "serve", "--port", str(port)],
+            env={**os.environ, "MODELWRIGHT_HOME": str(tmp_path / "home")},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    assert done.returncode == 1
+    assert f"--port: cannot listen on 127.0.0.1:{port}" in done.stderr
+    assert "starting" not in done.stdout

@@ -34,6 +34,7 @@ import uvicorn
 
 from modelwright.client import Client
 from modelwright.endpoints.models import EndpointInfo, InvokeDecision, ServingConfig
+from modelwright.errors import InvalidInput
 from modelwright.serving.router import Authorizer, EndpointRoute, RouterApp, RouterMetrics, Upstream
 from modelwright.serving.worker import WorkerSpec
 
@@ -400,6 +401,18 @@ async def _serve(
     env: dict[str, str] | None,
     say: Callable[[str], None],
 ) -> None:
+    # Listen first: a port already taken is the caller's mistake, said before any worker starts.
+    listener = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind((host, port))
+    except OSError as exc:
+        listener.close()
+        raise InvalidInput(
+            f"--port: cannot listen on {host}:{port}: {exc.strerror}",
+            details={"field": "port"},
+        ) from None
+    listener.listen(2048)
     metrics = RouterMetrics()
     supervisor: Supervisor
 
@@ -436,7 +449,7 @@ async def _serve(
             f"router on http://{host}:{port}/endpoints/{workspace}/{environment}/<endpoint>/"
             f"invocations ({len(router.routes)} endpoint(s); Ctrl-C stops)"
         )
-        await server.serve()
+        await server.serve(sockets=[listener])
         watcher.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await watcher
