@@ -243,7 +243,9 @@ class ModelServer:
 
     async def _invocations(self, body: bytes, request_id: str) -> _Reply:
         payload = self._parse_json(body)
-        data = self._validate(parse_payload(payload, self.model.signature))
+        data: Any = self.predictor.fast.parse(payload) if self.predictor.fast else None
+        if data is None:
+            data = self._validate(parse_payload(payload, self.model.signature))
         predictions = await self.predictor.predict(data)
         return _Reply(200, {"predictions": _jsonable(predictions)})
 
@@ -263,13 +265,13 @@ class ModelServer:
 def _check_nulls(frame: pd.DataFrame, columns: list[ColumnSpec]) -> None:
     """Nulls in a column of a type that cannot hold them are named as such; in float columns
     they become NaN (JSON has no NaN) and the model decides whether it takes them."""
+    # One vectorised pass finds the columns holding nulls; only those are looked at closely.
+    holding = frame.isna().any()
     for col in columns:
-        if col.name not in frame.columns:
+        if col.name not in frame.columns or not np.any(holding[col.name]):
             continue
         values = frame[col.name]
         nulls = values.isna()
-        if not nulls.any():
-            continue
         if col.type in ("integer", "boolean"):
             rows = [int(i) for i in np.flatnonzero(nulls.to_numpy())[:10]]
             raise InvalidInput(

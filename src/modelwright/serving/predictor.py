@@ -20,6 +20,7 @@ import pandas as pd
 from modelwright.errors import InvalidInput
 from modelwright.registry.predict import LoadedModel
 from modelwright.serving.config import ServingConfig
+from modelwright.serving.fastpath import NumericRows, NumericTable
 from modelwright.serving.metrics import ServerMetrics
 
 __all__ = ["Predictor"]
@@ -33,6 +34,8 @@ class Predictor:
         self.config = config
         self.metrics = metrics
         self.pending = 0
+        self.fast = NumericTable.of(model.signature)
+        self.fast_array = self.fast is not None and self.fast.takes_arrays(model)
         # One predict at a time per worker process: many models are not thread-safe, and
         # parallelism comes from worker processes.
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mw-predict")
@@ -68,6 +71,9 @@ class Predictor:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
     def _call(self, data: Any) -> Any:
+        if isinstance(data, NumericRows):
+            assert self.fast is not None
+            data = data.values if self.fast_array else self.fast.frame(data.values)
         try:
             return self.model.predict(data, validate=False)
         except (ValueError, TypeError) as exc:
@@ -118,6 +124,10 @@ def _rows(data: Any) -> int:
 
 
 def _concat(parts: list[Any]) -> Any:
+    if all(isinstance(p, NumericRows) for p in parts):
+        return NumericRows(np.concatenate([p.values for p in parts]))
+    if any(isinstance(p, NumericRows) for p in parts):
+        raise TypeError("a batch mixes parsed forms")  # predicted one by one instead
     if all(isinstance(p, pd.DataFrame) for p in parts):
         return pd.concat(parts, ignore_index=True)
     return np.concatenate([np.asarray(p) for p in parts])
