@@ -667,7 +667,10 @@ def notes(
         "in a scratch home) in the benchmark's own process, after an untimed warm-up run. Each "
         "run is a tracked run with a child run per node (its duration metric, the digests of "
         "its output, stored in the artifact store, and with caching on its cache entry). "
-        "*Caching off* and *empty cache* use a new random `start`, so that no node can hit the "
+        "The runner records node runs in batches: one call per second of running and one at "
+        "the end (with the run's end), so a chain this short is recorded in one call; with "
+        "caching on, a node whose input an upstream node computes is looked up once that "
+        "input is known (a call per node of the chain). *Caching off* and *empty cache* use a new random `start`, so that no node can hit the "
         "cache (modelwright's cache keys hash content, across runs and pipelines); the *fully "
         "cached re-run* repeats the empty-cache run's `start`.",
         "*ZenML*: `step(inc)` called N times in a `@pipeline` (steps `inc`, `inc_2`, ...), run "

@@ -1,4 +1,4 @@
-"""Operations of pipelines: the node cache."""
+"""Operations of pipelines: the node cache and the record of pipeline runs."""
 
 from __future__ import annotations
 
@@ -29,16 +29,16 @@ RECORD_CACHE = Operation(
     "pipelines",
     status=201,
 )
-RECORD_CACHED_RUNS = Operation(
-    "record_cached_runs",
+RECORD_PIPELINE_RUN = Operation(
+    "record_pipeline_run",
     "POST",
-    f"{V1}/runs/{{parent_id}}/cached-nodes",
-    pm.RecordCachedRuns,
-    pm.CachedRuns,
-    svc.record_cached_runs,
-    "Record child runs for nodes restored from the cache, in one call",
+    f"{V1}/runs/{{run_id}}/pipeline-record",
+    pm.RecordPipelineRun,
+    pm.PipelineRunRecorded,
+    svc.record_pipeline_run,
+    "Record a pipeline run's progress in one call: finished nodes (child runs, cache entries, "
+    "lineage), the run's params and artifacts, and its end",
     "pipelines",
-    status=201,
 )
 
 OPERATIONS: tuple[Operation, ...] = tuple(  # type: ignore[type-arg]

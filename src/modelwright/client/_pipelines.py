@@ -1,8 +1,8 @@
-"""Pipeline cache calls of the client (the runner in ``modelwright.runner`` uses them)."""
+"""Pipeline calls of the client (the runner in ``modelwright.runner`` uses them)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from modelwright.api import pipelines as ops
 from modelwright.api.operation import Operation
 from modelwright.pipelines import models as pm
+from modelwright.tracking.models import ArtifactFile
 
 __all__ = ["PipelinesMixin"]
 
@@ -18,7 +19,7 @@ Resp = TypeVar("Resp")
 
 
 class PipelinesMixin:
-    """The pipeline cache methods of ``Client``."""
+    """The pipeline methods of ``Client``: the node cache and the record of pipeline runs."""
 
     def call(self, op: Operation[Req, Resp], **fields: Any) -> Resp:  # provided by Client
         raise NotImplementedError
@@ -57,7 +58,25 @@ class PipelinesMixin:
             entries=list(entries),
         )
 
-    def record_cached_runs(
-        self, parent_id: str, nodes: Sequence[pm.CachedNode | dict[str, Any]]
-    ) -> pm.CachedRuns:
-        return self.call(ops.RECORD_CACHED_RUNS, parent_id=parent_id, nodes=list(nodes))
+    def record_pipeline_run(
+        self,
+        run_id: str,
+        pipeline: str,
+        nodes: Sequence[pm.NodeRun | dict[str, Any]] = (),
+        *,
+        params: Mapping[str, str] | None = None,
+        artifacts: Sequence[ArtifactFile | dict[str, Any]] = (),
+        end: pm.PipelineRunEnd | dict[str, Any] | None = None,
+    ) -> pm.PipelineRunRecorded:
+        """Record what the pipeline's run ``run_id`` did since the previous call: finished
+        nodes as its child runs, its own params and artifacts, and with ``end`` its end (the
+        runner sends one call per batch of nodes, not one per node)."""
+        return self.call(
+            ops.RECORD_PIPELINE_RUN,
+            run_id=run_id,
+            pipeline=pipeline,
+            nodes=list(nodes),
+            params=dict(params or {}),
+            artifacts=list(artifacts),
+            end=end,
+        )

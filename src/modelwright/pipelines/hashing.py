@@ -9,6 +9,7 @@ content-identical output of a re-run upstream node keeps its dependants cached.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import inspect
 import io
@@ -199,8 +200,10 @@ def param_hash(value: Any) -> str:
 
 
 # -- keys -------------------------------------------------------------------------------------
+@functools.cache
 def fingerprint() -> str:
-    """The software environment that affects results: Python and key library versions."""
+    """The software environment that affects results: Python and key library versions
+    (read once per process: looking a version up scans the installed distributions)."""
     parts = [f"python={sys.version_info.major}.{sys.version_info.minor}"]
     for lib in _LIBRARIES:
         try:

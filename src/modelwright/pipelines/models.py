@@ -2,25 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import datetime
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from modelwright.core.models import Request
 from modelwright.core.names import Name
-from modelwright.tracking.models import Key, ParamValue, RunId
+from modelwright.tracking.models import ArtifactFile, Key, ParamValue, RunId, RunStatus, TagValue
 
 __all__ = [
     "CacheEntry",
-    "CachedNode",
-    "CachedRuns",
     "Digest",
     "LookupCache",
     "NodeLookup",
+    "NodeRun",
     "NodeStatus",
     "OutputObject",
+    "PipelineRunEnd",
+    "PipelineRunRecorded",
     "RecordCache",
-    "RecordCachedRuns",
+    "RecordPipelineRun",
     "RecordedCache",
 ]
 
@@ -93,21 +95,66 @@ class RecordedCache(BaseModel):
     existing: int
 
 
-class CachedNode(Request):
+class NodeRun(Request):
+    """One node's execution in a pipeline run, recorded as a child run of the pipeline's run:
+    its status, times, params, tags and metrics, its outputs (run artifacts ``outputs/<name>``
+    and lineage edges run → artifact), the artifacts it read (lineage edges artifact → run)
+    and, with ``cache_key``, a cache entry for its outputs."""
+
+    # Durations and other metrics may be NaN or infinite; JSON carries them as strings.
+    model_config = ConfigDict(extra="forbid", ser_json_inf_nan="strings")
+
     node: NodeName
-    cache_key: Digest
-    source_run_id: RunId
-    outputs: dict[str, OutputObject]
-    inputs: list[Digest] = Field(default_factory=list)
+    run_id: RunId = Field(
+        description="Chosen by the runner (32 lowercase hex characters), so that progress "
+        "reports name the child run before it is recorded."
+    )
+    started: bool = Field(
+        default=False,
+        description="The child run was started already (it read or wrote a registered "
+        "dataset): finish it. Otherwise it is created, already ended.",
+    )
+    status: Literal["finished", "failed", "killed"] = "finished"
+    started_at: datetime
+    ended_at: datetime
+    error: str = Field(default="", max_length=20_000)
     params: dict[Key, ParamValue] = Field(default_factory=dict)
+    tags: dict[Key, TagValue] = Field(default_factory=dict)
+    metrics: dict[Key, float] = Field(default_factory=dict)
+    outputs: dict[Key, OutputObject] = Field(default_factory=dict)
+    inputs: list[Digest] = Field(
+        default_factory=list, description="Artifact digests the node read (lineage edges)."
+    )
+    cache_key: Digest | None = Field(
+        default=None, description="Record a cache entry under this key (finished runs only)."
+    )
+
+    @model_validator(mode="after")
+    def _cache_needs_success(self) -> NodeRun:
+        if self.cache_key is not None and self.status != "finished":
+            raise ValueError(f"node '{self.node}': only a finished node has a cache entry")
+        return self
 
 
-class RecordCachedRuns(Request):
-    """Child runs of ``parent_id`` for nodes restored from the cache, in one transaction."""
-
-    parent_id: RunId
-    nodes: list[CachedNode] = Field(min_length=1, max_length=MAX_NODES)
+class PipelineRunEnd(Request):
+    status: Literal["finished", "failed", "killed"] = "finished"
+    error: str = Field(default="", max_length=20_000)
 
 
-class CachedRuns(BaseModel):
+class RecordPipelineRun(Request):
+    """What a pipeline's run did since the runner's previous call, in one transaction: the
+    nodes that finished (child runs of ``run_id``), the run's own params and artifacts, and
+    with ``end`` the end of the run."""
+
+    run_id: RunId
+    pipeline: NodeName
+    nodes: list[NodeRun] = Field(default_factory=list, max_length=MAX_NODES)
+    params: dict[Key, ParamValue] = Field(default_factory=dict)
+    artifacts: list[ArtifactFile] = Field(default_factory=list)
+    end: PipelineRunEnd | None = None
+
+
+class PipelineRunRecorded(BaseModel):
     run_ids: dict[str, str] = Field(description="Node name → its child run.")
+    cache_entries: int = Field(description="Cache entries created (existing keys are kept).")
+    status: RunStatus = Field(description="The pipeline's run's status after the call.")

@@ -2,32 +2,60 @@
 
 Looking up and recording cache entries needs ``pipeline.run`` in the environment. Lookups
 are batched: one call resolves a whole pipeline, chaining keys through the outputs of the
-nodes that hit, so a fully cached re-run costs one round trip for its keys.
+nodes that hit, so a fully cached re-run costs one round trip for its keys. A pipeline's run
+is recorded in batches too (``record_pipeline_run``): its finished nodes — child runs, cache
+entries, lineage — in one transaction and one audit event per call, not per node.
 """
 
 from __future__ import annotations
 
-import uuid
+import math
+from typing import Any, cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, delete, insert, select, tuple_
+from sqlalchemy.dialects import postgresql, sqlite
 
 from modelwright.core.actions import Action
 from modelwright.core.context import Context, utcnow
 from modelwright.core.lineage import Edge, add_edges
 from modelwright.core.lookup import get_environment
+from modelwright.errors import Conflict, InvalidInput, NotFound
 from modelwright.objects.service import require_objects
 from modelwright.pipelines import models as m
 from modelwright.pipelines.hashing import cache_key
 from modelwright.store import schema
+from modelwright.tracking import models as tr
+from modelwright.tracking import service as tr_svc
 from modelwright.tracking.service import writable_run
 
-__all__ = ["TAG_CODE", "TAG_ENV", "TAG_INPUT", "lookup_cache", "record_cache", "record_cached_runs"]
+__all__ = [
+    "TAG_CODE",
+    "TAG_ENV",
+    "TAG_INPUT",
+    "lookup_cache",
+    "record_cache",
+    "record_pipeline_run",
+]
 
 # Tags on a node's child run naming the parts of its cache key, so a later miss can say
 # what changed.
 TAG_CODE = "modelwright.cache.code"
 TAG_ENV = "modelwright.cache.environment"
 TAG_INPUT = "modelwright.cache.input."
+
+# Core inserts of the tables, not the ORM entities: the ORM's bulk path does Python work per
+# row that a pipeline's bookkeeping would pay on every node.
+_RUNS, _TAGS, _PARAMS, _METRICS, _LATEST, _ARTIFACTS = (
+    cast(Table, t.__table__)
+    for t in (
+        schema.Run,
+        schema.RunTag,
+        schema.RunParam,
+        schema.RunMetric,
+        schema.LatestMetric,
+        schema.RunArtifact,
+    )
+)
 
 
 def _entry(ctx: Context, env_id: int, key: str) -> schema.NodeCacheEntry | None:
@@ -178,60 +206,167 @@ def record_cache(ctx: Context, req: m.RecordCache) -> m.RecordedCache:
     return m.RecordedCache(created=len(rows), existing=len(req.entries) - len(rows))
 
 
-def record_cached_runs(ctx: Context, req: m.RecordCachedRuns) -> m.CachedRuns:
-    """Finished child runs for nodes restored from the cache: tags, params, output artifacts
-    and lineage, in one transaction (a fully cached pipeline stays one call)."""
-    parent = writable_run(ctx, req.parent_id)
+def record_pipeline_run(ctx: Context, req: m.RecordPipelineRun) -> m.PipelineRunRecorded:
+    """A pipeline run's progress in one transaction: its finished nodes as child runs (run,
+    params, tags, metrics, output artifacts, cache entries, lineage), its own params and
+    artifacts, its end. The runner sends one call per batch of nodes, not calls per node."""
+    parent = writable_run(ctx, req.run_id)
+    created = _record_nodes(ctx, parent, req) if req.nodes else 0
+    if req.params:
+        tr_svc.log_batch(ctx, tr.LogBatch(run_id=parent.id, params=req.params))
+    if req.artifacts:
+        tr_svc.log_artifacts(ctx, tr.LogArtifacts(run_id=parent.id, artifacts=req.artifacts))
+    if req.end is not None:
+        tr_svc.end_run(ctx, tr.EndRun(run_id=parent.id, status=req.end.status, error=req.end.error))
+    return m.PipelineRunRecorded(
+        run_ids={n.node: n.run_id for n in req.nodes},
+        cache_entries=created,
+        status=cast(tr.RunStatus, parent.status),
+    )
+
+
+def _record_nodes(  # noqa: PLR0912 (one pass over the nodes)
+    ctx: Context, parent: schema.Run, req: m.RecordPipelineRun
+) -> int:
+    ws, env = parent.experiment.workspace, parent.environment
+    s = ctx.session
     require_objects(ctx, ctx.artifacts, [o.digest for n in req.nodes for o in n.outputs.values()])
-    now = utcnow()
-    ids: dict[str, str] = {}
-    runs, tags, params, artifacts = [], [], [], []
+    ids = [n.run_id for n in req.nodes]
+    if len(set(ids)) != len(ids):
+        raise InvalidInput("nodes: two nodes name the same run_id", details={"field": "nodes"})
+    if len({n.node for n in req.nodes}) != len(req.nodes):
+        raise InvalidInput("nodes: a node is named twice", details={"field": "nodes"})
+    existing = {r.id: r for r in s.scalars(select(schema.Run).where(schema.Run.id.in_(ids))).all()}
+    new_runs, tags, params, metrics, latest, artifacts = [], [], [], [], [], []
     edges: list[Edge] = []
     for n in req.nodes:
-        run_id = uuid.uuid4().hex
-        ids[n.node] = run_id
-        runs.append(
-            {
-                "id": run_id,
-                "experiment_id": parent.experiment_id,
-                "environment_id": parent.environment_id,
-                "parent_id": parent.id,
-                "name": n.node,
-                "status": "finished",
-                "created_by": ctx.caller.name,
-                "started_at": now,
-                "ended_at": now,
-                "error": "",
-                "snapshot": {},
-            }
-        )
-        node_tags = {
-            "modelwright.node": n.node,
-            "modelwright.cache": "hit",
-            "modelwright.cache.key": n.cache_key,
-            "modelwright.cache.source_run": n.source_run_id,
-        }
-        tags += [{"run_id": run_id, "key": k, "value": v} for k, v in node_tags.items()]
-        params += [{"run_id": run_id, "key": k, "value": v} for k, v in n.params.items()]
+        row = existing.get(n.run_id)
+        if n.started:
+            if row is None or row.parent_id != parent.id:
+                raise NotFound(
+                    f"run '{n.run_id}' of node '{n.node}' is not a child of run '{parent.id}'",
+                    details={"run_id": n.run_id},
+                )
+            if row.status != "running":
+                raise Conflict(
+                    f"run '{n.run_id}' of node '{n.node}' already ended as {row.status}",
+                    details={"run_id": n.run_id, "status": row.status},
+                )
+            row.status, row.ended_at, row.error = n.status, n.ended_at, n.error
+        else:
+            if row is not None:
+                raise Conflict(
+                    f"run '{n.run_id}' of node '{n.node}' exists already",
+                    details={"run_id": n.run_id},
+                )
+            new_runs.append(
+                {
+                    "id": n.run_id,
+                    "experiment_id": parent.experiment_id,
+                    "environment_id": parent.environment_id,
+                    "parent_id": parent.id,
+                    "name": n.node,
+                    "status": n.status,
+                    "created_by": ctx.caller.name,
+                    "started_at": n.started_at,
+                    "ended_at": n.ended_at,
+                    "error": n.error,
+                    "snapshot": {},
+                }
+            )
+        rid = n.run_id
+        tags += [{"run_id": rid, "key": k, "value": v} for k, v in n.tags.items()]
+        params += [{"run_id": rid, "key": k, "value": v} for k, v in n.params.items()]
+        stamp = int(n.ended_at.timestamp() * 1000)
+        for k, v in n.metrics.items():
+            nan = math.isnan(v)
+            point = {"run_id": rid, "key": k, "value": 0.0 if nan else v, "is_nan": nan}
+            metrics.append(point | {"step": 0, "timestamp": stamp})
+            latest.append(point | {"step": 0, "timestamp": stamp})
         artifacts += [
-            {"run_id": run_id, "path": f"outputs/{name}", "digest": o.digest, "size": o.size}
+            {"run_id": rid, "path": f"outputs/{name}", "digest": o.digest, "size": o.size}
             for name, o in n.outputs.items()
         ]
-        edges += [("run", run_id, "artifact", o.digest, "output") for o in n.outputs.values()]
-        edges += [("artifact", d, "run", run_id, "input") for d in n.inputs]
-    s = ctx.session
-    s.execute(insert(schema.Run), runs)
-    s.execute(insert(schema.RunTag), tags)
-    if params:
-        s.execute(insert(schema.RunParam), params)
-    if artifacts:
-        s.execute(insert(schema.RunArtifact), artifacts)
-    add_edges(ctx, parent.experiment.workspace_id, edges)
+        edges += [("run", rid, "artifact", o.digest, "output") for o in n.outputs.values()]
+        edges += [("artifact", d, "run", rid, "input") for d in n.inputs]
+    started = {n.run_id for n in req.nodes if n.started}
+    if started:
+        # A started run may have logged some of these already (its tags at start): the
+        # record replaces them.
+        for table, rows, name in (
+            (_TAGS, tags, "key"),
+            (_PARAMS, params, "key"),
+            (_LATEST, latest, "key"),
+            (_ARTIFACTS, artifacts, "path"),
+        ):
+            keys = [(r["run_id"], r[name]) for r in rows if r["run_id"] in started]
+            if keys:
+                s.execute(delete(table).where(tuple_(table.c.run_id, table.c[name]).in_(keys)))
+    if new_runs:
+        s.execute(insert(_RUNS), new_runs)
+    for table, rows in (
+        (_TAGS, tags),
+        (_PARAMS, params),
+        (_METRICS, metrics),
+        (_LATEST, latest),
+        (_ARTIFACTS, artifacts),
+    ):
+        if rows:
+            s.execute(insert(table), rows)
+    created = _insert_cache_entries(ctx, env.id, req)
+    add_edges(ctx, ws.id, edges)
     ctx.audit(
-        "pipeline.cache.restore",
-        workspace=parent.experiment.workspace.name,
-        environment=parent.environment.name,
+        "pipeline.nodes.record",
+        workspace=ws.name,
+        environment=env.name,
         target=f"run/{parent.id}",
-        after={"nodes": list(ids)[:100]},
+        after={
+            "runs": {n.node: n.run_id for n in req.nodes[:100]},
+            "status": {n.node: n.status for n in req.nodes[:100] if n.status != "finished"},
+            "cache_entries": created,
+        },
     )
-    return m.CachedRuns(run_ids=ids)
+    return created
+
+
+def _insert_cache_entries(ctx: Context, env_id: int, req: m.RecordPipelineRun) -> int:
+    entries = {n.cache_key: n for n in reversed(req.nodes) if n.cache_key is not None}
+    if not entries:
+        return 0
+    existing = set(
+        ctx.session.scalars(
+            select(schema.NodeCacheEntry.cache_key).where(
+                schema.NodeCacheEntry.environment_id == env_id,
+                schema.NodeCacheEntry.cache_key.in_(list(entries)),
+            )
+        )
+    )
+    now = utcnow()
+    rows = []
+    for key, n in entries.items():
+        if key in existing:
+            continue
+        rows.append(
+            {
+                "environment_id": env_id,
+                "pipeline": req.pipeline,
+                "node": n.node,
+                "cache_key": key,
+                "run_id": n.run_id,
+                "outputs": {k: o.model_dump() for k, o in n.outputs.items()},
+                "created_at": now,
+            }
+        )
+    if rows:
+        # Another run may record the same key meanwhile (PostgreSQL does not serialise the
+        # two transactions): the first entry stays, and this batch does not fail for it.
+        table = cast(Table, schema.NodeCacheEntry.__table__)
+        dialect = ctx.session.get_bind().dialect.name
+        if dialect == "sqlite":
+            stmt: Any = sqlite.insert(table).on_conflict_do_nothing()
+        elif dialect == "postgresql":
+            stmt = postgresql.insert(table).on_conflict_do_nothing()
+        else:
+            stmt = insert(table)
+        ctx.session.execute(stmt, rows)
+    return len(rows)

@@ -3,19 +3,27 @@
 One pipeline run is one tracked run, with a child run per node (its parameters, duration,
 status, the digests of its inputs and outputs). Before any node runs, everything that can be
 checked is: catalog entries for every input, parameters, data isolation, input files. The
-cache is consulted in one call for all nodes; nodes that hit are recorded in one more call.
+cache is consulted in one call for all nodes (and once more for a node whose inputs an
+upstream node had to compute first). Node runs, cache entries and lineage are recorded in
+batches, off the scheduler's path (``_recorder``): a node costs no call of its own.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import random
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
+
+from pydantic import TypeAdapter, ValidationError
 
 from modelwright.api import tracking as tracking_ops
 from modelwright.errors import InvalidInput, ModelwrightError
@@ -33,6 +41,7 @@ from modelwright.pipelines.catalog import (
 from modelwright.pipelines.config import ProjectConfig, flatten, get_param, load_config
 from modelwright.pipelines.hashing import (
     Serialized,
+    cache_key,
     code_hash,
     deserialize,
     fingerprint,
@@ -44,13 +53,17 @@ from modelwright.pipelines.node import PARAMETERS, Node, is_param
 from modelwright.pipelines.pipeline import Pipeline
 from modelwright.pipelines.project import get_pipeline
 from modelwright.pipelines.service import TAG_CODE, TAG_ENV, TAG_INPUT, environment_tag
+from modelwright.runner._recorder import NodeRecorder
 from modelwright.runner.executors import Executor, make_executor
+from modelwright.tracking.models import Key, ParamValue
+from modelwright.tracking.snapshot import take_snapshot
 
 if TYPE_CHECKING:
     from modelwright.client import Client
 
 __all__ = ["NodeFailed", "NodeReport", "PipelineResult", "PipelineSession", "run_pipeline"]
 
+T = TypeVar("T")
 Status = Literal["ran", "cached", "failed", "skipped"]
 Progress = Callable[["NodeReport"], None]
 
@@ -107,9 +120,22 @@ class PipelineResult:
         return [f"{r.node}: {r.status} — {r.reason}" for r in self.nodes.values()]
 
 
+_PARAMS: TypeAdapter[dict[str, str]] = TypeAdapter(dict[Key, ParamValue])
+
+
 def _execute(node: Node, values: list[Any]) -> dict[str, Any]:
     """What an executor runs: one node on its input values."""
     return node.call(values)
+
+
+@dataclass
+class _Child:
+    """A node's child run while the node runs (it is recorded when the node has finished)."""
+
+    run_id: str
+    started: bool  # already started on the platform (see ``_Run._child_run``)
+    started_at: datetime
+    params: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -192,8 +218,11 @@ def run_pipeline(
     progress: Progress | None = None,
 ) -> PipelineResult:
     """Run ``pipeline`` as a tracked run; raises ``NodeFailed`` when a node fails."""
+    # The environment snapshot of the pipeline's run (git state, packages) is taken while
+    # the platform is asked about the workspace: git runs in processes of its own.
+    snapshot = _in_thread(take_snapshot)
     ws = client.resolve_workspace(workspace)
-    env = client.resolve_environment(ws, environment)
+    env = client.resolve_environment(ws, environment or (config.environment if config else None))
     config = config or ProjectConfig(environment=env)
     run = _Run(
         client,
@@ -205,6 +234,7 @@ def run_pipeline(
         project=Path(project).resolve(),
         cache=cache,
         progress=progress,
+        snapshot=snapshot,
     )
     run.validate()
     if not isinstance(executor, str):
@@ -229,8 +259,10 @@ class _Run:
         project: Path,
         cache: bool,
         progress: Progress | None,
+        snapshot: Future[dict[str, Any]] | None = None,
     ) -> None:
         self.client = client
+        self.snapshot = snapshot
         self.pipeline = pipeline
         self.name = name
         self.config = config
@@ -243,6 +275,7 @@ class _Run:
         self.locations: dict[str, Location] = {}
         self.data: dict[str, _Output] = {}
         self.input_hashes: dict[str, str] = {}
+        self.children: dict[str, _Child] = {}
         self.fingerprint = fingerprint()
         self.reports = {
             n.name: NodeReport(n.name, "pending", "waiting for upstream nodes") for n in pipeline
@@ -305,30 +338,48 @@ class _Run:
     # -- running ------------------------------------------------------------------------------
     def execute(self, executor: Executor) -> PipelineResult:
         client = self.client
-        parent = client.start_run(
-            self.name,
+        parent = client.call(
+            tracking_ops.START_RUN,
             workspace=self.ws,
             environment=self.env,
+            experiment=self.name,
             name=f"pipeline {self.name}",
             tags={
                 "modelwright.pipeline": self.name,
                 "modelwright.executor": getattr(executor, "name", type(executor).__name__),
                 "modelwright.cache": "on" if self.use_cache else "off",
             },
+            snapshot=self.snapshot.result() if self.snapshot else take_snapshot(),
         )
-        self.parent = parent
+        self.parent_id = parent.id
+        # The run's params, configuration, node runs and end go with the recorder's calls.
+        self.recorder = NodeRecorder(client, parent.id, self.name)
         try:
             flat = {
                 k: v for k, v in flatten(self.config.parameters).items() if not isinstance(v, dict)
             }
-            if flat:
-                parent.log_params(
-                    {k: json.dumps(v) if not isinstance(v, str) else v for k, v in flat.items()}
-                )
-            self._log_config()
+            self.recorder.log_params(
+                {k: json.dumps(v) if not isinstance(v, str) else v for k, v in flat.items()}
+            )
+            config = json.dumps(self.config.as_dict(), sort_keys=True, indent=2, default=str)
+            self.recorder.log_artifact("pipeline/config.json", config.encode())
             failed = self._schedule(executor)
+            message = ""
+            end = pm.PipelineRunEnd(status="finished")
+            if failed is not None:
+                report = self.reports[failed]
+                last = report.error.strip().splitlines()[-1] if report.error else ""
+                message = f"node '{failed}' failed: {last}"
+                end = pm.PipelineRunEnd(
+                    status="failed", error=f"{message}\n{report.error}"[:20_000]
+                )
+            self.recorder.close(end)
         except BaseException as exc:
-            parent.end("failed", error=f"{type(exc).__name__}: {exc}"[:20_000])
+            # Record the nodes that finished (a re-run restores them from the cache).
+            end = pm.PipelineRunEnd(status="failed", error=f"{type(exc).__name__}: {exc}"[:20_000])
+            if not self.recorder.close(end, raise_errors=False):
+                with contextlib.suppress(Exception):
+                    client.end_run(parent.id, status="failed", error=end.error)
             raise
         result = PipelineResult(
             run_id=parent.id,
@@ -341,21 +392,8 @@ class _Run:
             _client=client,
         )
         if failed is not None:
-            report = self.reports[failed]
-            message = f"node '{failed}' failed: {report.error.strip().splitlines()[-1] if report.error else ''}"
-            parent.end("failed", error=f"{message}\n{report.error}"[:20_000])
             raise NodeFailed(message, result)
-        parent.end("finished")
         return result
-
-    def _log_config(self) -> None:
-        data = json.dumps(self.config.as_dict(), sort_keys=True, indent=2, default=str).encode()
-        digest = self.client.transport.put_object(ObjectScope.artifacts(), data)
-        self.client.call(
-            tracking_ops.LOG_ARTIFACTS,
-            run_id=self.parent.id,
-            artifacts=[{"path": "pipeline/config.json", "digest": digest, "size": len(data)}],
-        )
 
     def _lookup(self, nodes: list[Node]) -> dict[str, pm.NodeStatus]:
         """One call for ``nodes``; inputs produced in this run are hashed here or chained."""
@@ -405,7 +443,7 @@ class _Run:
                 return f"input '{i}' has no stored form: {out.why_not}"
         return ""
 
-    def _schedule(self, executor: Executor) -> str | None:  # noqa: PLR0912, PLR0915 (one loop)
+    def _schedule(self, executor: Executor) -> str | None:  # noqa: PLR0912 (one loop)
         order = list(self.pipeline.nodes)
         statuses: dict[str, pm.NodeStatus] = {}
         if self.use_cache:
@@ -413,7 +451,6 @@ class _Run:
             if candidates:
                 statuses = self._lookup(candidates)
         done: set[str] = set()
-        cached: list[tuple[Node, pm.NodeStatus]] = []
         running: dict[Future[Any], tuple[Node, Any, float]] = {}
         failed: str | None = None
         blocked: set[str] = set()
@@ -439,9 +476,11 @@ class _Run:
                     status = self._lookup([n])[n.name]
                 if not why_not and status is not None and status.hit:
                     self._restore(n, status)
-                    cached.append((n, status))
                     done.add(n.name)
-                    self._report(n.name, "cached", status.reason, cache_key=status.cache_key)
+                    run_id = self._record_cached(n, status)
+                    self._report(
+                        n.name, "cached", status.reason, cache_key=status.cache_key, run_id=run_id
+                    )
                     continue
                 reason = why_not or (status.reason if status else "not cached")
                 running[self._submit(executor, n, status, reason)] = (
@@ -461,8 +500,6 @@ class _Run:
                 else:
                     failed = failed or n.name
                     blocked.add(n.name)
-        if cached:
-            self._record_cached(cached)
         return failed
 
     def _report(self, node: str, status: Any, reason: str, **kw: Any) -> None:
@@ -492,46 +529,54 @@ class _Run:
     def _submit(
         self, executor: Executor, n: Node, status: pm.NodeStatus | None, reason: str
     ) -> Future[Any]:
-        child = self.client.start_run(
-            self.name,
-            workspace=self.ws,
-            environment=self.env,
-            name=n.name,
-            parent_id=self.parent.id,
-            snapshot=False,
-            tags={"modelwright.node": n.name, "modelwright.cache": "miss"},
-        )
-        self._report(n.name, "running", reason, run_id=child.id)
-        self._children = getattr(self, "_children", {})
-        self._children[n.name] = child
+        child = self.children[n.name] = _Child(_new_run_id(), False, datetime.now(UTC))
         try:
-            params = {p: self._param_value(f"params:{p}") for p in n.params}
-            if params:
-                child.log_params(
-                    {
-                        k: v if isinstance(v, str) else json.dumps(v, default=str)
-                        for k, v in params.items()
-                    }
-                )
-            values = [self._value(i, child.id) for i in n.inputs]
+            child.params = self._node_params(n)
+            child.run_id, child.started = self._child_run(n)
         except Exception as exc:
-            future: Future[Any] = Future()
-            future.set_exception(exc)
-            return future
+            return _failed(exc)
+        self._report(n.name, "running", reason, run_id=child.run_id)
+        try:
+            values = [self._value(i, child.run_id) for i in n.inputs]
+        except Exception as exc:
+            return _failed(exc)
         return executor.submit(_execute, n, values)
+
+    def _child_run(self, n: Node) -> tuple[str, bool]:
+        """The id of the node's child run, and whether it is started now. It is recorded when
+        the node has finished, except for a node that reads or writes a registered dataset:
+        the dataset version names its run, so that run is started first."""
+        started = any(
+            (e := self.catalog.get(name)) is not None
+            and e.type == "registered"
+            and (name in n.outputs or name not in self.pipeline.producers)
+            for name in (*n.dataset_inputs, *n.outputs)
+        )
+        if started:
+            run_id = self.client.call(
+                tracking_ops.START_RUN,
+                workspace=self.ws,
+                environment=self.env,
+                experiment=self.name,
+                name=n.name,
+                parent_id=self.parent_id,
+                tags={"modelwright.node": n.name, "modelwright.cache": "miss"},
+            ).id
+        else:
+            run_id = _new_run_id()
+        return run_id, started
 
     def _finish(
         self, n: Node, status: pm.NodeStatus | None, future: Future[Any], started: float
     ) -> bool:
-        child = self._children[n.name]
+        run_id = self.children[n.name].run_id
         duration = time.perf_counter() - started
         try:
             outputs = future.result()
-            stored = self._store_outputs(n, outputs, child.id)
+            stored = self._store_outputs(n, outputs, run_id)
         except Exception as exc:
             text = "".join(traceback.format_exception(exc)[-8:])
-            child.log_metric("duration_s", duration)
-            child.end("failed", error=text[-20_000:])
+            self._record(n, "failed", duration, error=text[-20_000:])
             self._report(
                 n.name,
                 "failed",
@@ -540,7 +585,6 @@ class _Run:
                 error=text,
             )
             return False
-        child.log_metric("duration_s", duration)
         why_not = self._cacheable(n) or next(
             (
                 f"output '{o}' has no stored form: {self.data[o].why_not}"
@@ -550,38 +594,71 @@ class _Run:
             "",
         )
         key = None
+        tags: dict[str, str] = {}
         if not why_not:
             # Every input is hashed now (upstream outputs included): the key is known.
             inputs = self._input_hashes(n)
-            if status is None or status.cache_key is None:
-                status = self._lookup([n])[n.name]
-            key = status.cache_key
-            if key is not None:
-                child.set_tags(
-                    {TAG_CODE: self.code(n), TAG_ENV: environment_tag(self.fingerprint)}
-                    | {TAG_INPUT + k: v for k, v in inputs.items()}
-                )
-        child.end("finished")
-        if key is not None:
-            self.client.record_cache(
-                self.ws,
-                self.env,
-                self.name,
-                [
-                    pm.CacheEntry(
-                        node=n.name,
-                        cache_key=key,
-                        run_id=child.id,
-                        outputs=stored,
-                        inputs=self._input_digests(n),
-                    )
-                ],
+            key = status.cache_key if status is not None and status.cache_key else None
+            key = key or cache_key(
+                code=self.code(n),
+                inputs=inputs,
+                outputs=list(n.outputs),
+                environment=self.fingerprint,
             )
+            tags = {TAG_CODE: self.code(n), TAG_ENV: environment_tag(self.fingerprint)} | {
+                TAG_INPUT + k: v for k, v in inputs.items()
+            }
+        self._record(n, "finished", duration, outputs=stored, key=key, tags=tags)
         reason = self.reports[n.name].reason
         if why_not and why_not not in reason:
             reason = f"{reason}; not cached: {why_not}"
         self._report(n.name, "ran", reason, duration=duration, cache_key=key)
         return True
+
+    def _record(
+        self,
+        n: Node,
+        status: Literal["finished", "failed"],
+        duration: float,
+        *,
+        error: str = "",
+        outputs: dict[str, pm.OutputObject] | None = None,
+        key: str | None = None,
+        tags: Mapping[str, str] | None = None,
+    ) -> None:
+        child = self.children[n.name]
+        self.recorder.add(
+            pm.NodeRun(
+                node=n.name,
+                run_id=child.run_id,
+                started=child.started,
+                status=status,
+                started_at=child.started_at,
+                ended_at=datetime.now(UTC),
+                error=error,
+                params=child.params,
+                tags={"modelwright.node": n.name, "modelwright.cache": "miss", **(tags or {})},
+                metrics={"duration_s": duration},
+                outputs=outputs or {},
+                inputs=self._input_digests(n),
+                cache_key=key,
+            )
+        )
+
+    def _node_params(self, n: Node) -> dict[str, str]:
+        params = {p: self._param_value(f"params:{p}") for p in n.params}
+        text = {
+            k: v if isinstance(v, str) else json.dumps(v, default=str) for k, v in params.items()
+        }
+        try:
+            return _PARAMS.validate_python(text)
+        except ValidationError as exc:
+            err = exc.errors(include_url=False)[0]
+            where = ".".join(map(str, err["loc"]))
+            raise InvalidInput(
+                f"node '{n.name}': param '{where}': {err['msg']}",
+                details={"node": n.name, "param": where},
+            ) from None
 
     def _input_hashes(self, n: Node) -> dict[str, str]:
         out: dict[str, str] = {}
@@ -605,23 +682,18 @@ class _Run:
         self, n: Node, outputs: dict[str, Any], run_id: str
     ) -> dict[str, pm.OutputObject]:
         stored: dict[str, pm.OutputObject] = {}
-        artifacts = []
         for name, value in outputs.items():
             serial = serialize(value)
             out = self.data[name] = _Output(value=value, loaded=True)
             if isinstance(serial, str):
                 out.why_not = serial
             else:
-                digest = self.client.transport.put_object(ObjectScope.artifacts(), serial.data)
+                # Stored in the background; recorded as the run's artifact outputs/<name>.
+                self.recorder.put(serial.data, serial.digest)
                 out.obj = stored[name] = pm.OutputObject(
-                    digest=digest, format=serial.format, size=len(serial.data)
-                )
-                artifacts.append(
-                    {"path": f"outputs/{name}", "digest": digest, "size": len(serial.data)}
+                    digest=serial.digest, format=serial.format, size=len(serial.data)
                 )
             self._save_to_catalog(name, value, run_id, out)
-        if artifacts:
-            self.client.call(tracking_ops.LOG_ARTIFACTS, run_id=run_id, artifacts=artifacts)
         return stored
 
     def _save_to_catalog(self, name: str, value: Any, run_id: str, out: _Output) -> None:
@@ -664,25 +736,60 @@ class _Run:
                 self.data[name] = _Output(value=value, loaded=True, obj=obj)
                 save_file(entry.type, loc.url, value)
 
-    def _record_cached(self, cached: list[tuple[Node, pm.NodeStatus]]) -> None:
-        nodes = []
-        for n, status in cached:
-            assert status.cache_key is not None
-            assert status.run_id is not None
-            params = {p: self._param_value(f"params:{p}") for p in n.params}
-            nodes.append(
-                pm.CachedNode(
-                    node=n.name,
-                    cache_key=status.cache_key,
-                    source_run_id=status.run_id,
-                    outputs=status.outputs,
-                    inputs=self._input_digests(n),
-                    params={
-                        k: v if isinstance(v, str) else json.dumps(v, default=str)
-                        for k, v in params.items()
-                    },
-                )
+    def _record_cached(self, n: Node, status: pm.NodeStatus) -> str:
+        """A finished child run for a node restored from the cache, naming its source run."""
+        assert status.cache_key is not None
+        assert status.run_id is not None
+        run_id = _new_run_id()
+        now = datetime.now(UTC)
+        self.recorder.add(
+            pm.NodeRun(
+                node=n.name,
+                run_id=run_id,
+                started=False,
+                status="finished",
+                started_at=now,
+                ended_at=now,
+                error="",
+                params=self._node_params(n),
+                tags={
+                    "modelwright.node": n.name,
+                    "modelwright.cache": "hit",
+                    "modelwright.cache.key": status.cache_key,
+                    "modelwright.cache.source_run": status.run_id,
+                },
+                metrics={},
+                outputs=status.outputs,
+                inputs=self._input_digests(n),
+                cache_key=None,
             )
-        ids = self.client.record_cached_runs(self.parent.id, nodes).run_ids
-        for name, run_id in ids.items():
-            self.reports[name].run_id = run_id
+        )
+        return run_id
+
+
+_IDS = random.Random()  # noqa: S311 - seeded from os.urandom; ids, not secrets
+
+
+def _new_run_id() -> str:
+    """A child run's id, as the platform makes them (32 hex characters). Not uuid4: it reads
+    os.urandom, a system call, and a thread storing outputs may hold the GIL at its return."""
+    return f"{_IDS.getrandbits(128):032x}"
+
+
+def _in_thread(fn: Callable[[], T]) -> Future[T]:
+    future: Future[T] = Future()
+
+    def target() -> None:
+        try:
+            future.set_result(fn())
+        except BaseException as exc:
+            future.set_exception(exc)
+
+    threading.Thread(target=target, name="modelwright-snapshot", daemon=True).start()
+    return future
+
+
+def _failed(exc: BaseException) -> Future[Any]:
+    future: Future[Any] = Future()
+    future.set_exception(exc)
+    return future

@@ -1,0 +1,117 @@
+"""How a pipeline's run is recorded: node runs in batches, lineage, registered datasets."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from modelwright.api import pipelines as pipeline_ops
+from modelwright.api import tracking as tracking_ops
+from modelwright.client import Client
+from modelwright.lineage.models import LineageNode
+from modelwright.runner import PipelineSession, run_pipeline
+
+pytestmark = pytest.mark.usefixtures("workspace")
+
+
+@pytest.fixture
+def operations(client: Client, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the operations the client calls, in order."""
+    called: list[str] = []
+    call = client.transport.call
+
+    def counting(op: Any, req: Any) -> Any:
+        called.append(op.name)
+        return call(op, req)
+
+    monkeypatch.setattr(client.transport, "call", counting)
+    # One batch for the whole run: the background thread never sends on its own.
+    monkeypatch.setenv("MODELWRIGHT_FLUSH_INTERVAL", "600")
+    return called
+
+
+def _walk(nodes: list[LineageNode]) -> Iterator[LineageNode]:
+    for n in nodes:
+        yield n
+        yield from _walk(n.children)
+
+
+def test_nodes_cost_no_call_of_their_own(
+    client: Client, make_project: Callable[..., Path], operations: list[str]
+) -> None:
+    project = make_project()
+    result = PipelineSession(client, project, environment="dev").run("main")
+    # The run's start, one lookup for every node, and one record of everything at the end
+    # (nodes that need an upstream output first are looked up once it is there).
+    assert operations.count(tracking_ops.START_RUN.name) == 1
+    assert operations.count(pipeline_ops.RECORD_PIPELINE_RUN.name) == 1
+    assert operations[-1] == pipeline_ops.RECORD_PIPELINE_RUN.name
+    for name in ("end_run", "log_batch", "log_artifacts", "record_cache"):
+        assert name not in operations
+
+    parent = client.get_run(result.run_id)
+    assert parent.status == "finished"
+    assert parent.params["scale"] == "1.5"
+    assert [a.path for a in parent.artifacts] == ["pipeline/config.json"]
+    summarise = client.get_run(str(result.nodes["summarise"].run_id))
+    assert summarise.parent_id == result.run_id and summarise.status == "finished"
+    assert summarise.params == {"scale": "1.5"}
+    assert summarise.metrics["duration_s"] >= 0
+    assert summarise.tags["modelwright.cache"] == "miss"
+    assert summarise.tags["modelwright.cache.input.params:scale"]
+    assert summarise.ended_at is not None and summarise.ended_at >= summarise.started_at
+    [summary] = summarise.artifacts
+    assert summary.path == "outputs/summary"
+
+    # Which data and parameters produced the summary: its run, and what that run read.
+    ancestors = list(_walk(client.lineage(f"artifact:{summary.digest}").ancestors))
+    double = client.get_run(str(result.nodes["double"].run_id))
+    assert [(n.kind, n.id) for n in ancestors[:1]] == [("run", summarise.id)]
+    assert ("artifact", double.artifacts[0].digest) in {(n.kind, n.id) for n in ancestors}
+    assert ("run", double.id) in {(n.kind, n.id) for n in ancestors}
+
+    # A re-run restores from the cache, recorded in the same single call.
+    operations.clear()
+    again = PipelineSession(client, project, environment="dev").run("main")
+    assert again.nodes["summarise"].status == "cached"
+    assert operations.count(pipeline_ops.RECORD_PIPELINE_RUN.name) == 1
+    cached = client.get_run(str(again.nodes["summarise"].run_id))
+    assert cached.tags["modelwright.cache.source_run"] == summarise.id
+
+
+def test_registered_datasets_are_read_and_written_by_the_node_run(
+    client: Client, make_project: Callable[..., Path], operations: list[str], tmp_path: Path
+) -> None:
+    client.create_datastore("ml", "dev", "lake", str(tmp_path / "lake"))
+    people = pd.DataFrame({"x": [1.0, 2.0, 3.0], "g": ["a", "b", "a"]})
+    client.register_dataset("people", people, environment="dev")
+    project = make_project(
+        catalog="""
+        raw: {type: registered, dataset: people@v1}
+        doubled: {type: registered, dataset: doubled}
+        """
+    )
+    session = PipelineSession(client, project, environment="dev")
+    pipe = session.pipeline("main").from_inputs("raw")
+    result = run_pipeline(
+        client, pipe, name="main", config=session.config, environment="dev", project=project
+    )
+    # The node reading and writing registered datasets has its run started first (the
+    # dataset versions name it); the others are recorded when they have finished.
+    assert operations.count(tracking_ops.START_RUN.name) == 2
+    double = client.get_run(str(result.nodes["double"].run_id))
+    assert double.status == "finished" and double.parent_id == result.run_id
+    assert double.tags["modelwright.cache"] == "miss"
+    assert "duration_s" in double.metrics
+    written = client.load_dataset("doubled@v1", environment="dev")
+    assert isinstance(written, pd.DataFrame)
+    assert written["x"].tolist() == [2.0, 4.0, 6.0]
+    descendants = {
+        (n.kind, n.id) for n in _walk(client.lineage("dataset:dev/people@v1").descendants)
+    }
+    assert ("run", double.id) in descendants
+    assert ("run", str(result.nodes["summarise"].run_id)) in descendants
