@@ -24,7 +24,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
+import aiohttp
 import orjson
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import generate_latest
@@ -58,27 +58,67 @@ MAX_SHADOW_IN_FLIGHT = 64
 _FORWARDED = (b"content-type", b"accept", REQUEST_ID_HEADER)
 
 
+@dataclass(frozen=True)
+class UpstreamResponse:
+    status: int
+    content: bytes
+    content_type: str
+    retry_after: str | None
+
+
+class UpstreamUnavailable(Exception):
+    def __init__(self, reason: str, *, timeout: bool = False) -> None:
+        super().__init__(reason)
+        self.reason, self.timeout = reason, timeout
+
+
 @dataclass(eq=False)
 class Upstream:
-    """The workers of one deployment, as the router reaches them (one listening port)."""
+    """The workers of one deployment, as the router reaches them (one listening port).
+
+    The client is aiohttp's: forwarding is the router's whole job, and measured on loopback
+    aiohttp's client answered an order of magnitude more requests per second than httpx's
+    asynchronous one for the same small bodies."""
 
     deployment: str
     url: str
     max_body_bytes: int
-    client: httpx.AsyncClient
     in_flight: int = 0
+    _session: aiohttp.ClientSession | None = field(default=None, repr=False)
 
     @classmethod
     def connect(cls, deployment: str, url: str, max_body_bytes: int) -> Upstream:
-        client = httpx.AsyncClient(
-            base_url=url,
-            timeout=httpx.Timeout(60.0, connect=5.0),
-            limits=httpx.Limits(max_connections=256, max_keepalive_connections=64),
-        )
-        return cls(deployment=deployment, url=url, max_body_bytes=max_body_bytes, client=client)
+        return cls(deployment=deployment, url=url, max_body_bytes=max_body_bytes)
+
+    async def request(
+        self, method: str, path: str, body: bytes, headers: dict[str, str]
+    ) -> UpstreamResponse:
+        if self._session is None:
+            # Made on first use: a session belongs to the event loop it is made in.
+            self._session = aiohttp.ClientSession(
+                base_url=self.url,
+                connector=aiohttp.TCPConnector(limit=256),
+                timeout=aiohttp.ClientTimeout(total=60, sock_connect=5),
+                auto_decompress=False,
+                skip_auto_headers=("User-Agent", "Accept-Encoding"),
+            )
+        try:
+            async with self._session.request(method, path, data=body, headers=headers) as r:
+                return UpstreamResponse(
+                    r.status,
+                    await r.read(),
+                    r.headers.get("content-type", "application/json"),
+                    r.headers.get("retry-after"),
+                )
+        except TimeoutError:
+            raise UpstreamUnavailable("no answer in time", timeout=True) from None
+        except aiohttp.ClientError as exc:
+            raise UpstreamUnavailable(type(exc).__name__) from None
 
     async def close(self) -> None:
-        await self.client.aclose()
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
 
 
 @dataclass(frozen=True)
@@ -308,16 +348,16 @@ class RouterApp:
             self.metrics.requests.labels(refused.endpoint, "", str(refused.status)).inc()
             return
         out = [*reply_headers, (DEPLOYMENT_HEADER, chosen.encode())]
-        if (retry := response.headers.get("retry-after")) is not None:
-            out.append((b"retry-after", retry.encode()))
+        if response.retry_after is not None:
+            out.append((b"retry-after", response.retry_after.encode()))
         await send_bytes(
             send,
-            response.status_code,
+            response.status,
             response.content,
-            content_type=response.headers.get("content-type", "application/json").encode(),
+            content_type=response.content_type.encode(),
             headers=out,
         )
-        self.metrics.requests.labels(route.name, chosen, str(response.status_code)).inc()
+        self.metrics.requests.labels(route.name, chosen, str(response.status)).inc()
         self.metrics.latency.labels(route.name).observe(time.perf_counter() - started)
 
     async def _choose(self, scope: Scope, path: str) -> tuple[EndpointRoute, str, bool]:
@@ -370,7 +410,7 @@ class RouterApp:
         targeted: bool,
         body: bytes,
         request_id: str,
-    ) -> httpx.Response:
+    ) -> UpstreamResponse:
         headers = {k.decode(): v for k in _FORWARDED if (v := header(scope, k)) is not None}
         headers[REQUEST_ID_HEADER.decode()] = request_id
         path: str = scope["path"]
@@ -384,16 +424,16 @@ class RouterApp:
         upstream = route.deployments[chosen]
         upstream.in_flight += 1
         try:
-            return await upstream.client.request(method, url, content=body, headers=headers)
-        except httpx.TimeoutException:
-            raise _Refused(
-                504, "timeout", f"deployment '{chosen}' did not answer in time", route.name
-            ) from None
-        except httpx.TransportError as exc:
+            return await upstream.request(method, url, body, headers)
+        except UpstreamUnavailable as exc:
+            if exc.timeout:
+                raise _Refused(
+                    504, "timeout", f"deployment '{chosen}' did not answer in time", route.name
+                ) from None
             raise _Refused(
                 503,
                 "unavailable",
-                f"deployment '{chosen}' is unavailable ({type(exc).__name__}); retry shortly",
+                f"deployment '{chosen}' is unavailable ({exc.reason}); retry shortly",
                 route.name,
             ) from None
         finally:
@@ -413,12 +453,12 @@ class RouterApp:
         async def send_copy() -> None:
             outcome = "sent"
             try:
-                response = await upstream.client.request(
-                    method, url, content=body, headers={**headers, SHADOW_HEADER.decode(): "1"}
+                response = await upstream.request(
+                    method, url, body, {**headers, SHADOW_HEADER.decode(): "1"}
                 )
-                if response.status_code >= 500:
+                if response.status >= 500:
                     outcome = "failed"
-            except httpx.HTTPError:
+            except UpstreamUnavailable:
                 outcome = "failed"
             finally:
                 self._shadow_in_flight -= 1
