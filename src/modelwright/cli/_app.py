@@ -84,6 +84,7 @@ def _register() -> None:
     from modelwright.cli import (
         access,
         audit,
+        batch,
         datasets,
         endpoints,
         models,
@@ -107,6 +108,7 @@ def _register() -> None:
         pipelines,
         endpoints,
         serve,
+        batch,
     ):
         module.register(app)
 

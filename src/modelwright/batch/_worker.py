@@ -1,0 +1,220 @@
+"""What a worker does: load the model once, then for each task read its rows from Parquet,
+predict, and write each chunk's output file atomically (a temporary file renamed into place).
+
+When ``predict`` raises on a chunk, the chunk is bisected until the rows that fail are found
+alone, so the others still get predictions; a failed row gets nulls and an ``_error``.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from modelwright.batch._plan import Chunk, Task
+from modelwright.registry.artifact import load_dir
+from modelwright.registry.predict import LoadedModel
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
+
+__all__ = [
+    "ERROR_COLUMN",
+    "PREDICTION",
+    "ROW_COLUMN",
+    "ChunkDone",
+    "ChunkRunner",
+    "chunk_name",
+    "init_process",
+    "run_in_process",
+]
+
+ROW_COLUMN = "_row"  # the generated id: the row's position in the input
+ERROR_COLUMN = "_error"
+PREDICTION = "prediction"
+_MAX_MESSAGE = 500
+_OVER_BUDGET = "not predicted: the job had already passed its error threshold"
+
+
+def chunk_name(index: int) -> str:
+    return f"chunk-{index:06d}.parquet"
+
+
+@dataclass(frozen=True)
+class ChunkDone:
+    index: int
+    rows: int
+    failed: int
+    errors: tuple[str, ...]  # the first few, as "<id>: <message>"
+
+
+class ChunkRunner:
+    """One loaded model and the loop over a task's chunks."""
+
+    def __init__(self, model: LoadedModel) -> None:
+        self.model = model
+
+    @classmethod
+    def load(cls, model_dir: str, digest: str) -> ChunkRunner:
+        # Verified again here: a worker never trusts files it did not check itself.
+        raw, manifest = load_dir(Path(model_dir), expected_digest=digest, trusted=True)
+        return cls(LoadedModel(raw=raw, manifest=manifest, digest=digest))
+
+    def run(self, task: Task) -> list[ChunkDone]:
+        import pyarrow.parquet as pq
+
+        first = task.chunks[0]
+        wanted = [*task.features, *([task.id_column] if task.id_column else [])]
+        columns = list(dict.fromkeys(wanted))
+        table = pq.ParquetFile(first.file).read_row_groups(list(first.row_groups), columns=columns)
+        return [self._chunk(task, chunk, table) for chunk in task.chunks]
+
+    def _chunk(self, task: Task, chunk: Chunk, table: pa.Table) -> ChunkDone:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        part = table.slice(chunk.offset, chunk.rows)
+        # Without pandas metadata: its index would describe the whole file, not this slice.
+        frame = part.select(list(task.features)).replace_schema_metadata(None).to_pandas()
+        if task.id_column:
+            ids = part.column(task.id_column)
+            id_name = task.id_column
+        else:
+            import numpy as np
+
+            rows = np.arange(chunk.first_row, chunk.first_row + chunk.rows, dtype=np.int64)
+            ids = pa.chunked_array([pa.array(rows)])
+            id_name = ROW_COLUMN
+        predictions, errors = self._predict(frame, task.max_failed)
+        names = [id_name, *(n for n in predictions.column_names if n != id_name), ERROR_COLUMN]
+        out = pa.table(
+            [ids, *(predictions.column(n) for n in names[1:-1]), pa.chunked_array([errors])],
+            names=names,
+        )
+        final = Path(task.out_dir) / chunk_name(chunk.index)
+        tmp = Path(task.tmp_dir) / f"{final.name}.{uuid.uuid4().hex}.part"
+        # Ids are mostly distinct: a dictionary would only cost time; predictions often repeat.
+        pq.write_table(out, tmp, use_dictionary=names[1:])
+        os.replace(tmp, final)
+        failed = chunk.rows - errors.null_count
+        samples = tuple(
+            f"{ids[i].as_py()!r}: {errors[i].as_py()}"
+            for i in _first_valid(errors, 3)  # the rows that failed
+        )
+        return ChunkDone(chunk.index, chunk.rows, failed, samples)
+
+    # -- prediction with failed rows isolated ---------------------------------------------------
+    def _predict(self, frame: pd.DataFrame, max_failed: int) -> tuple[pa.Table, pa.Array]:
+        import pyarrow as pa
+
+        n = len(frame)
+        try:
+            data = self.model.validate(frame)
+        except Exception as exc:  # e.g. one file of a directory with other column types
+            return pa.table({PREDICTION: pa.nulls(n)}), pa.array([_message(exc)] * n, pa.string())
+        done: list[tuple[int, pa.Table]] = []
+        failed: list[tuple[int, int, str]] = []
+        failed_rows = 0
+        stack = [(0, n)]
+        while stack:
+            lo, hi = stack.pop()
+            if failed_rows > max_failed:
+                failed.append((lo, hi, _OVER_BUDGET))
+                failed_rows += hi - lo
+                continue
+            try:
+                done.append((lo, self._table(_rows(data, lo, hi), hi - lo)))
+            except Exception as exc:
+                if hi - lo == 1:
+                    failed.append((lo, hi, _message(exc)))
+                    failed_rows += 1
+                else:
+                    mid = (lo + hi) // 2
+                    stack += [(mid, hi), (lo, mid)]
+        if not failed:
+            (_, only), *rest = sorted(done, key=lambda d: d[0])
+            tables = [only, *(t for _, t in rest)]
+            return pa.concat_tables(tables, promote_options="permissive"), pa.nulls(n, pa.string())
+        schema = done[0][1].schema if done else pa.schema([(PREDICTION, pa.null())])
+        parts: list[tuple[int, pa.Table, str | None]] = [(lo, t, None) for lo, t in done]
+        parts += [(lo, _nulls(schema, hi - lo), msg) for lo, hi, msg in failed]
+        parts.sort(key=lambda p: p[0])
+        tables = [t for _, t, _ in parts]
+        messages: list[str | None] = []
+        for _, t, msg in parts:
+            messages += [msg] * t.num_rows
+        combined = pa.concat_tables(tables, promote_options="permissive")
+        return combined, pa.array(messages, pa.string())
+
+    def _table(self, data: Any, rows: int) -> pa.Table:
+        """The model's output for ``data`` as columns: ``prediction``, ``prediction_<i>`` for
+        a 2-D array, or a DataFrame's own columns."""
+        import numpy as np
+        import pandas as pd
+        import pyarrow as pa
+
+        output = self.model.predict(data, validate=False)
+        if isinstance(output, pd.DataFrame):
+            table = pa.Table.from_pandas(output, preserve_index=False)
+            table = table.rename_columns([str(c) for c in output.columns])
+        elif isinstance(output, pd.Series):
+            table = pa.table({PREDICTION: pa.Array.from_pandas(output)})
+        else:
+            array = np.asarray(output)
+            if array.ndim == 1:
+                table = pa.table({PREDICTION: array})
+            elif array.ndim == 2:
+                table = pa.table({f"{PREDICTION}_{i}": array[:, i] for i in range(array.shape[1])})
+            else:
+                raise ValueError(f"the model returned an array of shape {array.shape}")
+        if table.num_rows != rows:
+            raise ValueError(f"the model returned {table.num_rows} predictions for {rows} rows")
+        return table
+
+
+def _rows(data: Any, lo: int, hi: int) -> Any:
+    iloc = getattr(data, "iloc", None)
+    return data[lo:hi] if iloc is None else iloc[lo:hi]
+
+
+def _nulls(schema: pa.Schema, rows: int) -> pa.Table:
+    import pyarrow as pa
+
+    return pa.table([pa.nulls(rows, f.type) for f in schema], schema=schema)
+
+
+def _message(exc: BaseException) -> str:
+    text = f"{type(exc).__name__}: {exc}".strip()
+    first = text.splitlines()[0] if text else type(exc).__name__
+    return first[:_MAX_MESSAGE]
+
+
+def _first_valid(array: pa.Array, limit: int) -> list[int]:
+    import pyarrow.compute as pc
+
+    positions = pc.indices_nonzero(array.is_valid())
+    return [int(p) for p in positions[:limit].to_pylist()]
+
+
+# -- in a worker process ------------------------------------------------------------------------
+# One per worker process: the runner, or why the model could not be loaded.
+_PROCESS: dict[str, Any] = {}
+
+
+def init_process(model_dir: str, digest: str) -> None:
+    """Pool initializer: load once per process. A failure is kept and raised by the first
+    task, where the driver sees it (an initializer that raises only breaks the pool)."""
+    try:
+        _PROCESS["runner"] = ChunkRunner.load(model_dir, digest)
+    except Exception as exc:
+        _PROCESS["error"] = exc
+
+
+def run_in_process(task: Task) -> list[ChunkDone]:
+    runner: ChunkRunner | None = _PROCESS.get("runner")
+    if runner is None:
+        raise _PROCESS.get("error") or RuntimeError("the worker process has no model loaded")
+    return runner.run(task)

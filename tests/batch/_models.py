@@ -1,0 +1,37 @@
+"""Plain Python models (pyfunc flavor) that fail on purpose, importable by worker processes."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+
+class FailOn:
+    """Doubles ``x0``; raises on any batch that holds one of ``bad`` values of ``x0``."""
+
+    def __init__(self, bad: list[float]) -> None:
+        self.bad = set(bad)
+
+    def predict(self, data: pd.DataFrame) -> np.ndarray:
+        hit = sorted(self.bad.intersection(data["x0"]))
+        if hit:
+            raise ValueError(f"cannot score x0={hit[0]}")
+        return np.asarray(data["x0"]) * 2
+
+
+class CrashOnce:
+    """Doubles ``x0``; the first process that sees ``value`` in ``x0`` dies on the spot (as
+    an out-of-memory kill would), leaving ``marker`` behind so that the next attempt passes."""
+
+    def __init__(self, value: float, marker: str) -> None:
+        self.value = value
+        self.marker = marker
+
+    def predict(self, data: pd.DataFrame) -> np.ndarray:
+        if (data["x0"] == self.value).any() and not Path(self.marker).exists():
+            Path(self.marker).touch()
+            os._exit(3)
+        return np.asarray(data["x0"]) * 2
