@@ -213,6 +213,35 @@ def serving() -> None:
     print(f"capture files written to the dev datastore: {len(captured)}")
 
 
+def batch() -> None:
+    """Batch inference over a registered dataset version."""
+    scope = ["-w", "churn", "-e", "dev"]
+    run(
+        "batch",
+        "run",
+        "models:/churn@challenger",
+        "--input",
+        "customers@v2",
+        "--output",
+        "churn-scores",
+        "--id-column",
+        "customer_id",
+        "--chunk-rows",
+        "1000",
+        *scope,
+    )
+    run("lineage", "dataset:dev/churn-scores@v1", "-w", "churn")
+
+
+def audit_and_export() -> None:
+    step("11. The audit trail: every change, who made it and when")
+    run("audit", "--limit", "8")
+
+    step("12. Export: the live state as a platform.yaml that apply accepts")
+    run("export", "-o", str(HOME / "exported.yaml"))
+    run("apply", "-f", str(HOME / "exported.yaml"), "--dry-run")
+
+
 def main() -> None:
     spec = "examples/platform.yaml"
 
@@ -302,12 +331,10 @@ def main() -> None:
     step("9. Serving: a traffic split and a shadow behind one router, worker processes supervised")
     serving()
 
-    step("10. The audit trail: every change, who made it and when")
-    run("audit", "--limit", "8")
+    step("10. Batch inference: the challenger over customers@v2, output registered with lineage")
+    batch()
 
-    step("11. Export: the live state as a platform.yaml that apply accepts")
-    run("export", "-o", str(HOME / "exported.yaml"))
-    run("apply", "-f", str(HOME / "exported.yaml"), "--dry-run")
+    audit_and_export()
     print("\ndemo: done")
 
 
