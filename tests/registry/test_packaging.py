@@ -100,3 +100,14 @@ def test_package_serves_predictions(client: Client, frame, labels, tmp_path: Pat
         proc.wait(timeout=10)
         if proc.stdout:
             proc.stdout.close()
+
+
+def test_pins_are_installable_from_an_index() -> None:
+    from modelwright.registry.requirements import pin
+
+    lock = ["torch==2.13.0+cpu", "Scikit_Learn==1.9.1", "numpy==2.4.6"]
+    assert pin(["torch", "scikit-learn", "numpy", "not-installed-anywhere"], lock) == [
+        "numpy==2.4.6",
+        "scikit-learn==1.9.1",
+        "torch==2.13.0",
+    ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +22,8 @@ from modelwright.errors import (
 )
 
 pytest.importorskip("sklearn")
+
+Unchanged = Callable[[], AbstractContextManager[None]]
 
 
 @pytest.fixture
@@ -65,6 +69,24 @@ def test_log_and_load_round_trip(client: Client, ws: str, frame, labels) -> None
     lineage = client.lineage("model:churn/1", workspace=ws)
     assert lineage.entity.label.startswith("model churn/v1 (sklearn, dev")
     assert [(n.kind, n.id) for n in lineage.ancestors] == [("run", run.id)]
+
+
+def test_a_run_using_a_version_is_its_descendant(
+    client: Client, ws: str, frame: pd.DataFrame, labels: np.ndarray, unchanged: Unchanged
+) -> None:
+    with client.start_run("churn", workspace=ws) as trained:
+        trained.log_model(_fit(frame, labels), "churn", input_example=frame[:5])
+    with client.start_run("scoring", workspace=ws) as scoring:
+        info = client.use_model_version("churn", 1, run_id=scoring.id, workspace=ws)
+        assert info.version == 1
+    lineage = client.lineage("model:churn/1", workspace=ws)
+    assert [(n.kind, n.id, n.relation) for n in lineage.descendants] == [
+        ("run", scoring.id, "input")
+    ]
+    with unchanged(), pytest.raises(NotFound):
+        client.use_model_version("churn", 7, run_id=scoring.id, workspace=ws)
+    with unchanged(), pytest.raises(Conflict):  # the run has ended: its inputs are settled
+        client.use_model_version("churn", 1, run_id=scoring.id, workspace=ws)
 
 
 def test_aliases_with_history(connector: Connector, client: Client, ws: str, frame, labels) -> None:

@@ -131,6 +131,17 @@ MODEL_LEADERBOARD = Operation(
     "registry",
 )
 
+USE_MODEL_VERSION = Operation(
+    "use_model_version",
+    "POST",
+    f"{_MODEL}/versions/{{version}}/uses",
+    rm.UseVersion,
+    rm.ModelVersionInfo,
+    svc.use_version,
+    "Record that a run used a version (an input lineage edge: version → run)",
+    "registry",
+)
+
 OPERATIONS: tuple[Operation, ...] = tuple(  # type: ignore[type-arg]
     v for v in globals().values() if isinstance(v, Operation)
 )

@@ -220,6 +220,11 @@ def run_batch(
             run_id=run.id,
             as_="path",
         )
+        # And the model version as an input too: lineage then answers "which model made
+        # these predictions" from the output dataset.
+        client.use_model_version(
+            job.model.name, job.model.version, run_id=run.id, workspace=job.workspace
+        )
         run.log_params(
             {
                 "model": job.model.uri,

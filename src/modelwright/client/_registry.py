@@ -3,7 +3,6 @@ load by downloading the verified files; leaderboards and packages built from the
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import sys
@@ -20,7 +19,15 @@ from modelwright.client._transport import Transport
 from modelwright.errors import ArtifactCorrupted, InvalidInput, ModelwrightError
 from modelwright.objects.models import ObjectScope
 from modelwright.registry import models as rm
-from modelwright.registry.artifact import MANIFEST, load_dir, read_manifest, save_dir
+from modelwright.registry.artifact import (
+    MANIFEST,
+    Manifest,
+    load_dir,
+    load_verified,
+    parse_manifest,
+    read_manifest,
+    save_dir,
+)
 from modelwright.registry.flavors import flavor_for, get_flavor
 from modelwright.registry.packaging import PackageSpec, write_package
 from modelwright.registry.predict import LoadedModel
@@ -129,6 +136,19 @@ class RegistryMixin:
             ops.LIST_MODEL_VERSIONS, workspace=self.resolve_workspace(workspace), name=name
         )
 
+    def use_model_version(
+        self, name: str, version: int, *, run_id: str, workspace: str | None = None
+    ) -> rm.ModelVersionInfo:
+        """Record that run ``run_id`` used ``name`` version ``version`` (lineage: version →
+        run), as batch inference does; the run must be one the caller may write to."""
+        return self.call(
+            ops.USE_MODEL_VERSION,
+            workspace=self.resolve_workspace(workspace),
+            name=name,
+            version=version,
+            run_id=run_id,
+        )
+
     def get_model_version(
         self, uri: str, *, workspace: str | None = None, environment: str | None = None
     ) -> rm.ModelVersionInfo:
@@ -171,27 +191,34 @@ class RegistryMixin:
                 f"flavor: {info.uri} is a {info.flavor} model and cannot be loaded as {flavor}",
                 details={"field": "flavor", "flavor": info.flavor},
             )
-        path = self.download_model(info)
-        raw, manifest = load_dir(path, expected_digest=info.digest, trusted=True)
+        path, manifest = self._fetch_model(info)
+        # Verified on the way (each file by its digest, the manifest by the version's).
+        raw = load_verified(path, manifest, trusted=True)
         return LoadedModel(raw=raw, manifest=manifest, digest=info.digest, uri=info.uri)
 
     def download_model(self, info: rm.ModelVersionInfo, dest: Path | None = None) -> Path:
         """The version's files, each verified on the way, in ``dest`` or the download cache."""
+        return self._fetch_model(info, dest)[0]
+
+    def _fetch_model(
+        self, info: rm.ModelVersionInfo, dest: Path | None = None
+    ) -> tuple[Path, Manifest]:
         from modelwright.client._data import cache_dir
 
         target = dest or cache_dir(self.transport) / "models" / info.digest
         if dest is None and target.is_dir():
             try:
-                read_manifest(target, info.digest)
-                return target
+                return target, read_manifest(target, info.digest)
             except ModelwrightError:
                 shutil.rmtree(target, ignore_errors=True)
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=".mw-model-", dir=target.parent))
         try:
             scope = ObjectScope.artifacts()
+            # get_object checks each object against its digest: the manifest against the
+            # version's, then each file against the manifest's.
             self.transport.get_object(scope, info.digest, tmp / MANIFEST)
-            manifest = read_manifest_unchecked(tmp)
+            manifest = parse_manifest((tmp / MANIFEST).read_bytes(), f"manifest of {info.uri}")
             if {(f.path, f.digest) for f in manifest.files} != {
                 (f.path, f.digest) for f in info.files
             }:
@@ -201,15 +228,16 @@ class RegistryMixin:
                 )
             for entry in manifest.files:
                 self.transport.get_object(scope, entry.digest, tmp / entry.path)
-            read_manifest(tmp, info.digest)
             if dest is not None:
                 dest.mkdir(parents=True, exist_ok=True)
                 for p in tmp.iterdir():
                     os.replace(p, dest / p.name)
             else:
-                with contextlib.suppress(OSError):  # another process put it there first
+                try:
                     os.replace(tmp, target)
-            return target
+                except OSError:  # another process put it there first: check its copy
+                    return target, read_manifest(target, info.digest)
+            return target, manifest
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 
@@ -421,12 +449,6 @@ class RegistryMixin:
         )
         write_package(spec, out, kubernetes=kubernetes)
         return out
-
-
-def read_manifest_unchecked(path: Path) -> Any:
-    from modelwright.registry.artifact import parse_manifest
-
-    return parse_manifest((path / MANIFEST).read_bytes(), str(path / MANIFEST))
 
 
 def _only_label(frame: Any, inputs: list[str], uri: str) -> str:

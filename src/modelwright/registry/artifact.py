@@ -25,6 +25,7 @@ __all__ = [
     "FileEntry",
     "Manifest",
     "load_dir",
+    "load_verified",
     "read_manifest",
     "save_dir",
     "sha256_file",
@@ -54,11 +55,8 @@ class Manifest(BaseModel):
 
 
 def sha256_file(path: Path) -> str:
-    sha = hashlib.sha256()
-    with path.open("rb") as f:
-        while chunk := f.read(1 << 20):
-            sha.update(chunk)
-    return sha.hexdigest()
+    with path.open("rb") as f:  # streamed into one reused buffer
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def parse_manifest(data: bytes, where: str) -> Manifest:
@@ -146,6 +144,14 @@ def load_dir(
     """Verify, then load. Artifacts that run code on load (pickles) need ``trusted``: the
     registry passes it for its own verified artifacts; anything else must opt in."""
     manifest = read_manifest(path, expected_digest)
+    return load_verified(path, manifest, trusted=trusted, flavor=flavor), manifest
+
+
+def load_verified(
+    path: Path, manifest: Manifest, *, trusted: bool = False, flavor: str | None = None
+) -> Any:
+    """Load a model whose files were just checked against ``manifest`` (by ``read_manifest``,
+    or by fetching each one by its digest): the files are not hashed again."""
     if flavor is not None and flavor != manifest.flavor:
         raise InvalidInput(
             f"flavor: the model is a {manifest.flavor} model and cannot be loaded as {flavor}",
@@ -159,7 +165,7 @@ def load_dir(
             details={"flavor": manifest.flavor},
         )
     try:
-        return impl.load(path, manifest.flavor_meta), manifest
+        return impl.load(path, manifest.flavor_meta)
     except ImportError as exc:
         raise InvalidInput(
             f"flavor: loading a {manifest.flavor} model needs {exc.name or exc}: install "

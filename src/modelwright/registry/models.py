@@ -29,6 +29,7 @@ __all__ = [
     "SetAlias",
     "UpdateModel",
     "UpdateVersion",
+    "UseVersion",
     "VersionRef",
 ]
 
@@ -61,6 +62,15 @@ class VersionRef(Request):
     workspace: Name
     name: Name
     version: int = Field(ge=1)
+
+
+class UseVersion(Request):
+    """A run uses a model version (batch inference, evaluation): recorded as its input."""
+
+    workspace: Name
+    name: Name
+    version: int = Field(ge=1)
+    run_id: str = Field(min_length=1, max_length=64)
 
 
 class AliasRef(Request):

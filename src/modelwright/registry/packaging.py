@@ -9,8 +9,6 @@ import re
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from modelwright.registry.flavors import get_flavor, requires_trust
 
 __all__ = ["PackageSpec", "write_package"]
@@ -127,6 +125,8 @@ def write_package(spec: PackageSpec, out: Path, *, kubernetes: bool = False) -> 
         + "\n",
     )
     if kubernetes:
+        import yaml  # only here: loading a model never needs it
+
         put("k8s/deployment.yaml", yaml.safe_dump(_deployment(spec), sort_keys=False))
         put("k8s/service.yaml", yaml.safe_dump(_service(spec), sort_keys=False))
     return written

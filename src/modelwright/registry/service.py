@@ -24,7 +24,7 @@ from modelwright.registry.artifact import FileEntry, parse_manifest
 from modelwright.registry.flavors import get_flavor
 from modelwright.registry.signature import Signature
 from modelwright.store import schema
-from modelwright.tracking.service import readable_run
+from modelwright.tracking.service import readable_run, writable_run
 
 __all__ = [
     "alias_history",
@@ -354,6 +354,21 @@ def list_versions(ctx: Context, req: m.ModelRef) -> list[m.ModelVersionInfo]:
 
 def get_version(ctx: Context, req: m.VersionRef) -> m.ModelVersionInfo:
     row = _readable_version(ctx, req)
+    return _version_infos(ctx, row.model, [row])[0]
+
+
+def use_version(ctx: Context, req: m.UseVersion) -> m.ModelVersionInfo:
+    """Record that a run (which the caller may write to) used a version it may read."""
+    row = _readable_version(
+        ctx, m.VersionRef(workspace=req.workspace, name=req.name, version=req.version)
+    )
+    run = writable_run(ctx, req.run_id)
+    if run.experiment.workspace_id != row.model.workspace_id:
+        raise Conflict(
+            f"run_id: run '{run.id}' is in another workspace than model '{req.name}'",
+            details={"field": "run_id"},
+        )
+    add_edges(ctx, row.model.workspace_id, [("model_version", str(row.id), "run", run.id, "input")])
     return _version_infos(ctx, row.model, [row])[0]
 
 

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import zipfile
 from pathlib import Path
 from typing import Any, ClassVar
 
 from modelwright.errors import PermissionDenied
+from modelwright.registry.flavors._skops import complete_defaults, skops_io
 from modelwright.registry.flavors._util import class_path, version_of
 
 __all__ = ["SklearnFlavor"]
 
 _FILE = "model.skops"
-# Types from these packages are data and estimators, never arbitrary code to run on load.
-_SAFE_PREFIXES = ("sklearn.", "numpy.", "scipy.", "builtins.", "collections.")
 
 
 class SklearnFlavor:
@@ -24,28 +25,43 @@ class SklearnFlavor:
         return any(c.__module__.startswith("sklearn.") for c in type(model).__mro__)
 
     def save(self, model: Any, path: Path) -> dict[str, Any]:
-        import skops.io as sio
-
-        sio.dump(model, path / _FILE)
+        sio = complete_defaults()
+        file = path / _FILE
+        sio.dump(model, file)
         # Types skops does not trust by default (a custom transformer, say): recorded here so
-        # that loading can refuse anything else, and needs the caller's trust for these.
-        untrusted = sorted(sio.get_untrusted_types(file=path / _FILE))
-        return {"file": _FILE, "untrusted_types": untrusted}
+        # that loading refuses anything else, and needs the caller's trust for these.
+        untrusted = sorted(sio.get_untrusted_types(file=file))
+        # The scikit-learn classes skops trusts in this file: loading checks each of them
+        # again and then needs no scan of all of scikit-learn (see ``_skops``).
+        estimators = sorted(t for t in _types_in(file) if t.startswith("sklearn."))
+        return {
+            "file": _FILE,
+            "untrusted_types": untrusted,
+            "estimators": [t for t in estimators if t not in untrusted],
+        }
 
     def load(self, path: Path, meta: dict[str, Any]) -> Any:
-        import skops.io as sio
-
         file = path / str(meta.get("file", _FILE))
-        found = set(sio.get_untrusted_types(file=file))
-        allowed = set(meta.get("untrusted_types", []))
-        unexpected = sorted(t for t in found - allowed if not t.startswith(_SAFE_PREFIXES))
+        declared = [str(t) for t in meta.get("untrusted_types", [])]
+        sio = skops_io(str(t) for t in meta.get("estimators", []))
+        from skops.io.exceptions import UntrustedTypesFoundException
+
+        try:
+            # skops audits every type in the file against its defaults plus ``declared``
+            # before it creates any object.
+            return sio.load(file, trusted=declared)
+        except UntrustedTypesFoundException:
+            pass
+        # Saved without the list, or by another scikit-learn: judge with skops's full defaults.
+        sio = complete_defaults()
+        unexpected = sorted(set(sio.get_untrusted_types(file=file)) - set(declared))
         if unexpected:
             raise PermissionDenied(
                 f"model file {file.name} holds types its metadata does not declare: "
                 f"{', '.join(unexpected)}; refusing to load it",
                 details={"types": unexpected},
             )
-        return sio.load(file, trusted=sorted(found))
+        return sio.load(file, trusted=declared)
 
     def predict(self, model: Any, data: Any) -> Any:
         return model.predict(data)
@@ -61,3 +77,21 @@ class SklearnFlavor:
             "library": "scikit-learn",
             "library_version": version_of("scikit-learn"),
         }
+
+
+def _types_in(file: Path) -> set[str]:
+    """Every ``module.Class`` named in a skops file's schema."""
+    with zipfile.ZipFile(file) as archive:
+        schema = json.loads(archive.read("schema.json"))
+    found: set[str] = set()
+    stack: list[Any] = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            module, cls = node.get("__module__"), node.get("__class__")
+            if isinstance(module, str) and isinstance(cls, str):
+                found.add(f"{module}.{cls}")
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return found
