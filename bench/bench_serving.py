@@ -189,6 +189,7 @@ class Target:
     env: dict[str, str] = field(default_factory=dict)
     cwd: Path | None = None
     url: str | None = None  # an already running server: nothing is started
+    path: str = ""  # before /invocations: the router's /endpoints/{ws}/{env}/{endpoint}
 
     @property
     def label(self) -> str:
@@ -226,12 +227,44 @@ def mlflow_target(python: Path, work: Path, uri: str, workers: int | None) -> Ta
 
 
 def router_target(router_url: str, workers: int) -> Target:
-    """The hook for ``modelwright serve`` (router + supervised workers): a router already
-    running on ``router_url`` = ``http://HOST:PORT/endpoints/{workspace}/{environment}/
-    {endpoint}``, whose endpoint serves the same model; requests go to
-    ``{router_url}/invocations``. Starting ``modelwright serve`` from here, on a home where
-    this file registered the model and made the endpoint, is the next step."""
+    """A router already running on ``router_url`` = ``http://HOST:PORT/endpoints/{workspace}/
+    {environment}/{endpoint}``, whose endpoint serves the same model."""
     return Target("modelwright router", workers, "modelwright serve", url=router_url.rstrip("/"))
+
+
+def serve_target(home: Path, endpoint: str, workers: int) -> Target:
+    """``modelwright serve``: the endpoint router in front of the deployment's supervised
+    worker processes (the deployment made by ``serve_endpoints``), default serving config."""
+    cmd = [sys.executable, "-m", "modelwright", "serve", "-w", "default", "-e", "dev"]
+    cmd += ["--poll", "30"]
+    env = {**os.environ, "MODELWRIGHT_HOME": str(home)}
+    return Target(
+        "modelwright serve",
+        workers,
+        "router + default",
+        cmd,
+        env,
+        path=f"/endpoints/default/dev/{endpoint}",
+    )
+
+
+def serve_endpoints(client: Any, version: int, workers: list[int]) -> dict[int, str]:
+    """One endpoint per worker count, each with one deployment of the model taking all traffic."""
+    names = {}
+    for w in workers:
+        name = f"bench-{w}w"
+        client.create_endpoint(name, workspace="default", environment="dev")
+        client.deploy(
+            name,
+            "main",
+            MODEL,
+            version,
+            config={"workers": w},
+            workspace="default",
+            environment="dev",
+        )
+        names[w] = name
+    return names
 
 
 @contextlib.contextmanager
@@ -548,7 +581,7 @@ def measure(
 ) -> Result:
     result = Result(target)
     with running(target, scratch) as (base, sid):
-        url = f"{base}/invocations"
+        url = f"{base}{target.path}/invocations"
         for n in (1, BIG_ROWS):
             got = post(url, files[f"body{n}"].read_bytes())["predictions"]
             if [int(v) for v in got] != want[n]:
@@ -862,6 +895,11 @@ def _parse() -> argparse.Namespace:
     parser.add_argument("--skip-mlflow", action="store_true")
     parser.add_argument("--target", choices=["model-server", "router"], default="model-server")
     parser.add_argument(
+        "--router",
+        action="store_true",
+        help="also measure `modelwright serve` (router + supervised workers) at each worker count",
+    )
+    parser.add_argument(
         "--router-url",
         default=None,
         help="with --target router: http://HOST:PORT/endpoints/{workspace}/{environment}/"
@@ -931,9 +969,14 @@ def main() -> int:
                     )
                 registered = client.get_model_version(f"models:/{MODEL}/{logged.version}")
                 where = client.download_model(registered)
+                endpoints = (
+                    serve_endpoints(client, registered.version, args.workers) if args.router else {}
+                )
             served = {"uri": registered.uri, "digest": registered.digest, "dir": str(where)}
             for workers in args.workers:
                 targets_ += modelwright_targets(served, workers)
+                if workers in endpoints:
+                    targets_.append(serve_target(home, endpoints[workers], workers))
         if mlflow_python is not None:
             log("MLflow: logging and registering the model in its venv")
             ml = mlflow_register(mlflow_python, scratch / "mlflow", want[BIG_ROWS])

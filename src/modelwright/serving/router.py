@@ -293,7 +293,7 @@ class RouterApp:
         if scope["type"] != "http":
             return
         path: str = scope["path"]
-        if path == "/healthz":
+        if path in ("/healthz", "/ping"):
             await send_bytes(send, 200, orjson.dumps(self._health()))
             return
         if path == "/metrics":
