@@ -381,7 +381,23 @@ def report(
     out += ["", "Targets of the issue, on the first registration (a new home, a cold process):", ""]
     out += verdicts
     out += ["", *_notes(cases, hashes)]
+    busy = _busy(load)
+    if busy:
+        out.append(busy)
     return "\n".join(out) + "\n"
+
+
+def _busy(load: tuple[str, str]) -> str:
+    """A warning when other work shared the CPUs during the run (load above the core count)."""
+    cores = os.cpu_count() or 1
+    peak = max(float(text.split(" / ")[i]) for text in load for i in (0, 1))
+    if peak <= cores:
+        return ""
+    return (
+        f"- **The machine was busy**: its load average reached {peak:.2f} on {cores} cores "
+        "during this run (other work ran at the same time), so every tool waited for the CPU "
+        "at times; the repeats show how much the figures moved."
+    )
 
 
 def _notes(cases: list[Case], hashes: dict[str, float]) -> list[str]:
@@ -400,9 +416,10 @@ def _notes(cases: list[Case], hashes: dict[str, float]) -> list[str]:
         "datastore on the same disk; a new process of the project's python runs "
         "`modelwright.connect(home).register_dataset(name, path, workspace='bench', "
         "environment='dev')`: it stats the files, copies them into the datastore hashing "
-        "(sha256) on the way, flushes the filesystem twice (`syncfs`: the objects are durable "
-        "before the version is recorded), stores the manifest of a directory and records the "
-        "version. *Again*: a new process registers the unchanged path into the same home; "
+        "(sha256) on the way (small files of a directory: appended to a few pack objects, each "
+        "file keeping its own sha256 in the manifest), makes the objects durable before the version is recorded (`fdatasync` of "
+        "each new object, then of the directories renamed into), stores the manifest of a "
+        "directory and records the version. *Again*: a new process registers the unchanged path into the same home; "
         "digests come from the hash cache (path, size, mtime, inode), nothing is copied, and "
         "the existing version is returned (`created` is False, checked).",
         "- Every timed command is a new process, started and ended inside the timing "

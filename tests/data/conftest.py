@@ -30,6 +30,10 @@ class World:
     def objects(root: Path) -> list[Path]:
         return sorted(p for p in (root / "objects").rglob("*") if p.is_file())
 
+    @staticmethod
+    def object(root: Path, digest: str) -> Path:
+        return root / "objects" / "sha256" / digest[:2] / digest[2:]
+
 
 @pytest.fixture
 def world(client: Client, tmp_path: Path) -> World:

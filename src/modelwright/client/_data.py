@@ -16,9 +16,9 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import IO, TYPE_CHECKING, Any, Literal, TypeVar
 
 from pydantic import BaseModel
 
@@ -28,10 +28,11 @@ from modelwright.api.operation import Operation
 from modelwright.client._transport import HttpTransport, LocalTransport, Transport
 from modelwright.core.names import check_name
 from modelwright.data import models as dm
-from modelwright.data._bulk import put_files
+from modelwright.data._bulk import local_root, put_files
+from modelwright.data._packs import PACK_FILE_MAX, Location, open_object, pack_files, unpack
 from modelwright.data.diff import DatasetDiff
 from modelwright.data.hashing import CHUNK_SIZE, HashCache, LocalFile, hash_files, scan
-from modelwright.data.manifest import ManifestEntry, dump_manifest, load_manifest
+from modelwright.data.manifest import ManifestEntry, dump_manifest, load_manifest, objects_of
 from modelwright.data.tabular import (
     TABULAR,
     dataframe_to_parquet,
@@ -40,9 +41,16 @@ from modelwright.data.tabular import (
     format_of_files,
     load_frame,
 )
-from modelwright.errors import InvalidInput, ServiceUnavailable
+from modelwright.errors import (
+    ArtifactCorrupted,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    ServiceUnavailable,
+)
 from modelwright.objects.models import ObjectScope
 from modelwright.objects.service import store_for_read, store_for_write
+from modelwright.store._artifacts_layout import object_key
 from modelwright.store.artifacts import ArtifactStore
 from modelwright.tracking import models as tr
 
@@ -182,7 +190,7 @@ class DataMixin:
             HashCache(cache_dir(self.transport) / "hashes.sqlite") as cache,
             _source_errors(files[0].path if kind == "file" else str(path.absolute())),
         ):
-            store_name, digests, fresh = store(
+            store_name, entries, fresh = store(
                 ws=ws,
                 env=env,
                 name=name,
@@ -190,17 +198,15 @@ class DataMixin:
                 run_id=run_id,
                 files=files,
                 known=cache.lookup(files),
+                directory=kind == "directory",
                 meter=meter,
             )
             cache.remember(fresh)
         scope = ObjectScope.in_datastore(ws, env, store_name)
         if kind == "file":
-            digest = digests[0]
+            digest = entries[0].digest
         else:
-            manifest = dump_manifest(
-                [ManifestEntry(f.rel, d, f.size) for f, d in zip(files, digests, strict=True)]
-            )
-            digest = self.transport.put_object(scope, manifest)
+            digest = self.transport.put_object(scope, dump_manifest(entries))
         return self.call(
             ops.REGISTER_DATASET,
             workspace=ws,
@@ -292,6 +298,63 @@ class DataMixin:
             datastore=plans[0].datastore, missing=[d for p in plans for d in p.missing]
         )
 
+    def _prior(
+        self, ws: str, env: str, name: str, datastore: str
+    ) -> tuple[str, list[ManifestEntry]] | None:
+        """The datastore and files of the latest version of a directory dataset, if any: where
+        its bytes are is reused, so that unchanged files are neither read nor stored again."""
+        try:
+            info = self.call(
+                ops.GET_DATASET_VERSION, workspace=ws, environment=env, name=name, version=dm.LATEST
+            )
+            if info.kind != "directory" or info.datastore != datastore:
+                return None
+            data = self.transport.get_object(
+                ObjectScope.in_datastore(ws, env, info.datastore), info.digest
+            )
+            if not isinstance(data, bytes):
+                raise TypeError("get_object without dest returns bytes")
+            return info.datastore, load_manifest(data)
+        except (NotFound, PermissionDenied, InvalidInput, ArtifactCorrupted):
+            return None  # nothing to reuse: every file is stored as new content
+
+    def _placements(
+        self,
+        *,
+        ws: str,
+        env: str,
+        name: str,
+        datastore: str | None,
+        run_id: str | None,
+        known: dict[str, str],
+        directory: bool,
+    ) -> tuple[str, dict[str, Location]]:
+        """The datastore, and where contents of known digests already are in it.
+
+        The permission and isolation checks come first, before anything is read or moved;
+        then, for a directory, the latest version's manifest says where its files are; then
+        the datastore says which of the other known contents and which packs it has.
+        """
+        plan = self._prepare(
+            ws=ws, env=env, name=name, datastore=datastore, run_id=run_id, digests=[]
+        )
+        prior = self._prior(ws, env, name, plan.datastore) if directory else None
+        previous = prior[1] if prior else []
+        in_prior = {e.digest for e in previous}
+        ask = [d for d in known.values() if d not in in_prior] + objects_of(previous)
+        if ask:
+            plan = self._prepare(
+                ws=ws, env=env, name=name, datastore=plan.datastore, run_id=run_id, digests=ask
+            )
+        missing = set(plan.missing)
+        placed: dict[str, Location] = {
+            e.digest: (e.pack, e.offset) for e in previous if e.object not in missing
+        }
+        for d in known.values():
+            if d not in missing and d not in in_prior:
+                placed.setdefault(d, (None, 0))
+        return plan.datastore, placed
+
     def _store_local(
         self,
         *,
@@ -302,30 +365,51 @@ class DataMixin:
         run_id: str | None,
         files: list[LocalFile],
         known: dict[str, str],
+        directory: bool,
         meter: _Meter,
-    ) -> tuple[str, list[str], list[tuple[LocalFile, str]]]:
-        """Embedded: copy what the datastore lacks into it, hashing while copying."""
-        plan = self._prepare(
+    ) -> tuple[str, list[ManifestEntry], list[tuple[LocalFile, str]]]:
+        """Embedded: copy what the datastore lacks into it, hashing while copying. The small
+        files of a directory go into packs, the others into objects of their own."""
+        store_name, placed = self._placements(
             ws=ws,
             env=env,
             name=name,
             datastore=datastore,
             run_id=run_id,
-            digests=list(known.values()),
+            known=known,
+            directory=directory,
         )
-        missing = set(plan.missing)
-        todo = [
-            i
-            for i, f in enumerate(files)
-            if known.get(f.path, "") in missing or f.path not in known
-        ]
-        digests = [known.get(f.path, "") for f in files]
-        store = self._local_store(ObjectScope.in_datastore(ws, env, plan.datastore), write=True)
+        entries: list[ManifestEntry | None] = [None] * len(files)
+        todo = []
+        for i, f in enumerate(files):
+            digest = known.get(f.path)
+            where = placed.get(digest) if digest else None
+            if digest and where is not None:
+                entries[i] = ManifestEntry(f.rel, digest, f.size, *where)
+            else:
+                todo.append(i)
+        packed = [i for i in todo if len(files) > 1 and files[i].size <= PACK_FILE_MAX]
+        alone = [i for i in todo if not (len(files) > 1 and files[i].size <= PACK_FILE_MAX)]
+        store = self._local_store(ObjectScope.in_datastore(ws, env, store_name), write=True)
         meter.start("store", sum(files[i].size for i in todo))
-        stored = put_files(store, [files[i] for i in todo], on_bytes=meter.add)
-        for i, digest in zip(todo, stored, strict=True):
-            digests[i] = digest
-        return plan.datastore, digests, [(files[i], digests[i]) for i in todo]
+        for i, digest in zip(
+            alone, put_files(store, [files[i] for i in alone], on_bytes=meter.add), strict=True
+        ):
+            entries[i] = ManifestEntry(files[i].rel, digest, files[i].size)
+        root = local_root(store)
+        stored = pack_files(
+            store,
+            [files[i] for i in packed],
+            placed=placed,
+            exists=(lambda d: os.path.exists(object_key(root, d))) if root else None,
+            on_bytes=meter.add,
+        )
+        for i, p in zip(packed, stored, strict=True):
+            entries[i] = ManifestEntry(files[i].rel, p.digest, p.size, p.pack, p.offset)
+        done = [e for e in entries if e is not None]
+        if len(done) != len(files):
+            raise RuntimeError("a file was not stored")
+        return store_name, done, [(files[i], done[i].digest) for i in todo]
 
     def _upload(
         self,
@@ -337,17 +421,20 @@ class DataMixin:
         run_id: str | None,
         files: list[LocalFile],
         known: dict[str, str],
+        directory: bool,
         meter: _Meter,
-    ) -> tuple[str, list[str], list[tuple[LocalFile, str]]]:
-        """Remote: hash what the cache does not know, then upload what the datastore lacks."""
+    ) -> tuple[str, list[ManifestEntry], list[tuple[LocalFile, str]]]:
+        """Remote: hash what the cache does not know, then upload what the datastore lacks
+        (as objects of their own; files already in the datastore are pointed at)."""
         # Asked before hashing too, so that a refusal does not wait for gigabytes of hashing.
-        plan = self._prepare(
+        store_name, placed = self._placements(
             ws=ws,
             env=env,
             name=name,
             datastore=datastore,
             run_id=run_id,
-            digests=list(known.values()),
+            known=known,
+            directory=directory,
         )
         todo = [i for i, f in enumerate(files) if f.path not in known]
         meter.start("hash", sum(files[i].size for i in todo))
@@ -355,12 +442,16 @@ class DataMixin:
         digests = [known.get(f.path, "") for f in files]
         for i, digest in zip(todo, hashed, strict=True):
             digests[i] = digest
-        missing = list(plan.missing)
-        if hashed:
-            missing += self._prepare(
-                ws=ws, env=env, name=name, datastore=plan.datastore, run_id=run_id, digests=hashed
-            ).missing
-        scope = ObjectScope.in_datastore(ws, env, plan.datastore)
+        missing = [d for d in dict.fromkeys(digests) if d not in placed]
+        if missing:
+            asked = set(known.values())
+            fresh = [d for d in missing if d not in asked]
+            missing = [d for d in missing if d in asked]
+            if fresh:
+                missing += self._prepare(
+                    ws=ws, env=env, name=name, datastore=store_name, run_id=run_id, digests=fresh
+                ).missing
+        scope = ObjectScope.in_datastore(ws, env, store_name)
         first = {d: files[i] for i, d in reversed(list(enumerate(digests)))}
         send = [(first[d], d) for d in dict.fromkeys(missing)]
         meter.start("store", sum(f.size for f, _ in send))
@@ -374,7 +465,11 @@ class DataMixin:
             with ThreadPoolExecutor(_UPLOADS, thread_name_prefix="mw-upload") as pool:
                 for _ in pool.map(upload, send):
                     pass
-        return plan.datastore, digests, [(files[i], digests[i]) for i in todo]
+        entries = [
+            ManifestEntry(f.rel, d, f.size, *placed.get(d, (None, 0)))
+            for f, d in zip(files, digests, strict=True)
+        ]
+        return store_name, entries, [(files[i], digests[i]) for i in todo]
 
     def _put_file(self, scope: ObjectScope, f: LocalFile, digest: str, meter: _Meter) -> None:
         transport = self.transport
@@ -488,16 +583,32 @@ class DataMixin:
         entries = load_manifest(manifest)
         tmp = root / f".{info.name}.{uuid.uuid4().hex}.part"
         get = self._getter(scope)
+        open_pack = self._pack_opener(scope, tmp / ".packs")
+        packs: dict[str, list[ManifestEntry]] = {}
+        for e in entries:
+            if e.pack is not None:
+                packs.setdefault(e.pack, []).append(e)
         meter.start("store", info.size)
 
         def fetch(e: ManifestEntry) -> None:
             get(e.digest, tmp / e.path)
             meter.add(e.size)
 
+        def fetch_pack(pack: str) -> None:
+            with open_pack(pack) as f:
+                for e, data in unpack(f, pack, packs[pack]):  # each file verified
+                    dest = tmp / e.path
+                    dest.parent.mkdir(parents=True, exist_ok=True)
+                    dest.write_bytes(data)
+                    meter.add(e.size)
+
         try:
             with ThreadPoolExecutor(8, thread_name_prefix="mw-get") as pool:
-                for _ in pool.map(fetch, entries):
+                for _ in pool.map(fetch, [e for e in entries if e.pack is None]):
                     pass
+                for _ in pool.map(fetch_pack, packs):
+                    pass
+            shutil.rmtree(tmp / ".packs", ignore_errors=True)
             try:
                 tmp.rename(dest)
             except OSError:
@@ -519,6 +630,27 @@ class DataMixin:
             return get_local
         transport = self.transport
         return lambda digest, dest: transport.get_object(scope, digest, dest)
+
+    def _pack_opener(
+        self, scope: ObjectScope, downloads: Path
+    ) -> Callable[[str], AbstractContextManager[IO[bytes]]]:
+        """Opens a pack to read files from: in place when embedded, else a verified copy."""
+        if isinstance(self.transport, LocalTransport):
+            store = self._local_store(scope, write=False)
+            return lambda pack: open_object(store, pack)
+        transport = self.transport
+
+        @contextmanager
+        def fetched(pack: str) -> Iterator[IO[bytes]]:
+            path = downloads / pack
+            transport.get_object(scope, pack, path)
+            try:
+                with path.open("rb") as f:
+                    yield f
+            finally:
+                path.unlink(missing_ok=True)
+
+        return fetched
 
     # -- browsing -----------------------------------------------------------------------------
     def list_datasets(

@@ -7,6 +7,7 @@ is described; anything else has no schema and no profile.
 
 from __future__ import annotations
 
+import io
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,6 +16,7 @@ from pathlib import Path
 import pyarrow as pa
 from fsspec.implementations.local import LocalFileSystem
 
+from modelwright.data._packs import read_entry
 from modelwright.data.manifest import ManifestEntry
 from modelwright.data.models import ColumnSchema, DatasetProfile
 from modelwright.data.profile import profile_table, schema_of
@@ -48,8 +50,12 @@ def describe(
         return None, None
     tables = []
     for e in files:
-        with _readable(store, e.digest) as source:
-            tables.append(read_table(source, fmt, f"file '{e.path}'"))
+        if e.pack is not None:  # a small file inside a pack: read from memory
+            data = io.BytesIO(read_entry(store, e))
+            tables.append(read_table(data, fmt, f"file '{e.path}'"))
+            continue
+        with _readable(store, e.digest) as path:
+            tables.append(read_table(path, fmt, f"file '{e.path}'"))
     if any(t.schema.names != tables[0].schema.names for t in tables):
         return None, None
     try:

@@ -34,8 +34,10 @@ from modelwright.core.context import Context, utcnow
 from modelwright.core.lineage import add_edges
 from modelwright.core.lookup import get_environment, get_workspace
 from modelwright.data import models as m
+from modelwright.data._packs import check_pack_sizes
 from modelwright.data.diff import DatasetDiff, diff_versions
-from modelwright.data.manifest import load_manifest
+from modelwright.data.manifest import load_manifest, objects_of
+from modelwright.data.tabular import TABULAR
 from modelwright.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from modelwright.store import schema
 from modelwright.store.artifacts import ArtifactStore, FsspecArtifactStore
@@ -199,13 +201,14 @@ def register_dataset(ctx: Context, req: m.RegisterDataset) -> m.DatasetVersionIn
     entries = None
     if req.kind == "directory":
         entries = load_manifest(store.get_bytes(req.digest))
-        absent = _missing(store, [e.digest for e in entries])
+        absent = _missing(store, objects_of(entries))
         if absent:
             raise InvalidInput(
-                f"digest: {len(absent)} file(s) of the directory are not in datastore "
+                f"digest: {len(absent)} object(s) of the directory are not in datastore "
                 f"'{datastore.name}' (e.g. {absent[0]}): upload them before registering",
                 details={"field": "digest", "missing": absent[:20]},
             )
+        check_pack_sizes(store, entries)
         size, files = sum(e.size for e in entries), len(entries)
     else:
         size, files = store.size(req.digest), 1
@@ -227,9 +230,11 @@ def register_dataset(ctx: Context, req: m.RegisterDataset) -> m.DatasetVersionIn
         _record_output(ctx, run, latest)
         return version_info(latest, created=False)
 
-    from modelwright.data.describe import describe  # pandas/pyarrow only when profiling
+    columns, profile = None, None
+    if req.format in TABULAR:
+        from modelwright.data.describe import describe  # pandas/pyarrow only when profiling
 
-    columns, profile = describe(store, req.kind, req.format, req.digest, entries)
+        columns, profile = describe(store, req.kind, req.format, req.digest, entries)
     row = schema.DatasetVersion(
         dataset=dataset,
         version=(latest.version if latest else 0) + 1,
