@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -10,8 +9,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from tests.cli.conftest import Result, cli, home  # noqa: F401 -- the CLI runner, shared
 
-from modelwright.cli import main
 from modelwright.client import Client
 
 pytest.importorskip("sklearn")
@@ -75,33 +74,3 @@ def world(client: Client, tmp_path: Path) -> World:
     model = fit(frame)
     setup_world(client, tmp_path / "lake", frame, model)
     return World(client, frame, model)
-
-
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-
-@pytest.fixture
-def cli(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> Callable[..., Result]:
-    """``modelwright ARGS`` in process, through the real entry point, on an embedded home."""
-    monkeypatch.setenv("MODELWRIGHT_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("COLUMNS", "200")
-    for var in ("MODELWRIGHT_URL", "MODELWRIGHT_TOKEN", "MODELWRIGHT_DB_URL"):
-        monkeypatch.delenv(var, raising=False)
-
-    def run(*args: str) -> Result:
-        capsys.readouterr()
-        try:
-            main(list(args))
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-        captured = capsys.readouterr()
-        return Result(code, captured.out, captured.err)
-
-    return run
