@@ -42,7 +42,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import textwrap
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -50,6 +49,7 @@ from pathlib import Path
 from typing import Any
 
 import _venvs
+from bench_report import wrap as _wrap
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -555,19 +555,6 @@ def frames_lines(mw: dict[str, Any] | None, zen: dict[str, Any] | None) -> list[
             f"output was stored by `{second['materializer']}`."
         )
     return lines
-
-
-def _wrap(text: str, bullet: bool = True) -> str:
-    if not bullet:
-        return textwrap.fill(text, width=92, break_on_hyphens=False, break_long_words=False)
-    return textwrap.fill(
-        text,
-        width=92,
-        initial_indent="- ",
-        subsequent_indent="  ",
-        break_on_hyphens=False,
-        break_long_words=False,
-    )
 
 
 def document(

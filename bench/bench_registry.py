@@ -42,7 +42,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import textwrap
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -50,6 +49,7 @@ from pathlib import Path
 from typing import Any
 
 import _peers
+from bench_report import wrap as _wrap
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -428,17 +428,6 @@ def targets(mw: dict[str, Any], ml: dict[str, Any] | None, loads: list[Load]) ->
                 f"{wall:,.1f}×; CPU time {cpu:,.1f}×): target ≥ {TARGET_LOAD:g}× {met}."
             )
     return lines
-
-
-def _wrap(text: str, bullet: bool = True) -> str:
-    return textwrap.fill(
-        text,
-        width=92,
-        initial_indent="- " if bullet else "",
-        subsequent_indent="  " if bullet else "",
-        break_on_hyphens=False,
-        break_long_words=False,
-    )
 
 
 def document(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
+import textwrap
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -98,3 +99,15 @@ def markdown_table(results: list[dict[str, Any]]) -> str:
         for r in results
     ]
     return "\n".join(lines)
+
+
+def wrap(text: str, bullet: bool = True) -> str:
+    """A paragraph of a report at the page's width; a bullet unless ``bullet`` is False."""
+    return textwrap.fill(
+        text,
+        width=92,
+        initial_indent="- " if bullet else "",
+        subsequent_indent="  " if bullet else "",
+        break_on_hyphens=False,
+        break_long_words=False,
+    )

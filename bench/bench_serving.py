@@ -49,7 +49,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import textwrap
 import time
 import urllib.request
 import uuid
@@ -60,6 +59,7 @@ from pathlib import Path
 from typing import Any
 
 import _peers
+from bench_report import wrap as _wrap
 
 BENCH = Path(__file__).resolve().parent
 SCRATCH = BENCH / ".data"  # git-ignored
@@ -755,17 +755,6 @@ def targets(results: list[Result]) -> list[str]:
 
 def _conns(n: int) -> str:
     return f"{n} connection{'s' * (n > 1)}"
-
-
-def _wrap(text: str, bullet: bool = True) -> str:
-    return textwrap.fill(
-        text,
-        width=92,
-        initial_indent="- " if bullet else "",
-        subsequent_indent="  " if bullet else "",
-        break_on_hyphens=False,
-        break_long_words=False,
-    )
 
 
 def document(

@@ -35,7 +35,6 @@ import sqlite3
 import statistics
 import subprocess
 import sys
-import textwrap
 import time
 import uuid
 from collections.abc import Iterator
@@ -47,6 +46,7 @@ from pathlib import Path
 from typing import Any
 
 import _peers
+from bench_report import wrap as _wrap
 
 import modelwright
 from modelwright.client import Client
@@ -393,14 +393,6 @@ WHERE_THE_TIME_GOES = (
     "lookup and the operation in two transactions, the run lookup and access check, the "
     "latest-metric upsert and the commit."
 )
-
-
-def _wrap(text: str, bullet: bool = True) -> str:
-    if not bullet:
-        return textwrap.fill(text, width=92, break_on_hyphens=False)
-    return textwrap.fill(
-        text, width=92, initial_indent="- ", subsequent_indent="  ", break_on_hyphens=False
-    )
 
 
 def document(
