@@ -11,7 +11,6 @@ which names the problem precisely — so the fast path never changes what a call
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import numpy as np
@@ -123,13 +122,7 @@ class NumericTable:
         names = getattr(model.raw, "feature_names_in_", None)
         if model.manifest.flavor != "sklearn" or self.casts or names is None:
             return False
-        if [str(n) for n in names] != self.names:
-            return False
-        # The estimator would warn that the array has no column names: it is known and fine.
-        warnings.filterwarnings(
-            "ignore", message="X does not have valid feature names", category=UserWarning
-        )
-        return True
+        return [str(n) for n in names] == self.names
 
     def frame(self, values: np.ndarray) -> pd.DataFrame:
         frame = pd.DataFrame(values, columns=self.names, copy=False)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -36,6 +37,11 @@ class Predictor:
         self.pending = 0
         self.fast = NumericTable.of(model.signature)
         self.fast_array = self.fast is not None and self.fast.takes_arrays(model)
+        if self.fast_array:
+            # The estimator warns that the array has no column names: known, and fine here.
+            warnings.filterwarnings(
+                "ignore", message="X does not have valid feature names", category=UserWarning
+            )
         # One predict at a time per worker process: many models are not thread-safe, and
         # parallelism comes from worker processes.
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mw-predict")
