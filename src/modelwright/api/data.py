@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from modelwright.api.operation import Operation
 from modelwright.data import models as d
-from modelwright.data import service as svc
 from modelwright.data.diff import DatasetDiff
 
 V1 = "/api/v1"
@@ -16,7 +15,7 @@ LIST_DATASETS = Operation(
     f"{V1}/workspaces/{{workspace}}/datasets",
     d.ListDatasets,
     list[d.DatasetInfo],
-    svc.list_datasets,
+    "modelwright.data.service:list_datasets",
     "List datasets (with their latest version) in the environments the caller may read",
     "datasets",
 )
@@ -26,7 +25,7 @@ GET_DATASET = Operation(
     f"{_DATASETS}/{{name}}",
     d.DatasetRef,
     d.DatasetDetail,
-    svc.get_dataset,
+    "modelwright.data.service:get_dataset",
     "A dataset with the history of its versions",
     "datasets",
 )
@@ -36,7 +35,7 @@ GET_DATASET_VERSION = Operation(
     f"{_DATASETS}/{{name}}/versions/{{version}}",
     d.DatasetVersionRef,
     d.DatasetVersionInfo,
-    svc.get_version,
+    "modelwright.data.service:get_version",
     "One version ('latest', 'v3' or '3') with its schema and profile",
     "datasets",
 )
@@ -46,7 +45,7 @@ PREPARE_DATASET_UPLOAD = Operation(
     f"{_DATASETS}/{{name}}/uploads",
     d.PrepareUpload,
     d.UploadPlan,
-    svc.prepare_upload,
+    "modelwright.data.service:prepare_upload",
     "Check that a version may be written there, and list the objects the datastore lacks",
     "datasets",
 )
@@ -56,7 +55,7 @@ REGISTER_DATASET = Operation(
     f"{_DATASETS}/{{name}}/versions",
     d.RegisterDataset,
     d.DatasetVersionInfo,
-    svc.register_dataset,
+    "modelwright.data.service:register_dataset",
     "Record a version from uploaded objects (the latest version if the content is unchanged)",
     "datasets",
     status=201,
@@ -67,7 +66,7 @@ LOAD_DATASET = Operation(
     f"{_DATASETS}/{{name}}/versions/{{version}}/load",
     d.LoadDataset,
     d.DatasetVersionInfo,
-    svc.load_dataset,
+    "modelwright.data.service:load_dataset",
     "Resolve a version to read; with a run, checked for isolation and recorded as its input",
     "datasets",
 )
@@ -77,7 +76,7 @@ DIFF_DATASETS = Operation(
     f"{V1}/workspaces/{{workspace}}/environments/{{environment}}/dataset-diff",
     d.DiffDatasets,
     DatasetDiff,
-    svc.diff_datasets,
+    "modelwright.data.service:diff_datasets",
     "Schema and profile differences between two versions (a and b as name@version)",
     "datasets",
 )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from modelwright.api.operation import Operation
 from modelwright.endpoints import models as em
-from modelwright.endpoints import service as svc
 
 V1 = "/api/v1"
 _ENV = f"{V1}/workspaces/{{workspace}}/environments/{{environment}}"
@@ -16,7 +15,7 @@ CREATE_ENDPOINT = Operation(
     f"{_ENV}/endpoints",
     em.CreateEndpoint,
     em.EndpointInfo,
-    svc.create_endpoint,
+    "modelwright.endpoints.service:create_endpoint",
     "Create a real-time endpoint in an environment",
     "endpoints",
     status=201,
@@ -27,7 +26,7 @@ LIST_ENDPOINTS = Operation(
     f"{V1}/workspaces/{{workspace}}/endpoints",
     em.ListEndpoints,
     list[em.EndpointInfo],
-    svc.list_endpoints,
+    "modelwright.endpoints.service:list_endpoints",
     "List a workspace's endpoints (optionally of one environment)",
     "endpoints",
 )
@@ -37,7 +36,7 @@ GET_ENDPOINT = Operation(
     _EP,
     em.EndpointRef,
     em.EndpointInfo,
-    svc.get_endpoint,
+    "modelwright.endpoints.service:get_endpoint",
     "An endpoint with its deployments, traffic weights and shadow",
     "endpoints",
 )
@@ -47,7 +46,7 @@ DELETE_ENDPOINT = Operation(
     _EP,
     em.EndpointRef,
     em.EndpointInfo,
-    svc.delete_endpoint,
+    "modelwright.endpoints.service:delete_endpoint",
     "Delete an endpoint and its deployments",
     "endpoints",
 )
@@ -57,7 +56,7 @@ DEPLOY = Operation(
     f"{_EP}/deployments/{{deployment}}",
     em.Deploy,
     em.EndpointInfo,
-    svc.deploy,
+    "modelwright.endpoints.service:deploy",
     "Deploy a model version available in the environment (or update a deployment)",
     "endpoints",
 )
@@ -67,7 +66,7 @@ UNDEPLOY = Operation(
     f"{_EP}/deployments/{{deployment}}",
     em.DeploymentRef,
     em.EndpointInfo,
-    svc.undeploy,
+    "modelwright.endpoints.service:undeploy",
     "Remove a deployment that takes no traffic",
     "endpoints",
 )
@@ -77,7 +76,7 @@ SET_TRAFFIC = Operation(
     f"{_EP}/traffic",
     em.SetTraffic,
     em.EndpointInfo,
-    svc.set_traffic,
+    "modelwright.endpoints.service:set_traffic",
     "Set the deployments' traffic weights (summing to 100)",
     "endpoints",
 )
@@ -87,7 +86,7 @@ SET_SHADOW = Operation(
     f"{_EP}/shadow",
     em.SetShadow,
     em.EndpointInfo,
-    svc.set_shadow,
+    "modelwright.endpoints.service:set_shadow",
     "Mirror a share of requests to a deployment whose answers are discarded",
     "endpoints",
 )
@@ -97,7 +96,7 @@ AUTHORIZE_INVOKE = Operation(
     f"{_ENV}/endpoints-authorize",
     em.AuthorizeInvoke,
     em.InvokeDecision,
-    svc.authorize_invoke,
+    "modelwright.endpoints.service:authorize_invoke",
     "Whether a token may invoke the environment's endpoints (asked by endpoint routers)",
     "endpoints",
 )

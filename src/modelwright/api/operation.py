@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import importlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, cast
 
 from pydantic import BaseModel, TypeAdapter
 
-from modelwright.core.context import Context
+if TYPE_CHECKING:
+    from modelwright.core.context import Context
 
 Req = TypeVar("Req", bound=BaseModel)
 Resp = TypeVar("Resp")
@@ -24,14 +26,20 @@ class Operation(Generic[Req, Resp]):
 
     Fields of ``request`` named in ``path`` travel in the URL; for GET and DELETE the rest
     travel as query parameters, otherwise as the JSON body.
+
+    ``handler`` names the service function as ``"package.module:function"`` and is imported
+    on the first ``run``: declaring every operation then costs only its models, so the HTTP
+    client and an embedded client that loads a model never import the services they do not
+    call (a cold ``import modelwright`` is part of every script's start-up). A test resolves
+    every handler and checks it takes the operation's request type.
     """
 
     name: str
     method: Method
     path: str
     request: type[Req]
-    response: Any  # a type or a generic alias such as list[WorkspaceInfo]
-    handler: Callable[[Context, Req], Resp]
+    response: type[Resp]  # a type or a generic alias such as list[WorkspaceInfo]
+    handler: str
     summary: str
     tag: str
     status: int = 200
@@ -40,6 +48,17 @@ class Operation(Generic[Req, Resp]):
     @cached_property
     def path_params(self) -> tuple[str, ...]:
         return tuple(re.findall(r"{(\w+)}", self.path))
+
+    @cached_property
+    def handler_function(self) -> Callable[[Context, Req], Resp]:
+        module, _, name = self.handler.partition(":")
+        return cast(
+            "Callable[[Context, Req], Resp]", getattr(importlib.import_module(module), name)
+        )
+
+    def run(self, ctx: Context, req: Req) -> Resp:
+        """Run the service function in ``ctx`` (the caller's unit of work)."""
+        return self.handler_function(ctx, req)
 
     @property
     def has_body(self) -> bool:

@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 from modelwright.access import models as access
-from modelwright.access import service as access_svc
 from modelwright.api import data, endpoints, pipelines, registry, tracking
 from modelwright.api.operation import Operation
 from modelwright.audit import models as audit
-from modelwright.audit import service as audit_svc
 from modelwright.core.models import Empty
 from modelwright.setup import models as setup
-from modelwright.setup import service as setup_svc
 from modelwright.setup.spec import PlatformSpec
 from modelwright.workspaces import models as ws
-from modelwright.workspaces import service as ws_svc
 
 V1 = "/api/v1"
 
@@ -24,7 +20,7 @@ LIST_WORKSPACES = Operation(
     f"{V1}/workspaces",
     Empty,
     list[ws.WorkspaceInfo],
-    ws_svc.list_workspaces,
+    "modelwright.workspaces.service:list_workspaces",
     "List the workspaces the caller has a grant in",
     "workspaces",
 )
@@ -34,7 +30,7 @@ GET_WORKSPACE = Operation(
     f"{V1}/workspaces/{{workspace}}",
     ws.WorkspaceRef,
     ws.WorkspaceInfo,
-    ws_svc.get_workspace_info,
+    "modelwright.workspaces.service:get_workspace_info",
     "Show a workspace with its environments and datastores",
     "workspaces",
 )
@@ -44,7 +40,7 @@ CREATE_WORKSPACE = Operation(
     f"{V1}/workspaces",
     ws.CreateWorkspace,
     ws.WorkspaceInfo,
-    ws_svc.create_workspace,
+    "modelwright.workspaces.service:create_workspace",
     "Create a workspace (default environments dev → staging → prod)",
     "workspaces",
     status=201,
@@ -55,7 +51,7 @@ DELETE_WORKSPACE = Operation(
     f"{V1}/workspaces/{{workspace}}",
     ws.WorkspaceRef,
     ws.WorkspaceInfo,
-    ws_svc.delete_workspace,
+    "modelwright.workspaces.service:delete_workspace",
     "Delete a workspace and its grants",
     "workspaces",
 )
@@ -65,7 +61,7 @@ CREATE_ENVIRONMENT = Operation(
     f"{V1}/workspaces/{{workspace}}/environments",
     ws.CreateEnvironment,
     ws.WorkspaceInfo,
-    ws_svc.create_environment,
+    "modelwright.workspaces.service:create_environment",
     "Append an environment to the promotion path",
     "workspaces",
     status=201,
@@ -76,7 +72,7 @@ CREATE_DATASTORE = Operation(
     f"{V1}/workspaces/{{workspace}}/environments/{{environment}}/datastores",
     ws.CreateDatastore,
     ws.DatastoreInfo,
-    ws_svc.create_datastore,
+    "modelwright.workspaces.service:create_datastore",
     "Attach a datastore to an environment",
     "workspaces",
     status=201,
@@ -87,7 +83,7 @@ DELETE_DATASTORE = Operation(
     f"{V1}/workspaces/{{workspace}}/environments/{{environment}}/datastores/{{datastore}}",
     ws.DatastoreRef,
     ws.DatastoreInfo,
-    ws_svc.delete_datastore,
+    "modelwright.workspaces.service:delete_datastore",
     "Detach a datastore from an environment",
     "workspaces",
 )
@@ -99,7 +95,7 @@ WHOAMI = Operation(
     f"{V1}/whoami",
     Empty,
     access.WhoAmI,
-    access_svc.whoami,
+    "modelwright.access.service:whoami",
     "The calling principal and its grants",
     "access",
 )
@@ -109,7 +105,7 @@ LIST_PRINCIPALS = Operation(
     f"{V1}/principals",
     Empty,
     list[access.PrincipalInfo],
-    access_svc.list_principals,
+    "modelwright.access.service:list_principals",
     "List users and service accounts",
     "access",
 )
@@ -119,7 +115,7 @@ CREATE_PRINCIPAL = Operation(
     f"{V1}/principals",
     access.CreatePrincipal,
     access.PrincipalInfo,
-    access_svc.create_principal,
+    "modelwright.access.service:create_principal",
     "Create a user or service account",
     "access",
     status=201,
@@ -130,7 +126,7 @@ DELETE_PRINCIPAL = Operation(
     f"{V1}/principals/{{principal}}",
     access.DeletePrincipal,
     access.PrincipalInfo,
-    access_svc.delete_principal,
+    "modelwright.access.service:delete_principal",
     "Delete a principal",
     "access",
 )
@@ -140,7 +136,7 @@ LIST_ROLES = Operation(
     f"{V1}/roles",
     Empty,
     list[access.RoleInfo],
-    access_svc.list_roles,
+    "modelwright.access.service:list_roles",
     "List roles and their actions",
     "access",
 )
@@ -150,7 +146,7 @@ CREATE_ROLE = Operation(
     f"{V1}/roles",
     access.CreateRole,
     access.RoleInfo,
-    access_svc.create_role,
+    "modelwright.access.service:create_role",
     "Create a custom role",
     "access",
     status=201,
@@ -161,7 +157,7 @@ LIST_GRANTS = Operation(
     f"{V1}/grants",
     access.ListGrants,
     list[access.GrantInfo],
-    access_svc.list_grants,
+    "modelwright.access.service:list_grants",
     "List grants visible to the caller",
     "access",
 )
@@ -171,7 +167,7 @@ CREATE_GRANT = Operation(
     f"{V1}/grants",
     access.GrantRequest,
     access.GrantInfo,
-    access_svc.create_grant,
+    "modelwright.access.service:create_grant",
     "Grant a role to a principal in a workspace and environment",
     "access",
     status=201,
@@ -182,7 +178,7 @@ DELETE_GRANT = Operation(
     f"{V1}/grants/delete",
     access.GrantRequest,
     access.GrantInfo,
-    access_svc.delete_grant,
+    "modelwright.access.service:delete_grant",
     "Remove a grant",
     "access",
 )
@@ -192,7 +188,7 @@ CREATE_TOKEN = Operation(
     f"{V1}/tokens",
     access.CreateToken,
     access.TokenCreated,
-    access_svc.create_token,
+    "modelwright.access.service:create_token",
     "Create an API token (the secret is returned once)",
     "access",
     status=201,
@@ -203,7 +199,7 @@ LIST_TOKENS = Operation(
     f"{V1}/tokens",
     access.ListTokens,
     list[access.TokenInfo],
-    access_svc.list_tokens,
+    "modelwright.access.service:list_tokens",
     "List API tokens (never their secrets)",
     "access",
 )
@@ -213,7 +209,7 @@ REVOKE_TOKEN = Operation(
     f"{V1}/tokens/{{token_id}}/revoke",
     access.RevokeToken,
     access.TokenInfo,
-    access_svc.revoke_token,
+    "modelwright.access.service:revoke_token",
     "Revoke an API token",
     "access",
 )
@@ -223,7 +219,7 @@ CHECK_ACCESS = Operation(
     f"{V1}/access/check",
     access.CheckAccess,
     access.AccessDecision,
-    access_svc.check_access,
+    "modelwright.access.service:check_access",
     "Whether a principal may perform an action in an environment",
     "access",
 )
@@ -235,7 +231,7 @@ LIST_AUDIT_EVENTS = Operation(
     f"{V1}/audit",
     audit.AuditQuery,
     list[audit.AuditEventInfo],
-    audit_svc.list_events,
+    "modelwright.audit.service:list_events",
     "Query the audit trail (newest first)",
     "audit",
 )
@@ -247,7 +243,7 @@ APPLY_PLATFORM = Operation(
     f"{V1}/platform/apply",
     setup.ApplyRequest,
     setup.Plan,
-    setup_svc.apply_platform,
+    "modelwright.setup.service:apply_platform",
     "Plan, and unless dry_run apply, a platform spec",
     "setup",
 )
@@ -257,7 +253,7 @@ EXPORT_PLATFORM = Operation(
     f"{V1}/platform/export",
     Empty,
     PlatformSpec,
-    setup_svc.export_platform,
+    "modelwright.setup.service:export_platform",
     "The current state as a platform spec",
     "setup",
 )

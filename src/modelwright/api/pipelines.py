@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from modelwright.api.operation import Operation
 from modelwright.pipelines import models as pm
-from modelwright.pipelines import service as svc
 
 V1 = "/api/v1"
 
@@ -14,7 +13,7 @@ LOOKUP_CACHE = Operation(
     f"{V1}/workspaces/{{workspace}}/environments/{{environment}}/pipeline-cache/lookup",
     pm.LookupCache,
     list[pm.NodeStatus],
-    svc.lookup_cache,
+    "modelwright.pipelines.service:lookup_cache",
     "Look up the cache entries of a pipeline's nodes in one call (keys chain through hits)",
     "pipelines",
 )
@@ -24,7 +23,7 @@ RECORD_CACHE = Operation(
     f"{V1}/workspaces/{{workspace}}/environments/{{environment}}/pipeline-cache",
     pm.RecordCache,
     pm.RecordedCache,
-    svc.record_cache,
+    "modelwright.pipelines.service:record_cache",
     "Record successful node executions as cache entries",
     "pipelines",
     status=201,
@@ -35,7 +34,7 @@ RECORD_PIPELINE_RUN = Operation(
     f"{V1}/runs/{{run_id}}/pipeline-record",
     pm.RecordPipelineRun,
     pm.PipelineRunRecorded,
-    svc.record_pipeline_run,
+    "modelwright.pipelines.service:record_pipeline_run",
     "Record a pipeline run's progress in one call: finished nodes (child runs, cache entries, "
     "lineage), the run's params and artifacts, and its end",
     "pipelines",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from modelwright.api.operation import Operation
 from modelwright.registry import models as rm
-from modelwright.registry import service as svc
 
 V1 = "/api/v1"
 _MODEL = f"{V1}/workspaces/{{workspace}}/models/{{name}}"
@@ -15,7 +14,7 @@ REGISTER_MODEL_VERSION = Operation(
     f"{_MODEL}/versions",
     rm.RegisterVersion,
     rm.ModelVersionInfo,
-    svc.register_version,
+    "modelwright.registry.service:register_version",
     "Register an uploaded model artifact as the next version (the model is created if new)",
     "registry",
     status=201,
@@ -26,7 +25,7 @@ LIST_MODELS = Operation(
     f"{V1}/workspaces/{{workspace}}/models",
     rm.ListModels,
     list[rm.ModelInfo],
-    svc.list_models,
+    "modelwright.registry.service:list_models",
     "List a workspace's registered models with their aliases",
     "registry",
 )
@@ -36,7 +35,7 @@ GET_MODEL = Operation(
     _MODEL,
     rm.ModelRef,
     rm.ModelDetail,
-    svc.get_model,
+    "modelwright.registry.service:get_model",
     "A registered model with its readable versions",
     "registry",
 )
@@ -46,7 +45,7 @@ UPDATE_MODEL = Operation(
     _MODEL,
     rm.UpdateModel,
     rm.ModelInfo,
-    svc.update_model,
+    "modelwright.registry.service:update_model",
     "Set a model's description and tags",
     "registry",
 )
@@ -56,7 +55,7 @@ LIST_MODEL_VERSIONS = Operation(
     f"{_MODEL}/versions",
     rm.ModelRef,
     list[rm.ModelVersionInfo],
-    svc.list_versions,
+    "modelwright.registry.service:list_versions",
     "The versions of a model available in environments the caller may read",
     "registry",
 )
@@ -66,7 +65,7 @@ GET_MODEL_VERSION = Operation(
     f"{_MODEL}/versions/{{version}}",
     rm.VersionRef,
     rm.ModelVersionInfo,
-    svc.get_version,
+    "modelwright.registry.service:get_version",
     "One version: artifact digest and files, flavor, signature, requirements, lineage",
     "registry",
 )
@@ -76,7 +75,7 @@ UPDATE_MODEL_VERSION = Operation(
     f"{_MODEL}/versions/{{version}}",
     rm.UpdateVersion,
     rm.ModelVersionInfo,
-    svc.update_version,
+    "modelwright.registry.service:update_version",
     "Set a version's description and tags",
     "registry",
 )
@@ -86,7 +85,7 @@ RESOLVE_MODEL_ALIAS = Operation(
     f"{_MODEL}/aliases/{{alias}}",
     rm.AliasRef,
     rm.ModelVersionInfo,
-    svc.resolve_alias,
+    "modelwright.registry.service:resolve_alias",
     "The version an alias points at in an environment",
     "registry",
 )
@@ -96,7 +95,7 @@ SET_MODEL_ALIAS = Operation(
     f"{_MODEL}/aliases/{{alias}}",
     rm.SetAlias,
     rm.ModelVersionInfo,
-    svc.set_alias,
+    "modelwright.registry.service:set_alias",
     "Point an alias (champion, challenger, ...) of an environment at a version",
     "registry",
 )
@@ -106,7 +105,7 @@ DELETE_MODEL_ALIAS = Operation(
     f"{_MODEL}/aliases/{{alias}}",
     rm.DeleteAlias,
     rm.AliasEventInfo,
-    svc.delete_alias,
+    "modelwright.registry.service:delete_alias",
     "Remove an alias from an environment",
     "registry",
 )
@@ -116,7 +115,7 @@ MODEL_ALIAS_HISTORY = Operation(
     f"{_MODEL}/alias-history",
     rm.AliasHistoryRequest,
     list[rm.AliasEventInfo],
-    svc.alias_history,
+    "modelwright.registry.service:alias_history",
     "Every move of the model's aliases: who pointed which alias at which version, when",
     "registry",
 )
@@ -126,7 +125,7 @@ MODEL_LEADERBOARD = Operation(
     f"{_MODEL}/leaderboard",
     rm.LeaderboardRequest,
     list[rm.LeaderboardEntry],
-    svc.leaderboard,
+    "modelwright.registry.service:leaderboard",
     "Versions ranked by a metric their runs logged",
     "registry",
 )
@@ -137,7 +136,7 @@ USE_MODEL_VERSION = Operation(
     f"{_MODEL}/versions/{{version}}/uses",
     rm.UseVersion,
     rm.ModelVersionInfo,
-    svc.use_version,
+    "modelwright.registry.service:use_version",
     "Record that a run used a version (an input lineage edge: version → run)",
     "registry",
 )

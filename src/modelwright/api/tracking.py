@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from modelwright.api.operation import Operation
 from modelwright.lineage import models as lin
-from modelwright.lineage import service as lin_svc
 from modelwright.tracking import models as tr
-from modelwright.tracking import service as tr_svc
 
 V1 = "/api/v1"
 
@@ -16,7 +14,7 @@ LIST_EXPERIMENTS = Operation(
     f"{V1}/workspaces/{{workspace}}/experiments",
     tr.ListExperiments,
     list[tr.ExperimentInfo],
-    tr_svc.list_experiments,
+    "modelwright.tracking.service:list_experiments",
     "List a workspace's experiments with their run counts",
     "tracking",
 )
@@ -26,7 +24,7 @@ START_RUN = Operation(
     f"{V1}/runs",
     tr.StartRun,
     tr.RunDetail,
-    tr_svc.start_run,
+    "modelwright.tracking.service:start_run",
     "Start a run in an experiment and environment (the experiment is created if new)",
     "tracking",
     status=201,
@@ -37,7 +35,7 @@ LOG_BATCH = Operation(
     f"{V1}/runs/{{run_id}}/log-batch",
     tr.LogBatch,
     tr.LogBatchResult,
-    tr_svc.log_batch,
+    "modelwright.tracking.service:log_batch",
     "Log metrics (columnar), params and tags to a running run, in one transaction",
     "tracking",
 )
@@ -47,7 +45,7 @@ END_RUN = Operation(
     f"{V1}/runs/{{run_id}}/end",
     tr.EndRun,
     tr.RunInfo,
-    tr_svc.end_run,
+    "modelwright.tracking.service:end_run",
     "End a run as finished, failed or killed",
     "tracking",
 )
@@ -57,7 +55,7 @@ GET_RUN = Operation(
     f"{V1}/runs/{{run_id}}",
     tr.RunRef,
     tr.RunDetail,
-    tr_svc.get_run_detail,
+    "modelwright.tracking.service:get_run_detail",
     "A run with its params, tags, latest metrics, artifacts and environment snapshot",
     "tracking",
 )
@@ -67,7 +65,7 @@ METRIC_HISTORY = Operation(
     f"{V1}/runs/{{run_id}}/metrics/{{key}}",
     tr.MetricHistoryRequest,
     tr.MetricHistory,
-    tr_svc.metric_history,
+    "modelwright.tracking.service:metric_history",
     "Every logged point of one metric, by step",
     "tracking",
 )
@@ -77,7 +75,7 @@ LOG_ARTIFACTS = Operation(
     f"{V1}/runs/{{run_id}}/artifacts",
     tr.LogArtifacts,
     tr.RunDetail,
-    tr_svc.log_artifacts,
+    "modelwright.tracking.service:log_artifacts",
     "Record uploaded files as the run's artifacts",
     "tracking",
 )
@@ -87,7 +85,7 @@ SEARCH_RUNS = Operation(
     f"{V1}/runs/search",
     tr.SearchRuns,
     list[tr.RunInfo],
-    tr_svc.search_runs,
+    "modelwright.tracking.service:search_runs",
     "Search runs by metrics, params, tags and attributes",
     "tracking",
 )
@@ -97,7 +95,7 @@ LINEAGE = Operation(
     f"{V1}/workspaces/{{workspace}}/lineage",
     lin.LineageRequest,
     lin.Lineage,
-    lin_svc.lineage,
+    "modelwright.lineage.service:lineage",
     "Ancestors and descendants of a run, dataset version or artifact",
     "lineage",
 )

@@ -7,12 +7,14 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-
-import httpx
+from typing import TYPE_CHECKING
 
 from modelwright.api.objects import object_path
 from modelwright.errors import ArtifactCorrupted, InvalidInput, ServiceUnavailable
 from modelwright.objects.models import ObjectScope
+
+if TYPE_CHECKING:
+    import httpx  # only an HTTP transport, which imports it first, calls in here
 
 __all__ = ["ObjectSource", "http_get_object", "http_put_object", "sha256_of"]
 
@@ -40,6 +42,8 @@ def http_put_object(
     http: httpx.Client, scope: ObjectScope, source: ObjectSource, digest: str | None = None
 ) -> str:
     """Upload once under its digest; the server re-hashes and refuses a mismatch."""
+    import httpx
+
     from modelwright.client._transport import raise_for_error
 
     if isinstance(source, Path) and not source.is_file():
@@ -63,6 +67,8 @@ def http_get_object(
     http: httpx.Client, scope: ObjectScope, digest: str, dest: Path | None = None
 ) -> bytes | Path:
     """Download and verify; a file destination appears only when complete and verified."""
+    import httpx
+
     from modelwright.client._transport import raise_for_error
 
     sha = hashlib.sha256()

@@ -5,16 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-import httpx
 from pydantic import BaseModel
 
-from modelwright.access.tokens import authenticate
 from modelwright.api.operation import Operation
 from modelwright.client._objects import ObjectSource, http_get_object, http_put_object
-from modelwright.core.context import Caller, Context
-from modelwright.core.platform import LOCAL_ADMIN, Platform
 from modelwright.errors import (
     InvalidInput,
     ModelwrightError,
@@ -23,7 +19,14 @@ from modelwright.errors import (
     error_class_for_code,
 )
 from modelwright.objects.models import ObjectScope
-from modelwright.objects.service import store_for_read, store_for_write
+
+# The transports import their heavy parts (httpx; the services and the database) when one is
+# made: a script pays only for the transport it uses.
+if TYPE_CHECKING:
+    import httpx
+
+    from modelwright.core.context import Caller, Context
+    from modelwright.core.platform import Platform
 
 Req = TypeVar("Req", bound=BaseModel)
 Resp = TypeVar("Resp")
@@ -59,6 +62,10 @@ class LocalTransport:
             raise
 
     def _identify(self, token: str | None, principal: str | None) -> Caller:
+        from modelwright.access.tokens import authenticate
+        from modelwright.core.context import Caller
+        from modelwright.core.platform import LOCAL_ADMIN
+
         if token is not None:
             with self.platform.unit(Caller(name="", principal_id=0)) as ctx:
                 return authenticate(ctx.session, token)
@@ -70,7 +77,7 @@ class LocalTransport:
 
     def call(self, op: Operation[Req, Resp], req: Req) -> Resp:
         with self._unit() as ctx:
-            return op.handler(ctx, req)
+            return op.run(ctx, req)
 
     @contextmanager
     def _unit(self) -> Iterator[Context]:
@@ -78,11 +85,15 @@ class LocalTransport:
             # Check the token on every call, as the server does, so that revocation and
             # expiry take effect for clients that are already connected.
             if self._token is not None:
+                from modelwright.access.tokens import authenticate
+
                 yield unit.as_principal(authenticate(unit.session, self._token))
             else:
                 yield unit
 
     def put_object(self, scope: ObjectScope, source: ObjectSource) -> str:
+        from modelwright.objects.service import store_for_write
+
         with self._unit() as ctx:
             store = store_for_write(ctx, scope)
         # The bytes move outside the transaction: no database lock is held while copying.
@@ -93,6 +104,8 @@ class LocalTransport:
         return store.put_file(source)
 
     def get_object(self, scope: ObjectScope, digest: str, dest: Path | None = None) -> bytes | Path:
+        from modelwright.objects.service import store_for_read
+
         with self._unit() as ctx:
             store = store_for_read(ctx, scope, digest)
         if dest is None:
@@ -108,6 +121,8 @@ class HttpTransport:
     """Sends each operation to a modelwright server, and turns error bodies back into errors."""
 
     def __init__(self, base_url: str, *, token: str | None = None, timeout: float = 30.0) -> None:
+        import httpx
+
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self.http = httpx.Client(
             base_url=base_url.rstrip("/"),
@@ -118,6 +133,8 @@ class HttpTransport:
         )
 
     def call(self, op: Operation[Req, Resp], req: Req) -> Resp:
+        import httpx
+
         payload = op.payload(req)
         try:
             response = self.http.request(

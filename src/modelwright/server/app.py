@@ -168,7 +168,7 @@ def invalid_input(exc: ValidationError) -> InvalidInput:
 
 def _run(platform: Platform, caller: Caller, op: Operation[Any, Any], req: BaseModel) -> Any:
     with platform.unit(caller) as ctx:
-        return op.handler(ctx, req)
+        return op.run(ctx, req)
 
 
 def _dump(op: Operation[Any, Any], result: Any) -> bytes:
