@@ -8,9 +8,10 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from modelwright.core.context import Caller, Context
-from modelwright.errors import NotFound
+from modelwright.errors import Conflict, NotFound
 from modelwright.settings import Settings
 from modelwright.store import schema
 from modelwright.store.db import create_db_engine, session_factory
@@ -53,9 +54,21 @@ class Platform:
 
     @contextmanager
     def unit(self, caller: Caller) -> Iterator[Context]:
-        """One transaction: committed when the block ends, rolled back entirely on error."""
-        with self._sessions() as session, session.begin():
-            yield Context(session=session, caller=caller, stores=self)
+        """One transaction: committed when the block ends, rolled back entirely on error.
+
+        Services check names and states before writing, but two requests can pass the same
+        check at once (two creates of one name); the database's constraints then refuse the
+        second, which becomes a ``Conflict`` for its caller instead of a driver error.
+        """
+        try:
+            with self._sessions() as session, session.begin():
+                yield Context(session=session, caller=caller, stores=self)
+        except IntegrityError as exc:
+            raise Conflict(
+                "another request changed the same records at the same time, so nothing of "
+                f"this one was written; retry it ({_constraint(exc)})",
+                details={"constraint": _constraint(exc)},
+            ) from None
 
     def open(self, url: str) -> ArtifactStore:
         """The content-addressed store at a datastore URL (cached: opening S3 is not free)."""
@@ -76,3 +89,8 @@ class Platform:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _constraint(exc: IntegrityError) -> str:
+    """The driver's one-line reason (e.g. "UNIQUE constraint failed: workspaces.name")."""
+    return str(exc.orig).strip().splitlines()[0] if exc.orig is not None else "integrity error"
