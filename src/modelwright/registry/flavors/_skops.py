@@ -27,7 +27,7 @@ import threading
 import warnings
 from collections.abc import Iterable, Sequence
 from types import ModuleType
-from typing import Any
+from typing import Any, ClassVar
 
 __all__ = ["complete_defaults", "skops_io"]
 
@@ -118,34 +118,81 @@ class _FastWhichModule(importlib.abc.MetaPathFinder):
         return spec
 
     def restore(self) -> None:
+        _TypeIndex._cache.clear()
         if self.module is not None and self.original is not None:
             self.module.whichmodule = self.original  # type: ignore[attr-defined]
 
 
 def _whichmodule(obj: Any, name: str) -> str:
     """skops's ``whichmodule`` (the first loaded module that holds ``obj`` as ``name``), with
-    the same answer, faster: an ordinary module's attribute is read from its ``__dict__``
-    instead of by ``getattr``, which costs an exception for every module that lacks it. skops
-    asks this at import for each of scipy's few hundred ufuncs, across every loaded module."""
+    the same answer, faster. skops asks this at import for each of scipy's few hundred ufuncs,
+    and the plain answer reads every loaded module (a couple of thousand) each time; here one
+    pass over the modules' namespaces per type of object (``_TypeIndex``) answers them all.
+    It is in use only while skops imports (see ``_FastWhichModule``), when no module changes
+    between two questions; a change in ``sys.modules`` makes a new index all the same."""
     module_name = getattr(obj, "__module__", None)
     if module_name is not None:
         return str(module_name)
-    plain_name = "." not in name and not hasattr(ModuleType, name)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        for module_name, module in sys.modules.copy().items():
+    if "." in name or hasattr(ModuleType, name):
+        return _scan(obj, name)
+    modules = list(sys.modules.items())
+    index = _TypeIndex.of(type(obj), modules)
+    hit = index.found.get((id(obj), name))
+    first = hit[0] if hit is not None else len(modules)
+    # Modules whose attributes cannot be listed (a module ``__getattr__``, a module subclass)
+    # are asked directly, if they come before the module the index found.
+    for position, special_name, module in index.special:
+        if position >= first:
+            break
+        if _attribute(module, name) is obj:
+            return special_name
+    return hit[1] if hit is not None else "__main__"
+
+
+class _TypeIndex:
+    """For one type: where each value of that type sits, first in ``sys.modules`` order."""
+
+    _cache: ClassVar[dict[type, _TypeIndex]] = {}  # emptied by ``_FastWhichModule.restore``
+
+    def __init__(self, kind: type, modules: list[tuple[str, Any]]) -> None:
+        self.key = (len(modules), modules[-1][0] if modules else "")
+        self.found: dict[tuple[int, str], tuple[int, str]] = {}
+        self.special: list[tuple[int, str, Any]] = []
+        for position, (module_name, module) in enumerate(modules):
             if module_name in ("__main__", "__mp_main__") or module is None:
                 continue
             namespace = getattr(module, "__dict__", None) if type(module) is ModuleType else None
-            if plain_name and namespace is not None and "__getattr__" not in namespace:
-                found = namespace.get(name)
-            else:
-                try:
-                    found = _getattribute(module, name)
-                except (AttributeError, ImportError):
-                    continue
-            if found is obj:
-                return str(module_name)
+            if namespace is None or "__getattr__" in namespace:
+                self.special.append((position, module_name, module))
+                continue
+            for attr, value in namespace.items():
+                if type(value) is kind:
+                    self.found.setdefault((id(value), attr), (position, module_name))
+
+    @classmethod
+    def of(cls, kind: type, modules: list[tuple[str, Any]]) -> _TypeIndex:
+        index = cls._cache.get(kind)
+        if index is None or index.key != (len(modules), modules[-1][0] if modules else ""):
+            index = cls._cache[kind] = cls(kind, modules)
+        return index
+
+
+def _attribute(module: Any, name: str) -> Any:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        try:
+            return _getattribute(module, name)
+        except (AttributeError, ImportError):
+            return None
+
+
+def _scan(obj: Any, name: str) -> str:
+    """The plain answer: every loaded module in turn (dotted names, rare)."""
+    for module_name, module in list(sys.modules.items()):
+        if module_name in ("__main__", "__mp_main__") or module is None:
+            continue
+        if _attribute(module, name) is obj:
+            return str(module_name)
     return "__main__"
 
 
