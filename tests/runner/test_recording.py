@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
+from tests.conftest import Connector
 
 from modelwright.api import pipelines as pipeline_ops
 from modelwright.api import tracking as tracking_ops
 from modelwright.client import Client
+from modelwright.errors import Conflict, InvalidInput
 from modelwright.lineage.models import LineageNode
+from modelwright.objects.models import ObjectScope
+from modelwright.pipelines import models as pm
 from modelwright.runner import PipelineSession, run_pipeline
 
 pytestmark = pytest.mark.usefixtures("workspace")
@@ -115,3 +121,83 @@ def test_registered_datasets_are_read_and_written_by_the_node_run(
     }
     assert ("run", double.id) in descendants
     assert ("run", str(result.nodes["summarise"].run_id)) in descendants
+
+
+def test_the_run_records_its_environment_snapshot_with_its_record(
+    client: Client, make_project: Callable[..., Path], operations: list[str]
+) -> None:
+    # Taken while the nodes run, not before the run starts: it goes with the record.
+    result = PipelineSession(client, make_project(), environment="dev").run("main")
+    parent = client.get_run(result.run_id)
+    assert parent.snapshot["python"].count(".") == 2
+    assert any(p.startswith("sqlalchemy==") for p in parent.snapshot["packages"])
+    assert {"git", "platform", "machine", "implementation", "argv"} <= set(parent.snapshot)
+    assert operations.count(pipeline_ops.RECORD_PIPELINE_RUN.name) == 1
+
+
+def test_small_outputs_go_with_the_record_and_large_ones_are_uploaded(
+    client: Client,
+    make_project: Callable[..., Path],
+    operations: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    uploaded: list[int] = []
+    put = client.transport.put_object
+
+    def counting(scope: Any, source: Any) -> str:
+        uploaded.append(len(source))
+        return put(scope, source)
+
+    monkeypatch.setattr(client.transport, "put_object", counting)
+    project = make_project(params="n: 20000\nscale: 1.5\n")  # DataFrames over 64 KiB
+    result = PipelineSession(client, project, environment="dev").run("main")
+    # Only the two DataFrames are uploaded on their own; the rest travel in the record.
+    assert len(uploaded) == 2 and min(uploaded) > pm.MAX_INLINE_OBJECT
+    for name in ("raw", "doubled", "summary", "hist"):
+        obj = result._objects[name]
+        data = client.transport.get_object(ObjectScope.artifacts(), obj.digest)
+        assert isinstance(data, bytes) and len(data) == obj.size
+    assert result.load("summary")["rows"] == 20000
+    config = client.get_run(result.run_id).artifacts[0]
+    assert config.path == "pipeline/config.json"
+    assert client.transport.get_object(ObjectScope.artifacts(), config.digest)
+    # And a re-run restores every node from what was stored.
+    again = PipelineSession(client, project, environment="dev").run("main")
+    assert {r.status for n, r in again.nodes.items() if n != "source"} == {"cached"}
+    assert again.load("summary") == result.load("summary")
+
+
+def test_a_record_refuses_objects_that_do_not_match_their_digest(
+    client: Client, connector: Connector
+) -> None:
+    run = client.start_run("x", environment="dev", snapshot=False)
+    data = b'{"a":1}'
+    wrong = hashlib.sha256(b"something else").hexdigest()
+    with pytest.raises(InvalidInput, match="hash to"):
+        client.call(
+            pipeline_ops.RECORD_PIPELINE_RUN,
+            run_id=run.id,
+            pipeline="p",
+            objects={wrong: base64.b64encode(data).decode()},
+        )
+    assert not connector.platform.artifacts.exists(wrong)
+    # Sent as the run's artifact with its bytes, it is stored and readable.
+    digest = hashlib.sha256(data).hexdigest()
+    client.call(
+        pipeline_ops.RECORD_PIPELINE_RUN,
+        run_id=run.id,
+        pipeline="p",
+        objects={digest: base64.b64encode(data).decode()},
+        artifacts=[{"path": "a.json", "digest": digest, "size": len(data)}],
+    )
+    assert client.transport.get_object(ObjectScope.artifacts(), digest) == data
+
+
+def test_a_run_snapshot_is_set_once(client: Client) -> None:
+    run = client.start_run("x", environment="dev", snapshot=False)
+    record = {"run_id": run.id, "pipeline": "p"}
+    client.call(pipeline_ops.RECORD_PIPELINE_RUN, **record, snapshot={"python": "3.11.7"})
+    client.call(pipeline_ops.RECORD_PIPELINE_RUN, **record, snapshot={"python": "3.11.7"})
+    with pytest.raises(Conflict, match="snapshot already"):
+        client.call(pipeline_ops.RECORD_PIPELINE_RUN, **record, snapshot={"python": "3.12.0"})
+    assert client.get_run(run.id).snapshot == {"python": "3.11.7"}

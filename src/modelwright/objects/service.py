@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import hashlib
+from collections.abc import Iterable, Mapping
 
 from sqlalchemy import String, cast, or_, select
 
@@ -14,7 +15,13 @@ from modelwright.objects.models import ObjectScope
 from modelwright.store import schema
 from modelwright.store.artifacts import ArtifactStore
 
-__all__ = ["datastore_row", "require_objects", "store_for_read", "store_for_write"]
+__all__ = [
+    "datastore_row",
+    "put_named_objects",
+    "require_objects",
+    "store_for_read",
+    "store_for_write",
+]
 
 # Any of these, anywhere, lets a principal upload to the shared artifact store: uploading
 # alone exposes nothing, and the operation that names the object checks its own permission.
@@ -106,3 +113,18 @@ def require_objects(ctx: Context, store: ArtifactStore, digests: Iterable[str]) 
                 f"object {digest} is not in {store!r}: upload it before naming it",
                 details={"digest": digest},
             )
+
+
+def put_named_objects(store: ArtifactStore, objects: Mapping[str, bytes]) -> None:
+    """Store objects sent with the digest they claim (whoever sends them was allowed to
+    upload): refused whole, before anything is stored, if one does not match. Each is
+    durable when ``put_bytes`` returns, so a record committed after this names stored data."""
+    for digest, data in objects.items():
+        actual = hashlib.sha256(data).hexdigest()
+        if actual != digest:
+            raise InvalidInput(
+                f"object {digest}: its bytes hash to {actual}; nothing was stored",
+                details={"digest": digest},
+            )
+    for data in objects.values():
+        store.put_bytes(data)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Base64Bytes, BaseModel, ConfigDict, Field, model_validator
 
 from modelwright.core.models import Request
 from modelwright.core.names import Name
@@ -29,6 +29,10 @@ __all__ = [
 Digest = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 NodeName = Annotated[str, Field(min_length=1, max_length=200)]
 MAX_NODES = 5000
+# Objects small enough to travel inside a record call (base64 in JSON) instead of being
+# uploaded one request each; a server takes request bodies of up to 10 MiB.
+MAX_INLINE_OBJECT = 64 * 1024
+MAX_INLINE_TOTAL = 2 * 1024 * 1024
 
 
 class OutputObject(BaseModel):
@@ -152,6 +156,31 @@ class RecordPipelineRun(Request):
     params: dict[Key, ParamValue] = Field(default_factory=dict)
     artifacts: list[ArtifactFile] = Field(default_factory=list)
     end: PipelineRunEnd | None = None
+    objects: dict[Digest, Base64Bytes] = Field(
+        default_factory=dict,
+        description="Small objects (digest → bytes, base64 in JSON) that nodes or artifacts "
+        "of this call name, stored in the artifact store before anything is recorded: an "
+        "upload each would cost a request each.",
+    )
+    snapshot: dict[str, Any] | None = Field(
+        default=None,
+        description="The environment snapshot of the run, when it was started without one "
+        "(the runner takes it while the first nodes run).",
+    )
+
+    @model_validator(mode="after")
+    def _inline_limits(self) -> RecordPipelineRun:
+        total = 0
+        for digest, data in self.objects.items():
+            if len(data) > MAX_INLINE_OBJECT:
+                raise ValueError(
+                    f"objects.{digest}: {len(data)} bytes; objects over {MAX_INLINE_OBJECT} "
+                    "bytes are uploaded on their own"
+                )
+            total += len(data)
+        if total > MAX_INLINE_TOTAL:
+            raise ValueError(f"objects: {total} bytes in all, more than {MAX_INLINE_TOTAL}")
+        return self
 
 
 class PipelineRunRecorded(BaseModel):

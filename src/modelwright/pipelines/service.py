@@ -20,7 +20,7 @@ from modelwright.core.context import Context, utcnow
 from modelwright.core.lineage import Edge, add_edges
 from modelwright.core.lookup import get_environment
 from modelwright.errors import Conflict, InvalidInput, NotFound
-from modelwright.objects.service import require_objects
+from modelwright.objects.service import put_named_objects, require_objects
 from modelwright.pipelines import models as m
 from modelwright.pipelines.hashing import cache_key
 from modelwright.store import schema
@@ -209,20 +209,38 @@ def record_cache(ctx: Context, req: m.RecordCache) -> m.RecordedCache:
 def record_pipeline_run(ctx: Context, req: m.RecordPipelineRun) -> m.PipelineRunRecorded:
     """A pipeline run's progress in one transaction: its finished nodes as child runs (run,
     params, tags, metrics, output artifacts, cache entries, lineage), its own params and
-    artifacts, its end. The runner sends one call per batch of nodes, not calls per node."""
+    artifacts, its end; small objects they name, and the run's environment snapshot when
+    its start had none. The runner sends one call per batch of nodes, not calls per node."""
     parent = writable_run(ctx, req.run_id)
+    if req.objects:
+        # pipeline.run in the run's environment (just checked) lets a principal upload.
+        put_named_objects(ctx.artifacts, req.objects)
+    if req.snapshot is not None:
+        _set_snapshot(parent, req.snapshot)
     created = _record_nodes(ctx, parent, req) if req.nodes else 0
+    # What log_batch, log_artifacts and end_run do, on the run checked above once (each of
+    # those looks the run up again and renders it for its answer).
     if req.params:
-        tr_svc.log_batch(ctx, tr.LogBatch(run_id=parent.id, params=req.params))
+        tr_svc.log_params_row(ctx, parent, req.params)
     if req.artifacts:
-        tr_svc.log_artifacts(ctx, tr.LogArtifacts(run_id=parent.id, artifacts=req.artifacts))
+        tr_svc.log_artifacts_row(ctx, parent, req.artifacts)
     if req.end is not None:
-        tr_svc.end_run(ctx, tr.EndRun(run_id=parent.id, status=req.end.status, error=req.end.error))
+        tr_svc.end_run_row(ctx, parent, req.end.status, req.end.error)
     return m.PipelineRunRecorded(
         run_ids={n.node: n.run_id for n in req.nodes},
         cache_entries=created,
         status=cast(tr.RunStatus, parent.status),
     )
+
+
+def _set_snapshot(run: schema.Run, snapshot: dict[str, Any]) -> None:
+    """The environment a run started in is set once: by its start, or by a later record."""
+    if run.snapshot and run.snapshot != snapshot:
+        raise Conflict(
+            f"run '{run.id}' has an environment snapshot already",
+            details={"run_id": run.id},
+        )
+    run.snapshot = snapshot
 
 
 def _record_nodes(  # noqa: PLR0912 (one pass over the nodes)

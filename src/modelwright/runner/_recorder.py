@@ -1,21 +1,26 @@
 """Recording a pipeline's run off the scheduler's path.
 
-Outputs go to the artifact store from a few threads (a new object is a durable write, two
-fsyncs on a local disk); finished nodes gather in memory and are sent in one call per batch
-(``record_pipeline_run``): every ``interval`` seconds from a background thread, and at the end
-of the run, together with the run's params, its configuration artifact and its end. Per node,
-the scheduler only appends to a list. What a crash of the process can lose is the record of
-the nodes that finished in the last interval (one second by default): those nodes run again
-on the next run instead of being restored from the cache.
+Finished nodes gather in memory and are sent in one call per batch (``record_pipeline_run``):
+every ``interval`` seconds from a background thread, and at the end of the run, together
+with the run's params, its configuration artifact, its environment snapshot (with the first
+batch: it is taken while the first nodes run) and its end. Per node, the scheduler only
+appends to a list. Small outputs travel inside the batch that names them and are stored
+durably before it is recorded, in the same call (a request and a permission check each
+would cost more than the write); larger ones are uploaded from a few threads while the run
+goes on, and a batch is sent once the uploads it names are done. What a crash of the process
+can lose is the record of the nodes that finished in the last interval (one second by
+default): those nodes run again on the next run instead of being restored from the cache.
 """
 
 from __future__ import annotations
 
+import base64
 import os
 import threading
-from concurrent.futures import Future, ThreadPoolExecutor
-from typing import TYPE_CHECKING
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from typing import TYPE_CHECKING, Any
 
+from modelwright.api import pipelines as pipeline_ops
 from modelwright.errors import ServiceUnavailable
 from modelwright.objects.models import ObjectScope
 from modelwright.pipelines import models as pm
@@ -27,7 +32,34 @@ if TYPE_CHECKING:
 
 __all__ = ["NodeRecorder"]
 
+_ARTIFACTS = ObjectScope.artifacts()
+
 _PUT_THREADS = 4
+
+
+class _PutPool:
+    """The uploading threads, shared by the process's runs and kept between them: a pool of
+    its own per run started its threads while the first nodes ran, and a thread start waits
+    for the interpreter lock that the running uploads hold (milliseconds per thread)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pool: ThreadPoolExecutor | None = None
+
+    def get(self) -> ThreadPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(_PUT_THREADS, thread_name_prefix="modelwright-put")
+            return self._pool
+
+    def forget(self) -> None:
+        # A forked child has none of the parent's threads: it starts a pool of its own.
+        self._lock = threading.Lock()
+        self._pool = None
+
+
+_put_pool = _PutPool()
+os.register_at_fork(after_in_child=_put_pool.forget)
 
 
 def _interval() -> float:
@@ -48,14 +80,21 @@ class NodeRecorder:
         *,
         interval: float | None = None,
         max_nodes: int = 1000,
+        snapshot: Future[dict[str, Any]] | None = None,
     ) -> None:
         self._client = client
         self.run_id = run_id
         self.pipeline = pipeline
         self.interval = _interval() if interval is None else interval
         self.max_nodes = min(max_nodes, pm.MAX_NODES)
-        self._puts: ThreadPoolExecutor | None = None
-        self._objects: dict[str, Future[str]] = {}  # digest → its upload
+        self._seen: set[str] = set()  # every digest put
+        self._uploads: dict[str, Future[str]] = {}  # digest → its upload (larger objects)
+        # Small objects not recorded yet, and their size (until a batch carrying them is
+        # recorded: one sent again after a failure still fits ``MAX_INLINE_TOTAL``).
+        self._inline: dict[str, bytes] = {}
+        self._inline_bytes = 0
+        # The run's environment snapshot, sent with the first batch (see ``session``).
+        self._snapshot = snapshot
         self._pending: list[pm.NodeRun] = []
         self._params: dict[str, str] = {}  # of the pipeline's run
         self._artifacts: list[ArtifactFile] = []  # of the pipeline's run
@@ -71,15 +110,20 @@ class NodeRecorder:
 
     # -- producers ----------------------------------------------------------------------------
     def put(self, data: bytes, digest: str) -> None:
-        """Store ``data`` (whose sha256 is ``digest``) in the artifact store, in the background;
-        the node run naming it is sent once it is there."""
+        """Store ``data`` (whose sha256 is ``digest``) in the artifact store: a small object
+        goes with the next batch (stored before the batch is recorded), a larger one is
+        uploaded in the background and the node run naming it is sent once it is there."""
         with self._lock:
-            if digest in self._objects:
+            if digest in self._seen:
                 return
-            if self._puts is None:
-                self._puts = ThreadPoolExecutor(_PUT_THREADS, thread_name_prefix="modelwright-put")
-            self._objects[digest] = self._puts.submit(
-                self._client.transport.put_object, ObjectScope.artifacts(), data
+            self._seen.add(digest)
+            size = len(data)
+            if size <= pm.MAX_INLINE_OBJECT and self._inline_bytes + size <= pm.MAX_INLINE_TOTAL:
+                self._inline[digest] = data
+                self._inline_bytes += size
+                return
+            self._uploads[digest] = _put_pool.get().submit(
+                self._client.transport.put_object, _ARTIFACTS, data
             )
 
     def log_params(self, params: dict[str, str]) -> None:
@@ -118,8 +162,10 @@ class NodeRecorder:
                 self._raise_pending()  # before the run is ended as finished
             return self._send(raise_errors=raise_errors, end=end) and self._error is None
         finally:
-            if self._puts is not None:
-                self._puts.shutdown(wait=True)
+            # No upload of this run outlives it (the pool stays for the next run).
+            with self._lock:
+                uploads = list(self._uploads.values())
+            wait(uploads)
 
     def _loop(self) -> None:
         while True:
@@ -135,27 +181,42 @@ class NodeRecorder:
                 batch, self._pending = self._pending, []
                 params, self._params = self._params, {}
                 artifacts, self._artifacts = self._artifacts, []
-                uploads = dict(self._objects)
-            if not (batch or params or artifacts or end):
+                objects, self._inline = self._inline, {}
+                uploads = dict(self._uploads)
+                snapshot = self._snapshot
+            if not (batch or params or artifacts or objects or snapshot or end):
                 return True
             digests = [o.digest for r in batch for o in r.outputs.values()]
             try:
                 for digest in (*digests, *(a.digest for a in artifacts)):
                     if (upload := uploads.get(digest)) is not None:
                         upload.result()  # raises what the upload raised
-                self._client.record_pipeline_run(
-                    self.run_id, self.pipeline, batch, params=params, artifacts=artifacts, end=end
+                self._client.call(
+                    pipeline_ops.RECORD_PIPELINE_RUN,
+                    run_id=self.run_id,
+                    pipeline=self.pipeline,
+                    nodes=batch,
+                    params=params,
+                    artifacts=artifacts,
+                    end=end,
+                    objects={d: base64.b64encode(b).decode() for d, b in objects.items()},
+                    snapshot=snapshot.result() if snapshot is not None else None,
                 )
             except ServiceUnavailable as exc:
                 with self._lock:  # sent again with the next batch
                     self._pending[:0] = batch
                     self._params = {**params, **self._params}
                     self._artifacts[:0] = artifacts
+                    self._inline = {**objects, **self._inline}
                 self._fail(exc, raise_errors)
                 return False
             except Exception as exc:  # kept for the caller's thread to raise
                 self._fail(exc, raise_errors)
                 return False
+            with self._lock:
+                self._inline_bytes -= sum(map(len, objects.values()))
+                if snapshot is self._snapshot:
+                    self._snapshot = None
             return True
 
     def _fail(self, exc: BaseException, raise_errors: bool) -> None:

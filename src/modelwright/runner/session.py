@@ -219,7 +219,7 @@ def run_pipeline(
 ) -> PipelineResult:
     """Run ``pipeline`` as a tracked run; raises ``NodeFailed`` when a node fails."""
     # The environment snapshot of the pipeline's run (git state, packages) is taken while
-    # the platform is asked about the workspace: git runs in processes of its own.
+    # the pipeline runs (git runs in processes of its own), and recorded with its first batch.
     snapshot = _in_thread(take_snapshot)
     ws = client.resolve_workspace(workspace)
     env = client.resolve_environment(ws, environment or (config.environment if config else None))
@@ -283,19 +283,22 @@ class _Run:
 
     # -- before any node runs -----------------------------------------------------------------
     def validate(self) -> None:
-        info = self.client.get_workspace(self.ws)
-        stores: dict[str, list[tuple[str, str, str]]] = {
-            e.name: [(d.name, d.url, d.classification) for d in e.datastores]
-            for e in info.environments
-        }
-        production = next(e.production for e in info.environments if e.name == self.env)
-        self.locations = resolve_locations(
-            self.catalog,
-            environment=self.env,
-            production=production,
-            datastores=stores,
-            project=self.project,
-        )
+        if any(e.type in FILE_TYPES and e.path is not None for e in self.catalog.values()):
+            # Only files have locations (and may be production data): the workspace's
+            # datastores are asked for when the catalog has some.
+            info = self.client.get_workspace(self.ws)
+            stores: dict[str, list[tuple[str, str, str]]] = {
+                e.name: [(d.name, d.url, d.classification) for d in e.datastores]
+                for e in info.environments
+            }
+            production = next(e.production for e in info.environments if e.name == self.env)
+            self.locations = resolve_locations(
+                self.catalog,
+                environment=self.env,
+                production=production,
+                datastores=stores,
+                project=self.project,
+            )
         for n in self.pipeline:
             for i in n.dataset_inputs:
                 if i in self.pipeline.producers:
@@ -349,11 +352,13 @@ class _Run:
                 "modelwright.executor": getattr(executor, "name", type(executor).__name__),
                 "modelwright.cache": "on" if self.use_cache else "off",
             },
-            snapshot=self.snapshot.result() if self.snapshot else take_snapshot(),
         )
         self.parent_id = parent.id
-        # The run's params, configuration, node runs and end go with the recorder's calls.
-        self.recorder = NodeRecorder(client, parent.id, self.name)
+        # The run's params, configuration, snapshot, node runs and end go with the recorder's
+        # calls: git takes longer than a short pipeline, so the run does not wait for it.
+        self.recorder = NodeRecorder(
+            client, parent.id, self.name, snapshot=self.snapshot or _in_thread(take_snapshot)
+        )
         try:
             flat = {
                 k: v for k, v in flatten(self.config.parameters).items() if not isinstance(v, dict)

@@ -154,23 +154,33 @@ def start_run(ctx: Context, req: m.StartRun) -> m.RunDetail:
         target=f"run/{run.id}",
         after={"experiment": req.experiment, "name": req.name, "parent_id": req.parent_id},
     )
-    return run_detail(ctx, run)
+    # Nothing but its tags was logged to the new run: its detail needs no query.
+    return m.RunDetail(
+        **_info(run, {}, dict(req.tags), {}).model_dump(), snapshot=run.snapshot, artifacts=[]
+    )
 
 
 def end_run(ctx: Context, req: m.EndRun) -> m.RunInfo:
     run = readable_run(ctx, req.run_id)
     ws, env = _scope(run)
     ctx.require(Action.PIPELINE_RUN, ws, env)
+    end_run_row(ctx, run, req.status, req.error)
+    return run_info(ctx, run)
+
+
+def end_run_row(ctx: Context, run: schema.Run, status: m.RunStatus, error: str) -> None:
+    """End ``run``, whose writer the caller checked (``end_run`` without rendering it)."""
     if run.status != "running":
-        if run.status == req.status:
-            return run_info(ctx, run)  # ending twice the same way is harmless
+        if run.status == status:
+            return  # ending twice the same way is harmless
         raise Conflict(
             f"run '{run.id}' already ended as {run.status}",
             details={"run_id": run.id, "status": run.status},
         )
-    run.status = req.status
+    ws, env = _scope(run)
+    run.status = status
     run.ended_at = utcnow()
-    run.error = req.error
+    run.error = error
     ctx.session.flush()
     ctx.audit(
         "run.end",
@@ -178,23 +188,34 @@ def end_run(ctx: Context, req: m.EndRun) -> m.RunInfo:
         environment=env,
         target=f"run/{run.id}",
         before={"status": "running"},
-        after={"status": req.status, "error": req.error[:500]},
+        after={"status": status, "error": error[:500]},
     )
-    return run_info(ctx, run)
 
 
 def log_batch(ctx: Context, req: m.LogBatch) -> m.LogBatchResult:
     run = writable_run(ctx, req.run_id)
-    s = ctx.session
     if req.params:
+        log_params_row(ctx, run, req.params)
+    if req.tags:
+        _upsert_tags(ctx, run.id, req.tags)
+    n_metrics = 0
+    if req.metrics is not None and req.metrics.keys:
+        n_metrics = _insert_metrics(ctx, run.id, req.metrics)
+    return m.LogBatchResult(metrics=n_metrics, params=len(req.params), tags=len(req.tags))
+
+
+def log_params_row(ctx: Context, run: schema.Run, params: dict[str, str]) -> None:
+    """Log ``params`` to ``run``, whose writer the caller checked; params are immutable."""
+    s = ctx.session
+    if params:
         existing = dict(
             s.execute(
                 select(schema.RunParam.key, schema.RunParam.value).where(
-                    schema.RunParam.run_id == run.id, schema.RunParam.key.in_(list(req.params))
+                    schema.RunParam.run_id == run.id, schema.RunParam.key.in_(list(params))
                 )
             ).all()
         )
-        for key, value in req.params.items():
+        for key, value in params.items():
             if key in existing and existing[key] != value:
                 raise Conflict(
                     f"param '{key}' of run '{run.id}' is already {existing[key]!r}; params are "
@@ -202,18 +223,10 @@ def log_batch(ctx: Context, req: m.LogBatch) -> m.LogBatchResult:
                     details={"run_id": run.id, "key": key},
                 )
         new = [
-            {"run_id": run.id, "key": k, "value": v}
-            for k, v in req.params.items()
-            if k not in existing
+            {"run_id": run.id, "key": k, "value": v} for k, v in params.items() if k not in existing
         ]
         if new:
             s.execute(insert(schema.RunParam), new)
-    if req.tags:
-        _upsert_tags(ctx, run.id, req.tags)
-    n_metrics = 0
-    if req.metrics is not None and req.metrics.keys:
-        n_metrics = _insert_metrics(ctx, run.id, req.metrics)
-    return m.LogBatchResult(metrics=n_metrics, params=len(req.params), tags=len(req.tags))
 
 
 def _upsert_tags(ctx: Context, run_id: str, tags: dict[str, str]) -> None:
@@ -289,13 +302,19 @@ def _insert_metrics(ctx: Context, run_id: str, batch: m.MetricBatch) -> int:
 def log_artifacts(ctx: Context, req: m.LogArtifacts) -> m.RunDetail:
     """Record files already put in the artifact store (the client uploads them first)."""
     run = writable_run(ctx, req.run_id)
-    require_objects(ctx, ctx.artifacts, [a.digest for a in req.artifacts])
+    log_artifacts_row(ctx, run, req.artifacts)
+    return run_detail(ctx, run)
+
+
+def log_artifacts_row(ctx: Context, run: schema.Run, artifacts: list[m.ArtifactFile]) -> None:
+    """Record ``artifacts`` on ``run``, whose writer the caller checked."""
+    require_objects(ctx, ctx.artifacts, [a.digest for a in artifacts])
     s = ctx.session
     existing = {
         a.path: a
         for a in s.scalars(select(schema.RunArtifact).where(schema.RunArtifact.run_id == run.id))
     }
-    for a in req.artifacts:
+    for a in artifacts:
         row = existing.get(a.path)
         if row is None:
             s.add(schema.RunArtifact(run_id=run.id, path=a.path, digest=a.digest, size=a.size))
@@ -308,14 +327,13 @@ def log_artifacts(ctx: Context, req: m.LogArtifacts) -> m.RunDetail:
         workspace=ws,
         environment=env,
         target=f"run/{run.id}",
-        after={"artifacts": [a.model_dump() for a in req.artifacts][:100]},
+        after={"artifacts": [a.model_dump() for a in artifacts][:100]},
     )
     add_edges(
         ctx,
         run.experiment.workspace_id,
-        [("run", run.id, "artifact", a.digest, "output") for a in req.artifacts],
+        [("run", run.id, "artifact", a.digest, "output") for a in artifacts],
     )
-    return run_detail(ctx, run)
 
 
 def get_run_detail(ctx: Context, req: m.RunRef) -> m.RunDetail:
