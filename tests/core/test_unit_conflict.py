@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -36,3 +37,18 @@ def test_the_loser_of_a_race_gets_a_conflict_and_nothing_is_written(platform: Pl
         names = set(ctx.session.scalars(select(schema.Workspace.name)))
     assert "churn" in names
     assert "other" not in names  # the whole unit was rolled back
+
+
+def test_a_reading_unit_does_not_wait_for_a_writer(platform: Platform, db: str) -> None:
+    if db != "sqlite":
+        pytest.skip("the write lock taken at BEGIN is SQLite's")
+    admin = platform.caller("admin")
+    with platform.unit(admin) as writer:
+        writer.session.add(_workspace("held"))
+        writer.session.flush()  # this unit now holds SQLite's write lock
+        started = time.monotonic()
+        with platform.unit(admin, reading_only=True) as reader:
+            names = set(reader.session.scalars(select(schema.Workspace.name)))
+        waited = time.monotonic() - started
+    assert "held" not in names  # it read the last committed state
+    assert waited < 5  # a writing unit would wait out the 30 s busy timeout here

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -67,10 +68,14 @@ class PipelinesMixin:
         params: Mapping[str, str] | None = None,
         artifacts: Sequence[ArtifactFile | dict[str, Any]] = (),
         end: pm.PipelineRunEnd | dict[str, Any] | None = None,
+        objects: Mapping[str, bytes] | None = None,
+        snapshot: Mapping[str, Any] | None = None,
     ) -> pm.PipelineRunRecorded:
         """Record what the pipeline's run ``run_id`` did since the previous call: finished
         nodes as its child runs, its own params and artifacts, and with ``end`` its end (the
-        runner sends one call per batch of nodes, not one per node)."""
+        runner sends one call per batch of nodes, not one per node). ``objects`` (digest →
+        bytes, each at most 64 KiB) are stored before anything is recorded; ``snapshot`` is
+        the run's environment when its start had none."""
         return self.call(
             ops.RECORD_PIPELINE_RUN,
             run_id=run_id,
@@ -79,4 +84,7 @@ class PipelinesMixin:
             params=dict(params or {}),
             artifacts=list(artifacts),
             end=end,
+            # Base64 in the request, raw bytes again when validated (the HTTP body is JSON).
+            objects={d: base64.b64encode(b).decode() for d, b in (objects or {}).items()},
+            snapshot=None if snapshot is None else dict(snapshot),
         )

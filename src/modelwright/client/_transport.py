@@ -80,8 +80,8 @@ class LocalTransport:
             return op.run(ctx, req)
 
     @contextmanager
-    def _unit(self) -> Iterator[Context]:
-        with self.platform.unit(self.caller) as unit:
+    def _unit(self, *, reading_only: bool = False) -> Iterator[Context]:
+        with self.platform.unit(self.caller, reading_only=reading_only) as unit:
             # Check the token on every call, as the server does, so that revocation and
             # expiry take effect for clients that are already connected.
             if self._token is not None:
@@ -94,7 +94,7 @@ class LocalTransport:
     def put_object(self, scope: ObjectScope, source: ObjectSource) -> str:
         from modelwright.objects.service import store_for_write
 
-        with self._unit() as ctx:
+        with self._unit(reading_only=True) as ctx:  # the check only reads
             store = store_for_write(ctx, scope)
         # The bytes move outside the transaction: no database lock is held while copying.
         if isinstance(source, bytes):
@@ -106,7 +106,7 @@ class LocalTransport:
     def get_object(self, scope: ObjectScope, digest: str, dest: Path | None = None) -> bytes | Path:
         from modelwright.objects.service import store_for_read
 
-        with self._unit() as ctx:
+        with self._unit(reading_only=True) as ctx:
             store = store_for_read(ctx, scope, digest)
         if dest is None:
             return store.get_bytes(digest)

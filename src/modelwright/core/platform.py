@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from modelwright.core.context import Caller, Context
 from modelwright.errors import Conflict, NotFound
 from modelwright.settings import Settings
-from modelwright.store import schema
+from modelwright.store import db, schema
 from modelwright.store.db import create_db_engine, session_factory
 from modelwright.store.migrate import upgrade
 
@@ -53,15 +53,22 @@ class Platform:
         return self._artifacts
 
     @contextmanager
-    def unit(self, caller: Caller) -> Iterator[Context]:
+    def unit(self, caller: Caller, *, reading_only: bool = False) -> Iterator[Context]:
         """One transaction: committed when the block ends, rolled back entirely on error.
 
         Services check names and states before writing, but two requests can pass the same
         check at once (two creates of one name); the database's constraints then refuse the
         second, which becomes a ``Conflict`` for its caller instead of a driver error.
+
+        ``reading_only``: the block only reads (a permission check before moving bytes), so
+        on SQLite it does not take the write lock that other writers queue for.
         """
         try:
-            with self._sessions() as session, session.begin():
+            with (
+                db.reading_only() if reading_only else nullcontext(),
+                self._sessions() as session,
+                session.begin(),
+            ):
                 yield Context(session=session, caller=caller, stores=self)
         except IntegrityError as exc:
             raise Conflict(

@@ -14,13 +14,11 @@ default): those nodes run again on the next run instead of being restored from t
 
 from __future__ import annotations
 
-import base64
 import os
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import TYPE_CHECKING, Any
 
-from modelwright.api import pipelines as pipeline_ops
 from modelwright.errors import ServiceUnavailable
 from modelwright.objects.models import ObjectScope
 from modelwright.pipelines import models as pm
@@ -191,15 +189,14 @@ class NodeRecorder:
                 for digest in (*digests, *(a.digest for a in artifacts)):
                     if (upload := uploads.get(digest)) is not None:
                         upload.result()  # raises what the upload raised
-                self._client.call(
-                    pipeline_ops.RECORD_PIPELINE_RUN,
-                    run_id=self.run_id,
-                    pipeline=self.pipeline,
-                    nodes=batch,
+                self._client.record_pipeline_run(
+                    self.run_id,
+                    self.pipeline,
+                    batch,
                     params=params,
                     artifacts=artifacts,
                     end=end,
-                    objects={d: base64.b64encode(b).decode() for d, b in objects.items()},
+                    objects=objects,
                     snapshot=snapshot.result() if snapshot is not None else None,
                 )
             except ServiceUnavailable as exc:

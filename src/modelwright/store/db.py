@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -11,10 +14,11 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-__all__ = ["create_db_engine", "is_sqlite", "session_factory"]
+__all__ = ["create_db_engine", "is_sqlite", "reading_only", "session_factory"]
 
 # Long enough to ride out another process's migration or a burst of writers.
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+_READING_ONLY: ContextVar[bool] = ContextVar("modelwright_reading_only", default=False)
 
 
 def is_sqlite(url: str) -> bool:
@@ -29,10 +33,28 @@ def create_db_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
         event.listen(engine, "connect", _sqlite_pragmas)
         # pysqlite's own BEGIN handling defers locking; take the write lock at BEGIN instead
-        # so concurrent writers queue on busy_timeout rather than failing on upgrade.
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+        # so concurrent writers queue on busy_timeout rather than failing on upgrade. A unit
+        # that only reads (``reading_only``) begins deferred: it never waits for a writer.
+        event.listen(
+            engine,
+            "begin",
+            lambda conn: conn.exec_driver_sql(
+                "BEGIN" if _READING_ONLY.get() else "BEGIN IMMEDIATE"
+            ),
+        )
         return engine
     return create_engine(url, pool_pre_ping=True)
+
+
+@contextmanager
+def reading_only() -> Iterator[None]:
+    """Transactions begun in this block (in this thread or task) only read: on SQLite they
+    take no write lock, so permission checks do not queue behind other processes' writes."""
+    token = _READING_ONLY.set(True)
+    try:
+        yield
+    finally:
+        _READING_ONLY.reset(token)
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from modelwright.core.actions import ALL, Action
 from modelwright.core.context import Context, utcnow
@@ -57,7 +58,15 @@ def new_datastore(spec: m.DatastoreSpec) -> schema.Datastore:
 
 
 def list_workspaces(ctx: Context, req: Empty) -> list[m.WorkspaceInfo]:
-    rows = ctx.session.scalars(select(schema.Workspace).order_by(schema.Workspace.name))
+    # Environments and their datastores in two more statements, not two per workspace and
+    # environment (the runner asks for this list when no workspace is named).
+    rows = ctx.session.scalars(
+        select(schema.Workspace)
+        .options(
+            selectinload(schema.Workspace.environments).selectinload(schema.Environment.datastores)
+        )
+        .order_by(schema.Workspace.name)
+    )
     return [workspace_info(ws) for ws in rows if ctx.is_member(ws.name)]
 
 
