@@ -401,7 +401,7 @@ class DataMixin:
             store,
             [files[i] for i in packed],
             placed=placed,
-            exists=(lambda d: os.path.exists(object_key(root, d))) if root else None,
+            exists=_ObjectExists(root) if root else None,
             on_bytes=meter.add,
         )
         for i, p in zip(packed, stored, strict=True):
@@ -695,6 +695,28 @@ class DataMixin:
         """Schema and profile differences from ``a`` to ``b`` (``name@v1``, ``name@v2``)."""
         ws, env = self._where(workspace, environment, None)
         return self.call(ops.DIFF_DATASETS, workspace=ws, environment=env, a=a, b=b)
+
+
+class _ObjectExists:
+    """Whether a local store holds an object, asked once per file of a directory: a fan-out
+    directory (``objects/sha256/ab``) seen missing is not asked about again, so a new or
+    small store costs at most 256 ``stat`` calls, not one per file. Only an optimisation
+    (an object stored meanwhile by another process is packed again, never lost)."""
+
+    def __init__(self, root: str) -> None:
+        self.root = root
+        self.missing: set[str] = set()
+
+    def __call__(self, digest: str) -> bool:
+        fanout = digest[:2]
+        if fanout in self.missing:
+            return False
+        key = object_key(self.root, digest)
+        if os.path.exists(key):
+            return True
+        if not os.path.isdir(os.path.dirname(key)):
+            self.missing.add(fanout)
+        return False
 
 
 def link_or_copy(store: ArtifactStore, digest: str, dest: Path) -> Path:
