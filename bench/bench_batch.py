@@ -14,10 +14,11 @@ LogisticRegression fitted on 569 rows of the same shape, registered with skops.
   (``ParquetFile.read_row_group(...).to_pandas()``) and ``model.predict`` it. No output is
   written: it is the least any batch job has to do.
 * *batch run, N workers*: ``run_batch(client, "models:/bench/1", "features@v1", "scores",
-  workers=N, executor="process")``, timed from the call to its return: checks, the tracked
-  run, worker processes started (each loads the model), read + predict + one Parquet file
-  written per chunk, and the output registered as a dataset version (hashed, stored and
-  profiled). Nothing is resumed (``resume=False``).
+  workers=N)`` with the default executor (``auto``: one worker predicts in the calling
+  process, more in local worker processes), timed from the call to its return: checks, the
+  tracked run, the model loaded (in each worker process, if any), read + predict + one
+  Parquet file written per chunk, and the output registered as a dataset version (hashed,
+  stored and profiled). Nothing is resumed (``resume=False``).
 
 Repeats are interleaved (baseline, 1 worker, 2 workers; again). The data (about 2.4 GB for
 10M rows, twice more once registered and loaded) is kept in ``bench/.data/batch-input`` for
@@ -156,8 +157,9 @@ def document(
         "each row group of the input files, reads it with pyarrow, converts it to pandas and "
         "calls `model.predict`; it writes nothing. `batch run` is `run_batch(...)` from call "
         "to return: option and signature checks, the tracked run (with its package "
-        "snapshot), spawning the worker processes (each imports scikit-learn and loads the "
-        "model from skops, verified), reading, predicting, writing one Parquet file per "
+        "snapshot), loading the model from skops, verified (one worker predicts in the "
+        "calling process; with more, each spawned worker process imports scikit-learn and "
+        "loads it), reading, predicting, writing one Parquet file per "
         "chunk (id, prediction, error), and registering the output directory as a dataset "
         "version (hashed, copied into the datastore, profiled).",
         "",
@@ -236,7 +238,6 @@ def main() -> int:
                         workspace="bench",
                         chunk_rows=args.chunk_rows,
                         workers=w,
-                        executor="process",
                         resume=False,
                     )
                     if result.rows != rows or result.failed_rows:

@@ -22,9 +22,9 @@ class FailOn:
         return np.asarray(data["x0"]) * 2
 
 
-class CrashOnce:
-    """Doubles ``x0``; the first process that sees ``value`` in ``x0`` dies on the spot (as
-    an out-of-memory kill would), leaving ``marker`` behind so that the next attempt passes."""
+class _FailOnce:
+    """Doubles ``x0``; the first time any process sees ``value`` in ``x0`` it fails (see
+    ``fail``), leaving ``marker`` behind so that the next attempt passes."""
 
     def __init__(self, value: float, marker: str) -> None:
         self.value = value
@@ -33,5 +33,29 @@ class CrashOnce:
     def predict(self, data: pd.DataFrame) -> np.ndarray:
         if (data["x0"] == self.value).any() and not Path(self.marker).exists():
             Path(self.marker).touch()
-            os._exit(3)
+            self.fail()
         return np.asarray(data["x0"]) * 2
+
+    def fail(self) -> None:
+        raise NotImplementedError
+
+
+class CrashOnce(_FailOnce):
+    """Dies on the spot, as an out-of-memory kill would."""
+
+    def fail(self) -> None:
+        os._exit(3)
+
+
+class InterruptOnce(_FailOnce):
+    """Raises ``KeyboardInterrupt``, as Ctrl-C would."""
+
+    def fail(self) -> None:
+        raise KeyboardInterrupt
+
+
+class Twice:
+    """Doubles ``n``, keeping its dtype (so the output shows what the model was given)."""
+
+    def predict(self, data: pd.DataFrame) -> np.ndarray:
+        return np.asarray(data["n"]) * 2

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from tests.batch._models import CrashOnce, FailOn
+from tests.batch._models import CrashOnce, FailOn, InterruptOnce, Twice
 from tests.batch.conftest import FEATURES, World, customers, log_model
 
 from modelwright.batch import BatchFailed, BatchProgress, run_batch
@@ -62,6 +62,7 @@ def test_output_is_the_models_prediction_joined_back_by_id(world: World) -> None
     assert detail.params["model"] == "models:/churn/1"
     assert detail.params["input"] == "dev/customers@v1"
     assert detail.params["chunk_rows"] == "37"
+    assert detail.params["executor"] == "process"  # auto, with two workers
     assert detail.metrics["rows"] == 300 and detail.metrics["failed_rows"] == 0
     assert detail.metrics["rows_per_second"] > 0
     lineage = client.lineage(f"run:{run.id}", workspace="ml")
@@ -221,6 +222,8 @@ def test_a_crashed_job_resumes_from_its_done_chunks(local_client: Client, tmp_pa
         "id_column": "cust",
         "chunk_rows": 20,
         "workers": 1,
+        # A worker process even for one worker: the crash takes it down, not this process.
+        "executor": "process",
         "work_dir": work,
     }
     with pytest.raises(BatchFailed, match="a worker process died while predicting rows 120–179"):
@@ -240,3 +243,91 @@ def test_a_crashed_job_resumes_from_its_done_chunks(local_client: Client, tmp_pa
         r.status for r in local_client.search_runs(workspace="ml", experiment="batch")
     )
     assert statuses == ["failed", "finished"]
+
+
+def test_one_worker_predicts_in_this_process_and_resumes(
+    local_client: Client, tmp_path: Path
+) -> None:
+    from tests.batch.conftest import setup_world
+
+    frame = customers(200)
+    marker = tmp_path / "interrupted-once"
+    model = InterruptOnce(float(frame["x0"][130]), str(marker))  # row 130: chunk 6 of 10
+    setup_world(local_client, tmp_path / "lake", frame, model)
+    work = tmp_path / "work"
+    job = {"workspace": "ml", "id_column": "cust", "chunk_rows": 20, "workers": 1}
+    # Raised here, not in a worker process: the chunks ran in this process.
+    with pytest.raises(KeyboardInterrupt):
+        run_batch(
+            local_client,
+            "models:/churn@champion",
+            "customers@v1",
+            "scores",
+            work_dir=work,
+            **job,  # type: ignore[arg-type]
+        )
+    assert marker.exists()
+    # Chunks 0-5 were written whole before the interruption; nothing half-written is left.
+    assert sorted(p.name for p in (work / "chunks").iterdir()) == [
+        f"chunk-{i:06d}.parquet" for i in range(6)
+    ]
+    assert not list((work / "tmp").iterdir())
+    with pytest.raises(NotFound):
+        local_client.get_dataset("scores", workspace="ml", environment="dev")
+
+    result = run_batch(
+        local_client,
+        "models:/churn@champion",
+        "customers@v1",
+        "scores",
+        work_dir=work,
+        **job,  # type: ignore[arg-type]
+    )
+    assert (result.chunks, result.resumed_chunks, result.rows) == (10, 6, 200)
+    out = _output(local_client)
+    assert out["cust"].tolist() == frame["cust"].tolist()
+    assert np.allclose(out["prediction"], frame["x0"] * 2)
+    runs = local_client.search_runs(workspace="ml", experiment="batch")
+    assert sorted(r.status for r in runs) == ["finished", "killed"]
+    finished = next(r for r in runs if r.status == "finished")
+    assert local_client.get_run(finished.id).params["executor"] == "inline"
+
+
+def test_each_chunk_is_validated_against_the_signature(
+    local_client: Client, tmp_path: Path
+) -> None:
+    """Whole floats for an integer column are converted chunk by chunk; a chunk with a
+    fraction among them fails validation as a whole, the others do not."""
+    local_client.create_workspace("ml")
+    local_client.create_datastore("ml", "dev", "lake", str(tmp_path / "lake"))
+    n = np.arange(40, dtype="float64")
+    n[25] = 2.5  # in chunk 2 (rows 20-29)
+    local_client.register_dataset(
+        "counts", pd.DataFrame({"n": n}), workspace="ml", environment="dev"
+    )
+    with local_client.start_run("train", workspace="ml", environment="dev", snapshot=False) as run:
+        run.log_model(Twice(), "twice", input_example=pd.DataFrame({"n": np.arange(5)}))
+    result = run_batch(
+        local_client,
+        "models:/twice/1",
+        "counts@v1",
+        "doubled",
+        workspace="ml",
+        chunk_rows=10,
+        workers=1,
+        error_threshold=0.5,
+    )
+    assert (result.rows, result.failed_rows) == (40, 10)
+    out = _output(local_client, "doubled")
+    failed = out["_error"].notna()
+    assert out.loc[failed, "_row"].tolist() == list(range(20, 30))
+    assert out.loc[failed, "_error"].str.contains("column 'n'").all()
+    ok = out[~failed]
+    assert ok["prediction"].tolist() == [2 * v for v in n[~failed.to_numpy()]]
+    # The model was given integers (converted from whole floats): its output is integers.
+    import pyarrow.parquet as pq
+
+    path = local_client.load_dataset("doubled@latest", workspace="ml", as_="path")
+    assert isinstance(path, Path)
+    types = {str(pq.read_schema(f).field("prediction").type) for f in path.glob("*.parquet")}
+    assert types == {"int64"}

@@ -210,3 +210,42 @@ def test_diff_reports_schema_and_statistics() -> None:
     assert (by["s"].new_values, by["s"].gone_values) == (["c"], ["b"])
     assert (by["new"].status, by["gone"].status) == ("added", "removed")
     assert all(c.status == "unchanged" for c in diff_versions(a, a).columns)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        np.arange(5_000, dtype=np.int64),  # sorted and distinct: generated ids
+        np.repeat(np.arange(50, dtype=np.int64), 100),  # sorted with repeats
+        np.random.default_rng(1).integers(0, 3, 10_000),  # a few classes: bincount
+        np.random.default_rng(2).integers(-(2**62), 2**62, 10_000),  # wide range, unsorted
+        np.array([2**62 + 1, 2**62 + 3, 2**62 + 1, 5], dtype=np.int64),
+        np.random.default_rng(3).integers(0, 200_000, 300_000).astype(np.uint32),
+        np.random.default_rng(4).normal(size=100_000),  # mostly distinct floats: sorted
+        np.round(np.random.default_rng(5).normal(size=100_000), 1),  # repeating floats: hash
+        np.array([0.0, -0.0, math.inf, -math.inf, math.inf, np.nan, 1.5, np.nan]),
+        np.sort(np.random.default_rng(6).normal(size=10_000)),
+        np.array([], dtype=np.float64),
+        np.array([7], dtype=np.int8),
+    ],
+)
+def test_distinct_counts_are_exact(values: np.ndarray) -> None:
+    p = profile_table(pa.table({"v": values})).columns["v"]
+    assert p.distinct == pd.Series(values).nunique()
+    with_nulls = pa.table({"v": pa.array(values, mask=np.arange(len(values)) % 7 == 3)})
+    q = profile_table(with_nulls).columns["v"]
+    expected = pd.Series(values[np.arange(len(values)) % 7 != 3]).nunique()
+    assert (q.distinct, q.count + q.missing) == (expected, len(values))
+
+
+def test_profile_of_a_chunked_column_is_that_of_one_array() -> None:
+    """A directory's files arrive as chunks of one column: the profile does not depend on
+    how the rows are split between them."""
+    rng = np.random.default_rng(7)
+    values = np.where(rng.random(3_000) < 0.05, np.nan, rng.normal(size=3_000))
+    whole = profile_table(pa.table({"v": values}))
+    parts = pa.table({"v": pa.chunked_array([values[:1000], values[1000:1001], values[1001:]])})
+    assert profile_table(parts) == whole
+    ints = np.arange(3_000)
+    split = pa.chunked_array([ints[:10], ints[10:]])
+    assert profile_table(pa.table({"i": split})) == profile_table(pa.table({"i": ints}))

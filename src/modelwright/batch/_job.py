@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import BaseModel, Field
 
 from modelwright.batch._plan import Chunk, Task, job_key, plan_chunks, plan_tasks
-from modelwright.batch._pools import EXECUTORS, ExecutorName, Pool, make_pool
+from modelwright.batch._pools import EXECUTORS, ExecutorName, Pool, make_pool, resolve_executor
 from modelwright.batch._worker import (
     ERROR_COLUMN,
     PREDICTION,
@@ -140,7 +140,7 @@ def run_batch(
     id_column: str | None = None,
     chunk_rows: int = 100_000,
     workers: int | None = None,
-    executor: ExecutorName = "process",
+    executor: ExecutorName = "auto",
     ray_address: str | None = None,
     error_threshold: float = 0.01,
     resume: bool = True,
@@ -155,8 +155,10 @@ def run_batch(
     the model's outputs (``prediction``, ``prediction_<i>``, or a DataFrame's columns) and
     ``_error``: null, or why that row has no prediction. The job stops with ``BatchFailed``
     as soon as the share of failed rows among those done passes ``error_threshold``.
-    ``workers`` defaults to the usable cores; ``executor`` is ``process`` (local processes),
-    ``ray`` (a local Ray instance, or ``ray_address``) or ``inline`` (this process). Done
+    ``workers`` defaults to the usable cores; ``executor`` is ``auto`` (this process for one
+    worker, local processes for more), ``process`` (local processes, even for one worker: a
+    model that crashes then takes a worker down, not the caller), ``ray`` (a local Ray
+    instance, or ``ray_address``) or ``inline`` (this process). Done
     chunks are kept in ``work_dir`` (default: ``<cache>/batch/<job key>``) until the output
     is registered, so the same job run again after a failure resumes from them.
     """
@@ -190,7 +192,7 @@ def run_batch(
     # Started first: the workers load the model while the run is being recorded.
     pool = (
         make_pool(
-            executor,
+            resolve_executor(executor, n_workers),
             model_dir=str(model_dir),
             digest=job.model.digest,
             workers=n_workers,
@@ -233,7 +235,7 @@ def run_batch(
                 "output": output_name,
                 "chunk_rows": chunk_rows,
                 "id_column": id_column or ROW_COLUMN,
-                "executor": executor,
+                "executor": resolve_executor(executor, n_workers),  # what ran
                 "workers": n_workers,
                 "error_threshold": error_threshold,
             }

@@ -14,10 +14,20 @@ from typing import Any, Literal, Protocol
 from modelwright.batch._plan import Task
 from modelwright.batch._worker import ChunkDone, ChunkRunner, init_process, run_in_process
 
-__all__ = ["ExecutorName", "Pool", "make_pool"]
+__all__ = ["ExecutorName", "Pool", "make_pool", "resolve_executor"]
 
-ExecutorName = Literal["process", "ray", "inline"]
-EXECUTORS: tuple[str, ...] = ("process", "ray", "inline")
+ExecutorName = Literal["auto", "process", "ray", "inline"]
+EXECUTORS: tuple[str, ...] = ("auto", "process", "ray", "inline")
+
+
+def resolve_executor(executor: ExecutorName, workers: int) -> ExecutorName:
+    """``auto``: one worker predicts in this process (as joblib does for ``n_jobs=1``: a
+    worker process would only add its start-up, imports and model load while this one
+    waits), more predict in local processes. ``process`` always uses processes, so that a
+    model that crashes (or is killed for memory) takes a worker down, not the caller."""
+    if executor == "auto":
+        return "inline" if workers == 1 else "process"
+    return executor
 
 
 class Pool(Protocol):

@@ -56,6 +56,8 @@ class ChunkRunner:
 
     def __init__(self, model: LoadedModel) -> None:
         self.model = model
+        # (column, dtype) pairs → whether validation returns such a frame unchanged.
+        self._unchanged: dict[tuple[tuple[Any, Any], ...], bool] = {}
 
     @classmethod
     def load(cls, model_dir: str, digest: str) -> ChunkRunner:
@@ -96,8 +98,11 @@ class ChunkRunner:
         )
         final = Path(task.out_dir) / chunk_name(chunk.index)
         tmp = Path(task.tmp_dir) / f"{final.name}.{uuid.uuid4().hex}.part"
-        # Ids are mostly distinct: a dictionary would only cost time; predictions often repeat.
-        pq.write_table(out, tmp, use_dictionary=names[1:])
+        # A dictionary pays for predicted classes, which repeat; not for ids, which do not,
+        # nor for floats (scores, regression), which rarely do: measured on 100,000 float
+        # predictions, 16 ms a chunk with one against 5.5 ms without.
+        repeating = [f.name for f in list(out.schema)[1:] if not pa.types.is_floating(f.type)]
+        pq.write_table(out, tmp, use_dictionary=repeating)
         os.replace(tmp, final)
         failed = chunk.rows - errors.null_count
         samples = tuple(
@@ -112,7 +117,7 @@ class ChunkRunner:
 
         n = len(frame)
         try:
-            data = self.model.validate(frame)
+            data = self._validate(frame)
         except Exception as exc:  # e.g. one file of a directory with other column types
             return pa.table({PREDICTION: pa.nulls(n)}), pa.array([_message(exc)] * n, pa.string())
         done: list[tuple[int, pa.Table]] = []
@@ -148,6 +153,31 @@ class ChunkRunner:
             messages += [msg] * t.num_rows
         combined = pa.concat_tables(tables, promote_options="permissive")
         return combined, pa.array(messages, pa.string())
+
+    def _validate(self, frame: pd.DataFrame) -> Any:
+        """``model.validate(frame)``, skipped when it would return the frame unchanged.
+
+        Validating checks column names and dtypes and converts what the signature allows;
+        the values matter only when whole floats are given for an integer column, and then
+        the dtype changes. So validating an empty frame of the same columns and dtypes
+        shows whether a chunk would come back as it is, once per set of dtypes (the chunks
+        of a file all have the same): about 1 ms a chunk saved for 30 columns."""
+        import pandas as pd
+
+        key = tuple(zip(frame.columns, frame.dtypes, strict=True))
+        unchanged = self._unchanged.get(key)
+        if unchanged is None:
+            try:
+                probe = self.model.validate(frame.iloc[:0])
+            except Exception:  # the whole frame raises the same, or says better why
+                probe = None
+            unchanged = (
+                isinstance(probe, pd.DataFrame)
+                and list(probe.columns) == list(frame.columns)
+                and probe.dtypes.equals(frame.dtypes)
+            )
+            self._unchanged[key] = unchanged
+        return frame if unchanged else self.model.validate(frame)
 
     def _table(self, data: Any, rows: int) -> pa.Table:
         """The model's output for ``data`` as columns: ``prediction``, ``prediction_<i>`` for

@@ -85,8 +85,12 @@ def run(
         int | None, typer.Option("--workers", help="Parallel workers (default: the cores).")
     ] = None,
     executor: Annotated[
-        str, typer.Option("--executor", help="process, ray or inline (this process).")
-    ] = "process",
+        str,
+        typer.Option(
+            "--executor",
+            help="auto (this process for one worker, else processes), process, ray or inline.",
+        ),
+    ] = "auto",
     ray_address: Annotated[
         str | None,
         typer.Option("--ray-address", help="With --executor ray: ray://host:10001 or auto."),
