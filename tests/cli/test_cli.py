@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -203,3 +205,10 @@ def test_every_command_has_help_and_every_option_is_described(cli: Run) -> None:
                 assert param.help, f"option {param.opts} of {' '.join(path)} has no help"
         r = cli(*path, "--help")
         assert r.code == 0, (path, r.err)
+
+
+def test_importing_the_entry_point_does_not_import_the_commands() -> None:
+    # Processes spawned from the command re-import its module, which imports ``main``.
+    code = "import sys, modelwright.cli; print('typer' in sys.modules, 'pandas' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]
