@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from modelwright.runner import (
     make_executor,
     run_pipeline,
 )
+from modelwright.runner import session as session_module
 from modelwright.runner.session import PipelineSession
 from modelwright.testing import check_executor
 
@@ -70,3 +72,35 @@ def test_process_executor_runs_independent_nodes_and_resumes(
         again = run_pipeline(client, pipe, name="main", config=session.config, executor="process")
         assert again.nodes["histogram"].status == "cached"
         assert again.nodes["summarise"].status == "ran"
+
+
+def test_the_snapshot_is_done_before_the_process_executor_forks(
+    tmp_path: Path, make_project: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # git runs in a thread while a short pipeline starts; a worker forked meanwhile would
+    # inherit subprocess's start-up pipe and leave the snapshot waiting on it for good.
+    events: list[str] = []
+    real_snapshot = session_module.take_snapshot
+
+    def slow_snapshot() -> dict[str, object]:
+        time.sleep(0.3)
+        events.append("snapshot")
+        return real_snapshot()
+
+    real_submit = ProcessExecutor.submit
+
+    def submit(self: ProcessExecutor, fn: Callable[..., object], /, *args: object) -> object:
+        events.append("submit")
+        return real_submit(self, fn, *args)
+
+    monkeypatch.setattr(session_module, "take_snapshot", slow_snapshot)
+    monkeypatch.setattr(ProcessExecutor, "submit", submit)
+    project = make_project()
+    with modelwright.connect(tmp_path / "home") as client:
+        session = PipelineSession(client, project, environment="dev")
+        result = run_pipeline(
+            client, session.pipeline("main"), name="main", config=session.config, executor="process"
+        )
+        assert all(n.status == "ran" for n in result.nodes.values())
+        assert events[0] == "snapshot" and "submit" in events
+        assert client.get_run(result.run_id).snapshot["python"]

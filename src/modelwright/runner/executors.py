@@ -49,6 +49,9 @@ class ProcessExecutor:
     """Independent nodes at once, in local worker processes."""
 
     name = "process"
+    # Its workers are forked (the platform's default start method): the session finishes
+    # what it runs in threads with child processes of their own before the first fork.
+    forks = True
 
     def __init__(self, max_workers: int | None = None) -> None:
         self.max_workers = max_workers or min(4, os.cpu_count() or 1)

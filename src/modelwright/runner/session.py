@@ -356,9 +356,13 @@ class _Run:
         self.parent_id = parent.id
         # The run's params, configuration, snapshot, node runs and end go with the recorder's
         # calls: git takes longer than a short pipeline, so the run does not wait for it.
-        self.recorder = NodeRecorder(
-            client, parent.id, self.name, snapshot=self.snapshot or _in_thread(take_snapshot)
-        )
+        snapshot = self.snapshot or _in_thread(take_snapshot)
+        if getattr(executor, "forks", False):
+            # A process forked while git is being started inherits the pipe through which
+            # subprocess learns that git started, and the snapshot would wait on it for as
+            # long as the worker lives: the snapshot is done before the first fork.
+            wait([snapshot])
+        self.recorder = NodeRecorder(client, parent.id, self.name, snapshot=snapshot)
         try:
             flat = {
                 k: v for k, v in flatten(self.config.parameters).items() if not isinstance(v, dict)
