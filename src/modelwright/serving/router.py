@@ -102,18 +102,27 @@ class Upstream:
                 auto_decompress=False,
                 skip_auto_headers=("User-Agent", "Accept-Encoding"),
             )
-        try:
-            async with self._session.request(method, path, data=body, headers=headers) as r:
-                return UpstreamResponse(
-                    r.status,
-                    await r.read(),
-                    r.headers.get("content-type", "application/json"),
-                    r.headers.get("retry-after"),
-                )
-        except TimeoutError:
-            raise UpstreamUnavailable("no answer in time", timeout=True) from None
-        except aiohttp.ClientError as exc:
-            raise UpstreamUnavailable(type(exc).__name__) from None
+        for attempt in range(2):
+            try:
+                async with self._session.request(method, path, data=body, headers=headers) as r:
+                    return UpstreamResponse(
+                        r.status,
+                        await r.read(),
+                        r.headers.get("content-type", "application/json"),
+                        r.headers.get("retry-after"),
+                    )
+            except TimeoutError:
+                raise UpstreamUnavailable("no answer in time", timeout=True) from None
+            except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
+                # The connection died under the request: a kept-alive connection to a worker
+                # that was killed (and restarted on the same socket), or the worker died with
+                # it. A prediction has no effect to repeat, so it is sent once more, on a new
+                # connection, as a proxy's "next upstream on error" would.
+                if attempt:
+                    raise UpstreamUnavailable(type(exc).__name__) from None
+            except aiohttp.ClientError as exc:
+                raise UpstreamUnavailable(type(exc).__name__) from None
+        raise AssertionError("unreachable")  # the loop returns or raises
 
     async def close(self) -> None:
         if self._session is not None:
