@@ -6,13 +6,20 @@ takes tasks that name files and row groups, never the data itself.
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import threading
-from concurrent.futures import Future, ProcessPoolExecutor
+from collections import deque
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any, Literal, Protocol
 
 from modelwright.batch._plan import Task
-from modelwright.batch._worker import ChunkDone, ChunkRunner, init_process, run_in_process
+from modelwright.batch._worker import (
+    ChunkDone,
+    ChunkRunner,
+    init_process,
+    run_in_process,
+)
 
 __all__ = ["ExecutorName", "Pool", "make_pool", "resolve_executor"]
 
@@ -20,13 +27,14 @@ ExecutorName = Literal["auto", "process", "ray", "inline"]
 EXECUTORS: tuple[str, ...] = ("auto", "process", "ray", "inline")
 
 
-def resolve_executor(executor: ExecutorName, workers: int) -> ExecutorName:
-    """``auto``: one worker predicts in this process (as joblib does for ``n_jobs=1``: a
-    worker process would only add its start-up, imports and model load while this one
-    waits), more predict in local processes. ``process`` always uses processes, so that a
-    model that crashes (or is killed for memory) takes a worker down, not the caller."""
+def resolve_executor(executor: ExecutorName, workers: int) -> str:
+    """``auto``: this process is the first worker (as joblib runs ``n_jobs=1`` in the
+    caller): one worker predicts here (``inline``); with more, this process predicts from the
+    start while local processes start, import and load the model, and they join as each
+    becomes ready (``hybrid``). ``process`` uses worker processes only, so that a model that
+    crashes (or is killed for memory) takes a worker down, not the caller."""
     if executor == "auto":
-        return "inline" if workers == 1 else "process"
+        return "inline" if workers == 1 else "hybrid"
     return executor
 
 
@@ -39,7 +47,9 @@ class Pool(Protocol):
 
 
 class InlinePool:
-    """Every task in this process, one at a time (for debugging and small inputs)."""
+    """Every task in this process, one at a time. (Reading the next task and writing the
+    last one in threads while predicting was tried: on two cores it gained nothing, Arrow
+    and the model's arithmetic already keeping both busy.)"""
 
     def __init__(self, model_dir: str, digest: str) -> None:
         self.workers = 1
@@ -71,8 +81,8 @@ class ProcessPool:
         )
         # The pool starts a process per task it cannot give to an idle one: a no-op for
         # each worker starts them all now, so they load the model while the driver goes on.
-        for _ in range(workers):
-            self._pool.submit(int)
+        # Each no-op is done once its process has loaded the model (the initializer ran).
+        self.started = [self._pool.submit(int) for _ in range(workers)]
 
     def submit(self, task: Task) -> Future[list[ChunkDone]]:
         return self._pool.submit(run_in_process, task)
@@ -81,6 +91,82 @@ class ProcessPool:
         # After a failure, wait: no straggler may write into the work directory afterwards.
         # After success the workers are idle and exit on their own.
         self._pool.shutdown(wait=cancel, cancel_futures=cancel)
+
+
+class HybridPool:
+    """This process as one worker (a thread: reading, pandas and the model's arithmetic
+    release the interpreter lock) and ``workers - 1`` local processes. Tasks wait here and go
+    to whichever side is free: this process from the start, each worker process once it has
+    loaded the model. A short job is then never slower than predicting here alone, which
+    starting processes (seconds of imports each) would make it."""
+
+    def __init__(self, model_dir: str, digest: str, workers: int) -> None:
+        self.workers = workers
+        self._runner = ChunkRunner.load(model_dir, digest)
+        self._local = ThreadPoolExecutor(1, thread_name_prefix="modelwright-batch")
+        self._processes = ProcessPool(model_dir, digest, workers - 1)
+        self._lock = threading.Lock()
+        self._waiting: deque[tuple[Task, Future[list[ChunkDone]]]] = deque()
+        self._local_busy = False
+        self._ready = 0  # worker processes that have loaded the model
+        self._remote_busy = 0
+        for started in self._processes.started:
+            started.add_done_callback(self._process_ready)
+
+    def submit(self, task: Task) -> Future[list[ChunkDone]]:
+        future: Future[list[ChunkDone]] = Future()
+        with self._lock:
+            self._waiting.append((task, future))
+        self._dispatch()
+        return future
+
+    def _process_ready(self, _: Future[Any]) -> None:
+        # A failed start counts too: its tasks then raise the load error (run_in_process).
+        with self._lock:
+            self._ready += 1
+        self._dispatch()
+
+    def _dispatch(self) -> None:
+        sent: list[tuple[Future[list[ChunkDone]], Future[list[ChunkDone]], bool]] = []
+        with self._lock:
+            while self._waiting:
+                if not self._local_busy:
+                    self._local_busy = True
+                    task, outer = self._waiting.popleft()
+                    sent.append((self._local.submit(self._runner.run, task), outer, True))
+                elif self._remote_busy < self._ready:
+                    self._remote_busy += 1
+                    task, outer = self._waiting.popleft()
+                    sent.append((self._processes.submit(task), outer, False))
+                else:
+                    break
+        # Outside the lock: a task already done calls back at once, in this thread.
+        for inner, outer, local in sent:
+            inner.add_done_callback(functools.partial(self._done, outer=outer, local=local))
+
+    def _done(
+        self, inner: Future[list[ChunkDone]], *, outer: Future[list[ChunkDone]], local: bool
+    ) -> None:
+        with self._lock:
+            if local:
+                self._local_busy = False
+            else:
+                self._remote_busy -= 1
+        if outer.set_running_or_notify_cancel():
+            exc = inner.exception()
+            if exc is None:
+                outer.set_result(inner.result())
+            else:
+                outer.set_exception(exc)
+        self._dispatch()
+
+    def close(self, *, cancel: bool) -> None:
+        with self._lock:
+            waiting, self._waiting = list(self._waiting), deque()
+        for _, future in waiting:
+            future.cancel()
+        self._local.shutdown(wait=True, cancel_futures=cancel)
+        self._processes.close(cancel=cancel)
 
 
 class _Actor:
@@ -138,4 +224,6 @@ def make_pool(
         return InlinePool(model_dir, digest)
     if executor == "ray":
         return RayPool(model_dir, digest, workers, address)
+    if executor == "hybrid" and workers > 1:
+        return HybridPool(model_dir, digest, workers)
     return ProcessPool(model_dir, digest, workers)
