@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -21,6 +22,7 @@ from modelwright.serving.router import (
     RouterApp,
     RouterMetrics,
     Upstream,
+    UpstreamUnavailable,
 )
 
 ROW = {"dataframe_records": [{"tenure": 0.4, "calls": 1}]}
@@ -245,3 +247,44 @@ def test_tokens(servers: dict[str, AppServer], churn_model: LoadedModel) -> None
             assert r.status_code == 200
     # Decisions are cached for a few seconds: one question per token, not one per request.
     assert asked == ["bad", "good"]
+
+
+async def _upstream_that_drops(drops: int) -> tuple[asyncio.AbstractServer, list[int]]:
+    """A bare HTTP server that closes the first ``drops`` connections without answering
+    (as a worker killed mid-request does), then answers 200."""
+    seen: list[int] = []
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        seen.append(1)
+        await reader.readuntil(b"\r\n\r\n")
+        if len(seen) > drops:
+            body = b'{"predictions": [1]}'
+            writer.write(
+                b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
+                b"content-length: %d\r\n\r\n%s" % (len(body), body)
+            )
+            await writer.drain()
+        writer.close()
+
+    return await asyncio.start_server(handle, "127.0.0.1", 0), seen
+
+
+@pytest.mark.parametrize("drops", [1, 2])
+def test_a_connection_that_dies_under_a_request_is_tried_once_more(drops: int) -> None:
+    async def scenario() -> tuple[int | None, int]:
+        server, seen = await _upstream_that_drops(drops)
+        port = server.sockets[0].getsockname()[1]
+        upstream = Upstream.connect("x", f"http://127.0.0.1:{port}", 1024)
+        try:
+            reply = await upstream.request("POST", "/invocations", b"{}", {})
+            status: int | None = reply.status
+        except UpstreamUnavailable:
+            status = None
+        finally:
+            await upstream.close()
+            server.close()
+        return status, len(seen)
+
+    status, connections = asyncio.run(scenario())
+    # One drop: answered on the second connection. Two: the caller gets "unavailable".
+    assert (status, connections) == ((200, 2) if drops == 1 else (None, 2))

@@ -14,12 +14,7 @@ from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any, Literal, Protocol
 
 from modelwright.batch._plan import Task
-from modelwright.batch._worker import (
-    ChunkDone,
-    ChunkRunner,
-    init_process,
-    run_in_process,
-)
+from modelwright.batch._worker import ChunkDone, ChunkRunner, init_process, run_in_process
 
 __all__ = ["ExecutorName", "Pool", "make_pool", "resolve_executor"]
 
@@ -97,8 +92,9 @@ class HybridPool:
     """This process as one worker (a thread: reading, pandas and the model's arithmetic
     release the interpreter lock) and ``workers - 1`` local processes. Tasks wait here and go
     to whichever side is free: this process from the start, each worker process once it has
-    loaded the model. A short job is then never slower than predicting here alone, which
-    starting processes (seconds of imports each) would make it."""
+    loaded the model, so no task waits on a process's seconds of imports. (Those imports still
+    take a core: on two cores a 10-million-row job measured slower with two workers than
+    with one; see docs/benchmarks.md.)"""
 
     def __init__(self, model_dir: str, digest: str, workers: int) -> None:
         self.workers = workers
