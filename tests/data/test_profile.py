@@ -249,3 +249,42 @@ def test_profile_of_a_chunked_column_is_that_of_one_array() -> None:
     ints = np.arange(3_000)
     split = pa.chunked_array([ints[:10], ints[10:]])
     assert profile_table(pa.table({"i": split})) == profile_table(pa.table({"i": ints}))
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        np.arange(-2_500, 2_500, dtype=np.int64),  # sorted: positions and binary search
+        np.repeat(np.arange(50, dtype=np.int16), 100),
+        np.sort(np.random.default_rng(8).normal(size=20_001)),
+        np.array([-math.inf, -1.0, 0.0, 0.0, 2.5, math.inf, math.inf]),
+        np.random.default_rng(9).integers(-40, 3, 10_001),  # a small range: bincount
+        np.random.default_rng(10).integers(0, 2, 100_000).astype(np.uint8),
+        np.random.default_rng(11).integers(0, 200_000, 50_000).astype(np.uint64),
+        np.random.default_rng(12).integers(-(2**40), 2**40, 10_000),  # wide: the general way
+        np.random.default_rng(13).exponential(size=30_000),
+    ],
+)
+def test_every_way_of_summarising_agrees_with_pandas_and_numpy(values: np.ndarray) -> None:
+    """Sorted columns, small integer ranges and the rest are summarised three ways; each
+    gives pandas' moments and quantiles and numpy's histogram."""
+    p = profile_table(pa.table({"v": values})).columns["v"]
+    series = pd.Series(values)
+    floats = values.astype("float64")
+    finite = pd.Series(floats[np.isfinite(floats)])
+    assert (p.count, p.distinct, p.infinite) == (
+        len(values),
+        series.nunique(),
+        len(series) - len(finite),
+    )
+    assert (p.min, p.max) == (values[np.isfinite(floats)].min(), values[np.isfinite(floats)].max())
+    assert type(p.min) is (int if values.dtype.kind in "iu" else float)
+    assert p.mean == pytest.approx(finite.mean(), rel=1e-12, abs=1e-12)
+    assert p.std == pytest.approx(finite.std(), rel=1e-9)
+    expected = finite.quantile(list(QUANTILES)).tolist()
+    assert p.quantiles is not None
+    assert list(p.quantiles.values()) == pytest.approx(expected, rel=1e-12, abs=1e-12)
+    counts, edges = np.histogram(finite, bins=HISTOGRAM_BINS)
+    assert p.histogram is not None
+    assert p.histogram.counts == counts.tolist()
+    assert p.histogram.edges == edges.tolist()
