@@ -254,6 +254,34 @@ def test_profile_of_a_chunked_column_is_that_of_one_array() -> None:
 @pytest.mark.parametrize(
     "values",
     [
+        np.repeat(np.arange(70_000, dtype=np.int64), 3),  # sorted, repeats across a boundary
+        np.random.default_rng(14).integers(0, 5, 200_000),  # a small range
+        np.concatenate(
+            (
+                [-math.inf] * 3,
+                np.sort(np.random.default_rng(15).normal(size=150_000)),
+                [math.inf] * 2,
+            )
+        ),  # sorted with infinities at both ends
+        np.random.default_rng(16).normal(size=150_000),  # sorted here, moments in order
+    ],
+)
+def test_every_way_gives_the_same_figures_however_the_rows_are_chunked(
+    values: np.ndarray,
+) -> None:
+    """Passes read fixed blocks of positions, and a block may span chunks: the profile,
+    the mean to its last bit, is that of one array."""
+    whole = profile_table(pa.table({"v": values}))
+    cuts = [0, 1, 65_535, 65_537, 131_072, 140_000, len(values)]
+    parts = pa.chunked_array([values[a:b] for a, b in zip(cuts, cuts[1:]) if b > a])
+    chunked = profile_table(pa.table({"v": parts}))
+    assert chunked == whole
+    assert chunked.columns["v"].distinct == pd.Series(values).nunique()
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
         np.arange(-2_500, 2_500, dtype=np.int64),  # sorted: positions and binary search
         np.repeat(np.arange(50, dtype=np.int16), 100),
         np.sort(np.random.default_rng(8).normal(size=20_001)),

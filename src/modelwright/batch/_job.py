@@ -46,6 +46,8 @@ from modelwright.registry.signature import Signature, validate_input
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from modelwright.client._tracking import ActiveRun
+
 __all__ = ["BatchFailed", "BatchProgress", "BatchResult", "run_batch"]
 
 EXPERIMENT = "batch"
@@ -214,19 +216,7 @@ def run_batch(
             pool.close(cancel=True)
         raise
     try:
-        # Recorded as the run's input (and checked against data isolation): a cache hit.
-        client.load_dataset(
-            job.name_ref,
-            workspace=job.workspace,
-            environment=job.input_env,
-            run_id=run.id,
-            as_="path",
-        )
-        # And the model version as an input too: lineage then answers "which model made
-        # these predictions" from the output dataset.
-        client.use_model_version(
-            job.model.name, job.model.version, run_id=run.id, workspace=job.workspace
-        )
+        _record_inputs(client, job, run)
         run.log_params(
             {
                 "model": job.model.uri,
@@ -244,12 +234,9 @@ def run_batch(
         if progress is not None:
             progress(tally.progress("predict"))
         if pool is not None:
-            try:
-                _execute(pool, tasks, tally, error_threshold, progress, job.source)
-            except BaseException:
-                pool.close(cancel=True)
-                raise
+            _execute(pool, tasks, tally, error_threshold, progress, job.source)
             pool.close(cancel=False)
+            pool = None
         if progress is not None:
             progress(tally.progress("register"))
         _unify_schemas(sorted(job.out_dir.glob("chunk-*.parquet")), job.tmp_dir)
@@ -273,14 +260,15 @@ def run_batch(
             }
         )
         run.end("finished")
-    except ModelwrightError as exc:
-        run.end("failed", error=exc.message)
-        raise
-    except KeyboardInterrupt:
-        run.end("killed", error="interrupted; done chunks are kept for the next attempt")
-        raise
     except BaseException as exc:
-        run.end("failed", error=f"{type(exc).__name__}: {exc}")
+        if pool is not None:  # whatever failed: no worker writes anything once it is recorded
+            pool.close(cancel=True)
+        if isinstance(exc, KeyboardInterrupt):
+            run.end("killed", error="interrupted; done chunks are kept for the next attempt")
+        elif isinstance(exc, ModelwrightError):
+            run.end("failed", error=exc.message)
+        else:
+            run.end("failed", error=f"{type(exc).__name__}: {exc}")
         raise
     if not keep_work_dir:
         shutil.rmtree(job.work, ignore_errors=True)
@@ -295,6 +283,18 @@ def run_batch(
         resumed_chunks=tally.resumed,
         seconds=seconds,
         rows_per_second=rate,
+    )
+
+
+def _record_inputs(client: Client, job: _Job, run: ActiveRun) -> None:
+    # The input version, as the run's input (and checked against data isolation): a cache
+    # hit. And the model version too: lineage then answers "which model made these
+    # predictions" from the output dataset.
+    client.load_dataset(
+        job.name_ref, workspace=job.workspace, environment=job.input_env, run_id=run.id, as_="path"
+    )
+    client.use_model_version(
+        job.model.name, job.model.version, run_id=run.id, workspace=job.workspace
     )
 
 

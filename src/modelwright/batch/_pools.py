@@ -1,20 +1,30 @@
 """Where tasks run: in this process, in local worker processes, or in Ray actors.
 
-Each pool loads the model once per worker (process initializer, actor constructor) and
-takes tasks that name files and row groups, never the data itself.
+Each pool loads the model once per worker (in this process before forking, a process
+initializer, an actor constructor) and takes tasks that name files and row groups, never
+the data itself. The cores are shared out: a worker among N on C cores keeps C // N of them
+busy (Arrow's reads, the model's BLAS and OpenMP threads), so N workers never start N × C
+threads that take turns on C cores.
 """
 
 from __future__ import annotations
 
-import functools
 import multiprocessing
+import os
+import sys
 import threading
-from collections import deque
+from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any, Literal, Protocol
 
 from modelwright.batch._plan import Task
-from modelwright.batch._worker import ChunkDone, ChunkRunner, init_process, run_in_process
+from modelwright.batch._worker import (
+    ChunkDone,
+    ChunkRunner,
+    adopt_runner,
+    init_process,
+    run_in_process,
+)
 
 __all__ = ["ExecutorName", "Pool", "make_pool", "resolve_executor"]
 
@@ -23,14 +33,24 @@ EXECUTORS: tuple[str, ...] = ("auto", "process", "ray", "inline")
 
 
 def resolve_executor(executor: ExecutorName, workers: int) -> str:
-    """``auto``: this process is the first worker (as joblib runs ``n_jobs=1`` in the
-    caller): one worker predicts here (``inline``); with more, this process predicts from the
-    start while local processes start, import and load the model, and they join as each
-    becomes ready (``hybrid``). ``process`` uses worker processes only, so that a model that
-    crashes (or is killed for memory) takes a worker down, not the caller."""
-    if executor == "auto":
-        return "inline" if workers == 1 else "hybrid"
-    return executor
+    """``auto``: one worker predicts in this process (``inline``, as joblib runs
+    ``n_jobs=1`` in the caller); more are processes forked from this one once it has
+    loaded the model, where the platform forks safely (Linux), else spawned (``process``).
+    ``process`` always spawns fresh interpreters: slower to start (each imports pandas,
+    pyarrow and the model's library), but nothing of this process is inherited."""
+    if executor != "auto":
+        return executor
+    if workers == 1:
+        return "inline"
+    return "fork" if _can_fork() else "process"
+
+
+def _can_fork() -> bool:
+    return sys.platform == "linux" and "fork" in multiprocessing.get_all_start_methods()
+
+
+def cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 class Pool(Protocol):
@@ -42,41 +62,80 @@ class Pool(Protocol):
 
 
 class InlinePool:
-    """Every task in this process, one at a time. (Reading the next task and writing the
-    last one in threads while predicting was tried: on two cores it gained nothing, Arrow
-    and the model's arithmetic already keeping both busy.)"""
+    """Every task in this process. With a core to spare, a chunk's output is written by a
+    thread while the next chunk is read and predicted (Arrow writes without the
+    interpreter lock), and the model's native thread pools (BLAS, OpenMP) keep one core
+    fewer busy than there are: measured on two cores, a StandardScaler +
+    LogisticRegression predicted 10 million rows in 2.6–3.0 s with one BLAS thread
+    against 3.1–3.2 s with two, the second one spinning (3.4 CPU-seconds against 5.9)."""
 
-    def __init__(self, model_dir: str, digest: str) -> None:
+    def __init__(self, runner: ChunkRunner) -> None:
+        from threadpoolctl import threadpool_limits
+
         self.workers = 1
-        self._runner = ChunkRunner.load(model_dir, digest)
+        self._runner = runner
+        self._writer: ThreadPoolExecutor | None = None
+        self._limits: Any = None
+        if runner.threads > 1:
+            self._writer = ThreadPoolExecutor(1, thread_name_prefix="modelwright-batch-write")
+            self._limits = threadpool_limits(runner.threads - 1)
 
     def submit(self, task: Task) -> Future[list[ChunkDone]]:
         future: Future[list[ChunkDone]] = Future()
         try:
-            future.set_result(self._runner.run(task))
+            predicted = self._runner.predict(task)
+            if self._writer is not None:
+                return self._writer.submit(self._runner.write, task, predicted)
+            future.set_result(self._runner.write(task, predicted))
         except Exception as exc:
             future.set_exception(exc)
         return future
 
     def close(self, *, cancel: bool) -> None:
-        pass
+        # Writes already handed over finish either way: nothing writes into the work
+        # directory once the job has returned.
+        if self._writer is not None:
+            self._writer.shutdown(wait=True, cancel_futures=cancel)
+        if self._limits is not None:
+            self._limits.restore_original_limits()
+            self._limits = None
 
 
 class ProcessPool:
-    """Local worker processes, started fresh (``spawn``): forking a process that runs
-    threads (the run's metric logger, Arrow's thread pools) is not safe."""
+    """Local worker processes. Spawned (fresh interpreters that load the model themselves)
+    or, given a loaded ``runner``, forked from this process: they then start in
+    milliseconds with the model in memory they share with this one until written to, where
+    a spawned one spends seconds importing pandas, pyarrow and scikit-learn, longer than
+    many a job takes."""
 
-    def __init__(self, model_dir: str, digest: str, workers: int) -> None:
+    def __init__(
+        self,
+        workers: int,
+        threads: int,
+        *,
+        model_dir: str = "",
+        digest: str = "",
+        runner: ChunkRunner | None = None,
+    ) -> None:
         self.workers = workers
+        if runner is None:
+            # Spawned: forking a process that runs threads (the run's metric logger,
+            # Arrow's pools) copies locks others may hold. The fork below happens before
+            # the run starts, and its workers only read Parquet, predict and write files.
+            context = "spawn"
+            initializer: Callable[..., None] = init_process
+            args: tuple[Any, ...] = (model_dir, digest, threads)
+        else:
+            context, initializer, args = "fork", adopt_runner, (runner, threads)
         self._pool = ProcessPoolExecutor(
             max_workers=workers,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=init_process,
-            initargs=(model_dir, digest),
+            mp_context=multiprocessing.get_context(context),
+            initializer=initializer,
+            initargs=args,
         )
         # The pool starts a process per task it cannot give to an idle one: a no-op for
-        # each worker starts them all now, so they load the model while the driver goes on.
-        # Each no-op is done once its process has loaded the model (the initializer ran).
+        # each worker starts them all now (forked before anything else starts a thread;
+        # spawned ones load the model while the driver goes on).
         self.started = [self._pool.submit(int) for _ in range(workers)]
 
     def submit(self, task: Task) -> Future[list[ChunkDone]]:
@@ -88,88 +147,11 @@ class ProcessPool:
         self._pool.shutdown(wait=cancel, cancel_futures=cancel)
 
 
-class HybridPool:
-    """This process as one worker (a thread: reading, pandas and the model's arithmetic
-    release the interpreter lock) and ``workers - 1`` local processes. Tasks wait here and go
-    to whichever side is free: this process from the start, each worker process once it has
-    loaded the model, so no task waits on a process's seconds of imports. (Those imports still
-    take a core: on two cores a 10-million-row job measured slower with two workers than
-    with one; see docs/benchmarks.md.)"""
-
-    def __init__(self, model_dir: str, digest: str, workers: int) -> None:
-        self.workers = workers
-        self._runner = ChunkRunner.load(model_dir, digest)
-        self._local = ThreadPoolExecutor(1, thread_name_prefix="modelwright-batch")
-        self._processes = ProcessPool(model_dir, digest, workers - 1)
-        self._lock = threading.Lock()
-        self._waiting: deque[tuple[Task, Future[list[ChunkDone]]]] = deque()
-        self._local_busy = False
-        self._ready = 0  # worker processes that have loaded the model
-        self._remote_busy = 0
-        for started in self._processes.started:
-            started.add_done_callback(self._process_ready)
-
-    def submit(self, task: Task) -> Future[list[ChunkDone]]:
-        future: Future[list[ChunkDone]] = Future()
-        with self._lock:
-            self._waiting.append((task, future))
-        self._dispatch()
-        return future
-
-    def _process_ready(self, _: Future[Any]) -> None:
-        # A failed start counts too: its tasks then raise the load error (run_in_process).
-        with self._lock:
-            self._ready += 1
-        self._dispatch()
-
-    def _dispatch(self) -> None:
-        sent: list[tuple[Future[list[ChunkDone]], Future[list[ChunkDone]], bool]] = []
-        with self._lock:
-            while self._waiting:
-                if not self._local_busy:
-                    self._local_busy = True
-                    task, outer = self._waiting.popleft()
-                    sent.append((self._local.submit(self._runner.run, task), outer, True))
-                elif self._remote_busy < self._ready:
-                    self._remote_busy += 1
-                    task, outer = self._waiting.popleft()
-                    sent.append((self._processes.submit(task), outer, False))
-                else:
-                    break
-        # Outside the lock: a task already done calls back at once, in this thread.
-        for inner, outer, local in sent:
-            inner.add_done_callback(functools.partial(self._done, outer=outer, local=local))
-
-    def _done(
-        self, inner: Future[list[ChunkDone]], *, outer: Future[list[ChunkDone]], local: bool
-    ) -> None:
-        with self._lock:
-            if local:
-                self._local_busy = False
-            else:
-                self._remote_busy -= 1
-        if outer.set_running_or_notify_cancel():
-            exc = inner.exception()
-            if exc is None:
-                outer.set_result(inner.result())
-            else:
-                outer.set_exception(exc)
-        self._dispatch()
-
-    def close(self, *, cancel: bool) -> None:
-        with self._lock:
-            waiting, self._waiting = list(self._waiting), deque()
-        for _, future in waiting:
-            future.cancel()
-        self._local.shutdown(wait=True, cancel_futures=cancel)
-        self._processes.close(cancel=cancel)
-
-
 class _Actor:
     """A Ray actor holding one loaded model."""
 
-    def __init__(self, model_dir: str, digest: str) -> None:
-        self._runner = ChunkRunner.load(model_dir, digest)
+    def __init__(self, model_dir: str, digest: str, threads: int) -> None:
+        self._runner = ChunkRunner.load(model_dir, digest, threads)
 
     def run(self, task: Task) -> list[ChunkDone]:
         return self._runner.run(task)
@@ -179,7 +161,9 @@ class RayPool:
     """One actor per worker on a local Ray instance or a cluster (``ray://host:10001``).
     On a cluster, the work directory and the input must be on storage every node reads."""
 
-    def __init__(self, model_dir: str, digest: str, workers: int, address: str | None) -> None:
+    def __init__(
+        self, model_dir: str, digest: str, workers: int, threads: int, address: str | None
+    ) -> None:
         from modelwright.runner.executors import RayExecutor
 
         self.workers = workers
@@ -189,7 +173,7 @@ class RayPool:
 
         self._ray = ray
         actor = ray.remote(num_cpus=1, max_restarts=0)(_Actor)
-        self._actors: list[Any] = [actor.remote(model_dir, digest) for _ in range(workers)]
+        self._actors: list[Any] = [actor.remote(model_dir, digest, threads) for _ in range(workers)]
         self._busy = [0] * workers  # tasks queued on each actor
         self._lock = threading.Lock()  # done-callbacks run on Ray's threads
 
@@ -216,10 +200,11 @@ class RayPool:
 def make_pool(
     executor: str, *, model_dir: str, digest: str, workers: int, address: str | None
 ) -> Pool:
+    threads = max(1, cores() // workers)
     if executor == "inline":
-        return InlinePool(model_dir, digest)
+        return InlinePool(ChunkRunner.load(model_dir, digest, threads))
     if executor == "ray":
-        return RayPool(model_dir, digest, workers, address)
-    if executor == "hybrid" and workers > 1:
-        return HybridPool(model_dir, digest, workers)
-    return ProcessPool(model_dir, digest, workers)
+        return RayPool(model_dir, digest, workers, 1, address)
+    if executor == "fork":
+        return ProcessPool(workers, threads, runner=ChunkRunner.load(model_dir, digest, threads))
+    return ProcessPool(workers, threads, model_dir=model_dir, digest=digest)

@@ -8,28 +8,24 @@ Per column: how many values are present and missing, and by kind
 - datetime: min and max (ISO 8601).
 Statistics come from pandas and numpy, one column at a time, so a wide table is never
 converted to pandas as a whole. Every figure is exact, whatever the size of the table: what
-varies with the data is only how numeric columns are summarised (see ``_is_sorted``).
+varies with the data is only how numeric columns are summarised (see ``_summary``).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from modelwright.data._summary import HISTOGRAM_BINS, QUANTILES, Values, summarize
 from modelwright.data.models import ColumnProfile, ColumnSchema, DatasetProfile, Histogram
 
 __all__ = ["HISTOGRAM_BINS", "QUANTILES", "TOP_VALUES", "profile_table", "schema_of", "type_name"]
 
-QUANTILES = (0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99)
-HISTOGRAM_BINS = 20
 TOP_VALUES = 100
-_SAMPLE = 1 << 16  # values looked at to choose between sorting and hashing
 
 
 def type_name(t: pa.DataType) -> str:
@@ -77,28 +73,27 @@ def _column(col: pa.ChunkedArray, t: pa.DataType) -> ColumnProfile:
 def _numeric(col: pa.ChunkedArray, t: pa.DataType, name: str) -> ColumnProfile:
     if pa.types.is_decimal(t):
         col = col.cast(pa.float64())
-    # The present values as one NumPy array, integers kept as integers (exact beyond 2**53).
-    values = (col.drop_null() if col.null_count else col).to_numpy()
+    present = col.drop_null() if col.null_count else col
+    # The present values as NumPy views of Arrow's arrays, integers kept as integers (exact
+    # beyond 2**53).
+    parts = [chunk.to_numpy(zero_copy_only=False) for chunk in present.chunks]
     if pa.types.is_floating(t):
-        values = values[~np.isnan(values)]  # NaN is missing, as in pandas
-    integer = pa.types.is_integer(t)
-    if _is_sorted(values):
-        summary = _sorted_summary(values)
-    elif integer and (bounds := _small_range(values)) is not None:
-        summary = _counted_summary(values, *bounds)
-    else:
-        summary = _general_summary(values)
+        parts = [_without_nan(p) for p in parts]  # NaN is missing, as in pandas
+    dtype = parts[0].dtype if parts else np.dtype(t.to_pandas_dtype())
+    values = Values(parts, dtype)
+    summary = summarize(values)
     profile = ColumnProfile(
         kind="numeric",
         type=name,
-        count=len(values),
-        missing=len(col) - len(values),
+        count=values.n,
+        missing=len(col) - values.n,
         distinct=summary.distinct,
         infinite=summary.infinite,
     )
     if summary.finite == 0:
         return profile
     lo, hi = summary.lo, summary.hi
+    integer = pa.types.is_integer(t)
     profile.min, profile.max = (int(lo), int(hi)) if integer else (float(lo), float(hi))
     profile.mean = _finite(summary.mean)
     profile.std = _finite(summary.std) if summary.finite > 1 else None
@@ -111,165 +106,13 @@ def _numeric(col: pa.ChunkedArray, t: pa.DataType, name: str) -> ColumnProfile:
     return profile
 
 
-@dataclass
-class _Summary:
-    """The numeric statistics of the present values, however they were computed."""
-
-    distinct: int
-    infinite: int
-    finite: int
-    lo: Any = None
-    hi: Any = None
-    mean: float = math.nan
-    std: float = math.nan
-    quantiles: Sequence[float] = ()
-    histogram: tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]] | None = None
-
-
-# Three ways to the same figures. A column of a hundred million values is profiled in
-# seconds by the general one (sorting or hashing); the two others take a pass or two over
-# columns that are common in what a platform registers: sorted values (generated ids,
-# timestamps, a batch job's row numbers) and integers within a small range (predicted
-# classes, codes, counts). Each agrees with pandas and numpy (tests/data/test_profile.py).
-def _is_sorted(values: np.ndarray[Any, Any]) -> bool:
-    if len(values) < 2:
-        return True
-    head = values[: 1 << 10]  # most unsorted columns show it at once: no pass over all
-    if not (head[1:] >= head[:-1]).all():
-        return False
-    return bool((values[1:] >= values[:-1]).all())
-
-
-def _small_range(values: np.ndarray[Any, Any]) -> tuple[Any, Any] | None:
-    """The least and greatest integer, if no further apart than there are values (or
-    65,536): then a count per value in the range costs no more memory than the values."""
-    lo, hi = values.min(), values.max()
-    return (lo, hi) if int(hi) - int(lo) <= max(len(values), 1 << 16) else None
-
-
-def _sorted_summary(
-    values: np.ndarray[Any, Any], unsorted: np.ndarray[Any, Any] | None = None
-) -> _Summary:
-    """Ascending values: infinities at the ends, order statistics by position, histogram
-    counts by binary search of the bin edges. The moments are summed in the order of
-    ``unsorted`` when the values were sorted here: the mean then has the same last bit."""
-    n = len(values)
-    distinct = n if n < 2 else 1 + int(np.count_nonzero(values[1:] != values[:-1]))
-    floats = values.astype("float64", copy=False)
-    first = int(np.searchsorted(floats, -np.inf, side="right"))
-    last = int(np.searchsorted(floats, np.inf, side="left"))
-    finite = floats[first:last]
-    summary = _Summary(distinct=distinct, infinite=n - len(finite), finite=len(finite))
-    if not len(finite):
-        return summary
-    ends = values[first:last]
-    summary.lo, summary.hi = ends[0], ends[-1]
-    if unsorted is None:
-        _moments(summary, finite)
-    else:
-        original = unsorted.astype("float64", copy=False)
-        _moments(summary, original if len(finite) == n else original[np.isfinite(original)])
-    summary.quantiles = [_lerp(finite[i], finite[j], f) for i, j, f in _positions(len(finite))]
-    edges = _edges(float(finite[0]), float(finite[-1]))
-    if edges is not None:
-        # np.histogram puts x in bin i when edges[i] <= x < edges[i + 1], the last bin
-        # closed: the boundaries are where each inner edge would be inserted on its left.
-        cuts = np.searchsorted(finite, edges[1:-1], side="left")
-        counts = np.diff(np.concatenate(([0], cuts, [len(finite)])))
-        summary.histogram = (edges, counts)
-    return summary
-
-
-def _counted_summary(values: np.ndarray[Any, Any], lo: Any, hi: Any) -> _Summary:
-    """Integers within a small range: one ``bincount``, then every figure from the counts
-    of the distinct values (exact integer sums for the mean)."""
-    n = len(values)
-    counts = np.bincount((values - lo).astype(np.intp, copy=False))  # 0 .. range: no overflow
-    offsets = np.flatnonzero(counts)
-    weights = counts[offsets]
-    summary = _Summary(distinct=len(offsets), infinite=0, finite=n, lo=lo, hi=hi)
-    # Each offset * weight and their sum stay below range * n: exact in int64.
-    total = int(np.dot(offsets.astype(np.int64), weights.astype(np.int64)))
-    mean_offset = total / n
-    summary.mean = float(lo) + mean_offset
-    if n > 1:
-        spread = offsets.astype("float64") - mean_offset
-        summary.std = math.sqrt(float(np.dot(weights, spread * spread)) / (n - 1))
-    ends = np.cumsum(weights)  # the value at sorted position k: the first whose end > k
-    floats = offsets.astype("float64") + float(lo)
-
-    def at(k: int) -> float:
-        return float(floats[int(np.searchsorted(ends, k, side="right"))])
-
-    summary.quantiles = [_lerp(at(i), at(j), f) for i, j, f in _positions(n)]
-    edges = _edges(float(lo), float(hi))
-    if edges is not None:
-        binned, _ = np.histogram(floats, bins=edges, weights=weights)
-        summary.histogram = (edges, binned.astype(np.int64))
-    return summary
-
-
-def _general_summary(values: np.ndarray[Any, Any]) -> _Summary:
-    """Unsorted values. Mostly distinct ones are sorted (a copy) and summarised as sorted
-    ones, the moments still taken in the original order; values that repeat are counted by a
-    hash table (measured on 10 million floats: sorting 0.8 s against hashing 2.7 s; hashing
-    wins by as much when values repeat). A strided sample tells which case this is."""
-    sample = values[:: max(1, len(values) // _SAMPLE)]
-    if len(pd.unique(sample)) * 8 >= len(sample):
-        return _sorted_summary(np.sort(values), unsorted=values)
-    floats = values.astype("float64", copy=False)
-    finite_mask = np.isfinite(floats)
-    finite = floats if finite_mask.all() else floats[finite_mask]
-    summary = _Summary(
-        distinct=len(pd.unique(values)), infinite=len(values) - len(finite), finite=len(finite)
-    )
-    if not len(finite):
-        return summary
-    if values.dtype.kind in "iu":
-        summary.lo, summary.hi = values.min(), values.max()
-    else:
-        summary.lo, summary.hi = finite.min(), finite.max()
-    _moments(summary, finite)
-    series = pd.Series(finite, copy=False)
-    summary.quantiles = series.quantile(list(QUANTILES)).tolist()
-    edges = _edges(float(summary.lo), float(summary.hi))
-    if edges is not None:
-        counts, _ = np.histogram(finite, bins=edges)
-        summary.histogram = (edges, counts)
-    return summary
-
-
-def _moments(summary: _Summary, finite: np.ndarray[Any, Any]) -> None:
-    # By pandas over the finite values as float64, as they always were.
-    series = pd.Series(finite, copy=False)
-    summary.mean = float(series.mean())
-    summary.std = float(series.std()) if len(finite) > 1 else math.nan
-
-
-def _positions(n: int) -> list[tuple[int, int, float]]:
-    """For each quantile, linear interpolation as numpy's: the sorted positions it lies
-    between and how far along."""
-    out = []
-    for q in QUANTILES:
-        h = (n - 1) * q
-        i = math.floor(h)
-        out.append((i, min(i + 1, n - 1), h - i))
-    return out
-
-
-def _lerp(a: float, b: float, t: float) -> float:
-    # numpy's form: exact at both ends, monotonic.
-    d = b - a
-    return float(b - d * (1 - t)) if t >= 0.5 else float(a + d * t)
-
-
-def _edges(lo: float, hi: float) -> np.ndarray[Any, Any] | None:
-    """numpy's equal-width bin edges over [lo, hi]; None for a range too narrow for float64
-    bins (e.g. integers near 2**62)."""
-    try:
-        return np.histogram_bin_edges(np.array([lo, hi]), bins=HISTOGRAM_BINS)
-    except ValueError:
-        return None
+def _without_nan(values: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    # A sum that is not NaN shows there is none, without a mask as long as the values.
+    with np.errstate(invalid="ignore", over="ignore"):  # inf - inf, a sum past 1e308
+        if not math.isnan(np.add.reduce(values)):
+            return values
+    present: np.ndarray[Any, Any] = values[~np.isnan(values)]
+    return present
 
 
 def _finite(value: Any) -> float | None:

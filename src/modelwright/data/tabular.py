@@ -72,7 +72,9 @@ def read_table(source: str | Any, fmt: str, what: str = "the data") -> pa.Table:
         if fmt == "parquet":
             import pyarrow.parquet as pq
 
-            return pq.read_table(source)
+            # One file, so not read_table's dataset layer: resolving a filesystem for each
+            # path cost more than decoding a small file (measured: 4 ms against 1 ms).
+            return pq.ParquetFile(source).read()
         if fmt in ("csv", "tsv"):
             from pyarrow import csv
 
