@@ -12,16 +12,22 @@ LogisticRegression fitted on 569 rows of the same shape, registered with skops.
 * *predict in one process* (the baseline): the model loaded once with
   ``client.load_model``, then for each row group of the same files: read it
   (``ParquetFile.read_row_group(...).to_pandas()``) and ``model.predict`` it. No output is
-  written: it is the least any batch job has to do.
+  written: it is the least any batch job has to do. Shown a second time with the model's
+  BLAS and OpenMP threads limited to one (threadpoolctl), as the batch job limits them.
 * *batch run, N workers*: ``run_batch(client, "models:/bench/1", "features@v1", "scores",
   workers=N)`` with the default executor (``auto``: one worker predicts in the calling
-  process; with more, this process predicts from the start and local worker processes join
-  once they have loaded the model), timed from the call to its return: checks, the tracked run, the model loaded (in
-  each worker process, if any), read + predict + one Parquet file written per chunk, and the
-  output registered as a new dataset (hashed, stored and profiled: each repeat writes to a
-  name of its own). Nothing is resumed (``resume=False``).
+  process, Arrow reading with every core, a thread writing the last chunk while the next
+  one is predicted, BLAS and OpenMP one thread fewer than cores; more workers are processes
+  forked once the model is loaded, each with its share of the cores), timed from the call
+  to its return: checks, the tracked run, the model loaded, read + predict + one Parquet
+  file written per chunk, and the output registered as a new dataset (hashed, stored and
+  profiled: each repeat writes to a name of its own). Nothing is resumed
+  (``resume=False``).
+* *batch run, 1 worker, one core*: the same, with this process pinned to one core
+  (``sched_setaffinity``), so that scaling can be read per core: N workers on N cores
+  against one worker on one.
 
-Repeats are interleaved (baseline, 1 worker, 2 workers; again). The data (about 2.4 GB for
+Repeats are interleaved (baselines, 1 worker, 2 workers, 1 worker on one core; again). The data (about 2.4 GB for
 10M rows, twice more once registered and loaded) is kept in ``bench/.data/batch-input`` for
 the next run unless ``--remove-data``. Prints a Markdown section and writes it to
 ``bench/.data/batch.md``; docs/benchmarks.md is not touched.
@@ -90,20 +96,23 @@ def fit_model() -> Any:
     return model.fit(frame, y), frame
 
 
-def baseline(client: Any, files: list[Path]) -> tuple[float, int, Any]:
-    """Seconds, rows and the first row group's predictions of read + predict in-process."""
+def baseline(client: Any, files: list[Path], blas: int | None = None) -> tuple[float, int, Any]:
+    """Seconds, rows and the first row group's predictions of read + predict in-process;
+    ``blas`` limits the model's BLAS and OpenMP threads (threadpoolctl)."""
     import pyarrow.parquet as pq
+    from threadpoolctl import threadpool_limits
 
     model = client.load_model("models:/bench/1", workspace="bench")
     started = time.perf_counter()
     rows, first = 0, None
-    for path in files:
-        parquet = pq.ParquetFile(path)
-        for rg in range(parquet.num_row_groups):
-            frame = parquet.read_row_group(rg).to_pandas()
-            predicted = model.predict(frame)
-            rows += len(frame)
-            first = predicted if first is None else first
+    with threadpool_limits(blas):
+        for path in files:
+            parquet = pq.ParquetFile(path)
+            for rg in range(parquet.num_row_groups):
+                frame = parquet.read_row_group(rg).to_pandas()
+                predicted = model.predict(frame)
+                rows += len(frame)
+                first = predicted if first is None else first
     return time.perf_counter() - started, rows, first
 
 
@@ -131,15 +140,18 @@ def document(
         "| how | median (s) | rows/s | vs predict in one process | each repeat (s) |",
         "|---|--:|--:|--:|---|",
     ]
+    labels = {
+        "baseline": "predict in one process",
+        "baseline, 1 BLAS thread": "predict in one process, one BLAS thread",
+    }
     for name, values in results.items():
         med = statistics.median(values)
-        label = "predict in one process" if name == "baseline" else f"batch run, {name}"
+        label = labels.get(name, f"batch run, {name}")
         ratio = "1.00×" if name == "baseline" else f"{base / med:.2f}× the rate"
-        each = " / ".join(f"{v:.1f}" for v in values)
-        lines.append(f"| {label} | {med:.1f} | {rows / med:,.0f} | {ratio} | {each} |")
+        each = " / ".join(f"{v:.2f}" for v in values)
+        lines.append(f"| {label} | {med:.2f} | {rows / med:,.0f} | {ratio} | {each} |")
     lines.append("")
     one = results.get("1 worker")
-    two = results.get("2 workers")
     if one:
         overhead = statistics.median(one) / base - 1
         verdict = "meets" if overhead < TARGET_OVERHEAD else "misses"
@@ -147,11 +159,17 @@ def document(
             f"*Overhead of one worker*: {overhead:+.0%} time against predict in one process "
             f"({verdict} the target of under {TARGET_OVERHEAD:.0%})."
         )
-    if one and two:
-        lines.append(
-            f"*Scaling*: 2 workers run at {statistics.median(one) / statistics.median(two):.2f}× "
-            "the rate of 1 (2.00× would be linear)."
-        )
+    pinned = results.get("1 worker, one core")
+    for w in sorted(int(k.split()[0]) for k in results if k.endswith("workers")):
+        many = statistics.median(results[f"{w} workers"])
+        if one:
+            lines.append(
+                f"*{w} workers* run at {statistics.median(one) / many:.2f}× the rate of one "
+                f"worker given every core, and at {statistics.median(pinned) / many:.2f}× the "
+                f"rate of one worker given one core ({w:.2f}× would be linear)."
+                if pinned
+                else f"*{w} workers* run at {statistics.median(one) / many:.2f}× the rate of 1."
+            )
     lines += [
         "",
         "*What is timed*: the baseline loads the model once (`client.load_model`) and, for "
@@ -159,12 +177,12 @@ def document(
         "calls `model.predict`; it writes nothing. `batch run` is `run_batch(...)` from call "
         "to return: option and signature checks, the tracked run (with its package "
         "snapshot), loading the model from skops, verified (one worker predicts in the "
-        "calling process; with more, the calling process predicts from the start and each "
-        "spawned worker process imports scikit-learn, loads the model and then takes chunks "
-        "too), reading, predicting, writing one Parquet file per "
-        "chunk (id, prediction, error), and registering the output directory as a new "
-        "dataset (hashed, copied into the datastore, profiled; each repeat under a name of "
-        "its own, so none finds its output registered already).",
+        "calling process; more are processes forked from it once the model is loaded), "
+        "reading, predicting, writing one Parquet file per chunk (id, prediction, error), "
+        "and registering the output directory as a new dataset (hashed, copied into the "
+        "datastore, profiled; each repeat under a name of its own, so none finds its output "
+        "registered already). *One core*: the benchmark's process pinned to one core while "
+        "the job runs.",
         "",
         machine_line(info),
         "",
@@ -212,9 +230,12 @@ def main() -> int:
     scratch = SCRATCH / f"batch-{uuid.uuid4().hex[:8]}"
     os.environ["MODELWRIGHT_CACHE_DIR"] = str(scratch / "cache")
     workers = [int(w) for w in args.workers.split(",")]
-    results: dict[str, list[float]] = {"baseline": []}
+    cores = os.sched_getaffinity(0)
+    results: dict[str, list[float]] = {"baseline": [], "baseline, 1 BLAS thread": []}
     for w in workers:
         results[f"{w} worker{'s' if w > 1 else ''}"] = []
+    if 1 in workers and len(cores) > 1:
+        results["1 worker, one core"] = []
     try:
         data = make_input(inputs, args.rows, args.chunk_rows, log)
         with modelwright.connect(scratch / "home") as client:
@@ -231,28 +252,37 @@ def main() -> int:
                 log(f"predict in one process, repeat {r}/{args.repeats}")
                 seconds, rows, expected = baseline(client, files)
                 results["baseline"].append(seconds)
-                for w in workers:
-                    log(f"batch run, {w} worker(s), repeat {r}/{args.repeats}")
-                    # A new output name each time: every repeat registers (hashes, stores,
-                    # profiles) its output, as a first run does, rather than finding the
-                    # same bytes registered by the previous repeat.
-                    result = run_batch(
-                        client,
-                        "models:/bench/1",
-                        "features@v1",
-                        f"scores-{w}-{r}",
-                        workspace="bench",
-                        chunk_rows=args.chunk_rows,
-                        workers=w,
-                        resume=False,
-                    )
+                log(f"predict in one process, one BLAS thread, repeat {r}/{args.repeats}")
+                results["baseline, 1 BLAS thread"].append(baseline(client, files, blas=1)[0])
+                runs = [(w, f"{w} worker{'s' if w > 1 else ''}", None) for w in workers]
+                if 1 in workers and len(cores) > 1:
+                    runs.append((1, "1 worker, one core", {min(cores)}))
+                for w, name, affinity in runs:
+                    log(f"batch run, {name}, repeat {r}/{args.repeats}")
+                    os.sched_setaffinity(0, affinity or cores)
+                    try:
+                        # A new output name each time: every repeat registers (hashes,
+                        # stores, profiles) its output, as a first run does, rather than
+                        # finding the same bytes registered by the previous repeat.
+                        result = run_batch(
+                            client,
+                            "models:/bench/1",
+                            "features@v1",
+                            f"scores-{w}-{len(results[name])}-{'pinned' if affinity else 'all'}",
+                            workspace="bench",
+                            chunk_rows=args.chunk_rows,
+                            workers=w,
+                            resume=False,
+                        )
+                    finally:
+                        os.sched_setaffinity(0, cores)
                     if result.rows != rows or result.failed_rows:
                         raise AssertionError(
                             f"batch run: {result.rows} rows, {result.failed_rows} failed"
                         )
-                    results[f"{w} worker{'s' if w > 1 else ''}"].append(result.seconds)
+                    results[name].append(result.seconds)
             first = client.load_dataset(
-                f"scores-{workers[0]}-1@latest", workspace="bench", as_="path"
+                f"scores-{workers[0]}-0-all@latest", workspace="bench", as_="path"
             )
             import pyarrow.parquet as pq
 

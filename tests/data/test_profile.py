@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -273,7 +274,7 @@ def test_every_way_gives_the_same_figures_however_the_rows_are_chunked(
     the mean to its last bit, is that of one array."""
     whole = profile_table(pa.table({"v": values}))
     cuts = [0, 1, 65_535, 65_537, 131_072, 140_000, len(values)]
-    parts = pa.chunked_array([values[a:b] for a, b in zip(cuts, cuts[1:]) if b > a])
+    parts = pa.chunked_array([values[a:b] for a, b in itertools.pairwise(cuts) if b > a])
     chunked = profile_table(pa.table({"v": parts}))
     assert chunked == whole
     assert chunked.columns["v"].distinct == pd.Series(values).nunique()

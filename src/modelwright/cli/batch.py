@@ -88,7 +88,7 @@ def run(
         str,
         typer.Option(
             "--executor",
-            help="auto (this process for one worker, else processes), process, ray or inline.",
+            help="auto (this process for one worker, else processes forked from it), process (spawned), ray or inline.",
         ),
     ] = "auto",
     ray_address: Annotated[
