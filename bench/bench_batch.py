@@ -17,8 +17,9 @@ LogisticRegression fitted on 569 rows of the same shape, registered with skops.
 * *batch run, N workers*: ``run_batch(client, "models:/bench/1", "features@v1", "scores",
   workers=N)`` with the default executor (``auto``: one worker predicts in the calling
   process, Arrow reading with every core, a thread writing the last chunk while the next
-  one is predicted, BLAS and OpenMP one thread fewer than cores; more workers are processes
-  forked once the model is loaded, each with its share of the cores), timed from the call
+  one is predicted, BLAS and OpenMP one thread fewer than cores; with more workers, this
+  process is one and the others are processes forked from it once the model is loaded, each
+  with its share of the cores), timed from the call
   to its return: checks, the tracked run, the model loaded, read + predict + one Parquet
   file written per chunk, and the output registered as a new dataset (hashed, stored and
   profiled: each repeat writes to a name of its own). Nothing is resumed
@@ -177,7 +178,8 @@ def document(
         "calls `model.predict`; it writes nothing. `batch run` is `run_batch(...)` from call "
         "to return: option and signature checks, the tracked run (with its package "
         "snapshot), loading the model from skops, verified (one worker predicts in the "
-        "calling process; more are processes forked from it once the model is loaded), "
+        "calling process; with more, it is one of them and the others are processes forked "
+        "from it once the model is loaded), "
         "reading, predicting, writing one Parquet file per chunk (id, prediction, error), "
         "and registering the output directory as a new dataset (hashed, copied into the "
         "datastore, profiled; each repeat under a name of its own, so none finds its output "

@@ -62,7 +62,7 @@ def test_output_is_the_models_prediction_joined_back_by_id(world: World) -> None
     assert detail.params["model"] == "models:/churn/1"
     assert detail.params["input"] == "dev/customers@v1"
     assert detail.params["chunk_rows"] == "37"
-    assert detail.params["executor"] == "fork"  # auto, with two workers: forked processes
+    assert detail.params["executor"] == "hybrid"  # auto, two workers: this process + one forked
     assert detail.metrics["rows"] == 300 and detail.metrics["failed_rows"] == 0
     assert detail.metrics["rows_per_second"] > 0
     lineage = client.lineage(f"run:{run.id}", workspace="ml")

@@ -158,8 +158,8 @@ def run_batch(
     ``_error``: null, or why that row has no prediction. The job stops with ``BatchFailed``
     as soon as the share of failed rows among those done passes ``error_threshold``.
     ``workers`` defaults to the usable cores; ``executor`` is ``auto`` (this process for one
-    worker; for more, local processes forked from this one once it has loaded the model, or
-    spawned where forking is not safe), ``process`` (spawned local processes, even for one
+    worker; for more, this process and local processes forked from it once it has loaded the
+    model, or spawned ones where forking is not safe), ``process`` (spawned local processes, even for one
     worker: a model that crashes then takes a worker down, not the caller), ``ray`` (a local
     Ray instance, or ``ray_address``) or ``inline`` (this process). Done
     chunks are kept in ``work_dir`` (default: ``<cache>/batch/<job key>``) until the output

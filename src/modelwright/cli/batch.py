@@ -88,7 +88,7 @@ def run(
         str,
         typer.Option(
             "--executor",
-            help="auto (this process for one worker, else processes forked from it), process (spawned), ray or inline.",
+            help="auto (this process, with processes forked from it for more workers), process (spawned), ray or inline.",
         ),
     ] = "auto",
     ray_address: Annotated[

@@ -1,0 +1,70 @@
+"""Workers share the cores out: a forked worker keeps to its share, and this process's
+thread limits are what they were once a pool is closed."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any, cast
+
+import numpy  # noqa: F401 -- loads OpenBLAS, whose threads these tests count
+import pyarrow as pa
+import pytest
+from threadpoolctl import threadpool_info
+
+from modelwright.batch._pools import HybridPool, InlinePool, ProcessPool, resolve_executor
+from modelwright.batch._worker import ChunkRunner
+from modelwright.registry.predict import LoadedModel
+
+pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="workers are forked on Linux")
+
+
+def _blas_threads() -> list[int]:
+    return [int(i["num_threads"]) for i in threadpool_info() if i["user_api"] == "blas"]
+
+
+def _probe() -> tuple[int, int, list[int]]:
+    return os.getpid(), pa.cpu_count(), _blas_threads()
+
+
+def _runner(threads: int) -> ChunkRunner:
+    # The pools only hand the runner over; these tests never predict.
+    return ChunkRunner(cast(LoadedModel, None), threads)
+
+
+def test_forked_workers_keep_to_one_core_each_and_start_at_once() -> None:
+    pool = ProcessPool(2, 1, runner=_runner(1))
+    try:
+        for started in pool.started:
+            started.result(timeout=10)  # forked: no imports, no model to load again
+        seen: dict[int, Any] = {}
+        for _ in range(20):
+            pid, cpus, blas = pool._pool.submit(_probe).result(timeout=10)
+            seen[pid] = (cpus, blas)
+    finally:
+        pool.close(cancel=True)
+    assert os.getpid() not in seen
+    for cpus, blas in seen.values():
+        assert cpus == 1
+        assert all(n == 1 for n in blas)
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two cores")
+def test_this_process_gets_its_limits_back_when_a_pool_closes() -> None:
+    before = _blas_threads()
+    assert before and max(before) > 1  # OpenBLAS starts a thread per core
+    hybrid = HybridPool(_runner(1), 2)
+    assert all(n == 1 for n in _blas_threads())  # this process predicts as one worker of two
+    hybrid.close(cancel=True)
+    assert _blas_threads() == before
+
+    inline = InlinePool(_runner(2))  # alone on two cores: a core left for the writer thread
+    assert all(n == 1 for n in _blas_threads())
+    inline.close(cancel=False)
+    assert _blas_threads() == before
+
+
+def test_auto_is_this_process_alone_or_with_forked_workers() -> None:
+    assert resolve_executor("auto", 1) == "inline"
+    assert resolve_executor("auto", 3) == "hybrid"
+    assert resolve_executor("process", 1) == "process"
