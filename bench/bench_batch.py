@@ -27,8 +27,12 @@ LogisticRegression fitted on 569 rows of the same shape, registered with skops.
 * *batch run, 1 worker, one core*: the same, with this process pinned to one core
   (``sched_setaffinity``), so that scaling can be read per core: N workers on N cores
   against one worker on one.
+* *bare read + predict*: the baseline's loop single-threaded, in one process pinned to one
+  core, then in two processes forked once the model is loaded, each on a core of its own
+  with half the files: how far this machine itself scales the same work.
 
-Repeats are interleaved (baselines, 1 worker, 2 workers, 1 worker on one core; again). The data (about 2.4 GB for
+Repeats are interleaved (baselines, bare read + predict on one core and on two, 1 worker,
+2 workers, 1 worker on one core; again). The data (about 2.4 GB for
 10M rows, twice more once registered and loaded) is kept in ``bench/.data/batch-input`` for
 the next run unless ``--remove-data``. Prints a Markdown section and writes it to
 ``bench/.data/batch.md``; docs/benchmarks.md is not touched.
@@ -117,6 +121,47 @@ def baseline(client: Any, files: list[Path], blas: int | None = None) -> tuple[f
     return time.perf_counter() - started, rows, first
 
 
+def bare(client: Any, files: list[Path], processes: int) -> float:
+    """The machine's own scaling, for reference: the baseline's read + predict, single
+    threaded, in one process pinned to one core, or in ``processes`` processes forked once
+    the model is loaded, each predicting its share of the files on a core of its own."""
+    import pyarrow.parquet as pq
+    from threadpoolctl import threadpool_limits
+
+    model = client.load_model("models:/bench/1", workspace="bench")
+
+    def work(paths: list[Path]) -> None:
+        with threadpool_limits(1):
+            for path in paths:
+                parquet = pq.ParquetFile(path)
+                for rg in range(parquet.num_row_groups):
+                    table = parquet.read_row_group(rg, use_threads=False)
+                    model.predict(table.to_pandas(use_threads=False))
+
+    cores = sorted(os.sched_getaffinity(0))
+    started = time.perf_counter()
+    if processes == 1:
+        os.sched_setaffinity(0, cores[:1])
+        try:
+            work(files)
+        finally:
+            os.sched_setaffinity(0, cores)
+        return time.perf_counter() - started
+    children = []
+    for i in range(processes):
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child
+            os.sched_setaffinity(0, [cores[i % len(cores)]])
+            work(files[i::processes])
+            os._exit(0)
+        children.append(pid)
+    for pid in children:
+        _, status = os.waitpid(pid, 0)
+        if status:
+            raise RuntimeError(f"a bare predicting process failed (status {status})")
+    return time.perf_counter() - started
+
+
 def machine_line(info: dict[str, str]) -> str:
     return (
         f"*Machine*: {info['cpu']}, {info['cores']} cores, {info['ram']} RAM, {info['os']}, "
@@ -144,6 +189,8 @@ def document(
     labels = {
         "baseline": "predict in one process",
         "baseline, 1 BLAS thread": "predict in one process, one BLAS thread",
+        "bare, one core": "read + predict single-threaded, one process on one core",
+        "bare, two cores": "the same in two processes, one core and half the files each",
     }
     for name, values in results.items():
         med = statistics.median(values)
@@ -159,6 +206,15 @@ def document(
         lines.append(
             f"*Overhead of one worker*: {overhead:+.0%} time against predict in one process "
             f"({verdict} the target of under {TARGET_OVERHEAD:.0%})."
+        )
+    solo, pair = results.get("bare, one core"), results.get("bare, two cores")
+    if solo and pair:
+        lines.append(
+            f"*The machine's own scaling*: the bare read + predict runs "
+            f"{statistics.median(solo) / statistics.median(pair):.2f}× faster in two processes "
+            "on two cores than in one on one (median of the repeats; each repeat: "
+            + " / ".join(f"{a / b:.2f}×" for a, b in zip(solo, pair, strict=True))
+            + ")."
         )
     pinned = results.get("1 worker, one core")
     for w in sorted(int(k.split()[0]) for k in results if k.endswith("workers")):
@@ -238,6 +294,9 @@ def main() -> int:
         results[f"{w} worker{'s' if w > 1 else ''}"] = []
     if 1 in workers and len(cores) > 1:
         results["1 worker, one core"] = []
+    if len(cores) > 1:
+        results["bare, one core"] = []
+        results["bare, two cores"] = []
     try:
         data = make_input(inputs, args.rows, args.chunk_rows, log)
         with modelwright.connect(scratch / "home") as client:
@@ -256,6 +315,10 @@ def main() -> int:
                 results["baseline"].append(seconds)
                 log(f"predict in one process, one BLAS thread, repeat {r}/{args.repeats}")
                 results["baseline, 1 BLAS thread"].append(baseline(client, files, blas=1)[0])
+                if len(cores) > 1:
+                    log(f"bare read + predict, one core and two, repeat {r}/{args.repeats}")
+                    results["bare, one core"].append(bare(client, files, 1))
+                    results["bare, two cores"].append(bare(client, files, 2))
                 runs = [(w, f"{w} worker{'s' if w > 1 else ''}", None) for w in workers]
                 if 1 in workers and len(cores) > 1:
                     runs.append((1, "1 worker, one core", {min(cores)}))
