@@ -10,6 +10,7 @@ from typing import Any, cast
 import numpy  # noqa: F401 -- loads OpenBLAS, whose threads these tests count
 import pyarrow as pa
 import pytest
+import sklearn.utils._openmp_helpers  # noqa: F401 -- loads OpenMP, likewise
 from threadpoolctl import threadpool_info
 
 from modelwright.batch._pools import HybridPool, InlinePool, ProcessPool, resolve_executor
@@ -20,7 +21,12 @@ pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="workers are for
 
 
 def _blas_threads() -> list[int]:
-    return [int(i["num_threads"]) for i in threadpool_info() if i["user_api"] == "blas"]
+    return _threads("blas")
+
+
+def _threads(api: str) -> list[int]:
+    # OpenMP's is the calling thread's own; BLAS's is the process's.
+    return [int(i["num_threads"]) for i in threadpool_info() if i["user_api"] == api]
 
 
 def _probe() -> tuple[int, int, list[int]]:
@@ -55,6 +61,8 @@ def test_this_process_gets_its_limits_back_when_a_pool_closes() -> None:
     assert before and max(before) > 1  # OpenBLAS starts a thread per core
     hybrid = HybridPool(_runner(1), 2)
     assert all(n == 1 for n in _blas_threads())  # this process predicts as one worker of two
+    openmp = hybrid._local.submit(_threads, "openmp").result()  # where it predicts
+    assert openmp and all(n == 1 for n in openmp)
     hybrid.close(cancel=True)
     assert _blas_threads() == before
 

@@ -165,8 +165,15 @@ class HybridPool:
         self._runner = runner
         # Forked before this process starts a thread of its own.
         self._processes = ProcessPool(workers - 1, runner.threads, runner=runner)
-        self._limits: Any = threadpool_limits(runner.threads)  # for this process's share
-        self._local = ThreadPoolExecutor(1, thread_name_prefix="modelwright-batch")
+        # This process's share: BLAS's limit holds for the process, OpenMP's for the thread
+        # that sets it, so the predicting thread sets its own.
+        self._limits: Any = threadpool_limits(runner.threads)
+        self._local = ThreadPoolExecutor(
+            1,
+            thread_name_prefix="modelwright-batch",
+            initializer=threadpool_limits,
+            initargs=(runner.threads, "openmp"),
+        )
         self._lock = threading.Lock()
         self._waiting: deque[tuple[Task, Future[list[ChunkDone]]]] = deque()
         self._local_busy = False
