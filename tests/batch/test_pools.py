@@ -13,6 +13,7 @@ import pytest
 import sklearn.utils._openmp_helpers  # noqa: F401 -- loads OpenMP, likewise
 from threadpoolctl import threadpool_info
 
+from modelwright.batch import _pools
 from modelwright.batch._pools import HybridPool, InlinePool, ProcessPool, resolve_executor
 from modelwright.batch._worker import ChunkRunner
 from modelwright.registry.predict import LoadedModel
@@ -72,7 +73,38 @@ def test_this_process_gets_its_limits_back_when_a_pool_closes() -> None:
     assert _blas_threads() == before
 
 
-def test_auto_is_this_process_alone_or_with_forked_workers() -> None:
+def test_auto_is_this_process_alone_or_with_forked_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_pools, "cores", lambda: 8)
     assert resolve_executor("auto", 1) == "inline"
-    assert resolve_executor("auto", 3) == "hybrid"
+    assert resolve_executor("auto", 8) == "hybrid"  # a core each: forked
+    assert resolve_executor("auto", 12) == "hybrid"
+    assert resolve_executor("auto", 2) == "process"  # four cores each: spawned, OpenMP and all
     assert resolve_executor("process", 1) == "process"
+
+
+_FITTED: list[Any] = []
+
+
+def _predict_with_openmp() -> float:
+    model, x = _FITTED[0]
+    return float(model.predict(x).sum())
+
+
+def test_a_forked_worker_predicts_with_openmp_this_process_used_before() -> None:
+    """GNU OpenMP's pool does not survive a fork: a forked worker given two threads waited
+    forever in its first parallel region. Forked workers keep to one OpenMP thread."""
+    import numpy as np
+    from sklearn.ensemble import HistGradientBoostingRegressor
+
+    x = np.random.default_rng(0).normal(size=(2_000, 4))
+    model = HistGradientBoostingRegressor(max_iter=5).fit(x, x[:, 0])  # OpenMP, here
+    _FITTED[:] = [(model, x)]
+    expected = _predict_with_openmp()
+    pool = ProcessPool(1, 2, runner=_runner(2))
+    try:
+        assert pool._pool.submit(_predict_with_openmp).result(timeout=60) == expected
+    finally:
+        for process in list((pool._pool._processes or {}).values()):
+            process.kill()  # a worker stuck in OpenMP would never take the shutdown
+        pool.close(cancel=True)
+        _FITTED.clear()

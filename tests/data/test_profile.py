@@ -292,6 +292,11 @@ def test_every_way_gives_the_same_figures_however_the_rows_are_chunked(
         np.random.default_rng(11).integers(0, 200_000, 50_000).astype(np.uint64),
         np.random.default_rng(12).integers(-(2**40), 2**40, 10_000),  # wide: the general way
         np.random.default_rng(13).exponential(size=30_000),
+        np.array([127, 127, 127], np.int8),  # an edge past the dtype's range
+        np.array([4_294_967_295] * 2, np.uint32),
+        np.array([-100, 100, 5], np.int8),  # a range wider than int8 can shift in
+        np.array([-30_000, 30_000, 1], np.int16),
+        np.array(2**54 + np.array([17, 96, 38, 17]), np.int64),  # beyond float64's integers
     ],
 )
 def test_every_way_of_summarising_agrees_with_pandas_and_numpy(values: np.ndarray) -> None:

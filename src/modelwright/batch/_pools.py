@@ -36,16 +36,19 @@ EXECUTORS: tuple[str, ...] = ("auto", "process", "ray", "inline")
 
 def resolve_executor(executor: ExecutorName, workers: int) -> str:
     """``auto``: one worker predicts in this process (``inline``, as joblib runs
-    ``n_jobs=1`` in the caller); with more, this process is one of them and the others are
-    processes forked from it once it has loaded the model (``hybrid``), where the platform
-    forks safely (Linux), else all are spawned (``process``).
+    ``n_jobs=1`` in the caller); with a worker per core (the default), this process is one
+    of them and the others are processes forked from it once it has loaded the model
+    (``hybrid``), where the platform forks safely (Linux); else all are spawned
+    (``process``), so that each can keep several cores busy.
     ``process`` always spawns fresh interpreters: slower to start (each imports pandas,
     pyarrow and the model's library), but nothing of this process is inherited."""
     if executor != "auto":
         return executor
     if workers == 1:
         return "inline"
-    return "hybrid" if _can_fork() else "process"
+    # Forked workers get one OpenMP thread at most (GNU OpenMP's pool does not survive a
+    # fork): fork only where one core is each worker's share anyway.
+    return "hybrid" if _can_fork() and cores() // workers <= 1 else "process"
 
 
 def _can_fork() -> bool:
@@ -165,15 +168,19 @@ class HybridPool:
         self._runner = runner
         # Forked before this process starts a thread of its own.
         self._processes = ProcessPool(workers - 1, runner.threads, runner=runner)
-        # This process's share: BLAS's limit holds for the process, OpenMP's for the thread
-        # that sets it, so the predicting thread sets its own.
-        self._limits: Any = threadpool_limits(runner.threads)
-        self._local = ThreadPoolExecutor(
-            1,
-            thread_name_prefix="modelwright-batch",
-            initializer=threadpool_limits,
-            initargs=(runner.threads, "openmp"),
-        )
+        try:
+            # This process's share: BLAS's limit holds for the process, OpenMP's for the
+            # thread that sets it, so the predicting thread sets its own.
+            self._limits: Any = threadpool_limits(runner.threads)
+            self._local = ThreadPoolExecutor(
+                1,
+                thread_name_prefix="modelwright-batch",
+                initializer=threadpool_limits,
+                initargs=(runner.threads, "openmp"),
+            )
+        except BaseException:
+            self._processes.close(cancel=True)
+            raise
         self._lock = threading.Lock()
         self._waiting: deque[tuple[Task, Future[list[ChunkDone]]]] = deque()
         self._local_busy = False
@@ -206,12 +213,22 @@ class HybridPool:
                 elif self._remote_busy < self._ready:
                     self._remote_busy += 1
                     task, outer = self._waiting.popleft()
-                    sent.append((self._processes.submit(task), outer, False))
+                    sent.append((self._submit_remote(task), outer, False))
                 else:
                     break
         # Outside the lock: a task already done calls back at once, in this thread.
         for inner, outer, local in sent:
             inner.add_done_callback(functools.partial(self._done, outer=outer, local=local))
+
+    def _submit_remote(self, task: Task) -> Future[list[ChunkDone]]:
+        # A broken pool (a worker died) refuses new tasks: the task fails with that error
+        # rather than staying unanswered.
+        try:
+            return self._processes.submit(task)
+        except Exception as exc:
+            failed: Future[list[ChunkDone]] = Future()
+            failed.set_exception(exc)
+            return failed
 
     def _done(
         self, inner: Future[list[ChunkDone]], *, outer: Future[list[ChunkDone]], local: bool
@@ -221,7 +238,9 @@ class HybridPool:
                 self._local_busy = False
             else:
                 self._remote_busy -= 1
-        if outer.set_running_or_notify_cancel():
+        if inner.cancelled():
+            outer.cancel()
+        elif outer.set_running_or_notify_cancel():
             exc = inner.exception()
             if exc is None:
                 outer.set_result(inner.result())

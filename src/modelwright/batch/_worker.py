@@ -279,13 +279,17 @@ def _first_valid(array: pa.Array, limit: int) -> list[int]:
 _PROCESS: dict[str, Any] = {}
 
 
-def limit_threads(threads: int) -> None:
+def limit_threads(threads: int, *, forked: bool = False) -> None:
     """In a worker process: the model's native thread pools (BLAS, OpenMP) and Arrow's keep
-    at most ``threads`` cores busy."""
+    at most ``threads`` cores busy. A forked process gets one OpenMP thread whatever its
+    share: GNU OpenMP's thread pool does not survive a fork, and a parallel region in the
+    child of a process that had used it waits forever (one thread runs no pool)."""
     import pyarrow as pa
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(threads)
+    if forked:
+        threadpool_limits(1, user_api="openmp")
     pa.set_cpu_count(threads)
 
 
@@ -306,7 +310,7 @@ def adopt_runner(runner: ChunkRunner, threads: int) -> None:
     sys.stdout = open(os.dup(1), "w", buffering=1, closefd=True)  # noqa: SIM115
     sys.stderr = open(os.dup(2), "w", buffering=1, closefd=True)  # noqa: SIM115
     try:
-        limit_threads(threads)
+        limit_threads(threads, forked=True)
     except Exception as exc:
         _PROCESS["error"] = exc
         return

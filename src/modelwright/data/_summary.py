@@ -106,8 +106,11 @@ def _is_sorted(values: Values) -> bool:
 
 def _small_range(values: Values) -> tuple[Any, Any] | None:
     """The least and greatest integer, if no further apart than there are values (or
-    65,536): then a count per value in the range costs no more memory than the values."""
+    65,536): then a count per value in the range costs no more memory than the values.
+    Within ±2**53 only, where every value is a float64 exactly, as numpy's figures take it."""
     lo, hi = min(values.each(np.min)), max(values.each(np.max))
+    if max(abs(int(lo)), abs(int(hi))) >= 2**53:
+        return None
     return (lo, hi) if int(hi) - int(lo) <= max(values.n, 1 << 16) else None
 
 
@@ -140,11 +143,21 @@ def _sorted(values: Values, unsorted: Values | None = None) -> Summary:
         # closed: the boundaries are where each inner edge would be inserted on its left.
         inner = edges[1:-1]
         if values.dtype.kind in "iu" and max(abs(int(summary.lo)), abs(int(summary.hi))) < 2**53:
-            # Integers compare with a float edge as with its ceiling: no float copy.
-            inner = np.ceil(inner).astype(values.dtype)
-        cuts = sum(values.each(lambda p: np.searchsorted(p, inner, side="left")))
+            cuts = sum(values.each(lambda p: _integer_cuts(p, inner)))
+        else:
+            cuts = sum(values.each(lambda p: np.searchsorted(p, inner, side="left")))
         summary.histogram = (edges, np.diff(np.concatenate(([first], cuts, [last]))))
     return summary
+
+
+def _integer_cuts(part: Array, edges: Array) -> Array:
+    """Where each float edge would be inserted on its left among ascending integers, which
+    compare with it as with its ceiling: no float copy of the values. A ceiling beyond the
+    dtype's range (a column of int8 127s has an edge at 127.5) lies past every value."""
+    info = np.iinfo(part.dtype)
+    ceiling = np.ceil(edges)
+    cuts = np.searchsorted(part, np.clip(ceiling, info.min, info.max).astype(part.dtype), "left")
+    return np.where(ceiling > info.max, len(part), np.where(ceiling < info.min, 0, cuts))
 
 
 def _counted(values: Values, lo: Any, hi: Any) -> Summary:
@@ -156,9 +169,10 @@ def _counted(values: Values, lo: Any, hi: Any) -> Summary:
     size = int(hi) - int(base) + 1
 
     def counted(block: Array) -> Array:
+        shifted = block.astype(np.intp, copy=False)  # int8's range is no int8's to shift in
         if base != 0:
-            block = block - values.dtype.type(base)  # in 0 .. hi - lo: no overflow
-        return np.bincount(block.astype(np.intp, copy=False), minlength=size)
+            shifted = shifted - int(base)  # in 0 .. hi - lo
+        return np.bincount(shifted, minlength=size)
 
     if size <= _BLOCK:
         # Block by block: bincount copies an array it may not write (Arrow's memory is
@@ -174,7 +188,7 @@ def _counted(values: Values, lo: Any, hi: Any) -> Summary:
     # Each offset * weight and their sum stay below (range + base) * n: exact in int64.
     total = int(np.dot(offsets.astype(np.int64), weights.astype(np.int64)))
     mean_offset = total / n
-    summary.mean = float(base) + mean_offset
+    summary.mean = (total + int(base) * n) / n  # exact integers, one rounding
     if n > 1:
         spread = offsets.astype("float64") - mean_offset
         summary.std = math.sqrt(float(np.dot(weights, spread * spread)) / (n - 1))

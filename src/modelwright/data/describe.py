@@ -57,9 +57,12 @@ def describe(
         with _readable(store, e.digest) as path:
             return read_table(path, fmt, f"file '{e.path}'")
 
-    # Files are decoded side by side (Arrow lets go of the interpreter lock): most of a
-    # small file's time is the memory its columns are decoded into being mapped.
-    with ThreadPoolExecutor(min(len(files), _cores()), thread_name_prefix="describe") as pool:
+    # Files on a local disk are decoded side by side (Arrow lets go of the interpreter
+    # lock): most of a small file's time is the memory its columns are decoded into being
+    # mapped. Other stores are read one file at a time, as they always were.
+    local = isinstance(store, FsspecArtifactStore) and isinstance(store.fs, LocalFileSystem)
+    threads = min(len(files), _cores()) if local else 1
+    with ThreadPoolExecutor(threads, thread_name_prefix="describe") as pool:
         tables = list(pool.map(read, files))
     if any(t.schema.names != tables[0].schema.names for t in tables):
         return None, None
