@@ -262,7 +262,7 @@ def main() -> None:
         "churn",
         "dev",
         "prod-copy",
-        "./.modelwright-demo/data/x",
+        str(HOME / "data" / "x"),
         "--classification",
         "production",
         expect=1,

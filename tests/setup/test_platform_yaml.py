@@ -135,3 +135,38 @@ def test_every_problem_is_listed() -> None:
 def test_a_document_that_is_not_a_mapping_is_refused() -> None:
     err = _error("- just\n- a list\n")
     assert err.message.startswith("platform.yaml:1:1: the document must be a mapping")
+
+
+_STORE = (
+    "workspaces:\n  - name: w\n    environments:\n      - name: dev\n        datastores:\n"
+    "          - name: lake\n            url: {url}\n"
+)
+
+
+def _url(url: str, variables: dict[str, str]) -> str:
+    spec = load_spec(_STORE.format(url=url), source="platform.yaml", variables=variables)
+    return spec.workspaces[0].environments[0].datastores[0].url
+
+
+def test_values_name_environment_variables_as_in_compose_files() -> None:
+    home = {"HOME_DIR": "/srv/ml"}
+    assert _url("${HOME_DIR}/data/dev", home) == "/srv/ml/data/dev"
+    assert _url("${MISSING:-./local}/dev", home) == "./local/dev"
+    assert _url("${EMPTY:-./local}/dev", {"EMPTY": ""}) == "./local/dev"
+    assert _url("s3://b/$${HOME_DIR}", home) == "s3://b/${HOME_DIR}"  # escaped
+    assert _url("s3://b/$5", home) == "s3://b/$5"  # a lone $ is a $
+    # Without variables nothing is expanded.
+    spec = load_spec(_STORE.format(url="${HOME_DIR}/x"))
+    assert spec.workspaces[0].environments[0].datastores[0].url == "${HOME_DIR}/x"
+
+
+def test_an_unset_variable_names_line_column_field_and_variable() -> None:
+    with pytest.raises(InvalidInput) as info:
+        _url("${DATA_ROOT}/dev", {})
+    err = info.value
+    assert err.message.startswith(
+        "platform.yaml:7:18: workspaces[0].environments[0].datastores[0].url: "
+        "environment variable DATA_ROOT is not set"
+    ), err.message
+    assert "${DATA_ROOT:-...}" in err.message
+    assert err.details["variable"] == "DATA_ROOT"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -51,7 +52,7 @@ def apply(
     transaction. Applying the same file twice changes nothing.
     """
     state: State = ctx.obj
-    spec = load_spec(_read(file), source=str(file))
+    spec = load_spec(_read(file), source=str(file), variables=os.environ)
     client = state.client()
     plan = client.apply(spec, dry_run=True, prune=prune)
     if json and dry_run:

@@ -1,7 +1,14 @@
-"""Read platform.yaml with errors that point at a line and column; write it back."""
+"""Read platform.yaml with errors that point at a line and column; write it back.
+
+Values may name environment variables, as in Compose files: ``${NAME}``, or
+``${NAME:-default}`` for a default when NAME is unset or empty; ``$${`` is a literal ``${``.
+They are expanded where the file is read (the command line), never by a server.
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from typing import Any
 
 import yaml
@@ -13,8 +20,14 @@ from modelwright.setup.spec import PlatformSpec, dotted
 __all__ = ["dump_spec", "load_spec", "locate"]
 
 
-def load_spec(text: str, source: str = "platform.yaml") -> PlatformSpec:
-    """Parse and validate; every error names the file, line, column and field."""
+_VARIABLE = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+def load_spec(
+    text: str, source: str = "platform.yaml", variables: Mapping[str, str] | None = None
+) -> PlatformSpec:
+    """Parse and validate; every error names the file, line, column and field. With
+    ``variables`` (``os.environ``), ``${NAME}`` in values is expanded from them."""
     try:
         data = yaml.safe_load(text)
         root = yaml.compose(text)
@@ -44,10 +57,46 @@ def load_spec(text: str, source: str = "platform.yaml") -> PlatformSpec:
         raise InvalidInput(
             f"{source}:1:1: the document must be a mapping (apiVersion, workspaces, ...)"
         )
+    if variables is not None:
+        data = _expand(data, variables, (), root, source)
     try:
         return PlatformSpec.model_validate(data)
     except ValidationError as exc:
         raise validation_error(exc, root, source) from None
+
+
+def _expand(
+    value: Any,
+    variables: Mapping[str, str],
+    loc: tuple[Any, ...],
+    root: yaml.Node | None,
+    source: str,
+) -> Any:
+    if isinstance(value, dict):
+        return {k: _expand(v, variables, (*loc, k), root, source) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_expand(v, variables, (*loc, i), root, source) for i, v in enumerate(value)]
+    if not isinstance(value, str):
+        return value
+
+    def substitute(match: re.Match[str]) -> str:
+        name, default = match.group(1), match.group(2)
+        if name is None:  # $${
+            return "${"
+        found = variables.get(name)
+        if found:
+            return found
+        if default is not None:
+            return default
+        line, column = locate(root, loc)
+        where = f"{source}:{line}:{column}" if line else source
+        raise InvalidInput(
+            f"{where}: {dotted(loc)}: environment variable {name} is not set "
+            f"(set it, or give a default: ${{{name}:-...}})",
+            details={"field": dotted(loc), "variable": name, "line": line, "column": column},
+        )
+
+    return _VARIABLE.sub(substitute, value)
 
 
 def validation_error(exc: ValidationError, root: yaml.Node | None, source: str) -> InvalidInput:
