@@ -227,8 +227,12 @@ def _scope_name(scope: str) -> str:
 
 
 # -- tokens ---------------------------------------------------------------------------------
+def _is_self_or_admin(ctx: Context, principal: str) -> bool:
+    return principal == ctx.caller.name or ctx.is_platform_admin()
+
+
 def _require_self_or_admin(ctx: Context, principal: str, what: str) -> None:
-    if principal != ctx.caller.name and not ctx.is_platform_admin():
+    if not _is_self_or_admin(ctx, principal):
         raise PermissionDenied(
             f"principal '{ctx.caller.name}' may not {what} of principal '{principal}': "
             "only its own, unless a platform admin",
@@ -277,9 +281,10 @@ def list_tokens(ctx: Context, req: m.ListTokens) -> list[m.TokenInfo]:
 
 def revoke_token(ctx: Context, req: m.RevokeToken) -> m.TokenInfo:
     row = ctx.session.get(schema.Token, req.token_id)
-    if row is None:
+    # Another principal's token is "not found" too: token ids are sequential, and a
+    # different answer would tell which exist.
+    if row is None or not _is_self_or_admin(ctx, row.principal.name):
         raise NotFound(f"token {req.token_id} not found", details={"token_id": req.token_id})
-    _require_self_or_admin(ctx, row.principal.name, "revoke tokens")
     before = _token_info(row)
     if row.revoked_at is None:
         row.revoked_at = utcnow()
