@@ -74,7 +74,7 @@ def test_this_process_gets_its_limits_back_when_a_pool_closes() -> None:
 
 
 def test_auto_is_this_process_alone_or_with_forked_workers(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(_pools, "cores", lambda: 8)
+    monkeypatch.setattr(_pools, "usable_cores", lambda: 8)
     assert resolve_executor("auto", 1) == "inline"
     assert resolve_executor("auto", 8) == "hybrid"  # a core each: forked
     assert resolve_executor("auto", 12) == "hybrid"

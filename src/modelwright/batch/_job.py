@@ -36,6 +36,7 @@ from modelwright.batch._worker import (
 )
 from modelwright.client import Client
 from modelwright.client._data import cache_dir
+from modelwright.core.machine import usable_cores
 from modelwright.core.names import check_name
 from modelwright.data.models import DatasetVersionInfo, parse_ref
 from modelwright.data.tabular import TABULAR, read_table
@@ -159,9 +160,9 @@ def run_batch(
     as soon as the share of failed rows among those done passes ``error_threshold``.
     ``workers`` defaults to the usable cores; ``executor`` is ``auto`` (this process for one
     worker; for more, this process and local processes forked from it once it has loaded the
-    model, or spawned ones where forking is not safe), ``process`` (spawned local processes, even for one
-    worker: a model that crashes then takes a worker down, not the caller), ``ray`` (a local
-    Ray instance, or ``ray_address``) or ``inline`` (this process). Done
+    model, or spawned ones where forking is not safe), ``process`` (spawned local processes,
+    even for one worker: a model that crashes then takes a worker down, not the caller),
+    ``ray`` (a local Ray instance, or ``ray_address``) or ``inline`` (this process). Done
     chunks are kept in ``work_dir`` (default: ``<cache>/batch/<job key>``) until the output
     is registered, so the same job run again after a failure resumes from them.
     """
@@ -181,7 +182,7 @@ def run_batch(
     )
     todo = [c for c in job.chunks if not (job.out_dir / chunk_name(c.index)).is_file()]
     model_dir = client.download_model(job.model)
-    n_workers = max(1, min(workers or len(os.sched_getaffinity(0)), len(todo) or 1))
+    n_workers = max(1, min(workers or usable_cores(), len(todo) or 1))
     tasks = plan_tasks(
         todo,
         n_workers,

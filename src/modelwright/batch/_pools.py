@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import multiprocessing
-import os
 import sys
 import threading
 from collections import deque
@@ -27,6 +26,7 @@ from modelwright.batch._worker import (
     init_process,
     run_in_process,
 )
+from modelwright.core.machine import usable_cores
 
 __all__ = ["ExecutorName", "Pool", "make_pool", "resolve_executor"]
 
@@ -48,15 +48,11 @@ def resolve_executor(executor: ExecutorName, workers: int) -> str:
         return "inline"
     # Forked workers get one OpenMP thread at most (GNU OpenMP's pool does not survive a
     # fork): fork only where one core is each worker's share anyway.
-    return "hybrid" if _can_fork() and cores() // workers <= 1 else "process"
+    return "hybrid" if _can_fork() and usable_cores() // workers <= 1 else "process"
 
 
 def _can_fork() -> bool:
     return sys.platform == "linux" and "fork" in multiprocessing.get_all_start_methods()
-
-
-def cores() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 class Pool(Protocol):
@@ -125,9 +121,9 @@ class ProcessPool:
     ) -> None:
         self.workers = workers
         if runner is None:
-            # Spawned: forking a process that runs threads (the run's metric logger,
-            # Arrow's pools) copies locks others may hold. The fork below happens before
-            # the run starts, and its workers only read Parquet, predict and write files.
+            # Spawned: nothing of this process is inherited, the locks its threads may hold
+            # included. Forked (below): before the run starts any thread, and the workers
+            # only read Parquet, predict and write files.
             context = "spawn"
             initializer: Callable[..., None] = init_process
             args: tuple[Any, ...] = (model_dir, digest, threads)
@@ -313,7 +309,7 @@ class RayPool:
 def make_pool(
     executor: str, *, model_dir: str, digest: str, workers: int, address: str | None
 ) -> Pool:
-    threads = max(1, cores() // workers)
+    threads = max(1, usable_cores() // workers)
     if executor == "inline":
         return InlinePool(ChunkRunner.load(model_dir, digest, threads))
     if executor == "ray":

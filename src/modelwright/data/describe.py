@@ -7,7 +7,6 @@ is described; anything else has no schema and no profile.
 
 from __future__ import annotations
 
-import os
 import tempfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -17,6 +16,7 @@ from pathlib import Path
 import pyarrow as pa
 from fsspec.implementations.local import LocalFileSystem
 
+from modelwright.core.machine import usable_cores
 from modelwright.data._packs import open_object, unpack
 from modelwright.data.manifest import ManifestEntry
 from modelwright.data.models import ColumnSchema, DatasetProfile
@@ -61,7 +61,7 @@ def describe(
     # lock): most of a small file's time is the memory its columns are decoded into being
     # mapped. Other stores are read one file at a time, as they always were.
     local = isinstance(store, FsspecArtifactStore) and isinstance(store.fs, LocalFileSystem)
-    threads = min(len(files), _cores()) if local else 1
+    threads = min(len(files), usable_cores()) if local else 1
     with ThreadPoolExecutor(threads, thread_name_prefix="describe") as pool:
         tables = list(pool.map(read, files))
     if any(t.schema.names != tables[0].schema.names for t in tables):
@@ -85,10 +85,6 @@ def _unpacked(store: ArtifactStore, files: list[ManifestEntry]) -> dict[str, byt
         with open_object(store, pack) as f:
             held.update((e.path, data) for e, data in unpack(f, pack, entries))
     return held
-
-
-def _cores() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 @contextmanager

@@ -72,8 +72,8 @@ def read_table(source: str | Any, fmt: str, what: str = "the data") -> pa.Table:
         if fmt == "parquet":
             import pyarrow.parquet as pq
 
-            # One file, so not read_table's dataset layer: resolving a filesystem for each
-            # path cost more than decoding a small file (measured: 4 ms against 1 ms).
+            # One file, so not read_table's dataset layer, which resolves a filesystem for
+            # each path (measured on 100 small files: 1.3 ms a file against 1.1 ms).
             return pq.ParquetFile(source).read()
         if fmt in ("csv", "tsv"):
             from pyarrow import csv
