@@ -153,6 +153,7 @@ def test_values_name_environment_variables_as_in_compose_files() -> None:
     assert _url("${HOME_DIR}/data/dev", home) == "/srv/ml/data/dev"
     assert _url("${MISSING:-./local}/dev", home) == "./local/dev"
     assert _url("${EMPTY:-./local}/dev", {"EMPTY": ""}) == "./local/dev"
+    assert _url("./data${EMPTY}/dev", {"EMPTY": ""}) == "./data/dev"  # set, if empty
     assert _url("s3://b/$${HOME_DIR}", home) == "s3://b/${HOME_DIR}"  # escaped
     assert _url("s3://b/$5", home) == "s3://b/$5"  # a lone $ is a $
     # Without variables nothing is expanded.

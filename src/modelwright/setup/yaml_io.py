@@ -84,10 +84,10 @@ def _expand(
         if name is None:  # $${
             return "${"
         found = variables.get(name)
-        if found:
-            return found
         if default is not None:
-            return default
+            return found or default  # ":-": unset or empty
+        if found is not None:
+            return found
         line, column = locate(root, loc)
         where = f"{source}:{line}:{column}" if line else source
         raise InvalidInput(
