@@ -59,14 +59,21 @@ _state = _State()
 _stack: list[ActiveRun] = []
 
 
-def set_platform(target: str | Path | None = None, *, token: str | None = None) -> Client:
-    """Use this platform (a home directory or a server URL) for the module-level API."""
+def set_platform(
+    target: str | Path | None = None,
+    *,
+    token: str | None = None,
+    environment: str | None = None,
+) -> Client:
+    """Use this platform (a home directory or a server URL) for the module-level API, acting
+    in ``environment`` (default: ``MODELWRIGHT_ENVIRONMENT``; production data is readable
+    only from a production environment)."""
     from modelwright.client import connect
 
     with _lock:
         if _state.client is not None:
             _state.client.close()
-        _state.client = connect(target, token=token)
+        _state.client = connect(target, token=token, environment=environment)
         return _state.client
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import shutil
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -13,11 +15,14 @@ from tests.conftest import Connector
 from tests.data.conftest import World
 
 import modelwright as mw
-from modelwright import PermissionDenied
+from modelwright import NotFound, PermissionDenied
+from modelwright.api.headers import ENVIRONMENT_HEADER
 from modelwright.client import Client
 
 Unchanged = Callable[[], AbstractContextManager[None]]
 FRAME = pd.DataFrame({"x": [1, 2, 3], "y": ["a", "b", "c"]})
+# Development data: other bytes than production's (the same bytes would be refused in dev).
+DEV_FRAME = pd.DataFrame({"x": [4, 5, 6], "y": ["d", "e", "f"]})
 RULE = "production data is never reachable from non-production environments"
 
 
@@ -44,11 +49,120 @@ def test_a_dev_run_cannot_read_production_data(secret: World, unchanged: Unchang
     _check_message(info.value.message, run.id, "read")
     assert info.value.details["rule"] == "production-isolation"
     assert info.value.details["run_environment"] == "dev"
-    # Without a run, and from a production run, the grants decide (admin: allowed).
-    assert isinstance(c.load_dataset("secret", workspace="demo", environment="prod"), pd.DataFrame)
+    # A production run reads it, whatever the client declares.
     with c.start_run("x", workspace="demo", environment="prod", snapshot=False) as prod_run:
         got = c.load_dataset("secret", workspace="demo", environment="prod", run_id=prod_run.id)
         assert isinstance(got, pd.DataFrame)
+
+
+def test_without_a_run_the_declared_environment_decides(
+    secret: World, cache_dir: Path, unchanged: Unchanged
+) -> None:
+    c = secret.client
+    for acting in (None, "dev", "demo/dev"):
+        c.act_in(acting)
+        shutil.rmtree(cache_dir, ignore_errors=True)  # a warm cache must not matter either
+        with unchanged(), pytest.raises(PermissionDenied) as info:
+            c.load_dataset("prod/secret@v1", workspace="demo")
+        assert info.value.details["rule"] == "production-isolation"
+        assert RULE in info.value.message
+        assert "act in a production environment" in info.value.message
+    c.act_in("prod")
+    assert c.load_dataset("prod/secret@v1", workspace="demo").equals(FRAME)
+    c.act_in("demo/prod")
+    assert c.load_dataset("prod/secret@v1", workspace="demo").equals(FRAME)
+    # An environment that does not exist is named as such, not read as "no environment".
+    c.act_in("dve")
+    with pytest.raises(NotFound, match="dve"):
+        c.load_dataset("prod/secret@v1", workspace="demo")
+    c.act_in(None)
+
+
+@pytest.mark.parametrize("backend", ["http"])
+def test_the_raw_object_route_applies_the_declared_environment(
+    secret: World, connector: Connector
+) -> None:
+    c = secret.client
+    digest = c.get_dataset_version("secret@v1", workspace="demo", environment="prod").digest
+    url = f"{connector.url}/api/v1/objects/datastores/demo/prod/vault/{digest}"
+    token = connector.local_admin.create_token(name="raw").secret
+    auth = {"Authorization": f"Bearer {token}"}
+    for declared in ({}, {ENVIRONMENT_HEADER: "dev"}, {ENVIRONMENT_HEADER: "demo/dev"}):
+        r = httpx.get(url, headers={**auth, **declared})
+        assert r.status_code == 403, (declared, r.text)
+        assert r.json()["error"]["details"]["rule"] == "production-isolation"
+    r = httpx.get(url, headers={**auth, ENVIRONMENT_HEADER: "bad name!"})
+    assert r.status_code == 400
+    assert ENVIRONMENT_HEADER in r.json()["error"]["message"]
+    r = httpx.get(url, headers={**auth, ENVIRONMENT_HEADER: "prod"})
+    assert r.status_code == 200
+    assert hashlib.sha256(r.content).hexdigest() == digest
+
+
+def test_production_bytes_are_never_registered_outside_production(
+    secret: World, unchanged: Unchanged, tmp_path: Path
+) -> None:
+    c = secret.client
+    c.act_in("prod")
+    stolen = c.load_dataset("prod/secret@v1", workspace="demo")
+    c.act_in("dev")
+    with unchanged(), pytest.raises(PermissionDenied) as info:
+        c.register_dataset("copy", stolen, workspace="demo", environment="dev")
+    assert info.value.details["rule"] == "production-isolation"
+    assert "holds production data" in info.value.message
+    assert World.objects(secret.lake) == []
+    # A file of a production directory, alone or in another directory, is refused too.
+    tree = tmp_path / "tree"
+    (tree / "sub").mkdir(parents=True)
+    (tree / "a.txt").write_text("alpha")
+    (tree / "sub" / "b.txt").write_text("beta")
+    c.act_in("prod")
+    c.register_dataset("tree", tree, workspace="demo", environment="prod")
+    c.act_in(None)
+    single = tmp_path / "b.txt"
+    single.write_text("beta")
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "copy.txt").write_text("alpha")
+    (other / "mine.txt").write_text("new")
+    for source in (single, other):
+        with unchanged(), pytest.raises(PermissionDenied) as info:
+            c.register_dataset("leak", source, workspace="demo", environment="dev")
+        assert info.value.details["rule"] == "production-isolation"
+    # The same bytes may be registered again inside production.
+    assert c.register_dataset("again", FRAME, workspace="demo", environment="prod").version == 1
+
+
+def test_production_bytes_are_never_logged_as_artifacts_outside_production(
+    secret: World, unchanged: Unchanged, tmp_path: Path
+) -> None:
+    c = secret.client
+    c.act_in("prod")
+    path = c.load_dataset("prod/secret@v1", workspace="demo", as_="path")
+    c.act_in(None)
+    assert isinstance(path, Path)
+    copy = tmp_path / "secret.parquet"
+    shutil.copyfile(path, copy)
+    with c.start_run("x", workspace="demo", environment="dev", snapshot=False) as run:
+        with unchanged(), pytest.raises(PermissionDenied) as info:
+            run.log_artifact(copy)
+        assert info.value.details["rule"] == "production-isolation"
+    with c.start_run("x", workspace="demo", environment="prod", snapshot=False) as prod_run:
+        prod_run.log_artifact(copy)  # inside production: allowed
+
+
+@pytest.mark.parametrize("backend", ["http"])
+def test_production_bytes_are_refused_at_the_upload_route_before_the_body(
+    secret: World, connector: Connector
+) -> None:
+    c = secret.client
+    digest = c.get_dataset_version("secret@v1", workspace="demo", environment="prod").digest
+    token = connector.local_admin.create_token(name="raw").secret
+    url = f"{connector.url}/api/v1/objects/datastores/demo/dev/lake/{digest}"
+    r = httpx.put(url, content=b"", headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 403, r.text
+    assert r.json()["error"]["details"]["rule"] == "production-isolation"
+    assert World.objects(secret.lake) == []
 
 
 def test_a_dev_run_cannot_write_production_data_and_no_byte_moves(
@@ -87,7 +201,7 @@ def fluent(connector: Connector) -> Iterator[Client]:
 
 def test_module_api_uses_the_active_run(secret: World, fluent: Client) -> None:
     with mw.start_run("x", workspace="demo", environment="dev") as run:
-        v = mw.register_dataset("features", FRAME)
+        v = mw.register_dataset("features", DEV_FRAME)
         assert (v.environment, v.run_id) == ("dev", run.id)
         assert isinstance(mw.load_dataset("features@v1"), pd.DataFrame)
         with pytest.raises(PermissionDenied) as info:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -37,17 +38,25 @@ def connect(
     *,
     token: str | None = None,
     principal: str | None = None,
+    environment: str | None = None,
 ) -> Client:
     """Connect to a platform.
 
     ``target`` is a server URL (``http://host:8080``) or the home directory of an embedded
     platform (default: ``MODELWRIGHT_HOME`` or ``./.modelwright``). Embedded, the client acts
     as the local admin unless a ``token`` or ``principal`` says otherwise.
+
+    ``environment`` (default: ``MODELWRIGHT_ENVIRONMENT``) is the environment the client acts
+    in, ``"prod"`` or ``"workspace/prod"``: production data is readable only from a production
+    one, so a notebook working in dev cannot pull production data into dev by accident.
     """
+    acting = environment or os.environ.get("MODELWRIGHT_ENVIRONMENT") or None
     if isinstance(target, str) and target.startswith(("http://", "https://")):
-        return Client(HttpTransport(target, token=token))
+        return Client(HttpTransport(target, token=token, acting=acting))
     settings = Settings() if target is None else Settings(home=Path(target))
-    return Client(LocalTransport(Platform(settings), token=token, principal=principal))
+    return Client(
+        LocalTransport(Platform(settings), token=token, principal=principal, acting=acting)
+    )
 
 
 class Client(TrackingMixin, DataMixin, PipelinesMixin, RegistryMixin, EndpointsMixin):
@@ -61,6 +70,11 @@ class Client(TrackingMixin, DataMixin, PipelinesMixin, RegistryMixin, EndpointsM
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def act_in(self, environment: str | None) -> None:
+        """Act in ``environment`` (``"prod"`` or ``"workspace/prod"``; ``None``: in none) from
+        now on: reading production data needs a production one."""
+        self.transport.acting = environment or None
 
     def close(self) -> None:
         self.transport.close()

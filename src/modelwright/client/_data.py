@@ -499,12 +499,14 @@ class DataMixin:
             raise ServiceUnavailable(f"cannot reach {transport.http.base_url}: {exc}") from None
         raise_for_error(response)
 
-    def _local_store(self, scope: ObjectScope, *, write: bool) -> ArtifactStore:
+    def _local_store(
+        self, scope: ObjectScope, *, write: bool, acting: str | None = None
+    ) -> ArtifactStore:
         """Embedded: the datastore itself, opened once with the caller's permissions."""
         transport = self.transport
         if not isinstance(transport, LocalTransport):
             raise TypeError("only the embedded backend opens datastores directly")
-        with transport.platform.unit(transport.caller) as ctx:
+        with transport.unit(reading_only=not write, acting=acting) as ctx:
             if write:
                 return store_for_write(ctx, scope)
             return store_for_read(ctx, scope, "")
@@ -552,7 +554,10 @@ class DataMixin:
             version=dm.LATEST if version is None else str(version),
             run_id=run_id,
         )
-        path = self._download(info, _Meter(progress))
+        # A read checked under a run acts from the run's environment (the check passed), so
+        # the bytes are fetched as from the dataset's own; otherwise as the client acts.
+        acting = f"{info.workspace}/{info.environment}" if run_id else None
+        path = self._download(info, _Meter(progress), acting)
         tabular = info.kind == "dataframe" or info.format in TABULAR
         if as_ == "path" or (as_ == "auto" and not tabular):
             return path
@@ -563,7 +568,9 @@ class DataMixin:
             )
         return load_frame(path, info.kind, info.format)
 
-    def _download(self, info: dm.DatasetVersionInfo, meter: _Meter) -> Path:
+    def _download(
+        self, info: dm.DatasetVersionInfo, meter: _Meter, acting: str | None = None
+    ) -> Path:
         """A verified copy in the download cache (kept: the same digest is not fetched twice)."""
         root = cache_dir(self.transport) / "datasets" / info.digest
         scope = ObjectScope.in_datastore(info.workspace, info.environment, info.datastore)
@@ -571,19 +578,19 @@ class DataMixin:
             dest = root / f"{info.name}{file_suffix(info.format)}"
             if not (dest.is_file() and dest.stat().st_size == info.size):
                 meter.start("store", info.size)
-                self._getter(scope)(info.digest, dest)
+                self._getter(scope, acting)(info.digest, dest)
                 meter.add(info.size)
             return dest
         dest = root / info.name
         if dest.is_dir():
             return dest  # directories appear whole (renamed into place), so complete
-        manifest = self.transport.get_object(scope, info.digest)
+        manifest = self.transport.get_object(scope, info.digest, acting=acting)
         if not isinstance(manifest, bytes):
             raise TypeError("get_object without dest returns bytes")
         entries = load_manifest(manifest)
         tmp = root / f".{info.name}.{uuid.uuid4().hex}.part"
-        get = self._getter(scope)
-        open_pack = self._pack_opener(scope, tmp / ".packs")
+        get = self._getter(scope, acting)
+        open_pack = self._pack_opener(scope, tmp / ".packs", acting)
         packs: dict[str, list[ManifestEntry]] = {}
         for e in entries:
             if e.pack is not None:
@@ -618,10 +625,10 @@ class DataMixin:
             shutil.rmtree(tmp, ignore_errors=True)
         return dest
 
-    def _getter(self, scope: ObjectScope) -> Callable[[str, Path], object]:
+    def _getter(self, scope: ObjectScope, acting: str | None) -> Callable[[str, Path], object]:
         if isinstance(self.transport, LocalTransport):
             # One permission check for the whole directory, not a transaction per file.
-            store = self._local_store(scope, write=False)
+            store = self._local_store(scope, write=False, acting=acting)
 
             def get_local(digest: str, dest: Path) -> object:
                 dest.parent.mkdir(parents=True, exist_ok=True)
@@ -629,21 +636,21 @@ class DataMixin:
 
             return get_local
         transport = self.transport
-        return lambda digest, dest: transport.get_object(scope, digest, dest)
+        return lambda digest, dest: transport.get_object(scope, digest, dest, acting=acting)
 
     def _pack_opener(
-        self, scope: ObjectScope, downloads: Path
+        self, scope: ObjectScope, downloads: Path, acting: str | None
     ) -> Callable[[str], AbstractContextManager[IO[bytes]]]:
         """Opens a pack to read files from: in place when embedded, else a verified copy."""
         if isinstance(self.transport, LocalTransport):
-            store = self._local_store(scope, write=False)
+            store = self._local_store(scope, write=False, acting=acting)
             return lambda pack: open_object(store, pack)
         transport = self.transport
 
         @contextmanager
         def fetched(pack: str) -> Iterator[IO[bytes]]:
             path = downloads / pack
-            transport.get_object(scope, pack, path)
+            transport.get_object(scope, pack, path, acting=acting)
             try:
                 with path.open("rb") as f:
                     yield f

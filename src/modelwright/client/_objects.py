@@ -64,7 +64,12 @@ def http_put_object(
 
 
 def http_get_object(
-    http: httpx.Client, scope: ObjectScope, digest: str, dest: Path | None = None
+    http: httpx.Client,
+    scope: ObjectScope,
+    digest: str,
+    dest: Path | None = None,
+    *,
+    headers: dict[str, str] | None = None,
 ) -> bytes | Path:
     """Download and verify; a file destination appears only when complete and verified."""
     import httpx
@@ -73,7 +78,9 @@ def http_get_object(
 
     sha = hashlib.sha256()
     try:
-        with http.stream("GET", object_path(scope, digest), timeout=None) as response:
+        with http.stream(
+            "GET", object_path(scope, digest), timeout=None, headers=headers
+        ) as response:
             if response.status_code >= 400:
                 response.read()
                 raise_for_error(response)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from pydantic import BaseModel
 
+from modelwright.api.headers import ENVIRONMENT_HEADER, parse_acting
 from modelwright.api.operation import Operation
 from modelwright.client._objects import ObjectSource, http_get_object, http_put_object
 from modelwright.errors import (
@@ -33,14 +34,26 @@ Resp = TypeVar("Resp")
 
 
 class Transport(Protocol):
+    # The environment the caller acts in ("env" or "workspace/env"), sent with every call:
+    # reading production data needs a production one.
+    acting: str | None
+
     def call(self, op: Operation[Req, Resp], req: Req) -> Resp: ...
 
     def put_object(self, scope: ObjectScope, source: ObjectSource) -> str:
         """Store a file or bytes where ``scope`` says; return the sha256 digest."""
         ...
 
-    def get_object(self, scope: ObjectScope, digest: str, dest: Path | None = None) -> bytes | Path:
-        """The verified bytes, or the path of a verified copy written to ``dest``."""
+    def get_object(
+        self,
+        scope: ObjectScope,
+        digest: str,
+        dest: Path | None = None,
+        *,
+        acting: str | None = None,
+    ) -> bytes | Path:
+        """The verified bytes, or the path of a verified copy written to ``dest``; ``acting``
+        declares another environment than the transport's for this call."""
         ...
 
     def close(self) -> None: ...
@@ -50,10 +63,16 @@ class LocalTransport:
     """Runs each operation in this process, as one transaction, on behalf of one principal."""
 
     def __init__(
-        self, platform: Platform, *, token: str | None = None, principal: str | None = None
+        self,
+        platform: Platform,
+        *,
+        token: str | None = None,
+        principal: str | None = None,
+        acting: str | None = None,
     ) -> None:
         self.platform = platform
         self._token = token
+        self.acting = acting
         try:
             self.caller = self._identify(token, principal)
         except BaseException:
@@ -76,12 +95,15 @@ class LocalTransport:
         return self.platform.caller(principal or LOCAL_ADMIN)
 
     def call(self, op: Operation[Req, Resp], req: Req) -> Resp:
-        with self._unit() as ctx:
+        with self.unit() as ctx:
             return op.run(ctx, req)
 
     @contextmanager
-    def _unit(self, *, reading_only: bool = False) -> Iterator[Context]:
-        with self.platform.unit(self.caller, reading_only=reading_only) as unit:
+    def unit(self, *, reading_only: bool = False, acting: str | None = None) -> Iterator[Context]:
+        """One unit of work as the caller, acting where the transport (or ``acting``) says."""
+        with self.platform.unit(
+            self.caller, reading_only=reading_only, acting=parse_acting(acting or self.acting)
+        ) as unit:
             # Check the token on every call, as the server does, so that revocation and
             # expiry take effect for clients that are already connected.
             if self._token is not None:
@@ -92,21 +114,34 @@ class LocalTransport:
                 yield unit
 
     def put_object(self, scope: ObjectScope, source: ObjectSource) -> str:
-        from modelwright.objects.service import store_for_write
+        from modelwright.objects.service import record_upload, store_for_write
 
-        with self._unit(reading_only=True) as ctx:  # the check only reads
+        with self.unit(reading_only=True) as ctx:  # the check only reads
             store = store_for_write(ctx, scope)
+            admin = ctx.is_platform_admin()
         # The bytes move outside the transaction: no database lock is held while copying.
         if isinstance(source, bytes):
-            return store.put_bytes(source)
-        if not source.is_file():
+            digest = store.put_bytes(source)
+        elif not source.is_file():
             raise InvalidInput(f"'{source}' is not a file", details={"path": str(source)})
-        return store.put_file(source)
+        else:
+            digest = store.put_file(source)
+        if not admin:  # an admin needs no claim: no write transaction for the usual case
+            with self.unit() as ctx:
+                record_upload(ctx, scope, digest)
+        return digest
 
-    def get_object(self, scope: ObjectScope, digest: str, dest: Path | None = None) -> bytes | Path:
+    def get_object(
+        self,
+        scope: ObjectScope,
+        digest: str,
+        dest: Path | None = None,
+        *,
+        acting: str | None = None,
+    ) -> bytes | Path:
         from modelwright.objects.service import store_for_read
 
-        with self._unit(reading_only=True) as ctx:
+        with self.unit(reading_only=True, acting=acting) as ctx:
             store = store_for_read(ctx, scope, digest)
         if dest is None:
             return store.get_bytes(digest)
@@ -120,7 +155,14 @@ class LocalTransport:
 class HttpTransport:
     """Sends each operation to a modelwright server, and turns error bodies back into errors."""
 
-    def __init__(self, base_url: str, *, token: str | None = None, timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        token: str | None = None,
+        timeout: float = 30.0,
+        acting: str | None = None,
+    ) -> None:
         import httpx
 
         headers = {"Authorization": f"Bearer {token}"} if token else {}
@@ -131,6 +173,19 @@ class HttpTransport:
             # Retries connection failures only; a request that reached the server is not re-sent.
             transport=httpx.HTTPTransport(retries=3),
         )
+        self.acting = acting
+
+    @property
+    def acting(self) -> str | None:
+        value = self.http.headers.get(ENVIRONMENT_HEADER)
+        return str(value) if value else None
+
+    @acting.setter
+    def acting(self, value: str | None) -> None:
+        if value:
+            self.http.headers[ENVIRONMENT_HEADER] = value
+        else:
+            self.http.headers.pop(ENVIRONMENT_HEADER, None)
 
     def call(self, op: Operation[Req, Resp], req: Req) -> Resp:
         import httpx
@@ -153,8 +208,16 @@ class HttpTransport:
     def put_object(self, scope: ObjectScope, source: ObjectSource) -> str:
         return http_put_object(self.http, scope, source)
 
-    def get_object(self, scope: ObjectScope, digest: str, dest: Path | None = None) -> bytes | Path:
-        return http_get_object(self.http, scope, digest, dest)
+    def get_object(
+        self,
+        scope: ObjectScope,
+        digest: str,
+        dest: Path | None = None,
+        *,
+        acting: str | None = None,
+    ) -> bytes | Path:
+        headers = {ENVIRONMENT_HEADER: acting} if acting else None
+        return http_get_object(self.http, scope, digest, dest, headers=headers)
 
     def close(self) -> None:
         self.http.close()

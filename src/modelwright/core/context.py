@@ -56,6 +56,9 @@ class Context:
     caller: Caller
     # The platform's artifact store, opened on first use (most operations never need it).
     stores: StoreOpener | None = field(default=None, repr=False)
+    # The environment the caller declares it acts in ("env" or "workspace/env"), if any:
+    # reading production data needs a production one (``objects.service.check_isolation``).
+    acting: str | None = None
     _grants: list[_GrantView] | None = field(default=None, repr=False)
 
     @property
@@ -101,7 +104,7 @@ class Context:
 
     def as_principal(self, caller: Caller) -> Context:
         """The same transaction, evaluating another principal's grants."""
-        return Context(session=self.session, caller=caller, stores=self.stores)
+        return Context(session=self.session, caller=caller, stores=self.stores, acting=self.acting)
 
     def require(self, action: Action, workspace: str, environment: str = ALL) -> None:
         if not self.allowed(action, workspace, environment):

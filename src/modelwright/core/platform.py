@@ -53,12 +53,16 @@ class Platform:
         return self._artifacts
 
     @contextmanager
-    def unit(self, caller: Caller, *, reading_only: bool = False) -> Iterator[Context]:
+    def unit(
+        self, caller: Caller, *, reading_only: bool = False, acting: str | None = None
+    ) -> Iterator[Context]:
         """One transaction: committed when the block ends, rolled back entirely on error.
 
         Services check names and states before writing, but two requests can pass the same
         check at once (two creates of one name); the database's constraints then refuse the
         second, which becomes a ``Conflict`` for its caller instead of a driver error.
+
+        ``acting``: the environment the caller declares it acts in (``Context.acting``).
 
         ``reading_only``: the block only reads (a permission check before moving bytes), so
         on SQLite it does not take the write lock that other writers queue for.
@@ -69,7 +73,7 @@ class Platform:
                 self._sessions() as session,
                 session.begin(),
             ):
-                yield Context(session=session, caller=caller, stores=self)
+                yield Context(session=session, caller=caller, stores=self, acting=acting)
         except IntegrityError as exc:
             raise Conflict(
                 "another request changed the same records at the same time, so nothing of "

@@ -9,14 +9,21 @@ the version. Registrations are audited; reads are not.
 A run named by an operation gets a lineage edge (the version as its output or input), so
 it must be running and the caller needs ``pipeline.run`` in its environment, as for logging.
 
-Data isolation: an operation that names a run acts from the run's environment. Production
-data is never reachable from non-production environments, so a run in a non-production
-environment may neither read nor write a dataset whose datastore is classified production,
-whatever the caller's grants (``PermissionDenied``, ``details.rule == "production-isolation"``:
-it is an access refusal that no change of state can lift, not a conflict). The check runs
-before any byte moves (``prepare_upload``) and again when the version is recorded or read.
-Otherwise a run may use datasets of other environments of its workspace as the caller's
-grants allow. The raw object routes know nothing of runs; there the grants decide.
+Data isolation: an operation acts from the environment of the run it names, else from the
+one the caller declares (``Context.acting``). Production data is never reachable from
+non-production environments, whatever the caller's grants (``PermissionDenied``,
+``details.rule == "production-isolation"``: an access refusal that no change of state can
+lift, not a conflict):
+
+- reading a dataset of a production datastore needs a production acting environment; a
+  caller that declares none is refused too (the raw object routes apply the same rule);
+- a run or declared environment outside production may not write production data;
+- bytes that a production datastore holds for a version (``production_objects``, indexed
+  at registration) are never registered or uploaded into a non-production datastore.
+
+The checks run before any byte moves (``prepare_upload``) and again when the version is
+recorded or read. Otherwise a run may use datasets of other environments of its workspace
+as the caller's grants allow.
 """
 
 from __future__ import annotations
@@ -38,7 +45,13 @@ from modelwright.data._packs import check_pack_sizes
 from modelwright.data.diff import DatasetDiff, diff_versions
 from modelwright.data.manifest import load_manifest, objects_of
 from modelwright.data.tabular import TABULAR
-from modelwright.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from modelwright.errors import Conflict, InvalidInput, NotFound
+from modelwright.objects.service import (
+    ISOLATION_RULE,
+    check_isolation,
+    index_production_objects,
+    refuse_production_bytes,
+)
 from modelwright.store import schema
 from modelwright.store.artifacts import ArtifactStore, FsspecArtifactStore
 from modelwright.tracking.service import writable_run
@@ -54,8 +67,6 @@ __all__ = [
     "prepare_upload",
     "register_dataset",
 ]
-
-ISOLATION_RULE = "production data is never reachable from non-production environments"
 
 
 # -- lookups ------------------------------------------------------------------------------------
@@ -139,24 +150,11 @@ def find_version(ctx: Context, workspace: str, environment: str, ref: str) -> sc
 
 
 def _check_isolation(
-    run: schema.Run | None, datastore: schema.Datastore, dataset: str, verb: str
+    ctx: Context, run: schema.Run | None, datastore: schema.Datastore, dataset: str, verb: str
 ) -> None:
-    if run is None or run.environment.production or datastore.classification != "production":
-        return
-    ds_env = datastore.environment
-    raise PermissionDenied(
-        f"run '{run.id}' in non-production environment '{run.environment.name}' may not "
-        f"{verb} dataset '{ds_env.workspace.name}/{ds_env.name}/{dataset}': its datastore "
-        f"'{datastore.name}' is classified production ({ISOLATION_RULE})",
-        details={
-            "rule": "production-isolation",
-            "run_id": run.id,
-            "run_environment": run.environment.name,
-            "workspace": ds_env.workspace.name,
-            "environment": ds_env.name,
-            "dataset": dataset,
-            "datastore": datastore.name,
-        },
+    env = datastore.environment
+    check_isolation(
+        ctx, run, datastore, f"dataset '{env.workspace.name}/{env.name}/{dataset}'", verb
     )
 
 
@@ -179,7 +177,9 @@ def prepare_upload(ctx: Context, req: m.PrepareUpload) -> m.UploadPlan:
     env = _writable(ctx, req.workspace, req.environment)
     datastore = _datastore(env, req.datastore)
     run = writable_run(ctx, req.run_id) if req.run_id else None
-    _check_isolation(run, datastore, req.name, "write")
+    _check_isolation(ctx, run, datastore, req.name, "write")
+    if datastore.classification != "production":
+        refuse_production_bytes(ctx, req.digests, f"datastore '{datastore.name}'")
     store = ctx.open_store(datastore.url)
     return m.UploadPlan(datastore=datastore.name, missing=_missing(store, req.digests))
 
@@ -188,7 +188,7 @@ def register_dataset(ctx: Context, req: m.RegisterDataset) -> m.DatasetVersionIn
     env = _writable(ctx, req.workspace, req.environment)
     datastore = _datastore(env, req.datastore)
     run = writable_run(ctx, req.run_id) if req.run_id else None
-    _check_isolation(run, datastore, req.name, "write")
+    _check_isolation(ctx, run, datastore, req.name, "write")
     if req.kind == "dataframe" and req.format != "parquet":
         raise InvalidInput("format: a DataFrame is stored as parquet", details={"field": "format"})
     store = ctx.open_store(datastore.url)
@@ -212,6 +212,12 @@ def register_dataset(ctx: Context, req: m.RegisterDataset) -> m.DatasetVersionIn
         size, files = sum(e.size for e in entries), len(entries)
     else:
         size, files = store.size(req.digest), 1
+    # Every object and file of the version: what production's index holds or is checked for.
+    digests = [req.digest]
+    if entries is not None:
+        digests += objects_of(entries) + [e.digest for e in entries]
+    if datastore.classification != "production":
+        refuse_production_bytes(ctx, digests, f"datastore '{datastore.name}'")
 
     dataset = _get_or_create_dataset(ctx, env, req.name, req.description)
     latest = ctx.session.scalar(
@@ -260,6 +266,8 @@ def register_dataset(ctx: Context, req: m.RegisterDataset) -> m.DatasetVersionIn
             "time; register again",
             details={"dataset": req.name},
         ) from None
+    if datastore.classification == "production":
+        index_production_objects(ctx, row, digests)
     ctx.audit(
         "dataset.register",
         workspace=req.workspace,
@@ -329,13 +337,13 @@ def _record_output(ctx: Context, run: schema.Run | None, row: schema.DatasetVers
 
 # -- reading ------------------------------------------------------------------------------------
 def load_dataset(ctx: Context, req: m.LoadDataset) -> m.DatasetVersionInfo:
-    """A version about to be read; with a run, checked against isolation and recorded as the
-    run's input."""
+    """A version about to be read: checked against isolation (from the run's environment, or
+    the one the caller acts in) and, with a run, recorded as the run's input."""
     env = _readable(ctx, req.workspace, req.environment)
     row = _version(ctx, _dataset(ctx, env, req.name), m.parse_version(req.version))
-    if req.run_id:
-        run = writable_run(ctx, req.run_id)
-        _check_isolation(run, row.datastore, req.name, "read")
+    run = writable_run(ctx, req.run_id) if req.run_id else None
+    _check_isolation(ctx, run, row.datastore, req.name, "read")
+    if run is not None:
         add_edges(
             ctx,
             run.experiment.workspace_id,

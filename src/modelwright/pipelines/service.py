@@ -13,17 +13,17 @@ import math
 from typing import Any, cast
 
 from sqlalchemy import Table, delete, insert, select, tuple_
-from sqlalchemy.dialects import postgresql, sqlite
 
 from modelwright.core.actions import Action
 from modelwright.core.context import Context, utcnow
 from modelwright.core.lineage import Edge, add_edges
 from modelwright.core.lookup import get_environment
 from modelwright.errors import Conflict, InvalidInput, NotFound
-from modelwright.objects.service import put_named_objects, require_objects
+from modelwright.objects.service import put_named_objects, require_nameable
 from modelwright.pipelines import models as m
 from modelwright.pipelines.hashing import cache_key
 from modelwright.store import schema
+from modelwright.store.db import insert_missing
 from modelwright.tracking import models as tr
 from modelwright.tracking import service as tr_svc
 from modelwright.tracking.service import writable_run
@@ -163,7 +163,7 @@ def environment_tag(fingerprint: str) -> str:
 def record_cache(ctx: Context, req: m.RecordCache) -> m.RecordedCache:
     ctx.require(Action.PIPELINE_RUN, req.workspace, req.environment)
     env = get_environment(ctx.session, req.workspace, req.environment)
-    require_objects(ctx, ctx.artifacts, [o.digest for e in req.entries for o in e.outputs.values()])
+    require_nameable(ctx, [o.digest for e in req.entries for o in e.outputs.values()], env)
     keys = [e.cache_key for e in req.entries]
     existing = set(
         ctx.session.scalars(
@@ -214,7 +214,7 @@ def record_pipeline_run(ctx: Context, req: m.RecordPipelineRun) -> m.PipelineRun
     parent = writable_run(ctx, req.run_id)
     if req.objects:
         # pipeline.run in the run's environment (just checked) lets a principal upload.
-        put_named_objects(ctx.artifacts, req.objects)
+        put_named_objects(ctx, req.objects)
     if req.snapshot is not None:
         _set_snapshot(parent, req.snapshot)
     created = _record_nodes(ctx, parent, req) if req.nodes else 0
@@ -248,7 +248,7 @@ def _record_nodes(  # noqa: PLR0912 (one pass over the nodes)
 ) -> int:
     ws, env = parent.experiment.workspace, parent.environment
     s = ctx.session
-    require_objects(ctx, ctx.artifacts, [o.digest for n in req.nodes for o in n.outputs.values()])
+    require_nameable(ctx, [o.digest for n in req.nodes for o in n.outputs.values()], env)
     ids = [n.run_id for n in req.nodes]
     if len(set(ids)) != len(ids):
         raise InvalidInput("nodes: two nodes name the same run_id", details={"field": "nodes"})
@@ -378,13 +378,5 @@ def _insert_cache_entries(ctx: Context, env_id: int, req: m.RecordPipelineRun) -
     if rows:
         # Another run may record the same key meanwhile (PostgreSQL does not serialise the
         # two transactions): the first entry stays, and this batch does not fail for it.
-        table = cast(Table, schema.NodeCacheEntry.__table__)
-        dialect = ctx.session.get_bind().dialect.name
-        if dialect == "sqlite":
-            stmt: Any = sqlite.insert(table).on_conflict_do_nothing()
-        elif dialect == "postgresql":
-            stmt = postgresql.insert(table).on_conflict_do_nothing()
-        else:
-            stmt = insert(table)
-        ctx.session.execute(stmt, rows)
+        insert_missing(ctx.session, cast(Table, schema.NodeCacheEntry.__table__), rows)
     return len(rows)

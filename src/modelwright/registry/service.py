@@ -17,8 +17,8 @@ from modelwright.core.actions import Action
 from modelwright.core.context import Context, utcnow
 from modelwright.core.lineage import add_edges
 from modelwright.core.lookup import get_environment, get_workspace
-from modelwright.errors import Conflict, NotFound
-from modelwright.objects.service import require_objects
+from modelwright.errors import Conflict, NotFound, PermissionDenied
+from modelwright.objects.service import require_nameable
 from modelwright.registry import models as m
 from modelwright.registry.artifact import FileEntry, parse_manifest
 from modelwright.registry.flavors import get_flavor
@@ -235,10 +235,10 @@ def register_version(ctx: Context, req: m.RegisterVersion) -> m.ModelVersionInfo
                 "be registered",
                 details={"field": "run_id", "status": run.status},
             )
-    require_objects(ctx, ctx.artifacts, [req.manifest])
+    require_nameable(ctx, [req.manifest], env)
     manifest = parse_manifest(ctx.artifacts.get_bytes(req.manifest), f"manifest {req.manifest}")
     get_flavor(manifest.flavor)
-    require_objects(ctx, ctx.artifacts, [f.digest for f in manifest.files])
+    require_nameable(ctx, [f.digest for f in manifest.files], env)
 
     model = ctx.session.scalar(
         select(schema.RegisteredModel).where(
@@ -367,6 +367,23 @@ def use_version(ctx: Context, req: m.UseVersion) -> m.ModelVersionInfo:
         raise Conflict(
             f"run_id: run '{run.id}' is in another workspace than model '{req.name}'",
             details={"field": "run_id"},
+        )
+    available = _available(ctx, [row.id])[row.id]
+    if run.environment_id not in available:
+        # A run uses what its environment may use: a version not promoted there (a
+        # production-only one above all) is not an input it can record.
+        names = _env_names(row.model.workspace)
+        readable = _readable_env_ids(ctx, row.model.workspace)
+        where = ", ".join(sorted(names[e] for e in available if e in readable)) or "none"
+        raise PermissionDenied(
+            f"run_id: run '{run.id}' in environment '{run.environment.name}' may not use "
+            f"version {row.version} of model '{req.name}': it is not available there "
+            f"(available in: {where})",
+            details={
+                "field": "run_id",
+                "rule": "environment-availability",
+                "run_environment": run.environment.name,
+            },
         )
     add_edges(ctx, row.model.workspace_id, [("model_version", str(row.id), "run", run.id, "input")])
     return _version_infos(ctx, row.model, [row])[0]

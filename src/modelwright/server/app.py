@@ -21,6 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from modelwright import __version__
 from modelwright.access.tokens import authenticate
 from modelwright.api import OPERATIONS, Operation
+from modelwright.api.headers import ENVIRONMENT_HEADER, parse_acting
 from modelwright.core.context import Caller
 from modelwright.core.platform import Platform
 from modelwright.errors import InvalidInput, ModelwrightError, Unauthenticated
@@ -84,7 +85,8 @@ def _add_route(app: FastAPI, op: Operation[Any, Any], components: dict[str, Any]
             req = _parse(
                 op, request.path_params, dict(request.query_params), await _body(request, op)
             )
-            result = await run_in_threadpool(_run, platform, caller, op, req)
+            acting = parse_acting(request.headers.get(ENVIRONMENT_HEADER))
+            result = await run_in_threadpool(_run, platform, caller, op, req, acting)
             status = op.status
             return Response(_dump(op, result), status_code=status, media_type="application/json")
         except ModelwrightError as exc:
@@ -166,8 +168,10 @@ def invalid_input(exc: ValidationError) -> InvalidInput:
     )
 
 
-def _run(platform: Platform, caller: Caller, op: Operation[Any, Any], req: BaseModel) -> Any:
-    with platform.unit(caller) as ctx:
+def _run(
+    platform: Platform, caller: Caller, op: Operation[Any, Any], req: BaseModel, acting: str | None
+) -> Any:
+    with platform.unit(caller, acting=acting) as ctx:
         return op.run(ctx, req)
 
 

@@ -17,12 +17,13 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from modelwright.api.headers import ENVIRONMENT_HEADER, parse_acting
 from modelwright.api.objects import ARTIFACT_OBJECT, DATASTORE_OBJECT, DIGEST_HEADER
 from modelwright.core.context import Caller
 from modelwright.core.platform import Platform
 from modelwright.errors import InvalidInput, NotFound
 from modelwright.objects.models import ObjectScope
-from modelwright.objects.service import store_for_read, store_for_write
+from modelwright.objects.service import record_upload, store_for_read, store_for_write
 from modelwright.store.artifacts import ArtifactStore
 
 __all__ = ["add_object_routes"]
@@ -66,7 +67,7 @@ def _put(authenticate: Authenticate) -> Callable[[Request], Awaitable[Response]]
         platform: Platform = request.app.state.platform
         caller = await run_in_threadpool(authenticate, platform, request)
         scope, digest = _scope(request)
-        store = await run_in_threadpool(_store_for_write, platform, caller, scope)
+        store = await run_in_threadpool(_store_for_write, platform, caller, scope, digest)
         fd, tmp = tempfile.mkstemp(prefix=".mw-upload-")
         try:
             sha = hashlib.sha256()
@@ -80,6 +81,7 @@ def _put(authenticate: Authenticate) -> Callable[[Request], Awaitable[Response]]
                     details={"field": "digest", "actual": sha.hexdigest()},
                 )
             stored = await run_in_threadpool(store.put_file, Path(tmp))
+            await run_in_threadpool(_record_upload, platform, caller, scope, stored)
         finally:
             os.unlink(tmp)
         return Response(status_code=201, headers={DIGEST_HEADER: stored})
@@ -92,7 +94,8 @@ def _get(authenticate: Authenticate) -> Callable[[Request], Awaitable[Response]]
         platform: Platform = request.app.state.platform
         caller = await run_in_threadpool(authenticate, platform, request)
         scope, digest = _scope(request)
-        store = await run_in_threadpool(_store_for_read, platform, caller, scope, digest)
+        acting = parse_acting(request.headers.get(ENVIRONMENT_HEADER))
+        store = await run_in_threadpool(_store_for_read, platform, caller, scope, digest, acting)
         if not await run_in_threadpool(store.exists, digest):
             raise NotFound(
                 f"object {digest} not found in {scope.describe()}", details={"digest": digest}
@@ -108,13 +111,20 @@ def _get(authenticate: Authenticate) -> Callable[[Request], Awaitable[Response]]
     return get_object
 
 
-def _store_for_write(platform: Platform, caller: Caller, scope: ObjectScope) -> ArtifactStore:
+def _store_for_write(
+    platform: Platform, caller: Caller, scope: ObjectScope, digest: str
+) -> ArtifactStore:
+    with platform.unit(caller, reading_only=True) as ctx:
+        return store_for_write(ctx, scope, digest)
+
+
+def _record_upload(platform: Platform, caller: Caller, scope: ObjectScope, digest: str) -> None:
     with platform.unit(caller) as ctx:
-        return store_for_write(ctx, scope)
+        record_upload(ctx, scope, digest)
 
 
 def _store_for_read(
-    platform: Platform, caller: Caller, scope: ObjectScope, digest: str
+    platform: Platform, caller: Caller, scope: ObjectScope, digest: str, acting: str | None
 ) -> ArtifactStore:
-    with platform.unit(caller) as ctx:
+    with platform.unit(caller, reading_only=True, acting=acting) as ctx:
         return store_for_read(ctx, scope, digest)

@@ -10,11 +10,18 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, Table, create_engine, event, insert
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-__all__ = ["create_db_engine", "is_sqlite", "reading_only", "session_factory"]
+__all__ = [
+    "create_db_engine",
+    "insert_missing",
+    "is_sqlite",
+    "reading_only",
+    "session_factory",
+]
 
 # Long enough to ride out another process's migration or a burst of writers.
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -88,3 +95,21 @@ def _enable_wal(cur: Any) -> None:
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def insert_missing(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert ``rows``, skipping those whose unique key exists already, in one statement.
+
+    ``INSERT … ON CONFLICT DO NOTHING``: two transactions inserting the same row at once both
+    succeed (the first row stays), where a select-then-insert would make one of them fail.
+    """
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        stmt: Any = sqlite.insert(table).on_conflict_do_nothing()
+    elif dialect == "postgresql":
+        stmt = postgresql.insert(table).on_conflict_do_nothing()
+    else:
+        stmt = insert(table)
+    session.execute(stmt, rows)

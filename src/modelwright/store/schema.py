@@ -471,3 +471,34 @@ class EndpointDeployment(Base):
 
     endpoint: Mapped[Endpoint] = relationship(back_populates="deployments")
     version: Mapped[ModelVersion] = relationship()
+
+
+# -- object provenance (revision 0005) ---------------------------------------------------------
+class ObjectClaim(Base):
+    """A principal sent these bytes to the artifact store, so it may name them in a record.
+
+    Content addressing deduplicates bytes across every workspace; a digest alone is no proof
+    of possession. Naming an object (a run artifact, a model file) needs either this claim or
+    read access to something that already names it, so records never widen who reads bytes.
+    """
+
+    __tablename__ = "object_claims"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    principal_id: Mapped[int] = mapped_column(
+        ForeignKey("principals.id", ondelete="CASCADE"), primary_key=True
+    )
+    created_at: Mapped[datetime] = mapped_column()
+
+
+class ProductionObject(Base):
+    """Bytes that a production datastore holds for a dataset version (files, packs, the
+    manifest): never registered, uploaded or logged again outside production."""
+
+    __tablename__ = "production_objects"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # The first version that held these bytes; kept when the version goes (the bytes stay).
+    dataset_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("dataset_versions.id", ondelete="SET NULL")
+    )

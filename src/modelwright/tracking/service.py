@@ -20,7 +20,7 @@ from modelwright.core.context import Context, utcnow
 from modelwright.core.lineage import add_edges
 from modelwright.core.lookup import get_environment, get_workspace
 from modelwright.errors import Conflict, InvalidInput, NotFound
-from modelwright.objects.service import require_objects
+from modelwright.objects.service import require_nameable
 from modelwright.store import schema
 from modelwright.tracking import models as m
 from modelwright.tracking.search import apply_filter, apply_order, base_query, parse_filter
@@ -308,7 +308,7 @@ def log_artifacts(ctx: Context, req: m.LogArtifacts) -> m.RunDetail:
 
 def log_artifacts_row(ctx: Context, run: schema.Run, artifacts: list[m.ArtifactFile]) -> None:
     """Record ``artifacts`` on ``run``, whose writer the caller checked."""
-    require_objects(ctx, ctx.artifacts, [a.digest for a in artifacts])
+    require_nameable(ctx, [a.digest for a in artifacts], run.environment)
     s = ctx.session
     existing = {
         a.path: a
