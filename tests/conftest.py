@@ -155,12 +155,15 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def settings(db: str, tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
     home = tmp_path / "home"
     # Explicit values, so that MODELWRIGHT_* variables of the shell never leak into a test.
+    # Datastores may live in the test's directory (a few tests name fixed URLs under
+    # /tmp/scratch), in memory and in the test S3 server.
+    roots = [str(tmp_path), "/tmp/scratch", "/tmp/scratch2", "/tmp/plain", "memory://", "s3://"]
     if db == "postgres":
         url = request.getfixturevalue("pg_database")
-        return Settings(home=home, db_url=url, require_auth=False)
+        return Settings(home=home, db_url=url, require_auth=False, datastore_roots=roots)
     home.mkdir()
     shutil.copyfile(request.getfixturevalue("sqlite_template"), home / "modelwright.db")
-    return Settings(home=home, db_url=None, require_auth=False)
+    return Settings(home=home, db_url=None, require_auth=False, datastore_roots=roots)
 
 
 @pytest.fixture

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated, Any
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 __all__ = ["Settings"]
 
@@ -27,12 +28,33 @@ class Settings(BaseSettings):
     require_auth: bool = False
     # Extra fsspec storage options for the artifact store (e.g. endpoint_url for S3).
     artifact_options: dict[str, object] = Field(default_factory=dict)
+    # Where datastores may point (MODELWRIGHT_DATASTORE_ROOTS: comma-separated or a JSON
+    # list): local directories and URL prefixes such as "s3://bucket/data" or "s3://". The
+    # server opens datastore URLs itself, so whoever runs it decides, not API callers.
+    # Unset: "<home>/data" only.
+    datastore_roots: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    @field_validator("datastore_roots", mode="before")
+    @classmethod
+    def _roots(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                import json
+
+                return json.loads(text)
+            return [part.strip() for part in text.split(",") if part.strip()]
+        return value
 
     @property
     def database_url(self) -> str:
         if self.db_url:
             return self.db_url
         return f"sqlite:///{(self.home / 'modelwright.db').resolve()}"
+
+    @property
+    def allowed_datastore_roots(self) -> list[str]:
+        return self.datastore_roots or [str((self.home / "data").resolve())]
 
     @property
     def artifacts_url(self) -> str:

@@ -24,6 +24,8 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     h = tmp_path / "home"
     monkeypatch.setenv("MODELWRIGHT_HOME", str(h))
     monkeypatch.setenv("COLUMNS", "200")
+    # Datastores of the tests live in the test's directory.
+    monkeypatch.setenv("MODELWRIGHT_DATASTORE_ROOTS", str(tmp_path))
     for var in ("MODELWRIGHT_URL", "MODELWRIGHT_TOKEN", "MODELWRIGHT_DB_URL"):
         monkeypatch.delenv(var, raising=False)
     return h

@@ -107,7 +107,7 @@ def test_errors_are_one_line_unless_debug(cli: Run) -> None:
         main(["--debug", "workspace", "show", "nope"])
 
 
-def test_workspace_and_datastore_commands(cli: Run) -> None:
+def test_workspace_and_datastore_commands(cli: Run, home: Path) -> None:
     assert cli("workspace", "create", "fraud", "--environments", "dev,prod").code == 0
     shown = cli("workspace", "show", "fraud", "--json")
     info = json.loads(shown.out)
@@ -116,14 +116,32 @@ def test_workspace_and_datastore_commands(cli: Run) -> None:
         ("prod", True),
     ]
     refused = cli(
-        "datastore", "create", "fraud", "dev", "lake", "/tmp/x", "--classification", "production"
+        "datastore",
+        "create",
+        "fraud",
+        "dev",
+        "lake",
+        f"{home}/data/x",
+        "--classification",
+        "production",
     )
     assert refused.code == 1
     assert "cannot be attached to non-production environment 'dev'" in refused.err
     ok = cli(
-        "datastore", "create", "fraud", "prod", "lake", "/tmp/x", "--classification", "production"
+        "datastore",
+        "create",
+        "fraud",
+        "prod",
+        "lake",
+        f"{home}/data/x",
+        "--classification",
+        "production",
     )
     assert ok.code == 0, ok.err
+    # Outside the roots the platform allows (by default <home>/data), a datastore is refused.
+    outside = cli("datastore", "create", "fraud", "prod", "far", "/tmp/x")
+    assert outside.code == 1
+    assert "outside the datastore roots this platform allows" in outside.err
     assert "lake" in cli("workspace", "show", "fraud").out
     dup = cli("workspace", "create", "fraud")
     assert dup.code == 1 and "already exists" in dup.err

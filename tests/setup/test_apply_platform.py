@@ -373,11 +373,19 @@ def test_export_round_trips_through_apply_and_yaml(connector: Connector) -> None
 @pytest.fixture
 def fresh_settings(db: str, tmp_path: Path) -> Iterator[Settings]:
     """A second, empty platform on the same kind of database."""
+    roots = [str(tmp_path), "/tmp/scratch", "/tmp/scratch2", "memory://", "s3://"]
     if db == "postgres":
         with pg_scratch_database("mw_fresh") as name:
-            yield Settings(home=tmp_path / "fresh", db_url=pg_url(name), require_auth=False)
+            yield Settings(
+                home=tmp_path / "fresh",
+                db_url=pg_url(name),
+                require_auth=False,
+                datastore_roots=roots,
+            )
     else:
-        yield Settings(home=tmp_path / "fresh", db_url=None, require_auth=False)
+        yield Settings(
+            home=tmp_path / "fresh", db_url=None, require_auth=False, datastore_roots=roots
+        )
 
 
 def test_export_rebuilds_the_same_platform_elsewhere(

@@ -78,11 +78,11 @@ def test_list_workspaces_is_sorted_and_delete_removes_one(client: Client) -> Non
 def test_datastores_attach_and_detach(client: Client) -> None:
     client.create_workspace("w")
     info = client.create_datastore(
-        "w", "dev", "raw", "file:///data/raw", classification="non-production", region="eu"
+        "w", "dev", "raw", "file:///tmp/plain/raw", classification="non-production", region="eu"
     )
     assert (info.name, info.url, info.classification, info.region) == (
         "raw",
-        "file:///data/raw",
+        "file:///tmp/plain/raw",
         "non-production",
         "eu",
     )

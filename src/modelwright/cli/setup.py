@@ -13,7 +13,7 @@ from modelwright.cli._app import State
 from modelwright.cli._output import console, emit_json
 from modelwright.errors import InvalidInput
 from modelwright.setup.models import Plan
-from modelwright.setup.yaml_io import dump_spec, load_spec
+from modelwright.setup.yaml_io import absolute_paths, dump_spec, load_spec
 
 _SYMBOL = {
     "create": "[green]+ create[/green]",
@@ -52,7 +52,7 @@ def apply(
     transaction. Applying the same file twice changes nothing.
     """
     state: State = ctx.obj
-    spec = load_spec(_read(file), source=str(file), variables=os.environ)
+    spec = absolute_paths(load_spec(_read(file), source=str(file), variables=os.environ))
     client = state.client()
     plan = client.apply(spec, dry_run=True, prune=prune)
     if json and dry_run:

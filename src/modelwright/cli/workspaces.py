@@ -10,6 +10,7 @@ from modelwright.cli._app import State
 from modelwright.cli._options import Json
 from modelwright.cli._output import console, emit_json, table
 from modelwright.workspaces.models import Classification, WorkspaceInfo
+from modelwright.workspaces.rules import absolute_local
 
 workspace_app = typer.Typer(help="Workspaces and their environments.", no_args_is_help=True)
 datastore_app = typer.Typer(help="Datastores attached to environments.", no_args_is_help=True)
@@ -136,7 +137,7 @@ def create_datastore(
     state: State = ctx.obj
     cls: Classification = classification  # type: ignore[assignment]  # validated by the service
     info = state.client().create_datastore(
-        workspace, environment, name, url, classification=cls, region=region
+        workspace, environment, name, absolute_local(url), classification=cls, region=region
     )
     console.print(f"created datastore {workspace}/{environment}/{info.name} ({info.url})")
 

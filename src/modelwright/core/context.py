@@ -14,6 +14,7 @@ from modelwright.errors import PermissionDenied
 from modelwright.store import schema
 
 if TYPE_CHECKING:
+    from modelwright.settings import Settings
     from modelwright.store.artifacts import ArtifactStore
 
 __all__ = ["Caller", "Context", "StoreOpener", "utcnow"]
@@ -26,6 +27,9 @@ class StoreOpener(Protocol):
     def artifacts(self) -> ArtifactStore: ...
 
     def open(self, url: str) -> ArtifactStore: ...
+
+    @property
+    def settings(self) -> Settings: ...
 
 
 def utcnow() -> datetime:
@@ -72,6 +76,12 @@ class Context:
         if self.stores is None:
             raise RuntimeError("this context has no artifact store")
         return self.stores.open(url)
+
+    @property
+    def settings(self) -> Settings:
+        if self.stores is None:
+            raise RuntimeError("this context has no platform settings")
+        return self.stores.settings
 
     # -- authorisation ------------------------------------------------------------------
     def grants(self) -> list[_GrantView]:

@@ -25,7 +25,7 @@ from modelwright.setup.spec import (
 from modelwright.setup.state import KINDS, State, current_state, desired_state
 from modelwright.store import schema
 from modelwright.workspaces.models import DatastoreSpec, EnvironmentSpec
-from modelwright.workspaces.service import refuse_if_in_use
+from modelwright.workspaces.service import check_location, refuse_if_in_use
 
 # Kinds whose removal needs --prune: they live outside any declared workspace.
 _TOP_LEVEL: set[Kind] = {"role", "principal", "workspace"}
@@ -239,6 +239,8 @@ def _create_or_update(
     elif kind == "datastore":
         env = get_environment(s, new["workspace"], new["environment"])
         found = [d for d in env.datastores if d.name == new["name"]]
+        if not found or found[0].url != new["url"]:
+            check_location(ctx, new["url"], (new["workspace"], new["environment"], new["name"]))
         ds = found[0] if found else schema.Datastore(name=new["name"])
         if not found:
             env.datastores.append(ds)

@@ -16,8 +16,9 @@ from pydantic import ValidationError
 
 from modelwright.errors import InvalidInput
 from modelwright.setup.spec import PlatformSpec, dotted
+from modelwright.workspaces.rules import absolute_local
 
-__all__ = ["dump_spec", "load_spec", "locate"]
+__all__ = ["absolute_paths", "dump_spec", "load_spec", "locate"]
 
 
 _VARIABLE = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -63,6 +64,16 @@ def load_spec(
         return PlatformSpec.model_validate(data)
     except ValidationError as exc:
         raise validation_error(exc, root, source) from None
+
+
+def absolute_paths(spec: PlatformSpec) -> PlatformSpec:
+    """Datastore paths relative to where the command runs, made absolute: the server never
+    resolves a relative path against its own working directory."""
+    for workspace in spec.workspaces:
+        for environment in workspace.environments:
+            for datastore in environment.datastores:
+                datastore.url = absolute_local(datastore.url)
+    return spec
 
 
 def _expand(

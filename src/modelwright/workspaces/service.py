@@ -9,10 +9,10 @@ from modelwright.core.actions import ALL, Action
 from modelwright.core.context import Context, utcnow
 from modelwright.core.lookup import get_environment, get_workspace
 from modelwright.core.models import Empty
-from modelwright.errors import AlreadyExists, Conflict, NotFound
+from modelwright.errors import AlreadyExists, Conflict, InvalidInput, NotFound
 from modelwright.store import schema
 from modelwright.workspaces import models as m
-from modelwright.workspaces.rules import placement_problem
+from modelwright.workspaces.rules import location_problem, placement_problem
 
 
 def workspace_info(ws: schema.Workspace) -> m.WorkspaceInfo:
@@ -57,6 +57,40 @@ def new_datastore(spec: m.DatastoreSpec) -> schema.Datastore:
     )
 
 
+def check_location(ctx: Context, url: str, where: tuple[str, str, str]) -> None:
+    """A datastore (``where``: workspace, environment, name) may point at ``url`` only under
+    the allowed roots, away from the platform's own files and from every other datastore."""
+    settings = ctx.settings
+    reserved = [("the platform's artifact store", settings.artifacts_url)]
+    if settings.db_url is None:
+        reserved.append(("the platform's database", str(settings.home / "modelwright.db")))
+    rows = ctx.session.execute(
+        select(
+            schema.Workspace.name,
+            schema.Environment.name,
+            schema.Datastore.name,
+            schema.Datastore.url,
+        )
+        .join(schema.Environment, schema.Datastore.environment_id == schema.Environment.id)
+        .join(schema.Workspace, schema.Environment.workspace_id == schema.Workspace.id)
+    ).all()
+    taken = [(f"{w}/{e}/{d}", u) for w, e, d, u in rows if (w, e, d) != where]
+    problem = location_problem(
+        url, roots=settings.allowed_datastore_roots, reserved=reserved, taken=taken
+    )
+    if problem:
+        workspace, environment, name = where
+        raise InvalidInput(
+            f"url: {problem}",
+            details={
+                "field": "url",
+                "workspace": workspace,
+                "environment": environment,
+                "datastore": name,
+            },
+        )
+
+
 def list_workspaces(ctx: Context, req: Empty) -> list[m.WorkspaceInfo]:
     # Environments and their datastores in two more statements, not two per workspace and
     # environment (the runner asks for this list when no workspace is named).
@@ -86,6 +120,9 @@ def create_workspace(ctx: Context, req: m.CreateWorkspace) -> m.WorkspaceInfo:
         raise AlreadyExists(
             f"workspace '{req.name}' already exists", details={"workspace": req.name}
         )
+    for e in req.environments:
+        for d in e.datastores:
+            check_location(ctx, d.url, (req.name, e.name, d.name))
     ws = schema.Workspace(
         name=req.name,
         description=req.description,
@@ -129,6 +166,8 @@ def create_environment(ctx: Context, req: m.CreateEnvironment) -> m.WorkspaceInf
             details={"workspace": ws.name, "environment": req.name},
         )
     spec = m.EnvironmentSpec.model_validate(req.model_dump(exclude={"workspace"}))
+    for d in spec.datastores:
+        check_location(ctx, d.url, (ws.name, spec.name, d.name))
     position = max((e.position for e in ws.environments), default=-1) + 1
     ws.environments.append(new_environment(spec, position))
     ctx.session.flush()
@@ -157,6 +196,7 @@ def create_datastore(ctx: Context, req: m.CreateDatastore) -> m.DatastoreInfo:
             details={"workspace": req.workspace, "environment": env.name, "datastore": req.name},
         )
     spec = m.DatastoreSpec.model_validate(req.model_dump(exclude={"workspace", "environment"}))
+    check_location(ctx, spec.url, (req.workspace, env.name, spec.name))
     env.datastores.append(new_datastore(spec))
     ctx.session.flush()
     info = m.DatastoreInfo(**spec.model_dump())
