@@ -136,15 +136,21 @@ def test_permissions(client: Client, connector: Connector, unchanged: Unchanged)
     assert dana.get_endpoint("churn", workspace="ml", environment="dev").name == "churn"
     eve.deploy("churn", "blue", "churn", 1, workspace="ml", environment="dev")
 
-    # The router (eve can deploy) asks whether a caller's token may invoke.
+    # The router (a service account that may deploy) asks whether a caller's token may invoke.
+    client.create_principal("router", kind="service")
+    client.grant("router", "ml-engineer", "ml", "dev")
+    router = connector.as_principal("router")
     secret = client.create_token(principal="dana").secret
-    decision = eve.authorize_invoke(secret, workspace="ml", environment="dev")
+    decision = router.authorize_invoke(secret, workspace="ml", environment="dev")
     assert decision.allowed and decision.principal == "dana"
     viewer = client.create_token(principal="olga").secret
-    decision = eve.authorize_invoke(viewer, workspace="ml", environment="dev")
+    decision = router.authorize_invoke(viewer, workspace="ml", environment="dev")
     assert not decision.allowed and decision.status == 403 and "olga" in decision.reason
-    decision = eve.authorize_invoke("mw_bogus", workspace="ml", environment="dev")
+    decision = router.authorize_invoke("mw_bogus", workspace="ml", environment="dev")
     assert decision.status == 401 and "malformed token" in decision.reason
+    # Token introspection is the routers' alone: a user who may deploy may not test tokens.
+    with pytest.raises(PermissionDenied, match="only a router's service account"):
+        eve.authorize_invoke(secret, workspace="ml", environment="dev")
     with pytest.raises(PermissionDenied):
         dana.authorize_invoke(secret, workspace="ml", environment="dev")
     outsider = "nobody"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from modelwright.access import models as m
 from modelwright.access.tokens import hash_secret, new_secret
@@ -63,8 +63,24 @@ def whoami(ctx: Context, req: Empty) -> m.WhoAmI:
 
 
 def list_principals(ctx: Context, req: Empty) -> list[m.PrincipalInfo]:
-    rows = ctx.session.scalars(select(schema.Principal).order_by(schema.Principal.name))
-    return [principal_info(p) for p in rows]
+    """Platform admins see every principal; others see themselves and the principals of
+    their workspaces, with e-mail addresses (their own aside) left out."""
+    q = select(schema.Principal).order_by(schema.Principal.name)
+    if ctx.is_platform_admin():
+        return [principal_info(p) for p in ctx.session.scalars(q)]
+    mine = {g.workspace for g in ctx.grants()}
+    peers = select(schema.Grant.principal_id)
+    if ALL not in mine:
+        peers = peers.where(schema.Grant.workspace.in_(mine | {ALL}))
+    rows = ctx.session.scalars(
+        q.where(or_(schema.Principal.id == ctx.caller.principal_id, schema.Principal.id.in_(peers)))
+    )
+    return [
+        principal_info(p).model_copy(
+            update={} if p.id == ctx.caller.principal_id else {"email": ""}
+        )
+        for p in rows
+    ]
 
 
 def create_principal(ctx: Context, req: m.CreatePrincipal) -> m.PrincipalInfo:

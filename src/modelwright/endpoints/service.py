@@ -16,7 +16,14 @@ from modelwright.core.actions import Action
 from modelwright.core.context import Context, utcnow
 from modelwright.core.lookup import get_environment, get_workspace
 from modelwright.endpoints import models as m
-from modelwright.errors import AlreadyExists, Conflict, InvalidInput, NotFound, Unauthenticated
+from modelwright.errors import (
+    AlreadyExists,
+    Conflict,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    Unauthenticated,
+)
 from modelwright.store import schema
 
 __all__ = [
@@ -39,8 +46,18 @@ def _environment(ctx: Context, workspace: str, environment: str) -> schema.Envir
     return get_environment(ctx.session, workspace, environment)
 
 
+def _sees_endpoints(ctx: Context, workspace: str, environment: str) -> bool:
+    """Endpoints (their deployments and model digests) are metadata of the environment: seen
+    by who may read it or deploy there."""
+    return ctx.allowed(Action.DATA_READ, workspace, environment) or ctx.allowed(
+        Action.ENDPOINT_DEPLOY, workspace, environment
+    )
+
+
 def _endpoint(ctx: Context, workspace: str, environment: str, name: str) -> schema.Endpoint:
     env = _environment(ctx, workspace, environment)
+    if not _sees_endpoints(ctx, workspace, env.name):
+        ctx.require(Action.DATA_READ, workspace, env.name)
     row = ctx.session.scalar(
         select(schema.Endpoint).where(
             schema.Endpoint.environment_id == env.id, schema.Endpoint.name == name
@@ -191,6 +208,9 @@ def list_endpoints(ctx: Context, req: m.ListEndpoints) -> list[m.EndpointInfo]:
     envs = [e for e in ws.environments if req.environment in (None, e.name)]
     if req.environment is not None and not envs:
         get_environment(ctx.session, ws.name, req.environment)
+    if req.environment is not None and not _sees_endpoints(ctx, ws.name, req.environment):
+        ctx.require(Action.DATA_READ, ws.name, req.environment)
+    envs = [e for e in envs if _sees_endpoints(ctx, ws.name, e.name)]
     rows = ctx.session.scalars(
         select(schema.Endpoint)
         .where(schema.Endpoint.environment_id.in_([e.id for e in envs]))
@@ -349,9 +369,18 @@ def set_shadow(ctx: Context, req: m.SetShadow) -> m.EndpointInfo:
 
 def authorize_invoke(ctx: Context, req: m.AuthorizeInvoke) -> m.InvokeDecision:
     """Whether a token's principal may invoke endpoints of an environment (asked by routers,
-    which must be allowed to ``endpoint.deploy`` there themselves)."""
+    which run as a service account allowed to ``endpoint.deploy`` there, or as a platform
+    admin). Token introspection is for routers only: anyone else could test stolen tokens."""
     _environment(ctx, req.workspace, req.environment)
     ctx.require(Action.ENDPOINT_DEPLOY, req.workspace, req.environment)
+    me = ctx.session.get(schema.Principal, ctx.caller.principal_id)
+    if (me is None or me.kind != "service") and not ctx.is_platform_admin():
+        raise PermissionDenied(
+            f"principal '{ctx.caller.name}' may not ask whether a token may invoke endpoints: "
+            "only a router's service account (kind 'service', with endpoint.deploy there) or "
+            "a platform admin may",
+            details={"principal": ctx.caller.name, "action": "endpoint.authorize"},
+        )
     try:
         caller = authenticate(ctx.session, req.token)
     except Unauthenticated as exc:

@@ -28,6 +28,10 @@ class LineageNode(BaseModel):
     id: str
     label: str
     relation: str = Field(default="", description="How this node relates to its parent.")
+    hidden: bool = Field(
+        default=False,
+        description="In an environment the caller may not read: shown without id or label.",
+    )
     children: list[LineageNode] = Field(default_factory=list)
 
 

@@ -9,6 +9,7 @@ from modelwright.core.context import Context
 from modelwright.core.lookup import get_workspace
 from modelwright.errors import InvalidInput, NotFound
 from modelwright.lineage import models as m
+from modelwright.objects.service import artifact_readable
 from modelwright.store import schema
 
 __all__ = ["lineage"]
@@ -24,6 +25,12 @@ def lineage(ctx: Context, req: m.LineageRequest) -> m.Lineage:
         ctx.require(Action.DATA_READ, ws.name)
     kind, ident = _resolve(ctx, ws, req.entity)
     root = _node(ctx, kind, ident, "")
+    if root.hidden:
+        raise NotFound(
+            f"{req.entity} not found in workspace '{ws.name}' (or not readable by "
+            f"'{ctx.caller.name}')",
+            details={"entity": req.entity},
+        )
     return m.Lineage(
         entity=root,
         ancestors=_walk(ctx, ws.id, kind, ident, up=True, depth=req.depth, seen={(kind, ident)}),
@@ -130,16 +137,22 @@ def _walk(
 
 
 def _node(ctx: Context, kind: str, ident: str, relation: str) -> m.LineageNode:
+    """A node as the caller may see it: one in an environment it may not read keeps its
+    kind and place in the graph, never its id, name, digest or status."""
     label = ident
+    readable = True
     if kind == "run":
         run = ctx.session.get(schema.Run, ident)
         if run is not None:
+            readable = _reads(ctx, run.environment)
             label = f"run {run.name or run.id[:8]} ({run.experiment.name}, {run.environment.name}, {run.status})"
     elif kind == "dataset_version":
         dv = ctx.session.get(schema.DatasetVersion, int(ident))
         if dv is not None:
+            readable = _reads(ctx, dv.dataset.environment)
             label = f"dataset {dv.dataset.environment.name}/{dv.dataset.name}@v{dv.version} ({dv.digest[:12]})"
     elif kind == "artifact":
+        readable = artifact_readable(ctx, ident)
         path = ctx.session.scalar(
             select(schema.RunArtifact.path).where(schema.RunArtifact.digest == ident).limit(1)
         )
@@ -147,5 +160,27 @@ def _node(ctx: Context, kind: str, ident: str, relation: str) -> m.LineageNode:
     elif kind == "model_version" and ident.isdigit():
         mv = ctx.session.get(schema.ModelVersion, int(ident))
         if mv is not None:
+            readable = _version_readable(ctx, mv)
             label = f"model {mv.model.name}/v{mv.version} ({mv.flavor}, {mv.environment.name}, {mv.digest[:12]})"
+    if not readable:
+        return m.LineageNode(
+            kind=kind, id="", label=f"{kind} (not readable)", relation=relation, hidden=True
+        )
     return m.LineageNode(kind=kind, id=ident, label=label, relation=relation)
+
+
+def _reads(ctx: Context, env: schema.Environment) -> bool:
+    return ctx.allowed(Action.DATA_READ, env.workspace.name, env.name)
+
+
+def _version_readable(ctx: Context, version: schema.ModelVersion) -> bool:
+    """Readable where it is available: registered there or promoted to."""
+    envs = ctx.session.scalars(
+        select(schema.Environment)
+        .join(
+            schema.ModelVersionEnvironment,
+            schema.ModelVersionEnvironment.environment_id == schema.Environment.id,
+        )
+        .where(schema.ModelVersionEnvironment.version_id == version.id)
+    ).all()
+    return any(_reads(ctx, e) for e in envs)

@@ -130,18 +130,23 @@ def _env_names(ws: schema.Workspace) -> dict[int, str]:
     return {e.id: e.name for e in ws.environments}
 
 
+def _readable_env_names(ctx: Context, ws: schema.Workspace) -> dict[int, str]:
+    return {e.id: e.name for e in ws.environments if ctx.allowed(Action.DATA_READ, ws.name, e.name)}
+
+
 def _version_infos(
     ctx: Context, model: schema.RegisteredModel, rows: list[schema.ModelVersion]
 ) -> list[m.ModelVersionInfo]:
-    envs = _env_names(model.workspace)
+    # Aliases, availability and inputs of environments the caller may not read stay hidden.
+    envs = _readable_env_names(ctx, model.workspace)
     available = _available(ctx, [r.id for r in rows])
     aliases: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     for a in ctx.session.scalars(
         select(schema.ModelAlias)
-        .where(schema.ModelAlias.model_id == model.id)
+        .where(schema.ModelAlias.model_id == model.id, schema.ModelAlias.environment_id.in_(envs))
         .order_by(schema.ModelAlias.alias)
     ):
-        aliases[a.version_id][envs.get(a.environment_id, "?")].append(a.alias)
+        aliases[a.version_id][envs[a.environment_id]].append(a.alias)
     return [
         m.ModelVersionInfo(
             workspace=model.workspace.name,
@@ -155,11 +160,11 @@ def _version_infos(
             requirements=r.requirements,
             files=[FileEntry.model_validate(f) for f in r.metadata_.get("files", [])],
             describe=r.metadata_.get("describe", {}),
-            environment=envs.get(r.environment_id, "?"),
+            environment=_env_names(model.workspace).get(r.environment_id, "?"),
             available_in=sorted(envs[e] for e in available[r.id] if e in envs),
             aliases={k: list(v) for k, v in aliases[r.id].items()},
             run_id=r.run_id,
-            datasets=_run_datasets(ctx, r.run_id),
+            datasets=_run_datasets(ctx, r.run_id, envs),
             description=r.description,
             tags=dict(r.tags),
             created_at=r.created_at,
@@ -169,7 +174,7 @@ def _version_infos(
     ]
 
 
-def _run_datasets(ctx: Context, run_id: str | None) -> list[str]:
+def _run_datasets(ctx: Context, run_id: str | None, readable: dict[int, str]) -> list[str]:
     if run_id is None:
         return []
     E = schema.LineageEdge
@@ -184,13 +189,13 @@ def _run_datasets(ctx: Context, run_id: str | None) -> list[str]:
     out = []
     for ident in ids:
         dv = ctx.session.get(schema.DatasetVersion, int(ident))
-        if dv is not None:
+        if dv is not None and dv.dataset.environment_id in readable:
             out.append(f"{dv.dataset.environment.name}/{dv.dataset.name}@v{dv.version}")
     return sorted(out)
 
 
 def _model_info(ctx: Context, model: schema.RegisteredModel) -> m.ModelInfo:
-    envs = _env_names(model.workspace)
+    envs = _readable_env_names(ctx, model.workspace)
     numbers = dict(
         ctx.session.execute(
             select(schema.ModelVersion.id, schema.ModelVersion.version).where(
@@ -200,9 +205,11 @@ def _model_info(ctx: Context, model: schema.RegisteredModel) -> m.ModelInfo:
     )
     aliases: dict[str, dict[str, int]] = defaultdict(dict)
     for a in ctx.session.scalars(
-        select(schema.ModelAlias).where(schema.ModelAlias.model_id == model.id)
+        select(schema.ModelAlias).where(
+            schema.ModelAlias.model_id == model.id, schema.ModelAlias.environment_id.in_(envs)
+        )
     ):
-        aliases[envs.get(a.environment_id, "?")][a.alias] = numbers[a.version_id]
+        aliases[envs[a.environment_id]][a.alias] = numbers[a.version_id]
     return m.ModelInfo(
         workspace=model.workspace.name,
         name=model.name,

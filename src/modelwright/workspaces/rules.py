@@ -40,7 +40,7 @@ def absolute_local(url: str) -> str:
     other URL unchanged. Commands call this, so a path means what it means where they run."""
     protocol, path = split_protocol(url)
     if protocol is None and not os.path.isabs(path):
-        return os.path.abspath(path)
+        return str(os.path.abspath(path))
     return url
 
 

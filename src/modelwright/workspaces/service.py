@@ -15,7 +15,17 @@ from modelwright.workspaces import models as m
 from modelwright.workspaces.rules import location_problem, placement_problem
 
 
-def workspace_info(ws: schema.Workspace) -> m.WorkspaceInfo:
+def workspace_info(ws: schema.Workspace, ctx: Context | None = None) -> m.WorkspaceInfo:
+    """The workspace as ``ctx``'s caller may see it: datastore URLs only of environments it
+    may read or manage (``ctx=None``: all of them, for audit records)."""
+
+    def url(env: schema.Environment, d: schema.Datastore) -> str:
+        if ctx is None or any(
+            ctx.allowed(a, ws.name, env.name) for a in (Action.DATA_READ, Action.ACCESS_MANAGE)
+        ):
+            return d.url
+        return ""
+
     return m.WorkspaceInfo(
         name=ws.name,
         description=ws.description,
@@ -29,7 +39,7 @@ def workspace_info(ws: schema.Workspace) -> m.WorkspaceInfo:
                 datastores=[
                     m.DatastoreInfo(
                         name=d.name,
-                        url=d.url,
+                        url=url(e, d),
                         classification=d.classification,
                         region=d.region,
                     )
@@ -101,7 +111,7 @@ def list_workspaces(ctx: Context, req: Empty) -> list[m.WorkspaceInfo]:
         )
         .order_by(schema.Workspace.name)
     )
-    return [workspace_info(ws) for ws in rows if ctx.is_member(ws.name)]
+    return [workspace_info(ws, ctx) for ws in rows if ctx.is_member(ws.name)]
 
 
 def get_workspace_info(ctx: Context, req: m.WorkspaceRef) -> m.WorkspaceInfo:
@@ -111,7 +121,7 @@ def get_workspace_info(ctx: Context, req: m.WorkspaceRef) -> m.WorkspaceInfo:
         raise NotFound(
             f"workspace '{req.workspace}' not found", details={"workspace": req.workspace}
         )
-    return workspace_info(ws)
+    return workspace_info(ws, ctx)
 
 
 def create_workspace(ctx: Context, req: m.CreateWorkspace) -> m.WorkspaceInfo:
@@ -178,7 +188,7 @@ def create_environment(ctx: Context, req: m.CreateEnvironment) -> m.WorkspaceInf
         target=f"environment/{ws.name}/{req.name}",
         after=spec.model_dump(mode="json"),
     )
-    return workspace_info(ws)
+    return workspace_info(ws, ctx)
 
 
 def create_datastore(ctx: Context, req: m.CreateDatastore) -> m.DatastoreInfo:
