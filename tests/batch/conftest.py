@@ -25,6 +25,8 @@ def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("MODELWRIGHT_CACHE_DIR", str(path))
     for var in ("MODELWRIGHT_WORKSPACE", "MODELWRIGHT_ENVIRONMENT"):
         monkeypatch.delenv(var, raising=False)
+    # Datastores of the tests live in the test's directory.
+    monkeypatch.setenv("MODELWRIGHT_DATASTORE_ROOTS", str(tmp_path))
     return path
 
 

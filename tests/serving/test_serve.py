@@ -249,7 +249,7 @@ def test_serve_against_a_server_checks_callers_tokens(
     local_client.create_endpoint("churn", workspace="ml", environment="dev")
     local_client.deploy("churn", "blue", "churn", 1, workspace="ml", environment="dev")
     for name, role in (("router", "ml-engineer"), ("app", "data-scientist"), ("olga", "viewer")):
-        local_client.create_principal(name)
+        local_client.create_principal(name, kind="service" if name == "router" else "user")
         local_client.grant(name, role, "ml")
     tokens = {n: local_client.create_token(principal=n).secret for n in ("router", "app", "olga")}
     # The router and its workers reach the platform only through the REST server.
@@ -267,6 +267,42 @@ def test_serve_against_a_server_checks_callers_tokens(
         assert r.status_code == 200 and r.json() == {"predictions": [1]}
     finally:
         assert serve.stop() == 0
+
+
+def test_serve_refuses_an_identity_that_may_not_check_tokens(
+    server: LiveServer, local_client: Client, tmp_path: Path
+) -> None:
+    """Checking callers' tokens is for a router's service account, not a user's token."""
+    local_client.create_workspace("ml")
+    local_client.create_principal("eve")
+    local_client.grant("eve", "ml-engineer", "ml")
+    token = local_client.create_token(principal="eve").secret
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "modelwright",
+            "--url",
+            server.url,
+            "--token",
+            token,
+            "serve",
+            "-w",
+            "ml",
+            "-e",
+            "dev",
+            "--port",
+            "0",
+        ],
+        env={**os.environ, "MODELWRIGHT_HOME": str(tmp_path / "home")},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 1, done.stdout
+    assert "only a router's service account" in done.stderr
+    assert "starting" not in done.stdout
 
 
 def test_serve_refuses_a_taken_port_before_starting_anything(tmp_path: Path) -> None:

@@ -66,6 +66,11 @@ def serve(
         from modelwright.settings import Settings
 
         settings_require = Settings().require_auth
+    require = require_token or bool(state.url) or settings_require
+    if require:
+        # Checking callers' tokens is for a router's service account: say so before starting
+        # anything, rather than answering every request with an error.
+        client.authorize_invoke("mwt_probe", workspace=ws, environment=environment)
     run(
         client,
         workspace=ws,
@@ -75,7 +80,7 @@ def serve(
         workers=workers,
         poll_interval=poll,
         ready_timeout=ready_timeout,
-        require_token=require_token or bool(state.url) or settings_require,
+        require_token=require,
         env=worker_env,
         say=lambda line: console.print(line, markup=False, highlight=False),
     )

@@ -34,7 +34,7 @@ import uvicorn
 
 from modelwright.client import Client
 from modelwright.endpoints.models import EndpointInfo, InvokeDecision, ServingConfig
-from modelwright.errors import InvalidInput
+from modelwright.errors import InvalidInput, PermissionDenied
 from modelwright.serving.router import Authorizer, EndpointRoute, RouterApp, RouterMetrics, Upstream
 from modelwright.serving.worker import WorkerSpec
 
@@ -212,12 +212,17 @@ class Supervisor:
         return await asyncio.to_thread(fn, *args, **kwargs)
 
     async def authorize(self, token: str) -> InvokeDecision:
-        decision: InvokeDecision = await self._call(
-            self.client.authorize_invoke,
-            token,
-            workspace=self.workspace,
-            environment=self.environment,
-        )
+        try:
+            decision: InvokeDecision = await self._call(
+                self.client.authorize_invoke,
+                token,
+                workspace=self.workspace,
+                environment=self.environment,
+            )
+        except PermissionDenied as exc:
+            # This router's own identity lost the right to check tokens: the caller is not
+            # at fault, and the router cannot serve anyone until an admin restores it.
+            return InvokeDecision(principal="", allowed=False, status=503, reason=exc.message)
         return decision
 
     def _capture_url(self) -> str | None:
