@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import random
+import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -28,10 +30,12 @@ import aiohttp
 import orjson
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import generate_latest
+from yarl import URL
 
 from modelwright.endpoints.models import InvokeDecision
 from modelwright.serving._asgi import (
     BodyTooLarge,
+    Message,
     Receive,
     Scope,
     Send,
@@ -40,6 +44,8 @@ from modelwright.serving._asgi import (
     read_body,
     send_bytes,
 )
+from modelwright.serving._errors import error_body, protocol_of
+from modelwright.serving._paths import BadPath, model_server_route, segments
 from modelwright.serving.app import REQUEST_ID_HEADER, SHADOW_HEADER
 
 __all__ = [
@@ -56,6 +62,13 @@ DEPLOYMENT_HEADER = b"x-modelwright-deployment"
 # slow shadow can never hold memory or sockets the live traffic needs.
 MAX_SHADOW_IN_FLIGHT = 64
 _FORWARDED = (b"content-type", b"accept", REQUEST_ID_HEADER)
+_PLAIN_PATH = re.compile(r"(/(?!\.\.?(?:/|$))[A-Za-z0-9._~-]+)+")
+# A token is a few dozen visible ASCII characters; anything longer or stranger is refused
+# before it is hashed, cached or sent to the platform.
+MAX_TOKEN_CHARS = 1024
+_TOKEN = re.compile(r"[\x21-\x7e]+")
+
+log = logging.getLogger("modelwright.serving")
 
 
 @dataclass(frozen=True)
@@ -78,25 +91,42 @@ class Upstream:
 
     The client is aiohttp's: forwarding is the router's whole job, and measured on loopback
     aiohttp's client answered an order of magnitude more requests per second than httpx's
-    asynchronous one for the same small bodies."""
+    asynchronous one for the same small bodies. Every request goes to this origin: the URL is
+    built from it and a checked path, never joined from what the caller sent."""
 
     deployment: str
     url: str
     max_body_bytes: int
     in_flight: int = 0
+    _origin: URL = field(init=False, repr=False)
     _session: aiohttp.ClientSession | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        origin = URL(self.url)
+        if origin.scheme != "http" or not origin.host or origin.port is None:
+            raise ValueError(f"upstream url: expected http://host:port, got {self.url!r}")
+        self._origin = origin.origin()
 
     @classmethod
     def connect(cls, deployment: str, url: str, max_body_bytes: int) -> Upstream:
         return cls(deployment=deployment, url=url, max_body_bytes=max_body_bytes)
 
+    def target(self, path: str) -> URL:
+        """This upstream's URL for ``path``, one of the router's checked paths."""
+        if not _PLAIN_PATH.fullmatch(path):
+            raise ValueError(f"upstream path: {path!r} is not a plain absolute path")
+        url = self._origin.with_path(path, encoded=True)
+        if url.origin() != self._origin:  # defence in depth: the origin is fixed
+            raise ValueError(f"upstream path: {path!r} leaves {self._origin}")
+        return url
+
     async def request(
         self, method: str, path: str, body: bytes, headers: dict[str, str]
     ) -> UpstreamResponse:
+        url = self.target(path)
         if self._session is None:
             # Made on first use: a session belongs to the event loop it is made in.
             self._session = aiohttp.ClientSession(
-                base_url=self.url,
                 connector=aiohttp.TCPConnector(limit=256),
                 timeout=aiohttp.ClientTimeout(total=60, sock_connect=5),
                 auto_decompress=False,
@@ -104,7 +134,9 @@ class Upstream:
             )
         for attempt in range(2):
             try:
-                async with self._session.request(method, path, data=body, headers=headers) as r:
+                async with self._session.request(
+                    method, url, data=body, headers=headers, allow_redirects=False
+                ) as r:
                     return UpstreamResponse(
                         r.status,
                         await r.read(),
@@ -231,14 +263,14 @@ class Authorizer:
                     reason="missing token: send 'Authorization: Bearer <token>'",
                 )
             return InvokeDecision(principal="", allowed=True, status=200, reason="local")
-        scheme, _, secret = authorization.partition(" ")
-        secret = secret.strip()
-        if scheme.lower() != "bearer" or not secret:
+        try:
+            secret = _bearer_token(authorization)
+        except ValueError as exc:
             return InvokeDecision(
                 principal="",
                 allowed=False,
                 status=401,
-                reason="malformed Authorization header: expected 'Bearer <token>'",
+                reason=f"malformed Authorization header: {exc}; expected 'Bearer <token>'",
             )
         key = hashlib.sha256(secret.encode()).hexdigest()
         now = time.monotonic()
@@ -252,6 +284,24 @@ class Authorizer:
         return decision
 
 
+def _bearer_token(authorization: str) -> str:
+    """The token of an ``Authorization: Bearer <token>`` value; ValueError saying what is
+    wrong with it."""
+    scheme, _, secret = authorization.strip(" ").partition(" ")
+    secret = secret.strip(" ")
+    if scheme.lower() != "bearer":
+        raise ValueError("no 'Bearer' scheme")
+    if not secret:
+        raise ValueError("no token after 'Bearer'")
+    if len(secret) > MAX_TOKEN_CHARS:
+        raise ValueError(
+            f"the token is {len(secret)} characters, more than the {MAX_TOKEN_CHARS} allowed"
+        )
+    if not _TOKEN.fullmatch(secret):
+        raise ValueError("the token holds characters other than visible ASCII")
+    return secret
+
+
 class _Refused(Exception):
     """A request the router answers itself (not found, unauthorised, unavailable, …)."""
 
@@ -260,9 +310,13 @@ class _Refused(Exception):
         self.status, self.code, self.message, self.endpoint = status, code, message, endpoint
 
 
-def _error(status: int, code: str, message: str, *, oip: bool) -> bytes:
-    body: Any = {"error": message} if oip else {"error": {"code": code, "message": message}}
-    return orjson.dumps(body)
+def _request_id(scope: Scope) -> str:
+    """The caller's ``x-request-id`` when it is a sane one (it is forwarded, logged and
+    captured), else a new one."""
+    given = header(scope, REQUEST_ID_HEADER)
+    if given is not None and 0 < len(given) <= 128 and _TOKEN.fullmatch(given):
+        return given
+    return uuid.uuid4().hex
 
 
 class RouterApp:
@@ -310,7 +364,22 @@ class RouterApp:
                 send, 200, self.metrics.exposition(), content_type=CONTENT_TYPE_LATEST.encode()
             )
             return
-        await self._endpoint(scope, receive, send, path)
+        started = False
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            started = True
+            await send(message)
+
+        try:
+            await self._endpoint(scope, receive, tracked)
+        except Exception:
+            # A bug must still answer in JSON, never with the server's plain-text 500.
+            log.exception("router: unexpected error on %s %s", scope["method"], path)
+            if not started:
+                message = "the router failed on this request; see its log"
+                body = error_body(500, "internal", message, protocol_of(path))
+                await send_bytes(send, 500, orjson.dumps(body))
 
     def _health(self) -> dict[str, Any]:
         return {
@@ -328,13 +397,15 @@ class RouterApp:
             "workers": self.status() if self.status is not None else {},
         }
 
-    async def _endpoint(self, scope: Scope, receive: Receive, send: Send, path: str) -> None:
+    async def _endpoint(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
-        oip = "/v2" in path
-        request_id = header(scope, REQUEST_ID_HEADER) or uuid.uuid4().hex
+        raw_path = scope.get("raw_path") or scope["path"].encode()
+        protocol = protocol_of(scope["path"])
+        request_id = _request_id(scope)
         reply_headers = [(REQUEST_ID_HEADER, request_id.encode())]
         try:
-            route, chosen, targeted = await self._choose(scope, path)
+            name, path = self._match(raw_path)
+            route, chosen, targeted = await self._choose(scope, name)
             upstream = route.deployments[chosen]
             try:
                 body = await read_body(receive, upstream.max_body_bytes)
@@ -344,15 +415,13 @@ class RouterApp:
                     413, "too_large", f"body: larger than the limit of {limit} bytes", route.name
                 ) from None
             response = await self._forward(
-                scope, route, chosen, targeted=targeted, body=body, request_id=request_id
+                scope, route, chosen, path, targeted=targeted, body=body, request_id=request_id
             )
         except _Refused as refused:
             extra = [(b"retry-after", b"1")] if refused.status == 503 else []
+            error = error_body(refused.status, refused.code, refused.message, protocol)
             await send_bytes(
-                send,
-                refused.status,
-                _error(refused.status, refused.code, refused.message, oip=oip),
-                headers=reply_headers + extra,
+                send, refused.status, orjson.dumps(error), headers=reply_headers + extra
             )
             self.metrics.requests.labels(refused.endpoint, "", str(refused.status)).inc()
             return
@@ -369,16 +438,29 @@ class RouterApp:
         self.metrics.requests.labels(route.name, chosen, str(response.status)).inc()
         self.metrics.latency.labels(route.name).observe(time.perf_counter() - started)
 
-    async def _choose(self, scope: Scope, path: str) -> tuple[EndpointRoute, str, bool]:
-        """(the endpoint's route, the deployment to ask, whether the caller named it)."""
-        if not path.startswith(self._prefix):
+    def _match(self, raw_path: bytes) -> tuple[str, str]:
+        """(the endpoint named by the path, the model server's path to forward to)."""
+        try:
+            parts = segments(raw_path)
+        except BadPath as exc:
+            raise _Refused(400, "invalid_input", exc.message) from None
+        served = f"{self._prefix}<endpoint>/invocations and {self._prefix}<endpoint>/v2/..."
+        if parts[:3] != ["endpoints", self.workspace, self.environment] or len(parts) < 5:
+            shown = "/" + "/".join(parts)
+            raise _Refused(404, "not_found", f"no route {shown[:200]}: this router serves {served}")
+        name, tail = parts[3], parts[4:]
+        if not model_server_route(tail):
+            shown = "/".join(tail)
             raise _Refused(
                 404,
                 "not_found",
-                f"no route {path}: this router serves "
-                f"{self._prefix}<endpoint>/invocations and {self._prefix}<endpoint>/v2/...",
+                f"no route '{shown[:200]}' under endpoint '{name}': {served}",
+                name if name in self.routes else "",  # metric labels only of real endpoints
             )
-        name = path[len(self._prefix) :].partition("/")[0]
+        return name, "/" + "/".join(tail)
+
+    async def _choose(self, scope: Scope, name: str) -> tuple[EndpointRoute, str, bool]:
+        """(the endpoint's route, the deployment to ask, whether the caller named it)."""
         route = self.routes.get(name)
         if route is None:
             known = ", ".join(sorted(self.routes)) or "none"
@@ -388,7 +470,16 @@ class RouterApp:
                 f"endpoint '{name}' not found in {self.workspace}/{self.environment} "
                 f"(endpoints served here: {known})",
             )
-        decision = await self.authorizer.decide(header(scope, b"authorization"))
+        try:
+            decision = await self.authorizer.decide(header(scope, b"authorization"))
+        except Exception as exc:
+            log.warning("router: could not check a token: %s", exc)
+            raise _Refused(
+                503,
+                "unavailable",
+                f"the token could not be checked ({type(exc).__name__}); retry shortly",
+                name,
+            ) from None
         if not decision.allowed:
             code = "unauthenticated" if decision.status == 401 else "permission_denied"
             raise _Refused(decision.status, code, decision.reason, name)
@@ -399,7 +490,7 @@ class RouterApp:
                     404,
                     "not_found",
                     f"{DEPLOYMENT_HEADER.decode()}: endpoint '{name}' has no running deployment "
-                    f"'{target}' (running: {', '.join(sorted(route.deployments)) or 'none'})",
+                    f"{target[:100]!r} (running: {', '.join(sorted(route.deployments)) or 'none'})",
                     name,
                 )
             return route, target, True
@@ -415,18 +506,15 @@ class RouterApp:
         scope: Scope,
         route: EndpointRoute,
         chosen: str,
+        url: str,
         *,
         targeted: bool,
         body: bytes,
         request_id: str,
     ) -> UpstreamResponse:
+        # The query string is not forwarded: no route of the model server reads one.
         headers = {k.decode(): v for k in _FORWARDED if (v := header(scope, k)) is not None}
         headers[REQUEST_ID_HEADER.decode()] = request_id
-        path: str = scope["path"]
-        url = "/" + path[len(self._prefix) :].partition("/")[2]
-        query = scope.get("query_string", b"")
-        if query:
-            url += "?" + query.decode("latin-1")
         method: str = scope["method"]
         if not targeted and route.mirror():
             self._mirror(route, method, url, headers, body)
