@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -170,6 +171,19 @@ def test_serve_routes_restarts_and_follows_changes_without_dropping_requests(
         )
         assert cli.returncode == 0, cli.stderr
         assert '"predictions"' in cli.stdout
+
+        # So does Triton's own client, unchanged, with binary tensors.
+        import numpy as np
+        import tritonclient.http as triton
+
+        endpoint = f"127.0.0.1:{serve.port}/endpoints/ml/dev/churn"
+        with contextlib.closing(triton.InferenceServerClient(url=endpoint)) as tc:
+            tenure = triton.InferInput("tenure", [1], "FP64")
+            tenure.set_data_from_numpy(np.array([0.4]))
+            calls = triton.InferInput("calls", [1], "INT64")
+            calls.set_data_from_numpy(np.array([1]))
+            result = tc.infer("churn", [tenure, calls])
+            assert result.as_numpy("predict").tolist() == [1]
 
         load = Load(serve.url)
         load.start()

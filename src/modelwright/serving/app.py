@@ -40,7 +40,15 @@ from modelwright.serving.capture import Capture
 from modelwright.serving.config import ServingConfig
 from modelwright.serving.invocations import CONTENT_TYPES, parse_csv, parse_payload, split_params
 from modelwright.serving.metrics import ServerMetrics
-from modelwright.serving.oip import decode_inputs, encode_outputs, tensor_metadata
+from modelwright.serving.oip import (
+    HEADER_LENGTH,
+    check_requested,
+    encode_response,
+    output_names,
+    read_request,
+    tensor_metadata,
+    to_model_input,
+)
 from modelwright.serving.predictor import Predictor
 
 __all__ = ["REQUEST_ID_HEADER", "SHADOW_HEADER", "ModelServer", "create_model_app"]
@@ -226,7 +234,13 @@ class ModelServer:
     def _content_type_problem(content_type: str, protocol: Protocol) -> str | None:
         media, *params = (p.strip() for p in content_type.split(";"))
         media = media.lower()
-        accepted = CONTENT_TYPES if protocol == "mlflow" else (_JSON,)
+        if protocol == "oip":
+            # Triton's clients send no content type, and binary data as an octet stream.
+            accepted: tuple[str, ...] = (_JSON, "application/octet-stream")
+            if media in ("", *accepted):
+                return None
+            return f"content type: expected {' or '.join(accepted)} or none, got {media}"
+        accepted = CONTENT_TYPES
         if media not in accepted:
             return f"content type: expected {' or '.join(accepted)}, got {media or 'none'}"
         for param in params:
@@ -265,19 +279,27 @@ class ModelServer:
         return _Reply(200, {"predictions": _jsonable(predictions)})
 
     async def _infer(self, body: bytes, request: _Request) -> _Reply:
-        try:
-            payload = orjson.loads(body)
-        except orjson.JSONDecodeError as exc:
-            raise InvalidInput(f"body: not valid JSON ({exc})", details={"field": "body"}) from None
-        data = self._validate(decode_inputs(payload, self.model.signature))
+        signature = self.model.signature
+        infer = read_request(body, header(request.scope, HEADER_LENGTH.encode()))
+        advertised = output_names(signature)
+        if advertised is not None:
+            check_requested(infer, advertised)  # before predicting, not after
+        data = self._validate(to_model_input(infer, signature))
         predictions = await self.predictor.predict(data)
-        out: dict[str, Any] = {
+        head = {
             "model_name": self.name,
             "model_version": self.version,
-            "id": str(payload.get("id") or request.request_id),
-            "outputs": encode_outputs(predictions),
+            "id": infer.id if infer.id is not None else request.request_id,
         }
-        return _Reply(200, out)
+        content, json_length = encode_response(predictions, infer, head)
+        if json_length is None:
+            return _Reply(200, content, content_type=_JSON.encode())
+        return _Reply(
+            200,
+            content,
+            [(HEADER_LENGTH.encode(), str(json_length).encode())],
+            content_type=b"application/octet-stream",
+        )
 
 
 @dataclass(frozen=True)

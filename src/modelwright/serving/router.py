@@ -61,7 +61,9 @@ DEPLOYMENT_HEADER = b"x-modelwright-deployment"
 # Mirrored requests outstanding at once; beyond this a copy is dropped (and counted) so that a
 # slow shadow can never hold memory or sockets the live traffic needs.
 MAX_SHADOW_IN_FLIGHT = 64
-_FORWARDED = (b"content-type", b"accept", REQUEST_ID_HEADER)
+# Triton's binary data extension: the length of the JSON before the binary tensors, both ways.
+_HEADER_LENGTH = b"inference-header-content-length"
+_FORWARDED = (b"content-type", b"accept", REQUEST_ID_HEADER, _HEADER_LENGTH)
 _PLAIN_PATH = re.compile(r"(/(?!\.\.?(?:/|$))[A-Za-z0-9._~-]+)+")
 # A token is a few dozen visible ASCII characters; anything longer or stranger is refused
 # before it is hashed, cached or sent to the platform.
@@ -77,6 +79,7 @@ class UpstreamResponse:
     content: bytes
     content_type: str
     retry_after: str | None
+    header_length: str | None = None
 
 
 class UpstreamUnavailable(Exception):
@@ -142,6 +145,7 @@ class Upstream:
                         await r.read(),
                         r.headers.get("content-type", "application/json"),
                         r.headers.get("retry-after"),
+                        r.headers.get(_HEADER_LENGTH.decode()),
                     )
             except TimeoutError:
                 raise UpstreamUnavailable("no answer in time", timeout=True) from None
@@ -428,6 +432,8 @@ class RouterApp:
         out = [*reply_headers, (DEPLOYMENT_HEADER, chosen.encode())]
         if response.retry_after is not None:
             out.append((b"retry-after", response.retry_after.encode()))
+        if response.header_length is not None:
+            out.append((_HEADER_LENGTH, response.header_length.encode()))
         await send_bytes(
             send,
             response.status,
