@@ -143,6 +143,7 @@ def test_serve_routes_restarts_and_follows_changes_without_dropping_requests(
     try:
         health = serve.wait(_ready("churn/blue"))
         assert health["endpoints"]["churn"]["deployments"] == {"blue": 100}
+        assert health["ready"] is True and health["endpoints"]["churn"]["ready"] is True
         r = httpx.post(f"{serve.url}/endpoints/ml/dev/churn/invocations", json=ROW)
         assert r.status_code == 200 and r.json() == {"predictions": [1]}
 

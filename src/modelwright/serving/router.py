@@ -49,6 +49,7 @@ from modelwright.serving._paths import BadPath, model_server_route, segments
 from modelwright.serving.app import REQUEST_ID_HEADER, SHADOW_HEADER
 
 __all__ = [
+    "DEFAULT_BODY_TIMEOUT",
     "DEPLOYMENT_HEADER",
     "Authorizer",
     "EndpointRoute",
@@ -61,6 +62,9 @@ DEPLOYMENT_HEADER = b"x-modelwright-deployment"
 # Mirrored requests outstanding at once; beyond this a copy is dropped (and counted) so that a
 # slow shadow can never hold memory or sockets the live traffic needs.
 MAX_SHADOW_IN_FLIGHT = 64
+# A caller has this long to send its whole body once its headers are in; a client that
+# declares a length and sends nothing must not hold a connection and a slot for ever.
+DEFAULT_BODY_TIMEOUT = 30.0
 # Triton's binary data extension: the length of the JSON before the binary tensors, both ways.
 _HEADER_LENGTH = b"inference-header-content-length"
 _FORWARDED = (b"content-type", b"accept", REQUEST_ID_HEADER, _HEADER_LENGTH)
@@ -100,7 +104,12 @@ class Upstream:
     deployment: str
     url: str
     max_body_bytes: int
+    # Requests the router lets in at once (its workers' queues together); beyond it a request
+    # is answered 503 at the router's door, without touching the workers. None: no limit.
+    max_in_flight: int | None = None
     in_flight: int = 0
+    # Set by the supervisor: how many worker processes are alive (None: not supervised).
+    live_workers: Callable[[], int] | None = field(default=None, repr=False)
     _origin: URL = field(init=False, repr=False)
     _session: aiohttp.ClientSession | None = field(default=None, repr=False)
 
@@ -111,8 +120,28 @@ class Upstream:
         self._origin = origin.origin()
 
     @classmethod
-    def connect(cls, deployment: str, url: str, max_body_bytes: int) -> Upstream:
-        return cls(deployment=deployment, url=url, max_body_bytes=max_body_bytes)
+    def connect(
+        cls, deployment: str, url: str, max_body_bytes: int, max_in_flight: int | None = None
+    ) -> Upstream:
+        return cls(
+            deployment=deployment,
+            url=url,
+            max_body_bytes=max_body_bytes,
+            max_in_flight=max_in_flight,
+        )
+
+    def admit(self) -> bool:
+        """Count a request in, unless the deployment is at its limit (then the caller sheds)."""
+        if self.max_in_flight is not None and self.in_flight >= self.max_in_flight:
+            return False
+        self.in_flight += 1
+        return True
+
+    def release(self) -> None:
+        self.in_flight -= 1
+
+    def alive(self) -> bool:
+        return self.live_workers is None or self.live_workers() > 0
 
     def target(self, path: str) -> URL:
         """This upstream's URL for ``path``, one of the router's checked paths."""
@@ -130,7 +159,7 @@ class Upstream:
         if self._session is None:
             # Made on first use: a session belongs to the event loop it is made in.
             self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=256),
+                connector=aiohttp.TCPConnector(limit=max(256, self.max_in_flight or 0)),
                 timeout=aiohttp.ClientTimeout(total=60, sock_connect=5),
                 auto_decompress=False,
                 skip_auto_headers=("User-Agent", "Accept-Encoding"),
@@ -309,9 +338,18 @@ def _bearer_token(authorization: str) -> str:
 class _Refused(Exception):
     """A request the router answers itself (not found, unauthorised, unavailable, …)."""
 
-    def __init__(self, status: int, code: str, message: str, endpoint: str = "") -> None:
+    def __init__(
+        self, status: int, code: str, message: str, endpoint: str = "", *, close: bool = False
+    ) -> None:
         super().__init__(message)
         self.status, self.code, self.message, self.endpoint = status, code, message, endpoint
+        # Close the connection after answering: the request's body was not read (in full).
+        self.close = close
+
+
+def _has_body(scope: Scope) -> bool:
+    length = header(scope, b"content-length")
+    return (length is not None and length != "0") or header(scope, b"transfer-encoding") is not None
 
 
 def _request_id(scope: Scope) -> str:
@@ -327,8 +365,17 @@ class RouterApp:
     """The ASGI app of the router for the endpoints of one workspace environment."""
 
     def __init__(
-        self, workspace: str, environment: str, authorizer: Authorizer, metrics: RouterMetrics
+        self,
+        workspace: str,
+        environment: str,
+        authorizer: Authorizer,
+        metrics: RouterMetrics,
+        *,
+        body_timeout: float = DEFAULT_BODY_TIMEOUT,
     ) -> None:
+        if not body_timeout > 0:
+            raise ValueError(f"body_timeout: must be more than 0 seconds, got {body_timeout}")
+        self.body_timeout = body_timeout
         self.workspace = workspace
         self.environment = environment
         self.authorizer = authorizer
@@ -386,18 +433,25 @@ class RouterApp:
                 await send_bytes(send, 500, orjson.dumps(body))
 
     def _health(self) -> dict[str, Any]:
+        endpoints = {}
+        for name, route in sorted(self.routes.items()):
+            alive = {d: upstream.alive() for d, upstream in route.deployments.items()}
+            taking = [d for d in route.deployments if route.weights.get(d, 0) > 0]
+            endpoints[name] = {
+                "generation": route.generation,
+                "deployments": {d: route.weights.get(d, 0) for d in route.deployments},
+                "shadow": route.shadow,
+                # Ready: a deployment taking traffic has a live worker to answer it.
+                "ready": any(alive[d] for d in taking),
+                "not_ready": sorted(d for d, ok in alive.items() if not ok),
+            }
+        ready = all(e["ready"] for e in endpoints.values())
         return {
-            "status": "ok",
+            "status": "ok" if ready else "degraded",
+            "ready": ready,
             "workspace": self.workspace,
             "environment": self.environment,
-            "endpoints": {
-                name: {
-                    "generation": route.generation,
-                    "deployments": {d: route.weights.get(d, 0) for d in route.deployments},
-                    "shadow": route.shadow,
-                }
-                for name, route in sorted(self.routes.items())
-            },
+            "endpoints": endpoints,
             "workers": self.status() if self.status is not None else {},
         }
 
@@ -411,18 +465,27 @@ class RouterApp:
             name, path = self._match(raw_path)
             route, chosen, targeted = await self._choose(scope, name)
             upstream = route.deployments[chosen]
-            try:
-                body = await read_body(receive, upstream.max_body_bytes)
-            except BodyTooLarge:
-                limit = upstream.max_body_bytes
+            self._check_length(scope, upstream, route.name)
+            if not upstream.admit():
                 raise _Refused(
-                    413, "too_large", f"body: larger than the limit of {limit} bytes", route.name
-                ) from None
-            response = await self._forward(
-                scope, route, chosen, path, targeted=targeted, body=body, request_id=request_id
-            )
+                    503,
+                    "unavailable",
+                    f"deployment '{chosen}' is at its limit of {upstream.max_in_flight} "
+                    "requests in flight; retry shortly",
+                    route.name,
+                    close=_has_body(scope),  # not read: the connection cannot be reused
+                )
+            try:
+                body = await self._read_body(receive, upstream, route.name)
+                response = await self._forward(
+                    scope, route, chosen, path, targeted=targeted, body=body, request_id=request_id
+                )
+            finally:
+                upstream.release()
         except _Refused as refused:
             extra = [(b"retry-after", b"1")] if refused.status == 503 else []
+            if refused.close:
+                extra.append((b"connection", b"close"))
             error = error_body(refused.status, refused.code, refused.message, protocol)
             await send_bytes(
                 send, refused.status, orjson.dumps(error), headers=reply_headers + extra
@@ -443,6 +506,43 @@ class RouterApp:
         )
         self.metrics.requests.labels(route.name, chosen, str(response.status)).inc()
         self.metrics.latency.labels(route.name).observe(time.perf_counter() - started)
+
+    @staticmethod
+    def _check_length(scope: Scope, upstream: Upstream, endpoint: str) -> None:
+        """A declared body over the limit is refused before a byte of it is read."""
+        length = header(scope, b"content-length")
+        if length is not None and length.isdigit() and int(length) > upstream.max_body_bytes:
+            raise _Refused(
+                413,
+                "too_large",
+                f"body: {int(length)} bytes, larger than the limit of "
+                f"{upstream.max_body_bytes} bytes",
+                endpoint,
+                close=True,
+            )
+
+    async def _read_body(self, receive: Receive, upstream: Upstream, endpoint: str) -> bytes:
+        try:
+            return await asyncio.wait_for(
+                read_body(receive, upstream.max_body_bytes), self.body_timeout
+            )
+        except BodyTooLarge:
+            limit = upstream.max_body_bytes
+            raise _Refused(
+                413,
+                "too_large",
+                f"body: larger than the limit of {limit} bytes",
+                endpoint,
+                close=True,
+            ) from None
+        except TimeoutError:
+            raise _Refused(
+                408,
+                "timeout",
+                f"body: not received in full within {self.body_timeout:g} s",
+                endpoint,
+                close=True,
+            ) from None
 
     def _match(self, raw_path: bytes) -> tuple[str, str]:
         """(the endpoint named by the path, the model server's path to forward to)."""
@@ -525,7 +625,6 @@ class RouterApp:
         if not targeted and route.mirror():
             self._mirror(route, method, url, headers, body)
         upstream = route.deployments[chosen]
-        upstream.in_flight += 1
         try:
             return await upstream.request(method, url, body, headers)
         except UpstreamUnavailable as exc:
@@ -539,8 +638,6 @@ class RouterApp:
                 f"deployment '{chosen}' is unavailable ({exc.reason}); retry shortly",
                 route.name,
             ) from None
-        finally:
-            upstream.in_flight -= 1
 
     def _mirror(
         self, route: EndpointRoute, method: str, url: str, headers: dict[str, str], body: bytes
@@ -550,8 +647,10 @@ class RouterApp:
             self.metrics.shadow.labels(route.name, "dropped").inc()
             return
         upstream = route.deployments[route.shadow]
+        if not upstream.admit():
+            self.metrics.shadow.labels(route.name, "dropped").inc()
+            return
         self._shadow_in_flight += 1
-        upstream.in_flight += 1
 
         async def send_copy() -> None:
             outcome = "sent"
@@ -565,7 +664,7 @@ class RouterApp:
                 outcome = "failed"
             finally:
                 self._shadow_in_flight -= 1
-                upstream.in_flight -= 1
+                upstream.release()
             self.metrics.shadow.labels(route.name, outcome).inc()
 
         task = asyncio.get_running_loop().create_task(send_copy())
