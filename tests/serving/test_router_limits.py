@@ -176,19 +176,23 @@ def test_overload_is_shed_at_the_door_without_touching_the_workers(
             for _ in range(5):
                 r = http.post(url, json=row)
                 assert r.status_code == 503 and r.headers["retry-after"] == "1"
-                assert r.headers["connection"] == "close"  # its body was never read
+                assert "connection" not in r.headers  # a small body is dropped: kept alive
                 assert r.json() == {
                     "error_code": "TEMPORARILY_UNAVAILABLE",
                     "message": "deployment 'blue' is at its limit of 2 requests in flight; "
                     "retry shortly",
                 }
-            assert upstream.requests == 2 and target.in_flight == 2
+            # A big body is not read at all: the answer comes at once, the connection closes.
+            status, headers, _ = raw_request(srv.port, _headers_only(100_000))
+            assert status == 503 and headers["connection"] == "close"
+            assert upstream.requests == 2 and upstream.connections == 2
+            assert target.in_flight == 2
             upstream.release()
             assert [f.result().status_code for f in held] == [200, 200]
             # The slots are free again.
             assert http.post(url, json=row).status_code == 200
         metrics = httpx.get(f"{srv.url}/metrics").text
-    assert 'modelwright_router_requests_total{deployment="",endpoint="churn",status="503"} 5.0' in (
+    assert 'modelwright_router_requests_total{deployment="",endpoint="churn",status="503"} 6.0' in (
         metrics
     )
     assert target.in_flight == 0

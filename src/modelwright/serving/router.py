@@ -65,6 +65,8 @@ MAX_SHADOW_IN_FLIGHT = 64
 # A caller has this long to send its whole body once its headers are in; a client that
 # declares a length and sends nothing must not hold a connection and a slot for ever.
 DEFAULT_BODY_TIMEOUT = 30.0
+# A shed request's body up to this size is read and dropped, which keeps its connection.
+_SMALL_BODY = 64 * 1024
 # Triton's binary data extension: the length of the JSON before the binary tensors, both ways.
 _HEADER_LENGTH = b"inference-header-content-length"
 _FORWARDED = (b"content-type", b"accept", REQUEST_ID_HEADER, _HEADER_LENGTH)
@@ -347,11 +349,6 @@ class _Refused(Exception):
         self.close = close
 
 
-def _has_body(scope: Scope) -> bool:
-    length = header(scope, b"content-length")
-    return (length is not None and length != "0") or header(scope, b"transfer-encoding") is not None
-
-
 def _request_id(scope: Scope) -> str:
     """The caller's ``x-request-id`` when it is a sane one (it is forwarded, logged and
     captured), else a new one."""
@@ -467,13 +464,14 @@ class RouterApp:
             upstream = route.deployments[chosen]
             self._check_length(scope, upstream, route.name)
             if not upstream.admit():
+                kept = await self._discard_small_body(scope, receive)
                 raise _Refused(
                     503,
                     "unavailable",
                     f"deployment '{chosen}' is at its limit of {upstream.max_in_flight} "
                     "requests in flight; retry shortly",
                     route.name,
-                    close=_has_body(scope),  # not read: the connection cannot be reused
+                    close=not kept,
                 )
             try:
                 body = await self._read_body(receive, upstream, route.name)
@@ -506,6 +504,21 @@ class RouterApp:
         )
         self.metrics.requests.labels(route.name, chosen, str(response.status)).inc()
         self.metrics.latency.labels(route.name).observe(time.perf_counter() - started)
+
+    async def _discard_small_body(self, scope: Scope, receive: Receive) -> bool:
+        """Read and drop a shed request's body when it is small, so that its connection can
+        be kept (a reconnection costs the caller more than the read); False: the connection
+        must be closed, the body is still unread."""
+        length = header(scope, b"content-length")
+        if length is None:
+            return header(scope, b"transfer-encoding") is None  # no body at all
+        if not length.isdigit() or int(length) > _SMALL_BODY:
+            return False
+        try:
+            await asyncio.wait_for(read_body(receive, _SMALL_BODY), self.body_timeout)
+        except (BodyTooLarge, TimeoutError):
+            return False
+        return True
 
     @staticmethod
     def _check_length(scope: Scope, upstream: Upstream, endpoint: str) -> None:
