@@ -24,6 +24,7 @@ BOUNDED = settings(
     max_examples=200,
     deadline=None,
     derandomize=True,
+    database=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
 FORMATS = ["dataframe_split", "dataframe_records", "instances", "inputs"]

@@ -13,8 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import orjson
 import pytest
-from tests.serving.conftest import AppServer
-from tests.serving.test_router_paths import raw_request
+from tests.serving.conftest import AppServer, raw_request
 
 from modelwright.endpoints.models import InvokeDecision
 from modelwright.serving.router import (

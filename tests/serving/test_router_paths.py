@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import orjson
 import pytest
-from tests.serving.conftest import AppServer
+from tests.serving.conftest import AppServer, raw_request
 
 from modelwright.endpoints.models import InvokeDecision
 from modelwright.registry.predict import LoadedModel
@@ -51,19 +51,6 @@ class Trap:
         self._stop.set()
         self._thread.join(timeout=10)
         self.sock.close()
-
-
-def raw_request(port: int, data: bytes) -> tuple[int, dict[str, str], bytes]:
-    """Send ``data`` as is; (status, headers, body) of the answer, read to the end."""
-    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
-        sock.sendall(data)
-        chunks = []
-        while chunk := sock.recv(65536):
-            chunks.append(chunk)
-    head, _, body = b"".join(chunks).partition(b"\r\n\r\n")
-    status_line, *lines = head.decode("latin-1").split("\r\n")
-    headers = {k.strip().lower(): v.strip() for k, _, v in (h.partition(":") for h in lines)}
-    return int(status_line.split()[1]), headers, body
 
 
 def post(target: bytes, *, extra: bytes = b"", method: bytes = b"POST") -> bytes:
