@@ -14,13 +14,12 @@ import io
 from typing import Any
 
 import numpy as np
-import orjson
 import pandas as pd
 
 from modelwright.errors import InvalidInput
 from modelwright.registry.signature import Schema, Signature
 
-__all__ = ["CONTENT_TYPES", "FORMATS", "parse_csv", "parse_json", "split_params"]
+__all__ = ["CONTENT_TYPES", "FORMATS", "parse_csv", "parse_payload", "split_params"]
 
 FORMATS = ("dataframe_split", "dataframe_records", "instances", "inputs")
 CONTENT_TYPES = ("application/json", "text/csv")
@@ -79,16 +78,6 @@ def split_params(payload: Any) -> tuple[dict[str, Any], dict[str, Any]]:
         given = " and ".join(data) if data else "none"
         raise _bad("body", f"expected exactly one of {', '.join(FORMATS)}, got {given}")
     return data, params
-
-
-def parse_json(body: bytes, signature: Signature | None) -> tuple[Any, dict[str, Any]]:
-    """(the model's input, the request's params) from a JSON body."""
-    try:
-        payload = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise _bad("body", f"not valid JSON ({exc})") from None
-    data, params = split_params(payload)
-    return parse_payload(data, signature), params
 
 
 def parse_payload(data: dict[str, Any], signature: Signature | None) -> Any:
