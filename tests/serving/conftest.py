@@ -57,6 +57,19 @@ class AppServer:
         self.thread.join(timeout=10)
 
 
+def raw_request(port: int, data: bytes) -> tuple[int, dict[str, str], bytes]:
+    """Send ``data`` as is; (status, headers, body) of the answer, read to the end."""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        sock.sendall(data)
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    head, _, body = b"".join(chunks).partition(b"\r\n\r\n")
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    headers = {k.strip().lower(): v.strip() for k, _, v in (h.partition(":") for h in lines)}
+    return int(status_line.split()[1]), headers, body
+
+
 def training_frame(n: int = 80) -> tuple[pd.DataFrame, np.ndarray]:
     rng = np.random.default_rng(0)
     x = pd.DataFrame({"tenure": rng.normal(size=n), "calls": rng.integers(0, 5, size=n)})

@@ -37,7 +37,8 @@ def test_full_queue_sheds_with_503_and_retry_after(
         assert codes.count(200) >= 2 and codes.count(503) >= 6, codes
         shed = next(r for r in responses if r.status_code == 503)
         assert shed.headers["retry-after"] == "1"
-        assert "overloaded" in shed.json()["error"]["message"]
+        assert shed.json()["error_code"] == "TEMPORARILY_UNAVAILABLE"
+        assert "overloaded" in shed.json()["message"]
         for r in responses:
             if r.status_code == 200:
                 assert len(r.json()["predictions"]) == 1

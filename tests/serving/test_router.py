@@ -121,8 +121,9 @@ def test_header_targets_one_deployment(
             assert r.headers["x-modelwright-deployment"] == "green"
         r = http.post(PATH, json=ROW, headers={"x-modelwright-deployment": "red"})
     assert r.status_code == 404
-    assert "no running deployment 'red'" in r.json()["error"]["message"]
-    assert "blue, green, shadow" in r.json()["error"]["message"]
+    assert r.json()["error_code"] == "ENDPOINT_NOT_FOUND"
+    assert "no running deployment 'red'" in r.json()["message"]
+    assert "blue, green, shadow" in r.json()["message"]
 
 
 def test_open_inference_protocol_through_the_router(
@@ -202,14 +203,15 @@ def test_refusals_are_clear(servers: dict[str, AppServer], router: tuple[RouterA
     with httpx.Client(base_url=url) as http:
         r = http.post(PATH, json=ROW)
         assert r.status_code == 503 and r.headers["retry-after"] == "1"
-        assert "no deployment taking traffic" in r.json()["error"]["message"]
+        assert r.json()["error_code"] == "TEMPORARILY_UNAVAILABLE"
+        assert "no deployment taking traffic" in r.json()["message"]
         r = http.post("/endpoints/ml/dev/down/invocations", json=ROW)
         assert r.status_code == 503 and "deployment 'x' is unavailable" in r.text
         r = http.post("/endpoints/ml/prod/churn/invocations", json=ROW)
         assert r.status_code == 404 and "/endpoints/ml/dev/<endpoint>/invocations" in r.text
         r = http.post("/endpoints/ml/dev/other/invocations", json=ROW)
         assert r.status_code == 404
-        assert "endpoints served here: churn, down" in r.json()["error"]["message"]
+        assert "endpoints served here: churn, down" in r.json()["message"]
         r = http.post("/endpoints/ml/dev/down/invocations", content=b"x" * 2048, headers={"x": "y"})
         assert r.status_code == 413 and "limit of 1024 bytes" in r.text
         # Bad input is the model server's answer, passed through unchanged.
@@ -241,7 +243,7 @@ def test_tokens(servers: dict[str, AppServer], churn_model: LoadedModel) -> None
         r = http.post(PATH, json=ROW, headers={"authorization": "Basic abc"})
         assert r.status_code == 401 and "malformed" in r.text
         r = http.post(PATH, json=ROW, headers={"authorization": "Bearer bad"})
-        assert r.status_code == 403 and r.json()["error"]["code"] == "permission_denied"
+        assert r.status_code == 403 and r.json()["error_code"] == "PERMISSION_DENIED"
         for _ in range(5):
             r = http.post(PATH, json=ROW, headers={"authorization": "Bearer good"})
             assert r.status_code == 200

@@ -277,7 +277,8 @@ def invoke(
     except ValueError:
         payload = {"error": {"message": r.text}}
     if r.status_code >= 400:
-        message = payload.get("error", {})
+        # MLflow's shape on /invocations ({"error_code", "message"}), else the platform's.
+        message = payload.get("error", payload) if isinstance(payload, dict) else payload
         text = message.get("message", str(message)) if isinstance(message, dict) else str(message)
         raise InvalidInput(f"endpoint answered {r.status_code}: {text}")
     console.print_json(jsonlib.dumps(payload))

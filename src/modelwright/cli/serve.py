@@ -34,6 +34,13 @@ def serve(
     ready_timeout: Annotated[
         float, typer.Option(min=1.0, help="Seconds a new deployment may take to start.")
     ] = 120.0,
+    body_timeout: Annotated[
+        float,
+        typer.Option(
+            min=0.1,
+            help="Seconds a caller has to send a request's body; slower ones are dropped (408).",
+        ),
+    ] = 30.0,
     require_token: Annotated[
         bool,
         typer.Option(
@@ -81,6 +88,7 @@ def serve(
         poll_interval=poll,
         ready_timeout=ready_timeout,
         require_token=require,
+        body_timeout=body_timeout,
         env=worker_env,
         say=lambda line: console.print(line, markup=False, highlight=False),
     )

@@ -10,6 +10,7 @@ import orjson
 __all__ = [
     "ASGIApp",
     "BodyTooLarge",
+    "Message",
     "Receive",
     "Scope",
     "Send",

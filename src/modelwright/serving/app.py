@@ -1,15 +1,17 @@
 """The model server of one deployment: a plain ASGI app over a model loaded once.
 
 Routes: the Open Inference Protocol (KServe V2) REST API under ``/v2`` (errors as
-``{"error": "<message>"}``, as the protocol says), MLflow-style ``POST /invocations`` (errors
-as the platform's ``{"error": {"code", "message", "details"}}``), ``/metrics``, ``/ping``.
-Bad input is always a 4xx naming the problem; a full queue is 503 with ``Retry-After``.
+``{"error": "<message>"}``, as the protocol says), MLflow's scoring protocol on ``POST
+/invocations`` and ``GET /version`` (errors as MLflow's scoring server gives them,
+``{"error_code": "BAD_REQUEST", "message": …}``), ``/metrics``, ``/ping``. Bad input is
+always a 4xx naming the problem; a full queue is 503 with ``Retry-After``.
 """
 
 from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +21,7 @@ import pandas as pd
 
 from modelwright import __version__
 from modelwright.errors import InvalidInput, ModelwrightError
-from modelwright.registry.predict import LoadedModel, parse_payload
+from modelwright.registry.predict import LoadedModel
 from modelwright.registry.signature import ColumnSpec
 from modelwright.serving._asgi import (
     ASGIApp,
@@ -33,10 +35,20 @@ from modelwright.serving._asgi import (
     send_bytes,
     send_json,
 )
+from modelwright.serving._errors import Protocol, error_body
 from modelwright.serving.capture import Capture
 from modelwright.serving.config import ServingConfig
+from modelwright.serving.invocations import CONTENT_TYPES, parse_csv, parse_payload, split_params
 from modelwright.serving.metrics import ServerMetrics
-from modelwright.serving.oip import decode_inputs, encode_outputs, tensor_metadata
+from modelwright.serving.oip import (
+    HEADER_LENGTH,
+    check_requested,
+    encode_response,
+    output_names,
+    read_request,
+    tensor_metadata,
+    to_model_input,
+)
 from modelwright.serving.predictor import Predictor
 
 __all__ = ["REQUEST_ID_HEADER", "SHADOW_HEADER", "ModelServer", "create_model_app"]
@@ -53,16 +65,11 @@ class _Reply:
     status: int
     body: Any
     headers: list[tuple[bytes, bytes]] | None = None
+    content_type: bytes | None = None  # None: ``body`` is JSON to serialise
 
 
-def _oip_error(status: int, message: str, **headers: str) -> _Reply:
-    return _Reply(
-        status, {"error": message}, [(k.encode(), v.encode()) for k, v in headers.items()]
-    )
-
-
-def _platform_error(exc: ModelwrightError) -> _Reply:
-    return _Reply(exc.status, exc.to_body())
+def _fail(status: int, code: str, message: str, protocol: Protocol) -> _Reply:
+    return _Reply(status, error_body(status, code, message, protocol))
 
 
 def _jsonable(value: Any) -> Any:
@@ -111,7 +118,13 @@ class ModelServer:
             return
         route, reply, body = await self._route(scope, receive, path, method, request_id)
         headers = [(REQUEST_ID_HEADER, request_id.encode()), *(reply.headers or [])]
-        data = await send_json(send, reply.status, reply.body, headers=headers)
+        if reply.content_type is None:
+            data = await send_json(send, reply.status, reply.body, headers=headers)
+        else:
+            data = reply.body
+            await send_bytes(
+                send, reply.status, data, content_type=reply.content_type, headers=headers
+            )
         elapsed = time.perf_counter() - started
         self.metrics.observe(route, reply.status, elapsed)
         if body is not None and self.capture is not None:
@@ -126,18 +139,19 @@ class ModelServer:
         if self.capture is not None:
             self.capture.close()
 
-    async def _route(  # noqa: PLR0911 -- one return per route keeps the table readable
+    async def _route(  # noqa: PLR0911, PLR0912 -- one return per route keeps the table readable
         self, scope: Scope, receive: Receive, path: str, method: str, request_id: str
     ) -> tuple[str, _Reply, bytes | None]:
         """(route label for metrics, reply, the request body if it was an inference)."""
         if path == "/invocations":
             if method != "POST":
-                return (
-                    "invocations",
-                    _Reply(405, _error("method_not_allowed", "POST /invocations")),
-                    None,
-                )
-            return await self._inference(scope, receive, self._invocations, request_id, oip=False)
+                msg = "method: use POST for /invocations"
+                return "invocations", _fail(405, "method_not_allowed", msg, "mlflow"), None
+            return await self._inference(scope, receive, self._invocations, "mlflow", request_id)
+        if path == "/version" and method == "GET":
+            # As MLflow's scoring server answers it: the bare version string.
+            reply = _Reply(200, __version__.encode(), content_type=b"text/plain; charset=utf-8")
+            return "health", reply, None
         if path in ("/ping", "/health", "/v2/health/live", "/v2/health/ready"):
             key = "ready" if path.endswith("ready") else "live"
             return "health", _Reply(200, {key: True, "status": "ok"}), None
@@ -148,27 +162,21 @@ class ModelServer:
                 None,
             )
         if not path.startswith("/v2/models/"):
-            return "other", _oip_error(404, f"no route {path}"), None
+            return "other", _fail(404, "not_found", f"no route {path}", "oip"), None
         parts = path[len("/v2/models/") :].split("/")
         name, rest = parts[0], parts[1:]
         version = None
         if rest[:1] == ["versions"] and len(rest) >= 2:
             version, rest = rest[1], rest[2:]
         if name != self.name:
-            return (
-                "metadata",
-                _oip_error(404, f"model '{name}' not found (this server serves '{self.name}')"),
-                None,
-            )
+            msg = f"model '{name}' not found (this server serves '{self.name}')"
+            return "metadata", _fail(404, "not_found", msg, "oip"), None
         if version is not None and version != self.version:
-            return (
-                "metadata",
-                _oip_error(
-                    404,
-                    f"version '{version}' of model '{name}' not found (this server serves version {self.version})",
-                ),
-                None,
+            msg = (
+                f"version '{version}' of model '{name}' not found "
+                f"(this server serves version {self.version})"
             )
+            return "metadata", _fail(404, "not_found", msg, "oip"), None
         if rest == [] and method == "GET":
             meta = {
                 "name": self.name,
@@ -180,60 +188,69 @@ class ModelServer:
             return "health", _Reply(200, {"name": self.name, "ready": True}), None
         if rest == ["infer"]:
             if method != "POST":
-                return "infer", _oip_error(405, "use POST for infer"), None
-            return await self._inference(scope, receive, self._infer, request_id, oip=True)
-        return "other", _oip_error(404, f"no route {method} {path}"), None
+                return "infer", _fail(405, "method_not_allowed", "use POST for infer", "oip"), None
+            return await self._inference(scope, receive, self._infer, "oip", request_id)
+        return "other", _fail(404, "not_found", f"no route {method} {path}", "oip"), None
 
     async def _inference(
-        self, scope: Scope, receive: Receive, handler: Any, request_id: str, *, oip: bool
+        self,
+        scope: Scope,
+        receive: Receive,
+        handler: _Handler,
+        protocol: Protocol,
+        request_id: str,
     ) -> tuple[str, _Reply, bytes | None]:
-        route = "infer" if oip else "invocations"
-        content_type = (header(scope, b"content-type") or "").split(";")[0].strip().lower()
-        if content_type != _JSON:
-            msg = f"content type: expected {_JSON}, got {content_type or 'none'}"
-            return (
-                route,
-                _oip_error(415, msg) if oip else _Reply(415, _error("unsupported_media_type", msg)),
-                None,
-            )
+        route = "infer" if protocol == "oip" else "invocations"
+        request = _Request(scope, request_id)
+        problem = self._content_type_problem(request.content_type, protocol)
+        if problem is not None:
+            return route, _fail(415, "unsupported_media_type", problem, protocol), None
         length = header(scope, b"content-length")
         limit = self.config.max_body_bytes
         too_large = f"body: larger than the limit of {limit} bytes"
         if length is not None and length.isdigit() and int(length) > limit:
-            return (
-                route,
-                _oip_error(413, too_large) if oip else _Reply(413, _error("too_large", too_large)),
-                None,
-            )
+            return route, _fail(413, "too_large", too_large, protocol), None
         try:
             body = await read_body(receive, limit)
         except BodyTooLarge:
-            return (
-                route,
-                _oip_error(413, too_large) if oip else _Reply(413, _error("too_large", too_large)),
-                None,
-            )
+            return route, _fail(413, "too_large", too_large, protocol), None
         if not self.predictor.admit():
             msg = f"overloaded: {self.config.max_queue} requests queued; retry shortly"
-            reply = _oip_error(503, msg) if oip else _Reply(503, _error("unavailable", msg))
+            reply = _fail(503, "unavailable", msg, protocol)
             reply.headers = [(b"retry-after", b"1")]
             return route, reply, None
         try:
-            reply = await handler(body, request_id)
+            reply = await handler(body, request)
         except ModelwrightError as exc:
-            reply = _oip_error(exc.status, exc.message) if oip else _platform_error(exc)
+            reply = _fail(exc.status, exc.code, exc.message, protocol)
         except Exception as exc:
             msg = f"prediction failed: {type(exc).__name__}: {exc}"
-            reply = _oip_error(500, msg) if oip else _Reply(500, _error("internal", msg))
+            reply = _fail(500, "internal", msg, protocol)
         finally:
             self.predictor.release()
         return route, reply, body
 
-    def _parse_json(self, body: bytes) -> Any:
-        try:
-            return orjson.loads(body)
-        except orjson.JSONDecodeError as exc:
-            raise InvalidInput(f"body: not valid JSON ({exc})", details={"field": "body"}) from None
+    @staticmethod
+    def _content_type_problem(content_type: str, protocol: Protocol) -> str | None:
+        media, *params = (p.strip() for p in content_type.split(";"))
+        media = media.lower()
+        if protocol == "oip":
+            # Triton's clients send no content type, and binary data as an octet stream.
+            accepted: tuple[str, ...] = (_JSON, "application/octet-stream")
+            if media in ("", *accepted):
+                return None
+            return f"content type: expected {' or '.join(accepted)} or none, got {media}"
+        accepted = CONTENT_TYPES
+        if media not in accepted:
+            return f"content type: expected {' or '.join(accepted)}, got {media or 'none'}"
+        for param in params:
+            key, _, value = param.partition("=")
+            key, value = key.strip().lower(), value.strip().strip('"').lower()
+            if key != "charset":
+                return f"content type: unexpected parameter {key!r} (only charset is read)"
+            if value not in ("utf-8", "utf8"):
+                return f"content type: charset {value!r} is not supported (send UTF-8)"
+        return None
 
     def _validate(self, data: Any) -> Any:
         signature = self.model.signature
@@ -241,25 +258,61 @@ class ModelServer:
             _check_nulls(data, signature.inputs.columns)
         return self.model.validate(data)
 
-    async def _invocations(self, body: bytes, request_id: str) -> _Reply:
-        payload = self._parse_json(body)
-        data: Any = self.predictor.fast.parse(payload) if self.predictor.fast else None
-        if data is None:
-            data = self._validate(parse_payload(payload, self.model.signature))
+    async def _invocations(self, body: bytes, request: _Request) -> _Reply:
+        signature = self.model.signature
+        if request.content_type.split(";")[0].strip().lower() == "text/csv":
+            data: Any = self._validate(parse_csv(body, signature))
+        else:
+            try:
+                payload = orjson.loads(body)
+            except orjson.JSONDecodeError as exc:
+                raise InvalidInput(
+                    f"body: not valid JSON ({exc})", details={"field": "body"}
+                ) from None
+            # Params are read (a predict method is refused) and otherwise not used: the
+            # flavors' predict takes none.
+            plain, _params = split_params(payload)
+            data = self.predictor.fast.parse(plain) if self.predictor.fast else None
+            if data is None:
+                data = self._validate(parse_payload(plain, signature))
         predictions = await self.predictor.predict(data)
         return _Reply(200, {"predictions": _jsonable(predictions)})
 
-    async def _infer(self, body: bytes, request_id: str) -> _Reply:
-        payload = self._parse_json(body)
-        data = self._validate(decode_inputs(payload, self.model.signature))
+    async def _infer(self, body: bytes, request: _Request) -> _Reply:
+        signature = self.model.signature
+        infer = read_request(body, header(request.scope, HEADER_LENGTH.encode()))
+        advertised = output_names(signature)
+        if advertised is not None:
+            check_requested(infer, advertised)  # before predicting, not after
+        data = self._validate(to_model_input(infer, signature))
         predictions = await self.predictor.predict(data)
-        out: dict[str, Any] = {
+        head = {
             "model_name": self.name,
             "model_version": self.version,
-            "id": str(payload.get("id") or request_id),
-            "outputs": encode_outputs(predictions),
+            "id": infer.id if infer.id is not None else request.request_id,
         }
-        return _Reply(200, out)
+        content, json_length = encode_response(predictions, infer, head)
+        if json_length is None:
+            return _Reply(200, content, content_type=_JSON.encode())
+        return _Reply(
+            200,
+            content,
+            [(HEADER_LENGTH.encode(), str(json_length).encode())],
+            content_type=b"application/octet-stream",
+        )
+
+
+@dataclass(frozen=True)
+class _Request:
+    scope: Scope
+    request_id: str
+
+    @property
+    def content_type(self) -> str:
+        return header(self.scope, b"content-type") or ""
+
+
+_Handler = Callable[[bytes, _Request], Awaitable[_Reply]]
 
 
 def _check_nulls(frame: pd.DataFrame, columns: list[ColumnSpec]) -> None:
@@ -283,10 +336,6 @@ def _check_nulls(frame: pd.DataFrame, columns: list[ColumnSpec]) -> None:
             numeric = pd.to_numeric(values, errors="coerce")
             if numeric.isna().equals(nulls):
                 frame[col.name] = numeric.astype("float64")
-
-
-def _error(code: str, message: str) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message, "details": {}}}
 
 
 def create_model_app(

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import random
+import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -28,10 +30,12 @@ import aiohttp
 import orjson
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import generate_latest
+from yarl import URL
 
 from modelwright.endpoints.models import InvokeDecision
 from modelwright.serving._asgi import (
     BodyTooLarge,
+    Message,
     Receive,
     Scope,
     Send,
@@ -40,9 +44,12 @@ from modelwright.serving._asgi import (
     read_body,
     send_bytes,
 )
+from modelwright.serving._errors import error_body, protocol_of
+from modelwright.serving._paths import BadPath, model_server_route, segments
 from modelwright.serving.app import REQUEST_ID_HEADER, SHADOW_HEADER
 
 __all__ = [
+    "DEFAULT_BODY_TIMEOUT",
     "DEPLOYMENT_HEADER",
     "Authorizer",
     "EndpointRoute",
@@ -55,7 +62,21 @@ DEPLOYMENT_HEADER = b"x-modelwright-deployment"
 # Mirrored requests outstanding at once; beyond this a copy is dropped (and counted) so that a
 # slow shadow can never hold memory or sockets the live traffic needs.
 MAX_SHADOW_IN_FLIGHT = 64
-_FORWARDED = (b"content-type", b"accept", REQUEST_ID_HEADER)
+# A caller has this long to send its whole body once its headers are in; a client that
+# declares a length and sends nothing must not hold a connection and a slot for ever.
+DEFAULT_BODY_TIMEOUT = 30.0
+# A shed request's body up to this size is read and dropped, which keeps its connection.
+_SMALL_BODY = 64 * 1024
+# Triton's binary data extension: the length of the JSON before the binary tensors, both ways.
+_HEADER_LENGTH = b"inference-header-content-length"
+_FORWARDED = (b"content-type", b"accept", REQUEST_ID_HEADER, _HEADER_LENGTH)
+_PLAIN_PATH = re.compile(r"(/(?!\.\.?(?:/|$))[A-Za-z0-9._~-]+)+")
+# A token is a few dozen visible ASCII characters; anything longer or stranger is refused
+# before it is hashed, cached or sent to the platform.
+MAX_TOKEN_CHARS = 1024
+_TOKEN = re.compile(r"[\x21-\x7e]+")
+
+log = logging.getLogger("modelwright.serving")
 
 
 @dataclass(frozen=True)
@@ -64,6 +85,7 @@ class UpstreamResponse:
     content: bytes
     content_type: str
     retry_after: str | None
+    header_length: str | None = None
 
 
 class UpstreamUnavailable(Exception):
@@ -78,38 +100,83 @@ class Upstream:
 
     The client is aiohttp's: forwarding is the router's whole job, and measured on loopback
     aiohttp's client answered an order of magnitude more requests per second than httpx's
-    asynchronous one for the same small bodies."""
+    asynchronous one for the same small bodies. Every request goes to this origin: the URL is
+    built from it and a checked path, never joined from what the caller sent."""
 
     deployment: str
     url: str
     max_body_bytes: int
+    # Requests the router lets in at once (its workers' queues together); beyond it a request
+    # is answered 503 at the router's door, without touching the workers. None: no limit.
+    max_in_flight: int | None = None
     in_flight: int = 0
+    # Set by the supervisor: how many worker processes are alive (None: not supervised).
+    live_workers: Callable[[], int] | None = field(default=None, repr=False)
+    _origin: URL = field(init=False, repr=False)
     _session: aiohttp.ClientSession | None = field(default=None, repr=False)
 
+    def __post_init__(self) -> None:
+        origin = URL(self.url)
+        if origin.scheme != "http" or not origin.host or origin.port is None:
+            raise ValueError(f"upstream url: expected http://host:port, got {self.url!r}")
+        self._origin = origin.origin()
+
     @classmethod
-    def connect(cls, deployment: str, url: str, max_body_bytes: int) -> Upstream:
-        return cls(deployment=deployment, url=url, max_body_bytes=max_body_bytes)
+    def connect(
+        cls, deployment: str, url: str, max_body_bytes: int, max_in_flight: int | None = None
+    ) -> Upstream:
+        return cls(
+            deployment=deployment,
+            url=url,
+            max_body_bytes=max_body_bytes,
+            max_in_flight=max_in_flight,
+        )
+
+    def admit(self) -> bool:
+        """Count a request in, unless the deployment is at its limit (then the caller sheds)."""
+        if self.max_in_flight is not None and self.in_flight >= self.max_in_flight:
+            return False
+        self.in_flight += 1
+        return True
+
+    def release(self) -> None:
+        self.in_flight -= 1
+
+    def alive(self) -> bool:
+        return self.live_workers is None or self.live_workers() > 0
+
+    def target(self, path: str) -> URL:
+        """This upstream's URL for ``path``, one of the router's checked paths."""
+        if not _PLAIN_PATH.fullmatch(path):
+            raise ValueError(f"upstream path: {path!r} is not a plain absolute path")
+        url = self._origin.with_path(path, encoded=True)
+        if url.origin() != self._origin:  # defence in depth: the origin is fixed
+            raise ValueError(f"upstream path: {path!r} leaves {self._origin}")
+        return url
 
     async def request(
         self, method: str, path: str, body: bytes, headers: dict[str, str]
     ) -> UpstreamResponse:
+        url = self.target(path)
         if self._session is None:
             # Made on first use: a session belongs to the event loop it is made in.
             self._session = aiohttp.ClientSession(
-                base_url=self.url,
-                connector=aiohttp.TCPConnector(limit=256),
+                connector=aiohttp.TCPConnector(limit=max(256, self.max_in_flight or 0)),
                 timeout=aiohttp.ClientTimeout(total=60, sock_connect=5),
                 auto_decompress=False,
                 skip_auto_headers=("User-Agent", "Accept-Encoding"),
             )
         for attempt in range(2):
             try:
-                async with self._session.request(method, path, data=body, headers=headers) as r:
+                async with self._session.request(
+                    method, url, data=body, headers=headers, allow_redirects=False
+                ) as r:
                     return UpstreamResponse(
                         r.status,
                         await r.read(),
                         r.headers.get("content-type", "application/json"),
                         r.headers.get("retry-after"),
+                        r.headers.get(_HEADER_LENGTH.decode()),
                     )
             except TimeoutError:
                 raise UpstreamUnavailable("no answer in time", timeout=True) from None
@@ -231,14 +298,14 @@ class Authorizer:
                     reason="missing token: send 'Authorization: Bearer <token>'",
                 )
             return InvokeDecision(principal="", allowed=True, status=200, reason="local")
-        scheme, _, secret = authorization.partition(" ")
-        secret = secret.strip()
-        if scheme.lower() != "bearer" or not secret:
+        try:
+            secret = _bearer_token(authorization)
+        except ValueError as exc:
             return InvokeDecision(
                 principal="",
                 allowed=False,
                 status=401,
-                reason="malformed Authorization header: expected 'Bearer <token>'",
+                reason=f"malformed Authorization header: {exc}; expected 'Bearer <token>'",
             )
         key = hashlib.sha256(secret.encode()).hexdigest()
         now = time.monotonic()
@@ -252,25 +319,60 @@ class Authorizer:
         return decision
 
 
+def _bearer_token(authorization: str) -> str:
+    """The token of an ``Authorization: Bearer <token>`` value; ValueError saying what is
+    wrong with it."""
+    scheme, _, secret = authorization.strip(" ").partition(" ")
+    secret = secret.strip(" ")
+    if scheme.lower() != "bearer":
+        raise ValueError("no 'Bearer' scheme")
+    if not secret:
+        raise ValueError("no token after 'Bearer'")
+    if len(secret) > MAX_TOKEN_CHARS:
+        raise ValueError(
+            f"the token is {len(secret)} characters, more than the {MAX_TOKEN_CHARS} allowed"
+        )
+    if not _TOKEN.fullmatch(secret):
+        raise ValueError("the token holds characters other than visible ASCII")
+    return secret
+
+
 class _Refused(Exception):
     """A request the router answers itself (not found, unauthorised, unavailable, …)."""
 
-    def __init__(self, status: int, code: str, message: str, endpoint: str = "") -> None:
+    def __init__(
+        self, status: int, code: str, message: str, endpoint: str = "", *, close: bool = False
+    ) -> None:
         super().__init__(message)
         self.status, self.code, self.message, self.endpoint = status, code, message, endpoint
+        # Close the connection after answering: the request's body was not read (in full).
+        self.close = close
 
 
-def _error(status: int, code: str, message: str, *, oip: bool) -> bytes:
-    body: Any = {"error": message} if oip else {"error": {"code": code, "message": message}}
-    return orjson.dumps(body)
+def _request_id(scope: Scope) -> str:
+    """The caller's ``x-request-id`` when it is a sane one (it is forwarded, logged and
+    captured), else a new one."""
+    given = header(scope, REQUEST_ID_HEADER)
+    if given is not None and 0 < len(given) <= 128 and _TOKEN.fullmatch(given):
+        return given
+    return uuid.uuid4().hex
 
 
 class RouterApp:
     """The ASGI app of the router for the endpoints of one workspace environment."""
 
     def __init__(
-        self, workspace: str, environment: str, authorizer: Authorizer, metrics: RouterMetrics
+        self,
+        workspace: str,
+        environment: str,
+        authorizer: Authorizer,
+        metrics: RouterMetrics,
+        *,
+        body_timeout: float = DEFAULT_BODY_TIMEOUT,
     ) -> None:
+        if not body_timeout > 0:
+            raise ValueError(f"body_timeout: must be more than 0 seconds, got {body_timeout}")
+        self.body_timeout = body_timeout
         self.workspace = workspace
         self.environment = environment
         self.authorizer = authorizer
@@ -310,55 +412,89 @@ class RouterApp:
                 send, 200, self.metrics.exposition(), content_type=CONTENT_TYPE_LATEST.encode()
             )
             return
-        await self._endpoint(scope, receive, send, path)
+        started = False
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            started = True
+            await send(message)
+
+        try:
+            await self._endpoint(scope, receive, tracked)
+        except Exception:
+            # A bug must still answer in JSON, never with the server's plain-text 500.
+            log.exception("router: unexpected error on %s %s", scope["method"], path)
+            if not started:
+                message = "the router failed on this request; see its log"
+                body = error_body(500, "internal", message, protocol_of(path))
+                await send_bytes(send, 500, orjson.dumps(body))
 
     def _health(self) -> dict[str, Any]:
+        endpoints = {}
+        for name, route in sorted(self.routes.items()):
+            alive = {d: upstream.alive() for d, upstream in route.deployments.items()}
+            taking = [d for d in route.deployments if route.weights.get(d, 0) > 0]
+            endpoints[name] = {
+                "generation": route.generation,
+                "deployments": {d: route.weights.get(d, 0) for d in route.deployments},
+                "shadow": route.shadow,
+                # Ready: a deployment taking traffic has a live worker to answer it.
+                "ready": any(alive[d] for d in taking),
+                "not_ready": sorted(d for d, ok in alive.items() if not ok),
+            }
+        ready = all(e["ready"] for e in endpoints.values())
         return {
-            "status": "ok",
+            "status": "ok" if ready else "degraded",
+            "ready": ready,
             "workspace": self.workspace,
             "environment": self.environment,
-            "endpoints": {
-                name: {
-                    "generation": route.generation,
-                    "deployments": {d: route.weights.get(d, 0) for d in route.deployments},
-                    "shadow": route.shadow,
-                }
-                for name, route in sorted(self.routes.items())
-            },
+            "endpoints": endpoints,
             "workers": self.status() if self.status is not None else {},
         }
 
-    async def _endpoint(self, scope: Scope, receive: Receive, send: Send, path: str) -> None:
+    async def _endpoint(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
-        oip = "/v2" in path
-        request_id = header(scope, REQUEST_ID_HEADER) or uuid.uuid4().hex
+        raw_path = scope.get("raw_path") or scope["path"].encode()
+        protocol = protocol_of(scope["path"])
+        request_id = _request_id(scope)
         reply_headers = [(REQUEST_ID_HEADER, request_id.encode())]
         try:
-            route, chosen, targeted = await self._choose(scope, path)
+            name, path = self._match(raw_path)
+            route, chosen, targeted = await self._choose(scope, name)
             upstream = route.deployments[chosen]
-            try:
-                body = await read_body(receive, upstream.max_body_bytes)
-            except BodyTooLarge:
-                limit = upstream.max_body_bytes
+            self._check_length(scope, upstream, route.name)
+            if not upstream.admit():
+                kept = await self._discard_small_body(scope, receive)
                 raise _Refused(
-                    413, "too_large", f"body: larger than the limit of {limit} bytes", route.name
-                ) from None
-            response = await self._forward(
-                scope, route, chosen, targeted=targeted, body=body, request_id=request_id
-            )
+                    503,
+                    "unavailable",
+                    f"deployment '{chosen}' is at its limit of {upstream.max_in_flight} "
+                    "requests in flight; retry shortly",
+                    route.name,
+                    close=not kept,
+                )
+            try:
+                body = await self._read_body(receive, upstream, route.name)
+                response = await self._forward(
+                    scope, route, chosen, path, targeted=targeted, body=body, request_id=request_id
+                )
+            finally:
+                upstream.release()
         except _Refused as refused:
             extra = [(b"retry-after", b"1")] if refused.status == 503 else []
+            if refused.close:
+                extra.append((b"connection", b"close"))
+            error = error_body(refused.status, refused.code, refused.message, protocol)
             await send_bytes(
-                send,
-                refused.status,
-                _error(refused.status, refused.code, refused.message, oip=oip),
-                headers=reply_headers + extra,
+                send, refused.status, orjson.dumps(error), headers=reply_headers + extra
             )
             self.metrics.requests.labels(refused.endpoint, "", str(refused.status)).inc()
             return
         out = [*reply_headers, (DEPLOYMENT_HEADER, chosen.encode())]
         if response.retry_after is not None:
             out.append((b"retry-after", response.retry_after.encode()))
+        if response.header_length is not None:
+            out.append((_HEADER_LENGTH, response.header_length.encode()))
         await send_bytes(
             send,
             response.status,
@@ -369,16 +505,81 @@ class RouterApp:
         self.metrics.requests.labels(route.name, chosen, str(response.status)).inc()
         self.metrics.latency.labels(route.name).observe(time.perf_counter() - started)
 
-    async def _choose(self, scope: Scope, path: str) -> tuple[EndpointRoute, str, bool]:
-        """(the endpoint's route, the deployment to ask, whether the caller named it)."""
-        if not path.startswith(self._prefix):
+    async def _discard_small_body(self, scope: Scope, receive: Receive) -> bool:
+        """Read and drop a shed request's body when it is small, so that its connection can
+        be kept (a reconnection costs the caller more than the read); False: the connection
+        must be closed, the body is still unread."""
+        length = header(scope, b"content-length")
+        if length is None:
+            return header(scope, b"transfer-encoding") is None  # no body at all
+        if not length.isdigit() or int(length) > _SMALL_BODY:
+            return False
+        try:
+            await asyncio.wait_for(read_body(receive, _SMALL_BODY), self.body_timeout)
+        except (BodyTooLarge, TimeoutError):
+            return False
+        return True
+
+    @staticmethod
+    def _check_length(scope: Scope, upstream: Upstream, endpoint: str) -> None:
+        """A declared body over the limit is refused before a byte of it is read."""
+        length = header(scope, b"content-length")
+        if length is not None and length.isdigit() and int(length) > upstream.max_body_bytes:
+            raise _Refused(
+                413,
+                "too_large",
+                f"body: {int(length)} bytes, larger than the limit of "
+                f"{upstream.max_body_bytes} bytes",
+                endpoint,
+                close=True,
+            )
+
+    async def _read_body(self, receive: Receive, upstream: Upstream, endpoint: str) -> bytes:
+        try:
+            return await asyncio.wait_for(
+                read_body(receive, upstream.max_body_bytes), self.body_timeout
+            )
+        except BodyTooLarge:
+            limit = upstream.max_body_bytes
+            raise _Refused(
+                413,
+                "too_large",
+                f"body: larger than the limit of {limit} bytes",
+                endpoint,
+                close=True,
+            ) from None
+        except TimeoutError:
+            raise _Refused(
+                408,
+                "timeout",
+                f"body: not received in full within {self.body_timeout:g} s",
+                endpoint,
+                close=True,
+            ) from None
+
+    def _match(self, raw_path: bytes) -> tuple[str, str]:
+        """(the endpoint named by the path, the model server's path to forward to)."""
+        try:
+            parts = segments(raw_path)
+        except BadPath as exc:
+            raise _Refused(400, "invalid_input", exc.message) from None
+        served = f"{self._prefix}<endpoint>/invocations and {self._prefix}<endpoint>/v2/..."
+        if parts[:3] != ["endpoints", self.workspace, self.environment] or len(parts) < 5:
+            shown = "/" + "/".join(parts)
+            raise _Refused(404, "not_found", f"no route {shown[:200]}: this router serves {served}")
+        name, tail = parts[3], parts[4:]
+        if not model_server_route(tail):
+            shown = "/".join(tail)
             raise _Refused(
                 404,
                 "not_found",
-                f"no route {path}: this router serves "
-                f"{self._prefix}<endpoint>/invocations and {self._prefix}<endpoint>/v2/...",
+                f"no route '{shown[:200]}' under endpoint '{name}': {served}",
+                name if name in self.routes else "",  # metric labels only of real endpoints
             )
-        name = path[len(self._prefix) :].partition("/")[0]
+        return name, "/" + "/".join(tail)
+
+    async def _choose(self, scope: Scope, name: str) -> tuple[EndpointRoute, str, bool]:
+        """(the endpoint's route, the deployment to ask, whether the caller named it)."""
         route = self.routes.get(name)
         if route is None:
             known = ", ".join(sorted(self.routes)) or "none"
@@ -388,7 +589,16 @@ class RouterApp:
                 f"endpoint '{name}' not found in {self.workspace}/{self.environment} "
                 f"(endpoints served here: {known})",
             )
-        decision = await self.authorizer.decide(header(scope, b"authorization"))
+        try:
+            decision = await self.authorizer.decide(header(scope, b"authorization"))
+        except Exception as exc:
+            log.warning("router: could not check a token: %s", exc)
+            raise _Refused(
+                503,
+                "unavailable",
+                f"the token could not be checked ({type(exc).__name__}); retry shortly",
+                name,
+            ) from None
         if not decision.allowed:
             code = "unauthenticated" if decision.status == 401 else "permission_denied"
             raise _Refused(decision.status, code, decision.reason, name)
@@ -399,7 +609,7 @@ class RouterApp:
                     404,
                     "not_found",
                     f"{DEPLOYMENT_HEADER.decode()}: endpoint '{name}' has no running deployment "
-                    f"'{target}' (running: {', '.join(sorted(route.deployments)) or 'none'})",
+                    f"{target[:100]!r} (running: {', '.join(sorted(route.deployments)) or 'none'})",
                     name,
                 )
             return route, target, True
@@ -415,23 +625,19 @@ class RouterApp:
         scope: Scope,
         route: EndpointRoute,
         chosen: str,
+        url: str,
         *,
         targeted: bool,
         body: bytes,
         request_id: str,
     ) -> UpstreamResponse:
+        # The query string is not forwarded: no route of the model server reads one.
         headers = {k.decode(): v for k in _FORWARDED if (v := header(scope, k)) is not None}
         headers[REQUEST_ID_HEADER.decode()] = request_id
-        path: str = scope["path"]
-        url = "/" + path[len(self._prefix) :].partition("/")[2]
-        query = scope.get("query_string", b"")
-        if query:
-            url += "?" + query.decode("latin-1")
         method: str = scope["method"]
         if not targeted and route.mirror():
             self._mirror(route, method, url, headers, body)
         upstream = route.deployments[chosen]
-        upstream.in_flight += 1
         try:
             return await upstream.request(method, url, body, headers)
         except UpstreamUnavailable as exc:
@@ -445,8 +651,6 @@ class RouterApp:
                 f"deployment '{chosen}' is unavailable ({exc.reason}); retry shortly",
                 route.name,
             ) from None
-        finally:
-            upstream.in_flight -= 1
 
     def _mirror(
         self, route: EndpointRoute, method: str, url: str, headers: dict[str, str], body: bytes
@@ -456,8 +660,10 @@ class RouterApp:
             self.metrics.shadow.labels(route.name, "dropped").inc()
             return
         upstream = route.deployments[route.shadow]
+        if not upstream.admit():
+            self.metrics.shadow.labels(route.name, "dropped").inc()
+            return
         self._shadow_in_flight += 1
-        upstream.in_flight += 1
 
         async def send_copy() -> None:
             outcome = "sent"
@@ -471,7 +677,7 @@ class RouterApp:
                 outcome = "failed"
             finally:
                 self._shadow_in_flight -= 1
-                upstream.in_flight -= 1
+                upstream.release()
             self.metrics.shadow.labels(route.name, outcome).inc()
 
         task = asyncio.get_running_loop().create_task(send_copy())

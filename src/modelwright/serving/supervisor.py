@@ -35,7 +35,14 @@ import uvicorn
 from modelwright.client import Client
 from modelwright.endpoints.models import EndpointInfo, InvokeDecision, ServingConfig
 from modelwright.errors import InvalidInput, PermissionDenied
-from modelwright.serving.router import Authorizer, EndpointRoute, RouterApp, RouterMetrics, Upstream
+from modelwright.serving.router import (
+    DEFAULT_BODY_TIMEOUT,
+    Authorizer,
+    EndpointRoute,
+    RouterApp,
+    RouterMetrics,
+    Upstream,
+)
 from modelwright.serving.worker import WorkerSpec
 
 __all__ = ["GroupKey", "Supervisor", "WorkerGroup", "serve"]
@@ -77,9 +84,15 @@ class WorkerGroup:
         self.sock.set_inheritable(True)
         self.port: int = self.sock.getsockname()[1]
         self.spec = spec.model_copy(update={"fd": self.sock.fileno()})
+        # The router lets in as many requests as the workers' queues hold together; more
+        # would only be shed by a worker, after a hop.
         self.upstream = Upstream.connect(
-            key.deployment, f"http://127.0.0.1:{self.port}", spec.config.max_body_bytes
+            key.deployment,
+            f"http://127.0.0.1:{self.port}",
+            spec.config.max_body_bytes,
+            max_in_flight=spec.config.max_queue * key.workers,
         )
+        self.upstream.live_workers = lambda: len(self.pids())
         self.procs: list[subprocess.Popen[bytes] | None] = [None] * key.workers
         self.crashes: deque[float] = deque()
         self.restart_at: list[float] = [0.0] * key.workers
@@ -370,6 +383,7 @@ def serve(
     poll_interval: float = 2.0,
     ready_timeout: float = 120.0,
     require_token: bool = False,
+    body_timeout: float = DEFAULT_BODY_TIMEOUT,
     env: dict[str, str] | None = None,
     say: Callable[[str], None] = print,
 ) -> None:
@@ -395,6 +409,7 @@ def serve(
                 poll_interval=poll_interval,
                 ready_timeout=ready_timeout,
                 require_token=require_token,
+                body_timeout=body_timeout,
                 env=env,
                 say=say,
             )
@@ -412,6 +427,7 @@ async def _serve(
     poll_interval: float,
     ready_timeout: float,
     require_token: bool,
+    body_timeout: float,
     env: dict[str, str] | None,
     say: Callable[[str], None],
 ) -> None:
@@ -434,7 +450,11 @@ async def _serve(
         return await supervisor.authorize(token)
 
     router = RouterApp(
-        workspace, environment, Authorizer(ask, require_token=require_token), metrics
+        workspace,
+        environment,
+        Authorizer(ask, require_token=require_token),
+        metrics,
+        body_timeout=body_timeout,
     )
     supervisor = Supervisor(
         client,
