@@ -108,3 +108,33 @@ def test_a_forked_worker_predicts_with_openmp_this_process_used_before() -> None
             process.kill()  # a worker stuck in OpenMP would never take the shutdown
         pool.close(cancel=True)
         _FITTED.clear()
+
+
+class _SlowWriter(ChunkRunner):
+    """Predicts at once and writes slowly, as a loaded machine's writer thread would."""
+
+    def __init__(self) -> None:
+        super().__init__(cast(LoadedModel, None), 2)
+        self.written: list[int] = []
+
+    def predict(self, task: Any) -> list[Any]:
+        return [task]
+
+    def write(self, task: Any, predicted: list[Any]) -> list[Any]:
+        import time
+
+        time.sleep(0.2)
+        self.written.append(task)
+        return []
+
+
+def test_writes_handed_over_finish_even_when_the_job_stops() -> None:
+    """A chunk predicted before an error or an interruption is on disk when the job returns,
+    however far behind the writer thread is: the resume relies on it."""
+    runner = _SlowWriter()
+    pool = InlinePool(runner)
+    for task in range(4):
+        pool.submit(cast(Any, task))
+    assert len(runner.written) < 4  # the writer is behind
+    pool.close(cancel=True)
+    assert runner.written == [0, 1, 2, 3]

@@ -94,10 +94,12 @@ class InlinePool:
         return future
 
     def close(self, *, cancel: bool) -> None:
-        # Writes already handed over finish either way: nothing writes into the work
-        # directory once the job has returned.
+        # Writes already handed over finish either way, even when the job stops on an error or
+        # an interruption: their predictions are done, so every chunk predicted before the
+        # stop is on disk for the next attempt (the contract the resume relies on), and
+        # nothing writes into the work directory once the job has returned.
         if self._writer is not None:
-            self._writer.shutdown(wait=True, cancel_futures=cancel)
+            self._writer.shutdown(wait=True, cancel_futures=False)
         if self._limits is not None:
             self._limits.restore_original_limits()
             self._limits = None
