@@ -28,3 +28,16 @@ def test_readme_python_examples_run(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "baseline 0.91" in proc.stdout
     assert (tmp_path / ".modelwright" / "modelwright.db").exists()
+
+
+def test_every_setting_is_documented() -> None:
+    """Each ``MODELWRIGHT_*`` setting of the platform has a row in the README's table."""
+    from modelwright.settings import Settings
+
+    text = README.read_text(encoding="utf-8")
+    missing = [
+        f"MODELWRIGHT_{name.upper()}"
+        for name in Settings.model_fields
+        if f"`MODELWRIGHT_{name.upper()}`" not in text
+    ]
+    assert not missing, f"settings without a README row: {missing}"
