@@ -122,3 +122,17 @@ def test_isolation_holds_through_the_cli(cli: Run, demo: Path, home: Path, tmp_p
         assert RULE in r.err
         assert not (tmp_path / "vault" / "objects").exists()
         run.end()
+
+
+def test_copy_is_the_way_out_of_production(cli: Run, demo: Path, tmp_path: Path) -> None:
+    data = str(_csv(tmp_path / "p.csv", 10))
+    assert cli("datasets", "register", "people", data, "-w", "demo", "-e", "prod").code == 0
+    refused = cli("datasets", "register", "people", data, "-w", "demo", "-e", "dev")
+    assert refused.code == 1 and "holds production data" in refused.err
+    copied = cli(
+        "datasets", "copy", "prod/people@v1", "--to", "dev", "--reason", "sample", "-w", "demo"
+    )
+    assert copied.code == 0, copied.err
+    assert "copied prod/people@v1 to demo/dev/people@v1" in copied.out
+    missing = cli("datasets", "copy", "prod/people@v1", "--to", "dev", "-w", "demo")
+    assert missing.code != 0 and "--reason" in missing.err

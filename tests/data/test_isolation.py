@@ -15,7 +15,7 @@ from tests.conftest import Connector
 from tests.data.conftest import World
 
 import modelwright as mw
-from modelwright import NotFound, PermissionDenied
+from modelwright import InvalidInput, NotFound, PermissionDenied
 from modelwright.api.headers import ENVIRONMENT_HEADER
 from modelwright.client import Client
 
@@ -238,3 +238,44 @@ def test_rest_operations_apply_the_rule(secret: World, connector: Connector) -> 
             assert error["code"] == "permission_denied"
             assert error["details"]["rule"] == "production-isolation"
             assert RULE in error["message"]
+
+
+def test_a_copy_out_of_production_is_explicit_and_audited(
+    secret: World, connector: Connector, unchanged: Unchanged, tmp_path: Path
+) -> None:
+    c = secret.client
+    copied = c.copy_dataset(
+        "prod/secret@v1", workspace="demo", to_environment="dev", reason="anonymised sample"
+    )
+    assert (copied.environment, copied.name, copied.version) == ("dev", "secret", 1)
+    assert copied.classification == "non-production"
+    # Stored in the dev datastore by the server, readable from dev like any dev data.
+    assert World.objects(secret.lake)
+    with c.start_run("x", workspace="demo", environment="dev", snapshot=False) as run:
+        got = c.load_dataset("secret@v1", workspace="demo", environment="dev", run_id=run.id)
+    assert isinstance(got, pd.DataFrame) and got.equals(FRAME)
+    (event,) = c.audit_events(action="dataset.copy")
+    assert event.before == {"source": "dataset/demo/prod/secret@v1", "datastore": "vault"}
+    assert event.after is not None
+    assert (event.after["reason"], event.after["leaves_production"]) == (
+        "anonymised sample",
+        True,
+    )
+    # Copying again changes nothing (the latest dev version has these bytes).
+    again = c.copy_dataset("prod/secret@v1", workspace="demo", to_environment="dev", reason="x")
+    assert again.version == 1 and len(c.audit_events(action="dataset.copy")) == 1
+
+    # Who may not read both environments may not copy; nothing moves.
+    admin = connector.local_admin
+    admin.create_principal("dev-only")
+    admin.grant("dev-only", "data-scientist", "demo", "dev")
+    admin.create_principal("prod-reader")
+    admin.grant("prod-reader", "viewer", "demo", "prod")
+    for who in ("dev-only", "prod-reader"):
+        me = connector.as_principal(who)
+        with unchanged(), pytest.raises(PermissionDenied):
+            me.copy_dataset(
+                "prod/secret@v1", workspace="demo", to_environment="dev", to_name="n", reason="r"
+            )
+    with unchanged(), pytest.raises(InvalidInput, match="reason"):
+        c.copy_dataset("prod/secret@v1", workspace="demo", to_environment="dev", reason="")

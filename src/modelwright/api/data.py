@@ -70,6 +70,17 @@ LOAD_DATASET = Operation(
     "Resolve a version to read; with a run, checked for isolation and recorded as its input",
     "datasets",
 )
+COPY_DATASET = Operation(
+    "copy_dataset",
+    "POST",
+    f"{_DATASETS}/{{name}}/versions/{{version}}/copy",
+    d.CopyDataset,
+    d.DatasetVersionInfo,
+    "modelwright.data.service:copy_dataset",
+    "Copy a version into another environment (audited; how production data may leave it)",
+    "datasets",
+    status=201,
+)
 DIFF_DATASETS = Operation(
     "diff_datasets",
     "GET",

@@ -301,6 +301,48 @@ def register_dataset(
     )
 
 
+@datasets_app.command("copy")
+def copy(
+    ctx: typer.Context,
+    ref: Annotated[str, typer.Argument(help="The version to copy: [env/]name@version.")],
+    to: Annotated[str, typer.Option("--to", help="Target environment.")],
+    reason: Annotated[str, typer.Option(help="Why the copy is made (kept in the audit).")],
+    to_workspace: Annotated[
+        str | None, typer.Option(help="Target workspace (default: the same).")
+    ] = None,
+    to_datastore: Annotated[
+        str | None, typer.Option(help="Target datastore (default: the only one).")
+    ] = None,
+    name: Annotated[str | None, typer.Option(help="Target name (default: the same).")] = None,
+    workspace: Workspace = None,
+    env: Env = None,
+    json: Json = False,
+) -> None:
+    """Copy a version into another environment (the bytes move on the server; audited).
+
+    The one way production data may leave production: it needs read access to both
+    environments and write access to the target.
+    """
+    state: State = ctx.obj
+    info = state.client().copy_dataset(
+        ref,
+        to_environment=to,
+        reason=reason,
+        workspace=workspace,
+        environment=env,
+        to_workspace=to_workspace,
+        to_datastore=to_datastore,
+        to_name=name,
+    )
+    if json:
+        emit_json(info)
+        return
+    console.print(
+        f"copied {ref} to {info.workspace}/{info.environment}/{info.name}@v{info.version} "
+        f"(sha256:{info.digest[:12]})"
+    )
+
+
 @datasets_app.command("diff")
 def diff(
     ctx: typer.Context,

@@ -696,6 +696,39 @@ class DataMixin:
             version=dm.LATEST if version is None else str(version),
         )
 
+    def copy_dataset(
+        self,
+        ref: str,
+        *,
+        to_environment: str,
+        reason: str,
+        workspace: str | None = None,
+        environment: str | None = None,
+        to_workspace: str | None = None,
+        to_datastore: str | None = None,
+        to_name: str | None = None,
+    ) -> dm.DatasetVersionInfo:
+        """Copy a version (``prod/customers@v3``) into ``to_environment`` as a new version, the
+        bytes moved by the server: needs read access to both and write access to the target.
+        The one way production data may leave production, audited with ``reason``."""
+        env_part, slash, rest = ref.rpartition("/")
+        if slash:
+            environment, ref = environment or env_part, rest
+        name, version = dm.parse_ref(ref, "ref")
+        ws, env = self._where(workspace, environment, None)
+        return self.call(
+            ops.COPY_DATASET,
+            workspace=ws,
+            environment=env,
+            name=name,
+            version=dm.LATEST if version is None else str(version),
+            to_workspace=to_workspace,
+            to_environment=to_environment,
+            to_datastore=to_datastore,
+            to_name=to_name,
+            reason=reason,
+        )
+
     def diff_datasets(
         self, a: str, b: str, *, workspace: str | None = None, environment: str | None = None
     ) -> DatasetDiff:

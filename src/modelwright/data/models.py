@@ -136,6 +136,21 @@ class LoadDataset(DatasetVersionRef):
     )
 
 
+class CopyDataset(DatasetVersionRef):
+    """Copy a version's bytes into another environment (or workspace) as a new version: the
+    one sanctioned way for production data to leave production, audited with its reason."""
+
+    to_workspace: Name | None = Field(default=None, description="Default: the same workspace.")
+    to_environment: Name
+    to_datastore: Name | None = Field(
+        default=None, description="Default: the target environment's only datastore."
+    )
+    to_name: Name | None = Field(default=None, description="Default: the same name.")
+    reason: str = Field(
+        min_length=1, max_length=2000, description="Why the copy is made (kept in the audit)."
+    )
+
+
 class DiffDatasets(Request):
     workspace: Name
     environment: Name

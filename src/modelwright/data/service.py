@@ -58,6 +58,7 @@ from modelwright.tracking.service import writable_run
 
 __all__ = [
     "ISOLATION_RULE",
+    "copy_dataset",
     "diff_datasets",
     "find_version",
     "get_dataset",
@@ -185,6 +186,14 @@ def prepare_upload(ctx: Context, req: m.PrepareUpload) -> m.UploadPlan:
 
 
 def register_dataset(ctx: Context, req: m.RegisterDataset) -> m.DatasetVersionInfo:
+    return _register(ctx, req)
+
+
+def _register(
+    ctx: Context, req: m.RegisterDataset, copy_of: schema.DatasetVersion | None = None
+) -> m.DatasetVersionInfo:
+    """Record a version of objects already in the datastore; ``copy_of``: the version they
+    were copied from by ``copy_dataset``, which alone may bring production bytes out."""
     env = _writable(ctx, req.workspace, req.environment)
     datastore = _datastore(env, req.datastore)
     run = writable_run(ctx, req.run_id) if req.run_id else None
@@ -216,7 +225,7 @@ def register_dataset(ctx: Context, req: m.RegisterDataset) -> m.DatasetVersionIn
     digests = [req.digest]
     if entries is not None:
         digests += objects_of(entries) + [e.digest for e in entries]
-    if datastore.classification != "production":
+    if datastore.classification != "production" and copy_of is None:
         refuse_production_bytes(ctx, digests, f"datastore '{datastore.name}'")
 
     dataset = _get_or_create_dataset(ctx, env, req.name, req.description)
@@ -268,21 +277,22 @@ def register_dataset(ctx: Context, req: m.RegisterDataset) -> m.DatasetVersionIn
         ) from None
     if datastore.classification == "production":
         index_production_objects(ctx, row, digests)
-    ctx.audit(
-        "dataset.register",
-        workspace=req.workspace,
-        environment=req.environment,
-        target=f"dataset/{req.workspace}/{req.environment}/{req.name}@v{row.version}",
-        after={
-            "digest": req.digest,
-            "datastore": datastore.name,
-            "kind": req.kind,
-            "format": req.format,
-            "size": size,
-            "files": files,
-            "run_id": row.run_id,
-        },
-    )
+    if copy_of is None:
+        ctx.audit(
+            "dataset.register",
+            workspace=req.workspace,
+            environment=req.environment,
+            target=f"dataset/{req.workspace}/{req.environment}/{req.name}@v{row.version}",
+            after={
+                "digest": req.digest,
+                "datastore": datastore.name,
+                "kind": req.kind,
+                "format": req.format,
+                "size": size,
+                "files": files,
+                "run_id": row.run_id,
+            },
+        )
     _record_output(ctx, run, row)
     return version_info(row, created=True)
 
@@ -333,6 +343,71 @@ def _record_output(ctx: Context, run: schema.Run | None, row: schema.DatasetVers
             run.experiment.workspace_id,
             [("run", run.id, "dataset_version", str(row.id), "output")],
         )
+
+
+def copy_dataset(ctx: Context, req: m.CopyDataset) -> m.DatasetVersionInfo:
+    """Copy a version into another environment as a new version, by a principal allowed to
+    read both (and to write the target). The bytes move store to store on the server; the
+    audit names the source, the target and the reason, and whether production data left
+    production."""
+    src_env = _readable(ctx, req.workspace, req.environment)
+    src = _version(ctx, _dataset(ctx, src_env, req.name), m.parse_version(req.version))
+    to_ws = req.to_workspace or req.workspace
+    ctx.require(Action.DATA_READ, to_ws, req.to_environment)
+    env = _writable(ctx, to_ws, req.to_environment)
+    datastore = _datastore(env, req.to_datastore)
+    source, target = ctx.open_store(src.datastore.url), ctx.open_store(datastore.url)
+    digests = [src.digest]
+    if src.kind == "directory":
+        digests += objects_of(load_manifest(source.get_bytes(src.digest)))
+    for digest in dict.fromkeys(digests):
+        if not target.exists(digest):
+            copied = target.put_stream(source.iter_chunks(digest))
+            if copied != digest:
+                raise InvalidInput(
+                    f"object {digest} of {_ref(src)} is corrupted in datastore "
+                    f"'{src.datastore.name}' (its bytes hash to {copied}); nothing was copied",
+                    details={"digest": digest},
+                )
+    name = req.to_name or req.name
+    info = _register(
+        ctx,
+        m.RegisterDataset(
+            workspace=to_ws,
+            environment=env.name,
+            name=name,
+            datastore=datastore.name,
+            kind=src.kind,
+            format=src.format,
+            digest=src.digest,
+            description=src.dataset.description,
+        ),
+        copy_of=src,
+    )
+    if not info.created:
+        return info  # the target's latest version has these bytes already: nothing changed
+    leaves = src.datastore.classification == "production" and (
+        datastore.classification != "production"
+    )
+    ctx.audit(
+        "dataset.copy",
+        workspace=to_ws,
+        environment=env.name,
+        target=f"dataset/{to_ws}/{env.name}/{name}@v{info.version}",
+        before={"source": f"dataset/{_ref(src)}", "datastore": src.datastore.name},
+        after={
+            "digest": src.digest,
+            "datastore": datastore.name,
+            "reason": req.reason,
+            "leaves_production": leaves,
+        },
+    )
+    return info
+
+
+def _ref(v: schema.DatasetVersion) -> str:
+    env = v.dataset.environment
+    return f"{env.workspace.name}/{env.name}/{v.dataset.name}@v{v.version}"
 
 
 # -- reading ------------------------------------------------------------------------------------
