@@ -55,6 +55,40 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def isolation(more: object) -> None:
+    """Production data never reaches dev: not through a run, not as re-registered bytes; an
+    audited copy is the one way out."""
+    import churn
+
+    import modelwright as mw
+
+    mw.register_dataset("customers", more, workspace="churn", environment="prod")
+    with mw.start_run("probe", workspace="churn", environment="dev") as probe:
+        try:
+            mw.load_dataset("prod/customers@v1")
+        except mw.PermissionDenied as refused:
+            print(f"a dev run reading prod data is refused: {refused.message}")
+        probe.set_tag("purpose", "isolation check")
+    # Production bytes cannot be registered outside production; an audited copy can.
+    eu = churn.make_customers(n=500, seed=9)
+    mw.register_dataset("customers-eu", eu, workspace="churn", environment="prod")
+    try:
+        mw.register_dataset("customers-eu", eu, workspace="churn", environment="dev")
+    except mw.PermissionDenied as refused:
+        print(f"production bytes registered in dev are refused: {refused.message}")
+    run(
+        "datasets",
+        "copy",
+        "prod/customers-eu@v1",
+        "--to",
+        "dev",
+        "-w",
+        "churn",
+        "--reason",
+        "sample for integration tests",
+    )
+
+
 def lifecycle() -> None:
     """Data, training, registry: in-process through the SDK, as in a notebook."""
     sys.path.insert(0, str(ROOT / "examples"))
@@ -72,13 +106,7 @@ def lifecycle() -> None:
     )
     run("datasets", "show", "customers@v2", "-w", "churn", "-e", "dev")
     run("datasets", "diff", "customers@v1", "@v2", "-w", "churn", "-e", "dev")
-    mw.register_dataset("customers", more, workspace="churn", environment="prod")
-    with mw.start_run("probe", workspace="churn", environment="dev") as probe:
-        try:
-            mw.load_dataset("prod/customers@v1")
-        except mw.PermissionDenied as refused:
-            print(f"a dev run reading prod data is refused: {refused.message}")
-        probe.set_tag("purpose", "isolation check")
+    isolation(more)
 
     step("6. Experiment tracking: three tracked runs, each registering a model version")
     for lr in (0.001, 0.01, 0.1):
