@@ -59,3 +59,13 @@ class Twice:
 
     def predict(self, data: pd.DataFrame) -> np.ndarray:
         return np.asarray(data["n"]) * 2
+
+
+class Slow:
+    """Doubles ``x0``, a second per batch: a job that is still running when it is killed."""
+
+    def predict(self, data: pd.DataFrame) -> np.ndarray:
+        import time
+
+        time.sleep(1.0)
+        return np.asarray(data["x0"]) * 2

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -293,9 +295,29 @@ def limit_threads(threads: int, *, forked: bool = False) -> None:
     pa.set_cpu_count(threads)
 
 
+# How often a worker looks whether the process that started it is still there.
+PARENT_POLL_SECONDS = 0.5
+
+
+def exit_with_parent() -> None:
+    """End this worker once the process that started it is gone. A driver killed with
+    SIGKILL cannot tell its workers, and they would wait on the task queue forever (the
+    queue's pipe stays open in every one of them), each holding its share of memory. A
+    thread rather than PR_SET_PDEATHSIG: that fires when the *thread* that forked exits."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_POLL_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="modelwright-parent-watch", daemon=True).start()
+
+
 def init_process(model_dir: str, digest: str, threads: int) -> None:
     """Initializer of a spawned process: load once. A failure is kept and raised by the
     first task, where the driver sees it (an initializer that raises only breaks the pool)."""
+    exit_with_parent()
     try:
         limit_threads(threads)
         _PROCESS["runner"] = ChunkRunner.load(model_dir, digest, threads)
@@ -309,6 +331,7 @@ def adopt_runner(runner: ChunkRunner, threads: int) -> None:
     # lock of one when it forked, and a warning printed here would wait for it forever.
     sys.stdout = open(os.dup(1), "w", buffering=1, closefd=True)  # noqa: SIM115
     sys.stderr = open(os.dup(2), "w", buffering=1, closefd=True)  # noqa: SIM115
+    exit_with_parent()
     try:
         limit_threads(threads, forked=True)
     except Exception as exc:

@@ -33,7 +33,6 @@ import hashlib
 import io
 import os
 import sys
-import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
@@ -41,6 +40,7 @@ from fsspec.implementations.local import LocalFileSystem
 
 from modelwright.data.hashing import LocalFile, OnBytes, batches, default_workers, read_buffer
 from modelwright.store._artifacts_layout import object_key
+from modelwright.store._artifacts_local import staging_name
 from modelwright.store.artifacts import ArtifactStore, FsspecArtifactStore
 
 __all__ = ["fsync_dir", "local_root", "object_parents", "publish", "put_files"]
@@ -93,7 +93,7 @@ def _put_local(
     syncfs = _syncfs() if len(files) > _FEW else None
     per_file_fsync = syncfs is None
     # Unique per call; O_EXCL on each name guards against any collision anyway.
-    prefix = os.path.join(staging, f"bulk-{uuid.uuid4().hex}-")
+    prefix = os.path.join(staging, f"{staging_name('bulk')}-")
     staged: list[tuple[str | None, str] | None] = [None] * len(files)
 
     def stage_batch(batch: list[int]) -> None:

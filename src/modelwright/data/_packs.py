@@ -23,7 +23,6 @@ import os
 import shutil
 import tempfile
 import threading
-import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -34,6 +33,7 @@ from modelwright.data.hashing import LocalFile, OnBytes, batches
 from modelwright.data.manifest import ManifestEntry
 from modelwright.errors import InvalidInput
 from modelwright.store._artifacts_layout import corrupted, missing, object_key
+from modelwright.store._artifacts_local import staging_name
 from modelwright.store.artifacts import ArtifactStore, FsspecArtifactStore
 
 __all__ = [
@@ -173,7 +173,7 @@ class _Packer:
         sync: bool,
     ) -> None:
         self.files = files
-        self.prefix = os.path.join(staging, f"pack-{uuid.uuid4().hex}-")
+        self.prefix = os.path.join(staging, f"{staging_name('pack')}-")
         self.exists = exists
         self.on_bytes = on_bytes
         self.sync = sync

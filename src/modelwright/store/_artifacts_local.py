@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import socket
+import time
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
@@ -20,7 +22,61 @@ from typing import Self
 from modelwright.errors import Conflict
 from modelwright.store._artifacts_layout import object_key, read_chunks
 
-__all__ = ["LocalWriter", "StagedFile"]
+__all__ = ["LocalWriter", "StagedFile", "staging_name", "sweep_staging"]
+
+# A staged file whose writer cannot be checked (another machine sharing the disk, or a name
+# from before owners were recorded) is left alone this long after its last write.
+FOREIGN_STAGING_SECONDS = 24 * 3600
+
+
+def staging_name(kind: str) -> str:
+    """The start of a staged file's name: ``kind~pid~host~random``. The owner in the name
+    lets the next writer remove what a killed one left behind, and never what a live one
+    is still writing."""
+    return f"{kind}~{os.getpid()}~{socket.gethostname()}~{uuid.uuid4().hex}"
+
+
+def sweep_staging(staging: Path, now: float | None = None) -> int:
+    """Remove the ``*.part`` files of writers that are gone; return how many went.
+
+    A file is left while its writer (a process of this machine) lives; a file of another
+    machine, or without an owner, while it was written to in the last day."""
+    try:
+        entries = list(os.scandir(staging))
+    except FileNotFoundError:
+        return 0
+    host, now = socket.gethostname(), time.time() if now is None else now
+    removed = 0
+    for entry in entries:
+        if not entry.name.endswith(".part"):
+            continue
+        parts = entry.name.split("~", 3)
+        try:
+            if len(parts) == 4 and parts[2] == host and parts[1].isdigit():
+                if _alive(int(parts[1])):
+                    continue
+            elif now - entry.stat(follow_symlinks=False).st_mtime < FOREIGN_STAGING_SECONDS:
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                import shutil
+
+                shutil.rmtree(entry.path, ignore_errors=True)
+            else:
+                os.unlink(entry.path)
+            removed += 1
+        except FileNotFoundError:
+            continue  # its writer finished, or another sweep took it
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's live process
+    return True
 
 
 class StagedFile:
@@ -31,7 +87,7 @@ class StagedFile:
 
     def __init__(self, directory: Path, prefix: str = "") -> None:
         directory.mkdir(parents=True, exist_ok=True)
-        self.path = directory / f"{prefix}{uuid.uuid4().hex}.part"
+        self.path = directory / f"{prefix}{staging_name('put')}.part"
         # O_EXCL on a random name instead of mkstemp: mkstemp forces mode 0600, while an
         # object or download should get the same mode as any file the user creates.
         fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
@@ -78,6 +134,9 @@ class LocalWriter:
         self.root = root
         # Same filesystem as objects/, so os.replace from here is atomic.
         self.staging = Path(root) / "tmp"
+        # What killed writers left here goes once per opened store (stores are opened once
+        # per process and datastore), before this process stages anything itself.
+        sweep_staging(self.staging)
 
     def put_bytes(self, data: bytes, digest: str) -> None:
         self.put_chunks([data], expected=digest)
