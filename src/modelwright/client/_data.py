@@ -25,6 +25,7 @@ from pydantic import BaseModel
 from modelwright.api import data as ops
 from modelwright.api.objects import object_path
 from modelwright.api.operation import Operation
+from modelwright.client._cache import Stamps
 from modelwright.client._transport import HttpTransport, LocalTransport, Transport
 from modelwright.core.names import check_name
 from modelwright.data import models as dm
@@ -571,19 +572,43 @@ class DataMixin:
     def _download(
         self, info: dm.DatasetVersionInfo, meter: _Meter, acting: str | None = None
     ) -> Path:
-        """A verified copy in the download cache (kept: the same digest is not fetched twice)."""
+        """A verified copy in the download cache (kept: the same digest is not fetched twice,
+        and a kept copy is served only while it holds the verified bytes; see ``_cache``)."""
         root = cache_dir(self.transport) / "datasets" / info.digest
         scope = ObjectScope.in_datastore(info.workspace, info.environment, info.datastore)
+        stamps = Stamps(root)
         if info.kind != "directory":
-            dest = root / f"{info.name}{file_suffix(info.format)}"
-            if not (dest.is_file() and dest.stat().st_size == info.size):
-                meter.start("store", info.size)
-                self._getter(scope, acting)(info.digest, dest)
-                meter.add(info.size)
+            key = f"{info.name}{file_suffix(info.format)}"
+            dest = root / key
+            if dest.is_file() and stamps.verified(key, info.digest):
+                stamps.save()
+                return dest
+            dest.unlink(missing_ok=True)  # not the verified bytes: fetched (and checked) anew
+            meter.start("store", info.size)
+            self._getter(scope, acting)(info.digest, dest)
+            meter.add(info.size)
+            stamps.record(key, dest, info.digest)
+            stamps.save()
             return dest
+        return self._download_dir(info, scope, root, stamps, meter, acting)
+
+    def _download_dir(  # noqa: PLR0917
+        self,
+        info: dm.DatasetVersionInfo,
+        scope: ObjectScope,
+        root: Path,
+        stamps: Stamps,
+        meter: _Meter,
+        acting: str | None,
+    ) -> Path:
         dest = root / info.name
         if dest.is_dir():
-            return dest  # directories appear whole (renamed into place), so complete
+            # Directories appear whole (renamed into place), their stamps written first.
+            kept = stamps.under(info.name)
+            if kept and all(stamps.verified(k, d) for k, d in kept.items()):
+                stamps.save()
+                return dest
+            shutil.rmtree(dest, ignore_errors=True)
         manifest = self.transport.get_object(scope, info.digest, acting=acting)
         if not isinstance(manifest, bytes):
             raise TypeError("get_object without dest returns bytes")
@@ -616,6 +641,9 @@ class DataMixin:
                 for _ in pool.map(fetch_pack, packs):
                     pass
             shutil.rmtree(tmp / ".packs", ignore_errors=True)
+            for e in entries:  # each was verified as it was fetched or unpacked
+                stamps.record(f"{info.name}/{e.path}", tmp / e.path, e.digest)
+            stamps.save()
             try:
                 tmp.rename(dest)
             except OSError:
