@@ -14,7 +14,7 @@ from tests.batch.conftest import FEATURES, World, customers, log_model
 
 from modelwright.batch import BatchFailed, BatchProgress, run_batch
 from modelwright.client import Client
-from modelwright.errors import InvalidInput, NotFound
+from modelwright.errors import InvalidInput, NotFound, PermissionDenied
 
 
 def _output(client: Client, name: str = "scores") -> pd.DataFrame:
@@ -331,3 +331,34 @@ def test_each_chunk_is_validated_against_the_signature(
     assert isinstance(path, Path)
     types = {str(pq.read_schema(f).field("prediction").type) for f in path.glob("*.parquet")}
     assert types == {"int64"}
+
+
+def test_a_job_reads_its_input_from_its_own_environment(
+    local_client: Client, tmp_path: Path
+) -> None:
+    """A prod job reads prod input; a dev job is refused it (production data never reaches
+    dev), whatever the client declared."""
+    from tests.batch.conftest import fit, setup_world
+
+    frame = customers(100)
+    setup_world(local_client, tmp_path / "lake", frame, fit(frame))
+    local_client.create_datastore(
+        "ml", "prod", "vault", str(tmp_path / "vault"), classification="production"
+    )
+    local_client.register_dataset("live", frame, workspace="ml", environment="prod")
+    with local_client.start_run("train", workspace="ml", environment="prod", snapshot=False) as run:
+        run.log_model(fit(frame), "churn-prod", input_example=frame[FEATURES].head(5))
+    job = {"id_column": "cust", "executor": "inline", "workspace": "ml"}
+    done = run_batch(
+        local_client, "models:/churn-prod/1", "live@v1", "scores", environment="prod", **job
+    )
+    assert (done.rows, done.output.environment, done.output.classification) == (
+        100,
+        "prod",
+        "production",
+    )
+    with pytest.raises(PermissionDenied, match="production"):
+        run_batch(
+            local_client, "models:/churn@champion", "prod/live@v1", "leak", environment="dev", **job
+        )
+    assert local_client.transport.acting is None  # what the client declared is restored

@@ -337,7 +337,14 @@ def _prepare(
     if not resume:
         shutil.rmtree(work, ignore_errors=True)
     out_dir, tmp_dir = _prepare_work_dir(work, key)
-    path = client.load_dataset(name_ref, workspace=ws, environment=input_env, as_="path")
+    # The job acts from its own environment (its run, made later, will too): a prod job reads
+    # prod input, a dev job never does.
+    declared = client.transport.acting
+    client.act_in(f"{ws}/{env}")
+    try:
+        path = client.load_dataset(name_ref, workspace=ws, environment=input_env, as_="path")
+    finally:
+        client.act_in(declared)
     if not isinstance(path, Path):  # as_="path" returns one
         raise TypeError("load_dataset(as_='path') returned a frame")
     files = _parquet_files(path, data, work)
