@@ -39,8 +39,8 @@ def test_a_warm_hit_costs_no_hash(
     c.register_dataset("t", FRAME, workspace="demo", environment="dev")
     assert c.load_dataset("t@v1", workspace="demo", environment="dev").equals(FRAME)
     hashed: list[Path] = []
-    real = _cache.sha256_file
-    monkeypatch.setattr(_cache, "sha256_file", lambda p: hashed.append(p) or real(p))
+    real = _cache.sha256_of
+    monkeypatch.setattr(_cache, "sha256_of", lambda p: hashed.append(p) or real(p))
     for _ in range(3):
         assert c.load_dataset("t@v1", workspace="demo", environment="dev").equals(FRAME)
     assert hashed == []

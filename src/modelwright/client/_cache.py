@@ -11,24 +11,16 @@ embedded hard link) is hashed again before it is served, and fetched anew if it 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import uuid
 from pathlib import Path
 
-__all__ = ["Stamps", "sha256_file"]
+from modelwright.client._objects import sha256_of
+
+__all__ = ["Stamps"]
 
 _NAME = ".verified.json"
-_CHUNK = 1 << 20
-
-
-def sha256_file(path: Path) -> str:
-    sha = hashlib.sha256()
-    with path.open("rb") as f:
-        while chunk := f.read(_CHUNK):
-            sha.update(chunk)
-    return sha.hexdigest()
 
 
 def _stat(path: Path) -> list[int]:
@@ -69,7 +61,7 @@ class Stamps:
             return False
         if self._stamps.get(key) == current:
             return True
-        if sha256_file(path) != digest:
+        if sha256_of(path) != digest:
             return False
         self._stamps[key] = current
         self._dirty = True

@@ -713,16 +713,25 @@ class DataMixin:
     def get_dataset_version(
         self, ref: str, *, workspace: str | None = None, environment: str | None = None
     ) -> dm.DatasetVersionInfo:
-        """One version (``name@v3``, ``name@latest``, ``name``) with its schema and profile."""
+        """One version (``name@v3``, ``name@latest``, ``name``, or ``prod/name@v3``) with its
+        schema and profile."""
+        return self.call(ops.GET_DATASET_VERSION, **self._version_ref(ref, workspace, environment))
+
+    def _version_ref(
+        self, ref: str, workspace: str | None, environment: str | None
+    ) -> dict[str, str]:
+        """The fields naming a version: ``[env/]name[@version]`` within the defaults."""
+        env_part, slash, rest = ref.rpartition("/")
+        if slash:
+            environment, ref = environment or env_part, rest
         name, version = dm.parse_ref(ref, "ref")
         ws, env = self._where(workspace, environment, None)
-        return self.call(
-            ops.GET_DATASET_VERSION,
-            workspace=ws,
-            environment=env,
-            name=name,
-            version=dm.LATEST if version is None else str(version),
-        )
+        return {
+            "workspace": ws,
+            "environment": env,
+            "name": name,
+            "version": dm.LATEST if version is None else str(version),
+        }
 
     def copy_dataset(
         self,
@@ -739,17 +748,9 @@ class DataMixin:
         """Copy a version (``prod/customers@v3``) into ``to_environment`` as a new version, the
         bytes moved by the server: needs read access to both and write access to the target.
         The one way production data may leave production, audited with ``reason``."""
-        env_part, slash, rest = ref.rpartition("/")
-        if slash:
-            environment, ref = environment or env_part, rest
-        name, version = dm.parse_ref(ref, "ref")
-        ws, env = self._where(workspace, environment, None)
         return self.call(
             ops.COPY_DATASET,
-            workspace=ws,
-            environment=env,
-            name=name,
-            version=dm.LATEST if version is None else str(version),
+            **self._version_ref(ref, workspace, environment),
             to_workspace=to_workspace,
             to_environment=to_environment,
             to_datastore=to_datastore,

@@ -18,6 +18,7 @@ import pandas as pd
 
 from modelwright.errors import InvalidInput
 from modelwright.registry.signature import Schema, Signature
+from modelwright.serving._json import json_kind
 
 __all__ = ["CONTENT_TYPES", "FORMATS", "parse_csv", "parse_payload", "split_params"]
 
@@ -33,33 +34,18 @@ def _bad(field: str, problem: str) -> InvalidInput:
     return InvalidInput(f"{field}: {problem}", details={"field": field.split("[", maxsplit=1)[0]})
 
 
-_KINDS: tuple[tuple[type | tuple[type, ...], str], ...] = (
-    (type(None), "null"),
-    (bool, "a boolean"),
-    ((int, float), "a number"),
-    (str, "a string"),
-    (list, "a list"),
-    (dict, "an object"),
-)
-
-
-def _kind(value: Any) -> str:
-    """What a JSON value is, in words ("a list", "null")."""
-    return next((word for t, word in _KINDS if isinstance(value, t)), type(value).__name__)
-
-
 def split_params(payload: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     """(the payload without ``params``, the params); InvalidInput for any other shape."""
     if not isinstance(payload, dict):
         raise _bad(
             "body",
-            f"expected a JSON object with one of {', '.join(FORMATS)}, got {_kind(payload)}",
+            f"expected a JSON object with one of {', '.join(FORMATS)}, got {json_kind(payload)}",
         )
     params = payload.get("params", {})
     if params is None:
         params = {}
     if not isinstance(params, dict):
-        raise _bad("params", f"expected an object, got {_kind(params)}")
+        raise _bad("params", f"expected an object, got {json_kind(params)}")
     for key in _METHOD_PARAMS:
         if key in params:
             raise _bad(
@@ -103,20 +89,20 @@ def _scalars(field: str, row: list[Any]) -> None:
     for j, v in enumerate(row):
         if not isinstance(v, _SCALAR):
             raise _bad(
-                f"{field}[{j}]", f"expected a number, string, boolean or null, got {_kind(v)}"
+                f"{field}[{j}]", f"expected a number, string, boolean or null, got {json_kind(v)}"
             )
 
 
 def _rows(field: str, rows: Any, width: int | None, columns: list[str] | None) -> None:
     if not isinstance(rows, list):
-        raise _bad(field, f"expected a list of rows, got {_kind(rows)}")
+        raise _bad(field, f"expected a list of rows, got {json_kind(rows)}")
     if not rows:
         raise _bad(field, "no rows")
     if width is None and isinstance(rows[0], list):
         width = len(rows[0])  # no columns to count: every row as long as the first
     for i, row in enumerate(rows):
         if not isinstance(row, list):
-            raise _bad(f"{field}[{i}]", f"expected a row (a list of values), got {_kind(row)}")
+            raise _bad(f"{field}[{i}]", f"expected a row (a list of values), got {json_kind(row)}")
         _scalars(f"{field}[{i}]", row)
         if width is not None and len(row) != width:
             shown = ", ".join(columns[:5]) + (", …" if len(columns) > 5 else "") if columns else ""
@@ -131,7 +117,7 @@ def _split(value: Any, names: list[str] | None) -> pd.DataFrame:
     field = "dataframe_split"
     if not isinstance(value, dict):
         raise _bad(
-            field, f'expected {{"columns": [...], "data": [[...], ...]}}, got {_kind(value)}'
+            field, f'expected {{"columns": [...], "data": [[...], ...]}}, got {json_kind(value)}'
         )
     unknown = [k for k in value if k not in ("columns", "data", "index")]
     if unknown:
@@ -158,18 +144,18 @@ def _split(value: Any, names: list[str] | None) -> pd.DataFrame:
 def _record_list(field: str, records: list[Any]) -> None:
     for i, record in enumerate(records):
         if not isinstance(record, dict):
-            raise _bad(f"{field}[{i}]", f"expected an object (a record), got {_kind(record)}")
+            raise _bad(f"{field}[{i}]", f"expected an object (a record), got {json_kind(record)}")
         for k, v in record.items():
             if not isinstance(v, _SCALAR):
                 raise _bad(
                     f"{field}[{i}].{k}",
-                    f"expected a number, string, boolean or null, got {_kind(v)}",
+                    f"expected a number, string, boolean or null, got {json_kind(v)}",
                 )
 
 
 def _records(field: str, value: Any) -> pd.DataFrame:
     if not isinstance(value, list):
-        raise _bad(field, f"expected a list of records (objects), got {_kind(value)}")
+        raise _bad(field, f"expected a list of records (objects), got {json_kind(value)}")
     if not value:
         raise _bad(field, "no records")
     _record_list(field, value)
@@ -181,7 +167,7 @@ def _columns(field: str, value: dict[str, Any]) -> pd.DataFrame:
     lengths = set()
     for name, column in value.items():
         if not isinstance(column, list):
-            raise _bad(f"{field}.{name}", f"expected a list of values, got {_kind(column)}")
+            raise _bad(f"{field}.{name}", f"expected a list of values, got {json_kind(column)}")
         _scalars(f"{field}.{name}", column)
         lengths.add(len(column))
     if len(lengths) > 1:
@@ -195,7 +181,7 @@ def _instances(field: str, value: Any, names: list[str] | None) -> pd.DataFrame 
     if isinstance(value, dict):
         return _columns(field, value)
     if not isinstance(value, list):
-        raise _bad(field, f"expected a list of rows or records, got {_kind(value)}")
+        raise _bad(field, f"expected a list of rows or records, got {json_kind(value)}")
     if not value:
         raise _bad(field, "no rows")
     if isinstance(value[0], dict):
@@ -216,7 +202,7 @@ def _tensor(field: str, value: Any, schema: Schema) -> np.ndarray:
         array: np.ndarray = frame.to_numpy()
         return array
     if not isinstance(value, list):
-        raise _bad(field, f"expected a list of rows, got {_kind(value)}")
+        raise _bad(field, f"expected a list of rows, got {json_kind(value)}")
     if not value:
         raise _bad(field, "no rows")
     shape = schema.shape[1:]
@@ -242,11 +228,11 @@ def _nested(field: str, value: Any, shape: list[int], kind: str) -> None:
     if not shape:
         want = _leaf(value, kind)
         if want is not None:
-            raise _bad(field, f"expected {want}, got {_kind(value)}")
+            raise _bad(field, f"expected {want}, got {json_kind(value)}")
         return
     if not isinstance(value, list):
         size = shape[0] if shape[0] >= 0 else "n"
-        raise _bad(field, f"expected a list of {size} values, got {_kind(value)}")
+        raise _bad(field, f"expected a list of {size} values, got {json_kind(value)}")
     if shape[0] >= 0 and len(value) != shape[0]:
         raise _bad(field, f"has {len(value)} values, {shape[0]} expected")
     for j, item in enumerate(value):

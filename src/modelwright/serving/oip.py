@@ -22,6 +22,7 @@ import pandas as pd
 
 from modelwright.errors import InvalidInput
 from modelwright.registry.signature import Signature
+from modelwright.serving._json import json_kind
 
 __all__ = [
     "DATATYPES",
@@ -74,21 +75,6 @@ def _bad(message: str, **details: Any) -> InvalidInput:
     return InvalidInput(message, details={"field": "inputs", **details})
 
 
-_KINDS: tuple[tuple[type | tuple[type, ...], str], ...] = (
-    (type(None), "null"),
-    (bool, "a boolean"),
-    ((int, float), "a number"),
-    (str, "a string"),
-    (list, "a list"),
-    (dict, "an object"),
-)
-
-
-def _kind(value: Any) -> str:
-    """What a JSON value is, in words ("a list", "null")."""
-    return next((word for t, word in _KINDS if isinstance(value, t)), type(value).__name__)
-
-
 @dataclass
 class InferRequest:
     """An infer request, read and checked: its tensors, and what it asks back."""
@@ -124,12 +110,12 @@ def read_request(body: bytes, header_length: str | None) -> InferRequest:
     request_id = payload.get("id")
     if request_id is not None and not isinstance(request_id, str):
         raise InvalidInput(
-            f"id: expected a string, got {_kind(request_id)}", details={"field": "id"}
+            f"id: expected a string, got {json_kind(request_id)}", details={"field": "id"}
         )
     parameters = payload.get("parameters", {})
     if not isinstance(parameters, dict):
         raise InvalidInput(
-            f"parameters: expected an object, got {_kind(parameters)}",
+            f"parameters: expected an object, got {json_kind(parameters)}",
             details={"field": "parameters"},
         )
     binary_output = parameters.get("binary_data_output", False)
@@ -160,7 +146,7 @@ def _requested(outputs: Any) -> list[tuple[str, bool | None]] | None:
         return None
     if not isinstance(outputs, list):
         raise InvalidInput(
-            f"outputs: expected a list of {{name, parameters}}, got {_kind(outputs)}",
+            f"outputs: expected a list of {{name, parameters}}, got {json_kind(outputs)}",
             details={"field": "outputs"},
         )
     out = []
@@ -258,7 +244,7 @@ def _tensor(item: Any, index: int, binary: _Buffers) -> tuple[str, np.ndarray]:
 
 def _flatten(data: Any, name: str) -> list[Any]:
     if not isinstance(data, list):
-        raise _bad(f"input '{name}': data must be a list, got {_kind(data)}", input=name)
+        raise _bad(f"input '{name}': data must be a list, got {json_kind(data)}", input=name)
     if not any(isinstance(v, list) for v in data):
         return data
     flat: list[Any] = []
@@ -283,7 +269,7 @@ def _from_json(values: list[Any], datatype: str, name: str) -> np.ndarray:
     if not types <= allowed:
         position, value = next((i, v) for i, v in enumerate(values) if type(v) not in allowed)
         raise _bad(
-            f"input '{name}': {datatype} data holds {_kind(value)} ({_shown(value)}) at "
+            f"input '{name}': {datatype} data holds {json_kind(value)} ({_shown(value)}) at "
             f"position {position}",
             input=name,
         )
