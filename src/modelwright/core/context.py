@@ -145,6 +145,30 @@ class Context:
                 details={"principal": self.caller.name, "action": Action.ACCESS_MANAGE.value},
             )
 
+    # -- domain events ------------------------------------------------------------------
+    def event(
+        self,
+        kind: str,
+        *,
+        workspace: str = "",
+        environment: str = "",
+        subject: str = "",
+        data: dict[str, Any] | None = None,
+    ) -> None:
+        """Append a domain event in this transaction (``core.events``)."""
+        from modelwright.core.events import append_event
+
+        append_event(
+            self.session,
+            kind,
+            at=utcnow(),
+            workspace=workspace,
+            environment=environment,
+            subject=subject,
+            principal=self.caller.name,
+            data=data,
+        )
+
     # -- audit --------------------------------------------------------------------------
     def audit(
         self,

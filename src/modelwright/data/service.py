@@ -277,6 +277,13 @@ def _register(
         ) from None
     if datastore.classification == "production":
         index_production_objects(ctx, row, digests)
+    ctx.event(
+        "dataset_version.registered",
+        workspace=req.workspace,
+        environment=req.environment,
+        subject=f"dataset/{req.workspace}/{req.environment}/{req.name}@v{row.version}",
+        data={"dataset": req.name, "version": row.version, "digest": req.digest},
+    )
     if copy_of is None:
         ctx.audit(
             "dataset.register",

@@ -141,6 +141,7 @@ def _changed(ctx: Context, row: schema.Endpoint, action: str, before: dict[str, 
     ctx.session.flush()
     ctx.session.refresh(row)
     env = row.environment
+    _event(ctx, env.workspace.name, env.name, row.name, action)
     ctx.audit(
         action,
         workspace=env.workspace.name,
@@ -148,6 +149,16 @@ def _changed(ctx: Context, row: schema.Endpoint, action: str, before: dict[str, 
         target=f"endpoint:{row.name}",
         before=before,
         after=_state(row),
+    )
+
+
+def _event(ctx: Context, workspace: str, environment: str, name: str, change: str) -> None:
+    ctx.event(
+        "endpoint.changed",
+        workspace=workspace,
+        environment=environment,
+        subject=f"endpoint/{workspace}/{environment}/{name}",
+        data={"endpoint": name, "change": change},
     )
 
 
@@ -191,6 +202,7 @@ def create_endpoint(ctx: Context, req: m.CreateEndpoint) -> m.EndpointInfo:
     ctx.session.add(row)
     ctx.session.flush()
     ctx.session.refresh(row)
+    _event(ctx, req.workspace, req.environment, req.name, "endpoint.create")
     ctx.audit(
         "endpoint.create",
         workspace=req.workspace,
@@ -227,6 +239,7 @@ def delete_endpoint(ctx: Context, req: m.EndpointRef) -> m.EndpointInfo:
     row = _for_change(ctx, req.workspace, req.environment, req.endpoint)
     info = _info(row)
     ctx.session.delete(row)
+    _event(ctx, req.workspace, req.environment, req.endpoint, "endpoint.delete")
     ctx.audit(
         "endpoint.delete",
         workspace=req.workspace,

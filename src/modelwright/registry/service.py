@@ -313,6 +313,13 @@ def register_version(ctx: Context, req: m.RegisterVersion) -> m.ModelVersionInfo
     if req.run_id is not None:
         add_edges(ctx, ws.id, [("run", req.run_id, "model_version", str(row.id), "output")])
     ctx.session.flush()
+    ctx.event(
+        "model_version.registered",
+        workspace=ws.name,
+        environment=env.name,
+        subject=f"model/{ws.name}/{model.name}/{row.version}",
+        data={"model": model.name, "version": row.version, "digest": row.digest},
+    )
     ctx.audit(
         "model.register",
         workspace=ws.name,
@@ -498,6 +505,13 @@ def _alias_event(
     )
     ctx.session.add(event)
     ctx.session.flush()
+    ctx.event(
+        "alias.moved",
+        workspace=model.workspace.name,
+        environment=env.name,
+        subject=f"model/{model.workspace.name}/{model.name}@{alias}",
+        data={"model": model.name, "alias": alias, "before": before, "after": after},
+    )
     ctx.audit(
         "model.alias.set" if after is not None else "model.alias.delete",
         workspace=model.workspace.name,

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     DateTime,
     Dialect,
     Float,
@@ -502,3 +503,114 @@ class ProductionObject(Base):
     dataset_version_id: Mapped[int | None] = mapped_column(
         ForeignKey("dataset_versions.id", ondelete="SET NULL")
     )
+
+
+# -- workflows and events (revision 0007) ------------------------------------------------------
+class Job(Base):
+    """One run of a durable workflow: its inputs, state, lease and outcome.
+
+    A job is due when its status is ``queued`` or ``waiting`` and ``wake_at`` has passed (a
+    job waiting for a signal has no ``wake_at`` until the signal arrives); a ``running`` job
+    whose lease expired is due again (its worker died). ``key`` makes starts idempotent (a
+    schedule occurrence, a trigger's event).
+    """
+
+    __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_due", "status", "wake_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(NAME), index=True)
+    queue: Mapped[str] = mapped_column(String(NAME))
+    workspace: Mapped[str] = mapped_column(String(NAME), default="")
+    environment: Mapped[str] = mapped_column(String(NAME), default="")
+    inputs: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    started_by: Mapped[str] = mapped_column(String(NAME))
+    key: Mapped[str | None] = mapped_column(String(300), unique=True)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)
+    wake_at: Mapped[datetime | None] = mapped_column()
+    waiting_for: Mapped[str | None] = mapped_column(String(NAME))
+    lease_owner: Mapped[str | None] = mapped_column(String(200))
+    lease_until: Mapped[datetime | None] = mapped_column()
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column()
+    updated_at: Mapped[datetime] = mapped_column()
+    finished_at: Mapped[datetime | None] = mapped_column()
+
+
+class JobStep(Base):
+    """A step of a job, by its position in the workflow: a recorded result is never run again."""
+
+    __tablename__ = "job_steps"
+
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16))  # succeeded | failed | retrying | sleeping
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    started_at: Mapped[datetime] = mapped_column()
+    finished_at: Mapped[datetime | None] = mapped_column()
+
+
+class JobSignal(Base):
+    """A message to a job (an approval, a decision); consumed by the wait that asked for it."""
+
+    __tablename__ = "job_signals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(NAME))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    sent_by: Mapped[str] = mapped_column(String(NAME))
+    sent_at: Mapped[datetime] = mapped_column()
+    consumed: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Schedule(Base):
+    """Starts a workflow at each occurrence of a cron expression or an interval."""
+
+    __tablename__ = "schedules"
+
+    name: Mapped[str] = mapped_column(String(NAME), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(NAME))
+    workspace: Mapped[str] = mapped_column(String(NAME), default="")
+    environment: Mapped[str] = mapped_column(String(NAME), default="")
+    inputs: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    cron: Mapped[str | None] = mapped_column(String(100))
+    every_seconds: Mapped[float | None] = mapped_column(Float)
+    next_at: Mapped[datetime] = mapped_column()
+    created_by: Mapped[str] = mapped_column(String(NAME))
+
+
+class Event(Base):
+    """A domain event, appended in the transaction of the change it describes."""
+
+    __tablename__ = "events"
+    __table_args__ = (Index("ix_events_kind_id", "kind", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column()
+    kind: Mapped[str] = mapped_column(String(64))
+    workspace: Mapped[str] = mapped_column(String(NAME), default="")
+    environment: Mapped[str] = mapped_column(String(NAME), default="")
+    subject: Mapped[str] = mapped_column(Text, default="")
+    principal: Mapped[str] = mapped_column(String(NAME), default="")
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class Trigger(Base):
+    """Starts a workflow for each event of a kind that matches a filter, once per event."""
+
+    __tablename__ = "triggers"
+
+    name: Mapped[str] = mapped_column(String(NAME), primary_key=True)
+    event_kind: Mapped[str] = mapped_column(String(64))
+    filter: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    workflow: Mapped[str] = mapped_column(String(NAME))
+    # The last event id this trigger has considered: events are read in id order.
+    cursor: Mapped[int] = mapped_column(Integer, default=0)
+    created_by: Mapped[str] = mapped_column(String(NAME))
