@@ -25,25 +25,26 @@ from modelwright.core.context import Caller
 from modelwright.core.platform import Platform
 from modelwright.errors import InvalidInput, ModelwrightError, Unauthenticated
 from modelwright.server import metrics
+from modelwright.server.limits import UploadQuota, load_upload_quota, read_body
 from modelwright.server.objects import add_object_routes
 from modelwright.server.openapi import install_components, operation_openapi
 from modelwright.settings import Settings
 from modelwright.setup.spec import dotted
 
-__all__ = ["MAX_BODY_BYTES", "app_from_settings", "create_app"]
+__all__ = ["app_from_settings", "create_app"]
 
-# platform.yaml files and metadata requests are small; artifacts never travel this way.
-MAX_BODY_BYTES = 10 * 1024 * 1024
 _ANONYMOUS = Caller(name="", principal_id=0)
 
 
-def create_app(platform: Platform) -> FastAPI:
+def create_app(platform: Platform, *, upload_quota: UploadQuota | None = None) -> FastAPI:
+    """The REST app over ``platform``. ``upload_quota`` defaults to the one its settings name."""
     app = FastAPI(
         title="modelwright",
         version=__version__,
         description="Self-hosted MLOps platform. Authenticate with `Authorization: Bearer <token>`.",
     )
     app.state.platform = platform
+    app.state.upload_quota = upload_quota or load_upload_quota(platform.settings.upload_quota)
     components: dict[str, Any] = {}
     for op in OPERATIONS:
         _add_route(app, op, components)
@@ -120,9 +121,8 @@ def _authenticate(platform: Platform, request: Request) -> Caller:
 async def _body(request: Request, op: Operation[Any, Any]) -> dict[str, Any]:
     if not op.has_body:
         return {}
-    raw = await request.body()
-    if len(raw) > MAX_BODY_BYTES:
-        raise InvalidInput(f"request body is larger than {MAX_BODY_BYTES} bytes")
+    limit = request.app.state.platform.settings.max_body_bytes
+    raw = await read_body(request, limit, "request body", "max_body_bytes")
     if not raw.strip():
         return {}
     try:
@@ -176,7 +176,15 @@ def _dump(op: Operation[Any, Any], result: Any) -> bytes:
 
 
 def json_response(body: Any, status: int) -> Response:
-    return Response(orjson.dumps(body), status_code=status, media_type="application/json")
+    response = Response(orjson.dumps(body), status_code=status, media_type="application/json")
+    if status in _CLOSE_AFTER:
+        response.headers["Connection"] = "close"
+    return response
+
+
+# After a refused body the rest of it is still on the wire, and after an unexpected error the
+# connection's state is unknown: neither connection is reused.
+_CLOSE_AFTER = frozenset({413, 500})
 
 
 def _add_error_handlers(app: FastAPI) -> None:

@@ -23,6 +23,7 @@ from modelwright.core.platform import Platform
 from modelwright.errors import InvalidInput, NotFound
 from modelwright.objects.models import ObjectScope
 from modelwright.objects.service import store_for_read, store_for_write
+from modelwright.server.limits import UploadQuota, body_chunks, check_declared
 from modelwright.store.artifacts import ArtifactStore
 
 __all__ = ["add_object_routes"]
@@ -67,13 +68,22 @@ def _put(authenticate: Authenticate) -> Callable[[Request], Awaitable[Response]]
         caller = await run_in_threadpool(authenticate, platform, request)
         scope, digest = _scope(request)
         store = await run_in_threadpool(_store_for_write, platform, caller, scope)
+        limit = platform.settings.max_object_bytes
+        size = check_declared(request, limit, "object", "max_object_bytes")
+        quota: UploadQuota | None = request.app.state.upload_quota
+        if quota is not None and size is not None:
+            await run_in_threadpool(quota, caller.name, size)
         fd, tmp = tempfile.mkstemp(prefix=".mw-upload-")
         try:
             sha = hashlib.sha256()
+            received = 0
             with os.fdopen(fd, "wb") as f:
-                async for chunk in request.stream():
+                async for chunk in body_chunks(request, limit, "object", "max_object_bytes"):
                     sha.update(chunk)
                     f.write(chunk)
+                    received += len(chunk)
+            if quota is not None and size is None:
+                await run_in_threadpool(quota, caller.name, received)
             if sha.hexdigest() != digest:
                 raise InvalidInput(
                     f"digest: the body hashes to {sha.hexdigest()}, not {digest}",
