@@ -15,6 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from pydantic import BaseModel, ValidationError
+from pydantic_core import from_json
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -126,8 +127,10 @@ async def _body(request: Request, op: Operation[Any, Any]) -> dict[str, Any]:
     if not raw.strip():
         return {}
     try:
-        data = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
+        # Not orjson here: it reads integers past 64 bits as floats, so -2**63 - 1 would
+        # arrive as -2**63; pydantic's parser keeps every integer exact.
+        data = from_json(raw, allow_inf_nan=False)
+    except ValueError as exc:
         raise InvalidInput(f"request body is not valid JSON: {exc}") from None
     if not isinstance(data, dict):
         raise InvalidInput("request body must be a JSON object")

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from modelwright.core.ints import ByteSize, DbInt64
 from modelwright.core.models import Request
 from modelwright.core.names import Name
 
@@ -89,8 +90,8 @@ class MetricBatch(_Floats):
 
     keys: list[Key]
     values: list[float]
-    steps: list[int]
-    timestamps: list[int] = Field(description="Milliseconds since the epoch.")
+    steps: list[DbInt64]
+    timestamps: list[DbInt64] = Field(description="Milliseconds since the epoch.")
 
     @model_validator(mode="after")
     def _same_length(self) -> MetricBatch:
@@ -143,7 +144,7 @@ class MetricHistory(BaseModel):
 class ArtifactFile(Request):
     path: Key
     digest: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
-    size: int = Field(ge=0)
+    size: ByteSize
 
 
 class LogArtifacts(Request):
