@@ -200,8 +200,10 @@ class SearchRuns(Request):
         max_length=5000,
         description="e.g. \"metrics.auc > 0.8 and params.depth = '5' and tags.team = 'x'\"",
     )
-    order_by: list[str] = Field(
-        default_factory=list, description="e.g. ['metrics.auc DESC', 'attributes.started_at']"
+    order_by: list[Annotated[str, Field(max_length=MAX_KEY + 20)]] = Field(
+        default_factory=list,
+        max_length=10,
+        description="e.g. ['metrics.auc DESC', 'attributes.started_at']",
     )
     max_results: int = Field(default=1000, ge=1, le=50_000)
     include_children: bool = Field(
