@@ -8,16 +8,19 @@ thread, render the response. No route holds business logic or opens a session it
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import Response
 from pydantic import BaseModel, ValidationError
 from pydantic_core import from_json
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.staticfiles import StaticFiles
 
 from modelwright import __version__
 from modelwright.access.tokens import authenticate
@@ -26,6 +29,7 @@ from modelwright.core.context import Caller
 from modelwright.core.platform import Platform
 from modelwright.errors import InvalidInput, ModelwrightError, Unauthenticated
 from modelwright.server import metrics
+from modelwright.server.headers import SecurityHeaders, security_headers
 from modelwright.server.limits import UploadQuota, load_upload_quota, read_body
 from modelwright.server.objects import add_object_routes
 from modelwright.server.openapi import install_components, operation_openapi
@@ -43,7 +47,12 @@ def create_app(platform: Platform, *, upload_quota: UploadQuota | None = None) -
         title="modelwright",
         version=__version__,
         description="Self-hosted MLOps platform. Authenticate with `Authorization: Bearer <token>`.",
+        # The default pages load Swagger UI and ReDoc from a CDN; /docs is served from the
+        # package instead, so it works offline and sends nothing to a third party.
+        docs_url=None,
+        redoc_url=None,
     )
+    app.add_middleware(SecurityHeaders)
     app.state.platform = platform
     app.state.upload_quota = upload_quota or load_upload_quota(platform.settings.upload_quota)
     components: dict[str, Any] = {}
@@ -59,12 +68,33 @@ def create_app(platform: Platform, *, upload_quota: UploadQuota | None = None) -
             ctx.session.connection()
         return json_response({"status": "ok", "version": __version__}, 200)
 
+    _add_docs(app)
+
     @app.get("/metrics", tags=["server"], summary="Prometheus metrics", include_in_schema=False)
     def prometheus() -> Response:
         body, content_type = metrics.exposition()
         return Response(body, media_type=content_type)
 
     return app
+
+
+_STATIC = Path(__file__).parent / "static"
+
+
+def _add_docs(app: FastAPI) -> None:
+    app.mount("/static", StaticFiles(directory=_STATIC), name="static")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> Response:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title="modelwright API",
+            swagger_js_url="/static/swagger-ui/swagger-ui-bundle.js",
+            swagger_css_url="/static/swagger-ui/swagger-ui.css",
+            swagger_favicon_url="/static/swagger-ui/favicon-32x32.png",
+            # Otherwise Swagger UI sends the document to validator.swagger.io.
+            swagger_ui_parameters={"validatorUrl": None},
+        )
 
 
 def app_from_settings() -> FastAPI:
@@ -210,4 +240,7 @@ def _add_error_handlers(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception) -> Response:
         # Never a traceback to the caller; the server log has it.
         body = {"error": {"code": "internal", "message": "internal server error", "details": {}}}
-        return json_response(body, 500)
+        response = json_response(body, 500)
+        # Starlette answers a 500 outside the middleware stack, past SecurityHeaders.
+        response.headers.update(security_headers(request.url.path))
+        return response
