@@ -144,3 +144,27 @@ def test_the_swagger_ui_assets_are_served_from_the_package(
     assert response.headers["content-type"].startswith(content_type)
     assert response.content == (STATIC / name).read_bytes()
     assert "Apache License" in (STATIC / "LICENSE").read_text()
+
+
+def test_modelwright_server_runs_uvicorn_as_the_tests_live_server_does(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import uvicorn
+
+    from modelwright.cli.server import server
+    from modelwright.server.run import uvicorn_options
+
+    calls: list[dict[str, Any]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append({"app": app, **kw}))
+    monkeypatch.setenv("MODELWRIGHT_HOME", str(tmp_path))
+    server(host="0.0.0.0", port=8123, workers=2, log_level="warning")
+    options = uvicorn_options(host="0.0.0.0", port=8123, log_level="warning")
+    assert options["server_header"] is False
+    assert calls == [
+        {
+            "app": "modelwright.server.app:app_from_settings",
+            "factory": True,
+            "workers": 2,
+            **options,
+        }
+    ]
