@@ -51,6 +51,8 @@ def create_app(platform: Platform, *, upload_quota: UploadQuota | None = None) -
         # package instead, so it works offline and sends nothing to a third party.
         docs_url=None,
         redoc_url=None,
+        # Operation ids are the operations' names, so generated clients read like the SDK.
+        generate_unique_id_function=lambda route: route.name,
     )
     app.add_middleware(SecurityHeaders)
     app.state.platform = platform

@@ -6,13 +6,21 @@ import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    model_validator,
+)
 
 from modelwright.core.ints import ByteSize, DbInt64
 from modelwright.core.models import Request
 from modelwright.core.names import Name
 
 __all__ = [
+    "KEY_PATTERN",
     "MAX_KEY",
     "MAX_PARAM_VALUE",
     "ArtifactFile",
@@ -62,8 +70,23 @@ def _run_id(value: str) -> str:
     return value
 
 
-Key = Annotated[str, AfterValidator(_key)]
-RunId = Annotated[str, AfterValidator(_run_id)]
+# The rules of ``_key`` as one JSON Schema pattern, for the OpenAPI document: segments
+# between '/' of the allowed characters, none of them exactly '..', the first not empty.
+_SEG = r"(?:[A-Za-z0-9_\- :][A-Za-z0-9_\-. :]*|\.(?:[A-Za-z0-9_\- :][A-Za-z0-9_\-. :]*)?|\.\.[A-Za-z0-9_\-. :]+)"
+KEY_PATTERN = rf"^{_SEG}(?:/{_SEG}?)*$"
+
+Key = Annotated[
+    str,
+    AfterValidator(_key),
+    WithJsonSchema(
+        {"type": "string", "minLength": 1, "maxLength": MAX_KEY, "pattern": KEY_PATTERN}
+    ),
+]
+RunId = Annotated[
+    str,
+    AfterValidator(_run_id),
+    WithJsonSchema({"type": "string", "pattern": r"^[0-9a-f]{32}$"}),
+]
 ParamValue = Annotated[str, Field(max_length=MAX_PARAM_VALUE)]
 TagValue = Annotated[str, Field(max_length=MAX_PARAM_VALUE)]
 
