@@ -25,6 +25,7 @@ from sqlalchemy import ColumnElement, Select, and_, case, false, func, or_, sele
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import UnaryExpression
 
+from modelwright.core.models import storable_problem
 from modelwright.errors import InvalidInput
 from modelwright.store import schema
 
@@ -200,6 +201,10 @@ def _check(c: Clause, raw: str) -> Clause:
             parsed = [datetime.fromisoformat(str(v).replace("Z", "+00:00")) for v in vals]
         except ValueError:
             raise _bad(f"{raw}: expected an ISO 8601 time such as '2026-11-25T10:00Z'") from None
+        for time in parsed:
+            problem = storable_problem(time)
+            if problem:
+                raise _bad(f"{raw}: {problem}")
         return Clause(c.kind, c.key, c.op, parsed if isinstance(c.value, list) else parsed[0])
     # Params and tags are strings; an unquoted number is read as the text the user typed.
     fixed = [v if isinstance(v, str) else _num_text(v) for v in vals]

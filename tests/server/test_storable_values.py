@@ -1,5 +1,7 @@
-"""Integers past what the database columns hold are a 400 naming the field, in the path, the
-query and the body, on SQLite and PostgreSQL; the values at the edges of the range are kept."""
+"""Values that pass their types but that a database cannot hold are a 400 naming the field, on
+SQLite and PostgreSQL, through HTTP and in process: integers past their columns' range (in the
+path, the query and the body), NUL characters, times out of range once converted to UTC. The
+values at the edges of the ranges are kept."""
 
 from __future__ import annotations
 
@@ -11,10 +13,11 @@ import pytest
 from pydantic import BaseModel
 from tests.conftest import LiveServer, snapshot
 
-from modelwright.api import OPERATIONS
+from modelwright.api import OPERATIONS, tracking
 from modelwright.client import Client, LocalTransport
 from modelwright.core.ints import INT32_MAX, INT64_MAX, INT64_MIN
 from modelwright.core.platform import Platform
+from modelwright.errors import InvalidInput
 
 V1 = "/api/v1"
 
@@ -157,3 +160,73 @@ def test_every_integer_of_every_request_states_a_range_the_database_holds(db: st
             assert schema.get("minimum", INT64_MIN - 1) >= INT64_MIN, (model.__name__, where)
             assert schema.get("maximum", INT64_MAX + 1) <= INT64_MAX, (model.__name__, where)
     assert found >= 15
+
+
+NUL = "a\x00b"
+NUL_MESSAGE = "must not contain NUL (\\x00) characters"
+
+
+def test_nul_characters_anywhere_in_a_request_are_refused_naming_the_field(
+    http: httpx.Client, platform: Platform, run_id: str
+) -> None:
+    before = snapshot(platform)
+    cases: list[tuple[str, str, dict[str, Any] | None, dict[str, str] | None, str]] = [
+        ("POST", f"{V1}/workspaces", {"name": "z", "description": NUL}, None, "description"),
+        ("POST", f"{V1}/principals", {"name": "p", "email": NUL}, None, "email"),
+        ("POST", f"{V1}/tokens", {"name": NUL}, None, "name"),
+        ("GET", f"{V1}/grants", None, {"principal": NUL}, "principal"),
+        ("GET", f"{V1}/audit", None, {"action": NUL}, "action"),
+        ("POST", f"{V1}/runs/{run_id}/log-batch", {"params": {"p": NUL}}, None, "params"),
+        ("POST", f"{V1}/runs/{run_id}/log-batch", {"tags": {"t": NUL}}, None, "tags"),
+        ("POST", f"{V1}/runs/{run_id}/end", {"error": NUL}, None, "error"),
+        (
+            "POST",
+            f"{V1}/runs/search",
+            {"workspace": "w", "filter": f"name = '{NUL}'"},
+            None,
+            "filter",
+        ),
+        ("GET", f"{V1}/workspaces/w/lineage", None, {"entity": f"run:{NUL}"}, "entity"),
+        (
+            "POST",
+            f"{V1}/runs",
+            {"workspace": "w", "environment": "dev", "experiment": "e", "snapshot": {NUL: [1]}},
+            None,
+            "snapshot",
+        ),
+        (
+            "POST",
+            f"{V1}/platform/apply",
+            {"spec": {"workspaces": [{"name": "q", "description": NUL}]}},
+            None,
+            "spec.workspaces[0].description",
+        ),
+    ]
+    for method, path, body, query, field in cases:
+        _refused(http.request(method, path, json=body, params=query), field, NUL_MESSAGE)
+    assert snapshot(platform) == before
+
+
+@pytest.mark.parametrize("time", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"])
+def test_times_out_of_range_in_utc_are_refused_naming_the_field(
+    http: httpx.Client, platform: Platform, admin: Client, time: str
+) -> None:
+    admin.create_workspace("w")
+    before = snapshot(platform)
+    message = "must be a time between years 1 and 9999 once converted to UTC"
+    _refused(http.get(f"{V1}/audit", params={"since": time}), "since", message)
+    _refused(http.get(f"{V1}/audit", params={"until": time}), "until", message)
+    _refused(http.post(f"{V1}/tokens", json={"expires_at": time}), "expires_at", message)
+    _refused(
+        http.post(f"{V1}/runs/search", json={"workspace": "w", "filter": f"started_at > '{time}'"}),
+        "filter",
+        f"filter: started_at: {message}",
+    )
+    assert snapshot(platform) == before
+
+
+def test_the_in_process_client_refuses_the_same_values(admin: Client, run_id: str) -> None:
+    with pytest.raises(InvalidInput, match="description: must not contain NUL"):
+        admin.create_workspace("z", description=NUL)
+    with pytest.raises(InvalidInput, match=r"metrics.steps\[0\]: Input should be less than"):
+        admin.call(tracking.LOG_BATCH, run_id=run_id, metrics=_metrics([2**63], [0]))
