@@ -7,6 +7,7 @@ SQLite only: these limits are enforced before any request reaches the database."
 from __future__ import annotations
 
 import hashlib
+import re
 import socket
 import tempfile
 from collections.abc import Iterator
@@ -23,6 +24,7 @@ from modelwright.client import Client, LocalTransport
 from modelwright.core.platform import Platform
 from modelwright.errors import InvalidInput, QuotaExceeded
 from modelwright.server import create_app
+from modelwright.server.limits import load_upload_quota
 from modelwright.settings import Settings
 
 V1 = "/api/v1"
@@ -307,3 +309,38 @@ def test_an_upload_quota_that_cannot_be_loaded_stops_the_server_from_starting(
     with pytest.raises(InvalidInput, match=words) as info:
         create_app(_platform(platform.settings, upload_quota=spec))
     assert info.value.message.startswith("upload_quota: ")
+
+
+# -- documentation ----------------------------------------------------------------------------------
+SECURITY_DOC = Path(__file__).resolve().parents[2] / "docs" / "security.md"
+
+
+@pytest.mark.parametrize("field", ["max_body_bytes", "max_object_bytes", "upload_quota"])
+def test_every_server_limit_is_documented_with_its_default(field: str) -> None:
+    default = Settings.model_fields[field].default
+    row = next(
+        (
+            line
+            for line in SECURITY_DOC.read_text(encoding="utf-8").splitlines()
+            if line.startswith(f"| `MODELWRIGHT_{field.upper()}` |")
+        ),
+        None,
+    )
+    assert row is not None, f"docs/security.md has no row for MODELWRIGHT_{field.upper()}"
+    assert (f"`{default}`" if default is not None else "none") in row
+
+
+def test_the_documented_upload_quota_loads_and_refuses(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (example,) = re.findall(
+        r"```python\n(.*?)```", SECURITY_DOC.read_text(encoding="utf-8"), re.DOTALL
+    )
+    (tmp_path / "quotas_doc.py").write_text(example, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    quota = load_upload_quota("quotas_doc:per_principal")
+    assert quota is not None
+    quota("ci-bot", 100 * 1024**2)
+    quota("alice", 10 * 1024**3)
+    with pytest.raises(QuotaExceeded, match="ci-bot may upload at most 104857600 bytes"):
+        quota("ci-bot", 100 * 1024**2 + 1)
