@@ -18,6 +18,7 @@ from modelwright.api import OPERATIONS
 from modelwright.core.ints import INT64_MAX, INT64_MIN
 from modelwright.core.names import MAX_NAME, NAME_PATTERN, Name, ScopeName
 from modelwright.core.platform import Platform
+from modelwright.data.models import VersionSpec
 from modelwright.server import create_app
 from modelwright.tracking.models import KEY_PATTERN, MAX_KEY, Key, RunId
 
@@ -169,3 +170,19 @@ def test_the_key_pattern_accepts_exactly_the_keys_the_server_accepts(value: str)
 @pytest.mark.parametrize("value", ["0" * 32, "a" * 32, "A" * 32, "0" * 31, "0" * 33, "g" * 32])
 def test_the_run_id_pattern_agrees_with_the_server(value: str) -> None:
     assert _schema_accepts(r"^[0-9a-f]{32}$", 32, value) == _model_accepts("run id", value)
+
+
+@pytest.mark.parametrize(
+    "value", ["latest", "1", "v3", "999999999", "v1000000000", "0", "v0", "3/x", "Latest", "v"]
+)
+def test_the_dataset_version_pattern_agrees_with_the_server(value: str) -> None:
+    schema = TypeAdapter(VersionSpec).json_schema()
+    assert _schema_accepts(schema["pattern"], 20, value) == (
+        value == "latest" or re.fullmatch(r"v?[1-9][0-9]{0,8}", value) is not None
+    )
+    try:
+        TypeAdapter(VersionSpec).validate_python(value)
+        accepted = True
+    except ValidationError:
+        accepted = False
+    assert _schema_accepts(schema["pattern"], 20, value) == accepted

@@ -7,6 +7,7 @@ thread, render the response. No route holds business logic or opens a session it
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -128,7 +129,7 @@ def _add_route(app: FastAPI, op: Operation[Any, Any], components: dict[str, Any]
             metrics.observe(op.name, status, time.perf_counter() - started)
 
     app.add_api_route(
-        op.path,
+        _route_path(op),
         endpoint,
         methods=[op.method],
         name=op.name,
@@ -138,6 +139,20 @@ def _add_route(app: FastAPI, op: Operation[Any, Any], components: dict[str, Any]
         response_model=None,
         openapi_extra=operation_openapi(op, components),
     )
+
+
+def _route_path(op: Operation[Any, Any]) -> str:
+    """``op.path`` for the router: a parameter whose values may contain '/' (metric keys such
+    as "val/loss", sent as %2F and decoded before routing) matches across segments. The
+    OpenAPI document keeps the plain ``{name}``."""
+    properties = op.request.model_json_schema().get("properties", {})
+
+    def convert(match: re.Match[str]) -> str:
+        pattern = properties.get(match[1], {}).get("pattern")
+        slash = pattern is not None and re.search(pattern, "a/b") is not None
+        return f"{{{match[1]}:path}}" if slash else match[0]
+
+    return re.sub(r"{(\w+)}", convert, op.path)
 
 
 def _authenticate(platform: Platform, request: Request) -> Caller:
