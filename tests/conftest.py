@@ -16,12 +16,14 @@ from typing import Any
 
 import pytest
 import uvicorn
+from fastapi import FastAPI
 from sqlalchemy import Engine, MetaData, create_engine, select, text
 
 import modelwright
 from modelwright.client import Client
 from modelwright.core.platform import Platform
 from modelwright.server import create_app
+from modelwright.server.run import uvicorn_options
 from modelwright.settings import Settings
 from modelwright.store import schema
 from modelwright.store.db import create_db_engine
@@ -174,15 +176,17 @@ def platform(settings: Settings) -> Iterator[Platform]:
 
 
 class LiveServer:
-    """A real uvicorn server on a free loopback port, run in a thread."""
+    """A real uvicorn server on a free loopback port, run in a thread, configured as
+    ``modelwright server`` configures it. ``app`` defaults to the REST app over ``platform``."""
 
-    def __init__(self, platform: Platform) -> None:
+    def __init__(self, platform: Platform, *, app: FastAPI | None = None) -> None:
         sock = socket.socket()
         sock.bind(("127.0.0.1", 0))
         self.port = sock.getsockname()[1]
         sock.close()
         config = uvicorn.Config(
-            create_app(platform), host="127.0.0.1", port=self.port, log_level="warning"
+            app or create_app(platform),
+            **uvicorn_options(host="127.0.0.1", port=self.port, log_level="warning"),
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)

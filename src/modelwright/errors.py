@@ -18,7 +18,9 @@ __all__ = [
     "ModelwrightError",
     "NotFound",
     "PermissionDenied",
+    "QuotaExceeded",
     "ServiceUnavailable",
+    "TooLarge",
     "Unauthenticated",
     "error_class_for_code",
 ]
@@ -77,6 +79,19 @@ class Conflict(ModelwrightError):
     status = 409
 
 
+class TooLarge(ModelwrightError):
+    """The request is bigger than the server's configured limit."""
+
+    code = "too_large"
+    status = 413
+
+
+class QuotaExceeded(TooLarge):
+    """The upload would take the principal past its quota."""
+
+    code = "quota_exceeded"
+
+
 class GateFailed(ModelwrightError):
     code = "gate_failed"
     status = 422
@@ -104,6 +119,8 @@ _BY_CODE: dict[str, type[ModelwrightError]] = {
         NotFound,
         AlreadyExists,
         Conflict,
+        TooLarge,
+        QuotaExceeded,
         GateFailed,
         ArtifactCorrupted,
         ServiceUnavailable,

@@ -46,6 +46,14 @@ class Settings(BaseSettings):
             return [part.strip() for part in text.split(",") if part.strip()]
         return value
 
+    # The server refuses bigger uploads (PUT /objects/...) and JSON request bodies with 413,
+    # from Content-Length before reading, or as soon as a chunked body passes the limit.
+    max_object_bytes: int = Field(default=5 * 1024**3, ge=1)
+    # platform.yaml files and metadata requests are small; artifacts never travel this way.
+    max_body_bytes: int = Field(default=10 * 1024**2, ge=1)
+    # "package.module:function", an ``UploadQuota`` the server asks before accepting an upload.
+    upload_quota: str | None = Field(default=None, pattern=r"^[\w.]+:\w+$")
+
     @property
     def database_url(self) -> str:
         if self.db_url:

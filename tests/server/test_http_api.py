@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import update
 from tests.conftest import LiveServer, snapshot
 
+import modelwright
 from modelwright.api import OPERATIONS
 from modelwright.client import Client, LocalTransport
 from modelwright.core.platform import Platform
@@ -333,3 +334,20 @@ def test_unexpected_errors_are_500_without_a_traceback(
     monkeypatch.setattr(server_app, "_run", broken)
     err = _error(http.get(f"{V1}/workspaces"), 500, "internal")
     assert "secret internals" not in err["message"]
+
+
+def test_metric_keys_with_slashes_and_spaces_have_their_history_over_http(
+    http: httpx.Client, admin: Client, server: LiveServer, token: str
+) -> None:
+    admin.create_workspace("w")
+    run = admin.start_run("e", workspace="w", environment="dev")
+    for i, key in enumerate(("val/loss", "a b", "deep/er/key")):
+        run.log_metric(key, float(i))
+    run.flush()
+    with modelwright.connect(server.url, token=token) as remote:
+        assert remote.metric_history(run.id, "val/loss").values == [0.0]
+        assert remote.metric_history(run.id, "deep/er/key").values == [2.0]
+    response = http.get(f"{V1}/runs/{run.id}/metrics/a%20b")
+    assert response.json()["values"] == [1.0]
+    missing = _error(http.get(f"{V1}/runs/{run.id}/metrics/val%2Fnone"), 404, "not_found")
+    assert "val/none" in missing["message"]

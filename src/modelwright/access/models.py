@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from modelwright.core.actions import Action
+from modelwright.core.ints import DbInt32
 from modelwright.core.models import Request
 from modelwright.core.names import Name, ScopeName
 
@@ -107,7 +108,7 @@ class ListTokens(Request):
 
 
 class RevokeToken(Request):
-    token_id: int
+    token_id: DbInt32
 
 
 class CheckAccess(Request):

@@ -25,6 +25,7 @@ def server(
     import uvicorn
 
     from modelwright.server.app import app_from_settings
+    from modelwright.server.run import uvicorn_options
 
     # Migrate once here, so workers start on a ready schema.
     app_from_settings()
@@ -32,8 +33,6 @@ def server(
     uvicorn.run(
         "modelwright.server.app:app_from_settings",
         factory=True,
-        host=host,
-        port=port,
         workers=workers,
-        log_level=log_level,
+        **uvicorn_options(host=host, port=port, log_level=log_level),
     )

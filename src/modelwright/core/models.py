@@ -2,15 +2,82 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+import functools
+import typing
+from datetime import UTC, datetime
+from typing import Any
 
-__all__ = ["Empty", "Request"]
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
+
+__all__ = ["Empty", "Request", "storable_problem"]
 
 
 class Request(BaseModel):
-    """Requests reject unknown fields, so a typo is an error rather than silently ignored."""
+    """Requests reject unknown fields, so a typo is an error rather than silently ignored.
+
+    They also reject values that pass their types but that a database cannot store or
+    compare, anywhere inside a field (dict keys and nested lists included), so the answer
+    is a 400 naming the field on SQLite and PostgreSQL alike, not a driver error."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _storable(cls, value: Any, info: ValidationInfo) -> Any:
+        # Fields of numbers only (metric values, steps) are skipped: they can be long.
+        if info.field_name and _field_may_hold_text(cls, info.field_name):
+            problem = storable_problem(value)
+            if problem:
+                raise ValueError(problem)
+        return value
+
+
+@functools.cache
+def _field_may_hold_text(model: type[BaseModel], field: str) -> bool:
+    return _may_hold_text(model.model_fields[field].annotation)
+
+
+def _may_hold_text(annotation: Any) -> bool:
+    """Whether values of this type may contain a string or a time (unknown types may)."""
+    if annotation in (int, float, bool, type(None)):
+        return False
+    if isinstance(annotation, type) and issubclass(annotation, Request | bytes):
+        return False  # a nested request checks its own fields; bytes are not text
+    args = typing.get_args(annotation)
+    if typing.get_origin(annotation) is typing.Annotated:
+        return _may_hold_text(args[0])
+    if typing.get_origin(annotation) in (typing.Literal,):
+        return any(isinstance(a, str) for a in args)
+    if args and typing.get_origin(annotation) is not None:
+        return any(_may_hold_text(a) for a in args)
+    return True
+
+
+def storable_problem(value: Any) -> str | None:
+    """Why ``value`` cannot be stored: a NUL character (PostgreSQL text cannot hold one) or a
+    time that is out of range once converted to UTC (year 1 with a positive offset)."""
+    if isinstance(value, str):
+        return "must not contain NUL (\\x00) characters" if "\x00" in value else None
+    if isinstance(value, datetime):
+        return _time_problem(value)
+    children: Any
+    if isinstance(value, dict):
+        children = [*value.keys(), *value.values()]
+    elif isinstance(value, list | tuple | set | frozenset):
+        children = value
+    else:
+        # Nested requests check their own fields; numbers are bounded by their types.
+        return None
+    return next((p for p in map(storable_problem, children) if p), None)
+
+
+def _time_problem(value: datetime) -> str | None:
+    if value.tzinfo is not None:
+        try:
+            value.astimezone(UTC)
+        except OverflowError:
+            return "must be a time between years 1 and 9999 once converted to UTC"
+    return None
 
 
 class Empty(Request):

@@ -5,14 +5,18 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, WithJsonSchema
 
 from modelwright.errors import InvalidInput
 
-__all__ = ["MAX_NAME", "Name", "ScopeName", "check_name"]
+__all__ = ["MAX_NAME", "NAME_PATTERN", "Name", "ScopeName", "check_name"]
 
 MAX_NAME = 64
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+# The same rule as one JSON Schema pattern (no look-ahead, which not every client's regex
+# engine has): a dot is followed by another allowed character or ends the name.
+NAME_PATTERN = r"^[A-Za-z0-9](?:[A-Za-z0-9_-]|\.[A-Za-z0-9_-])*\.?$"
+_NAME_BODY = NAME_PATTERN[1:-1]
 
 
 def check_name(value: str, field: str = "name") -> str:
@@ -50,7 +54,14 @@ def _pydantic_check(value: str) -> str:
     return value
 
 
-Name = Annotated[str, AfterValidator(_pydantic_check)]
+# The OpenAPI document states the rule, so generated clients and fuzzers send valid names.
+Name = Annotated[
+    str,
+    AfterValidator(_pydantic_check),
+    WithJsonSchema(
+        {"type": "string", "minLength": 1, "maxLength": MAX_NAME, "pattern": NAME_PATTERN}
+    ),
+]
 
 
 def _scope_check(value: str) -> str:
@@ -58,4 +69,16 @@ def _scope_check(value: str) -> str:
 
 
 # A name, or "*" for every workspace / environment (in grants and access checks).
-ScopeName = Annotated[str, AfterValidator(_scope_check)]
+ScopeName = Annotated[
+    str,
+    AfterValidator(_scope_check),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": MAX_NAME,
+            "pattern": rf"^(?:\*|{_NAME_BODY})$",
+            "description": "A name, or '*' for every one.",
+        }
+    ),
+]

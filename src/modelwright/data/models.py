@@ -6,7 +6,7 @@ import re
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field, WithJsonSchema
 
 from modelwright.core.models import Request
 from modelwright.core.names import Name, check_name
@@ -82,7 +82,11 @@ def _version_spec(value: str) -> str:
     return value
 
 
-VersionSpec = Annotated[str, AfterValidator(_version_spec)]
+VersionSpec = Annotated[
+    str,
+    AfterValidator(_version_spec),
+    WithJsonSchema({"type": "string", "pattern": rf"^(?:{LATEST}|{_VERSION.pattern})$"}),
+]
 
 
 # -- requests -----------------------------------------------------------------------------------

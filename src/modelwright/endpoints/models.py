@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import BaseModel, Field
 
+from modelwright.core.ints import VersionNumber
 from modelwright.core.models import Request
 from modelwright.core.names import Name
 
@@ -68,7 +70,7 @@ class Deploy(Request):
     endpoint: Name
     deployment: Name
     model: Name
-    version: int = Field(ge=1)
+    version: VersionNumber
     weight: int | None = Field(
         default=None,
         ge=0,
@@ -89,7 +91,7 @@ class SetTraffic(Request):
     workspace: Name
     environment: Name
     endpoint: Name
-    weights: dict[Name, int] = Field(
+    weights: dict[Name, Annotated[int, Field(ge=0, le=100)]] = Field(
         description="deployment → percent; deployments left out get 0; the sum must be 100."
     )
 

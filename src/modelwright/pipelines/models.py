@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Base64Bytes, BaseModel, ConfigDict, Field, model_validator
 
+from modelwright.core.ints import ByteSize
 from modelwright.core.models import Request
 from modelwright.core.names import Name
 from modelwright.tracking.models import ArtifactFile, Key, ParamValue, RunId, RunStatus, TagValue
@@ -40,7 +41,7 @@ class OutputObject(BaseModel):
 
     digest: Digest
     format: str = Field(max_length=16)
-    size: int = Field(ge=0)
+    size: ByteSize
 
 
 class NodeLookup(Request):

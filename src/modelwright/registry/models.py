@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from modelwright.core.ints import VersionNumber
 from modelwright.core.models import Request
 from modelwright.core.names import Name
 from modelwright.registry.artifact import FileEntry
@@ -61,7 +62,7 @@ class ModelRef(Request):
 class VersionRef(Request):
     workspace: Name
     name: Name
-    version: int = Field(ge=1)
+    version: VersionNumber
 
 
 class UseVersion(Request):
@@ -69,7 +70,7 @@ class UseVersion(Request):
 
     workspace: Name
     name: Name
-    version: int = Field(ge=1)
+    version: VersionNumber
     run_id: str = Field(min_length=1, max_length=64)
 
 
@@ -85,7 +86,7 @@ class SetAlias(Request):
     name: Name
     alias: Name
     environment: Name
-    version: int = Field(ge=1)
+    version: VersionNumber
     reason: str = Field(default="", max_length=2000)
 
 
@@ -114,7 +115,7 @@ class UpdateModel(Request):
 
 
 class UpdateVersion(UpdateModel):
-    version: int = Field(ge=1)
+    version: VersionNumber
 
 
 class LeaderboardRequest(Request):

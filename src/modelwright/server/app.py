@@ -7,16 +7,21 @@ thread, render the response. No route holds business logic or opens a session it
 
 from __future__ import annotations
 
+import re
 import time
+from pathlib import Path
 from typing import Any
 
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import Response
 from pydantic import BaseModel, ValidationError
+from pydantic_core import from_json
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.staticfiles import StaticFiles
 
 from modelwright import __version__
 from modelwright.access.tokens import authenticate
@@ -26,25 +31,34 @@ from modelwright.core.context import Caller
 from modelwright.core.platform import Platform
 from modelwright.errors import InvalidInput, ModelwrightError, Unauthenticated
 from modelwright.server import metrics
+from modelwright.server.headers import SecurityHeaders, security_headers
+from modelwright.server.limits import UploadQuota, load_upload_quota, read_body
 from modelwright.server.objects import add_object_routes
 from modelwright.server.openapi import install_components, operation_openapi
 from modelwright.settings import Settings
 from modelwright.setup.spec import dotted
 
-__all__ = ["MAX_BODY_BYTES", "app_from_settings", "create_app"]
+__all__ = ["app_from_settings", "create_app"]
 
-# platform.yaml files and metadata requests are small; artifacts never travel this way.
-MAX_BODY_BYTES = 10 * 1024 * 1024
 _ANONYMOUS = Caller(name="", principal_id=0)
 
 
-def create_app(platform: Platform) -> FastAPI:
+def create_app(platform: Platform, *, upload_quota: UploadQuota | None = None) -> FastAPI:
+    """The REST app over ``platform``. ``upload_quota`` defaults to the one its settings name."""
     app = FastAPI(
         title="modelwright",
         version=__version__,
         description="Self-hosted MLOps platform. Authenticate with `Authorization: Bearer <token>`.",
+        # The default pages load Swagger UI and ReDoc from a CDN; /docs is served from the
+        # package instead, so it works offline and sends nothing to a third party.
+        docs_url=None,
+        redoc_url=None,
+        # Operation ids are the operations' names, so generated clients read like the SDK.
+        generate_unique_id_function=lambda route: route.name,
     )
+    app.add_middleware(SecurityHeaders)
     app.state.platform = platform
+    app.state.upload_quota = upload_quota or load_upload_quota(platform.settings.upload_quota)
     components: dict[str, Any] = {}
     for op in OPERATIONS:
         _add_route(app, op, components)
@@ -58,12 +72,33 @@ def create_app(platform: Platform) -> FastAPI:
             ctx.session.connection()
         return json_response({"status": "ok", "version": __version__}, 200)
 
+    _add_docs(app)
+
     @app.get("/metrics", tags=["server"], summary="Prometheus metrics", include_in_schema=False)
     def prometheus() -> Response:
         body, content_type = metrics.exposition()
         return Response(body, media_type=content_type)
 
     return app
+
+
+_STATIC = Path(__file__).parent / "static"
+
+
+def _add_docs(app: FastAPI) -> None:
+    app.mount("/static", StaticFiles(directory=_STATIC), name="static")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> Response:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title="modelwright API",
+            swagger_js_url="/static/swagger-ui/swagger-ui-bundle.js",
+            swagger_css_url="/static/swagger-ui/swagger-ui.css",
+            swagger_favicon_url="/static/swagger-ui/favicon-32x32.png",
+            # Otherwise Swagger UI sends the document to validator.swagger.io.
+            swagger_ui_parameters={"validatorUrl": None},
+        )
 
 
 def app_from_settings() -> FastAPI:
@@ -96,7 +131,7 @@ def _add_route(app: FastAPI, op: Operation[Any, Any], components: dict[str, Any]
             metrics.observe(op.name, status, time.perf_counter() - started)
 
     app.add_api_route(
-        op.path,
+        _route_path(op),
         endpoint,
         methods=[op.method],
         name=op.name,
@@ -106,6 +141,20 @@ def _add_route(app: FastAPI, op: Operation[Any, Any], components: dict[str, Any]
         response_model=None,
         openapi_extra=operation_openapi(op, components),
     )
+
+
+def _route_path(op: Operation[Any, Any]) -> str:
+    """``op.path`` for the router: a parameter whose values may contain '/' (metric keys such
+    as "val/loss", sent as %2F and decoded before routing) matches across segments. The
+    OpenAPI document keeps the plain ``{name}``."""
+    properties = op.request.model_json_schema().get("properties", {})
+
+    def convert(match: re.Match[str]) -> str:
+        pattern = properties.get(match[1], {}).get("pattern")
+        slash = pattern is not None and re.search(pattern, "a/b") is not None
+        return f"{{{match[1]}:path}}" if slash else match[0]
+
+    return re.sub(r"{(\w+)}", convert, op.path)
 
 
 def _authenticate(platform: Platform, request: Request) -> Caller:
@@ -122,14 +171,15 @@ def _authenticate(platform: Platform, request: Request) -> Caller:
 async def _body(request: Request, op: Operation[Any, Any]) -> dict[str, Any]:
     if not op.has_body:
         return {}
-    raw = await request.body()
-    if len(raw) > MAX_BODY_BYTES:
-        raise InvalidInput(f"request body is larger than {MAX_BODY_BYTES} bytes")
+    limit = request.app.state.platform.settings.max_body_bytes
+    raw = await read_body(request, limit, "request body", "max_body_bytes")
     if not raw.strip():
         return {}
     try:
-        data = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
+        # Not orjson here: it reads integers past 64 bits as floats, so -2**63 - 1 would
+        # arrive as -2**63; pydantic's parser keeps every integer exact.
+        data = from_json(raw, allow_inf_nan=False)
+    except ValueError as exc:
         raise InvalidInput(f"request body is not valid JSON: {exc}") from None
     if not isinstance(data, dict):
         raise InvalidInput("request body must be a JSON object")
@@ -180,7 +230,15 @@ def _dump(op: Operation[Any, Any], result: Any) -> bytes:
 
 
 def json_response(body: Any, status: int) -> Response:
-    return Response(orjson.dumps(body), status_code=status, media_type="application/json")
+    response = Response(orjson.dumps(body), status_code=status, media_type="application/json")
+    if status in _CLOSE_AFTER:
+        response.headers["Connection"] = "close"
+    return response
+
+
+# After a refused body the rest of it is still on the wire, and after an unexpected error the
+# connection's state is unknown: neither connection is reused.
+_CLOSE_AFTER = frozenset({413, 500})
 
 
 def _add_error_handlers(app: FastAPI) -> None:
@@ -203,4 +261,7 @@ def _add_error_handlers(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception) -> Response:
         # Never a traceback to the caller; the server log has it.
         body = {"error": {"code": "internal", "message": "internal server error", "details": {}}}
-        return json_response(body, 500)
+        response = json_response(body, 500)
+        # Starlette answers a 500 outside the middleware stack, past SecurityHeaders.
+        response.headers.update(security_headers(request.url.path))
+        return response

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tempfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -24,6 +25,8 @@ from modelwright.core.platform import Platform
 from modelwright.errors import InvalidInput, NotFound
 from modelwright.objects.models import ObjectScope
 from modelwright.objects.service import record_upload, store_for_read, store_for_write
+from modelwright.server.limits import UploadQuota, body_chunks, check_declared
+from modelwright.server.openapi import object_openapi
 from modelwright.store.artifacts import ArtifactStore
 
 __all__ = ["add_object_routes"]
@@ -32,21 +35,46 @@ Authenticate = Callable[[Platform, Request], Caller]
 
 
 def add_object_routes(app: FastAPI, authenticate: Authenticate) -> None:
-    for path, tag in ((ARTIFACT_OBJECT, "artifacts"), (DATASTORE_OBJECT, "datasets")):
+    routes = (
+        (
+            ARTIFACT_OBJECT,
+            "artifacts",
+            "put_artifact_object",
+            "get_artifact_object",
+            "the artifact store",
+        ),
+        (
+            DATASTORE_OBJECT,
+            "datasets",
+            "put_datastore_object",
+            "get_datastore_object",
+            "the datastore",
+        ),
+    )
+    for path, tag, put_name, get_name, where in routes:
+        params = tuple(re.findall(r"{(\w+)}", path))
         app.add_api_route(
             path,
             _put(authenticate),
             methods=["PUT"],
+            name=put_name,
             summary="Upload an object (raw bytes; the digest in the path is checked)",
             tags=[tag],
             status_code=201,
+            # Not FastAPI's default class: its JSON content would be documented for bodies
+            # these routes never send.
+            response_class=Response,
+            openapi_extra=object_openapi(params, "PUT", where),
         )
         app.add_api_route(
             path,
             _get(authenticate),
             methods=["GET"],
+            name=get_name,
             summary="Download an object (raw bytes)",
             tags=[tag],
+            response_class=Response,
+            openapi_extra=object_openapi(params, "GET", where),
         )
 
 
@@ -68,13 +96,22 @@ def _put(authenticate: Authenticate) -> Callable[[Request], Awaitable[Response]]
         caller = await run_in_threadpool(authenticate, platform, request)
         scope, digest = _scope(request)
         store = await run_in_threadpool(_store_for_write, platform, caller, scope, digest)
+        limit = platform.settings.max_object_bytes
+        size = check_declared(request, limit, "object", "max_object_bytes")
+        quota: UploadQuota | None = request.app.state.upload_quota
+        if quota is not None and size is not None:
+            await run_in_threadpool(quota, caller.name, size)
         fd, tmp = tempfile.mkstemp(prefix=".mw-upload-")
         try:
             sha = hashlib.sha256()
+            received = 0
             with os.fdopen(fd, "wb") as f:
-                async for chunk in request.stream():
+                async for chunk in body_chunks(request, limit, "object", "max_object_bytes"):
                     sha.update(chunk)
                     f.write(chunk)
+                    received += len(chunk)
+            if quota is not None and size is None:
+                await run_in_threadpool(quota, caller.name, received)
             if sha.hexdigest() != digest:
                 raise InvalidInput(
                     f"digest: the body hashes to {sha.hexdigest()}, not {digest}",

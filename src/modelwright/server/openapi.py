@@ -10,8 +10,10 @@ from fastapi import FastAPI
 from pydantic import TypeAdapter
 
 from modelwright.api import Operation
+from modelwright.api.objects import DIGEST_HEADER
+from modelwright.core.names import Name
 
-__all__ = ["install_components", "operation_openapi"]
+__all__ = ["error_responses", "install_components", "object_openapi", "operation_openapi"]
 
 _REF = "#/components/schemas/"
 
@@ -73,14 +75,65 @@ def _fragment(op: Operation[Any, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
                 "application/json": {"schema": _inline(response_schema, response_defs, shared)}
             },
         },
-        "default": {
-            "description": "Error: {'error': {'code', 'message', 'details'}}",
-            "content": {"application/json": {"schema": _ERROR}},
-        },
+        **error_responses(),
     }
+    shared[ERROR] = _ERROR
     return extra, shared
 
 
+ERROR = "Error"
+# Every operation may answer these; each has the one error body.
+_ERRORS = {
+    "400": "Invalid input: the message names the field and the problem",
+    "401": "No valid token: missing, malformed, unknown, expired or revoked",
+    "403": "The token's principal has no grant for this action here",
+    "404": "Not found, or not visible to the caller",
+    "409": "Conflicts with the current state (already exists, in use, a concurrent change)",
+    "413": "The body is over the server's size limit, or the upload over the caller's quota",
+}
+
+
+def error_responses() -> dict[str, Any]:
+    """The error answers of every route, all with the error body (published as a component)."""
+    content = {"application/json": {"schema": {"$ref": _REF + ERROR}}}
+    return {
+        **{status: {"description": text, "content": content} for status, text in _ERRORS.items()},
+        "default": {"description": "Any other error (422, 500, 503)", "content": content},
+    }
+
+
+def object_openapi(path_params: tuple[str, ...], method: str, tag_scope: str) -> dict[str, Any]:
+    """The raw-bytes routes take no model, so their parameters and answers are spelled here."""
+    params = [
+        {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "schema": _DIGEST if name == "digest" else TypeAdapter(Name).json_schema(),
+        }
+        for name in path_params
+    ]
+    digest_header = {DIGEST_HEADER: {"description": "sha256 of the bytes", "schema": _DIGEST}}
+    binary = {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}
+    if method == "PUT":
+        return {
+            "parameters": params,
+            "requestBody": {"required": True, "content": binary},
+            "responses": {
+                "201": {"description": f"Stored in {tag_scope}", "headers": digest_header},
+                **error_responses(),
+            },
+        }
+    return {
+        "parameters": params,
+        "responses": {
+            "200": {"description": "The bytes", "headers": digest_header, "content": binary},
+            **error_responses(),
+        },
+    }
+
+
+_DIGEST: dict[str, Any] = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
 _ERROR: dict[str, Any] = {
     "type": "object",
     "properties": {

@@ -6,12 +6,21 @@ import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    model_validator,
+)
 
+from modelwright.core.ints import ByteSize, DbInt64
 from modelwright.core.models import Request
 from modelwright.core.names import Name
 
 __all__ = [
+    "KEY_PATTERN",
     "MAX_KEY",
     "MAX_PARAM_VALUE",
     "ArtifactFile",
@@ -61,8 +70,23 @@ def _run_id(value: str) -> str:
     return value
 
 
-Key = Annotated[str, AfterValidator(_key)]
-RunId = Annotated[str, AfterValidator(_run_id)]
+# The rules of ``_key`` as one JSON Schema pattern, for the OpenAPI document: segments
+# between '/' of the allowed characters, none of them exactly '..', the first not empty.
+_SEG = r"(?:[A-Za-z0-9_\- :][A-Za-z0-9_\-. :]*|\.(?:[A-Za-z0-9_\- :][A-Za-z0-9_\-. :]*)?|\.\.[A-Za-z0-9_\-. :]+)"
+KEY_PATTERN = rf"^{_SEG}(?:/{_SEG}?)*$"
+
+Key = Annotated[
+    str,
+    AfterValidator(_key),
+    WithJsonSchema(
+        {"type": "string", "minLength": 1, "maxLength": MAX_KEY, "pattern": KEY_PATTERN}
+    ),
+]
+RunId = Annotated[
+    str,
+    AfterValidator(_run_id),
+    WithJsonSchema({"type": "string", "pattern": r"^[0-9a-f]{32}$"}),
+]
 ParamValue = Annotated[str, Field(max_length=MAX_PARAM_VALUE)]
 TagValue = Annotated[str, Field(max_length=MAX_PARAM_VALUE)]
 
@@ -89,8 +113,8 @@ class MetricBatch(_Floats):
 
     keys: list[Key]
     values: list[float]
-    steps: list[int]
-    timestamps: list[int] = Field(description="Milliseconds since the epoch.")
+    steps: list[DbInt64]
+    timestamps: list[DbInt64] = Field(description="Milliseconds since the epoch.")
 
     @model_validator(mode="after")
     def _same_length(self) -> MetricBatch:
@@ -143,7 +167,7 @@ class MetricHistory(BaseModel):
 class ArtifactFile(Request):
     path: Key
     digest: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
-    size: int = Field(ge=0)
+    size: ByteSize
 
 
 class LogArtifacts(Request):
@@ -199,8 +223,10 @@ class SearchRuns(Request):
         max_length=5000,
         description="e.g. \"metrics.auc > 0.8 and params.depth = '5' and tags.team = 'x'\"",
     )
-    order_by: list[str] = Field(
-        default_factory=list, description="e.g. ['metrics.auc DESC', 'attributes.started_at']"
+    order_by: list[Annotated[str, Field(max_length=MAX_KEY + 20)]] = Field(
+        default_factory=list,
+        max_length=10,
+        description="e.g. ['metrics.auc DESC', 'attributes.started_at']",
     )
     max_results: int = Field(default=1000, ge=1, le=50_000)
     include_children: bool = Field(
