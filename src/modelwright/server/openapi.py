@@ -10,12 +10,30 @@ from fastapi import FastAPI
 from pydantic import TypeAdapter
 
 from modelwright.api import Operation
+from modelwright.api.headers import ENVIRONMENT_HEADER
 from modelwright.api.objects import DIGEST_HEADER
-from modelwright.core.names import Name
+from modelwright.core.names import MAX_NAME, NAME_PATTERN, Name
 
 __all__ = ["error_responses", "install_components", "object_openapi", "operation_openapi"]
 
 _REF = "#/components/schemas/"
+
+
+_BARE = NAME_PATTERN.removeprefix("^").removesuffix("$")
+# The environment the caller acts in (docs/access.md): optional on every operation; reading
+# production data needs a production one.
+ACTING_PARAMETER: dict[str, Any] = {
+    "name": ENVIRONMENT_HEADER,
+    "in": "header",
+    "required": False,
+    "description": "The environment the caller acts in: 'env' or 'workspace/env'. Reading "
+    "production data needs a production one.",
+    "schema": {
+        "type": "string",
+        "maxLength": 2 * MAX_NAME + 1,
+        "pattern": f"^({_BARE}/)?{_BARE}$",
+    },
+}
 
 
 def operation_openapi(
@@ -67,7 +85,7 @@ def _fragment(op: Operation[Any, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
         ref_template="#/components/schemas/{model}"
     )
     response_defs = response_schema.pop("$defs", {})
-    extra["parameters"] = params
+    extra["parameters"] = [*params, ACTING_PARAMETER]
     extra["responses"] = {
         str(op.status): {
             "description": "Success",
@@ -113,6 +131,8 @@ def object_openapi(path_params: tuple[str, ...], method: str, tag_scope: str) ->
         }
         for name in path_params
     ]
+    if method == "GET":
+        params.append(ACTING_PARAMETER)
     digest_header = {DIGEST_HEADER: {"description": "sha256 of the bytes", "schema": _DIGEST}}
     binary = {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}
     if method == "PUT":
