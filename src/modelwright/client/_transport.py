@@ -126,7 +126,7 @@ class LocalTransport:
             raise InvalidInput(f"'{source}' is not a file", details={"path": str(source)})
         else:
             digest = store.put_file(source)
-        if not admin:  # an admin needs no claim: no write transaction for the usual case
+        if not admin and scope.kind == "artifacts":  # an admin needs no claim
             with self.unit() as ctx:
                 record_upload(ctx, scope, digest)
         return digest
