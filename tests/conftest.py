@@ -176,13 +176,13 @@ def platform(settings: Settings) -> Iterator[Platform]:
 class LiveServer:
     """A real uvicorn server on a free loopback port, run in a thread."""
 
-    def __init__(self, platform: Platform) -> None:
+    def __init__(self, platform: Platform, app: Any = None) -> None:
         sock = socket.socket()
         sock.bind(("127.0.0.1", 0))
         self.port = sock.getsockname()[1]
         sock.close()
         config = uvicorn.Config(
-            create_app(platform), host="127.0.0.1", port=self.port, log_level="warning"
+            app or create_app(platform), host="127.0.0.1", port=self.port, log_level="warning"
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)

@@ -8,7 +8,9 @@ thread, render the response. No route holds business logic or opens a session it
 from __future__ import annotations
 
 import time
-from typing import Any
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from fastapi import FastAPI, Request
@@ -26,23 +28,40 @@ from modelwright.core.context import Caller
 from modelwright.core.platform import Platform
 from modelwright.errors import InvalidInput, ModelwrightError, Unauthenticated
 from modelwright.server import metrics
+from modelwright.server.events import add_event_stream
 from modelwright.server.objects import add_object_routes
 from modelwright.server.openapi import install_components, operation_openapi
 from modelwright.settings import Settings
 from modelwright.setup.spec import dotted
 
-__all__ = ["MAX_BODY_BYTES", "app_from_settings", "create_app"]
+if TYPE_CHECKING:
+    from modelwright.workflows import Worker
+
+__all__ = ["MAX_BODY_BYTES", "app_from_settings", "app_with_worker_from_settings", "create_app"]
 
 # platform.yaml files and metadata requests are small; artifacts never travel this way.
 MAX_BODY_BYTES = 10 * 1024 * 1024
 _ANONYMOUS = Caller(name="", principal_id=0)
 
 
-def create_app(platform: Platform) -> FastAPI:
+def create_app(platform: Platform, *, worker: Worker | None = None) -> FastAPI:
+    """The REST API over ``platform``; ``worker`` (if any) runs workflows while it serves."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if worker is not None:
+            worker.start()
+        try:
+            yield
+        finally:
+            if worker is not None:
+                await run_in_threadpool(worker.stop)
+
     app = FastAPI(
         title="modelwright",
         version=__version__,
         description="Self-hosted MLOps platform. Authenticate with `Authorization: Bearer <token>`.",
+        lifespan=lifespan,
     )
     app.state.platform = platform
     components: dict[str, Any] = {}
@@ -50,6 +69,7 @@ def create_app(platform: Platform) -> FastAPI:
         _add_route(app, op, components)
     install_components(app, components)
     add_object_routes(app, _authenticate)
+    add_event_stream(app, _authenticate, invalid_input)
     _add_error_handlers(app)
 
     @app.get("/healthz", tags=["server"], summary="Liveness and database reachability")
@@ -69,6 +89,17 @@ def create_app(platform: Platform) -> FastAPI:
 def app_from_settings() -> FastAPI:
     """The app over the stores named by ``MODELWRIGHT_*`` settings (uvicorn factory)."""
     return create_app(Platform(Settings()))
+
+
+def app_with_worker_from_settings() -> FastAPI:
+    """The same, with a workflow worker in the process (``modelwright server``'s default):
+    workflows come from the entry points and ``MODELWRIGHT_WORKFLOW_MODULES``."""
+    from modelwright.workflows import Worker, load_workflows
+
+    settings = Settings()
+    load_workflows(settings.workflow_modules)
+    platform = Platform(settings)
+    return create_app(platform, worker=Worker(platform))
 
 
 def _add_route(app: FastAPI, op: Operation[Any, Any], components: dict[str, Any]) -> None:
