@@ -125,3 +125,11 @@ def test_worker_once_drains_what_is_due_on_either_database(
             assert list(statuses) == ["succeeded"] * 3
     finally:
         platform.close()
+
+
+def test_the_help_lists_the_workflow_commands(cli: Run) -> None:
+    top = cli("--help").out
+    assert all(name in top for name in ("jobs", "events", "worker"))
+    jobs = cli("jobs", "--help").out
+    assert all(name in jobs for name in ("list", "show", "cancel", "retry"))
+    assert "--no-worker" in cli("server", "--help").out
