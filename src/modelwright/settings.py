@@ -33,8 +33,11 @@ class Settings(BaseSettings):
     # server opens datastore URLs itself, so whoever runs it decides, not API callers.
     # Unset: "<home>/data" only.
     datastore_roots: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Modules declaring workflows, imported by workers (MODELWRIGHT_WORKFLOW_MODULES:
+    # comma-separated or a JSON list), besides the entry points "modelwright.workflows".
+    workflow_modules: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
-    @field_validator("datastore_roots", mode="before")
+    @field_validator("datastore_roots", "workflow_modules", mode="before")
     @classmethod
     def _roots(cls, value: Any) -> Any:
         if isinstance(value, str):

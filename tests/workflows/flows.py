@@ -98,3 +98,8 @@ def trivial_steps(flow: Flow, n: int) -> int:
     for i in range(n):
         flow.step(int, i)
     return n
+
+
+@workflow("test.guarded", action="endpoint.deploy")
+def guarded(flow: Flow, **inputs: Any) -> None:
+    flow.wait_signal("go")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from modelwright.access import models as access
-from modelwright.api import data, endpoints, pipelines, registry, tracking
+from modelwright.api import data, endpoints, jobs, pipelines, registry, tracking
 from modelwright.api.operation import Operation
 from modelwright.audit import models as audit
 from modelwright.core.models import Empty
@@ -265,4 +265,5 @@ OPERATIONS: tuple[Operation, ...] = (  # type: ignore[type-arg]
     *registry.OPERATIONS,
     *pipelines.OPERATIONS,
     *endpoints.OPERATIONS,
+    *jobs.OPERATIONS,
 )

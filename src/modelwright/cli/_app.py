@@ -87,12 +87,14 @@ def _register() -> None:
         batch,
         datasets,
         endpoints,
+        jobs,
         models,
         pipelines,
         runs,
         serve,
         server,
         setup,
+        worker,
         workspaces,
     )
 
@@ -109,6 +111,8 @@ def _register() -> None:
         endpoints,
         serve,
         batch,
+        jobs,
+        worker,
     ):
         module.register(app)
 

@@ -15,6 +15,7 @@ from modelwright.api.operation import Operation
 from modelwright.audit import models as audit
 from modelwright.client._data import DataMixin
 from modelwright.client._endpoints import EndpointsMixin
+from modelwright.client._jobs import JobsMixin
 from modelwright.client._pipelines import PipelinesMixin
 from modelwright.client._registry import RegistryMixin
 from modelwright.client._tracking import TrackingMixin
@@ -59,7 +60,7 @@ def connect(
     )
 
 
-class Client(TrackingMixin, DataMixin, PipelinesMixin, RegistryMixin, EndpointsMixin):
+class Client(TrackingMixin, DataMixin, PipelinesMixin, RegistryMixin, EndpointsMixin, JobsMixin):
     """One method per operation, whatever the transport (in process or HTTP)."""
 
     def __init__(self, transport: Transport) -> None:

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from fastapi import FastAPI, Request
@@ -31,6 +33,7 @@ from modelwright.core.context import Caller
 from modelwright.core.platform import Platform
 from modelwright.errors import InvalidInput, ModelwrightError, Unauthenticated
 from modelwright.server import metrics
+from modelwright.server.events import add_event_stream
 from modelwright.server.headers import SecurityHeaders, security_headers
 from modelwright.server.limits import UploadQuota, load_upload_quota, read_body
 from modelwright.server.objects import add_object_routes
@@ -38,13 +41,33 @@ from modelwright.server.openapi import install_components, operation_openapi
 from modelwright.settings import Settings
 from modelwright.setup.spec import dotted
 
-__all__ = ["app_from_settings", "create_app"]
+if TYPE_CHECKING:
+    from modelwright.workflows import Worker
+
+__all__ = ["app_from_settings", "app_with_worker_from_settings", "create_app"]
 
 _ANONYMOUS = Caller(name="", principal_id=0)
 
 
-def create_app(platform: Platform, *, upload_quota: UploadQuota | None = None) -> FastAPI:
-    """The REST app over ``platform``. ``upload_quota`` defaults to the one its settings name."""
+def create_app(
+    platform: Platform,
+    *,
+    upload_quota: UploadQuota | None = None,
+    worker: Worker | None = None,
+) -> FastAPI:
+    """The REST app over ``platform``. ``upload_quota`` defaults to the one its settings name;
+    ``worker`` (if any) runs workflows while it serves."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if worker is not None:
+            worker.start()
+        try:
+            yield
+        finally:
+            if worker is not None:
+                await run_in_threadpool(worker.stop)
+
     app = FastAPI(
         title="modelwright",
         version=__version__,
@@ -55,6 +78,7 @@ def create_app(platform: Platform, *, upload_quota: UploadQuota | None = None) -
         redoc_url=None,
         # Operation ids are the operations' names, so generated clients read like the SDK.
         generate_unique_id_function=lambda route: route.name,
+        lifespan=lifespan,
     )
     app.add_middleware(SecurityHeaders)
     app.state.platform = platform
@@ -64,6 +88,7 @@ def create_app(platform: Platform, *, upload_quota: UploadQuota | None = None) -
         _add_route(app, op, components)
     install_components(app, components)
     add_object_routes(app, _authenticate)
+    add_event_stream(app, _authenticate, invalid_input)
     _add_error_handlers(app)
 
     @app.get("/healthz", tags=["server"], summary="Liveness and database reachability")
@@ -104,6 +129,17 @@ def _add_docs(app: FastAPI) -> None:
 def app_from_settings() -> FastAPI:
     """The app over the stores named by ``MODELWRIGHT_*`` settings (uvicorn factory)."""
     return create_app(Platform(Settings()))
+
+
+def app_with_worker_from_settings() -> FastAPI:
+    """The same, with a workflow worker in the process (``modelwright server``'s default):
+    workflows come from the entry points and ``MODELWRIGHT_WORKFLOW_MODULES``."""
+    from modelwright.workflows import Worker, load_workflows
+
+    settings = Settings()
+    load_workflows(settings.workflow_modules)
+    platform = Platform(settings)
+    return create_app(platform, worker=Worker(platform))
 
 
 def _add_route(app: FastAPI, op: Operation[Any, Any], components: dict[str, Any]) -> None:

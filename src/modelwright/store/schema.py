@@ -516,13 +516,20 @@ class Job(Base):
     """
 
     __tablename__ = "jobs"
-    __table_args__ = (Index("ix_jobs_due", "status", "wake_at"),)
+    __table_args__ = (
+        Index("ix_jobs_due", "status", "wake_at"),
+        Index("ix_jobs_scope", "workspace", "environment", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(NAME), index=True)
     queue: Mapped[str] = mapped_column(String(NAME))
     workspace: Mapped[str] = mapped_column(String(NAME), default="")
     environment: Mapped[str] = mapped_column(String(NAME), default="")
+    # The action needed there to cancel or retry it (revision 0008), from the workflow kind.
+    action: Mapped[str] = mapped_column(
+        String(64), default="pipeline.run", server_default="pipeline.run"
+    )
     inputs: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     status: Mapped[str] = mapped_column(String(16))
     reason: Mapped[str] = mapped_column(Text, default="")

@@ -13,7 +13,13 @@ from modelwright.workflows._engine import (
     start,
 )
 from modelwright.workflows._flow import Flow, StepFailed
-from modelwright.workflows._registry import declare_queue, get_workflow, workflow, workflow_kinds
+from modelwright.workflows._registry import (
+    declare_queue,
+    get_workflow,
+    load_workflows,
+    workflow,
+    workflow_kinds,
+)
 from modelwright.workflows._worker import Worker
 
 __all__ = [
@@ -25,6 +31,7 @@ __all__ = [
     "create_trigger",
     "declare_queue",
     "get_workflow",
+    "load_workflows",
     "retry",
     "signal",
     "start",

@@ -59,6 +59,7 @@ def start(
     values = {
         "kind": kind,
         "queue": queue or (definition.queue if definition else "default"),
+        "action": definition.action.value if definition else "pipeline.run",
         "workspace": workspace,
         "environment": environment,
         "inputs": inputs or {},

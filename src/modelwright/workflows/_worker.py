@@ -91,12 +91,22 @@ class Worker:
             self.stop()
 
     def run_once(self) -> int:
-        """Fire what is due, then run due jobs until none is left; returns how many ran."""
+        """Fire what is due, then run due jobs until none is left; returns how many ran.
+
+        The clock runs meanwhile, so a long step keeps its lease."""
         self.tick()
+        self._stop.clear()
+        clock = threading.Thread(target=self._clock, daemon=True, name="mw-clock")
+        clock.start()
         ran = 0
-        while (job := self.claim()) is not None:
-            self.run_job(job)
-            ran += 1
+        try:
+            while (job := self.claim()) is not None:
+                self.run_job(job)
+                ran += 1
+        finally:
+            self._stop.set()
+            clock.join()
+            self._stop.clear()
         return ran
 
     def _loop(self) -> None:

@@ -1,0 +1,1 @@
+"""Reading the platform's domain events (appended by ``core.events``), for followers."""

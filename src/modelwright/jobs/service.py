@@ -1,0 +1,169 @@
+"""Job operations. Each function is one operation: ``(ctx, request) -> response``.
+
+Reading a job needs ``data.read`` in its environment; cancelling or retrying it needs the
+action its workflow kind declared (recorded on the job; ``pipeline.run`` by default) there.
+Platform-wide jobs (no workspace) are platform admins' own. A job the caller may not see is
+not found, whichever way it is asked for. Every change is audited in its transaction; the
+engine appends the ``job.state_changed`` event in the same one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from modelwright.core.actions import Action
+from modelwright.core.context import Context
+from modelwright.core.scopes import check_scope_filter, may_see, visible
+from modelwright.errors import NotFound
+from modelwright.jobs import models as m
+from modelwright.store import schema
+from modelwright.workflows import cancel, retry
+
+__all__ = ["cancel_job", "get_job", "list_jobs", "retry_job"]
+
+J = schema.Job
+
+
+def list_jobs(ctx: Context, req: m.ListJobs) -> list[m.JobInfo]:
+    """Newest first; only jobs of environments the caller may read."""
+    check_scope_filter(ctx, Action.DATA_READ, req.workspace, req.environment)
+    query = (
+        select(J)
+        .where(visible(ctx, Action.DATA_READ, J.workspace, J.environment))
+        .order_by(J.id.desc())
+        .limit(req.limit)
+    )
+    if req.status is not None:
+        query = query.where(J.status == req.status)
+    if req.kind is not None:
+        query = query.where(J.kind == req.kind)
+    if req.workspace is not None:
+        query = query.where(J.workspace == req.workspace)
+    if req.environment is not None:
+        query = query.where(J.environment == req.environment)
+    return [_info(job) for job in ctx.session.scalars(query)]
+
+
+def get_job(ctx: Context, req: m.JobRef) -> m.JobDetail:
+    return _detail(ctx, _job(ctx, req.job_id))
+
+
+def cancel_job(ctx: Context, req: m.JobRef) -> m.JobDetail:
+    """A job not running stops now; a running one before its next step."""
+    job = _for_change(ctx, req.job_id)
+    before = _state(job)
+    cancel(ctx.session, job.id, by=ctx.caller.name)
+    _audit(ctx, "job.cancel", job, before)
+    return _detail(ctx, job)
+
+
+def retry_job(ctx: Context, req: m.JobRef) -> m.JobDetail:
+    """A failed or cancelled job runs again from its first unfinished step."""
+    job = _for_change(ctx, req.job_id)
+    before = _state(job)
+    retry(ctx.session, job.id, by=ctx.caller.name)
+    _audit(ctx, "job.retry", job, before)
+    return _detail(ctx, job)
+
+
+# -- lookups ----------------------------------------------------------------------------------
+def _job(ctx: Context, job_id: int, *, lock: bool = False) -> schema.Job:
+    query = select(J).where(J.id == job_id)
+    if lock:
+        # Held until the change commits, so a worker cannot change the job in between.
+        query = query.with_for_update()
+    job = ctx.session.scalar(query)
+    if job is None or not _sees(ctx, job):
+        raise NotFound(f"job {job_id} not found", details={"job": job_id})
+    return job
+
+
+def _sees(ctx: Context, job: schema.Job) -> bool:
+    """Visible to who may read its environment; a member of the workspace who may not is
+    told so (``PermissionDenied``) rather than that it does not exist."""
+    if may_see(ctx, Action.DATA_READ, job.workspace, job.environment):
+        return True
+    if job.workspace and ctx.is_member(job.workspace):
+        ctx.require(Action.DATA_READ, job.workspace, job.environment)
+    return False
+
+
+def _for_change(ctx: Context, job_id: int) -> schema.Job:
+    job = _job(ctx, job_id, lock=True)
+    if not job.workspace:
+        ctx.require_platform_admin(f"change platform-wide job {job.id}")
+    else:
+        ctx.require(Action(job.action), job.workspace, job.environment)
+    return job
+
+
+# -- rendering --------------------------------------------------------------------------------
+def _value(stored: dict[str, Any] | None) -> Any:
+    """Results are stored as ``{"value": ...}`` (a sleep's as ``{"until": ...}``)."""
+    if stored is None:
+        return None
+    return stored["value"] if set(stored) == {"value"} else stored
+
+
+def _info(job: schema.Job) -> m.JobInfo:
+    return m.JobInfo(
+        id=job.id,
+        kind=job.kind,
+        queue=job.queue,
+        workspace=job.workspace,
+        environment=job.environment,
+        action=job.action,
+        status=job.status,
+        inputs=job.inputs,
+        reason=job.reason,
+        started_by=job.started_by,
+        result=_value(job.result),
+        error=job.error,
+        waiting_for=job.waiting_for,
+        wake_at=job.wake_at,
+        cancel_requested=job.cancel_requested,
+        created_at=job.created_at,
+        updated_at=job.updated_at,
+        finished_at=job.finished_at,
+    )
+
+
+def _detail(ctx: Context, job: schema.Job) -> m.JobDetail:
+    ctx.session.flush()
+    steps = ctx.session.scalars(
+        select(schema.JobStep).where(schema.JobStep.job_id == job.id).order_by(schema.JobStep.seq)
+    )
+    return m.JobDetail(
+        **_info(job).model_dump(),
+        steps=[
+            m.StepInfo(
+                seq=s.seq,
+                name=s.name,
+                status=s.status,
+                attempts=s.attempts,
+                started_at=s.started_at,
+                finished_at=s.finished_at,
+                seconds=(s.finished_at - s.started_at).total_seconds() if s.finished_at else None,
+                result=_value(s.result),
+                error=s.error,
+            )
+            for s in steps
+        ],
+    )
+
+
+def _state(job: schema.Job) -> dict[str, Any]:
+    return {"status": job.status, "cancel_requested": job.cancel_requested}
+
+
+def _audit(ctx: Context, action: str, job: schema.Job, before: dict[str, Any]) -> None:
+    ctx.audit(
+        action,
+        workspace=job.workspace,
+        environment=job.environment,
+        target=f"job:{job.id}",
+        before=before,
+        after=_state(job),
+    )
