@@ -112,7 +112,7 @@ def test_a_server_process_runs_a_workflow_worker_unless_told_not_to(platform: Pl
     job = start_job(platform, "dev")
     with LiveServer(platform):
         assert not wait_or_none(platform, job)
-    with LiveServer(platform, create_app(platform, worker=Worker(platform, poll_seconds=0.05))):
+    with LiveServer(platform, app=create_app(platform, worker=Worker(platform, poll_seconds=0.05))):
         assert wait_status(platform, job, "succeeded", timeout=20).status == "succeeded"
 
 

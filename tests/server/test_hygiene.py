@@ -162,7 +162,7 @@ def test_modelwright_server_runs_uvicorn_as_the_tests_live_server_does(
     assert options["server_header"] is False
     assert calls == [
         {
-            "app": "modelwright.server.app:app_from_settings",
+            "app": "modelwright.server.app:app_with_worker_from_settings",
             "factory": True,
             "workers": 2,
             **options,

@@ -49,7 +49,8 @@ def test_every_path_parameter_of_every_route_is_declared_with_a_schema(
     document: dict[str, Any],
 ) -> None:
     operations = _operations(document)
-    assert len(operations) == len(OPERATIONS) + 4  # and the four raw-bytes object routes
+    # and the four raw-bytes object routes, and the event stream
+    assert len(operations) == len(OPERATIONS) + 5
     for path, method, entry in operations:
         declared = [p for p in entry.get("parameters", []) if p["in"] == "path"]
         assert [p["name"] for p in declared] == re.findall(r"{(\w+)}", path), (method, path)

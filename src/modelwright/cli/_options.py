@@ -24,3 +24,11 @@ Env = Annotated[
         "--env", "-e", envvar="MODELWRIGHT_ENVIRONMENT", help="Environment (default: the first)."
     ),
 ]
+# Modules that declare workflows, for the commands that run them (worker, server).
+Imports = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--import",
+        help="A module declaring workflows (repeatable); added to MODELWRIGHT_WORKFLOW_MODULES.",
+    ),
+]

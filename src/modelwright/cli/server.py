@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
+from modelwright.cli._options import Imports
 from modelwright.cli._output import console
-from modelwright.cli.worker import Imports
 
 
 def register(app: typer.Typer) -> None:

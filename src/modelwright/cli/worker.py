@@ -8,17 +8,11 @@ from typing import Annotated
 import typer
 
 from modelwright.cli._app import State, err_console
+from modelwright.cli._options import Imports
 from modelwright.cli._output import console
 from modelwright.errors import InvalidInput
 
 # Repeatable option shared with ``server``.
-Imports = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--import",
-        help="A module declaring workflows (repeatable); added to MODELWRIGHT_WORKFLOW_MODULES.",
-    ),
-]
 
 
 def register(app: typer.Typer) -> None:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
+from modelwright.core.ints import INT32_MAX
 from modelwright.core.models import Request
 from modelwright.core.names import Name
 
@@ -14,7 +15,9 @@ __all__ = ["EventInfo", "EventsQuery"]
 
 
 class EventsQuery(Request):
-    since: int = Field(default=0, ge=0, description="Only events with a greater id.")
+    since: Annotated[int, Field(ge=0, le=INT32_MAX)] = Field(
+        default=0, description="Only events with a greater id."
+    )
     kind: str | None = Field(
         default=None,
         max_length=64,

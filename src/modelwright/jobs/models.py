@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
+from modelwright.core.ints import INT32_MAX
 from modelwright.core.models import Request
 from modelwright.core.names import Name
 
@@ -24,7 +25,7 @@ class ListJobs(Request):
 
 
 class JobRef(Request):
-    job_id: int = Field(ge=1)
+    job_id: Annotated[int, Field(ge=1, le=INT32_MAX)]
 
 
 class StepInfo(BaseModel):

@@ -23,6 +23,7 @@ from modelwright.core.context import Caller
 from modelwright.core.platform import Platform
 from modelwright.errors import InvalidInput
 from modelwright.events.models import EventInfo, EventsQuery
+from modelwright.server.openapi import stream_openapi
 
 __all__ = ["STREAM_PATH", "add_event_stream"]
 
@@ -59,8 +60,11 @@ def add_event_stream(app: FastAPI, authenticate: Authenticate, invalid: Invalid)
         STREAM_PATH,
         stream,
         methods=["GET"],
+        name="stream_events",
         summary="Domain events as Server-Sent Events (resume with Last-Event-ID)",
         tags=["events"],
+        response_model=None,
+        openapi_extra=stream_openapi(LIST_EVENTS),
     )
 
 

@@ -120,6 +120,27 @@ def error_responses() -> dict[str, Any]:
     }
 
 
+def stream_openapi(op: Operation[Any, Any]) -> dict[str, Any]:
+    """A Server-Sent Events route that streams what ``op`` lists: its query parameters, a
+    ``Last-Event-ID`` to resume, and ``text/event-stream`` for an answer."""
+    extra = operation_openapi(op)
+    extra["parameters"] = [
+        *extra["parameters"],
+        {
+            "name": "Last-Event-ID",
+            "in": "header",
+            "required": False,
+            "description": "Resume after this event id (takes the place of 'since').",
+            "schema": {"type": "string", "pattern": "^[0-9]{1,10}$"},
+        },
+    ]
+    extra["responses"][str(op.status)] = {
+        "description": "Events as they happen: 'id:', 'event:' (the kind) and 'data:' (JSON)",
+        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+    }
+    return extra
+
+
 def object_openapi(path_params: tuple[str, ...], method: str, tag_scope: str) -> dict[str, Any]:
     """The raw-bytes routes take no model, so their parameters and answers are spelled here."""
     params = [
