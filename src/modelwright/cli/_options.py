@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-__all__ = ["Env", "Json", "Workspace"]
+__all__ = ["Env", "Imports", "Json", "Workspace"]
 
 Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 Workspace = Annotated[
