@@ -264,6 +264,8 @@ def batch() -> None:
 def audit_and_export() -> None:
     step("11. The audit trail: every change, who made it and when")
     run("audit", "--limit", "8")
+    # The same changes as domain events, which workflows and the UI follow by id.
+    run("events", "-w", "churn", "--kind", "alias.*", "--limit", "5")
 
     step("12. Export: the live state as a platform.yaml that apply accepts")
     run("export", "-o", str(HOME / "exported.yaml"))
