@@ -70,7 +70,8 @@ class PgResettable:
         engine = create_db_engine(self.url)
         upgrade(engine)
         engine.dispose()
-        self.engine = create_engine(self.url)
+        # Pinged on checkout: a test may terminate every connection to the database.
+        self.engine = create_engine(self.url, pool_pre_ping=True)
         self.metadata = MetaData()
         with self.engine.begin() as conn:
             self.metadata.reflect(conn)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import numbers
 import os
 import traceback
@@ -16,7 +17,7 @@ from modelwright.api import tracking as ops
 from modelwright.api.operation import Operation
 from modelwright.client._logger import BatchLogger
 from modelwright.client._transport import LocalTransport, Transport
-from modelwright.errors import InvalidInput
+from modelwright.errors import InvalidInput, ModelwrightError
 from modelwright.lineage.models import Lineage
 from modelwright.objects.models import ObjectScope
 from modelwright.tracking import models as tr
@@ -141,7 +142,11 @@ class ActiveRun:
         try:
             self._logger.close()
         except Exception as exc:
-            self._client.end_run(self.id, status="failed", error=f"logging failed: {exc}")
+            # Not finished: something it was given is not stored. Failing it may not work
+            # either (the database may be what failed): it then stays running, and is shown
+            # lost once its heartbeats have stopped long enough.
+            with contextlib.suppress(ModelwrightError):
+                self._client.end_run(self.id, status="failed", error=f"logging failed: {exc}")
             raise
         return self._client.end_run(self.id, status=status, error=error)
 

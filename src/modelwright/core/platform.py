@@ -8,7 +8,7 @@ from contextlib import contextmanager, nullcontext
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from modelwright.core.context import Caller, Context
 from modelwright.errors import Conflict, NotFound
@@ -62,6 +62,10 @@ class Platform:
         check at once (two creates of one name); the database's constraints then refuse the
         second, which becomes a ``Conflict`` for its caller instead of a driver error.
 
+        A database that cannot answer (a dropped connection, a lock held past the busy
+        timeout) becomes ``ServiceUnavailable``, one that cannot store (a full disk, a
+        read-only file) a ``StorageError``: errors the caller can act on, never driver errors.
+
         ``acting``: the environment the caller declares it acts in (``Context.acting``).
 
         ``reading_only``: the block only reads (a permission check before moving bytes), so
@@ -80,6 +84,11 @@ class Platform:
                 f"this one was written; retry it ({_constraint(exc)})",
                 details={"constraint": _constraint(exc)},
             ) from None
+        except DBAPIError as exc:
+            error = db.database_error(exc)
+            if error is None:
+                raise
+            raise error from exc
 
     def open(self, url: str) -> ArtifactStore:
         """The content-addressed store at a datastore URL (cached: opening S3 is not free)."""

@@ -11,12 +11,16 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, Table, create_engine, event, insert
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from modelwright.errors import ModelwrightError, ServiceUnavailable, StorageError
+
 __all__ = [
     "create_db_engine",
+    "database_error",
     "insert_missing",
     "is_sqlite",
     "reading_only",
@@ -113,3 +117,51 @@ def insert_missing(session: Session, table: Table, rows: list[dict[str, Any]]) -
     else:
         stmt = insert(table)
     session.execute(stmt, rows)
+
+
+# SQLite's result codes and PostgreSQL's SQLSTATEs (prefixes) saying that the database cannot
+# answer now (retry) or cannot store (a storage error); any other driver error is a bug and
+# stays one. https://www.sqlite.org/rescode.html and PostgreSQL's "Errcodes" appendix.
+_RETRY = ("SQLITE_BUSY", "SQLITE_LOCKED", "08", "57P", "40001", "40P01", "53300", "55P03")
+_STORAGE = {
+    "SQLITE_FULL": "full",
+    "53100": "full",  # disk_full
+    "SQLITE_READONLY": "read-only",
+    "25006": "read-only",  # read_only_sql_transaction (a standby)
+    "SQLITE_CANTOPEN": "not-writable",
+    "SQLITE_IOERR": "io",
+    "58": "io",  # system_error, io_error
+}
+_REASONS = {
+    "full": "no space is left on its disk",
+    "read-only": "it is read-only",
+    "not-writable": "its file cannot be opened for writing",
+    "io": "its disk reported an I/O error",
+}
+
+
+def database_error(exc: sa_exc.DBAPIError) -> ModelwrightError | None:
+    """The platform error for a driver error of the metadata database, or None for a bug.
+
+    A connection the server dropped or terminated, a lock held past the busy timeout, a
+    serialisation failure: ``ServiceUnavailable`` (the unit was rolled back, or its commit
+    is in doubt: retry it; writes that carry an idempotency key are applied once). A full
+    disk or a read-only database: ``StorageError``.
+    """
+    orig = exc.orig
+    reason = str(orig).strip().splitlines()[0] if orig is not None else type(exc).__name__
+    code = str(getattr(orig, "sqlite_errorname", None) or getattr(orig, "sqlstate", None) or "")
+    for prefix, kind in _STORAGE.items():
+        if code.startswith(prefix):
+            return StorageError(
+                f"the metadata database cannot store this: {_REASONS[kind]} ({reason})",
+                details={"store": "metadata database", "reason": kind},
+            )
+    dropped = not code and isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError)
+    if exc.connection_invalidated or code.startswith(_RETRY) or dropped:
+        # psycopg gives no SQLSTATE when the server closes the connection under it.
+        return ServiceUnavailable(
+            f"the metadata database is unavailable ({reason}); retry the request",
+            details={"store": "metadata database"},
+        )
+    return None
