@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     # server opens datastore URLs itself, so whoever runs it decides, not API callers.
     # Unset: "<home>/data" only.
     datastore_roots: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # How long the answer to a write sent with an idempotency key is kept, so that a client
+    # sending the write again within that time gets the answer instead of a second write.
+    idempotency_retention_hours: float = Field(default=24.0, gt=0)
 
     @field_validator("datastore_roots", mode="before")
     @classmethod

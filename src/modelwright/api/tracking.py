@@ -48,6 +48,7 @@ END_RUN = Operation(
     "modelwright.tracking.service:end_run",
     "End a run as finished, failed or killed",
     "tracking",
+    idempotent=True,  # ending a run again the same way changes nothing
 )
 GET_RUN = Operation(
     "get_run",

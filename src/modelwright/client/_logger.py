@@ -22,23 +22,22 @@ from __future__ import annotations
 
 import atexit
 import os
-import random
 import sys
 import threading
 import time
+import uuid
 import weakref
 from collections.abc import Callable
 
+from modelwright.client._retry import backoff, is_transient
 from modelwright.errors import ModelwrightError, ServiceUnavailable
 from modelwright.tracking.models import LogBatch, MetricBatch
 
-__all__ = ["BatchLogger", "is_transient"]
+__all__ = ["BatchLogger"]
 
 Send = Callable[[LogBatch], object]
 
 _MAX_POINTS_PER_REQUEST = 50_000
-_BACKOFF_FIRST = 0.2  # seconds before the first retry; doubled up to _BACKOFF_MAX
-_BACKOFF_MAX = 30.0
 _LIVE: weakref.WeakSet[BatchLogger] = weakref.WeakSet()
 
 
@@ -47,18 +46,6 @@ def _seconds(variable: str, default: float) -> float:
         return float(os.environ.get(variable, default))
     except ValueError:
         return default
-
-
-def is_transient(exc: BaseException) -> bool:
-    """Whether sending the same request again later may succeed."""
-    return isinstance(exc, ServiceUnavailable | ConnectionError | TimeoutError)
-
-
-def backoff(failures: int) -> float:
-    """Seconds to wait after ``failures`` failed attempts in a row: doubling, jittered so
-    that many clients do not retry in step."""
-    delay: float = min(_BACKOFF_MAX, _BACKOFF_FIRST * 2.0 ** (failures - 1))
-    return delay * random.uniform(0.9, 1.1)  # noqa: S311 (jitter, not a secret)
 
 
 Counts = tuple[int, int, int]  # metric points, params, tags
@@ -215,9 +202,14 @@ class BatchLogger:
             )
             if metrics is None and not (params or tags):
                 break
+            # The key stays with the batch through every retry: the platform stores it once.
             batches.append(
                 LogBatch.model_construct(
-                    run_id=self.run_id, metrics=metrics, params=params, tags=tags
+                    run_id=self.run_id,
+                    metrics=metrics,
+                    params=params,
+                    tags=tags,
+                    idempotency_key=uuid.uuid4().hex,
                 )
             )
             params, tags = {}, {}  # with the first batch only

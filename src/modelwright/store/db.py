@@ -22,6 +22,7 @@ __all__ = [
     "create_db_engine",
     "database_error",
     "insert_missing",
+    "insert_one_missing",
     "is_sqlite",
     "reading_only",
     "session_factory",
@@ -101,6 +102,27 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
+def _insert_ignoring_conflicts(session: Session, table: Table) -> Any:
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        return sqlite.insert(table).on_conflict_do_nothing()
+    if dialect == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing()
+    return insert(table)
+
+
+def insert_one_missing(session: Session, table: Table, row: dict[str, Any]) -> bool:
+    """Insert ``row`` unless its unique key exists; return whether this call inserted it.
+
+    On PostgreSQL a row that another transaction inserted and has not committed yet makes
+    this wait for that transaction: it then sees the row (committed) or inserts its own
+    (rolled back). Either way a following select in the same transaction sees the row.
+    """
+    # RETURNING rather than the row count, which an ORM session's execute does not keep.
+    stmt = _insert_ignoring_conflicts(session, table).values(row).returning(*table.primary_key)
+    return session.execute(stmt).first() is not None
+
+
 def insert_missing(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
     """Insert ``rows``, skipping those whose unique key exists already, in one statement.
 
@@ -109,14 +131,7 @@ def insert_missing(session: Session, table: Table, rows: list[dict[str, Any]]) -
     """
     if not rows:
         return
-    dialect = session.get_bind().dialect.name
-    if dialect == "sqlite":
-        stmt: Any = sqlite.insert(table).on_conflict_do_nothing()
-    elif dialect == "postgresql":
-        stmt = postgresql.insert(table).on_conflict_do_nothing()
-    else:
-        stmt = insert(table)
-    session.execute(stmt, rows)
+    session.execute(_insert_ignoring_conflicts(session, table), rows)
 
 
 # SQLite's result codes and PostgreSQL's SQLSTATEs (prefixes) saying that the database cannot

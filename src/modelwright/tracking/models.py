@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from modelwright.core.models import Request
+from modelwright.core.models import Idempotent, Request
 from modelwright.core.names import Name
 
 __all__ = [
@@ -72,7 +72,7 @@ class _Floats(Request):
     model_config = ConfigDict(extra="forbid", ser_json_inf_nan="strings")
 
 
-class StartRun(Request):
+class StartRun(Idempotent):
     workspace: Name
     environment: Name
     experiment: Name
@@ -103,7 +103,7 @@ class MetricBatch(_Floats):
         return self
 
 
-class LogBatch(Request):
+class LogBatch(Idempotent):
     run_id: RunId
     metrics: MetricBatch | None = None
     params: dict[Key, ParamValue] = Field(default_factory=dict)
@@ -146,7 +146,7 @@ class ArtifactFile(Request):
     size: int = Field(ge=0)
 
 
-class LogArtifacts(Request):
+class LogArtifacts(Idempotent):
     run_id: RunId
     artifacts: list[ArtifactFile] = Field(min_length=1)
 
