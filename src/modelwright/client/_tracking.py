@@ -17,7 +17,7 @@ from modelwright.api import tracking as ops
 from modelwright.api.operation import Operation
 from modelwright.client._logger import BatchLogger
 from modelwright.client._transport import LocalTransport, Transport
-from modelwright.errors import InvalidInput, ModelwrightError
+from modelwright.errors import AlreadyExists, Conflict, InvalidInput, ModelwrightError, NotFound
 from modelwright.lineage.models import Lineage
 from modelwright.objects.models import ObjectScope
 from modelwright.tracking import models as tr
@@ -207,7 +207,15 @@ class TrackingMixin:
                 }
                 for env in ("dev", "staging", "prod")
             ]
-            return self.call(base.CREATE_WORKSPACE, name="default", environments=envs).name
+            try:
+                return self.call(base.CREATE_WORKSPACE, name="default", environments=envs).name
+            except (AlreadyExists, Conflict) as exc:
+                # Another process made it at the same moment (several scripts starting
+                # together on a fresh platform): use that one.
+                try:
+                    return self.call(base.GET_WORKSPACE, workspace="default").name
+                except NotFound:
+                    raise exc from None
         raise InvalidInput(
             "workspace: "
             + (

@@ -22,6 +22,7 @@ from modelwright.core.lookup import get_environment, get_workspace
 from modelwright.errors import Conflict, InvalidInput, NotFound
 from modelwright.objects.service import require_nameable
 from modelwright.store import schema
+from modelwright.store.db import insert_one_missing
 from modelwright.tracking import models as m
 from modelwright.tracking.search import apply_filter, apply_order, base_query, parse_filter
 
@@ -61,6 +62,9 @@ def writable_run(ctx: Context, run_id: str) -> schema.Run:
     return run
 
 
+_EXPERIMENTS = cast(Table, schema.Experiment.__table__)
+
+
 # -- experiments ------------------------------------------------------------------------------
 def list_experiments(ctx: Context, req: m.ListExperiments) -> list[m.ExperimentInfo]:
     ws = get_workspace(ctx.session, req.workspace)
@@ -95,17 +99,26 @@ def list_experiments(ctx: Context, req: m.ListExperiments) -> list[m.ExperimentI
 
 
 def _experiment(ctx: Context, ws: schema.Workspace, name: str) -> schema.Experiment:
-    exp = ctx.session.scalar(
-        select(schema.Experiment).where(
-            schema.Experiment.workspace_id == ws.id, schema.Experiment.name == name
-        )
+    """The experiment, created if new: atomically, since runs of a new experiment are often
+    started by several processes at once (a loser of a select-then-insert race would fail)."""
+    named = select(schema.Experiment).where(
+        schema.Experiment.workspace_id == ws.id, schema.Experiment.name == name
     )
-    if exp is None:
-        exp = schema.Experiment(
-            workspace=ws, name=name, created_at=utcnow(), created_by=ctx.caller.name
-        )
-        ctx.session.add(exp)
-        ctx.session.flush()
+    exp = ctx.session.scalar(named)
+    if exp is not None:
+        return exp
+    created = insert_one_missing(
+        ctx.session,
+        _EXPERIMENTS,
+        {
+            "workspace_id": ws.id,
+            "name": name,
+            "created_at": utcnow(),
+            "created_by": ctx.caller.name,
+        },
+    )
+    exp = ctx.session.scalars(named).one()
+    if created:
         ctx.audit(
             "experiment.create",
             workspace=ws.name,
