@@ -27,6 +27,10 @@ from modelwright.store import schema
 from modelwright.store.db import create_db_engine
 from modelwright.store.migrate import upgrade
 
+# A run a test leaves open, whose server is gone by the end, holds the test process at exit
+# for this long at most (its logger retries sending what it holds).
+os.environ.setdefault("MODELWRIGHT_FLUSH_TIMEOUT", "5")
+
 PG_ADMIN_URL = os.environ.get(
     "MODELWRIGHT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )

@@ -3,7 +3,9 @@
 ``log_metric`` only appends to a list; a daemon thread sends what has gathered every
 ``interval`` seconds (or sooner when ``max_points`` are waiting), and ``flush()``, the end of
 the run and interpreter exit send the rest. What a crash of the process can lose is what was
-logged in the last interval before it (one second by default). Nothing is dropped silently:
+logged in the last interval before it (one second by default). When nothing was sent for
+``MODELWRIGHT_HEARTBEAT_INTERVAL`` seconds (60), the thread sends an empty batch: a heartbeat,
+without which the platform shows the run as lost. Nothing is dropped silently:
 
 - A batch taken from the buffer stays unsent, in order, until the platform has it. An error
   worth retrying (the server or its database unavailable, a dropped connection, a lock held
@@ -88,7 +90,9 @@ class BatchLogger:
         self.flush_timeout = (
             _seconds("MODELWRIGHT_FLUSH_TIMEOUT", 120.0) if flush_timeout is None else flush_timeout
         )
+        self.heartbeat_interval = _seconds("MODELWRIGHT_HEARTBEAT_INTERVAL", 60.0)
         self.max_points = max_points
+        self._last_contact = time.monotonic()  # the run was just started
         self._lock = threading.Lock()  # the buffer
         self._send_lock = threading.Lock()  # one batch in flight at a time keeps points in order
         self._wake = threading.Event()
@@ -136,10 +140,12 @@ class BatchLogger:
             self._tags.update(tags)
 
     # -- sending --------------------------------------------------------------------------
-    def flush(self) -> None:
-        """Send everything logged so far, retrying for ``flush_timeout`` seconds; raise any
-        error the server gave, or ``ServiceUnavailable`` naming what is still unsent."""
-        deadline = time.monotonic() + self.flush_timeout
+    def flush(self, timeout: float | None = None) -> None:
+        """Send everything logged so far, retrying for ``timeout`` seconds (default:
+        ``flush_timeout``); raise any error the server gave, or ``ServiceUnavailable``
+        naming what is still unsent."""
+        timeout = self.flush_timeout if timeout is None else timeout
+        deadline = time.monotonic() + timeout
         failures = 0
         while True:
             try:
@@ -151,27 +157,28 @@ class BatchLogger:
                 failures += 1
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    raise self._unsent_error(exc) from None
+                    raise self._unsent_error(exc, timeout) from None
                 time.sleep(min(backoff(failures), remaining))
         self._raise_pending()
 
-    def close(self) -> None:
+    def close(self, timeout: float | None = None) -> None:
         self._closed = True
         self._wake.set()
         self._thread.join(timeout=30)
         _LIVE.discard(self)  # whatever happens next, exit does not try again
-        self.flush()
+        self.flush(timeout)
 
     def _loop(self) -> None:
         while True:
-            self._wake.wait(max(self.interval, self._retry_at - time.monotonic()))
+            every = min(self.interval, self.heartbeat_interval)
+            self._wake.wait(max(every, self._retry_at - time.monotonic()))
             self._wake.clear()
             if self._closed:  # close() sends the rest itself, in the caller's thread
                 return
             if time.monotonic() < self._retry_at:
                 continue  # woken by a full buffer while backing off
             try:
-                self._send_pending()
+                self._send_pending(heartbeat=True)
             except Exception as exc:
                 if is_transient(exc):
                     self._failures += 1
@@ -215,11 +222,20 @@ class BatchLogger:
             params, tags = {}, {}  # with the first batch only
         return batches
 
-    def _send_pending(self) -> None:
-        """Send the unsent batches, oldest first. A transient error leaves them unsent and
-        propagates; any other error drops the batch it came from and is kept for later."""
+    def _send_pending(self, *, heartbeat: bool = False) -> None:
+        """Send the unsent batches, oldest first (with ``heartbeat``, an empty one when
+        nothing was sent for long). A transient error leaves them unsent and propagates; any
+        other error drops the batch it came from and is kept for later."""
         with self._send_lock:
             self._unsent += self._take()
+            if not heartbeat:  # a heartbeat not sent yet is no data: flushing drops it
+                self._unsent = [b for b in self._unsent if any(_counts(b))]
+            idle = time.monotonic() - self._last_contact
+            if heartbeat and not self._unsent and idle >= self.heartbeat_interval:
+                # No key: an empty batch applied twice changes nothing.
+                self._unsent.append(
+                    LogBatch.model_construct(run_id=self.run_id, metrics=None, params={}, tags={})
+                )
             while self._unsent:
                 batch = self._unsent[0]
                 try:
@@ -228,6 +244,8 @@ class BatchLogger:
                     if is_transient(exc):
                         raise
                     self._keep(exc, _counts(batch))
+                else:
+                    self._last_contact = time.monotonic()
                 del self._unsent[0]
 
     def _keep(self, exc: Exception, lost: Counts) -> None:
@@ -256,7 +274,7 @@ class BatchLogger:
         )
         raise raised from err.__cause__ or err
 
-    def _unsent_error(self, last: Exception) -> ServiceUnavailable:
+    def _unsent_error(self, last: Exception, timeout: float) -> ServiceUnavailable:
         with self._lock:
             waiting = (len(self._keys), len(self._params), len(self._tags))
         totals = waiting
@@ -265,15 +283,17 @@ class BatchLogger:
         verb = "is" if sum(totals) == 1 else "are"
         return ServiceUnavailable(
             f"{_describe(totals)} of run {self.run_id} {verb} unsent after "
-            f"{self.flush_timeout:g} s of retrying: {last}",
+            f"{timeout:g} s of retrying: {last}",
             details={"run_id": self.run_id},
         )
 
 
 @atexit.register
 def _flush_all() -> None:
+    # Runs left open share one flush timeout at exit, not one each.
+    deadline = time.monotonic() + _seconds("MODELWRIGHT_FLUSH_TIMEOUT", 120.0)
     for logger in list(_LIVE):
         try:
-            logger.close()
+            logger.close(timeout=max(0.0, deadline - time.monotonic()))
         except Exception as exc:  # nothing can be raised any more; say it at least
             sys.stderr.write(f"modelwright: logging to run {logger.run_id} failed: {exc}\n")

@@ -265,6 +265,12 @@ class TrackingMixin:
     def end_run(self, run_id: str, status: str = "finished", error: str = "") -> tr.RunInfo:
         return self.call(ops.END_RUN, run_id=run_id, status=status, error=error)
 
+    def kill_run(self, run_id: str) -> tr.RunInfo:
+        """Mark a running run killed, with its running child runs (a pipeline's nodes): for
+        a run shown as ``lost`` (its process died) or one that must not be written to any
+        more. Its process, if alive, gets an error at its next logging call."""
+        return self.call(ops.KILL_RUN, run_id=run_id)
+
     def log_batch(
         self,
         run_id: str,

@@ -10,6 +10,8 @@ would cost more than the write); larger ones are uploaded from a few threads whi
 goes on, and a batch is sent once the uploads it names are done. What a crash of the process
 can lose is the record of the nodes that finished in the last interval (one second by
 default): those nodes run again on the next run instead of being restored from the cache.
+Records are the run's heartbeats; while no node finishes for ``MODELWRIGHT_HEARTBEAT_INTERVAL``
+seconds, an empty record is sent instead, so a run whose process died is shown as lost.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import uuid
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import TYPE_CHECKING, Any
 
+from modelwright.api import pipelines as pipeline_ops
 from modelwright.client._retry import backoff, is_transient
 from modelwright.errors import ServiceUnavailable
 from modelwright.objects.models import ObjectScope
@@ -90,6 +93,8 @@ class NodeRecorder:
             _seconds("MODELWRIGHT_FLUSH_INTERVAL", 1.0) if interval is None else interval
         )
         self.flush_timeout = _seconds("MODELWRIGHT_FLUSH_TIMEOUT", 120.0)
+        self.heartbeat_interval = _seconds("MODELWRIGHT_HEARTBEAT_INTERVAL", 60.0)
+        self._last_contact = time.monotonic()  # the run was just started
         self.max_nodes = min(max_nodes, pm.MAX_NODES)
         self._seen: set[str] = set()  # every digest put
         self._uploads: dict[str, Future[str]] = {}  # digest → its upload (larger objects)
@@ -192,11 +197,25 @@ class NodeRecorder:
 
     def _loop(self) -> None:
         while True:
-            self._wake.wait(self.interval)
+            self._wake.wait(min(self.interval, self.heartbeat_interval))
             self._wake.clear()
             if self._closed:  # close() sends the rest itself, in the caller's thread
                 return
             self._send(raise_errors=False)
+            self._heartbeat()
+
+    def _heartbeat(self) -> None:
+        """An empty record when nothing was recorded for ``heartbeat_interval`` seconds."""
+        with self._send_lock:
+            if time.monotonic() - self._last_contact < self.heartbeat_interval:
+                return
+            empty = pm.RecordPipelineRun(run_id=self.run_id, pipeline=self.pipeline)
+            try:  # without a key: an empty record applied twice changes nothing
+                self._client.transport.call(pipeline_ops.RECORD_PIPELINE_RUN, empty)
+            except Exception as exc:
+                self._failed(exc, raise_errors=False)
+                return
+            self._last_contact = time.monotonic()
 
     def _send(self, *, raise_errors: bool, end: pm.PipelineRunEnd | None = None) -> bool:
         with self._send_lock:
@@ -255,6 +274,7 @@ class NodeRecorder:
                 self._unsent = None
             return self._failed(exc, raise_errors)
         self._unsent = None
+        self._last_contact = time.monotonic()
         with self._lock:
             self._inline_bytes -= sum(map(len, call["objects"].values()))
         return True

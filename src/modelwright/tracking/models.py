@@ -39,7 +39,8 @@ MAX_PARAM_VALUE = 6000
 _KEY = re.compile(r"[A-Za-z0-9_\-. /:]+")
 _RUN_ID = re.compile(r"[0-9a-f]{32}")
 
-RunStatus = Literal["running", "finished", "failed", "killed"]
+# "lost" is never stored: it is how a running run whose heartbeats stopped is shown.
+RunStatus = Literal["running", "lost", "finished", "failed", "killed"]
 
 
 def _key(value: str) -> str:
@@ -176,6 +177,9 @@ class RunInfo(BaseModel):
     created_by: str
     started_at: datetime
     ended_at: datetime | None
+    heartbeat_at: datetime | None = Field(
+        default=None, description="The last sign of life of the run's process."
+    )
     error: str
     parent_id: str | None
     params: dict[str, str] = Field(default_factory=dict)
