@@ -119,17 +119,18 @@ class LocalTransport:
 
     def put_object(self, scope: ObjectScope, source: ObjectSource) -> str:
         from modelwright.objects.service import record_upload, store_for_write
+        from modelwright.store.artifacts import location_of, storage_errors
 
         with self.unit(reading_only=True) as ctx:  # the check only reads
             store = store_for_write(ctx, scope)
             admin = ctx.is_platform_admin()
-        # The bytes move outside the transaction: no database lock is held while copying.
-        if isinstance(source, bytes):
-            digest = store.put_bytes(source)
-        elif not source.is_file():
+        if not isinstance(source, bytes) and not source.is_file():
             raise InvalidInput(f"'{source}' is not a file", details={"path": str(source)})
-        else:
-            digest = store.put_file(source)
+        # The bytes move outside the transaction: no database lock is held while copying.
+        with storage_errors(scope.describe(), location_of(store)):
+            digest = (
+                store.put_bytes(source) if isinstance(source, bytes) else store.put_file(source)
+            )
         if not admin:  # an admin needs no claim: no write transaction for the usual case
             with self.unit() as ctx:
                 record_upload(ctx, scope, digest)
