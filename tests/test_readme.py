@@ -7,7 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from modelwright.settings import Settings
+
 README = Path(__file__).resolve().parents[1] / "README.md"
+SRC = Path(__file__).resolve().parents[1] / "src" / "modelwright"
 
 
 def test_readme_python_examples_run(tmp_path: Path) -> None:
@@ -28,3 +31,13 @@ def test_readme_python_examples_run(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "baseline 0.91" in proc.stdout
     assert (tmp_path / ".modelwright" / "modelwright.db").exists()
+
+
+def test_every_setting_is_documented() -> None:
+    """The platform's settings, and the variables the SDK reads, are in the README's table."""
+    names = {f"MODELWRIGHT_{field.upper()}" for field in Settings.model_fields}
+    for package in ("client", "runner"):
+        for path in (SRC / package).rglob("*.py"):
+            names |= set(re.findall(r'"(MODELWRIGHT_[A-Z_]+)"', path.read_text()))
+    text = README.read_text(encoding="utf-8")
+    assert sorted(n for n in names if f"`{n}`" not in text) == []

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import TypeVar, cast
 
 from pydantic import TypeAdapter
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, bindparam, select, update
 
 from modelwright.core.context import Context, utcnow
 from modelwright.errors import Conflict, ServiceUnavailable
@@ -30,6 +30,11 @@ __all__ = ["apply_once"]
 Resp = TypeVar("Resp")
 
 _KEYS = cast(Table, schema.IdempotencyKey.__table__)
+_RECORD = (
+    update(_KEYS)
+    .where(_KEYS.c.principal_id == bindparam("p"), _KEYS.c.key == bindparam("k"))
+    .values(response=bindparam("response"))
+)
 
 
 def apply_once(
@@ -74,9 +79,8 @@ def apply_once(
             )
         return answer.validate_json(row.response)
     result = apply()
-    ctx.session.execute(
-        update(_KEYS)
-        .where(who, _KEYS.c.key == key)
-        .values(response=answer.dump_json(result, by_alias=True).decode())
+    response = answer.dump_json(result, by_alias=True).decode()
+    ctx.session.connection().execute(
+        _RECORD, {"p": ctx.caller.principal_id, "k": key, "response": response}
     )
     return result

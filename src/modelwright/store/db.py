@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -10,7 +11,7 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, Table, create_engine, event, insert
+from sqlalchemy import Engine, Table, bindparam, create_engine, event, insert
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
@@ -118,9 +119,22 @@ def insert_one_missing(session: Session, table: Table, row: dict[str, Any]) -> b
     this wait for that transaction: it then sees the row (committed) or inserts its own
     (rolled back). Either way a following select in the same transaction sees the row.
     """
-    # RETURNING rather than the row count, which an ORM session's execute does not keep.
-    stmt = _insert_ignoring_conflicts(session, table).values(row).returning(*table.primary_key)
-    return session.execute(stmt).first() is not None
+    conn = session.connection()  # Core, in the session's transaction: no ORM machinery
+    stmt = _insert_one_statement(conn.dialect.name, table, tuple(sorted(row)))
+    # RETURNING rather than the row count, which not every driver keeps for this statement.
+    return conn.execute(stmt, row).first() is not None
+
+
+@functools.cache
+def _insert_one_statement(dialect: str, table: Table, columns: tuple[str, ...]) -> Any:
+    # Built once per table and columns: statements are cheap to run, not to build.
+    if dialect == "sqlite":
+        stmt: Any = sqlite.insert(table).on_conflict_do_nothing()
+    elif dialect == "postgresql":
+        stmt = postgresql.insert(table).on_conflict_do_nothing()
+    else:
+        stmt = insert(table)
+    return stmt.values({c: bindparam(c) for c in columns}).returning(*table.primary_key)
 
 
 def insert_missing(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:

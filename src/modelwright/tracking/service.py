@@ -68,10 +68,10 @@ def writable_run(ctx: Context, run_id: str) -> schema.Run:
     return run
 
 
+# -- experiments ------------------------------------------------------------------------------
 _EXPERIMENTS = cast(Table, schema.Experiment.__table__)
 
 
-# -- experiments ------------------------------------------------------------------------------
 def list_experiments(ctx: Context, req: m.ListExperiments) -> list[m.ExperimentInfo]:
     ws = get_workspace(ctx.session, req.workspace)
     if not ctx.is_member(ws.name):
@@ -263,10 +263,21 @@ def kill_run(ctx: Context, req: m.RunRef) -> m.RunInfo:
     return run_info(ctx, run)
 
 
+def touch(run: schema.Run) -> None:
+    """A heartbeat of ``run``: its process is alive. Written at most once a second (a
+    granularity far below any lost-after), not for every batch of a fast logger."""
+    now = utcnow()
+    if run.heartbeat_at is None or now - run.heartbeat_at >= _HEARTBEAT_GRANULARITY:
+        run.heartbeat_at = now
+
+
+_HEARTBEAT_GRANULARITY = timedelta(seconds=1)
+
+
 def log_batch(ctx: Context, req: m.LogBatch) -> m.LogBatchResult:
     """Store a batch; an empty one is a heartbeat."""
     run = writable_run(ctx, req.run_id)
-    run.heartbeat_at = utcnow()
+    touch(run)
     if req.params:
         log_params_row(ctx, run, req.params)
     if req.tags:
@@ -375,7 +386,7 @@ def _insert_metrics(ctx: Context, run_id: str, batch: m.MetricBatch) -> int:
 def log_artifacts(ctx: Context, req: m.LogArtifacts) -> m.RunDetail:
     """Record files already put in the artifact store (the client uploads them first)."""
     run = writable_run(ctx, req.run_id)
-    run.heartbeat_at = utcnow()
+    touch(run)
     log_artifacts_row(ctx, run, req.artifacts)
     return run_detail(ctx, run)
 
@@ -495,11 +506,12 @@ def _info(
     params: dict[str, str],
     tags: dict[str, str],
     metrics: dict[str, float],
-    lost_before: datetime | None,
+    cutoff: datetime | None,
 ) -> m.RunInfo:
+    """``cutoff``: a running run whose last heartbeat is older is shown as lost."""
     status = r.status
-    if status == "running" and lost_before is not None:
-        status = "lost" if (r.heartbeat_at or r.started_at) < lost_before else status
+    if status == "running" and cutoff is not None:
+        status = "lost" if (r.heartbeat_at or r.started_at) < cutoff else status
     return m.RunInfo(
         id=r.id,
         name=r.name,
