@@ -29,6 +29,10 @@ from modelwright.store import schema
 from modelwright.store.db import create_db_engine
 from modelwright.store.migrate import upgrade
 
+# A run a test leaves open, whose server is gone by the end, holds the test process at exit
+# for this long at most (its logger retries sending what it holds).
+os.environ.setdefault("MODELWRIGHT_FLUSH_TIMEOUT", "5")
+
 PG_ADMIN_URL = os.environ.get(
     "MODELWRIGHT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
@@ -72,7 +76,8 @@ class PgResettable:
         engine = create_db_engine(self.url)
         upgrade(engine)
         engine.dispose()
-        self.engine = create_engine(self.url)
+        # Pinged on checkout: a test may terminate every connection to the database.
+        self.engine = create_engine(self.url, pool_pre_ping=True)
         self.metadata = MetaData()
         with self.engine.begin() as conn:
             self.metadata.reflect(conn)

@@ -20,6 +20,7 @@ __all__ = [
     "PermissionDenied",
     "QuotaExceeded",
     "ServiceUnavailable",
+    "StorageError",
     "TooLarge",
     "Unauthenticated",
     "error_class_for_code",
@@ -105,8 +106,23 @@ class ArtifactCorrupted(ModelwrightError):
 
 
 class ServiceUnavailable(ModelwrightError):
+    """Worth retrying: the server, or its database, cannot answer right now."""
+
     code = "unavailable"
     status = 503
+
+
+class StorageError(ModelwrightError):
+    """A store refused to keep bytes: its disk is full, or it is read-only or not writable.
+
+    507 (Insufficient Storage), not 503: retrying does not help until someone frees space or
+    makes the store writable, so clients must not retry it as they retry ``unavailable``.
+    ``details`` name the store (``store``: a datastore, the artifact store or the metadata
+    database; ``location``) and the ``reason`` (``full``, ``read-only``, ``not-writable``).
+    """
+
+    code = "storage_error"
+    status = 507
 
 
 _BY_CODE: dict[str, type[ModelwrightError]] = {
@@ -124,6 +140,7 @@ _BY_CODE: dict[str, type[ModelwrightError]] = {
         GateFailed,
         ArtifactCorrupted,
         ServiceUnavailable,
+        StorageError,
     )
 }
 

@@ -36,6 +36,12 @@ class Settings(BaseSettings):
     # Modules declaring workflows, imported by workers (MODELWRIGHT_WORKFLOW_MODULES:
     # comma-separated or a JSON list), besides the entry points "modelwright.workflows".
     workflow_modules: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # How long the answer to a write sent with an idempotency key is kept, so that a client
+    # sending the write again within that time gets the answer instead of a second write.
+    idempotency_retention_hours: float = Field(default=24.0, gt=0)
+    # A running run whose client sent no heartbeat for this many seconds is shown as lost
+    # (its process died without ending it); clients send one every 60 s at least.
+    run_lost_after: float = Field(default=600.0, gt=0)
 
     @field_validator("datastore_roots", "workflow_modules", mode="before")
     @classmethod

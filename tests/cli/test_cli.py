@@ -230,3 +230,23 @@ def test_importing_the_entry_point_does_not_import_the_commands() -> None:
     code = "import sys, modelwright.cli; print('typer' in sys.modules, 'pandas' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_runs_kill_marks_a_run_killed(cli: Run, home: Path) -> None:
+    import modelwright
+
+    with modelwright.connect(home) as client:
+        client.create_workspace("ml")
+        run = client.start_run("x", workspace="ml")  # its process "dies": never ended
+        done = cli("runs", "kill", run.id)
+        assert done.code == 0, done.err
+        assert f"run {run.id} killed" in done.out
+        assert client.get_run(run.id).status == "killed"
+        again = cli("runs", "kill", run.id, "--json")
+        assert json.loads(again.out)["status"] == "killed"
+        finished = client.start_run("x", workspace="ml")
+        finished.end()
+        refused = cli("runs", "kill", finished.id)
+        assert refused.code != 0
+        assert "already ended as finished" in refused.err
+        run._logger.close()  # the test's own: nothing was logged

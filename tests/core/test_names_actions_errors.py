@@ -105,6 +105,7 @@ ERRORS = [
     (errors.GateFailed, "gate_failed", 422),
     (errors.ArtifactCorrupted, "artifact_corrupted", 500),
     (errors.ServiceUnavailable, "unavailable", 503),
+    (errors.StorageError, "storage_error", 507),
 ]
 
 

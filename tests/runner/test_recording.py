@@ -10,16 +10,18 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from sqlalchemy import func, select
 from tests.conftest import Connector
 
 from modelwright.api import pipelines as pipeline_ops
 from modelwright.api import tracking as tracking_ops
 from modelwright.client import Client
-from modelwright.errors import Conflict, InvalidInput
+from modelwright.errors import Conflict, InvalidInput, ServiceUnavailable
 from modelwright.lineage.models import LineageNode
 from modelwright.objects.models import ObjectScope
 from modelwright.pipelines import models as pm
 from modelwright.runner import PipelineSession, run_pipeline
+from modelwright.store import schema
 
 pytestmark = pytest.mark.usefixtures("workspace")
 
@@ -201,3 +203,34 @@ def test_a_run_snapshot_is_set_once(client: Client) -> None:
     with pytest.raises(Conflict, match="snapshot already"):
         client.call(pipeline_ops.RECORD_PIPELINE_RUN, **record, snapshot={"python": "3.12.0"})
     assert client.get_run(run.id).snapshot == {"python": "3.11.7"}
+
+
+def test_a_record_whose_answer_was_lost_is_sent_again_and_recorded_once(
+    client: Client,
+    connector: Connector,
+    make_project: Callable[..., Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("MODELWRIGHT_FLUSH_INTERVAL", "600")  # one record, at the end
+    call = client.transport.call
+    keys: list[str] = []
+
+    def answer_lost_once(op: Any, req: Any) -> Any:
+        answer = call(op, req)
+        if op.name == pipeline_ops.RECORD_PIPELINE_RUN.name:
+            keys.append(req.idempotency_key)
+            if len(keys) == 1:  # applied, but the client never hears of it: a timeout
+                raise ServiceUnavailable("no answer from the server: timed out")
+        return answer
+
+    monkeypatch.setattr(client.transport, "call", answer_lost_once)
+    result = PipelineSession(client, make_project(), environment="dev").run("main")
+    assert len(keys) == 2 and keys[0] == keys[1]  # the same record, sent again
+    assert client.get_run(result.run_id).status == "finished"
+    with connector.platform.engine.connect() as conn:
+        children = conn.scalar(
+            select(func.count())
+            .select_from(schema.Run)
+            .where(schema.Run.parent_id == result.run_id)
+        )
+    assert children == len(result.nodes)

@@ -43,6 +43,7 @@ class Operation(Generic[Req, Resp]):
     summary: str
     tag: str
     status: int = 200
+    idempotent: bool = False
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @cached_property
@@ -57,8 +58,34 @@ class Operation(Generic[Req, Resp]):
         )
 
     def run(self, ctx: Context, req: Req) -> Resp:
-        """Run the service function in ``ctx`` (the caller's unit of work)."""
-        return self.handler_function(ctx, req)
+        """Run the service function in ``ctx`` (the caller's unit of work); once per
+        idempotency key."""
+        key = getattr(req, "idempotency_key", None)
+        if key is None:
+            return self.handler_function(ctx, req)
+        from modelwright.core.idempotency import apply_once
+
+        return apply_once(
+            ctx,
+            key,
+            operation=self.name,
+            target=self.url_path(req),
+            apply=lambda: self.handler_function(ctx, req),
+            answer=self.response_adapter,
+        )
+
+    def may_resend(self, req: Req) -> bool:
+        """Whether sending ``req`` again cannot apply it twice (see the class's notes)."""
+        return (
+            self.method == "GET"
+            or self.idempotent
+            or getattr(req, "idempotency_key", None) is not None
+        )
+
+    @property
+    def keyed(self) -> bool:
+        """Whether requests of this operation may carry an idempotency key."""
+        return "idempotency_key" in self.request.model_fields
 
     @property
     def has_body(self) -> bool:

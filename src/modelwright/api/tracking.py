@@ -48,6 +48,18 @@ END_RUN = Operation(
     "modelwright.tracking.service:end_run",
     "End a run as finished, failed or killed",
     "tracking",
+    idempotent=True,  # ending a run again the same way changes nothing
+)
+KILL_RUN = Operation(
+    "kill_run",
+    "POST",
+    f"{V1}/runs/{{run_id}}/kill",
+    tr.RunRef,
+    tr.RunInfo,
+    "modelwright.tracking.service:kill_run",
+    "Mark a running or lost run killed, with its running child runs",
+    "tracking",
+    idempotent=True,  # a killed run stays killed
 )
 GET_RUN = Operation(
     "get_run",

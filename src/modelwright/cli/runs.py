@@ -1,4 +1,4 @@
-"""``runs list/show/compare``, ``experiments list`` and ``lineage``."""
+"""``runs list/show/compare/kill``, ``experiments list`` and ``lineage``."""
 
 from __future__ import annotations
 
@@ -103,6 +103,7 @@ def show_run(
             ("by", r.created_by),
             ("started", r.started_at),
             ("ended", r.ended_at),
+            ("heartbeat", r.heartbeat_at),
             ("parent", r.parent_id),
             ("python", r.snapshot.get("python")),
             (
@@ -128,6 +129,19 @@ def show_run(
             ["path", "size", "sha256"],
             [(a.path, a.size, a.digest[:16]) for a in r.artifacts],
         )
+
+
+@runs_app.command("kill")
+def kill(
+    ctx: typer.Context, run_id: Annotated[str, typer.Argument(help="Run id.")], json: Json = False
+) -> None:
+    """Mark a running or lost run killed, with its running child runs (a pipeline's nodes)."""
+    state: State = ctx.obj
+    r = state.client().kill_run(run_id)
+    if json:
+        emit_json(r)
+        return
+    console.print(f"run {r.id} killed: {r.error}")
 
 
 @runs_app.command("compare")

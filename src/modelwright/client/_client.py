@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -81,7 +82,13 @@ class Client(TrackingMixin, DataMixin, PipelinesMixin, RegistryMixin, EndpointsM
         self.transport.close()
 
     def call(self, op: Operation[Req, Resp], **fields: Any) -> Resp:
-        """Validate ``fields`` as the operation's request (naming any bad field) and run it."""
+        """Validate ``fields`` as the operation's request (naming any bad field) and run it.
+
+        A write that may carry an idempotency key gets a new one unless ``fields`` give it:
+        the transport may then send it again after a timeout without applying it twice.
+        """
+        if op.keyed and fields.get("idempotency_key") is None:
+            fields["idempotency_key"] = uuid.uuid4().hex
         try:
             req = op.request.model_validate({k: v for k, v in fields.items() if v is not None})
         except ValidationError as exc:

@@ -52,7 +52,7 @@ from modelwright.errors import (
 from modelwright.objects.models import ObjectScope
 from modelwright.objects.service import store_for_read, store_for_write
 from modelwright.store._artifacts_layout import object_key
-from modelwright.store.artifacts import ArtifactStore
+from modelwright.store.artifacts import ArtifactStore, location_of, storage_errors
 from modelwright.tracking import models as tr
 
 if TYPE_CHECKING:
@@ -391,20 +391,22 @@ class DataMixin:
                 todo.append(i)
         packed = [i for i in todo if len(files) > 1 and files[i].size <= PACK_FILE_MAX]
         alone = [i for i in todo if not (len(files) > 1 and files[i].size <= PACK_FILE_MAX)]
-        store = self._local_store(ObjectScope.in_datastore(ws, env, store_name), write=True)
+        scope = ObjectScope.in_datastore(ws, env, store_name)
+        store = self._local_store(scope, write=True)
         meter.start("store", sum(files[i].size for i in todo))
-        for i, digest in zip(
-            alone, put_files(store, [files[i] for i in alone], on_bytes=meter.add), strict=True
-        ):
-            entries[i] = ManifestEntry(files[i].rel, digest, files[i].size)
         root = local_root(store)
-        stored = pack_files(
-            store,
-            [files[i] for i in packed],
-            placed=placed,
-            exists=_ObjectExists(root) if root else None,
-            on_bytes=meter.add,
-        )
+        with storage_errors(scope.describe(), location_of(store)):
+            for i, digest in zip(
+                alone, put_files(store, [files[i] for i in alone], on_bytes=meter.add), strict=True
+            ):
+                entries[i] = ManifestEntry(files[i].rel, digest, files[i].size)
+            stored = pack_files(
+                store,
+                [files[i] for i in packed],
+                placed=placed,
+                exists=_ObjectExists(root) if root else None,
+                on_bytes=meter.add,
+            )
         for i, p in zip(packed, stored, strict=True):
             entries[i] = ManifestEntry(files[i].rel, p.digest, p.size, p.pack, p.offset)
         done = [e for e in entries if e is not None]

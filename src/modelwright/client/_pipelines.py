@@ -70,12 +70,14 @@ class PipelinesMixin:
         end: pm.PipelineRunEnd | dict[str, Any] | None = None,
         objects: Mapping[str, bytes] | None = None,
         snapshot: Mapping[str, Any] | None = None,
+        idempotency_key: str | None = None,
     ) -> pm.PipelineRunRecorded:
         """Record what the pipeline's run ``run_id`` did since the previous call: finished
         nodes as its child runs, its own params and artifacts, and with ``end`` its end (the
         runner sends one call per batch of nodes, not one per node). ``objects`` (digest →
         bytes, each at most 64 KiB) are stored before anything is recorded; ``snapshot`` is
-        the run's environment when its start had none."""
+        the run's environment when its start had none. Sending the same call again with the
+        same ``idempotency_key`` (by default a new one per call) records it once."""
         return self.call(
             ops.RECORD_PIPELINE_RUN,
             run_id=run_id,
@@ -87,4 +89,5 @@ class PipelinesMixin:
             # Base64 in the request, raw bytes again when validated (the HTTP body is JSON).
             objects={d: base64.b64encode(b).decode() for d, b in (objects or {}).items()},
             snapshot=None if snapshot is None else dict(snapshot),
+            idempotency_key=idempotency_key,
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import numbers
 import os
 import traceback
@@ -16,7 +17,7 @@ from modelwright.api import tracking as ops
 from modelwright.api.operation import Operation
 from modelwright.client._logger import BatchLogger
 from modelwright.client._transport import LocalTransport, Transport
-from modelwright.errors import InvalidInput
+from modelwright.errors import AlreadyExists, Conflict, InvalidInput, ModelwrightError, NotFound
 from modelwright.lineage.models import Lineage
 from modelwright.objects.models import ObjectScope
 from modelwright.tracking import models as tr
@@ -141,7 +142,11 @@ class ActiveRun:
         try:
             self._logger.close()
         except Exception as exc:
-            self._client.end_run(self.id, status="failed", error=f"logging failed: {exc}")
+            # Not finished: something it was given is not stored. Failing it may not work
+            # either (the database may be what failed): it then stays running, and is shown
+            # lost once its heartbeats have stopped long enough.
+            with contextlib.suppress(ModelwrightError):
+                self._client.end_run(self.id, status="failed", error=f"logging failed: {exc}")
             raise
         return self._client.end_run(self.id, status=status, error=error)
 
@@ -202,7 +207,15 @@ class TrackingMixin:
                 }
                 for env in ("dev", "staging", "prod")
             ]
-            return self.call(base.CREATE_WORKSPACE, name="default", environments=envs).name
+            try:
+                return self.call(base.CREATE_WORKSPACE, name="default", environments=envs).name
+            except (AlreadyExists, Conflict) as exc:
+                # Another process made it at the same moment (several scripts starting
+                # together on a fresh platform): use that one.
+                try:
+                    return self.call(base.GET_WORKSPACE, workspace="default").name
+                except NotFound:
+                    raise exc from None
         raise InvalidInput(
             "workspace: "
             + (
@@ -251,6 +264,12 @@ class TrackingMixin:
 
     def end_run(self, run_id: str, status: str = "finished", error: str = "") -> tr.RunInfo:
         return self.call(ops.END_RUN, run_id=run_id, status=status, error=error)
+
+    def kill_run(self, run_id: str) -> tr.RunInfo:
+        """Mark a running run killed, with its running child runs (a pipeline's nodes): for
+        a run shown as ``lost`` (its process died) or one that must not be written to any
+        more. Its process, if alive, gets an error at its next logging call."""
+        return self.call(ops.KILL_RUN, run_id=run_id)
 
     def log_batch(
         self,

@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from modelwright.api.headers import ENVIRONMENT_HEADER, parse_acting
 from modelwright.api.operation import Operation
 from modelwright.client._objects import ObjectSource, http_get_object, http_put_object
+from modelwright.client._retry import resending
 from modelwright.errors import (
     InvalidInput,
     ModelwrightError,
@@ -95,6 +96,9 @@ class LocalTransport:
         return self.platform.caller(principal or LOCAL_ADMIN)
 
     def call(self, op: Operation[Req, Resp], req: Req) -> Resp:
+        return resending(op, req, lambda: self._run(op, req))
+
+    def _run(self, op: Operation[Req, Resp], req: Req) -> Resp:
         with self.unit() as ctx:
             return op.run(ctx, req)
 
@@ -115,17 +119,18 @@ class LocalTransport:
 
     def put_object(self, scope: ObjectScope, source: ObjectSource) -> str:
         from modelwright.objects.service import record_upload, store_for_write
+        from modelwright.store.artifacts import location_of, storage_errors
 
         with self.unit(reading_only=True) as ctx:  # the check only reads
             store = store_for_write(ctx, scope)
             admin = ctx.is_platform_admin()
-        # The bytes move outside the transaction: no database lock is held while copying.
-        if isinstance(source, bytes):
-            digest = store.put_bytes(source)
-        elif not source.is_file():
+        if not isinstance(source, bytes) and not source.is_file():
             raise InvalidInput(f"'{source}' is not a file", details={"path": str(source)})
-        else:
-            digest = store.put_file(source)
+        # The bytes move outside the transaction: no database lock is held while copying.
+        with storage_errors(scope.describe(), location_of(store)):
+            digest = (
+                store.put_bytes(source) if isinstance(source, bytes) else store.put_file(source)
+            )
         if not admin and scope.kind == "artifacts":  # an admin needs no claim
             with self.unit() as ctx:
                 record_upload(ctx, scope, digest)
@@ -170,7 +175,9 @@ class HttpTransport:
             base_url=base_url.rstrip("/"),
             headers=headers,
             timeout=timeout,
-            # Retries connection failures only; a request that reached the server is not re-sent.
+            # Retries connection failures only, which never reach the server; a request that
+            # may have reached it is sent again only when that cannot apply it twice
+            # (``resending``).
             transport=httpx.HTTPTransport(retries=3),
         )
         self.acting = acting
@@ -188,6 +195,9 @@ class HttpTransport:
             self.http.headers.pop(ENVIRONMENT_HEADER, None)
 
     def call(self, op: Operation[Req, Resp], req: Req) -> Resp:
+        return resending(op, req, lambda: self._send(op, req))
+
+    def _send(self, op: Operation[Req, Resp], req: Req) -> Resp:
         import httpx
 
         payload = op.payload(req)
@@ -199,8 +209,17 @@ class HttpTransport:
                 content=_body(op, req) if op.has_body else None,
                 headers={"Content-Type": "application/json"} if op.has_body else None,
             )
-        except httpx.TransportError as exc:
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            # Never sent: sending it again cannot apply it twice.
             raise ServiceUnavailable(f"cannot reach {self.http.base_url}: {exc}") from None
+        except httpx.TransportError as exc:
+            if op.may_resend(req):
+                raise ServiceUnavailable(f"no answer from {self.http.base_url}: {exc}") from None
+            raise ServiceUnavailable(
+                f"no answer from {self.http.base_url} to {op.name} ({exc}); the request may "
+                "have been applied: not sent again, as it carries no idempotency key",
+                details={"operation": op.name},
+            ) from None
         if response.status_code >= 400:
             raise _error(response)
         return op.response_adapter.validate_json(response.content)
@@ -245,4 +264,7 @@ def _error(response: httpx.Response) -> ModelwrightError:
         cls = error_class_for_code(str(body["code"]))
         return cls(str(body["message"]), details=body.get("details") or {})
     except (ValueError, KeyError, TypeError):
-        return ModelwrightError(f"HTTP {response.status_code} from server: {response.text[:200]}")
+        text = f"HTTP {response.status_code} from server: {response.text[:200]}"
+        if response.status_code in (502, 503, 504):  # a proxy in front of a server that is down
+            return ServiceUnavailable(text)
+        return ModelwrightError(text)

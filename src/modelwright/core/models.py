@@ -5,11 +5,21 @@ from __future__ import annotations
 import functools
 import typing
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-__all__ = ["Empty", "Request", "storable_problem"]
+__all__ = ["Empty", "IdempotencyKey", "Idempotent", "Request", "storable_problem"]
+
+IdempotencyKey = Annotated[
+    str,
+    Field(
+        pattern=r"^[A-Za-z0-9_-]{16,64}$",
+        description="Made by the client once per write (a UUID), and sent again with every "
+        "retry of it: the platform applies the write once and answers a repeat as it answered "
+        "the first. Keys are the caller's own and kept for a day (a setting).",
+    ),
+]
 
 
 class Request(BaseModel):
@@ -82,3 +92,11 @@ def _time_problem(value: datetime) -> str | None:
 
 class Empty(Request):
     pass
+
+
+class Idempotent(Request):
+    """The request of a write that clients send again when they cannot know whether it was
+    applied (a timeout, a dropped connection, a database that was unavailable): with an
+    ``idempotency_key`` it is applied once however often it arrives."""
+
+    idempotency_key: IdempotencyKey | None = None

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, select
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from modelwright.core.context import Caller, Context
+from modelwright.core.context import Caller, Context, utcnow
 from modelwright.errors import Conflict, NotFound
 from modelwright.settings import Settings
 from modelwright.store import db, schema
@@ -25,6 +27,9 @@ __all__ = ["LOCAL_ADMIN", "Platform"]
 # Seeded by the first migration with an admin grant on every workspace and environment;
 # the embedded backend acts as this principal unless settings require a token.
 LOCAL_ADMIN = "admin"
+# Seconds between two sweeps of expired idempotency keys by one platform (a delete using
+# the index on their time, after a write).
+_SWEEP_EVERY = 600.0
 
 
 class Platform:
@@ -38,6 +43,7 @@ class Platform:
         self._lock = threading.Lock()
         self._artifacts: ArtifactStore | None = None
         self._opened: dict[str, ArtifactStore] = {}
+        self._swept_at: float | None = None
 
     @property
     def artifacts(self) -> ArtifactStore:
@@ -62,6 +68,10 @@ class Platform:
         check at once (two creates of one name); the database's constraints then refuse the
         second, which becomes a ``Conflict`` for its caller instead of a driver error.
 
+        A database that cannot answer (a dropped connection, a lock held past the busy
+        timeout) becomes ``ServiceUnavailable``, one that cannot store (a full disk, a
+        read-only file) a ``StorageError``: errors the caller can act on, never driver errors.
+
         ``acting``: the environment the caller declares it acts in (``Context.acting``).
 
         ``reading_only``: the block only reads (a permission check before moving bytes), so
@@ -80,6 +90,28 @@ class Platform:
                 f"this one was written; retry it ({_constraint(exc)})",
                 details={"constraint": _constraint(exc)},
             ) from None
+        except DBAPIError as exc:
+            error = db.database_error(exc)
+            if error is None:
+                raise
+            raise error from exc
+        if not reading_only:
+            self._sweep_idempotency_keys()
+
+    def _sweep_idempotency_keys(self) -> None:
+        """Delete the keys older than the retention, in a transaction of its own, when due."""
+        now = time.monotonic()
+        if self._swept_at is not None and now - self._swept_at < _SWEEP_EVERY:
+            return
+        self._swept_at = now
+        cutoff = utcnow() - timedelta(hours=self.settings.idempotency_retention_hours)
+        try:
+            with self._sessions() as session, session.begin():
+                session.execute(
+                    delete(schema.IdempotencyKey).where(schema.IdempotencyKey.created_at < cutoff)
+                )
+        except DBAPIError:
+            pass  # housekeeping: the next sweep deletes them
 
     def open(self, url: str) -> ArtifactStore:
         """The content-addressed store at a datastore URL (cached: opening S3 is not free)."""

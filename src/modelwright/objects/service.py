@@ -30,7 +30,7 @@ from modelwright.core.lookup import get_environment
 from modelwright.errors import InvalidInput, NotFound, PermissionDenied
 from modelwright.objects.models import ObjectScope
 from modelwright.store import schema
-from modelwright.store.artifacts import ArtifactStore
+from modelwright.store.artifacts import ArtifactStore, location_of, storage_errors
 from modelwright.store.db import insert_missing
 
 __all__ = [
@@ -303,7 +303,9 @@ def put_named_objects(ctx: Context, objects: Mapping[str, bytes]) -> None:
                 f"object {digest}: its bytes hash to {actual}; nothing was stored",
                 details={"digest": digest},
             )
-    for data in objects.values():
-        ctx.artifacts.put_bytes(data)
+    store = ctx.artifacts
+    with storage_errors("the artifact store", location_of(store)):
+        for data in objects.values():
+            store.put_bytes(data)
     if not ctx.is_platform_admin():
         claim_objects(ctx, objects)

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Base64Bytes, BaseModel, ConfigDict, Field, model_validator
 
 from modelwright.core.ints import ByteSize
-from modelwright.core.models import Request
+from modelwright.core.models import Idempotent, Request
 from modelwright.core.names import Name
 from modelwright.tracking.models import ArtifactFile, Key, ParamValue, RunId, RunStatus, TagValue
 
@@ -146,7 +146,7 @@ class PipelineRunEnd(Request):
     error: str = Field(default="", max_length=20_000)
 
 
-class RecordPipelineRun(Request):
+class RecordPipelineRun(Idempotent):
     """What a pipeline's run did since the runner's previous call, in one transaction: the
     nodes that finished (child runs of ``run_id``), the run's own params and artifacts, and
     with ``end`` the end of the run."""

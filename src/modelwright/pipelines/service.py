@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, insert, select, tuple_
+from sqlalchemy import Table, delete, insert, select, tuple_, update
 
 from modelwright.core.actions import Action
 from modelwright.core.context import Context, utcnow
@@ -212,6 +212,14 @@ def record_pipeline_run(ctx: Context, req: m.RecordPipelineRun) -> m.PipelineRun
     artifacts, its end; small objects they name, and the run's environment snapshot when
     its start had none. The runner sends one call per batch of nodes, not calls per node."""
     parent = writable_run(ctx, req.run_id)
+    # A heartbeat of the run, and of its nodes that run now (a record without nodes is one).
+    now = utcnow()
+    parent.heartbeat_at = now
+    ctx.session.execute(
+        update(_RUNS)
+        .where(_RUNS.c.parent_id == parent.id, _RUNS.c.status == "running")
+        .values(heartbeat_at=now)
+    )
     if req.objects:
         # pipeline.run in the run's environment (just checked) lets a principal upload.
         put_named_objects(ctx, req.objects)

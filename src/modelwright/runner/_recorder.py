@@ -10,15 +10,21 @@ would cost more than the write); larger ones are uploaded from a few threads whi
 goes on, and a batch is sent once the uploads it names are done. What a crash of the process
 can lose is the record of the nodes that finished in the last interval (one second by
 default): those nodes run again on the next run instead of being restored from the cache.
+Records are the run's heartbeats; while no node finishes for ``MODELWRIGHT_HEARTBEAT_INTERVAL``
+seconds, an empty record is sent instead, so a run whose process died is shown as lost.
 """
 
 from __future__ import annotations
 
 import os
 import threading
+import time
+import uuid
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import TYPE_CHECKING, Any
 
+from modelwright.api import pipelines as pipeline_ops
+from modelwright.client._retry import backoff, is_transient
 from modelwright.errors import ServiceUnavailable
 from modelwright.objects.models import ObjectScope
 from modelwright.pipelines import models as pm
@@ -60,11 +66,11 @@ _put_pool = _PutPool()
 os.register_at_fork(after_in_child=_put_pool.forget)
 
 
-def _interval() -> float:
+def _seconds(variable: str, default: float) -> float:
     try:
-        return float(os.environ.get("MODELWRIGHT_FLUSH_INTERVAL", "1.0"))
+        return float(os.environ.get(variable, default))
     except ValueError:
-        return 1.0
+        return default
 
 
 class NodeRecorder:
@@ -83,7 +89,12 @@ class NodeRecorder:
         self._client = client
         self.run_id = run_id
         self.pipeline = pipeline
-        self.interval = _interval() if interval is None else interval
+        self.interval = (
+            _seconds("MODELWRIGHT_FLUSH_INTERVAL", 1.0) if interval is None else interval
+        )
+        self.flush_timeout = _seconds("MODELWRIGHT_FLUSH_TIMEOUT", 120.0)
+        self.heartbeat_interval = _seconds("MODELWRIGHT_HEARTBEAT_INTERVAL", 60.0)
+        self._last_contact = time.monotonic()  # the run was just started
         self.max_nodes = min(max_nodes, pm.MAX_NODES)
         self._seen: set[str] = set()  # every digest put
         self._uploads: dict[str, Future[str]] = {}  # digest → its upload (larger objects)
@@ -101,6 +112,9 @@ class NodeRecorder:
         self._wake = threading.Event()
         self._closed = False
         self._error: BaseException | None = None
+        # A record sent whose outcome is unknown (a timeout): the arguments to send again.
+        self._unsent: dict[str, Any] | None = None
+        self._end_sent = False
         self._thread = threading.Thread(
             target=self._loop, name=f"modelwright-pipeline-{run_id[:8]}", daemon=True
         )
@@ -149,7 +163,8 @@ class NodeRecorder:
         self._raise_pending()
 
     def close(self, end: pm.PipelineRunEnd | None = None, *, raise_errors: bool = True) -> bool:
-        """Send the rest, with ``end`` the end of the pipeline's run, and stop. With
+        """Send the rest, with ``end`` the end of the pipeline's run, and stop. An error worth
+        retrying is retried for ``MODELWRIGHT_FLUSH_TIMEOUT`` seconds. With
         ``raise_errors=False`` (the run fails already) what can be recorded still is, a second
         error does not hide the first, and the result says whether all was sent."""
         self._closed = True
@@ -158,7 +173,22 @@ class NodeRecorder:
         try:
             if raise_errors:
                 self._raise_pending()  # before the run is ended as finished
-            return self._send(raise_errors=raise_errors, end=end) and self._error is None
+            deadline = time.monotonic() + self.flush_timeout
+            failures = 0
+            while True:
+                try:
+                    return self._send(raise_errors=True, end=end) and self._error is None
+                except Exception as exc:
+                    remaining = deadline - time.monotonic()
+                    if is_transient(exc) and remaining > 0:
+                        failures += 1
+                        time.sleep(min(backoff(failures), remaining))
+                        continue
+                    if raise_errors:
+                        raise
+                    if self._error is None:
+                        self._error = exc
+                    return False
         finally:
             # No upload of this run outlives it (the pool stays for the next run).
             with self._lock:
@@ -167,21 +197,41 @@ class NodeRecorder:
 
     def _loop(self) -> None:
         while True:
-            self._wake.wait(self.interval)
+            self._wake.wait(min(self.interval, self.heartbeat_interval))
             self._wake.clear()
             if self._closed:  # close() sends the rest itself, in the caller's thread
                 return
             self._send(raise_errors=False)
+            self._heartbeat()
+
+    def _heartbeat(self) -> None:
+        """An empty record when nothing was recorded for ``heartbeat_interval`` seconds."""
+        with self._send_lock:
+            if time.monotonic() - self._last_contact < self.heartbeat_interval:
+                return
+            empty = pm.RecordPipelineRun(run_id=self.run_id, pipeline=self.pipeline)
+            try:  # without a key: an empty record applied twice changes nothing
+                self._client.transport.call(pipeline_ops.RECORD_PIPELINE_RUN, empty)
+            except Exception as exc:
+                self._failed(exc, raise_errors=False)
+                return
+            self._last_contact = time.monotonic()
 
     def _send(self, *, raise_errors: bool, end: pm.PipelineRunEnd | None = None) -> bool:
         with self._send_lock:
+            # A record whose outcome is unknown goes first, as it was (same key): the
+            # platform applies it once, and what follows it stays in order.
+            if self._unsent is not None and not self._record(raise_errors):
+                return False
+            if self._end_sent:
+                end = None
             with self._lock:
                 batch, self._pending = self._pending, []
                 params, self._params = self._params, {}
                 artifacts, self._artifacts = self._artifacts, []
                 objects, self._inline = self._inline, {}
                 uploads = dict(self._uploads)
-                snapshot = self._snapshot
+                snapshot, self._snapshot = self._snapshot, None
             if not (batch or params or artifacts or objects or snapshot or end):
                 return True
             digests = [o.digest for r in batch for o in r.outputs.values()]
@@ -189,38 +239,54 @@ class NodeRecorder:
                 for digest in (*digests, *(a.digest for a in artifacts)):
                     if (upload := uploads.get(digest)) is not None:
                         upload.result()  # raises what the upload raised
-                self._client.record_pipeline_run(
-                    self.run_id,
-                    self.pipeline,
-                    batch,
-                    params=params,
-                    artifacts=artifacts,
-                    end=end,
-                    objects=objects,
-                    snapshot=snapshot.result() if snapshot is not None else None,
-                )
+                taken = snapshot.result() if snapshot is not None else None
             except ServiceUnavailable as exc:
-                with self._lock:  # sent again with the next batch
+                with self._lock:  # nothing was sent: sent again with the next batch
                     self._pending[:0] = batch
                     self._params = {**params, **self._params}
                     self._artifacts[:0] = artifacts
                     self._inline = {**objects, **self._inline}
-                self._fail(exc, raise_errors)
-                return False
+                    self._snapshot = snapshot
+                return self._failed(exc, raise_errors)
             except Exception as exc:  # kept for the caller's thread to raise
-                self._fail(exc, raise_errors)
-                return False
-            with self._lock:
-                self._inline_bytes -= sum(map(len, objects.values()))
-                if snapshot is self._snapshot:
-                    self._snapshot = None
-            return True
+                return self._failed(exc, raise_errors)
+            self._unsent = {
+                "nodes": batch,
+                "params": params,
+                "artifacts": artifacts,
+                "end": end,
+                "objects": objects,
+                "snapshot": taken,
+                "idempotency_key": uuid.uuid4().hex,
+            }
+            self._end_sent = end is not None
+            return self._record(raise_errors)
 
-    def _fail(self, exc: BaseException, raise_errors: bool) -> None:
+    def _record(self, raise_errors: bool) -> bool:
+        """Send the unsent record; a refused one is not sent again."""
+        call = self._unsent
+        if call is None:
+            return True
+        try:
+            self._client.record_pipeline_run(self.run_id, self.pipeline, **call)
+        except Exception as exc:
+            if not is_transient(exc):
+                self._unsent = None
+            return self._failed(exc, raise_errors)
+        self._unsent = None
+        self._last_contact = time.monotonic()
+        with self._lock:
+            self._inline_bytes -= sum(map(len, call["objects"].values()))
+        return True
+
+    def _failed(self, exc: BaseException, raise_errors: bool) -> bool:
         if raise_errors:
             raise exc
-        if self._error is None:
+        # Kept for the caller's thread to raise; an error worth retrying is not an error
+        # yet: the next send (or close) sends the same again.
+        if self._error is None and not is_transient(exc):
             self._error = exc
+        return False
 
     def _raise_pending(self) -> None:
         if self._error is not None:

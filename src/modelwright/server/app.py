@@ -200,7 +200,8 @@ def _authenticate(platform: Platform, request: Request) -> Caller:
     scheme, _, secret = header.partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
         raise Unauthenticated("malformed Authorization header: expected 'Bearer <token>'")
-    with platform.unit(_ANONYMOUS) as ctx:
+    # Only reads: on SQLite it does not queue behind writers.
+    with platform.unit(_ANONYMOUS, reading_only=True) as ctx:
         return authenticate(ctx.session, secret.strip())
 
 

@@ -27,7 +27,7 @@ from modelwright.objects.models import ObjectScope
 from modelwright.objects.service import record_upload, store_for_read, store_for_write
 from modelwright.server.limits import UploadQuota, body_chunks, check_declared
 from modelwright.server.openapi import object_openapi
-from modelwright.store.artifacts import ArtifactStore
+from modelwright.store.artifacts import ArtifactStore, location_of, storage_errors
 
 __all__ = ["add_object_routes"]
 
@@ -117,7 +117,7 @@ def _put(authenticate: Authenticate) -> Callable[[Request], Awaitable[Response]]
                     f"digest: the body hashes to {sha.hexdigest()}, not {digest}",
                     details={"field": "digest", "actual": sha.hexdigest()},
                 )
-            stored = await run_in_threadpool(store.put_file, Path(tmp))
+            stored = await run_in_threadpool(_put_file, store, scope, Path(tmp))
             await run_in_threadpool(_record_upload, platform, caller, scope, stored)
         finally:
             os.unlink(tmp)
@@ -146,6 +146,11 @@ def _get(authenticate: Authenticate) -> Callable[[Request], Awaitable[Response]]
         )
 
     return get_object
+
+
+def _put_file(store: ArtifactStore, scope: ObjectScope, path: Path) -> str:
+    with storage_errors(scope.describe(), location_of(store)):
+        return store.put_file(path)
 
 
 def _store_for_write(

@@ -12,16 +12,18 @@ disks, ``_artifacts_remote`` for object stores).
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
 
-from modelwright.errors import InvalidInput
+from modelwright.errors import InvalidInput, StorageError
 from modelwright.store._artifacts_layout import (
     CHUNK_SIZE,
     ByteSource,
@@ -42,10 +44,53 @@ __all__ = [
     "ByteSource",
     "FsspecArtifactStore",
     "Readable",
+    "location_of",
     "open_artifact_store",
+    "storage_errors",
 ]
 
 StrPath = str | os.PathLike[str]
+
+# What an OSError's errno says about a store that was being written to.
+_STORAGE_ERRNOS = {
+    errno.ENOSPC: "full",
+    errno.EDQUOT: "full",
+    errno.EROFS: "read-only",
+    errno.EACCES: "not-writable",
+    errno.EPERM: "not-writable",
+}
+_PROBLEMS = {
+    "full": "no space is left on its disk",
+    "read-only": "it is read-only",
+    "not-writable": "it may not be written to",
+}
+
+
+def location_of(store: Any) -> str:
+    """Where a store keeps its objects: a local directory, or a URL."""
+    return str(getattr(store, "root", None) or getattr(store, "url", None) or store)
+
+
+@contextmanager
+def storage_errors(store: str, root: str) -> Iterator[None]:
+    """Writing bytes into the store at ``root``: an OSError saying the store cannot keep them
+    (a full disk or quota, a read-only filesystem, no permission) becomes a ``StorageError``
+    naming ``store`` (``"datastore ws/env/name"``, ``"the artifact store"``). A permission
+    error on another path (the source being read) stays what it is."""
+    try:
+        yield
+    except OSError as exc:
+        reason = _STORAGE_ERRNOS.get(exc.errno or 0)
+        if reason is None or (
+            reason == "not-writable" and not str(exc.filename or root).startswith(root)
+        ):
+            raise
+        code = errno.errorcode.get(exc.errno or 0, str(exc.errno))
+        raise StorageError(
+            f"{store} (at '{root}') cannot store this: {_PROBLEMS[reason]} "
+            f"({code}: {exc.strerror})",
+            details={"store": store, "location": root, "reason": reason},
+        ) from exc
 
 
 class ArtifactStore(Protocol):

@@ -198,6 +198,9 @@ class Run(Base):
     error: Mapped[str] = mapped_column(Text, default="")
     # git commit + dirty-diff hash, Python, platform, package lock: taken at start.
     snapshot: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # The last sign of life of its process (a start, a batch, a heartbeat; revision 0009): a
+    # running run without one for long enough is shown as lost.
+    heartbeat_at: Mapped[datetime | None] = mapped_column()
 
     experiment: Mapped[Experiment] = relationship()
     environment: Mapped[Environment] = relationship()
@@ -621,3 +624,21 @@ class Trigger(Base):
     # The last event id this trigger has considered: events are read in id order.
     cursor: Mapped[int] = mapped_column(Integer, default=0)
     created_by: Mapped[str] = mapped_column(String(NAME))
+
+
+# -- integrity (revision 0009) -----------------------------------------------------------------
+class IdempotencyKey(Base):
+    """A write applied under a client's idempotency key, with its answer: a repeat of the key
+    (a retry after a timeout) gets the answer instead of applying the write again. Recorded
+    in the write's own transaction; deleted after a retention period."""
+
+    __tablename__ = "idempotency_keys"
+
+    principal_id: Mapped[int] = mapped_column(
+        ForeignKey("principals.id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    operation: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(Text)  # the request's path: the operation's subject
+    response: Mapped[str | None] = mapped_column(Text)  # JSON; set before the commit
+    created_at: Mapped[datetime] = mapped_column(index=True)

@@ -16,7 +16,7 @@ from pydantic import (
 )
 
 from modelwright.core.ints import ByteSize, DbInt64
-from modelwright.core.models import Request
+from modelwright.core.models import Idempotent, Request
 from modelwright.core.names import Name
 
 __all__ = [
@@ -48,7 +48,8 @@ MAX_PARAM_VALUE = 6000
 _KEY = re.compile(r"[A-Za-z0-9_\-. /:]+")
 _RUN_ID = re.compile(r"[0-9a-f]{32}")
 
-RunStatus = Literal["running", "finished", "failed", "killed"]
+# "lost" is never stored: it is how a running run whose heartbeats stopped is shown.
+RunStatus = Literal["running", "lost", "finished", "failed", "killed"]
 
 
 def _key(value: str) -> str:
@@ -96,7 +97,7 @@ class _Floats(Request):
     model_config = ConfigDict(extra="forbid", ser_json_inf_nan="strings")
 
 
-class StartRun(Request):
+class StartRun(Idempotent):
     workspace: Name
     environment: Name
     experiment: Name
@@ -127,7 +128,7 @@ class MetricBatch(_Floats):
         return self
 
 
-class LogBatch(Request):
+class LogBatch(Idempotent):
     run_id: RunId
     metrics: MetricBatch | None = None
     params: dict[Key, ParamValue] = Field(default_factory=dict)
@@ -170,7 +171,7 @@ class ArtifactFile(Request):
     size: ByteSize
 
 
-class LogArtifacts(Request):
+class LogArtifacts(Idempotent):
     run_id: RunId
     artifacts: list[ArtifactFile] = Field(min_length=1)
 
@@ -200,6 +201,9 @@ class RunInfo(BaseModel):
     created_by: str
     started_at: datetime
     ended_at: datetime | None
+    heartbeat_at: datetime | None = Field(
+        default=None, description="The last sign of life of the run's process."
+    )
     error: str
     parent_id: str | None
     params: dict[str, str] = Field(default_factory=dict)

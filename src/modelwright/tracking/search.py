@@ -29,7 +29,14 @@ from modelwright.core.models import storable_problem
 from modelwright.errors import InvalidInput
 from modelwright.store import schema
 
-__all__ = ["MAX_CLAUSES", "Clause", "apply_filter", "apply_order", "parse_filter"]
+__all__ = [
+    "MAX_CLAUSES",
+    "Clause",
+    "apply_filter",
+    "apply_order",
+    "parse_filter",
+    "status_column",
+]
 
 # Enough for any search a person writes; bounds the work one request can ask of the database.
 MAX_CLAUSES = 50
@@ -234,7 +241,23 @@ def _compare(column: Any, op: str, value: Any) -> ColumnElement[bool]:
     return result
 
 
-def apply_filter(query: Select[Any], clauses: list[Clause]) -> Select[Any]:
+def status_column(lost_before: datetime | None) -> Any:
+    """A run's status as it is shown: ``lost`` for a running run whose last heartbeat (or
+    start) is older than ``lost_before``."""
+    R = schema.Run
+    if lost_before is None:
+        return R.status
+    silent = func.coalesce(R.heartbeat_at, R.started_at) < lost_before
+    return case((and_(R.status == "running", silent), "lost"), else_=R.status)
+
+
+def _attribute(key: str, lost_before: datetime | None) -> Any:
+    return status_column(lost_before) if key == "status" else _ATTRIBUTES[key]
+
+
+def apply_filter(
+    query: Select[Any], clauses: list[Clause], *, lost_before: datetime | None = None
+) -> Select[Any]:
     R = schema.Run
     by_table: dict[Any, list[tuple[str, ColumnElement[bool]]]] = {}
     for c in clauses:
@@ -249,7 +272,7 @@ def apply_filter(query: Select[Any], clauses: list[Clause]) -> Select[Any]:
         elif c.key == "experiment":
             query = query.where(_compare(schema.Experiment.name, c.op, c.value))
         else:
-            query = query.where(_compare(_ATTRIBUTES[c.key], c.op, c.value))
+            query = query.where(_compare(_attribute(c.key, lost_before), c.op, c.value))
     for table, conditions in by_table.items():
         query = query.where(_all_hold(R, table, conditions))
     return query
@@ -287,7 +310,9 @@ def _metric_compare(m: Any, c: Clause) -> ColumnElement[bool]:
     return one(c.op, float(c.value))
 
 
-def apply_order(query: Select[Any], order_by: list[str]) -> Select[Any]:
+def apply_order(
+    query: Select[Any], order_by: list[str], *, lost_before: datetime | None = None
+) -> Select[Any]:
     R = schema.Run
     orders: list[UnaryExpression[Any] | Any] = []
     for spec in order_by:
@@ -320,7 +345,7 @@ def apply_order(query: Select[Any], order_by: list[str]) -> Select[Any]:
         elif key == "experiment":
             column = schema.Experiment.name
         else:
-            column = _ATTRIBUTES[key]
+            column = _attribute(key, lost_before)
         # Runs without the value sort last either way, as users expect.
         orders.append(
             column.desc().nulls_last() if direction == "desc" else column.asc().nulls_last()

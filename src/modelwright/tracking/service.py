@@ -1,9 +1,14 @@
 """Tracking operations. Each function is one operation: ``(ctx, request) -> response``.
 
-Who may do what: starting runs and logging to them needs ``pipeline.run`` in the run's
-environment; reading runs needs ``data.read`` there. Run starts, ends and artifacts are
-audited; metric, param and tag batches are not (the run itself is their record, and an
+Who may do what: starting, logging to and killing runs needs ``pipeline.run`` in the run's
+environment; reading runs needs ``data.read`` there. Run starts, ends, kills and artifacts
+are audited; metric, param and tag batches are not (the run itself is their record, and an
 audit row per batch would dwarf the data).
+
+A run's process shows it is alive by writing to it (``heartbeat_at``): its start, its
+batches (an empty batch is a heartbeat), its pipeline records. A running run silent for
+longer than ``Settings.run_lost_after`` is shown as ``lost``; nothing is stored for that, so
+a run that was only cut off for a while is running again with its next batch.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import math
 import uuid
 from collections.abc import Iterable
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Table, func, insert, select, update
@@ -22,6 +28,7 @@ from modelwright.core.lookup import get_environment, get_workspace
 from modelwright.errors import Conflict, InvalidInput, NotFound
 from modelwright.objects.service import require_nameable
 from modelwright.store import schema
+from modelwright.store.db import insert_one_missing
 from modelwright.tracking import models as m
 from modelwright.tracking.search import apply_filter, apply_order, base_query, parse_filter
 
@@ -62,6 +69,9 @@ def writable_run(ctx: Context, run_id: str) -> schema.Run:
 
 
 # -- experiments ------------------------------------------------------------------------------
+_EXPERIMENTS = cast(Table, schema.Experiment.__table__)
+
+
 def list_experiments(ctx: Context, req: m.ListExperiments) -> list[m.ExperimentInfo]:
     ws = get_workspace(ctx.session, req.workspace)
     if not ctx.is_member(ws.name):
@@ -95,17 +105,26 @@ def list_experiments(ctx: Context, req: m.ListExperiments) -> list[m.ExperimentI
 
 
 def _experiment(ctx: Context, ws: schema.Workspace, name: str) -> schema.Experiment:
-    exp = ctx.session.scalar(
-        select(schema.Experiment).where(
-            schema.Experiment.workspace_id == ws.id, schema.Experiment.name == name
-        )
+    """The experiment, created if new: atomically, since runs of a new experiment are often
+    started by several processes at once (a loser of a select-then-insert race would fail)."""
+    named = select(schema.Experiment).where(
+        schema.Experiment.workspace_id == ws.id, schema.Experiment.name == name
     )
-    if exp is None:
-        exp = schema.Experiment(
-            workspace=ws, name=name, created_at=utcnow(), created_by=ctx.caller.name
-        )
-        ctx.session.add(exp)
-        ctx.session.flush()
+    exp = ctx.session.scalar(named)
+    if exp is not None:
+        return exp
+    created = insert_one_missing(
+        ctx.session,
+        _EXPERIMENTS,
+        {
+            "workspace_id": ws.id,
+            "name": name,
+            "created_at": utcnow(),
+            "created_by": ctx.caller.name,
+        },
+    )
+    exp = ctx.session.scalars(named).one()
+    if created:
         ctx.audit(
             "experiment.create",
             workspace=ws.name,
@@ -127,6 +146,7 @@ def start_run(ctx: Context, req: m.StartRun) -> m.RunDetail:
                 details={"field": "parent_id"},
             )
     exp = _experiment(ctx, env.workspace, req.experiment)
+    now = utcnow()
     run = schema.Run(
         id=uuid.uuid4().hex,
         experiment=exp,
@@ -135,8 +155,9 @@ def start_run(ctx: Context, req: m.StartRun) -> m.RunDetail:
         name=req.name,
         status="running",
         created_by=ctx.caller.name,
-        started_at=utcnow(),
+        started_at=now,
         ended_at=None,
+        heartbeat_at=now,
         error="",
         snapshot=req.snapshot,
     )
@@ -156,7 +177,9 @@ def start_run(ctx: Context, req: m.StartRun) -> m.RunDetail:
     )
     # Nothing but its tags was logged to the new run: its detail needs no query.
     return m.RunDetail(
-        **_info(run, {}, dict(req.tags), {}).model_dump(), snapshot=run.snapshot, artifacts=[]
+        **_info(run, {}, dict(req.tags), {}, None).model_dump(),
+        snapshot=run.snapshot,
+        artifacts=[],
     )
 
 
@@ -192,8 +215,69 @@ def end_run_row(ctx: Context, run: schema.Run, status: m.RunStatus, error: str) 
     )
 
 
+def kill_run(ctx: Context, req: m.RunRef) -> m.RunInfo:
+    """Mark a running (or lost) run killed, with its running descendants (a pipeline's
+    nodes): for runs whose process died, or that should stop being written to."""
+    run = readable_run(ctx, req.run_id)
+    ws, env = _scope(run)
+    ctx.require(Action.PIPELINE_RUN, ws, env)
+    if run.status == "killed":
+        return run_info(ctx, run)  # killing again changes nothing
+    if run.status != "running":
+        raise Conflict(
+            f"run '{run.id}' already ended as {run.status}: only a running run can be killed",
+            details={"run_id": run.id, "status": run.status},
+        )
+    now = utcnow()
+    last = run.heartbeat_at or run.started_at
+    silent = (now - last).total_seconds()
+    shown = "lost" if silent > ctx.settings.run_lost_after else "running"
+    why = f"killed by '{ctx.caller.name}'" + (
+        f" (no heartbeat for {silent:.0f} s: its process is gone)" if shown == "lost" else ""
+    )
+    run.status, run.ended_at, run.error = "killed", now, why
+    children: list[str] = []
+    parents = [run.id]
+    while parents:  # the running descendants, generation by generation
+        rows = list(
+            ctx.session.scalars(
+                select(schema.Run).where(
+                    schema.Run.parent_id.in_(parents), schema.Run.status == "running"
+                )
+            )
+        )
+        for child in rows:
+            child.status, child.ended_at = "killed", now
+            child.error = f"killed with run '{run.id}' by '{ctx.caller.name}'"
+        children += [c.id for c in rows]
+        parents = [c.id for c in rows]
+    ctx.session.flush()
+    ctx.audit(
+        "run.kill",
+        workspace=ws,
+        environment=env,
+        target=f"run/{run.id}",
+        before={"status": shown, "heartbeat_at": last.isoformat()},
+        after={"status": "killed", "children": children[:100]},
+    )
+    return run_info(ctx, run)
+
+
+def touch(run: schema.Run) -> None:
+    """A heartbeat of ``run``: its process is alive. Written at most once a second (a
+    granularity far below any lost-after), not for every batch of a fast logger."""
+    now = utcnow()
+    if run.heartbeat_at is None or now - run.heartbeat_at >= _HEARTBEAT_GRANULARITY:
+        run.heartbeat_at = now
+
+
+_HEARTBEAT_GRANULARITY = timedelta(seconds=1)
+
+
 def log_batch(ctx: Context, req: m.LogBatch) -> m.LogBatchResult:
+    """Store a batch; an empty one is a heartbeat."""
     run = writable_run(ctx, req.run_id)
+    touch(run)
     if req.params:
         log_params_row(ctx, run, req.params)
     if req.tags:
@@ -302,6 +386,7 @@ def _insert_metrics(ctx: Context, run_id: str, batch: m.MetricBatch) -> int:
 def log_artifacts(ctx: Context, req: m.LogArtifacts) -> m.RunDetail:
     """Record files already put in the artifact store (the client uploads them first)."""
     run = writable_run(ctx, req.run_id)
+    touch(run)
     log_artifacts_row(ctx, run, req.artifacts)
     return run_detail(ctx, run)
 
@@ -383,13 +468,21 @@ def search_runs(ctx: Context, req: m.SearchRuns) -> list[m.RunInfo]:
         q = q.where(schema.Environment.name == req.environment)
     if not req.include_children:
         q = q.where(schema.Run.parent_id.is_(None))
-    q = apply_order(apply_filter(q, clauses), req.order_by).limit(req.max_results)
+    cutoff = lost_before(ctx)
+    q = apply_filter(q, clauses, lost_before=cutoff)
+    q = apply_order(q, req.order_by, lost_before=cutoff).limit(req.max_results)
     runs = list(ctx.session.scalars(q).unique())
     return _infos(ctx, runs)
 
 
 # -- rendering --------------------------------------------------------------------------------
+def lost_before(ctx: Context) -> datetime:
+    """Running runs whose last heartbeat is older than this are shown as lost."""
+    return utcnow() - timedelta(seconds=ctx.settings.run_lost_after)
+
+
 def _infos(ctx: Context, runs: list[schema.Run]) -> list[m.RunInfo]:
+    cutoff = lost_before(ctx)
     ids = [r.id for r in runs]
     params: dict[str, dict[str, str]] = {i: {} for i in ids}
     tags: dict[str, dict[str, str]] = {i: {} for i in ids}
@@ -405,22 +498,31 @@ def _infos(ctx: Context, runs: list[schema.Run]) -> list[m.RunInfo]:
             select(schema.LatestMetric).where(schema.LatestMetric.run_id.in_(chunk))
         ):
             metrics[lm.run_id][lm.key] = math.nan if lm.is_nan else lm.value
-    return [_info(r, params[r.id], tags[r.id], metrics[r.id]) for r in runs]
+    return [_info(r, params[r.id], tags[r.id], metrics[r.id], cutoff) for r in runs]
 
 
 def _info(
-    r: schema.Run, params: dict[str, str], tags: dict[str, str], metrics: dict[str, float]
+    r: schema.Run,
+    params: dict[str, str],
+    tags: dict[str, str],
+    metrics: dict[str, float],
+    cutoff: datetime | None,
 ) -> m.RunInfo:
+    """``cutoff``: a running run whose last heartbeat is older is shown as lost."""
+    status = r.status
+    if status == "running" and cutoff is not None:
+        status = "lost" if (r.heartbeat_at or r.started_at) < cutoff else status
     return m.RunInfo(
         id=r.id,
         name=r.name,
         workspace=r.experiment.workspace.name,
         environment=r.environment.name,
         experiment=r.experiment.name,
-        status=r.status,
+        status=status,
         created_by=r.created_by,
         started_at=r.started_at,
         ended_at=r.ended_at,
+        heartbeat_at=r.heartbeat_at,
         error=r.error,
         parent_id=r.parent_id,
         params=params,
