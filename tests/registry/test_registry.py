@@ -199,6 +199,26 @@ def test_leaderboard_logged_and_evaluated(
     assert "accuracy on holdout@v1" in client.alias_history("churn", workspace=ws)[-1].reason
 
 
+def test_a_leaderboard_scores_as_from_the_environment_it_ranks(
+    client: Client, ws: str, frame, labels, tmp_path: Path
+) -> None:
+    """A prod leaderboard scores on a prod holdout, whatever environment the client declared
+    (it acts from the environment it ranks, then as before)."""
+    client.create_datastore(
+        ws, "prod", "vault", str(tmp_path / "vault"), classification="production"
+    )
+    client.register_dataset(
+        "holdout", frame.assign(churned=labels), workspace=ws, environment="prod"
+    )
+    with client.start_run("churn", workspace=ws, environment="prod") as run:
+        run.log_model(_fit(frame, labels), "churn", input_example=frame[:5])
+    ranked = client.leaderboard(
+        "churn", "accuracy", dataset="holdout@v1", workspace=ws, environment="prod"
+    )
+    assert [e.version for e in ranked] == [1]
+    assert client.transport.acting is None
+
+
 def test_mlflow_style_call_registers_under_registered_model_name(
     client: Client, ws: str, frame, labels
 ) -> None:

@@ -339,12 +339,8 @@ def _prepare(
     out_dir, tmp_dir = _prepare_work_dir(work, key)
     # The job acts from its own environment (its run, made later, will too): a prod job reads
     # prod input, a dev job never does.
-    declared = client.transport.acting
-    client.act_in(f"{ws}/{env}")
-    try:
+    with client.acting(f"{ws}/{env}"):
         path = client.load_dataset(name_ref, workspace=ws, environment=input_env, as_="path")
-    finally:
-        client.act_in(declared)
     if not isinstance(path, Path):  # as_="path" returns one
         raise TypeError("load_dataset(as_='path') returned a frame")
     files = _parquet_files(path, data, work)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -77,6 +79,17 @@ class Client(TrackingMixin, DataMixin, PipelinesMixin, RegistryMixin, EndpointsM
         """Act in ``environment`` (``"prod"`` or ``"workspace/prod"``; ``None``: in none) from
         now on: reading production data needs a production one."""
         self.transport.acting = environment or None
+
+    @contextmanager
+    def acting(self, environment: str | None) -> Iterator[None]:
+        """Act in ``environment`` for the block, then as before: work done on behalf of an
+        environment (a batch job, a leaderboard's holdout) reads as from that environment."""
+        declared = self.transport.acting
+        self.act_in(environment)
+        try:
+            yield
+        finally:
+            self.act_in(declared)
 
     def close(self) -> None:
         self.transport.close()

@@ -383,10 +383,11 @@ class RegistryMixin:
 
         from modelwright.registry.leaderboard import evaluate, needs_scores
 
-        # DataMixin's, through Client.
-        frame = cast(Any, self).load_dataset(
-            dataset, workspace=ws, environment=env, as_="dataframe"
-        )
+        # DataMixin's, through Client; read as from the environment whose versions are ranked
+        # (a prod leaderboard may score on prod data, a dev one never).
+        client = cast(Any, self)
+        with client.acting(f"{ws}/{env}"):
+            frame = client.load_dataset(dataset, workspace=ws, environment=env, as_="dataframe")
         if not isinstance(frame, pd.DataFrame):
             raise InvalidInput(f"dataset: {dataset} is not a table", details={"field": "dataset"})
         versions = [v for v in self.model_versions(name, workspace=ws) if env in v.available_in]
