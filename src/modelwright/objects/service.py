@@ -244,8 +244,8 @@ def check_isolation(
     hint = (
         ""
         if run is not None
-        else "; to read production data, act in a production environment (SDK: "
-        "environment=... or MODELWRIGHT_ENVIRONMENT; CLI: --env; REST: the "
+        else "; to read production data, act in a production environment (SDK and CLI: "
+        "MODELWRIGHT_ENVIRONMENT, or connect(environment=...); REST: the "
         "X-Modelwright-Environment header)"
     )
     raise PermissionDenied(
