@@ -25,6 +25,7 @@ from modelwright.workflows._registry import get_workflow
 __all__ = [
     "ACTIVE",
     "FINISHED",
+    "announce",
     "cancel",
     "create_schedule",
     "create_trigger",
@@ -113,6 +114,19 @@ def job_state_changed(
     )
 
 
+def announce(session: Session, job: schema.Job, status: str, principal: str) -> None:
+    """The ``job.state_changed`` event of a job row that is now ``status``."""
+    job_state_changed(
+        session,
+        job.id,
+        kind=job.kind,
+        workspace=job.workspace,
+        environment=job.environment,
+        status=status,
+        principal=principal,
+    )
+
+
 def locked_job(session: Session, job_id: int) -> schema.Job:
     """The job row, locked against the workers' updates until this transaction ends."""
     job = session.scalar(select(J).where(J.id == job_id).with_for_update())
@@ -157,15 +171,7 @@ def cancel(session: Session, job_id: int, *, by: str) -> schema.Job:
         job.status = "cancelled"
         job.finished_at = now
         job.lease_owner = None
-        job_state_changed(
-            session,
-            job.id,
-            kind=job.kind,
-            workspace=job.workspace,
-            environment=job.environment,
-            status="cancelled",
-            principal=by,
-        )
+        announce(session, job, "cancelled", by)
     return job
 
 
@@ -190,15 +196,7 @@ def retry(session: Session, job_id: int, *, by: str) -> schema.Job:
     job.cancel_requested = False
     job.finished_at = None
     job.updated_at = now
-    job_state_changed(
-        session,
-        job.id,
-        kind=job.kind,
-        workspace=job.workspace,
-        environment=job.environment,
-        status="queued",
-        principal=by,
-    )
+    announce(session, job, "queued", by)
     return job
 
 

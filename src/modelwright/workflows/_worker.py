@@ -221,15 +221,7 @@ class Worker:
                     job.status = "cancelled"
                     job.finished_at = job.updated_at = now
                     job.lease_owner = None
-                    _engine.job_state_changed(
-                        session,
-                        job.id,
-                        kind=job.kind,
-                        workspace=job.workspace,
-                        environment=job.environment,
-                        status="cancelled",
-                        principal="worker",
-                    )
+                    _engine.announce(session, job, "cancelled", "worker")
                     continue
                 if not self._queue_has_room(session, job.queue, now):
                     continue
@@ -313,15 +305,7 @@ class Worker:
                 )
             )
             if done.rowcount:  # type: ignore[attr-defined]
-                _engine.job_state_changed(
-                    session,
-                    job.id,
-                    kind=job.kind,
-                    workspace=job.workspace,
-                    environment=job.environment,
-                    status=status,
-                    principal="worker",
-                )
+                _engine.announce(session, job, status, "worker")
 
 
 def _matches(filter: dict[str, Any], event: schema.Event) -> bool:
