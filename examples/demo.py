@@ -163,13 +163,18 @@ def lifecycle() -> None:
     )
     print("  " + "  ".join(sorted(p.name for p in out.iterdir())))
 
-    step("8. Pipelines: run, then re-run fully cached, with the reasons")
+    step("8. Pipelines: run, re-run fully cached with the reasons, then submitted to a worker")
     project = "examples/churn_pipeline"
     run("pipeline", "show", "train", "--project", project)
     run("pipeline", "run", "train", "--env", "dev", "--project", project, "-w", "churn")
     run(
         "pipeline", "run", "train", "--env", "dev", "--project", project, "-w", "churn", "--explain"
     )
+    # Submitted as a job: a snapshot of the project, queued for the platform's workers.
+    scope = ["--env", "dev", "-w", "churn"]
+    run("pipeline", "run", "train", "--project", project, *scope, "--submit", "--detach")
+    run("worker", "--once")  # a worker (here: run once) takes the job and runs it as its submitter
+    run("jobs", "list", "-w", "churn")
 
 
 def wait_for(url: str, ready: Callable[[dict[str, Any]], bool], what: str) -> dict[str, Any]:

@@ -133,3 +133,84 @@ def test_the_help_lists_the_workflow_commands(cli: Run) -> None:
     jobs = cli("jobs", "--help").out
     assert all(name in jobs for name in ("list", "show", "cancel", "retry"))
     assert "--no-worker" in cli("server", "--help").out
+
+
+SUM_PROJECT = """
+from modelwright.pipelines import node, pipeline
+
+
+def numbers(n):
+    return list(range(int(n)))
+
+
+def total(values):
+    return sum(values)
+
+
+PIPELINES = {"sum": pipeline([
+    node(numbers, inputs="params:n", outputs="values"),
+    node(total, inputs="values", outputs="total"),
+])}
+"""
+
+
+def _sum_project(tmp_path: Path) -> Path:
+    root = tmp_path / "project"
+    (root / "conf" / "base").mkdir(parents=True)
+    (root / "conf" / "base" / "parameters.yml").write_text("n: 4\n")
+    (root / "pipelines.py").write_text(SUM_PROJECT)
+    return root
+
+
+def test_a_submitted_pipeline_run_waits_in_the_queue_until_a_worker_runs_it(
+    cli: Run, home: Path, tmp_path: Path
+) -> None:
+    project = _sum_project(tmp_path)
+    assert cli("workspace", "create", "ml").code == 0
+    queued = cli(
+        "pipeline", "run", "sum", "--project", str(project), "-w", "ml", "--submit", "--detach"
+    )
+    assert queued.code == 0, queued.err
+    assert "job 1 (pipeline.run in ml/dev) queued" in queued.out
+    assert "modelwright jobs wait 1" in queued.out
+    assert json.loads(cli("jobs", "list", "--json").out)[0]["status"] == "queued"
+    done = _worker(home, "--once")
+    assert done.returncode == 0, done.stderr
+    job = json.loads(cli("jobs", "show", "1", "--json").out)
+    assert job["status"] == "succeeded", job["error"]
+    assert job["result"]["nodes"] == {"numbers": "ran", "total": "ran"}
+    listed = cli("jobs", "list")
+    assert "pipeline.run" in listed.out and "succeeded" in listed.out
+
+
+def test_submitting_without_detach_runs_the_job_here_and_fails_with_it(
+    cli: Run, tmp_path: Path
+) -> None:
+    project = _sum_project(tmp_path)
+    assert cli("workspace", "create", "ml").code == 0
+    ok = cli("pipeline", "run", "sum", "--project", str(project), "-w", "ml", "--submit")
+    assert ok.code == 0, ok.err
+    assert "succeeded" in ok.out and "run pipeline" in ok.out
+    bad = cli(
+        "pipeline", "run", "sum", "--project", str(project), "-w", "ml", "--submit",
+        "--params", "n=oops",
+    )  # fmt: skip
+    assert bad.code == 1
+    assert "job 2 failed" in bad.err
+    assert "oops" in bad.err
+
+
+def test_jobs_signal_wakes_a_waiting_job_and_refuses_a_payload_that_is_not_an_object(
+    cli: Run, home: Path, tmp_path: Path
+) -> None:
+    assert cli("workspace", "create", "ml").code == 0
+    job = _start(home, "test.approval", log=str(tmp_path))
+    assert _worker(home, "--once", "--import", "tests.workflows.flows").returncode == 0
+    bad = cli("jobs", "signal", str(job), "approve", "--payload", "[1]")
+    assert bad.code == 2 and "must be a JSON object" in bad.err
+    sent = cli("jobs", "signal", str(job), "approve", "--payload", '{"ok": true}')
+    assert sent.code == 0, sent.err
+    assert _worker(home, "--once", "--import", "tests.workflows.flows").returncode == 0
+    shown = json.loads(cli("jobs", "show", str(job), "--json").out)
+    assert shown["status"] == "succeeded"
+    assert shown["result"] == {"ok": True, "sent_by": LOCAL_ADMIN}

@@ -49,6 +49,26 @@ RETRY_JOB = Operation(
     "Run a failed or cancelled job again from its first unfinished step",
     "jobs",
 )
+SUBMIT_JOB = Operation(
+    "submit_job",
+    "POST",
+    f"{V1}/workspaces/{{workspace}}/environments/{{environment}}/jobs",
+    jm.SubmitJob,
+    jm.JobDetail,
+    "modelwright.jobs.service:submit_job",
+    "Submit a pipeline run, batch job or leaderboard for the workers, done as the caller",
+    "jobs",
+)
+SIGNAL_JOB = Operation(
+    "signal_job",
+    "POST",
+    f"{_JOB}/signals",
+    jm.SignalJob,
+    jm.JobDetail,
+    "modelwright.jobs.service:signal_job",
+    "Send a job a signal (a job waiting for it continues at once)",
+    "jobs",
+)
 LIST_EVENTS = Operation(
     "list_events",
     "GET",

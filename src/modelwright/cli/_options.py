@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-__all__ = ["Env", "Imports", "Json", "Workspace"]
+__all__ = ["Detach", "Env", "Imports", "Json", "Submit", "Workspace"]
 
 Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 Workspace = Annotated[
@@ -31,4 +31,17 @@ Imports = Annotated[
         "--import",
         help="A module declaring workflows (repeatable); added to MODELWRIGHT_WORKFLOW_MODULES.",
     ),
+]
+# Work done by the platform's workers instead of this process.
+Submit = Annotated[
+    bool,
+    typer.Option(
+        "--submit",
+        help="Run it as a job of the platform's workers, as you (embedded: in this process, "
+        "unless --detach).",
+    ),
+]
+Detach = Annotated[
+    bool,
+    typer.Option("--detach", help="With --submit: print the job id and return at once."),
 ]

@@ -18,7 +18,7 @@ from rich.progress import (
 )
 
 from modelwright.cli._app import State
-from modelwright.cli._options import Env, Json, Workspace
+from modelwright.cli._options import Detach, Env, Json, Submit, Workspace
 from modelwright.cli._output import console, emit_json, table
 
 if TYPE_CHECKING:
@@ -104,12 +104,33 @@ def run(
     no_resume: Annotated[
         bool, typer.Option("--no-resume", help="Start over instead of keeping done chunks.")
     ] = False,
+    submit: Submit = False,
+    detach: Detach = False,
     json: Json = False,
 ) -> None:
     """Predict over a dataset version and register the output as a new dataset version."""
     from modelwright.batch import run_batch
 
     state: State = ctx.obj
+    if submit:
+        from modelwright.cli.jobs import follow
+
+        client = state.client()
+        spec = {
+            "kind": "batch.run",
+            "model": model,
+            "input": input,
+            "output": output,
+            "id_column": id_column,
+            "chunk_rows": chunk_rows,
+            "workers": workers,
+            "executor": executor,
+            "error_threshold": error_threshold,
+            "resume": not no_resume,
+        }
+        job = client.submit_job(spec, workspace=workspace, environment=env)
+        follow(client, job, detach=detach, json=json)
+        return
     with _progress_bar() as progress:
         result = run_batch(
             state.client(),

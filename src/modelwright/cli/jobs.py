@@ -1,4 +1,5 @@
-"""``jobs list/show/cancel/retry`` and ``events``."""
+"""``jobs list/show/cancel/retry/signal/wait`` and ``events``; how a submitting command
+follows its job."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ import typer
 from modelwright.cli._app import State
 from modelwright.cli._options import Json
 from modelwright.cli._output import console, emit_json, fmt, table
+from modelwright.client import Client
+from modelwright.errors import ModelwrightError
 from modelwright.jobs import models as jm
 
 jobs_app = typer.Typer(
@@ -134,6 +137,69 @@ def retry(ctx: typer.Context, job_id: JobId, json: Json = False) -> None:
     """Run a failed or cancelled job again from its first unfinished step."""
     state: State = ctx.obj
     _show(state.client().retry_job(job_id), json)
+
+
+@jobs_app.command("signal")
+def signal(
+    ctx: typer.Context,
+    job_id: JobId,
+    name: Annotated[str, typer.Argument(help="The signal, as the workflow waits for it.")],
+    payload: Annotated[
+        str, typer.Option(help="A JSON object sent with it: '{\"ok\": true}'.")
+    ] = "{}",
+    json: Json = False,
+) -> None:
+    """Send a job a signal (a job waiting for it continues at once)."""
+    try:
+        body = jsonlib.loads(payload)
+    except ValueError as exc:
+        raise typer.BadParameter(f"not JSON: {exc}", param_hint="--payload") from None
+    if not isinstance(body, dict):
+        raise typer.BadParameter("must be a JSON object", param_hint="--payload")
+    state: State = ctx.obj
+    _show(state.client().signal_job(job_id, name, body), json)
+
+
+@jobs_app.command("wait")
+def wait(
+    ctx: typer.Context,
+    job_id: JobId,
+    timeout: Annotated[float | None, typer.Option(help="Give up after this many seconds.")] = None,
+    json: Json = False,
+) -> None:
+    """Wait until a job ends or waits durably (embedded: run it here if it is due)."""
+    state: State = ctx.obj
+    follow(state.client(), state.client().get_job(job_id), detach=False, json=json, timeout=timeout)
+
+
+class JobFailed(ModelwrightError):
+    """The followed job failed or was cancelled (its error was printed)."""
+
+
+def follow(
+    client: Client,
+    job: jm.JobDetail,
+    *,
+    detach: bool,
+    json: bool,
+    timeout: float | None = None,
+) -> jm.JobDetail:
+    """After submitting: say which job it is, then (unless ``detach``) wait for it and show it;
+    a job that failed makes the command fail."""
+    if not json:
+        where = _where(job.workspace, job.environment)
+        console.print(f"job {job.id} ({job.kind} in {where}) {job.status}")
+    if detach:
+        if json:
+            emit_json(job)
+        else:
+            console.print(f"follow it with: modelwright jobs wait {job.id}")
+        return job
+    done = client.wait_job(job.id, timeout=timeout)
+    _show(done, json)
+    if done.status in ("failed", "cancelled"):
+        raise JobFailed(f"job {done.id} {done.status}: {done.error or 'cancelled'}")
+    return done
 
 
 def events(

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from modelwright.cli._app import State
-from modelwright.cli._options import Env, Json, Workspace
+from modelwright.cli._options import Detach, Env, Json, Submit, Workspace
 from modelwright.cli._output import console, emit_json, fmt, table
 
 model_app = typer.Typer(
@@ -205,10 +205,32 @@ def leaderboard(
     ] = False,
     env: Env = None,
     workspace: Workspace = None,
+    submit: Submit = False,
+    detach: Detach = False,
     json: Json = False,
 ) -> None:
     """Rank versions by a logged metric, or by the metric re-computed on one holdout dataset."""
     state: State = ctx.obj
+    if submit:
+        from modelwright.cli.jobs import follow
+
+        client = state.client()
+        spec = {
+            "kind": "leaderboard.run",
+            "name": name,
+            "metric": metric,
+            "dataset": dataset,
+            "label": label,
+            "higher_is_better": None if lower_is_better is None else not lower_is_better,
+            "set_challenger": set_challenger,
+        }
+        follow(
+            client,
+            client.submit_job(spec, workspace=workspace, environment=env),
+            detach=detach,
+            json=json,
+        )
+        return
     entries = state.client().leaderboard(
         name,
         metric,

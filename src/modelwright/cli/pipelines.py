@@ -11,6 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.tree import Tree
 
 from modelwright.cli._app import State
+from modelwright.cli._options import Detach, Json, Submit
 from modelwright.cli._output import console, emit_json, table
 
 if TYPE_CHECKING:
@@ -107,11 +108,33 @@ def run(
     to_outputs: Annotated[
         list[str] | None, typer.Option("--to-output", help="Only what this output needs.")
     ] = None,
+    submit: Submit = False,
+    detach: Detach = False,
+    json: Json = False,
 ) -> None:
-    """Run a pipeline as a tracked run, with live progress per node."""
+    """Run a pipeline as a tracked run, with live progress per node.
+
+    With --submit, a snapshot of the project (its code and configuration) is run by the
+    platform's workers, node after node, as you."""
     from modelwright.runner import NodeFailed, PipelineSession
 
     state: State = ctx.obj
+    if submit:
+        from modelwright.cli.jobs import follow
+
+        client = state.client()
+        job = client.submit_pipeline_run(
+            name,
+            project,
+            params=params or [],
+            cache=not no_cache,
+            tags=tags or [],
+            to_outputs=to_outputs or [],
+            workspace=workspace,
+            environment=env,
+        )
+        follow(client, job, detach=detach, json=json)
+        return
     session = PipelineSession(
         state.client(), project, environment=env, workspace=workspace, params=params or []
     )

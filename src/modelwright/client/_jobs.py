@@ -1,17 +1,28 @@
-"""Jobs and domain events in the client: list, show, cancel, retry; events since an id."""
+"""Jobs and domain events in the client: submit, list, show, cancel, retry, signal, wait;
+events since an id."""
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel
 
 from modelwright.api import jobs as ops
 from modelwright.api.operation import Operation
+from modelwright.errors import ServiceUnavailable
 from modelwright.events import models as ev
 from modelwright.jobs import models as jm
+from modelwright.objects.models import ObjectScope
+
+if TYPE_CHECKING:
+    from modelwright.client._transport import Transport
 
 __all__ = ["JobsMixin"]
+
+# A job in one of these needs nobody to wait for it: it ended, or it waits durably.
+_SETTLED = ("succeeded", "failed", "cancelled", "waiting")
 
 Req = TypeVar("Req", bound=BaseModel)
 Resp = TypeVar("Resp")
@@ -20,8 +31,90 @@ Resp = TypeVar("Resp")
 class JobsMixin:
     """The job and event methods of ``Client``."""
 
+    transport: Transport
+
     def call(self, op: Operation[Req, Resp], **fields: Any) -> Resp:  # provided by Client
         raise NotImplementedError
+
+    def resolve_workspace(self, workspace: str | None = None) -> str:
+        raise NotImplementedError
+
+    def resolve_environment(self, workspace: str, environment: str | None = None) -> str:
+        raise NotImplementedError
+
+    # -- submitting work ------------------------------------------------------------------
+    def submit_job(
+        self,
+        spec: jm.PipelineRunSpec | jm.BatchRunSpec | jm.LeaderboardSpec | dict[str, Any],
+        *,
+        workspace: str | None = None,
+        environment: str | None = None,
+        reason: str = "",
+    ) -> jm.JobDetail:
+        """Queue work for the platform's workers, done as this client's principal. ``spec``
+        is a spec model or its fields as a dict (with ``kind``)."""
+        ws = self.resolve_workspace(workspace)
+        return self.call(
+            ops.SUBMIT_JOB,
+            workspace=ws,
+            environment=self.resolve_environment(ws, environment),
+            spec=spec,
+            reason=reason,
+        )
+
+    def submit_pipeline_run(
+        self,
+        pipeline: str,
+        project: str | Path = ".",
+        *,
+        params: list[str] | None = None,
+        cache: bool = True,
+        tags: list[str] | None = None,
+        to_outputs: list[str] | None = None,
+        workspace: str | None = None,
+        environment: str | None = None,
+        reason: str = "",
+    ) -> jm.JobDetail:
+        """Snapshot ``project`` (its code and configuration) and queue ``pipeline`` of it."""
+        from modelwright.pipelines.snapshot import pack_project
+
+        digest = self.transport.put_object(ObjectScope.artifacts(), pack_project(Path(project)))
+        spec = jm.PipelineRunSpec(
+            pipeline=pipeline,
+            project=digest,
+            params=params or [],
+            cache=cache,
+            tags=tags or [],
+            to_outputs=to_outputs or [],
+        )
+        return self.submit_job(spec, workspace=workspace, environment=environment, reason=reason)
+
+    def signal_job(
+        self, job_id: int, name: str, payload: dict[str, Any] | None = None
+    ) -> jm.JobDetail:
+        """Send a signal; a job waiting for it continues at once."""
+        return self.call(ops.SIGNAL_JOB, job_id=job_id, name=name, payload=payload or {})
+
+    def wait_job(
+        self, job_id: int, *, timeout: float | None = None, poll: float = 0.5
+    ) -> jm.JobDetail:
+        """Until the job ends or waits durably (for a signal, a time). On an embedded
+        platform a due job runs right here, as a worker would run it; on a server, its
+        workers do."""
+        platform = self.transport.local_platform
+        if platform is not None:
+            from modelwright.workflows import Worker
+
+            Worker(platform).run_now(job_id)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while (job := self.get_job(job_id)).status not in _SETTLED:
+            if deadline is not None and time.monotonic() > deadline:
+                raise ServiceUnavailable(
+                    f"job {job_id} is still {job.status} after {timeout:g}s",
+                    details={"job": job_id, "status": job.status},
+                )
+            time.sleep(poll)
+        return job
 
     def list_jobs(
         self,

@@ -1,7 +1,10 @@
 """Job operations. Each function is one operation: ``(ctx, request) -> response``.
 
-Reading a job needs ``data.read`` in its environment; cancelling or retrying it needs the
-action its workflow kind declared (recorded on the job; ``pipeline.run`` by default) there.
+Reading a job needs ``data.read`` in its environment; cancelling, retrying or signalling it
+needs the action its workflow kind declared (recorded on the job; ``pipeline.run`` by default)
+there. Submitting work (a pipeline run, a batch job, a leaderboard) needs ``pipeline.run``
+in the environment; the worker then does the work as the submitter, so every read and write
+it makes is checked against the submitter's grants as they are when it runs.
 Platform-wide jobs (no workspace) are platform admins' own. A job the caller may not see is
 not found, whichever way it is asked for. Every change is audited in its transaction; the
 engine appends the ``job.state_changed`` event in the same one.
@@ -15,13 +18,15 @@ from sqlalchemy import select
 
 from modelwright.core.actions import Action
 from modelwright.core.context import Context
+from modelwright.core.lookup import get_environment
 from modelwright.core.scopes import check_scope_filter, may_see, visible
 from modelwright.errors import NotFound
 from modelwright.jobs import models as m
+from modelwright.objects.service import require_nameable
 from modelwright.store import schema
-from modelwright.workflows import cancel, retry
+from modelwright.workflows import cancel, retry, signal, start
 
-__all__ = ["cancel_job", "get_job", "list_jobs", "retry_job"]
+__all__ = ["cancel_job", "get_job", "list_jobs", "retry_job", "signal_job", "submit_job"]
 
 J = schema.Job
 
@@ -65,6 +70,44 @@ def retry_job(ctx: Context, req: m.JobRef) -> m.JobDetail:
     before = _state(job)
     retry(ctx.session, job.id, by=ctx.caller.name)
     _audit(ctx, "job.retry", job, before)
+    return _detail(ctx, job)
+
+
+def submit_job(ctx: Context, req: m.SubmitJob) -> m.JobDetail:
+    """Queue work for the platform's workers, to be done as the caller."""
+    if not ctx.is_member(req.workspace):
+        raise NotFound(
+            f"workspace '{req.workspace}' not found", details={"workspace": req.workspace}
+        )
+    env = get_environment(ctx.session, req.workspace, req.environment)
+    ctx.require(Action.PIPELINE_RUN, req.workspace, req.environment)
+    spec = req.spec
+    if isinstance(spec, m.PipelineRunSpec):
+        # The snapshot is read by the worker as the caller: it must be the caller's to name.
+        require_nameable(ctx, [spec.project], env)
+    inputs = spec.model_dump(mode="json", exclude={"kind"})
+    job_id = start(
+        ctx.session,
+        spec.kind,
+        inputs,
+        started_by=ctx.caller.name,
+        workspace=req.workspace,
+        environment=req.environment,
+        reason=req.reason,
+    )
+    if job_id is None:  # only a keyed start can find its job there already
+        raise RuntimeError("the job was not queued")
+    job = _job(ctx, job_id)
+    _audit(ctx, "job.submit", job, {})
+    return _detail(ctx, job)
+
+
+def signal_job(ctx: Context, req: m.SignalJob) -> m.JobDetail:
+    """Deliver a signal; a job waiting for it continues at once."""
+    job = _for_change(ctx, req.job_id)
+    before = _state(job)
+    signal(ctx.session, job.id, req.name, req.payload, sent_by=ctx.caller.name)
+    _audit(ctx, "job.signal", job, before, signal=req.name)
     return _detail(ctx, job)
 
 
@@ -158,12 +201,14 @@ def _state(job: schema.Job) -> dict[str, Any]:
     return {"status": job.status, "cancel_requested": job.cancel_requested}
 
 
-def _audit(ctx: Context, action: str, job: schema.Job, before: dict[str, Any]) -> None:
+def _audit(
+    ctx: Context, action: str, job: schema.Job, before: dict[str, Any], **extra: Any
+) -> None:
     ctx.audit(
         action,
         workspace=job.workspace,
         environment=job.environment,
         target=f"job:{job.id}",
         before=before,
-        after=_state(job),
+        after={**_state(job), **extra},
     )

@@ -91,8 +91,8 @@ def store_for_write(ctx: Context, scope: ObjectScope, digest: str | None = None)
 
 def record_upload(ctx: Context, scope: ObjectScope, digest: str) -> None:
     """After an upload to the artifact store: the caller sent these bytes, so it may name
-    them (a platform admin reads every record and needs no claim)."""
-    if scope.kind == "artifacts" and not ctx.is_platform_admin():
+    them, and read them back (a project snapshot that a worker reads as the submitter)."""
+    if scope.kind == "artifacts":
         claim_objects(ctx, [digest])
 
 
@@ -114,12 +114,25 @@ def store_for_read(ctx: Context, scope: ObjectScope, digest: str) -> ArtifactSto
         datastore = datastore_row(ctx, scope.workspace, scope.environment, scope.datastore)
         check_isolation(ctx, None, datastore, f"object {digest}", "read")
         return ctx.open_store(datastore.url)
-    if not artifact_readable(ctx, digest):
+    if not (_claimed(ctx, digest) or artifact_readable(ctx, digest)):
         raise NotFound(
             f"artifact {digest} not found (or not readable by '{ctx.caller.name}')",
             details={"digest": digest},
         )
     return ctx.artifacts
+
+
+def _claimed(ctx: Context, digest: str) -> bool:
+    """The caller uploaded these bytes itself: reading them back tells it nothing new."""
+    return (
+        ctx.session.scalar(
+            select(schema.ObjectClaim.digest).where(
+                schema.ObjectClaim.principal_id == ctx.caller.principal_id,
+                schema.ObjectClaim.digest == digest,
+            )
+        )
+        is not None
+    )
 
 
 def artifact_readable(ctx: Context, digest: str) -> bool:

@@ -12,7 +12,7 @@ from modelwright.workflows._engine import (
     signal,
     start,
 )
-from modelwright.workflows._flow import Flow, StepFailed
+from modelwright.workflows._flow import CancelRequested, Flow, StepFailed
 from modelwright.workflows._registry import (
     declare_queue,
     get_workflow,
@@ -23,6 +23,7 @@ from modelwright.workflows._registry import (
 from modelwright.workflows._worker import Worker
 
 __all__ = [
+    "CancelRequested",
     "Flow",
     "StepFailed",
     "Worker",

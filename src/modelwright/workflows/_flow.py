@@ -15,9 +15,10 @@ from modelwright.core.context import Context, utcnow
 from modelwright.store import schema
 
 if TYPE_CHECKING:
+    from modelwright.core.platform import Platform
     from modelwright.workflows._worker import Worker
 
-__all__ = ["Flow", "StepFailed"]
+__all__ = ["CancelRequested", "Flow", "StepFailed"]
 
 T = TypeVar("T")
 J = schema.Job
@@ -32,7 +33,7 @@ class LeaseLost(Exception):
 
 
 class CancelRequested(Exception):
-    pass
+    """Raised inside a step, the job ends cancelled (the step is not recorded as failed)."""
 
 
 class StepFailed(Exception):
@@ -62,6 +63,16 @@ class Flow:
         self._cancel = job.cancel_requested
 
     # -- the platform, as the principal who started the job -----------------------------
+    @property
+    def platform(self) -> Platform:
+        return self._worker.platform
+
+    def cancel_requested(self) -> bool:
+        """Whether someone asked to cancel the job: a long step may look and stop early
+        (by raising ``Cancelled``); otherwise the job stops before its next step."""
+        with self._worker.sessions() as session:
+            return bool(session.scalar(select(J.cancel_requested).where(J.id == self.job_id)))
+
     @contextmanager
     def unit(self) -> Iterator[Context]:
         platform = self._worker.platform
@@ -94,6 +105,8 @@ class Flow:
         started = utcnow()
         try:
             value = fn(*args, **kwargs)
+        except CancelRequested:
+            raise
         except Exception as exc:
             attempts = (rec.attempts if rec else 0) + 1
             message = f"{type(exc).__name__}: {exc}"

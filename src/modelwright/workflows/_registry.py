@@ -84,6 +84,8 @@ def workflow_kinds() -> list[str]:
 
 
 ENTRY_POINT_GROUP = "modelwright.workflows"
+# The work any caller may submit (pipeline runs, batch jobs, leaderboards): every worker knows it.
+BUILTIN = "modelwright.tasks"
 
 
 def load_workflows(modules: Sequence[str] = ()) -> list[str]:
@@ -93,7 +95,8 @@ def load_workflows(modules: Sequence[str] = ()) -> list[str]:
     from importlib import import_module
     from importlib.metadata import entry_points
 
-    loaded = []
+    import_module(BUILTIN)
+    loaded = [BUILTIN]
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         try:
             ep.load()

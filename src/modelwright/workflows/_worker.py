@@ -15,8 +15,10 @@ import socket
 import threading
 import uuid
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import timedelta
+from importlib import import_module
 from typing import Any, TypeVar
 
 from sqlalchemy import Select, and_, func, or_, select, text, update
@@ -34,7 +36,7 @@ from modelwright.workflows._flow import (
     Suspended,
     _Recorded,
 )
-from modelwright.workflows._registry import get_workflow, queue_limit
+from modelwright.workflows._registry import BUILTIN, get_workflow, queue_limit
 
 __all__ = ["Worker"]
 
@@ -65,6 +67,7 @@ class Worker:
         self._pg = platform.engine.dialect.name == "postgresql"
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        import_module(BUILTIN)  # every worker runs the work any caller may submit
 
     # -- lifecycle ------------------------------------------------------------------------
     def start(self) -> None:
@@ -91,23 +94,38 @@ class Worker:
             self.stop()
 
     def run_once(self) -> int:
-        """Fire what is due, then run due jobs until none is left; returns how many ran.
-
-        The clock runs meanwhile, so a long step keeps its lease."""
+        """Fire what is due, then run due jobs until none is left; returns how many ran."""
         self.tick()
-        self._stop.clear()
-        clock = threading.Thread(target=self._clock, daemon=True, name="mw-clock")
-        clock.start()
         ran = 0
-        try:
+        with self._clock_running():
             while (job := self.claim()) is not None:
                 self.run_job(job)
                 ran += 1
+        return ran
+
+    def run_now(self, job_id: int) -> bool:
+        """Run one job here if it is due, until it finishes or reaches a durable wait
+        (how a command on the embedded platform runs the job it started). False when it
+        is not due, or another worker has it."""
+        with self._clock_running():
+            job = self.claim(job_id)
+            if job is None:
+                return False
+            self.run_job(job)
+        return True
+
+    @contextmanager
+    def _clock_running(self) -> Iterator[None]:
+        """The clock renews leases meanwhile, so a long step keeps its job."""
+        self._stop.clear()
+        clock = threading.Thread(target=self._clock, daemon=True, name="mw-clock")
+        clock.start()
+        try:
+            yield
         finally:
             self._stop.set()
             clock.join()
             self._stop.clear()
-        return ran
 
     def _loop(self) -> None:
         while not self._stop.is_set():

@@ -1,0 +1,125 @@
+"""The child process of one submitted task: ``python -m modelwright.tasks._child TASK.json``.
+
+It connects to the platform in process as the principal who submitted the job, acting in the
+job's environment, does the work and writes ``result.json`` next to the task file: the
+task's value, or its error as the user would have seen it running the command.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from modelwright.batch._worker import exit_with_parent
+from modelwright.client import Client
+from modelwright.client._transport import LocalTransport
+from modelwright.core.platform import Platform
+from modelwright.errors import ModelwrightError
+from modelwright.objects.models import ObjectScope
+from modelwright.pipelines.snapshot import unpack_project
+from modelwright.settings import Settings
+
+Task = Callable[[Client, str, str, dict[str, Any], Path], Any]
+
+
+def _pipeline(client: Client, ws: str, env: str, inputs: dict[str, Any], work: Path) -> Any:
+    from modelwright.runner import NodeFailed, PipelineSession
+
+    archive = work / "project.tar.gz"
+    client.transport.get_object(ObjectScope.artifacts(), inputs["project"], archive)
+    project = unpack_project(archive, work / "project")
+    session = PipelineSession(
+        client, project, environment=env, workspace=ws, params=inputs["params"]
+    )
+    try:
+        result = session.run(
+            inputs["pipeline"],
+            executor="sequential",
+            cache=inputs["cache"],
+            tags=inputs["tags"],
+            to_outputs=inputs["to_outputs"],
+        )
+    except NodeFailed as exc:
+        raise NodeFailed(f"run {exc.result.run_id}: {exc}", exc.result) from exc
+    return {
+        "run_id": result.run_id,
+        "pipeline": result.pipeline,
+        "nodes": {name: report.status for name, report in result.nodes.items()},
+    }
+
+
+def _batch(client: Client, ws: str, env: str, inputs: dict[str, Any], work: Path) -> Any:
+    from modelwright.batch import run_batch
+
+    result = run_batch(
+        client,
+        inputs["model"],
+        inputs["input"],
+        inputs["output"],
+        environment=env,
+        workspace=ws,
+        id_column=inputs["id_column"],
+        chunk_rows=inputs["chunk_rows"],
+        workers=inputs["workers"],
+        executor=inputs["executor"],
+        error_threshold=inputs["error_threshold"],
+        resume=inputs["resume"],
+        work_dir=work / "batch",
+    )
+    return result.model_dump(mode="json")
+
+
+def _leaderboard(client: Client, ws: str, env: str, inputs: dict[str, Any], work: Path) -> Any:
+    entries = client.leaderboard(
+        inputs["name"],
+        inputs["metric"],
+        dataset=inputs["dataset"],
+        label=inputs["label"],
+        environment=env,
+        workspace=ws,
+        higher_is_better=inputs["higher_is_better"],
+        set_challenger=inputs["set_challenger"],
+    )
+    return [e.model_dump(mode="json") for e in entries]
+
+
+TASKS: dict[str, Task] = {
+    "pipeline.run": _pipeline,
+    "batch.run": _batch,
+    "leaderboard.run": _leaderboard,
+}
+
+
+def main(task_file: str) -> None:
+    exit_with_parent()
+    task = json.loads(Path(task_file).read_text())
+    work = Path(task["work_dir"])
+    try:
+        transport = LocalTransport(
+            Platform(Settings(**task["settings"])),
+            principal=task["principal"],
+            acting=f"{task['workspace']}/{task['environment']}",
+        )
+        with Client(transport) as client:
+            answer: dict[str, Any] = {
+                "value": TASKS[task["kind"]](
+                    client, task["workspace"], task["environment"], task["inputs"], work
+                )
+            }
+    except ModelwrightError as exc:
+        answer = {"error": f"{type(exc).__name__}: {exc}"}
+    except Exception as exc:
+        traceback.print_exc()
+        answer = {"error": f"{type(exc).__name__}: {exc}"}
+    partial = work / "result.json.partial"
+    partial.write_text(json.dumps(answer, default=str))
+    os.replace(partial, work / "result.json")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
