@@ -266,13 +266,34 @@ def batch() -> None:
     run("lineage", "dataset:dev/churn-scores@v1", "-w", "churn")
 
 
+def promotion() -> None:
+    step("11. Promotion: the challenger enters staging through its gates and a second pair of eyes")
+    tokens = {
+        who: json.loads(
+            run("token", "create", "--principal", who, "--expires", "1d", "--json", quiet=True)
+        )["secret"]
+        for who in ("alice", "carol")
+    }
+    alice = {"MODELWRIGHT_TOKEN": tokens["alice"]}
+    carol = {"MODELWRIGHT_TOKEN": tokens["carol"]}
+    # Staging's policy (examples/platform.yaml): val_auc >= 0.7, the policy check, one approval.
+    uri = "models:/dev/churn@challenger"
+    reason = "best roc_auc on the holdout"
+    run("promote", uri, "--to", "staging", "--alias", "champion", "--reason", reason,
+        "-w", "churn", env=alice)  # fmt: skip
+    run("approve", "1", env=alice, expect=1)  # alice holds no approval right (and four eyes)
+    run("promotion", "list", "--status", "awaiting_approval", env=carol)
+    run("approve", "1", "--comment", "gates hold, holdout checked", env=carol)
+    run("model", "alias", "history", "churn", "-w", "churn", "-e", "staging")
+
+
 def audit_and_export() -> None:
-    step("11. The audit trail: every change, who made it and when")
+    step("12. The audit trail: every change, who made it and when")
     run("audit", "--limit", "8")
     # The same changes as domain events, which workflows and the UI follow by id.
     run("events", "-w", "churn", "--kind", "alias.*", "--limit", "5")
 
-    step("12. Export: the live state as a platform.yaml that apply accepts")
+    step("13. Export: the live state as a platform.yaml that apply accepts")
     run("export", "-o", str(HOME / "exported.yaml"))
     run("apply", "-f", str(HOME / "exported.yaml"), "--dry-run")
 
@@ -369,6 +390,7 @@ def main() -> None:
     step("10. Batch inference: the challenger over customers@v2, output registered with lineage")
     batch()
 
+    promotion()
     audit_and_export()
     print("\ndemo: done")
 

@@ -90,6 +90,7 @@ def _register() -> None:
         jobs,
         models,
         pipelines,
+        promotions,
         runs,
         serve,
         server,
@@ -112,6 +113,7 @@ def _register() -> None:
         serve,
         batch,
         jobs,
+        promotions,
         worker,
     ):
         module.register(app)

@@ -20,6 +20,7 @@ from modelwright.client._data import DataMixin
 from modelwright.client._endpoints import EndpointsMixin
 from modelwright.client._jobs import JobsMixin
 from modelwright.client._pipelines import PipelinesMixin
+from modelwright.client._promotions import PromotionsMixin
 from modelwright.client._registry import RegistryMixin
 from modelwright.client._tracking import TrackingMixin
 from modelwright.client._transport import HttpTransport, LocalTransport, Transport
@@ -63,7 +64,15 @@ def connect(
     )
 
 
-class Client(TrackingMixin, DataMixin, PipelinesMixin, RegistryMixin, EndpointsMixin, JobsMixin):
+class Client(
+    TrackingMixin,
+    DataMixin,
+    PipelinesMixin,
+    RegistryMixin,
+    EndpointsMixin,
+    JobsMixin,
+    PromotionsMixin,
+):
     """One method per operation, whatever the transport (in process or HTTP)."""
 
     def __init__(self, transport: Transport) -> None:

@@ -126,6 +126,7 @@ class LocalTransport:
 
         with self.unit(reading_only=True) as ctx:  # the check only reads
             store = store_for_write(ctx, scope)
+            admin = ctx.is_platform_admin()
         if not isinstance(source, bytes) and not source.is_file():
             raise InvalidInput(f"'{source}' is not a file", details={"path": str(source)})
         # The bytes move outside the transaction: no database lock is held while copying.
@@ -133,7 +134,7 @@ class LocalTransport:
             digest = (
                 store.put_bytes(source) if isinstance(source, bytes) else store.put_file(source)
             )
-        if scope.kind == "artifacts":
+        if not admin and scope.kind == "artifacts":  # an admin needs no claim
             with self.unit() as ctx:
                 record_upload(ctx, scope, digest)
         return digest

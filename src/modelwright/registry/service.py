@@ -28,12 +28,14 @@ from modelwright.tracking.service import readable_run, writable_run
 
 __all__ = [
     "alias_history",
+    "available_in",
     "delete_alias",
     "get_model",
     "get_version",
     "leaderboard",
     "list_models",
     "list_versions",
+    "move_alias",
     "register_version",
     "resolve_alias",
     "set_alias",
@@ -81,7 +83,7 @@ def _readable_model(
     return _find_model(ctx, ws, name), readable
 
 
-def _available(ctx: Context, version_ids: list[int]) -> dict[int, list[int]]:
+def available_in(ctx: Context, version_ids: list[int]) -> dict[int, list[int]]:
     out: dict[int, list[int]] = defaultdict(list)
     if version_ids:
         rows = ctx.session.execute(
@@ -118,7 +120,7 @@ def _version_row(ctx: Context, model: schema.RegisteredModel, number: int) -> sc
 def _readable_version(ctx: Context, req: m.VersionRef) -> schema.ModelVersion:
     model, readable = _readable_model(ctx, req.workspace, req.name)
     row = _version_row(ctx, model, req.version)
-    envs = _available(ctx, [row.id])[row.id]
+    envs = available_in(ctx, [row.id])[row.id]
     if not set(envs) & readable:
         names = ", ".join(e.name for e in model.workspace.environments if e.id in envs)
         ctx.require(Action.DATA_READ, model.workspace.name, names.split(", ")[0])
@@ -139,7 +141,7 @@ def _version_infos(
 ) -> list[m.ModelVersionInfo]:
     # Aliases, availability and inputs of environments the caller may not read stay hidden.
     envs = _readable_env_names(ctx, model.workspace)
-    available = _available(ctx, [r.id for r in rows])
+    available = available_in(ctx, [r.id for r in rows])
     aliases: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     for a in ctx.session.scalars(
         select(schema.ModelAlias)
@@ -351,7 +353,7 @@ def list_models(ctx: Context, req: m.ListModels) -> list[m.ModelInfo]:
 def _visible_versions(
     ctx: Context, model: schema.RegisteredModel, readable: set[int]
 ) -> list[schema.ModelVersion]:
-    available = _available(ctx, [v.id for v in model.versions])
+    available = available_in(ctx, [v.id for v in model.versions])
     return [v for v in model.versions if set(available[v.id]) & readable]
 
 
@@ -382,7 +384,7 @@ def use_version(ctx: Context, req: m.UseVersion) -> m.ModelVersionInfo:
             f"run_id: run '{run.id}' is in another workspace than model '{req.name}'",
             details={"field": "run_id"},
         )
-    available = _available(ctx, [row.id])[row.id]
+    available = available_in(ctx, [row.id])[row.id]
     if run.environment_id not in available:
         # A run uses what its environment may use: a version not promoted there (a
         # production-only one above all) is not an input it can record.
@@ -446,20 +448,35 @@ def set_alias(ctx: Context, req: m.SetAlias) -> m.ModelVersionInfo:
     env = get_environment(ctx.session, req.workspace, req.environment)
     model = _find_model(ctx, env.workspace, req.name)
     version = _version_row(ctx, model, req.version)
-    if env.id not in _available(ctx, [version.id])[version.id]:
+    if env.id not in available_in(ctx, [version.id])[version.id]:
         raise Conflict(
             f"version {version.version} of model '{model.name}' is not available in environment "
             f"'{env.name}' (registered in '{version.environment.name}'): promote it there first",
             details={"model": model.name, "version": version.version, "environment": env.name},
         )
-    row = _alias_row(ctx, model, env, req.alias)
+    move_alias(ctx, model, env, req.alias, version, reason=req.reason)
+    return _version_infos(ctx, model, [version])[0]
+
+
+def move_alias(
+    ctx: Context,
+    model: schema.RegisteredModel,
+    env: schema.Environment,
+    alias: str,
+    version: schema.ModelVersion,
+    *,
+    reason: str,
+) -> None:
+    """Point ``alias`` in ``env`` at ``version`` (available there), with its history, event
+    and audit record; nothing when it points there already. Callers check permissions."""
+    row = _alias_row(ctx, model, env, alias)
     before = None
     now = utcnow()
     if row is None:
         row = schema.ModelAlias(
             model_id=model.id,
             environment_id=env.id,
-            alias=req.alias,
+            alias=alias,
             version_id=version.id,
             updated_at=now,
             updated_by=ctx.caller.name,
@@ -469,18 +486,11 @@ def set_alias(ctx: Context, req: m.SetAlias) -> m.ModelVersionInfo:
         old = ctx.session.get(schema.ModelVersion, row.version_id)
         before = old.version if old is not None else None
         if before == version.version:
-            return _version_infos(ctx, model, [version])[0]
+            return
         row.version_id, row.updated_at, row.updated_by = version.id, now, ctx.caller.name
     _alias_event(
-        ctx,
-        model=model,
-        env=env,
-        alias=req.alias,
-        before=before,
-        after=version.version,
-        reason=req.reason,
+        ctx, model=model, env=env, alias=alias, before=before, after=version.version, reason=reason
     )
-    return _version_infos(ctx, model, [version])[0]
 
 
 def _alias_event(

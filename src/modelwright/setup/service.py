@@ -86,6 +86,7 @@ def export_platform(ctx: Context, req: Empty) -> PlatformSpec:
                         name=e["name"],
                         production=e["production"],
                         description=e["description"],
+                        promotion=e["promotion"],
                         datastores=[
                             DatastoreSpec(
                                 name=d["name"],
@@ -231,10 +232,11 @@ def _create_or_update(
             # (appending to a temporary's collection loses the parent to the GC).
             env = schema.Environment(name=new["name"], workspace=get_workspace(s, new["workspace"]))
             s.add(env)
-        env.position, env.production, env.description = (
+        env.position, env.production, env.description, env.promotion_policy = (
             new["position"],
             new["production"],
             new["description"],
+            new["promotion"],
         )
     elif kind == "datastore":
         env = get_environment(s, new["workspace"], new["environment"])

@@ -58,6 +58,7 @@ def desired_state(spec: PlatformSpec) -> State:
                 "position": pos,
                 "production": e.production,
                 "description": e.description,
+                "promotion": None if e.promotion is None else e.promotion.model_dump(mode="json"),
             }
             for d in e.datastores:
                 state["datastore", f"{w.name}/{e.name}/{d.name}"] = {
@@ -98,6 +99,7 @@ def current_state(session: Session) -> State:
                 "position": e.position,
                 "production": e.production,
                 "description": e.description,
+                "promotion": e.promotion_policy,
             }
             for d in e.datastores:
                 state["datastore", f"{ws.name}/{e.name}/{d.name}"] = {

@@ -152,4 +152,8 @@ def locate(root: yaml.Node | None, loc: tuple[Any, ...]) -> tuple[int | None, in
 
 def dump_spec(spec: PlatformSpec) -> str:
     data = spec.model_dump(mode="json", by_alias=True, exclude_defaults=False)
+    for ws in data.get("workspaces", []):
+        for env in ws.get("environments", []):
+            if env.get("promotion") is None:  # no policy: the key would only add noise
+                env.pop("promotion", None)
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)

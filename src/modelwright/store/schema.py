@@ -93,6 +93,8 @@ class Environment(Base):
     position: Mapped[int] = mapped_column(Integer)
     production: Mapped[bool] = mapped_column(default=False)
     description: Mapped[str] = mapped_column(Text, default="")
+    # The gates a model version must pass to enter (workspaces.policy.PromotionPolicy).
+    promotion_policy: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
 
     workspace: Mapped[Workspace] = relationship(back_populates="environments")
     datastores: Mapped[list[Datastore]] = relationship(
@@ -642,3 +644,47 @@ class IdempotencyKey(Base):
     target: Mapped[str] = mapped_column(Text)  # the request's path: the operation's subject
     response: Mapped[str | None] = mapped_column(Text)  # JSON; set before the commit
     created_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class Promotion(Base):
+    """A request to make a model version available in the next environment of the path."""
+
+    __tablename__ = "promotions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("model_versions.id", ondelete="CASCADE"))
+    source_env_id: Mapped[int] = mapped_column(ForeignKey("environments.id", ondelete="CASCADE"))
+    target_env_id: Mapped[int] = mapped_column(
+        ForeignKey("environments.id", ondelete="CASCADE"), index=True
+    )
+    alias: Mapped[str | None] = mapped_column(String(NAME))
+    # checking | awaiting_approval | promoted | rejected | failed | cancelled
+    status: Mapped[str] = mapped_column(String(24), index=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    outcome: Mapped[str] = mapped_column(Text, default="")
+    requested_by: Mapped[str] = mapped_column(String(NAME))
+    job_id: Mapped[int | None] = mapped_column(Integer)
+    # The target's policy when requested; then each gate's result with its evidence.
+    policy: Mapped[dict[str, Any]] = mapped_column(JSON)
+    gates: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column()
+    updated_at: Mapped[datetime] = mapped_column()
+    finished_at: Mapped[datetime | None] = mapped_column()
+
+    version: Mapped[ModelVersion] = relationship()
+    source: Mapped[Environment] = relationship(foreign_keys=[source_env_id])
+    target: Mapped[Environment] = relationship(foreign_keys=[target_env_id])
+
+
+class PromotionDecision(Base):
+    """One principal's approval or rejection of a promotion (one each)."""
+
+    __tablename__ = "promotion_decisions"
+    __table_args__ = (UniqueConstraint("promotion_id", "principal"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    promotion_id: Mapped[int] = mapped_column(ForeignKey("promotions.id", ondelete="CASCADE"))
+    principal: Mapped[str] = mapped_column(String(NAME))
+    decision: Mapped[str] = mapped_column(String(16))  # approve | reject
+    comment: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime] = mapped_column()

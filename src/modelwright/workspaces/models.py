@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 
 from modelwright.core.models import Request
 from modelwright.core.names import Name
+from modelwright.workspaces.policy import PromotionPolicy
 from modelwright.workspaces.rules import placement_problem, url_problem
 
 Classification = Literal["non-production", "production"]
@@ -34,6 +35,9 @@ class EnvironmentSpec(Request):
     production: bool = False
     description: str = Field(default="", max_length=2000)
     datastores: list[DatastoreSpec] = Field(default_factory=list)
+    promotion: PromotionPolicy | None = Field(
+        default=None, description="The gates a model version must pass to enter."
+    )
 
     @model_validator(mode="after")
     def _datastores(self) -> EnvironmentSpec:
@@ -108,6 +112,7 @@ class EnvironmentInfo(BaseModel):
     production: bool
     description: str
     datastores: list[DatastoreInfo]
+    promotion: PromotionPolicy | None = None
 
 
 class WorkspaceInfo(BaseModel):

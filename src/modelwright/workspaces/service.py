@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -12,6 +14,7 @@ from modelwright.core.models import Empty
 from modelwright.errors import AlreadyExists, Conflict, InvalidInput, NotFound
 from modelwright.store import schema
 from modelwright.workspaces import models as m
+from modelwright.workspaces.policy import PromotionPolicy
 from modelwright.workspaces.rules import location_problem, placement_problem
 
 
@@ -36,6 +39,7 @@ def workspace_info(ws: schema.Workspace, ctx: Context | None = None) -> m.Worksp
                 position=e.position,
                 production=e.production,
                 description=e.description,
+                promotion=e.promotion_policy,
                 datastores=[
                     m.DatastoreInfo(
                         name=d.name,
@@ -58,7 +62,12 @@ def new_environment(spec: m.EnvironmentSpec, position: int) -> schema.Environmen
         production=spec.production,
         description=spec.description,
         datastores=[new_datastore(d) for d in spec.datastores],
+        promotion_policy=policy_json(spec.promotion),
     )
+
+
+def policy_json(policy: PromotionPolicy | None) -> dict[str, Any] | None:
+    return None if policy is None else policy.model_dump(mode="json")
 
 
 def new_datastore(spec: m.DatastoreSpec) -> schema.Datastore:

@@ -1,0 +1,171 @@
+"""``promote``, ``promotion list/show``, ``approve`` and ``reject``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from modelwright.cli._app import State
+from modelwright.cli._options import Json, Workspace
+from modelwright.cli._output import console, emit_json, fmt, table
+from modelwright.errors import ModelwrightError
+from modelwright.promotions import models as pm
+
+promotion_app = typer.Typer(
+    help="Promotions: a model version entering the next environment through its gates.",
+    no_args_is_help=True,
+)
+
+PromotionId = Annotated[int, typer.Argument(help="Promotion id.")]
+Detach = Annotated[
+    bool, typer.Option("--detach", help="Return at once; the platform's workers carry on.")
+]
+_STYLE = {"passed": "green", "failed": "red", "waiting": "yellow", "pending": "dim"}
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(promotion_app, name="promotion")
+    app.command("promote")(promote)
+    app.command("approve")(approve)
+    app.command("reject")(reject)
+
+
+class PromotionFailed(ModelwrightError):
+    """The promotion failed or was rejected (its gates were printed)."""
+
+
+def _show(p: pm.PromotionInfo, json: bool) -> None:
+    if json:
+        emit_json(p)
+        return
+    alias = f" as @{p.alias}" if p.alias else ""
+    console.print(
+        f"[bold]Promotion {p.id}[/bold] {p.uri}: {p.source} → {p.target}{alias}: "
+        f"[bold]{p.status}[/bold]"
+    )
+    console.print(f"requested by {p.requested_by} at {fmt(p.created_at)}: {p.reason or '-'}")
+    if p.outcome:
+        console.print(f"outcome: {p.outcome}", markup=False)
+    table(
+        "Gates",
+        ["gate", "status", "result"],
+        [
+            (g.kind, f"[{_STYLE[g.status]}]{g.status}[/{_STYLE[g.status]}]", g.summary)
+            for g in p.gates
+        ],
+    )
+    if p.decisions:
+        table(
+            "Decisions",
+            ["by", "decision", "comment", "at (UTC)"],
+            [(d.principal, d.decision, d.comment, d.at) for d in p.decisions],
+        )
+
+
+def _done(p: pm.PromotionInfo, json: bool) -> None:
+    _show(p, json)
+    if p.status in ("failed", "rejected", "cancelled"):
+        raise PromotionFailed(f"promotion {p.id} {p.status}: {p.outcome}")
+
+
+def promote(
+    ctx: typer.Context,
+    model: Annotated[
+        str, typer.Argument(help="models:/<name>/<version> or models:/<env>/<name>@<alias>.")
+    ],
+    to: Annotated[str, typer.Option("--to", help="The environment to enter.")],
+    alias: Annotated[
+        str | None, typer.Option("--alias", help="Moved to the version once promoted.")
+    ] = None,
+    source: Annotated[
+        str | None,
+        typer.Option("--from", help="Where it comes from (default: the environment before --to)."),
+    ] = None,
+    reason: Annotated[str, typer.Option(help="Why, for the approvers and the audit.")] = "",
+    workspace: Workspace = None,
+    detach: Detach = False,
+    json: Json = False,
+) -> None:
+    """Request that a model version enter an environment through the gates of its policy."""
+    state: State = ctx.obj
+    p = state.client().promote(
+        model, to, alias=alias, source=source, reason=reason, workspace=workspace, wait=not detach
+    )
+    _done(p, json)
+    if p.status == "awaiting_approval" and not json:
+        console.print(f"waiting for approval: modelwright approve {p.id} --comment ...")
+
+
+@promotion_app.command("list")
+def list_promotions(
+    ctx: typer.Context,
+    workspace: Annotated[
+        str | None, typer.Option("--workspace", "-w", help="Only this workspace.")
+    ] = None,
+    model: Annotated[str | None, typer.Option(help="Only this model.")] = None,
+    status: Annotated[
+        str | None,
+        typer.Option(help="checking, awaiting_approval, promoted, rejected, failed, cancelled."),
+    ] = None,
+    limit: Annotated[int, typer.Option(help="At most this many.")] = 100,
+    json: Json = False,
+) -> None:
+    """Promotions you may read, newest first (the approval queue: --status awaiting_approval)."""
+    state: State = ctx.obj
+    found = state.client().list_promotions(
+        workspace=workspace,
+        model=model,
+        status=status,  # type: ignore[arg-type]  # checked by the request model
+        limit=limit,
+    )
+    if json:
+        emit_json(found)
+        return
+    table(
+        f"Promotions ({len(found)})",
+        ["id", "model", "from → to", "alias", "status", "requested by", "created (UTC)", "gates"],
+        [
+            (
+                p.id,
+                p.uri,
+                f"{p.source} → {p.target}",
+                p.alias or "-",
+                p.status,
+                p.requested_by,
+                p.created_at,
+                " ".join(f"{g.kind}:{g.status}" for g in p.gates) or "-",
+            )
+            for p in found
+        ],
+    )
+
+
+@promotion_app.command("show")
+def show(ctx: typer.Context, promotion_id: PromotionId, json: Json = False) -> None:
+    """A promotion with each gate's result and evidence, and the decisions."""
+    state: State = ctx.obj
+    _show(state.client().get_promotion(promotion_id), json)
+
+
+def approve(
+    ctx: typer.Context,
+    promotion_id: PromotionId,
+    comment: Annotated[str, typer.Option(help="Recorded with the approval.")] = "",
+    detach: Detach = False,
+    json: Json = False,
+) -> None:
+    """Approve a promotion (not one you requested, nor of a model you produced)."""
+    state: State = ctx.obj
+    _done(state.client().approve_promotion(promotion_id, comment, wait=not detach), json)
+
+
+def reject(
+    ctx: typer.Context,
+    promotion_id: PromotionId,
+    comment: Annotated[str, typer.Option(help="Why (required).")],
+    json: Json = False,
+) -> None:
+    """Reject a promotion: it ends, and nothing else changes."""
+    state: State = ctx.obj
+    _show(state.client().reject_promotion(promotion_id, comment), json)

@@ -1,0 +1,109 @@
+"""Promotions in the client: request, follow, approve, reject."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+
+from modelwright.api import promotions as ops
+from modelwright.api.operation import Operation
+from modelwright.jobs import models as jm
+from modelwright.promotions import models as pm
+from modelwright.registry.uri import parse_model_uri
+
+__all__ = ["PromotionsMixin"]
+
+Req = TypeVar("Req", bound=BaseModel)
+Resp = TypeVar("Resp")
+
+
+class PromotionsMixin:
+    """The promotion methods of ``Client``."""
+
+    def call(self, op: Operation[Req, Resp], **fields: Any) -> Resp:  # provided by Client
+        raise NotImplementedError
+
+    def resolve_workspace(self, workspace: str | None = None) -> str:
+        raise NotImplementedError
+
+    def get_model_version(
+        self, uri: str, *, workspace: str | None = None, environment: str | None = None
+    ) -> Any:
+        raise NotImplementedError
+
+    def wait_job(
+        self, job_id: int, *, timeout: float | None = None, poll: float = 0.5
+    ) -> jm.JobDetail:
+        raise NotImplementedError
+
+    def promote(
+        self,
+        uri: str,
+        to: str,
+        *,
+        alias: str | None = None,
+        source: str | None = None,
+        reason: str = "",
+        workspace: str | None = None,
+        wait: bool = True,
+        timeout: float | None = None,
+    ) -> pm.PromotionInfo:
+        """Request that ``uri`` (``models:/churn/3`` or ``models:/dev/churn@challenger``)
+        enter ``to`` through its gates. With ``wait``, return once the promotion has ended or
+        waits for approval (embedded: its checks run here)."""
+        ref = parse_model_uri(uri)
+        ws = self.resolve_workspace(workspace)
+        version = ref.version
+        if version is None:
+            version = self.get_model_version(uri, workspace=ws).version
+        promotion = self.call(
+            ops.REQUEST_PROMOTION,
+            workspace=ws,
+            model=ref.name,
+            version=version,
+            to=to,
+            source=source,
+            alias=alias,
+            reason=reason,
+        )
+        return self._follow(promotion, wait, timeout)
+
+    def list_promotions(
+        self,
+        *,
+        workspace: str | None = None,
+        model: str | None = None,
+        status: pm.PromotionStatus | None = None,
+        limit: int = 100,
+    ) -> list[pm.PromotionInfo]:
+        return self.call(
+            ops.LIST_PROMOTIONS, workspace=workspace, model=model, status=status, limit=limit
+        )
+
+    def get_promotion(self, promotion_id: int) -> pm.PromotionInfo:
+        return self.call(ops.GET_PROMOTION, promotion_id=promotion_id)
+
+    def approve_promotion(
+        self,
+        promotion_id: int,
+        comment: str = "",
+        *,
+        wait: bool = True,
+        timeout: float | None = None,
+    ) -> pm.PromotionInfo:
+        """Approve; with ``wait``, return once the promotion has taken the approval in (and,
+        if it was the last one needed, has promoted the version)."""
+        done = self.call(ops.APPROVE_PROMOTION, promotion_id=promotion_id, comment=comment)
+        return self._follow(done, wait, timeout)
+
+    def reject_promotion(self, promotion_id: int, comment: str) -> pm.PromotionInfo:
+        return self.call(ops.REJECT_PROMOTION, promotion_id=promotion_id, comment=comment)
+
+    def _follow(
+        self, promotion: pm.PromotionInfo, wait: bool, timeout: float | None
+    ) -> pm.PromotionInfo:
+        if not wait or promotion.job_id is None:
+            return promotion
+        self.wait_job(promotion.job_id, timeout=timeout)
+        return self.get_promotion(promotion.id)

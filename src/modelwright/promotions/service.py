@@ -1,0 +1,452 @@
+"""Promotion operations, and the steps their workflow takes (``promotions.workflow``).
+
+Requesting needs ``promotion.request`` in the target environment and ``data.read`` where the
+version comes from; approving or rejecting needs ``promotion.approve`` in the target, and
+four eyes: nobody approves a promotion they requested or a version they produced. Reading a
+promotion needs ``data.read`` in its source or target. Once every gate has passed, the
+platform itself makes the version available in the target and moves the alias: the
+requester may hold no right to change the target directly, which is the point of a gate.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from modelwright.core.actions import Action
+from modelwright.core.context import Context, utcnow
+from modelwright.core.lookup import get_environment
+from modelwright.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from modelwright.promotions import models as m
+from modelwright.promotions.gates import check_metric, check_policy
+from modelwright.registry.service import available_in, move_alias
+from modelwright.store import schema
+from modelwright.workflows import signal, start
+from modelwright.workspaces.policy import ApprovalGate, PromotionPolicy
+
+__all__ = [
+    "approval_state",
+    "approve_promotion",
+    "finish_promotion",
+    "get_promotion",
+    "list_promotions",
+    "reject_promotion",
+    "request_promotion",
+    "run_checks",
+]
+
+P = schema.Promotion
+
+
+# -- operations -------------------------------------------------------------------------------
+def request_promotion(ctx: Context, req: m.RequestPromotion) -> m.PromotionInfo:
+    if not ctx.is_member(req.workspace):
+        raise NotFound(
+            f"workspace '{req.workspace}' not found", details={"workspace": req.workspace}
+        )
+    target = get_environment(ctx.session, req.workspace, req.to)
+    ctx.require(Action.PROMOTION_REQUEST, req.workspace, target.name)
+    version = _version(ctx, target.workspace, req.model, req.version)
+    available = set(available_in(ctx, [version.id])[version.id])
+    if target.id in available:
+        raise Conflict(
+            f"version {version.version} of model '{req.model}' is available in '{target.name}' "
+            "already",
+            details={"model": req.model, "version": version.version, "environment": target.name},
+        )
+    policy = PromotionPolicy.model_validate(target.promotion_policy or {})
+    source = _source(ctx, target, version, available, req.source, policy)
+    ctx.require(Action.DATA_READ, req.workspace, source.name)
+    running = ctx.session.scalar(
+        select(P.id).where(
+            P.version_id == version.id,
+            P.target_env_id == target.id,
+            P.status.in_(("checking", "awaiting_approval")),
+        )
+    )
+    if running is not None:
+        raise Conflict(
+            f"promotion {running} of this version to '{target.name}' is under way",
+            details={"promotion": running},
+        )
+    now = utcnow()
+    row = P(
+        version_id=version.id,
+        source_env_id=source.id,
+        target_env_id=target.id,
+        alias=req.alias,
+        status="checking",
+        reason=req.reason,
+        outcome="",
+        requested_by=ctx.caller.name,
+        policy=policy.model_dump(mode="json"),
+        gates=[
+            m.GateResult(kind=g.kind, status="pending", summary="not checked yet").model_dump(
+                mode="json"
+            )
+            for g in policy.gates
+        ],
+        created_at=now,
+        updated_at=now,
+    )
+    ctx.session.add(row)
+    ctx.session.flush()
+    row.job_id = start(
+        ctx.session,
+        "promotion.run",
+        {"promotion_id": row.id},
+        started_by=ctx.caller.name,
+        workspace=req.workspace,
+        environment=target.name,
+        reason=f"promote {_uri(row)} to {target.name}",
+        key=f"promotion:{row.id}",
+    )
+    _record(ctx, row, "promotion.request", "promotion.requested")
+    return _info(ctx, row)
+
+
+def list_promotions(ctx: Context, req: m.ListPromotions) -> list[m.PromotionInfo]:
+    """Newest first; only promotions whose source or target the caller may read."""
+    query = select(P).order_by(P.id.desc())
+    if req.status is not None:
+        query = query.where(P.status == req.status)
+    out: list[m.PromotionInfo] = []
+    for row in ctx.session.scalars(query):
+        ws = row.target.workspace.name
+        if req.workspace is not None and ws != req.workspace:
+            continue
+        if req.model is not None and row.version.model.name != req.model:
+            continue
+        if _sees(ctx, row):
+            out.append(_info(ctx, row))
+            if len(out) >= req.limit:
+                break
+    return out
+
+
+def get_promotion(ctx: Context, req: m.PromotionRef) -> m.PromotionInfo:
+    return _info(ctx, _promotion(ctx, req.promotion_id))
+
+
+def approve_promotion(ctx: Context, req: m.Decide) -> m.PromotionInfo:
+    row = _for_decision(ctx, req.promotion_id)
+    _decide(ctx, row, "approve", req.comment)
+    _record(ctx, row, "promotion.approve", "promotion.approved", comment=req.comment)
+    return _info(ctx, row)
+
+
+def reject_promotion(ctx: Context, req: m.Reject) -> m.PromotionInfo:
+    """Ends the promotion at once; nothing else changes."""
+    row = _for_decision(ctx, req.promotion_id)
+    _decide(ctx, row, "reject", req.comment)
+    _end(row, "rejected", f"rejected by {ctx.caller.name}: {req.comment}")
+    _record(ctx, row, "promotion.reject", "promotion.rejected", comment=req.comment)
+    return _info(ctx, row)
+
+
+# -- the workflow's steps ---------------------------------------------------------------------
+def run_checks(ctx: Context, promotion_id: int) -> str:
+    """The gates that need nobody: ``"approval"`` when approval comes next, ``"apply"``
+    when nothing is left, ``"stop"`` when a gate failed or the promotion ended meanwhile."""
+    row = _locked(ctx, promotion_id)
+    if row.status not in ("checking", "awaiting_approval"):
+        return "stop"
+    policy = PromotionPolicy.model_validate(row.policy)
+    results = [m.GateResult.model_validate(g) for g in row.gates]
+    for i, gate in enumerate(policy.gates):
+        if gate.kind == "metric":
+            results[i] = check_metric(ctx, row.version, gate)
+        elif gate.kind == "policy":
+            results[i] = check_policy(ctx, row.version, gate)
+    row.gates = [r.model_dump(mode="json") for r in results]
+    failed = [r for r in results if r.status == "failed"]
+    if failed:
+        _end(row, "failed", "; ".join(f"{r.kind}: {r.summary}" for r in failed))
+        _record(ctx, row, "promotion.fail", "promotion.failed")
+        return "stop"
+    if any(g.kind == "approval" for g in policy.gates):
+        row.status, row.updated_at = "awaiting_approval", utcnow()
+        approval_state(ctx, promotion_id)
+        return "approval"
+    return "apply"
+
+
+def approval_state(ctx: Context, promotion_id: int) -> str:
+    """``approved``, ``waiting`` (for more approvals) or ``stop`` (rejected, cancelled)."""
+    row = _locked(ctx, promotion_id)
+    if row.status != "awaiting_approval":
+        return "stop"
+    policy = PromotionPolicy.model_validate(row.policy)
+    gate = next(g for g in policy.gates if isinstance(g, ApprovalGate))
+    now = utcnow()
+    cutoff = now - timedelta(hours=gate.expires_hours)
+    approvals = [d for d in _decisions(ctx, row) if d.decision == "approve" and d.at >= cutoff]
+    done = len(approvals) >= gate.approvals
+    results = [m.GateResult.model_validate(g) for g in row.gates]
+    index = next(i for i, g in enumerate(policy.gates) if g.kind == "approval")
+    results[index] = m.GateResult(
+        kind="approval",
+        status="passed" if done else "waiting",
+        summary=f"{len(approvals)} of {gate.approvals} approval(s)"
+        + ("" if done else f" (each valid for {gate.expires_hours:g} h)"),
+        evidence={
+            "approvers": [
+                {"principal": d.principal, "comment": d.comment, "at": d.at.isoformat()}
+                for d in approvals
+            ],
+            "needed": gate.approvals,
+        },
+        at=now,
+    )
+    row.gates = [r.model_dump(mode="json") for r in results]
+    row.updated_at = now
+    return "approved" if done else "waiting"
+
+
+def finish_promotion(ctx: Context, promotion_id: int) -> str:
+    """Every gate passed: the version becomes available in the target, the alias moves."""
+    row = _locked(ctx, promotion_id)
+    if row.status not in ("checking", "awaiting_approval"):
+        return row.status
+    version, target = row.version, row.target
+    now = utcnow()
+    if target.id not in available_in(ctx, [version.id])[version.id]:
+        ctx.session.add(
+            schema.ModelVersionEnvironment(
+                version_id=version.id,
+                environment_id=target.id,
+                since=now,
+                by=row.requested_by,
+                how="promoted",
+            )
+        )
+        ctx.session.flush()
+    if row.alias:
+        move_alias(ctx, version.model, target, row.alias, version, reason=f"promotion {row.id}")
+    _end(
+        row,
+        "promoted",
+        f"available in '{target.name}'" + (f" as @{row.alias}" if row.alias else ""),
+    )
+    _record(ctx, row, "promotion.promote", "model_version.promoted")
+    return "promoted"
+
+
+# -- helpers ----------------------------------------------------------------------------------
+def _version(ctx: Context, ws: schema.Workspace, model: str, number: int) -> schema.ModelVersion:
+    row = ctx.session.scalar(
+        select(schema.ModelVersion)
+        .join(schema.RegisteredModel)
+        .where(
+            schema.RegisteredModel.workspace_id == ws.id,
+            schema.RegisteredModel.name == model,
+            schema.ModelVersion.version == number,
+        )
+    )
+    if row is None:
+        raise NotFound(
+            f"model '{model}' has no version {number} in workspace '{ws.name}'",
+            details={"model": model, "version": number},
+        )
+    return row
+
+
+def _source(  # noqa: PLR0917 (one call site)
+    ctx: Context,
+    target: schema.Environment,
+    version: schema.ModelVersion,
+    available: set[int],
+    named: str | None,
+    policy: PromotionPolicy,
+) -> schema.Environment:
+    path = sorted(target.workspace.environments, key=lambda e: e.position)
+    names = " → ".join(e.name for e in path)
+    earlier = [e for e in path if e.position < target.position]
+    if not earlier:
+        raise InvalidInput(
+            f"'{target.name}' is the first environment of the path ({names}): nothing is "
+            "promoted into it",
+            details={"field": "to"},
+        )
+    if named is not None:
+        source = get_environment(ctx.session, target.workspace.name, named)
+        if source.position >= target.position:
+            raise InvalidInput(
+                f"'{source.name}' does not come before '{target.name}' on the path ({names})",
+                details={"field": "source"},
+            )
+    elif policy.allow_skip:
+        candidates = [e for e in earlier if e.id in available]
+        source = candidates[-1] if candidates else earlier[-1]
+    else:
+        source = earlier[-1]
+    if source.id not in available:
+        raise Conflict(
+            f"version {version.version} of model '{version.model.name}' is not available in "
+            f"'{source.name}' (registered in '{version.environment.name}'): promote it there first",
+            details={"environment": source.name, "version": version.version},
+        )
+    previous = earlier[-1]
+    if source.id != previous.id and not policy.allow_skip:
+        raise InvalidInput(
+            f"promotions follow the path one step at a time ({names}): promote to "
+            f"'{previous.name}' first, or let '{target.name}' be entered from earlier "
+            "(promotion.allow_skip in its policy)",
+            details={"field": "to", "source": source.name, "next": previous.name},
+        )
+    return source
+
+
+def _promotion(ctx: Context, promotion_id: int, *, lock: bool = False) -> schema.Promotion:
+    query = select(P).where(P.id == promotion_id)
+    if lock:
+        query = query.with_for_update()
+    row = ctx.session.scalar(query)
+    if row is None or not _sees(ctx, row):
+        raise NotFound(f"promotion {promotion_id} not found", details={"promotion": promotion_id})
+    return row
+
+
+def _locked(ctx: Context, promotion_id: int) -> schema.Promotion:
+    row = ctx.session.scalar(select(P).where(P.id == promotion_id).with_for_update())
+    if row is None:
+        raise NotFound(f"promotion {promotion_id} not found", details={"promotion": promotion_id})
+    return row
+
+
+def _sees(ctx: Context, row: schema.Promotion) -> bool:
+    ws = row.target.workspace.name
+    return ctx.allowed(Action.DATA_READ, ws, row.target.name) or ctx.allowed(
+        Action.DATA_READ, ws, row.source.name
+    )
+
+
+def _for_decision(ctx: Context, promotion_id: int) -> schema.Promotion:
+    row = _promotion(ctx, promotion_id, lock=True)
+    ws, target = row.target.workspace.name, row.target.name
+    ctx.require(Action.PROMOTION_APPROVE, ws, target)
+    if row.status in m.FINISHED:
+        raise Conflict(
+            f"promotion {row.id} is {row.status}: it takes no more decisions",
+            details={"promotion": row.id, "status": row.status},
+        )
+    policy = PromotionPolicy.model_validate(row.policy)
+    if not any(g.kind == "approval" for g in policy.gates):
+        raise Conflict(
+            f"promotion {row.id} needs no approval: the policy of '{target}' has no approval gate",
+            details={"promotion": row.id},
+        )
+    me = ctx.caller.name
+    producers = {row.version.created_by}
+    if row.version.run_id is not None:
+        run = ctx.session.get(schema.Run, row.version.run_id)
+        if run is not None:
+            producers.add(run.created_by)
+    if me == row.requested_by or me in producers:
+        why = "requested it" if me == row.requested_by else "produced the version"
+        raise PermissionDenied(
+            f"principal '{me}' {why}, so may not decide on promotion {row.id}: a promotion "
+            "needs another pair of eyes",
+            details={"rule": "four-eyes", "promotion": row.id, "principal": me},
+        )
+    if any(d.principal == me for d in _decisions(ctx, row)):
+        raise Conflict(
+            f"principal '{me}' decided on promotion {row.id} already",
+            details={"promotion": row.id, "principal": me},
+        )
+    return row
+
+
+def _decide(ctx: Context, row: schema.Promotion, decision: str, comment: str) -> None:
+    ctx.session.add(
+        schema.PromotionDecision(
+            promotion_id=row.id,
+            principal=ctx.caller.name,
+            decision=decision,
+            comment=comment,
+            at=utcnow(),
+        )
+    )
+    ctx.session.flush()
+    row.updated_at = utcnow()
+    if row.job_id is not None:
+        signal(ctx.session, row.job_id, "decision", {"decision": decision}, sent_by=ctx.caller.name)
+
+
+def _decisions(ctx: Context, row: schema.Promotion) -> list[schema.PromotionDecision]:
+    return list(
+        ctx.session.scalars(
+            select(schema.PromotionDecision)
+            .where(schema.PromotionDecision.promotion_id == row.id)
+            .order_by(schema.PromotionDecision.id)
+        )
+    )
+
+
+def _end(row: schema.Promotion, status: str, outcome: str) -> None:
+    now = utcnow()
+    row.status, row.outcome, row.updated_at, row.finished_at = status, outcome, now, now
+
+
+def _uri(row: schema.Promotion) -> str:
+    return f"models:/{row.version.model.name}/{row.version.version}"
+
+
+def _record(ctx: Context, row: schema.Promotion, action: str, event: str, **extra: Any) -> None:
+    ws = row.target.workspace.name
+    state = {"status": row.status, "outcome": row.outcome, **extra}
+    ctx.audit(
+        action,
+        workspace=ws,
+        environment=row.target.name,
+        target=f"promotion:{row.id}",
+        after={"model": _uri(row), "from": row.source.name, "to": row.target.name, **state},
+    )
+    ctx.event(
+        event,
+        workspace=ws,
+        environment=row.target.name,
+        subject=f"promotion/{row.id}",
+        data={
+            "promotion": row.id,
+            "model": row.version.model.name,
+            "version": row.version.version,
+            "from": row.source.name,
+            "to": row.target.name,
+            "status": row.status,
+        },
+    )
+
+
+def _info(ctx: Context, row: schema.Promotion) -> m.PromotionInfo:
+    ctx.session.flush()
+    return m.PromotionInfo(
+        id=row.id,
+        workspace=row.target.workspace.name,
+        model=row.version.model.name,
+        version=row.version.version,
+        uri=_uri(row),
+        source=row.source.name,
+        target=row.target.name,
+        alias=row.alias,
+        status=row.status,
+        reason=row.reason,
+        outcome=row.outcome,
+        requested_by=row.requested_by,
+        job_id=row.job_id,
+        gates=[m.GateResult.model_validate(g) for g in row.gates],
+        decisions=[
+            m.DecisionInfo(
+                principal=d.principal,
+                decision=d.decision,
+                comment=d.comment,
+                at=d.at,
+            )
+            for d in _decisions(ctx, row)
+        ],
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        finished_at=row.finished_at,
+    )

@@ -1,0 +1,124 @@
+"""Promotion policies: the gates a model version must pass to enter an environment.
+
+Declared per environment in ``platform.yaml`` (``promotion:``), stored with the environment
+and copied onto each promotion when it is requested, so a later edit of the policy never
+changes the rules of a promotion under way.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+__all__ = [
+    "ApprovalGate",
+    "Gate",
+    "MetricGate",
+    "PolicyGate",
+    "PromotionPolicy",
+    "Threshold",
+    "parse_threshold",
+]
+
+_OPS: dict[str, Callable[[float, float], bool]] = {
+    ">=": operator.ge,
+    "<=": operator.le,
+    ">": operator.gt,
+    "<": operator.lt,
+    "==": operator.eq,
+    "!=": operator.ne,
+}
+_THRESHOLD = re.compile(
+    r"^\s*([A-Za-z_][\w./-]*)\s*(>=|<=|==|!=|>|<)\s*([-+]?[\d.]+(?:[eE][-+]?\d+)?)\s*$"
+)
+
+
+@dataclass(frozen=True)
+class Threshold:
+    metric: str
+    op: str
+    bound: float
+
+    def holds(self, value: float) -> bool:
+        return not math.isnan(value) and _OPS[self.op](value, self.bound)
+
+    def __str__(self) -> str:
+        return f"{self.metric} {self.op} {self.bound:g}"
+
+
+def parse_threshold(text: str) -> Threshold:
+    """``"val_auc >= 0.8"`` → Threshold; a ``ValueError`` that says what is wrong."""
+    match = _THRESHOLD.match(text)
+    if match is None:
+        raise ValueError(
+            f"'{text}' is not a threshold: write <metric> <op> <number>, with op one of "
+            f"{', '.join(_OPS)} (e.g. 'val_auc >= 0.8')"
+        )
+    try:
+        bound = float(match.group(3))
+    except ValueError:
+        raise ValueError(f"'{text}': '{match.group(3)}' is not a number") from None
+    return Threshold(match.group(1), match.group(2), bound)
+
+
+class _Gate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class MetricGate(_Gate):
+    """Thresholds on the metrics logged by the run that produced the version."""
+
+    kind: Literal["metric"]
+    require: list[str] = Field(min_length=1, max_length=64, description="e.g. 'val_auc >= 0.8'")
+
+    @field_validator("require")
+    @classmethod
+    def _parse(cls, values: list[str]) -> list[str]:
+        for text in values:
+            parse_threshold(text)
+        return values
+
+
+class PolicyGate(_Gate):
+    """What the version must carry to enter: checked on its record, nothing run."""
+
+    kind: Literal["policy"]
+    signature: bool = Field(default=True, description="A signature (input schema) is recorded.")
+    allow_pickle: bool = Field(default=False, description="Pickle serialisation is accepted.")
+    pinned_requirements: bool = Field(default=True, description="Every requirement is pinned (==).")
+    training_data: bool = Field(
+        default=True, description="The run that produced it recorded its input datasets."
+    )
+    description: bool = Field(default=False, description="The version has a description.")
+
+
+class ApprovalGate(_Gate):
+    """Approvals by principals holding promotion.approve in the target environment, none of
+    whom requested the promotion or produced the version (four eyes)."""
+
+    kind: Literal["approval"]
+    approvals: int = Field(default=1, ge=1, le=10)
+    expires_hours: float = Field(
+        default=168.0, gt=0, le=24 * 365, description="An older approval no longer counts."
+    )
+
+
+Gate = Annotated[MetricGate | PolicyGate | ApprovalGate, Field(discriminator="kind")]
+
+
+class PromotionPolicy(BaseModel):
+    """The gates to enter an environment, in order."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    gates: list[Gate] = Field(default_factory=list, max_length=32)
+    allow_skip: bool = Field(
+        default=False,
+        description="May be entered from an environment earlier than the previous one.",
+    )
