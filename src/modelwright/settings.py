@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     # A running run whose client sent no heartbeat for this many seconds is shown as lost
     # (its process died without ending it); clients send one every 60 s at least.
     run_lost_after: float = Field(default=600.0, gt=0)
+    # Serving statistics written by endpoint routers are kept this long (7 days), then deleted
+    # by later writes of the same environment.
+    serving_stats_retention_hours: float = Field(default=168.0, gt=0)
 
     @field_validator("datastore_roots", "workflow_modules", mode="before")
     @classmethod

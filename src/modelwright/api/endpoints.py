@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from modelwright.api.operation import Operation
 from modelwright.endpoints import models as em
+from modelwright.endpoints import stats_models as sm
 
 V1 = "/api/v1"
 _ENV = f"{V1}/workspaces/{{workspace}}/environments/{{environment}}"
@@ -98,6 +99,37 @@ AUTHORIZE_INVOKE = Operation(
     em.InvokeDecision,
     "modelwright.endpoints.service:authorize_invoke",
     "Whether a token may invoke the environment's endpoints (asked by endpoint routers)",
+    "endpoints",
+)
+RECORD_SERVING_STATS = Operation(
+    "record_serving_stats",
+    "POST",
+    f"{_ENV}/serving-stats",
+    sm.RecordServingStats,
+    sm.StatsRecorded,
+    "modelwright.endpoints.stats:record_serving_stats",
+    "Record a router's counts of one interval (asked by endpoint routers; a repeat adds nothing)",
+    "endpoints",
+    idempotent=True,
+)
+GET_SERVING_STATS = Operation(
+    "get_serving_stats",
+    "GET",
+    f"{_EP}/stats",
+    sm.ServingStatsQuery,
+    sm.ServingStats,
+    "modelwright.endpoints.stats:serving_stats",
+    "Requests, errors by class and latency per deployment in a window, from every router",
+    "endpoints",
+)
+GET_SERVING_STATS_SERIES = Operation(
+    "get_serving_stats_series",
+    "GET",
+    f"{_EP}/stats/series",
+    sm.ServingStatsSeriesQuery,
+    sm.ServingStatsSeries,
+    "modelwright.endpoints.stats:serving_stats_series",
+    "The same statistics per time step and deployment",
     "endpoints",
 )
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from modelwright.errors import InvalidInput
 
-__all__ = ["parse_expiry", "parse_time"]
+__all__ = ["parse_duration", "parse_expiry", "parse_time"]
 
 _AGO = re.compile(r"(\d+)([smhdw])")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -19,6 +19,17 @@ def _duration(value: str) -> timedelta | None:
         return None
     amount, unit = match.groups()
     return timedelta(**{_UNITS[unit]: int(amount)})
+
+
+def parse_duration(value: str, option: str) -> timedelta:
+    """A length of time such as ``30s``, ``5m``, ``1h``, ``7d``."""
+    length = _duration(value)
+    if length is None or length <= timedelta(0):
+        raise InvalidInput(
+            f"{option}: expected a duration such as 30s, 5m, 1h, 7d (got {value!r})",
+            details={"field": option},
+        )
+    return length
 
 
 def parse_time(value: str | None, option: str) -> datetime | None:

@@ -22,6 +22,9 @@ EndpointName = Annotated[str, typer.Argument(help="Endpoint name.")]
 
 
 def register(app: typer.Typer) -> None:
+    from modelwright.cli.endpoint_stats import stats
+
+    endpoint_app.command("stats")(stats)
     app.add_typer(endpoint_app, name="endpoint")
 
 

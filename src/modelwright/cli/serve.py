@@ -41,6 +41,14 @@ def serve(
             help="Seconds a caller has to send a request's body; slower ones are dropped (408).",
         ),
     ] = 30.0,
+    stats_interval: Annotated[
+        float,
+        typer.Option(
+            min=0.05,
+            envvar="MODELWRIGHT_SERVING_STATS_INTERVAL",
+            help="Seconds between writes of serving statistics to the platform.",
+        ),
+    ] = 5.0,
     require_token: Annotated[
         bool,
         typer.Option(
@@ -89,6 +97,7 @@ def serve(
         ready_timeout=ready_timeout,
         require_token=require,
         body_timeout=body_timeout,
+        stats_interval=stats_interval,
         env=worker_env,
         say=lambda line: console.print(line, markup=False, highlight=False),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
@@ -9,6 +10,7 @@ from pydantic import BaseModel
 from modelwright.api import endpoints as ops
 from modelwright.api.operation import Operation
 from modelwright.endpoints import models as em
+from modelwright.endpoints import stats_models as sm
 
 __all__ = ["EndpointsMixin"]
 
@@ -137,3 +139,61 @@ class EndpointsMixin:
         return self.call(
             ops.AUTHORIZE_INVOKE, workspace=workspace, environment=environment, token=token
         )
+
+    def record_serving_stats(self, flush: sm.RecordServingStats) -> sm.StatsRecorded:
+        """Record a router's flush (``modelwright serve`` calls this every few seconds)."""
+        return self.call(ops.RECORD_SERVING_STATS, **flush.model_dump(exclude_none=True))
+
+    def serving_stats(
+        self,
+        endpoint: str,
+        *,
+        deployment: str | None = None,
+        since: datetime | timedelta | None = None,
+        until: datetime | None = None,
+        workspace: str | None = None,
+        environment: str | None = None,
+    ) -> sm.ServingStats:
+        """Requests, errors by class and latency per deployment of ``endpoint``, summed over
+        every router, for the intervals that ended in the window (``since`` may be an age:
+        ``timedelta(minutes=10)``; default the last hour). A deployment without requests in
+        the window has ``has_data`` false and None rates and percentiles."""
+        ws, env = self._endpoint_scope(workspace, environment)
+        return self.call(
+            ops.GET_SERVING_STATS,
+            workspace=ws,
+            environment=env,
+            endpoint=endpoint,
+            deployment=deployment,
+            **_window(since, until),
+        )
+
+    def serving_stats_series(
+        self,
+        endpoint: str,
+        *,
+        step: timedelta | int = 60,
+        deployment: str | None = None,
+        since: datetime | timedelta | None = None,
+        until: datetime | None = None,
+        workspace: str | None = None,
+        environment: str | None = None,
+    ) -> sm.ServingStatsSeries:
+        """``serving_stats`` per ``step`` (seconds or a timedelta) and deployment."""
+        ws, env = self._endpoint_scope(workspace, environment)
+        seconds = int(step.total_seconds()) if isinstance(step, timedelta) else step
+        return self.call(
+            ops.GET_SERVING_STATS_SERIES,
+            workspace=ws,
+            environment=env,
+            endpoint=endpoint,
+            deployment=deployment,
+            step_seconds=seconds,
+            **_window(since, until),
+        )
+
+
+def _window(since: datetime | timedelta | None, until: datetime | None) -> dict[str, Any]:
+    if isinstance(since, timedelta):
+        since = (until or datetime.now(UTC)) - since
+    return {"since": since, "until": until}

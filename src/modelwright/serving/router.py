@@ -46,6 +46,7 @@ from modelwright.serving._asgi import (
 )
 from modelwright.serving._errors import error_body, protocol_of
 from modelwright.serving._paths import BadPath, model_server_route, segments
+from modelwright.serving._stats import StatsRecorder
 from modelwright.serving.app import REQUEST_ID_HEADER, SHADOW_HEADER
 
 __all__ = [
@@ -341,12 +342,20 @@ class _Refused(Exception):
     """A request the router answers itself (not found, unauthorised, unavailable, …)."""
 
     def __init__(
-        self, status: int, code: str, message: str, endpoint: str = "", *, close: bool = False
+        self,
+        status: int,
+        code: str,
+        message: str,
+        endpoint: str = "",
+        *,
+        close: bool = False,
+        shed: bool = False,
     ) -> None:
         super().__init__(message)
         self.status, self.code, self.message, self.endpoint = status, code, message, endpoint
         # Close the connection after answering: the request's body was not read (in full).
         self.close = close
+        self.shed = shed  # refused for a full deployment (counted apart from errors)
 
 
 def _request_id(scope: Scope) -> str:
@@ -384,6 +393,8 @@ class RouterApp:
         # Set by the supervisor: the state of its worker groups, shown on /healthz.
         self.status: Callable[[], dict[str, Any]] | None = None
         self._pools: set[Upstream] = set()
+        # Set by the supervisor: serving statistics flushed to the platform.
+        self.stats: StatsRecorder | None = None
 
     def update(self, routes: dict[str, EndpointRoute]) -> None:
         """Swap the whole routing table (requests already routed keep their upstream)."""
@@ -458,6 +469,7 @@ class RouterApp:
         protocol = protocol_of(scope["path"])
         request_id = _request_id(scope)
         reply_headers = [(REQUEST_ID_HEADER, request_id.encode())]
+        chosen = ""  # the deployment, once one is chosen: statistics are counted for it
         try:
             name, path = self._match(raw_path)
             route, chosen, targeted = await self._choose(scope, name)
@@ -472,6 +484,7 @@ class RouterApp:
                     "requests in flight; retry shortly",
                     route.name,
                     close=not kept,
+                    shed=True,
                 )
             try:
                 body = await self._read_body(receive, upstream, route.name)
@@ -485,6 +498,14 @@ class RouterApp:
             if refused.close:
                 extra.append((b"connection", b"close"))
             error = error_body(refused.status, refused.code, refused.message, protocol)
+            if self.stats is not None and refused.endpoint:
+                self.stats.observe(
+                    refused.endpoint,
+                    chosen,
+                    refused.status,
+                    time.perf_counter() - started,
+                    shed=refused.shed,
+                )
             await send_bytes(
                 send, refused.status, orjson.dumps(error), headers=reply_headers + extra
             )
@@ -495,6 +516,16 @@ class RouterApp:
             out.append((b"retry-after", response.retry_after.encode()))
         if response.header_length is not None:
             out.append((_HEADER_LENGTH, response.header_length.encode()))
+        if self.stats is not None:
+            # Counted before the answer leaves: a caller that has it finds it counted. A 503
+            # from the workers is their full queue (the model server's only 503).
+            self.stats.observe(
+                route.name,
+                chosen,
+                response.status,
+                time.perf_counter() - started,
+                shed=response.status == 503,
+            )
         await send_bytes(
             send,
             response.status,

@@ -34,7 +34,9 @@ import uvicorn
 
 from modelwright.client import Client
 from modelwright.endpoints.models import EndpointInfo, InvokeDecision, ServingConfig
+from modelwright.endpoints.stats_models import RecordServingStats
 from modelwright.errors import InvalidInput, PermissionDenied
+from modelwright.serving._stats import DEFAULT_STATS_INTERVAL, StatsRecorder
 from modelwright.serving.router import (
     DEFAULT_BODY_TIMEOUT,
     Authorizer,
@@ -384,6 +386,7 @@ def serve(
     ready_timeout: float = 120.0,
     require_token: bool = False,
     body_timeout: float = DEFAULT_BODY_TIMEOUT,
+    stats_interval: float = DEFAULT_STATS_INTERVAL,
     env: dict[str, str] | None = None,
     say: Callable[[str], None] = print,
 ) -> None:
@@ -410,6 +413,7 @@ def serve(
                 ready_timeout=ready_timeout,
                 require_token=require_token,
                 body_timeout=body_timeout,
+                stats_interval=stats_interval,
                 env=env,
                 say=say,
             )
@@ -428,6 +432,7 @@ async def _serve(
     ready_timeout: float,
     require_token: bool,
     body_timeout: float,
+    stats_interval: float,
     env: dict[str, str] | None,
     say: Callable[[str], None],
 ) -> None:
@@ -468,6 +473,18 @@ async def _serve(
         say=say,
     )
     router.status = supervisor.status
+
+    async def record(flush: RecordServingStats) -> None:
+        await asyncio.to_thread(client.record_serving_stats, flush)
+
+    # Each router writes its counts to the platform, where those of every router add up.
+    stats = router.stats = StatsRecorder(
+        record,
+        workspace=workspace,
+        environment=environment,
+        interval=stats_interval,
+        registry=metrics.registry,
+    )
     server = _RouterServer(
         uvicorn.Config(
             router, host=host, port=port, log_level="warning", access_log=False, lifespan="off"
@@ -479,14 +496,17 @@ async def _serve(
     try:
         await supervisor.sync()
         watcher = loop.create_task(supervisor.watch(poll_interval))
+        flusher = loop.create_task(stats.run())
         say(
             f"router on http://{host}:{port}/endpoints/{workspace}/{environment}/<endpoint>/"
             f"invocations ({len(router.routes)} endpoint(s); Ctrl-C stops)"
         )
         await server.serve(sockets=[listener])
-        watcher.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await watcher
+        for task in (watcher, flusher):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
     finally:
         say("stopping workers")
         await supervisor.shutdown()
+        await stats.close()

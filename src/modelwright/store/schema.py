@@ -9,13 +9,16 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Column,
     DateTime,
     Dialect,
     Float,
     ForeignKey,
     Index,
     Integer,
+    PrimaryKeyConstraint,
     String,
+    Table,
     Text,
     UniqueConstraint,
 )
@@ -688,3 +691,56 @@ class PromotionDecision(Base):
     decision: Mapped[str] = mapped_column(String(16))  # approve | reject
     comment: Mapped[str] = mapped_column(Text, default="")
     at: Mapped[datetime] = mapped_column()
+
+
+# -- serving statistics (revision 0011) --------------------------------------------------------
+# Upper bounds (milliseconds) of the latency histogram's buckets; one more bucket counts what is
+# slower than the last. A column per bucket, so that totals over any window are SUMs in SQL on
+# both databases. Changing the bounds means a migration.
+SERVING_LATENCY_BOUNDS_MS: tuple[float, ...] = (
+    1,
+    2,
+    5,
+    10,
+    20,
+    30,
+    50,
+    75,
+    100,
+    150,
+    200,
+    250,
+    300,
+    400,
+    500,
+    750,
+    1000,
+    2500,
+    5000,
+    10000,
+)
+SERVING_LATENCY_COLUMNS = tuple(f"le_{i:02d}" for i in range(len(SERVING_LATENCY_BOUNDS_MS) + 1))
+
+# What one router counted for one deployment of an endpoint during one flush interval. The
+# key (router, seq, endpoint, deployment) makes a flush sent again (its answer was lost)
+# insert nothing. Times are epoch milliseconds of the router's clock: integers, so that a
+# series is grouped by ``end_ms // step`` in SQL on both databases. ``deployment`` is "" for
+# requests refused before a deployment was chosen (a bad token, no deployment taking traffic).
+serving_stats = Table(
+    "serving_stats",
+    Base.metadata,
+    Column("router", String(NAME), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("endpoint_id", Integer, ForeignKey("endpoints.id", ondelete="CASCADE"), nullable=False),
+    Column("deployment", String(NAME), nullable=False),
+    Column("start_ms", BigInteger, nullable=False),
+    Column("end_ms", BigInteger, nullable=False),
+    Column("requests", BigInteger, nullable=False),
+    Column("client_errors", BigInteger, nullable=False),
+    Column("server_errors", BigInteger, nullable=False),
+    Column("shed", BigInteger, nullable=False),
+    Column("latency_sum_ms", Float, nullable=False),
+    *(Column(name, BigInteger, nullable=False) for name in SERVING_LATENCY_COLUMNS),
+    PrimaryKeyConstraint("router", "seq", "endpoint_id", "deployment"),
+    Index("ix_serving_stats_endpoint_end", "endpoint_id", "end_ms"),
+)
