@@ -43,7 +43,11 @@ def platform_spec(
                         "name": "dev",
                         "datastores": [{"name": "lake", "url": str(lake)}],
                     },
-                    {"name": "staging", "promotion": {"gates": staging}},
+                    {
+                        "name": "staging",
+                        "promotion": {"gates": staging},
+                        "datastores": [{"name": "lake", "url": str(lake) + "-staging"}],
+                    },
                     {"name": "prod", "production": True, "promotion": {"gates": prod}},
                 ],
                 "grants": [
@@ -66,10 +70,12 @@ def frame() -> pd.DataFrame:
     return x
 
 
-def train(client: Client, acc: float, *, with_data: bool = True) -> int:
+def train(client: Client, acc: float, *, with_data: bool = True, wrong: bool = False) -> int:
     from sklearn.linear_model import LogisticRegression
 
     data = frame()
+    if wrong:  # learns a column unrelated to the label
+        data = data.assign(y=(data["c"] > 0).astype(int))
     with client.start_run("train", workspace="ml", environment="dev", snapshot=False) as run:
         if with_data:
             client.load_dataset("customers@v1", workspace="ml", environment="dev", run_id=run.id)
@@ -241,3 +247,47 @@ def test_prod_needs_two_approvers_and_the_version_keeps_its_lineage(
     prod = bob.get_model_version("models:/prod/churn@champion", workspace="ml")
     assert prod.version == version and prod.run_id is not None
     assert sorted(prod.available_in) == ["dev", "prod", "staging"]
+
+
+def test_evaluation_and_champion_gates_rescore_on_the_targets_holdout(
+    team: dict[str, Client], connector: Connector, tmp_path: Path
+) -> None:
+    gates = [
+        {
+            "kind": "evaluation",
+            "dataset": "holdout@v1",
+            "label": "y",
+            "require": ["accuracy >= 0.9"],
+        },
+        {"kind": "champion", "dataset": "holdout@v1", "label": "y", "metric": "accuracy"},
+    ]
+    connector.local_admin.apply(platform_spec(tmp_path / "lake", gates, []))
+    alice = team["alice"]
+    holdout = frame().sample(80, random_state=1)
+    alice.register_dataset("holdout", holdout, workspace="ml", environment="staging")
+    good = train(alice, 0.9)
+    p = settle(
+        connector,
+        alice,
+        alice.promote(
+            f"models:/churn/{good}", "staging", alias="champion", workspace="ml", wait=False
+        ),
+    )
+    assert p.status == "promoted", p.outcome
+    assert [g.status for g in p.gates] == ["passed", "passed"]
+    assert p.gates[0].evidence["candidate"]["metrics"]["accuracy"] >= 0.9
+    assert "nothing to beat" in p.gates[1].summary
+
+    bad = train(alice, 0.99, wrong=True)  # logs a fine metric, but is not good on the holdout
+    p = settle(
+        connector,
+        alice,
+        alice.promote(
+            f"models:/churn/{bad}", "staging", alias="champion", workspace="ml", wait=False
+        ),
+    )
+    assert p.status == "failed"
+    assert [g.status for g in p.gates] == ["failed", "failed"]
+    assert "accuracy >= 0.9 does not hold" in p.outcome
+    assert f"against @champion (version {good})" in p.gates[1].summary
+    assert alice.get_model_version("models:/staging/churn@champion", workspace="ml").version == good

@@ -11,9 +11,18 @@ from modelwright.core.context import Context, utcnow
 from modelwright.promotions.models import GateResult
 from modelwright.registry.flavors import get_flavor, requires_trust
 from modelwright.store import schema
-from modelwright.workspaces.policy import MetricGate, PolicyGate, parse_threshold
+from modelwright.workspaces.policy import (
+    ChampionGate,
+    EvaluationGate,
+    MetricGate,
+    PolicyGate,
+    parse_threshold,
+)
 
-__all__ = ["check_metric", "check_policy"]
+__all__ = ["check_metric", "check_policy", "judge"]
+
+# Metric names for which smaller is better (as the leaderboard decides).
+_LOWER = ("loss", "error", "rmse", "mse", "mae", "mape", "logloss", "latency")
 
 # A pinned requirement names one version: "scikit-learn==1.7.2" (an environment marker allowed).
 _PINNED = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(\[[^\]]*\])?\s*===?\s*[^\s,;]+\s*(;.*)?$")
@@ -112,4 +121,51 @@ def check_policy(ctx: Context, version: schema.ModelVersion, gate: PolicyGate) -
         summary="; ".join(problems) or "signature, serialisation, requirements and lineage hold",
         evidence=evidence,
         at=utcnow(),
+    )
+
+
+def judge(gate: EvaluationGate | ChampionGate, scores: dict[str, Any]) -> GateResult:
+    """The gate's result from the scores the child process computed on the holdout."""
+    now = utcnow()
+    candidate = scores["candidate"]["metrics"]
+    evidence: dict[str, Any] = {"dataset": gate.dataset, **scores}
+    if isinstance(gate, EvaluationGate):
+        checks = [(t, candidate[t.metric]) for t in map(parse_threshold, gate.require)]
+        failing = [f"{t} does not hold ({v:g})" for t, v in checks if not t.holds(v)]
+        summary = ", ".join(failing) or ", ".join(f"{t} ({v:g})" for t, v in checks)
+        return GateResult(
+            kind="evaluation",
+            status="failed" if failing else "passed",
+            summary=f"on {gate.dataset}: {summary}",
+            evidence=evidence,
+            at=now,
+        )
+    ours = candidate[gate.metric]
+    champion = scores.get("champion")
+    if champion is None:
+        return GateResult(
+            kind="champion",
+            status="passed",
+            summary=f"no @{gate.alias} in the target yet: nothing to beat ({gate.metric} {ours:g})",
+            evidence=evidence,
+            at=now,
+        )
+    theirs = champion["metrics"][gate.metric]
+    higher = (
+        not any(w in gate.metric.lower() for w in _LOWER)
+        if gate.higher_is_better is None
+        else gate.higher_is_better
+    )
+    worse_by = (theirs - ours) if higher else (ours - theirs)
+    ok = worse_by <= gate.margin
+    return GateResult(
+        kind="champion",
+        status="passed" if ok else "failed",
+        summary=(
+            f"{gate.metric} {ours:g} against @{gate.alias} (version {champion['version']}) "
+            f"{theirs:g} on {gate.dataset}"
+            + ("" if ok else f": worse by {worse_by:g}, more than the margin {gate.margin:g}")
+        ),
+        evidence=evidence,
+        at=now,
     )

@@ -20,18 +20,26 @@ from modelwright.core.context import Context, utcnow
 from modelwright.core.lookup import get_environment
 from modelwright.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from modelwright.promotions import models as m
-from modelwright.promotions.gates import check_metric, check_policy
+from modelwright.promotions.gates import check_metric, check_policy, judge
 from modelwright.registry.service import available_in, move_alias
 from modelwright.store import schema
 from modelwright.workflows import signal, start
-from modelwright.workspaces.policy import ApprovalGate, PromotionPolicy
+from modelwright.workspaces.policy import (
+    ApprovalGate,
+    ChampionGate,
+    EvaluationGate,
+    PromotionPolicy,
+    parse_threshold,
+)
 
 __all__ = [
     "approval_state",
     "approve_promotion",
+    "evaluation_plan",
     "finish_promotion",
     "get_promotion",
     "list_promotions",
+    "record_evaluation",
     "reject_promotion",
     "request_promotion",
     "run_checks",
@@ -161,14 +169,70 @@ def run_checks(ctx: Context, promotion_id: int) -> str:
         elif gate.kind == "policy":
             results[i] = check_policy(ctx, row.version, gate)
     row.gates = [r.model_dump(mode="json") for r in results]
+    if _failed(ctx, row, results):
+        return "stop"
+    if any(g.kind in ("evaluation", "champion") for g in policy.gates):
+        return "evaluate"
+    return _after_checks(ctx, row, policy)
+
+
+def evaluation_plan(ctx: Context, promotion_id: int) -> dict[str, Any]:
+    """What the evaluation and champion gates score, for the child process that loads the
+    models: the candidate, the target's champion, on holdouts read in the target."""
+    row = _locked(ctx, promotion_id)
+    policy = PromotionPolicy.model_validate(row.policy)
+    name, target = row.version.model.name, row.target.name
+    scorings = []
+    for i, gate in enumerate(policy.gates):
+        if isinstance(gate, EvaluationGate):
+            metrics = [parse_threshold(t).metric for t in gate.require]
+            champion = None
+        elif isinstance(gate, ChampionGate):
+            metrics, champion = [gate.metric], f"models:/{target}/{name}@{gate.alias}"
+        else:
+            continue
+        scorings.append(
+            {
+                "gate": str(i),
+                "dataset": gate.dataset,
+                "label": gate.label,
+                "metrics": metrics,
+                "candidate": _uri(row),
+                "champion": champion,
+            }
+        )
+    return {"scorings": scorings}
+
+
+def record_evaluation(ctx: Context, promotion_id: int, scores: dict[str, Any]) -> str:
+    """The evaluation and champion gates' results from the scores: ``stop`` when one
+    failed, else what comes next (``approval`` or ``apply``)."""
+    row = _locked(ctx, promotion_id)
+    if row.status not in ("checking", "awaiting_approval"):
+        return "stop"
+    policy = PromotionPolicy.model_validate(row.policy)
+    results = [m.GateResult.model_validate(g) for g in row.gates]
+    for i, gate in enumerate(policy.gates):
+        if isinstance(gate, EvaluationGate | ChampionGate):
+            results[i] = judge(gate, scores[str(i)])
+    row.gates = [r.model_dump(mode="json") for r in results]
+    if _failed(ctx, row, results):
+        return "stop"
+    return _after_checks(ctx, row, policy)
+
+
+def _failed(ctx: Context, row: schema.Promotion, results: list[m.GateResult]) -> bool:
     failed = [r for r in results if r.status == "failed"]
     if failed:
         _end(row, "failed", "; ".join(f"{r.kind}: {r.summary}" for r in failed))
         _record(ctx, row, "promotion.fail", "promotion.failed")
-        return "stop"
+    return bool(failed)
+
+
+def _after_checks(ctx: Context, row: schema.Promotion, policy: PromotionPolicy) -> str:
     if any(g.kind == "approval" for g in policy.gates):
         row.status, row.updated_at = "awaiting_approval", utcnow()
-        approval_state(ctx, promotion_id)
+        approval_state(ctx, row.id)
         return "approval"
     return "apply"
 

@@ -18,6 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 __all__ = [
     "ApprovalGate",
+    "ChampionGate",
+    "EvaluationGate",
     "Gate",
     "MetricGate",
     "PolicyGate",
@@ -98,6 +100,36 @@ class PolicyGate(_Gate):
     description: bool = Field(default=False, description="The version has a description.")
 
 
+class EvaluationGate(_Gate):
+    """Re-score the version on a holdout dataset version readable in the target, with the
+    leaderboard's metrics, and hold the thresholds."""
+
+    kind: Literal["evaluation"]
+    dataset: str = Field(min_length=1, max_length=200, description="name@vN in the target.")
+    label: str | None = Field(default=None, max_length=200)
+    require: list[str] = Field(min_length=1, max_length=64, description="e.g. 'roc_auc >= 0.8'")
+
+    @field_validator("require")
+    @classmethod
+    def _parse(cls, values: list[str]) -> list[str]:
+        for text in values:
+            parse_threshold(text)
+        return values
+
+
+class ChampionGate(_Gate):
+    """The candidate is not worse than the target's current champion by more than
+    ``margin``, both scored on the same holdout (a fair comparison)."""
+
+    kind: Literal["champion"]
+    dataset: str = Field(min_length=1, max_length=200, description="name@vN in the target.")
+    label: str | None = Field(default=None, max_length=200)
+    metric: str = Field(min_length=1, max_length=64)
+    alias: str = Field(default="champion", min_length=1, max_length=64)
+    margin: float = Field(default=0.0, ge=0.0)
+    higher_is_better: bool | None = Field(default=None, description="Default: from the name.")
+
+
 class ApprovalGate(_Gate):
     """Approvals by principals holding promotion.approve in the target environment, none of
     whom requested the promotion or produced the version (four eyes)."""
@@ -109,7 +141,10 @@ class ApprovalGate(_Gate):
     )
 
 
-Gate = Annotated[MetricGate | PolicyGate | ApprovalGate, Field(discriminator="kind")]
+Gate = Annotated[
+    MetricGate | PolicyGate | EvaluationGate | ChampionGate | ApprovalGate,
+    Field(discriminator="kind"),
+]
 
 
 class PromotionPolicy(BaseModel):
