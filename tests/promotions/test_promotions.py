@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -141,6 +142,17 @@ def test_a_version_passes_its_gates_and_a_second_person_approves_it_into_staging
     assert p.gates[2].evidence["approvers"][0]["principal"] == "carol"
     champion = alice.get_model_version("models:/staging/churn@champion", workspace="ml")
     assert champion.version == version
+    # What was champion in staging at a time: nothing before the promotion, then this one.
+    history = alice.alias_history("churn", environment="staging", workspace="ml")
+    moved = history[-1].at
+    before = alice.alias_history(
+        "churn", environment="staging", at=moved - timedelta(seconds=1), workspace="ml"
+    )
+    assert before == []
+    now = alice.alias_history("churn", environment="staging", at=moved, workspace="ml")
+    assert [(e.alias, e.to_version, e.reason) for e in now] == [
+        ("champion", version, f"promotion {p.id}")
+    ]
     assert "staging" in champion.available_in
 
     admin = connector.local_admin

@@ -165,17 +165,28 @@ def alias_history(
     name: ModelName,
     alias: Annotated[str | None, typer.Option(help="Only this alias.")] = None,
     env: Annotated[str | None, typer.Option("--env", "-e", help="Only this environment.")] = None,
+    at: Annotated[
+        str | None,
+        typer.Option(
+            "--at", help="Where each alias pointed then: 2026-12-01T10:00 (UTC) or 3d (ago)."
+        ),
+    ] = None,
     workspace: Workspace = None,
     json: Json = False,
 ) -> None:
-    """Who moved which alias to which version, when, and why."""
+    """Who moved which alias to which version, when, and why (--at: the state at a time)."""
+    from modelwright.cli._times import parse_time
+
     state: State = ctx.obj
-    events = state.client().alias_history(name, alias=alias, environment=env, workspace=workspace)
+    when = parse_time(at, "--at")
+    events = state.client().alias_history(
+        name, alias=alias, environment=env, workspace=workspace, at=when
+    )
     if json:
         emit_json(events)
         return
     table(
-        f"Alias history of {name}",
+        f"Aliases of {name} at {at} (UTC)" if at else f"Alias history of {name}",
         ["at", "env", "alias", "from", "to", "by", "reason"],
         [
             (e.at, e.environment, e.alias, e.from_version, e.to_version, e.by, e.reason)

@@ -8,6 +8,7 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
@@ -289,13 +290,17 @@ class RegistryMixin:
         alias: str | None = None,
         environment: str | None = None,
         workspace: str | None = None,
+        at: datetime | None = None,
     ) -> list[rm.AliasEventInfo]:
+        """Who moved which alias to which version, when and why; with ``at``, where each
+        alias pointed at that time ("what was champion in prod on Monday at ten")."""
         return self.call(
             ops.MODEL_ALIAS_HISTORY,
             workspace=self.resolve_workspace(workspace),
             name=name,
             alias=alias,
             environment=environment,
+            at=at,
         )
 
     def update_model(

@@ -103,6 +103,10 @@ class AliasHistoryRequest(Request):
     name: Name
     environment: Name | None = None
     alias: Name | None = None
+    at: datetime | None = Field(
+        default=None,
+        description="Only where each alias pointed at this time: its last move up to then.",
+    )
 
 
 class UpdateModel(Request):

@@ -590,7 +590,15 @@ def alias_history(ctx: Context, req: m.AliasHistoryRequest) -> list[m.AliasEvent
         )
     if req.alias is not None:
         q = q.where(schema.ModelAliasEvent.alias == req.alias)
-    return [_event_info(model, envs.get(e.environment_id, "?"), e) for e in ctx.session.scalars(q)]
+    if req.at is not None:
+        q = q.where(schema.ModelAliasEvent.at <= req.at)
+    events = list(ctx.session.scalars(q))
+    if req.at is not None:
+        # What was in force at that time: the last move of each alias up to then, unless it
+        # removed the alias.
+        last = {(e.environment_id, e.alias): e for e in events}
+        events = [e for e in last.values() if e.to_version is not None]
+    return [_event_info(model, envs.get(e.environment_id, "?"), e) for e in events]
 
 
 # -- descriptions and tags ----------------------------------------------------------------------
