@@ -49,7 +49,7 @@ CHECKS = [
 ]
 # Fuzzed on a platform of their own: they end the running run or take away what the other
 # operations are fuzzed against.
-ENDINGS = r"^(delete_.*|revoke_token|apply_platform|end_run|kill_run|record_pipeline_run|undeploy)$"
+ENDINGS = r"^(delete_.*|revoke_token|apply_platform|end_run|kill_run|record_pipeline_run|undeploy|abort_rollout|reject_promotion)$"
 
 
 @pytest.fixture

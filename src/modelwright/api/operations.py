@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 from modelwright.access import models as access
-from modelwright.api import data, endpoints, jobs, pipelines, promotions, registry, tracking
+from modelwright.api import (
+    data,
+    endpoints,
+    jobs,
+    pipelines,
+    promotions,
+    registry,
+    rollouts,
+    tracking,
+)
 from modelwright.api.operation import Operation
 from modelwright.audit import models as audit
 from modelwright.core.models import Empty
@@ -267,4 +276,5 @@ OPERATIONS: tuple[Operation, ...] = (  # type: ignore[type-arg]
     *endpoints.OPERATIONS,
     *jobs.OPERATIONS,
     *promotions.OPERATIONS,
+    *rollouts.OPERATIONS,
 )

@@ -91,6 +91,7 @@ def _register() -> None:
         models,
         pipelines,
         promotions,
+        rollouts,
         runs,
         serve,
         server,
@@ -114,6 +115,7 @@ def _register() -> None:
         batch,
         jobs,
         promotions,
+        rollouts,
         worker,
     ):
         module.register(app)

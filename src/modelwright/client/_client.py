@@ -22,6 +22,7 @@ from modelwright.client._jobs import JobsMixin
 from modelwright.client._pipelines import PipelinesMixin
 from modelwright.client._promotions import PromotionsMixin
 from modelwright.client._registry import RegistryMixin
+from modelwright.client._rollouts import RolloutsMixin
 from modelwright.client._tracking import TrackingMixin
 from modelwright.client._transport import HttpTransport, LocalTransport, Transport
 from modelwright.core.actions import Action
@@ -72,6 +73,7 @@ class Client(
     EndpointsMixin,
     JobsMixin,
     PromotionsMixin,
+    RolloutsMixin,
 ):
     """One method per operation, whatever the transport (in process or HTTP)."""
 

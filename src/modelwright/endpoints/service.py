@@ -28,11 +28,14 @@ from modelwright.store import schema
 
 __all__ = [
     "authorize_invoke",
+    "available_version",
     "create_endpoint",
     "delete_endpoint",
     "deploy",
+    "endpoint_row",
     "get_endpoint",
     "list_endpoints",
+    "sees_endpoints",
     "set_shadow",
     "set_traffic",
     "undeploy",
@@ -46,7 +49,7 @@ def _environment(ctx: Context, workspace: str, environment: str) -> schema.Envir
     return get_environment(ctx.session, workspace, environment)
 
 
-def _sees_endpoints(ctx: Context, workspace: str, environment: str) -> bool:
+def sees_endpoints(ctx: Context, workspace: str, environment: str) -> bool:
     """Endpoints (their deployments and model digests) are metadata of the environment: seen
     by who may read it or deploy there."""
     return ctx.allowed(Action.DATA_READ, workspace, environment) or ctx.allowed(
@@ -54,9 +57,9 @@ def _sees_endpoints(ctx: Context, workspace: str, environment: str) -> bool:
     )
 
 
-def _endpoint(ctx: Context, workspace: str, environment: str, name: str) -> schema.Endpoint:
+def endpoint_row(ctx: Context, workspace: str, environment: str, name: str) -> schema.Endpoint:
     env = _environment(ctx, workspace, environment)
-    if not _sees_endpoints(ctx, workspace, env.name):
+    if not sees_endpoints(ctx, workspace, env.name):
         ctx.require(Action.DATA_READ, workspace, env.name)
     row = ctx.session.scalar(
         select(schema.Endpoint).where(
@@ -72,7 +75,7 @@ def _endpoint(ctx: Context, workspace: str, environment: str, name: str) -> sche
 
 
 def _for_change(ctx: Context, workspace: str, environment: str, name: str) -> schema.Endpoint:
-    row = _endpoint(ctx, workspace, environment, name)
+    row = endpoint_row(ctx, workspace, environment, name)
     ctx.require(Action.ENDPOINT_DEPLOY, workspace, environment)
     return row
 
@@ -220,9 +223,9 @@ def list_endpoints(ctx: Context, req: m.ListEndpoints) -> list[m.EndpointInfo]:
     envs = [e for e in ws.environments if req.environment in (None, e.name)]
     if req.environment is not None and not envs:
         get_environment(ctx.session, ws.name, req.environment)
-    if req.environment is not None and not _sees_endpoints(ctx, ws.name, req.environment):
+    if req.environment is not None and not sees_endpoints(ctx, ws.name, req.environment):
         ctx.require(Action.DATA_READ, ws.name, req.environment)
-    envs = [e for e in envs if _sees_endpoints(ctx, ws.name, e.name)]
+    envs = [e for e in envs if sees_endpoints(ctx, ws.name, e.name)]
     rows = ctx.session.scalars(
         select(schema.Endpoint)
         .where(schema.Endpoint.environment_id.in_([e.id for e in envs]))
@@ -232,7 +235,7 @@ def list_endpoints(ctx: Context, req: m.ListEndpoints) -> list[m.EndpointInfo]:
 
 
 def get_endpoint(ctx: Context, req: m.EndpointRef) -> m.EndpointInfo:
-    return _info(_endpoint(ctx, req.workspace, req.environment, req.endpoint))
+    return _info(endpoint_row(ctx, req.workspace, req.environment, req.endpoint))
 
 
 def delete_endpoint(ctx: Context, req: m.EndpointRef) -> m.EndpointInfo:
@@ -250,7 +253,7 @@ def delete_endpoint(ctx: Context, req: m.EndpointRef) -> m.EndpointInfo:
     return info
 
 
-def _available_version(ctx: Context, env: schema.Environment, req: m.Deploy) -> schema.ModelVersion:
+def available_version(ctx: Context, env: schema.Environment, req: m.Deploy) -> schema.ModelVersion:
     model = ctx.session.scalar(
         select(schema.RegisteredModel).where(
             schema.RegisteredModel.workspace_id == env.workspace_id,
@@ -290,7 +293,7 @@ def _available_version(ctx: Context, env: schema.Environment, req: m.Deploy) -> 
 def deploy(ctx: Context, req: m.Deploy) -> m.EndpointInfo:
     """Add a deployment, or point an existing one at another version or config."""
     row = _for_change(ctx, req.workspace, req.environment, req.endpoint)
-    version = _available_version(ctx, row.environment, req)
+    version = available_version(ctx, row.environment, req)
     before = _state(row)
     existing = next((d for d in row.deployments if d.name == req.deployment), None)
     if existing is None:

@@ -24,7 +24,7 @@ from sqlalchemy import ColumnElement, delete, func, select
 from modelwright.core.actions import Action
 from modelwright.core.context import Context, utcnow
 from modelwright.endpoints import stats_models as m
-from modelwright.endpoints.service import _endpoint, _environment
+from modelwright.endpoints.service import _environment, endpoint_row
 from modelwright.errors import InvalidInput, PermissionDenied
 from modelwright.store import schema
 from modelwright.store.db import insert_missing
@@ -227,7 +227,7 @@ def _name(deployment: str) -> str | None:
 def serving_stats(ctx: Context, req: m.ServingStatsQuery) -> m.ServingStats:
     """Per-deployment totals of an endpoint in a window. Every current deployment (or the one
     asked for) is listed, with ``has_data`` false when no request of it was recorded."""
-    row = _endpoint(ctx, req.workspace, req.environment, req.endpoint)
+    row = endpoint_row(ctx, req.workspace, req.environment, req.endpoint)
     since, until = _window(req)
     found = ctx.session.execute(
         select(T.c.deployment, func.count(T.c.router.distinct()), *_sums())
@@ -274,7 +274,7 @@ def _ordered(wanted: Iterable[str], found: Iterable[str]) -> list[str]:
 def serving_stats_series(ctx: Context, req: m.ServingStatsSeriesQuery) -> m.ServingStatsSeries:
     """The same totals per step of ``step_seconds`` (aligned to the epoch), per deployment;
     steps without data are left out."""
-    row = _endpoint(ctx, req.workspace, req.environment, req.endpoint)
+    row = endpoint_row(ctx, req.workspace, req.environment, req.endpoint)
     since, until = _window(req)
     step = req.step_seconds * 1000
     points = (_ms(until) - _ms(since)) // step + 2

@@ -744,3 +744,39 @@ serving_stats = Table(
     PrimaryKeyConstraint("router", "seq", "endpoint_id", "deployment"),
     Index("ix_serving_stats_endpoint_end", "endpoint_id", "end_ms"),
 )
+
+
+class Rollout(Base):
+    """A new deployment brought to all of an endpoint's traffic in steps, judged by alarms."""
+
+    __tablename__ = "rollouts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    endpoint_id: Mapped[int] = mapped_column(
+        ForeignKey("endpoints.id", ondelete="CASCADE"), index=True
+    )
+    deployment: Mapped[str] = mapped_column(String(NAME))
+    stable: Mapped[str] = mapped_column(String(NAME))
+    version_id: Mapped[int] = mapped_column(ForeignKey("model_versions.id", ondelete="CASCADE"))
+    strategy: Mapped[str] = mapped_column(String(16))
+    steps: Mapped[list[int]] = mapped_column(JSON)
+    bake_seconds: Mapped[float] = mapped_column(Float)
+    alarms: Mapped[list[str]] = mapped_column(JSON)
+    min_requests: Mapped[int] = mapped_column(Integer)
+    config: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # running | paused | succeeded | rolled_back | aborted | failed
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    weight: Mapped[int] = mapped_column(Integer, default=0)
+    # Where the current step's window starts: after its shift (or a resume).
+    window_start: Mapped[datetime | None] = mapped_column()
+    outcome: Mapped[str] = mapped_column(Text, default="")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    started_by: Mapped[str] = mapped_column(String(NAME))
+    job_id: Mapped[int | None] = mapped_column(Integer)
+    history: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column()
+    updated_at: Mapped[datetime] = mapped_column()
+    finished_at: Mapped[datetime | None] = mapped_column()
+
+    endpoint: Mapped[Endpoint] = relationship()
+    version: Mapped[ModelVersion] = relationship()

@@ -1,0 +1,181 @@
+"""``rollout start/status/list/pause/resume/abort``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from modelwright.cli._app import State
+from modelwright.cli._options import Env, Json, Workspace
+from modelwright.cli._output import console, emit_json, fmt, table
+from modelwright.rollouts import models as rm
+
+rollout_app = typer.Typer(
+    help="Rollouts: a new deployment brought to all of an endpoint's traffic in steps, "
+    "rolled back when an alarm fires.",
+    no_args_is_help=True,
+)
+
+RolloutId = Annotated[int, typer.Argument(help="Rollout id.")]
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(rollout_app, name="rollout")
+
+
+def _seconds(text: str) -> float:
+    from modelwright.cli._times import parse_duration
+
+    return parse_duration(text, "--bake").total_seconds()
+
+
+def _show(r: rm.RolloutInfo, json: bool) -> None:
+    if json:
+        emit_json(r)
+        return
+    console.print(
+        f"[bold]Rollout {r.id}[/bold] {r.workspace}/{r.environment} endpoint {r.endpoint}: "
+        f"{r.deployment} ({r.model}) replacing {r.stable}, {r.strategy} "
+        f"{'→'.join(map(str, r.steps))}%: [bold]{r.status}[/bold] at {r.weight}%"
+    )
+    console.print(f"alarms: {', '.join(r.alarms)}; bake {r.bake_seconds:g}s; by {r.started_by}")
+    if r.outcome:
+        console.print(f"outcome: {r.outcome}", markup=False)
+    table(
+        "Steps",
+        ["weight", "window (UTC)", "requests", "error rate", "p99 ms", "verdict"],
+        [
+            (
+                f"{h['weight']}%",
+                f"{fmt(h['since'])} → {fmt(h['until'])}",
+                h["requests"],
+                "-" if h["error_rate"] is None else f"{h['error_rate']:.4f}",
+                "-" if h["p99_ms"] is None else f"{h['p99_ms']:.1f}",
+                h["verdict"] + (f": {'; '.join(h['fired'])}" if h.get("fired") else ""),
+            )
+            for h in r.history
+        ],
+    )
+
+
+@rollout_app.command("start")
+def start(
+    ctx: typer.Context,
+    endpoint: Annotated[str, typer.Argument(help="The endpoint.")],
+    model: Annotated[
+        str, typer.Argument(help="models:/<name>/<version> or models:/<name>@<alias>.")
+    ],
+    deployment: Annotated[str, typer.Option("--deployment", "-d", help="The new deployment.")],
+    strategy: Annotated[
+        str, typer.Option(help="all-at-once, canary (default steps 10,100) or linear.")
+    ] = "canary",
+    steps: Annotated[
+        str | None, typer.Option(help="Percent on the new deployment per step: 10,50,100.")
+    ] = None,
+    bake: Annotated[str, typer.Option(help="How long each step runs before it is judged.")] = "60s",
+    alarms: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--alarm",
+            help="Rolls back when it holds (repeatable): 'error_rate > 0.01', 'p99_ms > 250'; "
+            "signals: " + ", ".join(rm.SIGNALS) + ".",
+        ),
+    ] = None,
+    min_requests: Annotated[
+        int, typer.Option(help="Fewer requests in a step's window: no data, paused.")
+    ] = 1,
+    workers: Annotated[int, typer.Option(help="Worker processes of the new deployment.")] = 1,
+    reason: Annotated[str, typer.Option(help="Why, for the audit.")] = "",
+    workspace: Workspace = None,
+    env: Env = None,
+    json: Json = False,
+) -> None:
+    """Roll a model version out on an endpoint as a new deployment (run by the workers)."""
+    try:
+        plan = [int(s) for s in steps.split(",")] if steps else None
+    except ValueError:
+        raise typer.BadParameter(
+            "a comma-separated list of percents", param_hint="--steps"
+        ) from None
+    state: State = ctx.obj
+    r = state.client().start_rollout(
+        endpoint,
+        deployment,
+        model,
+        strategy=strategy,  # type: ignore[arg-type]  # checked by the request model
+        steps=plan,
+        bake_seconds=_seconds(bake),
+        alarms=alarms,
+        min_requests=min_requests,
+        config={"workers": workers},
+        reason=reason,
+        workspace=workspace,
+        environment=env,
+    )
+    _show(r, json)
+    if not json:
+        console.print(f"follow it with: modelwright rollout status {r.id}")
+
+
+@rollout_app.command("status")
+def status(ctx: typer.Context, rollout_id: RolloutId, json: Json = False) -> None:
+    """A rollout with each step's window, figures and verdict."""
+    state: State = ctx.obj
+    _show(state.client().get_rollout(rollout_id), json)
+
+
+@rollout_app.command("list")
+def list_rollouts(
+    ctx: typer.Context,
+    endpoint: Annotated[str | None, typer.Option(help="Only this endpoint.")] = None,
+    workspace: Annotated[
+        str | None, typer.Option("--workspace", "-w", help="Only this workspace.")
+    ] = None,
+    env: Annotated[str | None, typer.Option("--env", "-e", help="Only this environment.")] = None,
+    json: Json = False,
+) -> None:
+    """Rollouts of endpoints you may see, newest first."""
+    state: State = ctx.obj
+    found = state.client().list_rollouts(workspace=workspace, environment=env, endpoint=endpoint)
+    if json:
+        emit_json(found)
+        return
+    table(
+        f"Rollouts ({len(found)})",
+        ["id", "endpoint", "deployment", "model", "status", "weight", "started by", "outcome"],
+        [
+            (
+                r.id,
+                f"{r.workspace}/{r.environment}/{r.endpoint}",
+                r.deployment,
+                r.model,
+                r.status,
+                f"{r.weight}%",
+                r.started_by,
+                r.outcome,
+            )
+            for r in found
+        ],
+    )
+
+
+@rollout_app.command("pause")
+def pause(ctx: typer.Context, rollout_id: RolloutId, json: Json = False) -> None:
+    """Hold the traffic where it is."""
+    state: State = ctx.obj
+    _show(state.client().pause_rollout(rollout_id), json)
+
+
+@rollout_app.command("resume")
+def resume(ctx: typer.Context, rollout_id: RolloutId, json: Json = False) -> None:
+    """Continue a paused rollout; its current step is judged afresh."""
+    state: State = ctx.obj
+    _show(state.client().resume_rollout(rollout_id), json)
+
+
+@rollout_app.command("abort")
+def abort(ctx: typer.Context, rollout_id: RolloutId, json: Json = False) -> None:
+    """All traffic back on the stable deployment at once; the new one is retired."""
+    state: State = ctx.obj
+    _show(state.client().abort_rollout(rollout_id), json)

@@ -1,0 +1,102 @@
+"""Rollouts in the client: start, follow, pause, resume, abort."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+
+from modelwright.api import rollouts as ops
+from modelwright.api.operation import Operation
+from modelwright.rollouts import models as rm
+
+__all__ = ["RolloutsMixin"]
+
+Req = TypeVar("Req", bound=BaseModel)
+Resp = TypeVar("Resp")
+
+
+class RolloutsMixin:
+    """The rollout methods of ``Client``."""
+
+    def call(self, op: Operation[Req, Resp], **fields: Any) -> Resp:  # provided by Client
+        raise NotImplementedError
+
+    def resolve_workspace(self, workspace: str | None = None) -> str:
+        raise NotImplementedError
+
+    def resolve_environment(self, workspace: str, environment: str | None = None) -> str:
+        raise NotImplementedError
+
+    def get_model_version(
+        self, uri: str, *, workspace: str | None = None, environment: str | None = None
+    ) -> Any:
+        raise NotImplementedError
+
+    def start_rollout(
+        self,
+        endpoint: str,
+        deployment: str,
+        model_uri: str,
+        *,
+        strategy: rm.Strategy = "canary",
+        steps: list[int] | None = None,
+        bake_seconds: float = 60.0,
+        alarms: list[str] | None = None,
+        min_requests: int = 1,
+        config: dict[str, Any] | None = None,
+        reason: str = "",
+        workspace: str | None = None,
+        environment: str | None = None,
+    ) -> rm.RolloutInfo:
+        """Bring ``model_uri`` onto ``endpoint`` as ``deployment`` in steps of traffic, each
+        baked ``bake_seconds`` and judged by ``alarms`` (``"p99_ms > 250"``) on its own
+        requests; an alarm sends all traffic back to the stable deployment at once. The
+        platform's workers carry it (embedded: ``modelwright worker``)."""
+        ws = self.resolve_workspace(workspace)
+        env = self.resolve_environment(ws, environment)
+        version = self.get_model_version(model_uri, workspace=ws, environment=env)
+        fields: dict[str, Any] = {
+            "workspace": ws,
+            "environment": env,
+            "endpoint": endpoint,
+            "deployment": deployment,
+            "model": version.name,
+            "version": version.version,
+            "strategy": strategy,
+            "steps": steps,
+            "bake_seconds": bake_seconds,
+            "alarms": alarms,
+            "min_requests": min_requests,
+            "config": config,
+            "reason": reason,
+        }
+        return self.call(ops.START_ROLLOUT, **fields)
+
+    def list_rollouts(
+        self,
+        *,
+        workspace: str | None = None,
+        environment: str | None = None,
+        endpoint: str | None = None,
+        limit: int = 100,
+    ) -> list[rm.RolloutInfo]:
+        return self.call(
+            ops.LIST_ROLLOUTS,
+            workspace=workspace,
+            environment=environment,
+            endpoint=endpoint,
+            limit=limit,
+        )
+
+    def get_rollout(self, rollout_id: int) -> rm.RolloutInfo:
+        return self.call(ops.GET_ROLLOUT, rollout_id=rollout_id)
+
+    def pause_rollout(self, rollout_id: int) -> rm.RolloutInfo:
+        return self.call(ops.PAUSE_ROLLOUT, rollout_id=rollout_id)
+
+    def resume_rollout(self, rollout_id: int) -> rm.RolloutInfo:
+        return self.call(ops.RESUME_ROLLOUT, rollout_id=rollout_id)
+
+    def abort_rollout(self, rollout_id: int) -> rm.RolloutInfo:
+        return self.call(ops.ABORT_ROLLOUT, rollout_id=rollout_id)
