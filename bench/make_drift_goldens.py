@@ -34,7 +34,11 @@ def preset_result(reference: Any, current: Any, **options: Any) -> dict[str, Any
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         snapshot = Report([DataDriftPreset(**options)], include_tests=True).run(current, reference)
-    body = snapshot.dict()
+    return parse_snapshot(snapshot.dict())
+
+
+def parse_snapshot(body: dict[str, Any]) -> dict[str, Any]:
+    """The per-column and dataset results in a DataDriftPreset snapshot's ``dict()``."""
     columns: dict[str, dict[str, Any]] = {}
     dataset: dict[str, Any] = {}
     for metric in body["metrics"]:

@@ -9,7 +9,6 @@ drifted columns is at least 0.5 (``get_dataset_drift``).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import Any, get_args
 
@@ -67,9 +66,7 @@ def infer_kind(series: pd.Series) -> ColumnKind:  # noqa: PLR0911 - one return p
 
 def _text_or_categorical(series: pd.Series) -> ColumnKind:
     # Evidently: more distinct values than half the non-null count makes free text.
-    values = series.dropna().to_numpy(dtype=object)
-    half = math.floor(values.size * 0.5)
-    return "text" if count_distinct(values, half) > half else "categorical"
+    return "text" if series.nunique() > series.count() * 0.5 else "categorical"
 
 
 def default_method(

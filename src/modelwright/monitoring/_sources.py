@@ -77,9 +77,15 @@ def values_of(series: pd.Series) -> np.ndarray[Any, Any]:
         values = np.asarray(series.to_numpy(dtype="float64", na_value=np.nan))
         finite: np.ndarray[Any, Any] = values[np.isfinite(values)]
         return finite
-    values = np.asarray(series.to_numpy(dtype=object))
-    drop = pd.isna(values)
-    if dtype.name not in ("str", "string", "category"):
-        # Objects may hold float infinities; strings cannot.
-        drop |= (values == np.inf) | (values == -np.inf)
-    return values if not drop.any() else values[~drop]
+    # Strings and categories: factorise (cheap for Arrow strings and categoricals, one hash
+    # pass for objects) and expand the distinct values, instead of boxing every row anew.
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    distinct = np.asarray(uniques, dtype=object)
+    if dtype.name == "object" and distinct.size:
+        # Objects may hold float infinities (Evidently drops them too); strings cannot.
+        finite = ~((distinct == np.inf) | (distinct == -np.inf))
+        if not finite.all():
+            remap = np.where(finite, np.arange(distinct.size), -1)
+            codes = np.where(codes >= 0, remap[np.maximum(codes, 0)], -1)
+    kept: np.ndarray[Any, Any] = distinct[codes[codes >= 0]]
+    return kept

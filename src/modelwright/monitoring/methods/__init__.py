@@ -84,7 +84,7 @@ BUILTINS: tuple[DriftMethod, ...] = (
 def register_method(method: DriftMethod, *, replace: bool = False) -> DriftMethod:
     """Make ``method`` usable by name in ``drift(method=...)``; returns it (usable as a decorator
     on an instance factory's result). A taken name is an error unless ``replace``."""
-    if not isinstance(method, DriftMethod):
+    if isinstance(method, type) or not isinstance(method, DriftMethod):
         raise TypeError(f"{method!r} does not implement the DriftMethod protocol")
     with _lock:
         if not replace and method.name in _methods and _methods[method.name] is not method:
@@ -103,7 +103,9 @@ def _load_entry_points() -> None:
     for point in found:
         try:
             loaded = point.load()
-            method = loaded if isinstance(loaded, DriftMethod) else loaded()
+            # A class also "has" the protocol's attributes: instantiate classes and factories.
+            is_instance = isinstance(loaded, DriftMethod) and not isinstance(loaded, type)
+            method = loaded if is_instance else loaded()
             register_method(method, replace=False)
         except Exception:
             # One broken plug-in must not take the built-ins down with it.
