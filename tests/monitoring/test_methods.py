@@ -152,3 +152,17 @@ def test_count_distinct_stops_early_but_counts_exactly_below_the_cap() -> None:
     few = np.tile(np.array([1.0, 2.0, 3.0]), 50_000)
     assert count_distinct(few, 5) == 3
     assert count_distinct(np.append(few, 9.0), 3) == 4
+
+
+def test_large_sample_ks_is_scipys_to_the_bit() -> None:
+    from modelwright.monitoring.methods._tests import ks_2samp
+
+    gen = np.random.default_rng(1)
+    for a, b in (
+        (gen.normal(size=1000), gen.normal(0.05, 1, 60_000)),
+        (gen.normal(size=30_000), gen.normal(0.01, 1, 20_000)),
+        (np.round(gen.normal(size=20_000), 1), np.round(gen.normal(size=15_000), 1)),  # ties
+        (gen.integers(0, 50, 20_000), gen.integers(0, 50, 11_000)),
+    ):
+        want = stats.ks_2samp(a, b)
+        assert ks_2samp(a, b) == (want.statistic, want.pvalue)

@@ -15,7 +15,7 @@ from typing import Any, get_args
 import numpy as np
 import pandas as pd
 
-from modelwright.monitoring._counts import concat_values, count_distinct
+from modelwright.monitoring._counts import count_distinct, distinct_values
 from modelwright.monitoring._sources import Source, open_source, values_of
 from modelwright.monitoring.errors import ColumnsMissing, EmptyData, UnsupportedColumn
 from modelwright.monitoring.methods import (
@@ -73,7 +73,7 @@ def default_method(
     reference: np.ndarray[Any, Any], current: np.ndarray[Any, Any], kind: ColumnKind
 ) -> DriftMethod:
     """Evidently's ``_get_default_stattest`` for a cleaned numerical or categorical column."""
-    distinct = count_distinct(concat_values(reference, current), 5)
+    distinct = distinct_values(reference, current, 5)
     if reference.size <= SMALL_REFERENCE:
         if kind == "numerical" and distinct > 5:
             return KS

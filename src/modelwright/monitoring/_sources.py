@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from modelwright.monitoring._counts import Labels
 from modelwright.monitoring.errors import DriftInputError
 
 __all__ = ["Source", "open_source", "values_of"]
@@ -87,5 +88,4 @@ def values_of(series: pd.Series) -> np.ndarray[Any, Any]:
         if not finite.all():
             remap = np.where(finite, np.arange(distinct.size), -1)
             codes = np.where(codes >= 0, remap[np.maximum(codes, 0)], -1)
-    kept: np.ndarray[Any, Any] = distinct[codes[codes >= 0]]
-    return kept
+    return Labels.of(codes[codes >= 0], distinct)

@@ -16,7 +16,7 @@ from modelwright.monitoring._counts import aligned_counts
 from modelwright.monitoring.methods._base import Array, BaseMethod, require_values
 from modelwright.monitoring.results import ColumnKind, Score, ScoreKind
 
-__all__ = ["AndersonDarling", "ChiSquare", "KolmogorovSmirnov", "ZTest"]
+__all__ = ["AndersonDarling", "ChiSquare", "KolmogorovSmirnov", "ZTest", "ks_2samp"]
 
 _NUMERICAL: frozenset[ColumnKind] = frozenset({"numerical"})
 # As registered in Evidently; its default choice still runs both on numerical columns with
@@ -37,9 +37,45 @@ class KolmogorovSmirnov(BaseMethod):
 
     def compute(self, reference: Array, current: Array, kind: ColumnKind) -> Score:
         require_values(reference, current)
-        # K–S needs both full samples: scipy sorts them; nothing to gain from binning.
+        statistic, p_value = ks_2samp(reference, current)
+        return Score(value=p_value, statistic=statistic)
+
+
+# scipy's ks_2samp(mode="auto") is exact up to this many values a side, asymptotic above.
+_KS_MAX_EXACT = 10000
+
+
+def _right_counts(values: Array) -> Array:
+    """For sorted ``values``: how many are <= each one (``searchsorted(v, v, 'right')``), O(n)."""
+    ends = np.flatnonzero(values[1:] != values[:-1]) + 1
+    ends = np.append(ends, values.size)
+    return np.repeat(ends, np.diff(ends, prepend=0))
+
+
+def ks_2samp(reference: Array, current: Array) -> tuple[float, float]:
+    """``(D, p)`` of ``scipy.stats.ks_2samp(reference, current)`` (two-sided, mode "auto").
+
+    Small samples go to scipy (its exact p-value). Above 10,000 values a side scipy looks up
+    each of the n1+n2 values in both samples (four binary searches per value pair); here each
+    sample's own ECDF is a run length and only the cross look-ups search, which halves the
+    work (and is ~100× less when one side is Evidently's 1,000-row reference). The ECDF values
+    are the same count/n divisions, so D is bit-identical; the p-value is scipy's asymptotic
+    one, ``kstwo.sf(D, round(n1·n2/(n1+n2)))``, as ks_2samp computes it.
+    """
+    if max(reference.size, current.size) <= _KS_MAX_EXACT:
         result = stats.ks_2samp(reference, current)
-        return Score(value=float(result.pvalue), statistic=float(result.statistic))
+        return float(result.statistic), float(result.pvalue)
+    a, b = np.sort(reference), np.sort(current)
+    n1, n2 = a.size, b.size
+    diff_at_a = _right_counts(a) / n1 - np.searchsorted(b, a, side="right") / n2
+    diff_at_b = np.searchsorted(a, b, side="right") / n1 - _right_counts(b) / n2
+    max_s = max(diff_at_a.max(), diff_at_b.max())
+    min_s = np.clip(-min(diff_at_a.min(), diff_at_b.min()), 0, 1)
+    d = min_s if min_s > max_s else max_s
+    m, n = sorted([float(n1), float(n2)], reverse=True)
+    en = m * n / (m + n)
+    p_value = np.clip(stats.kstwo.sf(d, np.round(en)), 0, 1)
+    return float(d), float(p_value)
 
 
 @dataclass(frozen=True)
