@@ -2,9 +2,11 @@
 
     python bench/_drift_child.py evidently|modelwright|modelwright-stream REF.parquet CUR.parquet
 
-Prints one JSON line: load and compute seconds, peak RSS (``ru_maxrss`` of this process: the
-interpreter, the imports, the frames and the computation), and per column the method, score
-and decision, plus the dataset share and decision. ``modelwright-stream`` hands the Parquet
+Prints one JSON line: load and compute seconds; peak RSS of the whole process (``ru_maxrss``:
+the interpreter, the imports, loading the frames and the computation) and of the computation
+alone (the kernel's high-water mark reset after loading, through /proc/self/clear_refs: the
+frames held plus what the tool allocates); per column the method, score and decision, plus the
+dataset share and decision. ``modelwright-stream`` hands the Parquet
 paths to drift(), which reads one column at a time instead of loading the frames.
 """
 
@@ -19,6 +21,25 @@ from pathlib import Path
 from typing import Any
 
 
+def reset_peak() -> float:
+    """Reset this process's peak RSS (VmHWM) so the next reading covers what follows; returns
+    the RSS now (the frames loaded, for the tools given frames)."""
+    now = _status_mb("VmRSS:")
+    Path("/proc/self/clear_refs").write_text("5")
+    return now
+
+
+def peak_mb() -> float:
+    return _status_mb("VmHWM:")
+
+
+def _status_mb(field: str) -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 def run_evidently(ref_path: str, cur_path: str) -> dict[str, Any]:
     import pandas as pd
     from evidently import Report
@@ -26,16 +47,24 @@ def run_evidently(ref_path: str, cur_path: str) -> dict[str, Any]:
 
     t0 = time.perf_counter()
     reference, current = pd.read_parquet(ref_path), pd.read_parquet(cur_path)
+    loaded = reset_peak()
     t1 = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         snapshot = Report([DataDriftPreset()], include_tests=True).run(current, reference)
     t2 = time.perf_counter()
+    compute_peak = peak_mb()
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from make_drift_goldens import parse_snapshot
 
     parsed = parse_snapshot(snapshot.dict())
-    return {"load_s": t1 - t0, "compute_s": t2 - t1, **parsed}
+    return {
+        "load_s": t1 - t0,
+        "compute_s": t2 - t1,
+        "loaded_mb": loaded,
+        "compute_peak_mb": compute_peak,
+        **parsed,
+    }
 
 
 def run_modelwright(ref_path: str, cur_path: str, stream: bool) -> dict[str, Any]:
@@ -48,9 +77,11 @@ def run_modelwright(ref_path: str, cur_path: str, stream: bool) -> dict[str, Any
         reference, current = ref_path, cur_path  # read column by column by drift()
     else:
         reference, current = pd.read_parquet(ref_path), pd.read_parquet(cur_path)
+    loaded = reset_peak()
     t1 = time.perf_counter()
     result = drift(reference, current)
     t2 = time.perf_counter()
+    compute_peak = peak_mb()
     columns = {
         c.column: {"method": c.method_label, "score": c.score, "drifted": c.drifted}
         for c in result
@@ -59,6 +90,8 @@ def run_modelwright(ref_path: str, cur_path: str, stream: bool) -> dict[str, Any
     return {
         "load_s": t1 - t0,
         "compute_s": t2 - t1,
+        "loaded_mb": loaded,
+        "compute_peak_mb": compute_peak,
         "columns": columns,
         "count": result.number_of_drifted_columns,
         "share": result.share,

@@ -72,11 +72,19 @@ def compare(peer: dict[str, Any], ours: dict[str, Any]) -> dict[str, Any]:
 
 
 def bench_config(
-    pythons: dict[str, Path], label: str, ref: Path, cur: Path, repeats: int, log: Any
+    pythons: dict[str, Path],
+    label: str,
+    ref: Path,
+    cur: Path,
+    repeats: int,
+    peer_repeats: int,
+    log: Any,
 ) -> dict[str, Any]:
     runs: dict[str, list[dict[str, Any]]] = {tool: [] for tool in TOOLS}
     for i in range(repeats):
         for tool in TOOLS:  # interleaved, so drifting machine load hits all three alike
+            if tool == "evidently" and i >= peer_repeats:
+                continue
             t0 = time.perf_counter()
             runs[tool].append(run_child(pythons[tool], tool, ref, cur))
             log(f"  {label} #{i + 1} {tool}: {runs[tool][-1]['compute_s']:.2f} s compute, "
@@ -87,8 +95,13 @@ def bench_config(
             "compute_s": statistics.median(r["compute_s"] for r in runs[tool]),
             "all_s": [r["compute_s"] for r in runs[tool]],
             "peak_mb": statistics.median(r["peak_rss_mb"] for r in runs[tool]),
+            # What the computation allocated beyond the frames it was given (0 loaded for paths).
+            "added_mb": statistics.median(
+                r["compute_peak_mb"] - r["loaded_mb"] for r in runs[tool]
+            ),
+            "runs": len(runs[tool]),
         }
-    checks = [compare(runs["evidently"][0], runs[t][i]) for t in TOOLS[1:] for i in range(repeats)]
+    checks = [compare(runs["evidently"][0], run) for t in TOOLS[1:] for run in runs[t]]
     out["check"] = {
         "same_tests": all(c["same_tests"] for c in checks),
         "same_decisions": all(c["same_decisions"] for c in checks),
@@ -99,10 +112,10 @@ def bench_config(
     return out
 
 
-def markdown(results: list[dict[str, Any]], repeats: int, load: str) -> str:
+def markdown(results: list[dict[str, Any]], load: str) -> str:
     lines = [
-        "| configuration | Evidently | modelwright (frames) | modelwright (Parquet paths) | speed-up (frames / paths) | peak RSS Evidently / frames / paths | same tests & decisions | max rel. score diff |",
-        "|---|--:|--:|--:|--:|--:|---|--:|",
+        "| configuration | Evidently | modelwright, frames | modelwright, Parquet paths | speed-up (frames / paths) | peak RSS: Evidently / frames / paths | added over the loaded frames: Evidently / modelwright | same tests and decisions | max rel. score diff |",
+        "|---|--:|--:|--:|--:|--:|--:|---|--:|",
     ]
     for r in results:
         ev, mw, st = r["evidently"], r["modelwright"], r["modelwright-stream"]
@@ -111,14 +124,19 @@ def markdown(results: list[dict[str, Any]], repeats: int, load: str) -> str:
             f"| {r['config']} | {ev['compute_s']:.2f} s | {mw['compute_s']:.2f} s | "
             f"{st['compute_s']:.2f} s | {ev['compute_s'] / mw['compute_s']:.0f}× / "
             f"{ev['compute_s'] / st['compute_s']:.0f}× | {ev['peak_mb']:,.0f} / {mw['peak_mb']:,.0f} / "
-            f"{st['peak_mb']:,.0f} MB | {'yes' if c['same_tests'] and c['same_decisions'] else 'NO'} "
-            f"({c['drifted']} of {c['columns']} drifted) | {c['max_rel_diff']:.1e} |"
+            f"{st['peak_mb']:,.0f} MB | {ev['added_mb']:,.0f} / {mw['added_mb']:,.0f} MB | "
+            f"{'yes' if c['same_tests'] and c['same_decisions'] else 'NO'} "
+            f"({c['drifted']} of {c['columns']} columns drift) | {c['max_rel_diff']:.1e} |"
         )
-    lines.append("")
-    lines.append(
-        f"Medians of {repeats} runs, each a fresh process (times: the drift computation, Parquet "
-        f"loading excluded; peak RSS: the whole process). Load average at the end: {load}."
-    )
+    runs = sorted({(r["evidently"]["runs"], r["modelwright"]["runs"]) for r in results})
+    counts = "; ".join(f"Evidently {e}, modelwright {m}" for e, m in runs)
+    lines += [
+        "",
+        f"Medians of runs per configuration ({counts}), each run a fresh process. Times: the "
+        "drift computation, Parquet loading excluded (with paths, modelwright's reading is "
+        "included). Peak RSS: the whole process, loading included. Added: the computation's "
+        f"peak minus the RSS with the frames loaded. Load average at the end: {load}.",
+    ]
     return "\n".join(lines)
 
 
@@ -126,6 +144,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", default="100000,1000000")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--peer-repeats", type=int, default=None, help="Evidently runs (default: --repeats)"
+    )
     args = parser.parse_args()
     pythons = {
         "evidently": _venvs.ensure("evidently"),
@@ -140,13 +161,15 @@ def main() -> None:
             (f"ref 1,000 × cur {n:,}", small_ref),
             (f"ref {n:,} × cur {n:,}", big_ref),
         ):
-            results.append(bench_config(pythons, label, ref, cur, args.repeats, print))
-    text = markdown(results, args.repeats, load_average())
+            peer = args.repeats if args.peer_repeats is None else args.peer_repeats
+            results.append(bench_config(pythons, label, ref, cur, args.repeats, peer, print))
+            # Written after each configuration: a long run interrupted keeps what it measured.
+            (BENCH / ".data" / "drift.json").write_text(json.dumps(results, indent=1))
+    text = markdown(results, load_average())
     print()
     print(text)
     out = BENCH / ".data" / "drift.md"
     out.write_text(text + "\n")
-    (BENCH / ".data" / "drift.json").write_text(json.dumps(results, indent=1))
     print(f"\nwrote {out.relative_to(ROOT)}")
 
 
