@@ -23,24 +23,25 @@ _NUMERICAL: frozenset[ColumnKind] = frozenset({"numerical"})
 
 
 def wasserstein_1d(u: Array, v: Array) -> float:
-    """``scipy.stats.wasserstein_distance(u, v)``, term for term, about 5× faster.
+    """``scipy.stats.wasserstein_distance(u, v)``, term for term, several times faster.
 
     scipy sorts the union and looks every value up in both sorted samples (two binary searches
     per value). Here the two sorted samples are merged by a stable argsort (a linear merge of two
     runs) and the CDF counts are running sums. Where the next value differs, that count equals
     scipy's ``searchsorted(..., 'right')``; where it does not, the term is multiplied by a zero
-    delta. So every term, and their dot product, is the same.
+    delta. So every term is the same; they are summed pairwise (``np.sum``) rather than by
+    scipy's BLAS dot product, whose threads stall on a busy machine: the sums agree to ~1e-15.
     """
     us = np.sort(np.asarray(u, dtype=float))
     vs = np.sort(np.asarray(v, dtype=float))
     merged = np.concatenate([us, vs])
     order = np.argsort(merged, kind="stable")
     merged = merged[order]
-    from_u = np.cumsum(order < us.size)[:-1]
-    from_v = np.arange(1, merged.size, dtype=from_u.dtype) - from_u
-    deltas = np.diff(merged)
+    counter = np.int32 if merged.size < 2**31 else np.int64
+    from_u: Array = np.cumsum(order[:-1] < us.size, dtype=counter)
+    from_v: Array = np.arange(1, merged.size, dtype=counter) - from_u
     gaps = np.abs(from_u / us.size - from_v / vs.size)
-    return float(np.vecdot(gaps, deltas))
+    return float(np.sum(gaps * np.diff(merged)))
 
 
 @dataclass(frozen=True)
