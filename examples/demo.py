@@ -12,6 +12,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -213,7 +214,7 @@ def serving() -> None:
     router = f"http://127.0.0.1:{port}"
     print(f"\033[1m$ modelwright serve -w churn -e dev --port {port}\033[0m  (in the background)")
     serve = subprocess.Popen(
-        [*CLI, "serve", *scope, "--port", str(port), "--poll", "0.5"],
+        [*CLI, "serve", *scope, "--port", str(port), "--poll", "0.5", "--stats-interval", "1"],
         cwd=ROOT,
         env={**os.environ, "MODELWRIGHT_HOME": str(HOME)},
     )
@@ -239,11 +240,58 @@ def serving() -> None:
         print("the shadow 'candidate' got a copy of each; its answers were captured, not returned")
         workers = {k: len(v["pids"]) for k, v in health["workers"].items()}
         print(f"worker processes per deployment: {workers}")
+        time.sleep(2)  # the router flushes its counts every second
+        run("endpoint", "stats", "churn", "--since", "5m", *scope)
+        rollout(scope, url, row)
     finally:
         serve.terminate()
         serve.wait(timeout=60)
     captured = list((HOME / "data" / "churn" / "dev" / "capture").rglob("*.parquet"))
     print(f"capture files written to the dev datastore: {len(captured)}")
+
+
+def rollout(scope: list[str], url: str, row: str) -> None:
+    """A canary of version 3 under live traffic, judged on its own requests, run by a worker."""
+    run("endpoint", "traffic", "churn", "blue=100", *scope, quiet=True)
+    run("endpoint", "undeploy", "churn", "green", *scope, quiet=True)
+    print("\033[1m$ modelwright worker\033[0m  (in the background: it carries the rollout)")
+    worker = subprocess.Popen(
+        [*CLI, "worker"], cwd=ROOT, env={**os.environ, "MODELWRIGHT_HOME": str(HOME)}
+    )
+    stop = threading.Event()
+
+    def traffic() -> None:  # a steady stream of callers meanwhile
+        with httpx.Client(timeout=30) as http:
+            while not stop.is_set():
+                http.post(url, content=row, headers={"content-type": "application/json"})
+                time.sleep(0.02)
+
+    sender = threading.Thread(target=traffic, daemon=True)
+    sender.start()
+    try:
+        out = run(
+            "rollout", "start", "churn", "models:/churn/3", "--deployment", "canary",
+            "--steps", "25,100", "--bake", "10s", "--alarm", "server_error_rate > 0.01",
+            "--alarm", "p99_ms > 500", "--min-requests", "5", *scope, "--json", quiet=True,
+        )  # fmt: skip
+        rollout_id = json.loads(out)["id"]
+        print(
+            f"rollout {rollout_id} started: canary 25 % for 10 s, then 100 %, judged on its own requests"
+        )
+        deadline = time.monotonic() + 120
+        while True:
+            status = json.loads(run("rollout", "status", str(rollout_id), "--json", quiet=True))
+            if status["status"] not in ("running",) or time.monotonic() > deadline:
+                break
+            time.sleep(1)
+        run("rollout", "status", str(rollout_id))
+        if status["status"] != "succeeded":
+            raise SystemExit(f"demo: the rollout ended {status['status']}: {status['outcome']}")
+    finally:
+        stop.set()
+        sender.join(timeout=30)
+        worker.terminate()
+        worker.wait(timeout=60)
 
 
 def batch() -> None:
