@@ -278,10 +278,16 @@ def rollout(scope: list[str], url: str, row: str) -> None:
         print(
             f"rollout {rollout_id} started: canary 25 % for 10 s, then 100 %, judged on its own requests"
         )
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 180
         while True:
             status = json.loads(run("rollout", "status", str(rollout_id), "--json", quiet=True))
-            if status["status"] not in ("running",) or time.monotonic() > deadline:
+            if status["status"] == "paused" and status["outcome"].startswith("no data"):
+                # The canary's worker was still loading: no request reached it, which is
+                # inconclusive, not a pass. Judge the step again now that it serves.
+                print(f"  paused: {status['outcome']}")
+                run("rollout", "resume", str(rollout_id), quiet=True)
+                continue
+            if status["status"] != "running" or time.monotonic() > deadline:
                 break
             time.sleep(1)
         run("rollout", "status", str(rollout_id))

@@ -128,6 +128,9 @@ def _config(token: str | None, seeded: Seeded) -> schemathesis.Config:
             "checks": {"enabled": False, **{c.__name__: {"enabled": True} for c in CHECKS}},
             # One worker: the machine's cores are shared with the server under test.
             "workers": 1,
+            # Largest bodies (5,000 pipeline nodes) take seconds on a busy 2-core machine;
+            # a slow answer is not what this test looks for (benchmarks measure speed).
+            "request-timeout": 60,
             # No crash cache in the working tree: every run starts from the same state.
             "cache": {"enabled": False},
             "dictionaries": {name: {"values": [value]} for name, value in seeded.path.items()},

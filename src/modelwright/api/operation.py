@@ -44,6 +44,9 @@ class Operation(Generic[Req, Resp]):
     tag: str
     status: int = 200
     idempotent: bool = False
+    # Only reads, whatever its method (a lookup with a large body is a POST): on SQLite its
+    # transaction then takes no write lock that writers would queue behind.
+    reads_only: bool = False
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @cached_property

@@ -16,6 +16,7 @@ LOOKUP_CACHE = Operation(
     "modelwright.pipelines.service:lookup_cache",
     "Look up the cache entries of a pipeline's nodes in one call (keys chain through hits)",
     "pipelines",
+    reads_only=True,
 )
 RECORD_CACHE = Operation(
     "record_cache",

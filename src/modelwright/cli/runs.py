@@ -194,13 +194,35 @@ def lineage(
     ],
     workspace: Workspace = None,
     depth: Annotated[int, typer.Option(help="How many steps to follow.")] = 10,
+    impact: Annotated[
+        bool,
+        typer.Option(
+            "--impact", help="What depends on it: model versions, where they serve, datasets."
+        ),
+    ] = False,
     json: Json = False,
 ) -> None:
     """What an entity came from (ancestors) and what came from it (descendants), as trees."""
     state: State = ctx.obj
-    g = state.client().lineage(entity, workspace=workspace, depth=depth)
+    g = state.client().lineage(entity, workspace=workspace, depth=depth, impact=impact)
     if json:
         emit_json(g)
+        return
+    if g.impact is not None:
+        i = g.impact
+        console.print(f"[bold]Impact of {g.entity.label}[/bold]")
+        console.print(f"model versions: {', '.join(i.model_versions) or 'none'}")
+        table(
+            "Serving them now",
+            ["environment", "endpoint", "deployment", "weight", "model"],
+            [
+                (s.environment, s.endpoint, s.deployment, f"{s.weight}%", s.model)
+                for s in i.endpoints
+            ],
+        )
+        console.print(f"derived datasets: {', '.join(i.datasets) or 'none'}")
+        if i.hidden:
+            console.print(f"{i.hidden} more downstream entities you may not read")
         return
     for title, nodes, arrow in (
         ("ancestors", g.ancestors, "←"),

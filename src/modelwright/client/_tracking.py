@@ -385,8 +385,16 @@ class TrackingMixin:
         return dest / path if path else dest
 
     # -- lineage ------------------------------------------------------------------------------
-    def lineage(self, entity: str, *, workspace: str | None = None, depth: int = 10) -> Lineage:
-        """``lineage("run:<id>")``, ``lineage("dataset:dev/churn@v3")``, ``lineage("artifact:<sha256>")``."""
+    def lineage(
+        self, entity: str, *, workspace: str | None = None, depth: int = 10, impact: bool = False
+    ) -> Lineage:
+        """``lineage("run:<id>")``, ``lineage("dataset:dev/churn@v3")``, ``lineage("artifact:<sha256>")``.
+        ``impact``: also what depends on it downstream (model versions, where they serve,
+        derived datasets)."""
         return self.call(
-            ops.LINEAGE, workspace=self.resolve_workspace(workspace), entity=entity, depth=depth
+            ops.LINEAGE,
+            workspace=self.resolve_workspace(workspace),
+            entity=entity,
+            depth=depth,
+            impact=impact,
         )

@@ -102,7 +102,7 @@ class LocalTransport:
         return resending(op, req, lambda: self._run(op, req))
 
     def _run(self, op: Operation[Req, Resp], req: Req) -> Resp:
-        with self.unit() as ctx:
+        with self.unit(reading_only=op.reads_only) as ctx:
             return op.run(ctx, req)
 
     @contextmanager

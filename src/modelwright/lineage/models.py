@@ -21,6 +21,10 @@ class LineageRequest(Request):
         "model:<name>/<version>",
     )
     depth: int = Field(default=10, ge=1, le=50)
+    impact: bool = Field(
+        default=False,
+        description="Also list the model versions, endpoints and datasets downstream.",
+    )
 
 
 class LineageNode(BaseModel):
@@ -39,3 +43,22 @@ class Lineage(BaseModel):
     entity: LineageNode
     ancestors: list[LineageNode] = Field(description="What the entity came from, as trees.")
     descendants: list[LineageNode] = Field(description="What came from the entity, as trees.")
+    impact: Impact | None = Field(default=None, description="With impact=true.")
+
+
+class ServedBy(BaseModel):
+    environment: str
+    endpoint: str
+    deployment: str
+    weight: int
+    model: str = Field(description="models:/<name>/<version>")
+
+
+class Impact(BaseModel):
+    """What depends on the entity downstream: for a dataset version, which models were
+    trained on it, where they serve, and which datasets were derived from it."""
+
+    model_versions: list[str] = Field(description="models:/<name>/<version>, readable ones.")
+    endpoints: list[ServedBy] = Field(description="Deployments serving one of them now.")
+    datasets: list[str] = Field(description="<environment>/<name>@v<version> derived from it.")
+    hidden: int = Field(description="Downstream entities the caller may not read.")

@@ -31,10 +31,62 @@ def lineage(ctx: Context, req: m.LineageRequest) -> m.Lineage:
             f"'{ctx.caller.name}')",
             details={"entity": req.entity},
         )
+    descendants = _walk(ctx, ws.id, kind, ident, up=False, depth=req.depth, seen={(kind, ident)})
     return m.Lineage(
         entity=root,
         ancestors=_walk(ctx, ws.id, kind, ident, up=True, depth=req.depth, seen={(kind, ident)}),
-        descendants=_walk(ctx, ws.id, kind, ident, up=False, depth=req.depth, seen={(kind, ident)}),
+        descendants=descendants,
+        impact=_impact(ctx, descendants) if req.impact else None,
+    )
+
+
+def _flatten(nodes: list[m.LineageNode]) -> list[m.LineageNode]:
+    out = []
+    for n in nodes:
+        out += [n, *_flatten(n.children)]
+    return out
+
+
+def _impact(ctx: Context, descendants: list[m.LineageNode]) -> m.Impact:
+    """Downstream model versions, the deployments serving them now, and derived datasets."""
+    nodes = _flatten(descendants)
+    versions = {
+        int(n.id): ctx.session.get(schema.ModelVersion, int(n.id))
+        for n in nodes
+        if n.kind == "model_version" and not n.hidden and n.id.isdigit()
+    }
+    uris = {
+        vid: f"models:/{v.model.name}/{v.version}" for vid, v in versions.items() if v is not None
+    }
+    served = []
+    if uris:
+        for d in ctx.session.scalars(
+            select(schema.EndpointDeployment).where(schema.EndpointDeployment.version_id.in_(uris))
+        ):
+            env = d.endpoint.environment
+            if _reads(ctx, env) or ctx.allowed(
+                Action.ENDPOINT_DEPLOY, env.workspace.name, env.name
+            ):
+                served.append(
+                    m.ServedBy(
+                        environment=env.name,
+                        endpoint=d.endpoint.name,
+                        deployment=d.name,
+                        weight=d.weight,
+                        model=uris[d.version_id],
+                    )
+                )
+    datasets = []
+    for n in nodes:
+        if n.kind == "dataset_version" and not n.hidden:
+            dv = ctx.session.get(schema.DatasetVersion, int(n.id))
+            if dv is not None:
+                datasets.append(f"{dv.dataset.environment.name}/{dv.dataset.name}@v{dv.version}")
+    return m.Impact(
+        model_versions=sorted(set(uris.values())),
+        endpoints=sorted(served, key=lambda s: (s.environment, s.endpoint, s.deployment)),
+        datasets=sorted(set(datasets)),
+        hidden=sum(n.hidden for n in nodes),
     )
 
 

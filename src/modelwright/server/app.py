@@ -258,7 +258,7 @@ def invalid_input(exc: ValidationError) -> InvalidInput:
 def _run(
     platform: Platform, caller: Caller, op: Operation[Any, Any], req: BaseModel, acting: str | None
 ) -> Any:
-    with platform.unit(caller, acting=acting) as ctx:
+    with platform.unit(caller, acting=acting, reading_only=op.reads_only) as ctx:
         return op.run(ctx, req)
 
 
