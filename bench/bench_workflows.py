@@ -5,12 +5,16 @@
 On SQLite (a fresh file) and PostgreSQL (a scratch database): a workflow of 0 and of 50
 trivial steps run by one in-process worker (added latency per workflow and per step), the
 floor (one bare INSERT + COMMIT on the same engine), and on PostgreSQL the throughput of
-2,000 queued trivial workflows drained by 1 and by 2 worker processes.
+2,000 queued trivial workflows drained by 1 and by 2 worker processes; and the time from a
+signal's commit to the step after the wait, with a worker polling as the server's does.
+``--signal-only`` measures that last figure alone.
 """
 
 from __future__ import annotations
 
 import multiprocessing as mp
+import random
+import statistics
 import sys
 import tempfile
 import time
@@ -24,11 +28,50 @@ import tests.workflows.flows  # noqa: F401 - registers test.noop and test.trivia
 
 from modelwright.core.platform import LOCAL_ADMIN, Platform
 from modelwright.settings import Settings
-from modelwright.workflows import Worker, start
+from modelwright.workflows import Flow, Worker, signal, start, workflow
 
-ADMIN = (
-    sys.argv[1] if len(sys.argv) > 1 else "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
+_ARGS = [a for a in sys.argv[1:] if not a.startswith("--")]
+ADMIN = _ARGS[0] if _ARGS else "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+
+@workflow("bench.signalled")
+def _signalled(flow: Flow) -> float:
+    flow.wait_signal("go")
+    return float(flow.step(time.time, name="after the signal"))
+
+
+def signal_to_step(platform: Platform, n: int = 30) -> tuple[float, float]:
+    """Median and p90 milliseconds from a signal's commit to the next step's start."""
+    from modelwright.store import schema
+
+    worker = Worker(platform)  # default poll: 0.2 s, as a server's worker
+    worker.start()
+    took = []
+    try:
+        for _ in range(n):
+            with platform.unit(platform.caller(LOCAL_ADMIN)) as ctx:
+                job = start(ctx.session, "bench.signalled", {}, started_by=LOCAL_ADMIN)
+            assert job is not None
+            while _status(platform, job) != "waiting":
+                time.sleep(0.005)
+            # A signal comes at any moment of the worker's poll cycle, not just after it slept.
+            time.sleep(random.uniform(0, 0.4))
+            with platform.unit(platform.caller(LOCAL_ADMIN)) as ctx:
+                signal(ctx.session, job, "go", {}, sent_by=LOCAL_ADMIN)
+            sent = time.time()
+            while _status(platform, job) != "succeeded":
+                time.sleep(0.005)
+            with platform._sessions() as session:
+                ran = session.get(schema.Job, job).result["value"]  # type: ignore[union-attr]
+            took.append((ran - sent) * 1000)
+    finally:
+        worker.stop()
+    return statistics.median(took), statistics.quantiles(took, n=10)[-1]
+
+
+def _status(platform: Platform, job: int) -> str:
+    with platform.engine.connect() as conn:
+        return str(conn.scalar(text("SELECT status FROM jobs WHERE id = :j"), {"j": job}))
 
 
 def enqueue(platform: Platform, kind: str, count: int, **inputs: object) -> None:
@@ -97,6 +140,14 @@ def main() -> None:
                 conn.execute(text(f'CREATE DATABASE "{name}"'))
             url = ADMIN.rsplit("/", 1)[0] + "/" + name
         platform = Platform(Settings(home=Path(home), db_url=url, require_auth=False))
+        median, p90 = signal_to_step(platform)
+        print(f"{label}: signal to the next step: median {median:.0f} ms, p90 {p90:.0f} ms")
+        if "--signal-only" in sys.argv:
+            platform.close()
+            if name is not None:
+                with admin.connect() as conn:
+                    conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+            continue
         latency(platform, 5, 5)  # warm up
         w0 = latency(platform, 0, 200)
         w50 = latency(platform, 50, 20)
