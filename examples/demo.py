@@ -339,6 +339,8 @@ def promotion() -> None:
     run("promotion", "list", "--status", "awaiting_approval", env=carol)
     run("approve", "1", "--comment", "gates hold, holdout checked", env=carol)
     run("model", "alias", "history", "churn", "-w", "churn", "-e", "staging")
+    run("model", "card", "models:/staging/churn@champion", "-w", "churn",
+        "--set", "intended_use=rank customers for retention calls", "--set", "owners=alice")  # fmt: skip
 
 
 def audit_and_export() -> None:

@@ -68,3 +68,19 @@ def test_skipping_a_stage_fails_the_command_and_says_why(
     out = cli("promote", f"models:/churn/{version}", "--to", "prod", "-w", "ml", "--from", "dev")
     assert out.code == 1
     assert "one step at a time" in out.err
+
+
+def test_model_card_as_markdown_and_html_with_fields_set_from_the_command_line(
+    cli: Run, home: Path, tmp_path: Path
+) -> None:
+    version = _setup(home, tmp_path)
+    uri = f"models:/churn/{version}"
+    md = cli("model", "card", uri, "-w", "ml", "--set", "limitations=not for minors")
+    assert md.code == 0, md.err
+    assert f"# Model card: {uri}" in md.out and "- not for minors" in md.out
+    bad = cli("model", "card", uri, "-w", "ml", "--set", "colour=red")
+    assert bad.code == 2 and "intended_use, limitations, owners" in bad.err
+    out = tmp_path / "cards" / "card.html"
+    page = cli("model", "card", uri, "-w", "ml", "--format", "html", "-o", str(out))
+    assert page.code == 0, page.err
+    assert "<h2>Limitations</h2><ul><li>not for minors</li></ul>" in out.read_text()

@@ -24,6 +24,17 @@ from modelwright.errors import InvalidInput, NotFound, PermissionDenied
 from modelwright.store import schema
 
 NOW = datetime.now(UTC).replace(microsecond=0)
+
+
+@pytest.fixture(autouse=True)
+def _now() -> None:
+    """Each test's "now": windows such as "the last 5 minutes" are taken from the real clock,
+    so flushes must be dated from when the test runs, not from when the module was imported
+    (a long session puts minutes between the two)."""
+    global NOW  # noqa: PLW0603
+    NOW = datetime.now(UTC).replace(microsecond=0)
+
+
 WHERE = {"workspace": "ml", "environment": "dev"}
 
 

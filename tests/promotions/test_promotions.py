@@ -303,3 +303,38 @@ def test_evaluation_and_champion_gates_rescore_on_the_targets_holdout(
     assert "accuracy >= 0.9 does not hold" in p.outcome
     assert f"against @champion (version {good})" in p.gates[1].summary
     assert alice.get_model_version("models:/staging/churn@champion", workspace="ml").version == good
+
+
+def test_the_model_card_gathers_what_a_reviewer_needs(
+    team: dict[str, Client], connector: Connector
+) -> None:
+    from modelwright.promotions.card import render_html, render_markdown
+
+    alice = team["alice"]
+    version = train(alice, 0.93)
+    alice.update_model(
+        "churn",
+        version=version,
+        workspace="ml",
+        tags={"card.intended_use": "rank customers <for> retention", "card.owners": "alice, bob"},
+    )
+    p = settle(
+        connector,
+        alice,
+        alice.promote(
+            f"models:/churn/{version}", "staging", alias="champion", workspace="ml", wait=False
+        ),
+    )
+    team["carol"].approve_promotion(p.id, "fine", wait=False)
+    settle(connector, alice, p)
+    card = alice.model_card(f"models:/churn/{version}", workspace="ml")
+    assert card.intended_use == "rank customers <for> retention"
+    assert card.owners == ["alice", "bob"]
+    assert card.metrics == {"acc": 0.93}
+    assert [d["dataset"] for d in card.training_datasets] == ["dev/customers@v1"]
+    assert [(p.target, p.status) for p in card.promotions] == [("staging", "promoted")]
+    assert [e["alias"] for e in card.alias_history] == ["champion"]
+    md = render_markdown(card)
+    assert "## Promotions, gates and approvals" in md and "approve by carol" in md
+    page = render_html(card)
+    assert "rank customers &lt;for&gt; retention" in page and "<script" not in page

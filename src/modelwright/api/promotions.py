@@ -59,6 +59,17 @@ REJECT_PROMOTION = Operation(
     "promotions",
 )
 
+MODEL_CARD = Operation(
+    "model_card",
+    "GET",
+    f"{V1}/workspaces/{{workspace}}/models/{{name}}/versions/{{version}}/card",
+    pm.CardRequest,
+    pm.ModelCard,
+    "modelwright.promotions.card:model_card",
+    "A model version's card: description, use, limits, owners, data, metrics, gates, history",
+    "promotions",
+)
+
 OPERATIONS: tuple[Operation, ...] = tuple(  # type: ignore[type-arg]
     v for v in globals().values() if isinstance(v, Operation)
 )

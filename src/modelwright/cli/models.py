@@ -195,6 +195,61 @@ def alias_history(
     )
 
 
+@model_app.command("card")
+def card(
+    ctx: typer.Context,
+    model: Annotated[
+        str, typer.Argument(help="models:/<name>/<version> or models:/<env>/<name>@<alias>.")
+    ],
+    format: Annotated[str, typer.Option("--format", help="md or html.")] = "md",
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write it to this file instead.")
+    ] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            help="Edit a field first: intended_use=..., limitations=..., owners=alice,bob "
+            "(repeatable).",
+        ),
+    ] = None,
+    workspace: Workspace = None,
+    json: Json = False,
+) -> None:
+    """A version's model card: description, intended use, limitations, owners, training data,
+    metrics, the gates it passed with their evidence, approvals and alias history."""
+    from modelwright.promotions.card import render_html, render_markdown
+    from modelwright.promotions.models import CARD_FIELDS
+
+    if format not in ("md", "html"):
+        raise typer.BadParameter("md or html", param_hint="--format")
+    state: State = ctx.obj
+    client = state.client()
+    if set_:
+        tags: dict[str, str | None] = {}
+        for item in set_:
+            field, sep, value = item.partition("=")
+            if not sep or field not in CARD_FIELDS:
+                raise typer.BadParameter(
+                    f"{item!r}: expected FIELD=VALUE with FIELD one of {', '.join(CARD_FIELDS)}",
+                    param_hint="--set",
+                )
+            tags[f"card.{field}"] = value or None
+        version = client.get_model_version(model, workspace=workspace)
+        client.update_model(version.name, version=version.version, tags=tags, workspace=workspace)
+    found = client.model_card(model, workspace=workspace)
+    if json:
+        emit_json(found)
+        return
+    text = render_html(found) if format == "html" else render_markdown(found)
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text)
+    console.print(f"wrote {out}")
+
+
 @model_app.command("leaderboard")
 def leaderboard(
     ctx: typer.Context,

@@ -97,6 +97,15 @@ class PromotionsMixin:
         done = self.call(ops.APPROVE_PROMOTION, promotion_id=promotion_id, comment=comment)
         return self._follow(done, wait, timeout)
 
+    def model_card(self, uri: str, *, workspace: str | None = None) -> pm.ModelCard:
+        """The card of ``models:/churn/3`` (or ``models:/prod/churn@champion``); render it
+        with ``modelwright.promotions.card.render_markdown`` or ``render_html``. Its
+        intended use, limitations and owners are the version's tags ``card.intended_use``,
+        ``card.limitations`` and ``card.owners`` (``update_model(..., version=, tags=)``)."""
+        ws = self.resolve_workspace(workspace)
+        version = self.get_model_version(uri, workspace=ws)
+        return self.call(ops.MODEL_CARD, workspace=ws, name=version.name, version=version.version)
+
     def reject_promotion(self, promotion_id: int, comment: str) -> pm.PromotionInfo:
         return self.call(ops.REJECT_PROMOTION, promotion_id=promotion_id, comment=comment)
 

@@ -12,10 +12,12 @@ from modelwright.core.models import Idempotent, Request
 from modelwright.core.names import Name
 
 __all__ = [
+    "CardRequest",
     "Decide",
     "DecisionInfo",
     "GateResult",
     "ListPromotions",
+    "ModelCard",
     "PromotionInfo",
     "PromotionRef",
     "PromotionStatus",
@@ -98,3 +100,40 @@ class PromotionInfo(BaseModel):
     created_at: datetime
     updated_at: datetime
     finished_at: datetime | None
+
+
+# -- model cards ------------------------------------------------------------------------------
+CARD_FIELDS = ("intended_use", "limitations", "owners")  # version tags card.<field>
+
+
+class CardRequest(Request):
+    workspace: Name
+    name: Name
+    version: VersionNumber
+
+
+class ModelCard(BaseModel):
+    """What a reviewer needs about one model version, from the records that hold it."""
+
+    model: str = Field(description="models:/<name>/<version>")
+    workspace: str
+    description: str
+    intended_use: str = Field(description="Tag card.intended_use of the version.")
+    limitations: str = Field(description="Tag card.limitations of the version.")
+    owners: list[str] = Field(description="Tag card.owners (comma-separated) of the version.")
+    flavor: str
+    signature: dict[str, Any] | None
+    requirements: list[str]
+    registered_in: str
+    registered_by: str
+    registered_at: datetime
+    available_in: list[str]
+    aliases: dict[str, list[str]]
+    run_id: str | None
+    params: dict[str, str]
+    metrics: dict[str, float | None]
+    training_datasets: list[dict[str, Any]] = Field(
+        description="Each input dataset version of the run, with its schema and row count."
+    )
+    promotions: list[PromotionInfo]
+    alias_history: list[dict[str, Any]]
