@@ -10,6 +10,7 @@ from sqlalchemy import select
 from modelwright.core.context import Context, utcnow
 from modelwright.promotions.models import GateResult
 from modelwright.registry.flavors import get_flavor, requires_trust
+from modelwright.registry.service import lower_is_better
 from modelwright.store import schema
 from modelwright.workspaces.policy import (
     ChampionGate,
@@ -20,9 +21,6 @@ from modelwright.workspaces.policy import (
 )
 
 __all__ = ["check_metric", "check_policy", "judge"]
-
-# Metric names for which smaller is better (as the leaderboard decides).
-_LOWER = ("loss", "error", "rmse", "mse", "mae", "mape", "logloss", "latency")
 
 # A pinned requirement names one version: "scikit-learn==1.7.2" (an environment marker allowed).
 _PINNED = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(\[[^\]]*\])?\s*===?\s*[^\s,;]+\s*(;.*)?$")
@@ -152,9 +150,7 @@ def judge(gate: EvaluationGate | ChampionGate, scores: dict[str, Any]) -> GateRe
         )
     theirs = champion["metrics"][gate.metric]
     higher = (
-        not any(w in gate.metric.lower() for w in _LOWER)
-        if gate.higher_is_better is None
-        else gate.higher_is_better
+        not lower_is_better(gate.metric) if gate.higher_is_better is None else gate.higher_is_better
     )
     worse_by = (theirs - ours) if higher else (ours - theirs)
     ok = worse_by <= gate.margin

@@ -283,18 +283,8 @@ def finish_rollout(ctx: Context, rollout_id: int) -> str:
     row = _locked(ctx, rollout_id)
     if row.status not in m.ACTIVE:
         return row.status
-    env = row.endpoint.environment
     _traffic(ctx, row, {row.deployment: 100})
-    if any(d.name == row.stable for d in row.endpoint.deployments):
-        endpoints.undeploy(
-            ctx,
-            em.DeploymentRef(
-                workspace=env.workspace.name,
-                environment=env.name,
-                endpoint=row.endpoint.name,
-                deployment=row.stable,
-            ),
-        )
+    _retire(ctx, row, row.stable)
     row.weight = 100
     _end(row, "succeeded", f"'{row.deployment}' takes all the traffic; '{row.stable}' retired")
     _record(ctx, row, "rollout.finish")
@@ -316,20 +306,27 @@ def _traffic(ctx: Context, row: schema.Rollout, weights: dict[str, int]) -> None
 
 
 def _back_to_stable(ctx: Context, row: schema.Rollout) -> None:
-    env = row.endpoint.environment
     if not any(d.name == row.deployment for d in row.endpoint.deployments):
         return
     _traffic(ctx, row, {row.stable: 100})
+    _retire(ctx, row, row.deployment)
+    row.weight = 0
+
+
+def _retire(ctx: Context, row: schema.Rollout, deployment: str) -> None:
+    """Undeploy ``deployment`` (taking no traffic by now) if it is still there."""
+    if not any(d.name == deployment for d in row.endpoint.deployments):
+        return
+    env = row.endpoint.environment
     endpoints.undeploy(
         ctx,
         em.DeploymentRef(
             workspace=env.workspace.name,
             environment=env.name,
             endpoint=row.endpoint.name,
-            deployment=row.deployment,
+            deployment=deployment,
         ),
     )
-    row.weight = 0
 
 
 def _rollout(ctx: Context, rollout_id: int) -> schema.Rollout:

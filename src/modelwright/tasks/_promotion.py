@@ -5,8 +5,7 @@ approval is seen where it matters; waiting holds no worker."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from modelwright.core.actions import Action
 from modelwright.promotions.service import (
@@ -16,37 +15,30 @@ from modelwright.promotions.service import (
     record_evaluation,
     run_checks,
 )
-from modelwright.tasks._spawn import run_in_child
+from modelwright.tasks._spawn import in_unit, run_in_child
 from modelwright.workflows import Flow, workflow
 
 __all__ = ["promotion"]
 
-T = TypeVar("T")
-
-
-def _in_unit(flow: Flow, fn: Callable[..., T], *args: Any) -> T:
-    with flow.unit() as ctx:
-        return fn(ctx, *args)
-
 
 def _evaluate(flow: Flow, promotion_id: int) -> str:
-    plan: dict[str, Any] = _in_unit(flow, evaluation_plan, promotion_id)
+    plan: dict[str, Any] = in_unit(flow, evaluation_plan, promotion_id)
     scores = run_in_child(flow, "promotion.evaluate", plan)
-    return str(_in_unit(flow, record_evaluation, promotion_id, scores))
+    return str(in_unit(flow, record_evaluation, promotion_id, scores))
 
 
 @workflow("promotion.run", queue="promotions", action=Action.PROMOTION_REQUEST)
 def promotion(flow: Flow, promotion_id: int) -> str:
-    after = flow.step(_in_unit, flow, run_checks, promotion_id, name="gates")
+    after = flow.step(in_unit, flow, run_checks, promotion_id, name="gates")
     if after == "evaluate":
         after = flow.step(_evaluate, flow, promotion_id, name="evaluate")
     if after == "stop":
         return "stopped"
     if after == "approval":
         while (
-            state := flow.step(_in_unit, flow, approval_state, promotion_id, name="approvals")
+            state := flow.step(in_unit, flow, approval_state, promotion_id, name="approvals")
         ) == "waiting":
             flow.wait_signal("decision")
         if state == "stop":
             return "stopped"
-    return str(flow.step(_in_unit, flow, finish_promotion, promotion_id, name="promote"))
+    return str(flow.step(in_unit, flow, finish_promotion, promotion_id, name="promote"))

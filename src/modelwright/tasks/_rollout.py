@@ -3,35 +3,28 @@ sleep) and judge; no data pauses it until someone resumes; an alarm has rolled i
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from modelwright.core.actions import Action
 from modelwright.rollouts.service import analyse, begin_rollout, finish_rollout, shift
+from modelwright.tasks._spawn import in_unit
 from modelwright.workflows import Flow, workflow
 
 __all__ = ["rollout"]
 
-T = TypeVar("T")
-
-
-def _in_unit(flow: Flow, fn: Callable[..., T], *args: Any) -> T:
-    with flow.unit() as ctx:
-        return fn(ctx, *args)
-
 
 @workflow("rollout.run", queue="rollouts", action=Action.ENDPOINT_DEPLOY)
 def rollout(flow: Flow, rollout_id: int) -> str:
-    plan: dict[str, Any] = flow.step(_in_unit, flow, begin_rollout, rollout_id, name="deploy")
+    plan: dict[str, Any] = flow.step(in_unit, flow, begin_rollout, rollout_id, name="deploy")
     for weight in plan["steps"]:
-        if flow.step(_in_unit, flow, shift, rollout_id, weight, name=f"shift {weight}%") == "stop":
+        if flow.step(in_unit, flow, shift, rollout_id, weight, name=f"shift {weight}%") == "stop":
             return "stopped"
         while True:
             flow.sleep(plan["bake"])
-            verdict = flow.step(_in_unit, flow, analyse, rollout_id, name=f"judge {weight}%")
+            verdict = flow.step(in_unit, flow, analyse, rollout_id, name=f"judge {weight}%")
             if verdict == "pass":
                 break
             if verdict != "paused":
                 return str(verdict)
             flow.wait_signal("resume")
-    return str(flow.step(_in_unit, flow, finish_rollout, rollout_id, name="finish"))
+    return str(flow.step(in_unit, flow, finish_rollout, rollout_id, name="finish"))

@@ -9,12 +9,15 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from modelwright.workflows import CancelRequested, Flow
 
-__all__ = ["TaskFailed", "run_in_child"]
+__all__ = ["TaskFailed", "in_unit", "run_in_child"]
+
+T = TypeVar("T")
 
 # How often the worker looks at the child and at whether the job was cancelled.
 _POLL_SECONDS = 0.5
@@ -23,6 +26,12 @@ _STDERR_TAIL = 4000
 
 class TaskFailed(Exception):
     """The task's own error (a failed node, a bad model URI), as the child reported it."""
+
+
+def in_unit(flow: Flow, fn: Callable[..., T], *args: Any) -> T:
+    """``fn(ctx, *args)`` in one transaction as the principal who started the job."""
+    with flow.unit() as ctx:
+        return fn(ctx, *args)
 
 
 def run_in_child(flow: Flow, kind: str, inputs: dict[str, Any]) -> Any:
