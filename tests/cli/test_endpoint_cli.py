@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import json
+import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -69,3 +71,26 @@ def test_endpoint_commands(cli: Run, home: Path) -> None:
     assert r.code == 0 and "deleted endpoint ml/dev/churn" in r.out
     r = cli("endpoint", "list", "--json")
     assert [e["environment"] for e in json.loads(r.out)] == ["prod"]
+
+
+def test_endpoint_history_at_a_time(cli: Run, home: Path) -> None:
+    with modelwright.connect(home) as admin:
+        register_churn(admin)
+        admin.create_endpoint("churn", workspace="ml", environment="dev")
+        admin.deploy("churn", "blue", "churn", 1, workspace="ml", environment="dev")
+        time.sleep(0.01)
+        then = datetime.now(UTC).isoformat()
+        time.sleep(0.01)
+        admin.deploy("churn", "green", "churn", 2, workspace="ml", environment="dev")
+        admin.set_traffic("churn", {"green": 100}, workspace="ml", environment="dev")
+    scope = ["-w", "ml", "-e", "dev"]
+    at = cli("endpoint", "history", "churn", "--at", then, *scope)
+    assert at.code == 0, at.err
+    assert "models:/churn/1" in at.out and "100%" in at.out and "churn/2" not in at.out
+    full = cli("endpoint", "history", "churn", *scope)
+    assert full.code == 0, full.err
+    assert "traffic" in full.out and "green v2 100%" in full.out and "create" in full.out
+    early = cli("endpoint", "history", "churn", "--at", "2000-01-01T00:00", *scope)
+    assert "did not exist" in early.out
+    bad = cli("endpoint", "history", "churn", "--at", "yesterday", *scope)
+    assert bad.code != 0 and "--at" in bad.err

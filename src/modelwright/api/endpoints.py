@@ -133,6 +133,17 @@ GET_SERVING_STATS_SERIES = Operation(
     "endpoints",
 )
 
+ENDPOINT_HISTORY = Operation(
+    "endpoint_history",
+    "GET",
+    f"{_EP}/history",
+    em.EndpointHistoryRequest,
+    list[em.EndpointChange],
+    "modelwright.endpoints.history:endpoint_history",
+    "Every change of the endpoint's routing, newest first; with `at`, what served then",
+    "endpoints",
+)
+
 OPERATIONS: tuple[Operation, ...] = tuple(  # type: ignore[type-arg]
     v for v in globals().values() if isinstance(v, Operation)
 )

@@ -239,6 +239,66 @@ def show(
     _show(state.client().get_endpoint(name, workspace=workspace, environment=env), json)
 
 
+@endpoint_app.command("history")
+def history(
+    ctx: typer.Context,
+    name: EndpointName,
+    at: Annotated[
+        str | None,
+        typer.Option("--at", help="What served then: 2026-12-01T10:00 (UTC) or an age such as 3d."),
+    ] = None,
+    limit: Annotated[int, typer.Option(help="Newest changes to show.")] = 50,
+    workspace: Workspace = None,
+    env: Env = None,
+    json: Json = False,
+) -> None:
+    """Every change of an endpoint's routing (--at: which version served which share then)."""
+    from modelwright.cli._times import parse_time
+
+    state: State = ctx.obj
+    when = parse_time(at, "--at")
+    changes = state.client().endpoint_history(
+        name, at=when, limit=limit, workspace=workspace, environment=env
+    )
+    if json:
+        emit_json(changes)
+        return
+    if when is not None:
+        if not changes or not changes[0].exists:
+            console.print(f"endpoint {name} did not exist at {at} (UTC)")
+            return
+        c = changes[0]
+        table(
+            f"Endpoint {name} at {at} (UTC): as left by {c.change} at {c.at:%Y-%m-%d %H:%M:%S} "
+            f"by {c.by}",
+            ["deployment", "model", "share", "shadow"],
+            [
+                (
+                    d,
+                    f"models:/{s.model}/{s.version}",
+                    f"{s.weight}%",
+                    f"{c.shadow_percent}%" if d == c.shadow else "",
+                )
+                for d, s in c.deployments.items()
+            ],
+        )
+        return
+    table(
+        f"History of endpoint {name}",
+        ["at", "change", "by", "routing"],
+        [
+            (
+                f"{c.at:%Y-%m-%d %H:%M:%S}",
+                c.change,
+                c.by,
+                ", ".join(f"{d} v{s.version} {s.weight}%" for d, s in c.deployments.items())
+                or ("-" if c.exists else "deleted"),
+            )
+            for c in changes
+        ],
+    )
+
+
 @endpoint_app.command("invoke")
 def invoke(
     ctx: typer.Context,

@@ -192,6 +192,27 @@ class EndpointsMixin:
             **_window(since, until),
         )
 
+    def endpoint_history(
+        self,
+        endpoint: str,
+        *,
+        at: datetime | None = None,
+        limit: int = 200,
+        workspace: str | None = None,
+        environment: str | None = None,
+    ) -> list[em.EndpointChange]:
+        """Every change of the endpoint's routing, newest first, each with the state it
+        left; with ``at``, the one in force then ("what served in prod at ten")."""
+        ws, env = self._endpoint_scope(workspace, environment)
+        return self.call(
+            ops.ENDPOINT_HISTORY,
+            workspace=ws,
+            environment=env,
+            endpoint=endpoint,
+            at=at,
+            limit=limit,
+        )
+
 
 def _window(since: datetime | timedelta | None, until: datetime | None) -> dict[str, Any]:
     if isinstance(since, timedelta):

@@ -17,10 +17,13 @@ __all__ = [
     "Deploy",
     "DeploymentInfo",
     "DeploymentRef",
+    "EndpointChange",
+    "EndpointHistoryRequest",
     "EndpointInfo",
     "EndpointRef",
     "InvokeDecision",
     "ListEndpoints",
+    "ServedShare",
     "ServingConfig",
     "SetShadow",
     "SetTraffic",
@@ -62,6 +65,17 @@ class EndpointRef(Request):
     workspace: Name
     environment: Name
     endpoint: Name
+
+
+class EndpointHistoryRequest(Request):
+    workspace: Name
+    environment: Name
+    endpoint: Name
+    at: datetime | None = Field(
+        default=None,
+        description="Only the state in force at this time: what served which share then.",
+    )
+    limit: int = Field(default=200, ge=1, le=10_000, description="The newest changes first.")
 
 
 class Deploy(Request):
@@ -142,3 +156,22 @@ class InvokeDecision(BaseModel):
     allowed: bool
     status: int = Field(description="200 allowed, 401 bad token, 403 no endpoint.invoke grant.")
     reason: str
+
+
+class ServedShare(BaseModel):
+    model: str
+    version: int
+    weight: int
+
+
+class EndpointChange(BaseModel):
+    """One change of an endpoint's routing and the state it left (``exists`` false once the
+    endpoint was deleted)."""
+
+    at: datetime
+    by: str
+    change: str
+    exists: bool
+    deployments: dict[str, ServedShare]
+    shadow: str | None
+    shadow_percent: int

@@ -33,6 +33,7 @@ __all__ = [
     "delete_endpoint",
     "deploy",
     "endpoint_row",
+    "environment_for_endpoints",
     "get_endpoint",
     "list_endpoints",
     "sees_endpoints",
@@ -57,10 +58,16 @@ def sees_endpoints(ctx: Context, workspace: str, environment: str) -> bool:
     )
 
 
-def endpoint_row(ctx: Context, workspace: str, environment: str, name: str) -> schema.Endpoint:
+def environment_for_endpoints(ctx: Context, workspace: str, environment: str) -> schema.Environment:
+    """The environment, once the caller may see its endpoints (else NotFound/PermissionDenied)."""
     env = _environment(ctx, workspace, environment)
     if not sees_endpoints(ctx, workspace, env.name):
         ctx.require(Action.DATA_READ, workspace, env.name)
+    return env
+
+
+def endpoint_row(ctx: Context, workspace: str, environment: str, name: str) -> schema.Endpoint:
+    env = environment_for_endpoints(ctx, workspace, environment)
     row = ctx.session.scalar(
         select(schema.Endpoint).where(
             schema.Endpoint.environment_id == env.id, schema.Endpoint.name == name

@@ -1,0 +1,65 @@
+"""What an endpoint served, and when: read back from the audit trail.
+
+Every change of an endpoint (create, deploy, traffic, shadow, undeploy, delete) is audited in
+the transaction that makes it, with the state it leaves. The audit trail is therefore the
+endpoint's history, and "what served which share at T" is the last state recorded up to T,
+also for an endpoint deleted since.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from modelwright.core.context import Context
+from modelwright.endpoints import models as m
+from modelwright.endpoints.service import environment_for_endpoints
+from modelwright.errors import NotFound
+from modelwright.store import schema
+
+__all__ = ["endpoint_history"]
+
+A = schema.AuditEvent
+
+
+def endpoint_history(ctx: Context, req: m.EndpointHistoryRequest) -> list[m.EndpointChange]:
+    """Newest first; with ``at``, the one change in force at that time (none before the
+    endpoint existed)."""
+    env = environment_for_endpoints(ctx, req.workspace, req.environment)
+    trail = (
+        A.workspace == req.workspace,
+        A.environment == env.name,
+        A.target == f"endpoint:{req.endpoint}",
+        A.action.like("endpoint.%"),
+    )
+    query = select(A).where(*trail).order_by(A.at.desc(), A.id.desc())
+    # With ``at``: the last change up to then is the state in force.
+    query = query.where(A.at <= req.at).limit(1) if req.at else query.limit(req.limit)
+    changes = [_change(row) for row in ctx.session.scalars(query)]
+    existed = not changes and ctx.session.scalar(select(A.id).where(*trail).limit(1))
+    if req.at is not None and existed:
+        return []  # it did not exist yet at that time
+    if not changes:
+        raise NotFound(
+            f"endpoint '{req.endpoint}' not found in {req.workspace}/{env.name}: it has no "
+            "recorded history",
+            details={"endpoint": req.endpoint},
+        )
+    return changes
+
+
+def _change(row: schema.AuditEvent) -> m.EndpointChange:
+    state: dict[str, Any] = row.after or {}
+    return m.EndpointChange(
+        at=row.at,
+        by=row.principal,
+        change=row.action.removeprefix("endpoint."),
+        exists=row.after is not None,
+        deployments={
+            name: m.ServedShare.model_validate(d)
+            for name, d in (state.get("deployments") or {}).items()
+        },
+        shadow=state.get("shadow"),
+        shadow_percent=int(state.get("shadow_percent") or 0),
+    )
