@@ -94,3 +94,26 @@ def test_endpoint_history_at_a_time(cli: Run, home: Path) -> None:
     assert "did not exist" in early.out
     bad = cli("endpoint", "history", "churn", "--at", "yesterday", *scope)
     assert bad.code != 0 and "--at" in bad.err
+
+
+def test_endpoint_routing_says_when_routers_differ(cli: Run, home: Path) -> None:
+    from modelwright.endpoints.routing_models import ReportRouting, RouteReport
+
+    with modelwright.connect(home) as admin:
+        register_churn(admin)
+        admin.create_endpoint("churn", workspace="ml", environment="dev")
+        ep = admin.deploy("churn", "blue", "churn", 1, workspace="ml", environment="dev")
+    scope = ["-w", "ml", "-e", "dev"]
+    assert "unobserved" in cli("endpoint", "routing", "churn", *scope).out
+    with modelwright.connect(home) as admin:
+        admin.report_routing(
+            ReportRouting(
+                workspace="ml",
+                environment="dev",
+                router="r1",
+                interval=5,
+                endpoints=[RouteReport(endpoint="churn", generation=ep.generation - 1, weights={})],
+            )
+        )
+    lagging = cli("endpoint", "routing", "churn", *scope)
+    assert lagging.code == 1 and "differs" in lagging.out and "r1" in lagging.out

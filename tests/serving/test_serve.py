@@ -106,6 +106,18 @@ def _ready(*groups: str) -> Callable[[dict[str, Any]], bool]:
     return check
 
 
+def _routing(client: Client, state: str, problem: str = "", timeout: float = 60.0) -> Any:
+    """The endpoint's live routing once the routers' reports put it in ``state`` (with a
+    router's ``problem`` starting so)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        live = client.endpoint_routing("churn", workspace="ml", environment="dev")
+        said = [r.problem for r in live.routers if r.problem.startswith(problem)]
+        if (live.state == state and (said or not problem)) or time.monotonic() > deadline:
+            return live
+        time.sleep(0.2)
+
+
 class Load(threading.Thread):
     """Requests back to back until stopped; remembers every status and who answered."""
 
@@ -201,6 +213,9 @@ def test_serve_routes_restarts_and_follows_changes_without_dropping_requests(
         serve.wait(_ready("churn/green"))
         client.set_traffic("churn", {"blue": 50, "green": 50}, workspace="ml", environment="dev")
         serve.wait(lambda h: h["endpoints"]["churn"]["deployments"] == {"blue": 50, "green": 50})
+        # The router reports what it routes by: the platform sees it matches the record.
+        live = _routing(client, "matches")
+        assert live.state == "matches" and live.routers[0].serving == {"blue": 50, "green": 50}
         time.sleep(1.0)
         client.set_traffic("churn", {"green": 100}, workspace="ml", environment="dev")
         client.undeploy("churn", "blue", workspace="ml", environment="dev")
@@ -238,7 +253,7 @@ def test_serve_reports_a_deployment_that_cannot_start(churn_home: tuple[Client, 
     manifest = home / "artifacts" / "objects" / "sha256" / digest[:2] / digest[2:]
     manifest.chmod(0o644)
     manifest.write_bytes(b"{}")
-    serve = Serve(home, "--ready-timeout", "60")
+    serve = Serve(home, "--ready-timeout", "15")
     try:
         health = serve.wait(
             lambda h: (
@@ -251,6 +266,12 @@ def test_serve_reports_a_deployment_that_cannot_start(churn_home: tuple[Client, 
         assert httpx.post(url, json=ROW).status_code == 200
         r = httpx.post(url, json=ROW, headers={"x-modelwright-deployment": "green"})
         assert r.status_code == 404 and "no running deployment 'green'" in r.text
+        # Giving green traffic it cannot take: the live routing differs from the record.
+        client.set_traffic("churn", {"blue": 50, "green": 50}, workspace="ml", environment="dev")
+        # (First the router lags a generation; once it follows, green still cannot serve.)
+        live = _routing(client, "differs", problem="serves")
+        assert live.state == "differs", live
+        assert live.routers[0].problem == "serves blue 50%, the record says blue 50%, green 50%"
     finally:
         assert serve.stop() == 0
     assert "error: churn/green did not start: every worker exited" in serve.output()

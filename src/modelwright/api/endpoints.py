@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from modelwright.api.operation import Operation
 from modelwright.endpoints import models as em
+from modelwright.endpoints import routing_models as rm
 from modelwright.endpoints import stats_models as sm
 
 V1 = "/api/v1"
@@ -141,6 +142,28 @@ ENDPOINT_HISTORY = Operation(
     list[em.EndpointChange],
     "modelwright.endpoints.history:endpoint_history",
     "Every change of the endpoint's routing, newest first; with `at`, what served then",
+    "endpoints",
+)
+
+REPORT_ROUTING = Operation(
+    "report_routing",
+    "PUT",
+    f"{_ENV}/routing/{{router}}",
+    rm.ReportRouting,
+    rm.RoutingRecorded,
+    "modelwright.endpoints.routing:report_routing",
+    "Replace a router's reported routing table (asked by endpoint routers, as a heartbeat)",
+    "endpoints",
+    idempotent=True,
+)
+GET_ENDPOINT_ROUTING = Operation(
+    "get_endpoint_routing",
+    "GET",
+    f"{_EP}/routing",
+    rm.RoutingQuery,
+    rm.EndpointRouting,
+    "modelwright.endpoints.routing:endpoint_routing",
+    "The endpoint's recorded routing beside what each live router routes by",
     "endpoints",
 )
 

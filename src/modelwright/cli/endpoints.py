@@ -299,6 +299,39 @@ def history(
     )
 
 
+@endpoint_app.command("routing")
+def routing(
+    ctx: typer.Context,
+    name: EndpointName,
+    workspace: Workspace = None,
+    env: Env = None,
+    json: Json = False,
+) -> None:
+    """What each live router routes by, beside the endpoint's record (exit 1 if they differ)."""
+    state: State = ctx.obj
+    live = state.client().endpoint_routing(name, workspace=workspace, environment=env)
+    if json:
+        emit_json(live)
+    else:
+        shares = ", ".join(f"{d} {w}%" for d, w in live.weights.items()) or "nothing"
+        table(
+            f"Endpoint {name}: recorded generation {live.generation}, {shares}: {live.state}",
+            ["router", "reported", "generation", "serving", "problem"],
+            [
+                (
+                    r.router,
+                    f"{r.reported_at:%H:%M:%S}",
+                    r.generation,
+                    ", ".join(f"{d} {w}%" for d, w in r.serving.items()) or "-",
+                    r.problem or "ok",
+                )
+                for r in live.routers
+            ],
+        )
+    if live.state == "differs":
+        raise typer.Exit(1)
+
+
 @endpoint_app.command("invoke")
 def invoke(
     ctx: typer.Context,

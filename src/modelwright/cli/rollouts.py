@@ -120,9 +120,13 @@ def start(
 
 @rollout_app.command("status")
 def status(ctx: typer.Context, rollout_id: RolloutId, json: Json = False) -> None:
-    """A rollout with each step's window, figures and verdict."""
+    """A rollout with each step's window, figures and verdict (exit 1 when it ended with the
+    live routing differing from the record)."""
     state: State = ctx.obj
-    _show(state.client().get_rollout(rollout_id), json)
+    r = state.client().get_rollout(rollout_id)
+    _show(r, json)
+    if r.status == "routing_mismatch":
+        raise typer.Exit(1)
 
 
 @rollout_app.command("list")

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from modelwright.api import endpoints as ops
 from modelwright.api.operation import Operation
 from modelwright.endpoints import models as em
+from modelwright.endpoints import routing_models as rm
 from modelwright.endpoints import stats_models as sm
 
 __all__ = ["EndpointsMixin"]
@@ -143,6 +144,18 @@ class EndpointsMixin:
     def record_serving_stats(self, flush: sm.RecordServingStats) -> sm.StatsRecorded:
         """Record a router's flush (``modelwright serve`` calls this every few seconds)."""
         return self.call(ops.RECORD_SERVING_STATS, **flush.model_dump(exclude_none=True))
+
+    def report_routing(self, report: rm.ReportRouting) -> rm.RoutingRecorded:
+        """Replace this router's reported table (``modelwright serve`` calls this)."""
+        return self.call(ops.REPORT_ROUTING, **report.model_dump())
+
+    def endpoint_routing(
+        self, endpoint: str, *, workspace: str | None = None, environment: str | None = None
+    ) -> rm.EndpointRouting:
+        """The endpoint's recorded routing beside what each live router routes by: ``state``
+        is ``matches``, ``differs`` or ``unobserved`` (no router reported recently)."""
+        ws, env = self._endpoint_scope(workspace, environment)
+        return self.call(ops.GET_ENDPOINT_ROUTING, workspace=ws, environment=env, endpoint=endpoint)
 
     def serving_stats(
         self,

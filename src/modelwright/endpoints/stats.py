@@ -29,7 +29,7 @@ from modelwright.errors import InvalidInput, PermissionDenied
 from modelwright.store import schema
 from modelwright.store.db import insert_missing
 
-__all__ = ["record_serving_stats", "serving_stats", "serving_stats_series"]
+__all__ = ["record_serving_stats", "require_router", "serving_stats", "serving_stats_series"]
 
 T = schema.serving_stats
 _BUCKET_COLUMNS = [T.c[name] for name in schema.SERVING_LATENCY_COLUMNS]
@@ -51,7 +51,7 @@ def _utc(at: datetime) -> datetime:
 
 
 # -- recording ---------------------------------------------------------------------------------
-def _require_router(ctx: Context, workspace: str, environment: str) -> None:
+def require_router(ctx: Context, workspace: str, environment: str) -> None:
     """The rule of ``authorize_invoke``: a router's service account or a platform admin."""
     ctx.require(Action.ENDPOINT_DEPLOY, workspace, environment)
     me = ctx.session.get(schema.Principal, ctx.caller.principal_id)
@@ -66,7 +66,7 @@ def _require_router(ctx: Context, workspace: str, environment: str) -> None:
 
 def record_serving_stats(ctx: Context, req: m.RecordServingStats) -> m.StatsRecorded:
     env = _environment(ctx, req.workspace, req.environment)
-    _require_router(ctx, req.workspace, env.name)
+    require_router(ctx, req.workspace, env.name)
     found = ctx.session.execute(
         select(schema.Endpoint.name, schema.Endpoint.id).where(
             schema.Endpoint.environment_id == env.id

@@ -26,7 +26,10 @@ __all__ = [
 
 # What an alarm may name: figures of the new deployment's own requests in the window.
 SIGNALS = ("error_rate", "server_error_rate", "mean_ms", "p50_ms", "p90_ms", "p99_ms")
-RolloutStatus = Literal["running", "paused", "succeeded", "rolled_back", "aborted", "failed"]
+# routing_mismatch: the rollout ended, but a live router kept routing otherwise than recorded.
+RolloutStatus = Literal[
+    "running", "paused", "succeeded", "rolled_back", "aborted", "failed", "routing_mismatch"
+]
 ACTIVE = ("running", "paused")
 Strategy = Literal["all-at-once", "canary", "linear"]
 _DEFAULT_STEPS = {"all-at-once": [100], "canary": [10, 100], "linear": [25, 50, 75, 100]}

@@ -8,7 +8,7 @@ the endpoint's generation, which the routers follow.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -17,6 +17,7 @@ from modelwright.core.actions import Action
 from modelwright.core.context import Context, utcnow
 from modelwright.endpoints import models as em
 from modelwright.endpoints import service as endpoints
+from modelwright.endpoints.routing import routing_of
 from modelwright.endpoints.stats import serving_stats
 from modelwright.endpoints.stats_models import ServingStatsQuery
 from modelwright.errors import Conflict, InvalidInput, NotFound
@@ -29,6 +30,7 @@ __all__ = [
     "abort_rollout",
     "analyse",
     "begin_rollout",
+    "check_serving",
     "finish_rollout",
     "get_rollout",
     "list_rollouts",
@@ -36,7 +38,12 @@ __all__ = [
     "resume_rollout",
     "shift",
     "start_rollout",
+    "verify_routing",
 ]
+
+# How long the routers have to serve a step (start the new deployment, swap their tables)
+# before the rollout pauses, and to route as recorded after it ends before that is an error.
+ROUTING_TIMEOUT = timedelta(seconds=120)
 
 R = schema.Rollout
 
@@ -207,6 +214,62 @@ def shift(ctx: Context, rollout_id: int, weight: int) -> str:
     now = utcnow()
     row.weight, row.window_start, row.updated_at = weight, now, now
     return "ok"
+
+
+def check_serving(ctx: Context, rollout_id: int) -> str:
+    """After a shift: ``ok`` once every live router serves the step as recorded (the bake's
+    window starts then, so a slow start is not judged as no data), ``waiting``, ``paused``
+    (the routers did not within ``ROUTING_TIMEOUT``) or ``stop``. With no router reporting
+    (traffic served elsewhere), there is nothing to wait for."""
+    row = _locked(ctx, rollout_id)
+    if row.status != "running":
+        return "stop" if row.status not in m.ACTIVE else "paused"
+    live = routing_of(ctx, row.endpoint)
+    now = utcnow()
+    if live.state != "differs":
+        row.window_start, row.updated_at = now, now
+        return "ok"
+    if now - (row.window_start or row.updated_at) < ROUTING_TIMEOUT:
+        return "waiting"
+    problems = "; ".join(f"router {r.router} {r.problem}" for r in live.routers if r.problem)
+    row.history = [
+        *row.history,
+        {"weight": row.weight, "verdict": "not served", "at": now.isoformat(), "routers": problems},
+    ]
+    row.status, row.updated_at = "paused", now
+    row.outcome = (
+        f"not served at {row.weight}%: {problems} after {ROUTING_TIMEOUT.total_seconds():g} s; "
+        "inconclusive, paused: resume once the routers serve it, or abort"
+    )
+    _record(ctx, row, "rollout.pause")
+    return "paused"
+
+
+def verify_routing(ctx: Context, rollout_id: int) -> str:
+    """After the rollout ended: ``ok`` when every live router routes as the endpoint's record
+    says (or none reports), ``waiting``, or ``mismatch`` when one still does not after
+    ``ROUTING_TIMEOUT``: the rollout is then marked ``routing_mismatch``, loudly, because
+    callers would otherwise believe a rollback that did not happen."""
+    row = _locked(ctx, rollout_id)
+    live = routing_of(ctx, row.endpoint)
+    now = utcnow()
+    if live.state == "differs" and now - (row.finished_at or now) < ROUTING_TIMEOUT:
+        return "waiting"
+    entry: dict[str, Any] = {"verdict": f"routing {live.state}", "at": now.isoformat()}
+    if live.state == "matches":
+        note = f"live routing verified on {len(live.routers)} router(s)"
+    elif live.state == "unobserved":
+        note = "no router reported its routing: live routing not verified"
+    else:
+        problems = "; ".join(f"router {r.router} {r.problem}" for r in live.routers if r.problem)
+        entry["routers"] = problems
+        note = f"LIVE ROUTING DIFFERS from the record: {problems}"
+        row.status = "routing_mismatch"
+    row.history = [*row.history, entry]
+    row.outcome = f"{row.outcome}; {note}"
+    row.updated_at = now
+    _record(ctx, row, "rollout.verify")
+    return "mismatch" if live.state == "differs" else "ok"
 
 
 def analyse(ctx: Context, rollout_id: int) -> str:

@@ -34,9 +34,10 @@ import uvicorn
 
 from modelwright.client import Client
 from modelwright.endpoints.models import EndpointInfo, InvokeDecision, ServingConfig
+from modelwright.endpoints.routing_models import ReportRouting, RouteReport
 from modelwright.endpoints.stats_models import RecordServingStats
 from modelwright.errors import InvalidInput, PermissionDenied
-from modelwright.serving._stats import DEFAULT_STATS_INTERVAL, StatsRecorder
+from modelwright.serving._stats import DEFAULT_STATS_INTERVAL, StatsRecorder, router_id
 from modelwright.serving.router import (
     DEFAULT_BODY_TIMEOUT,
     Authorizer,
@@ -207,8 +208,13 @@ class Supervisor:
         ready_timeout: float = 120.0,
         env: dict[str, str] | None = None,
         say: Callable[[str], None] = print,
+        name: str | None = None,
+        report_interval: float = DEFAULT_STATS_INTERVAL,
     ) -> None:
         self.client = client
+        self.name = name or router_id()
+        self.report_interval = report_interval
+        self._report_failing = False
         self.router = router
         self.metrics = metrics
         self.workspace = workspace
@@ -258,6 +264,38 @@ class Supervisor:
         async with self._lock:
             await self._apply(endpoints)
             self.applied = current
+        await self.report_routing()
+
+    def routing_table(self) -> ReportRouting:
+        """What this router routes by now: per endpoint, its generation, weights and the
+        deployments a request can reach (a live worker)."""
+        return ReportRouting(
+            workspace=self.workspace,
+            environment=self.environment,
+            router=self.name,
+            interval=self.report_interval,
+            endpoints=[
+                RouteReport(
+                    endpoint=name,
+                    generation=route.generation,
+                    weights=dict(route.weights),
+                    ready=sorted(d for d, up in route.deployments.items() if up.alive()),
+                )
+                for name, route in sorted(self.router.routes.items())
+            ],
+        )
+
+    async def report_routing(self) -> None:
+        """Tell the platform what this router routes by, so a rollout can check the live
+        routing against the record. A failure is logged once and retried by the heartbeat."""
+        try:
+            await self._call(self.client.report_routing, self.routing_table())
+        except Exception as exc:
+            if not self._report_failing:
+                log.warning("router: could not report its routing (retried): %s", exc)
+            self._report_failing = True
+        else:
+            self._report_failing = False
 
     def _key(self, ep: EndpointInfo, name: str, digest: str, config: ServingConfig) -> GroupKey:
         workers = self.workers or config.workers
@@ -357,7 +395,12 @@ class Supervisor:
                 except Exception as exc:  # the platform may be briefly unreachable: keep serving
                     log.warning("could not read the endpoints: %s", exc)
 
-        await asyncio.gather(restart_dead(), follow_changes())
+        async def heartbeat() -> None:
+            while True:
+                await asyncio.sleep(self.report_interval)
+                await self.report_routing()
+
+        await asyncio.gather(restart_dead(), follow_changes(), heartbeat())
 
     async def shutdown(self) -> None:
         groups = list(self.groups.values())
@@ -471,6 +514,7 @@ async def _serve(
         ready_timeout=ready_timeout,
         env=env,
         say=say,
+        report_interval=stats_interval,
     )
     router.status = supervisor.status
 
@@ -484,6 +528,7 @@ async def _serve(
         environment=environment,
         interval=stats_interval,
         registry=metrics.registry,
+        router=supervisor.name,
     )
     server = _RouterServer(
         uvicorn.Config(

@@ -780,3 +780,22 @@ class Rollout(Base):
 
     endpoint: Mapped[Endpoint] = relationship()
     version: Mapped[ModelVersion] = relationship()
+
+
+class RouterRoute(Base):
+    """What one router instance routes for one endpoint, as it last reported: the platform's
+    view of live routing, which a rollout checks against the endpoint's record."""
+
+    __tablename__ = "router_routes"
+
+    environment_id: Mapped[int] = mapped_column(
+        ForeignKey("environments.id", ondelete="CASCADE"), primary_key=True
+    )
+    router: Mapped[str] = mapped_column(String(NAME), primary_key=True)
+    endpoint: Mapped[str] = mapped_column(String(NAME), primary_key=True)
+    generation: Mapped[int] = mapped_column(Integer)
+    weights: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # Deployments with a live worker: the only ones a request can reach.
+    ready: Mapped[list[str]] = mapped_column(JSON)
+    interval: Mapped[float] = mapped_column(Float)
+    reported_at: Mapped[datetime] = mapped_column(index=True)
