@@ -38,7 +38,12 @@ def endpoint(client: Client) -> Client:
 
 
 def served(
-    connector: Connector, deployment: str, ok: int, server: int = 0, ms: float = 5.0
+    connector: Connector,
+    deployment: str,
+    ok: int,
+    server: int = 0,
+    ms: float = 5.0,
+    where: dict[str, str] = WHERE,
 ) -> None:
     """A router's flush for the requests it just answered (ending now)."""
     buckets = [0] * BUCKETS
@@ -46,7 +51,7 @@ def served(
     end = datetime.now(UTC)
     connector.local_admin.record_serving_stats(
         RecordServingStats(
-            **WHERE,
+            **where,
             router="router-a",
             seq=next(_SEQ),
             started_at=end - timedelta(seconds=1),

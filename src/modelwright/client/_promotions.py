@@ -11,6 +11,7 @@ from modelwright.api.operation import Operation
 from modelwright.jobs import models as jm
 from modelwright.promotions import models as pm
 from modelwright.registry.uri import parse_model_uri
+from modelwright.rollouts.models import RolloutPlan
 
 __all__ = ["PromotionsMixin"]
 
@@ -46,12 +47,20 @@ class PromotionsMixin:
         source: str | None = None,
         reason: str = "",
         workspace: str | None = None,
+        to_workspace: str | None = None,
+        rollout: RolloutPlan | dict[str, Any] | None = None,
         wait: bool = True,
         timeout: float | None = None,
     ) -> pm.PromotionInfo:
         """Request that ``uri`` (``models:/churn/3`` or ``models:/dev/churn@challenger``)
         enter ``to`` through its gates. With ``wait``, return once the promotion has ended or
-        waits for approval (embedded: its checks run here)."""
+        waits for approval or its rollout (embedded: its checks run here).
+
+        ``to_workspace``: enter ``to`` of another workspace (one workspace per environment),
+        as a copy keeping the version's lineage. ``rollout`` (a ``RolloutPlan`` or its fields,
+        e.g. ``{"endpoint": "churn", "strategy": "canary", "bake_seconds": 60}``): the last
+        gate is a rollout on that endpoint of the target; the promotion completes only if the
+        rollout does."""
         ref = parse_model_uri(uri)
         ws = self.resolve_workspace(workspace)
         version = ref.version
@@ -66,6 +75,8 @@ class PromotionsMixin:
             source=source,
             alias=alias,
             reason=reason,
+            to_workspace=to_workspace,
+            rollout=rollout,
         )
         return self._follow(promotion, wait, timeout)
 

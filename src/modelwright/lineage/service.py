@@ -175,17 +175,29 @@ def _walk(
         q = select(E.target_kind, E.target_id, E.relation).where(
             E.source_kind == kind, E.source_id == ident
         )
-    q = q.where(E.workspace_id == workspace_id).order_by(E.id)
+    # A version promoted into another workspace is a copy there, joined to its origin by a
+    # model_version → model_version edge recorded in the target workspace: followed from
+    # either side, and the walk goes on in the workspace of the version it reaches.
+    copies = (E.source_kind == "model_version") & (E.target_kind == "model_version")
+    q = q.where((E.workspace_id == workspace_id) | copies).order_by(E.id)
     out = []
     for nk, nid, rel in ctx.session.execute(q).all():
         if (nk, nid) in seen:
             continue
         node = _node(ctx, nk, nid, rel)
-        node.children = _walk(
-            ctx, workspace_id, nk, nid, up=up, depth=depth - 1, seen=seen | {(nk, nid)}
-        )
+        home = _home(ctx, nk, nid, workspace_id)
+        node.children = _walk(ctx, home, nk, nid, up=up, depth=depth - 1, seen=seen | {(nk, nid)})
         out.append(node)
     return out
+
+
+def _home(ctx: Context, kind: str, ident: str, default: int) -> int:
+    """The workspace whose edges continue the walk from a node: a model version's own."""
+    if kind == "model_version" and ident.isdigit():
+        version = ctx.session.get(schema.ModelVersion, int(ident))
+        if version is not None:
+            return version.model.workspace_id
+    return default
 
 
 def _node(ctx: Context, kind: str, ident: str, relation: str) -> m.LineageNode:

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from modelwright.core.ints import INT32_MAX, VersionNumber
 from modelwright.core.models import Idempotent, Request
 from modelwright.core.names import Name
+from modelwright.rollouts.models import RolloutPlan
 
 __all__ = [
     "CardRequest",
@@ -26,7 +27,7 @@ __all__ = [
 ]
 
 PromotionStatus = Literal[
-    "checking", "awaiting_approval", "promoted", "rejected", "failed", "cancelled"
+    "checking", "awaiting_approval", "rolling_out", "promoted", "rejected", "failed", "cancelled"
 ]
 FINISHED = ("promoted", "rejected", "failed", "cancelled")
 PromotionId = Annotated[int, Field(ge=1, le=INT32_MAX)]
@@ -42,6 +43,16 @@ class RequestPromotion(Idempotent):
         description="Where the version comes from (default: the environment before 'to').",
     )
     alias: Name | None = Field(default=None, description="Moved to the version once promoted.")
+    to_workspace: Name | None = Field(
+        default=None,
+        description="Enter 'to' of this workspace (one workspace per environment); its "
+        "policy must accept promotions from the source (allow_from).",
+    )
+    rollout: RolloutPlan | None = Field(
+        default=None,
+        description="Last gate: roll the version out on this endpoint of the target; the "
+        "promotion completes only if the rollout does.",
+    )
     reason: str = Field(default="", max_length=2000)
 
 
@@ -89,12 +100,19 @@ class PromotionInfo(BaseModel):
     uri: str = Field(description="models:/<name>/<version>")
     source: str
     target: str
+    target_workspace: str
+    promoted_version: int | None = Field(
+        description="The version's number in the target workspace once promoted (another "
+        "number when it was copied into another workspace)."
+    )
     alias: str | None
     status: PromotionStatus
     reason: str
     outcome: str = Field(description="Why it ended as it did.")
     requested_by: str
     job_id: int | None
+    rollout: RolloutPlan | None
+    rollout_id: int | None
     gates: list[GateResult]
     decisions: list[DecisionInfo]
     created_at: datetime

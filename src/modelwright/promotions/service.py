@@ -17,11 +17,13 @@ from sqlalchemy import select
 
 from modelwright.core.actions import Action
 from modelwright.core.context import Context, utcnow
-from modelwright.core.lookup import get_environment
-from modelwright.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from modelwright.core.lookup import get_environment, get_workspace
+from modelwright.errors import Conflict, InvalidInput, ModelwrightError, NotFound, PermissionDenied
 from modelwright.promotions import models as m
 from modelwright.promotions.gates import check_metric, check_policy, judge
+from modelwright.promotions.release import check_release, make_available, start_release, withdraw
 from modelwright.registry.service import available_in, move_alias
+from modelwright.rollouts.models import RolloutPlan
 from modelwright.store import schema
 from modelwright.workflows import signal, start
 from modelwright.workspaces.policy import (
@@ -35,12 +37,14 @@ from modelwright.workspaces.policy import (
 __all__ = [
     "approval_state",
     "approve_promotion",
+    "begin_release",
     "evaluation_plan",
     "finish_promotion",
     "get_promotion",
     "list_promotions",
     "record_evaluation",
     "reject_promotion",
+    "release_state",
     "request_promotion",
     "run_checks",
 ]
@@ -50,23 +54,28 @@ P = schema.Promotion
 
 # -- operations -------------------------------------------------------------------------------
 def request_promotion(ctx: Context, req: m.RequestPromotion) -> m.PromotionInfo:
-    if not ctx.is_member(req.workspace):
-        raise NotFound(
-            f"workspace '{req.workspace}' not found", details={"workspace": req.workspace}
-        )
-    target = get_environment(ctx.session, req.workspace, req.to)
-    ctx.require(Action.PROMOTION_REQUEST, req.workspace, target.name)
-    version = _version(ctx, target.workspace, req.model, req.version)
+    into = req.to_workspace or req.workspace
+    for ws in dict.fromkeys((req.workspace, into)):
+        if not ctx.is_member(ws):
+            raise NotFound(f"workspace '{ws}' not found", details={"workspace": ws})
+    target = get_environment(ctx.session, into, req.to)
+    ctx.require(Action.PROMOTION_REQUEST, into, target.name)
+    version = _version(ctx, get_workspace(ctx.session, req.workspace), req.model, req.version)
     available = set(available_in(ctx, [version.id])[version.id])
-    if target.id in available:
+    if target.id in available or _copied_into(ctx, version, target):
         raise Conflict(
             f"version {version.version} of model '{req.model}' is available in '{target.name}' "
             "already",
             details={"model": req.model, "version": version.version, "environment": target.name},
         )
     policy = PromotionPolicy.model_validate(target.promotion_policy or {})
-    source = _source(ctx, target, version, available, req.source, policy)
+    if into == req.workspace:
+        source = _source(ctx, target, version, available, req.source, policy)
+    else:
+        source = _foreign_source(ctx, req.workspace, target, version, available, req, policy)
     ctx.require(Action.DATA_READ, req.workspace, source.name)
+    if req.rollout is not None:
+        check_release(ctx, target, req.rollout)
     running = ctx.session.scalar(
         select(P.id).where(
             P.version_id == version.id,
@@ -90,6 +99,7 @@ def request_promotion(ctx: Context, req: m.RequestPromotion) -> m.PromotionInfo:
         outcome="",
         requested_by=ctx.caller.name,
         policy=policy.model_dump(mode="json"),
+        release=None if req.rollout is None else req.rollout.model_dump(mode="json"),
         gates=[
             m.GateResult(kind=g.kind, status="pending", summary="not checked yet").model_dump(
                 mode="json"
@@ -106,9 +116,9 @@ def request_promotion(ctx: Context, req: m.RequestPromotion) -> m.PromotionInfo:
         "promotion.run",
         {"promotion_id": row.id},
         started_by=ctx.caller.name,
-        workspace=req.workspace,
+        workspace=into,
         environment=target.name,
-        reason=f"promote {_uri(row)} to {target.name}",
+        reason=f"promote {_uri(row)} to {into}/{target.name}",
         key=f"promotion:{row.id}",
     )
     _record(ctx, row, "promotion.request", "promotion.requested")
@@ -122,8 +132,8 @@ def list_promotions(ctx: Context, req: m.ListPromotions) -> list[m.PromotionInfo
         query = query.where(P.status == req.status)
     out: list[m.PromotionInfo] = []
     for row in ctx.session.scalars(query):
-        ws = row.target.workspace.name
-        if req.workspace is not None and ws != req.workspace:
+        spans = {row.target.workspace.name, row.source.workspace.name}
+        if req.workspace is not None and req.workspace not in spans:
             continue
         if req.model is not None and row.version.model.name != req.model:
             continue
@@ -198,6 +208,8 @@ def evaluation_plan(ctx: Context, promotion_id: int) -> dict[str, Any]:
                 "label": gate.label,
                 "metrics": metrics,
                 "candidate": _uri(row),
+                # The candidate's workspace: another one than the target's across workspaces.
+                "candidate_workspace": row.version.model.workspace.name,
                 "champion": champion,
             }
         )
@@ -272,30 +284,67 @@ def approval_state(ctx: Context, promotion_id: int) -> str:
 def finish_promotion(ctx: Context, promotion_id: int) -> str:
     """Every gate passed: the version becomes available in the target, the alias moves."""
     row = _locked(ctx, promotion_id)
-    if row.status not in ("checking", "awaiting_approval"):
+    if row.status not in ("checking", "awaiting_approval", "rolling_out"):
         return row.status
-    version, target = row.version, row.target
-    now = utcnow()
-    if target.id not in available_in(ctx, [version.id])[version.id]:
-        ctx.session.add(
-            schema.ModelVersionEnvironment(
-                version_id=version.id,
-                environment_id=target.id,
-                since=now,
-                by=row.requested_by,
-                how="promoted",
-            )
-        )
-        ctx.session.flush()
+    version, target = make_available(ctx, row), row.target
     if row.alias:
         move_alias(ctx, version.model, target, row.alias, version, reason=f"promotion {row.id}")
+    where = f"'{target.workspace.name}/{target.name}' as version {version.version}"
     _end(
         row,
         "promoted",
-        f"available in '{target.name}'" + (f" as @{row.alias}" if row.alias else ""),
+        (
+            f"available in {where}"
+            if version.id != row.version_id
+            else f"available in '{target.name}'"
+        )
+        + (f" as @{row.alias}" if row.alias else "")
+        + (f" after rollout {row.rollout_id}" if row.rollout_id else ""),
     )
     _record(ctx, row, "promotion.promote", "model_version.promoted")
     return "promoted"
+
+
+def begin_release(ctx: Context, promotion_id: int) -> str:
+    """Approved, with a rollout as the last gate: start it (``rolling_out``), or ``apply``
+    when there is none, or ``stop`` when the promotion ended meanwhile or could not start it
+    (it then fails, changing nothing)."""
+    row = _locked(ctx, promotion_id)
+    if row.status not in ("checking", "awaiting_approval", "rolling_out"):
+        return "stop"
+    if row.release is None:
+        return "apply"
+    if row.rollout_id is None:
+        try:
+            with ctx.session.begin_nested():
+                row.rollout_id = start_release(ctx, row)
+        except ModelwrightError as exc:
+            withdraw(ctx, row)
+            _end(row, "failed", f"rollout: could not start: {exc}")
+            _record(ctx, row, "promotion.fail", "promotion.failed")
+            return "stop"
+        row.status, row.updated_at = "rolling_out", utcnow()
+        _record(ctx, row, "promotion.rollout", "promotion.rolling_out")
+    return "rolling_out"
+
+
+def release_state(ctx: Context, promotion_id: int) -> str:
+    """``waiting`` while the rollout runs, ``apply`` once it succeeded, ``stop`` when it did
+    not (the promotion fails and the version leaves the target again)."""
+    row = _locked(ctx, promotion_id)
+    if row.status != "rolling_out":
+        return "stop"
+    rollout = ctx.session.get(schema.Rollout, row.rollout_id)
+    if rollout is not None and rollout.status in ("running", "paused"):
+        return "waiting"
+    if rollout is not None and rollout.status == "succeeded":
+        return "apply"
+    withdraw(ctx, row)
+    status = "deleted" if rollout is None else rollout.status
+    outcome = "" if rollout is None else f": {rollout.outcome}"
+    _end(row, "failed", f"rollout {row.rollout_id} {status}{outcome}")
+    _record(ctx, row, "promotion.fail", "promotion.failed")
+    return "stop"
 
 
 # -- helpers ----------------------------------------------------------------------------------
@@ -363,6 +412,70 @@ def _source(  # noqa: PLR0917 (one call site)
     return source
 
 
+def _foreign_source(  # noqa: PLR0917 (one call site)
+    ctx: Context,
+    workspace: str,
+    target: schema.Environment,
+    version: schema.ModelVersion,
+    available: set[int],
+    req: m.RequestPromotion,
+    policy: PromotionPolicy,
+) -> schema.Environment:
+    """The source environment of a promotion into another workspace: named, or the last one of
+    the source workspace's path the version is available in; the target's policy must list
+    it in ``allow_from``."""
+    if req.source is not None:
+        source = get_environment(ctx.session, workspace, req.source)
+    else:
+        path = sorted(get_workspace(ctx.session, workspace).environments, key=lambda e: e.position)
+        candidates = [e for e in path if e.id in available]
+        source = candidates[-1]  # a version is always available where it was registered
+    where = f"{target.workspace.name}/{target.name}"
+    if f"{workspace}/{source.name}" not in policy.allow_from:
+        accepted = ", ".join(policy.allow_from) or "no other workspace"
+        raise InvalidInput(
+            f"'{where}' does not accept promotions from '{workspace}/{source.name}' (it accepts "
+            f"{accepted}; set promotion.allow_from in its policy)",
+            details={"field": "to_workspace", "source": f"{workspace}/{source.name}"},
+        )
+    if source.id not in available:
+        raise Conflict(
+            f"version {version.version} of model '{version.model.name}' is not available in "
+            f"'{workspace}/{source.name}': promote it there first",
+            details={"environment": source.name, "version": version.version},
+        )
+    return source
+
+
+def _copied_into(ctx: Context, version: schema.ModelVersion, target: schema.Environment) -> bool:
+    """Whether another workspace's target holds this version already (a promoted copy)."""
+    if target.workspace_id == version.model.workspace_id:
+        return False
+    found = ctx.session.scalar(
+        select(schema.ModelVersion.id)
+        .join(schema.RegisteredModel)
+        .join(
+            schema.ModelVersionEnvironment,
+            schema.ModelVersionEnvironment.version_id == schema.ModelVersion.id,
+        )
+        .where(
+            schema.RegisteredModel.workspace_id == target.workspace_id,
+            schema.RegisteredModel.name == version.model.name,
+            schema.ModelVersion.digest == version.digest,
+            schema.ModelVersionEnvironment.environment_id == target.id,
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
+def _promoted_number(ctx: Context, row: schema.Promotion) -> int | None:
+    if row.status != "promoted" or row.result_version_id is None:
+        return None
+    version = ctx.session.get(schema.ModelVersion, row.result_version_id)
+    return None if version is None else version.version
+
+
 def _promotion(ctx: Context, promotion_id: int, *, lock: bool = False) -> schema.Promotion:
     query = select(P).where(P.id == promotion_id)
     if lock:
@@ -381,9 +494,8 @@ def _locked(ctx: Context, promotion_id: int) -> schema.Promotion:
 
 
 def _sees(ctx: Context, row: schema.Promotion) -> bool:
-    ws = row.target.workspace.name
-    return ctx.allowed(Action.DATA_READ, ws, row.target.name) or ctx.allowed(
-        Action.DATA_READ, ws, row.source.name
+    return ctx.allowed(Action.DATA_READ, row.target.workspace.name, row.target.name) or (
+        ctx.allowed(Action.DATA_READ, row.source.workspace.name, row.source.name)
     )
 
 
@@ -488,18 +600,22 @@ def _info(ctx: Context, row: schema.Promotion) -> m.PromotionInfo:
     ctx.session.flush()
     return m.PromotionInfo(
         id=row.id,
-        workspace=row.target.workspace.name,
+        workspace=row.version.model.workspace.name,
         model=row.version.model.name,
         version=row.version.version,
         uri=_uri(row),
         source=row.source.name,
         target=row.target.name,
+        target_workspace=row.target.workspace.name,
+        promoted_version=_promoted_number(ctx, row),
         alias=row.alias,
         status=row.status,
         reason=row.reason,
         outcome=row.outcome,
         requested_by=row.requested_by,
         job_id=row.job_id,
+        rollout=None if row.release is None else RolloutPlan.model_validate(row.release),
+        rollout_id=row.rollout_id,
         gates=[m.GateResult.model_validate(g) for g in row.gates],
         decisions=[
             m.DecisionInfo(

@@ -6,7 +6,7 @@ from datetime import datetime
 from itertools import pairwise
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from modelwright.core.ints import INT32_MAX, VersionNumber
 from modelwright.core.models import Request
@@ -18,6 +18,7 @@ __all__ = [
     "SIGNALS",
     "ListRollouts",
     "RolloutInfo",
+    "RolloutPlan",
     "RolloutRef",
     "RolloutStatus",
     "StartRollout",
@@ -35,13 +36,15 @@ Strategy = Literal["all-at-once", "canary", "linear"]
 _DEFAULT_STEPS = {"all-at-once": [100], "canary": [10, 100], "linear": [25, 50, 75, 100]}
 
 
-class StartRollout(Request):
-    workspace: Name
-    environment: Name
+class RolloutPlan(BaseModel):
+    """How a new deployment takes over an endpoint: steps, bake and alarms."""
+
+    model_config = ConfigDict(extra="forbid")
+
     endpoint: Name
-    deployment: Name = Field(description="The new deployment's name.")
-    model: Name
-    version: VersionNumber
+    deployment: Name | None = Field(
+        default=None, description="The new deployment's name (default: <model>-v<version>)."
+    )
     strategy: Strategy = "canary"
     steps: list[Annotated[int, Field(ge=1, le=100)]] | None = Field(
         default=None,
@@ -58,7 +61,6 @@ class StartRollout(Request):
         default=1, ge=1, le=INT32_MAX, description="Fewer in a window: no data (inconclusive)."
     )
     config: ServingConfig = Field(default_factory=ServingConfig)
-    reason: str = Field(default="", max_length=2000)
 
     @field_validator("alarms")
     @classmethod
@@ -80,6 +82,15 @@ class StartRollout(Request):
             raise ValueError(f"steps: must increase and end at 100, got {steps}")
         self.steps = steps
         return self
+
+
+class StartRollout(RolloutPlan, Request):
+    workspace: Name
+    environment: Name
+    deployment: Name = Field(description="The new deployment's name.")
+    model: Name
+    version: VersionNumber
+    reason: str = Field(default="", max_length=2000)
 
 
 class RolloutRef(Request):

@@ -8,6 +8,7 @@ the endpoint's generation, which the routers follow.
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -420,7 +421,23 @@ def _end(row: schema.Rollout, status: str, outcome: str) -> None:
     row.status, row.outcome, row.updated_at, row.finished_at = status, outcome, now, now
 
 
+def _tell_promotion(ctx: Context, row: schema.Rollout) -> None:
+    """A rollout that is a promotion's last gate wakes the promotion when it ends."""
+    promotion = ctx.session.scalar(
+        select(schema.Promotion).where(
+            schema.Promotion.rollout_id == row.id, schema.Promotion.status == "rolling_out"
+        )
+    )
+    if promotion is None or promotion.job_id is None:
+        return
+    # A Conflict: the promotion's job ended meanwhile (cancelled), nothing to wake.
+    with contextlib.suppress(Conflict):
+        signal(ctx.session, promotion.job_id, "rollout", {"status": row.status}, sent_by="rollout")
+
+
 def _record(ctx: Context, row: schema.Rollout, action: str) -> None:
+    if row.status not in m.ACTIVE:
+        _tell_promotion(ctx, row)
     env = row.endpoint.environment
     state = {"status": row.status, "weight": row.weight, "outcome": row.outcome}
     ctx.audit(

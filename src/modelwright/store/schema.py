@@ -661,7 +661,7 @@ class Promotion(Base):
         ForeignKey("environments.id", ondelete="CASCADE"), index=True
     )
     alias: Mapped[str | None] = mapped_column(String(NAME))
-    # checking | awaiting_approval | promoted | rejected | failed | cancelled
+    # checking | awaiting_approval | rolling_out | promoted | rejected | failed | cancelled
     status: Mapped[str] = mapped_column(String(24), index=True)
     reason: Mapped[str] = mapped_column(Text, default="")
     outcome: Mapped[str] = mapped_column(Text, default="")
@@ -670,11 +670,20 @@ class Promotion(Base):
     # The target's policy when requested; then each gate's result with its evidence.
     policy: Mapped[dict[str, Any]] = mapped_column(JSON)
     gates: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # A rollout on an endpoint of the target as the last gate (a RolloutPlan), and once
+    # started, the rollout (revision 0014).
+    release: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    rollout_id: Mapped[int | None] = mapped_column(Integer)
+    # The version in the target: the same one, or its copy when the target is another
+    # workspace (which keeps the source version's lineage).
+    result_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("model_versions.id", ondelete="SET NULL")
+    )
     created_at: Mapped[datetime] = mapped_column()
     updated_at: Mapped[datetime] = mapped_column()
     finished_at: Mapped[datetime | None] = mapped_column()
 
-    version: Mapped[ModelVersion] = relationship()
+    version: Mapped[ModelVersion] = relationship(foreign_keys=[version_id])
     source: Mapped[Environment] = relationship(foreign_keys=[source_env_id])
     target: Mapped[Environment] = relationship(foreign_keys=[target_env_id])
 

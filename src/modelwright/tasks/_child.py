@@ -103,12 +103,13 @@ def _evaluate(client: Client, ws: str, env: str, inputs: dict[str, Any], work: P
         for role, uri in (("candidate", job["candidate"]), ("champion", job.get("champion"))):
             if uri is None:
                 continue
+            home = job.get("candidate_workspace", ws) if role == "candidate" else ws
             try:
-                info = client.get_model_version(uri, workspace=ws)
+                info = client.get_model_version(uri, workspace=home)
             except NotFound:
                 scores[role] = None  # no champion in the target yet
                 continue
-            model = client.load_model(info.uri, workspace=ws)
+            model = client.load_model(info.uri, workspace=home)
             cols = [c.name for c in info.signature.inputs.columns] if info.signature else []
             target = job["label"] or _only_label(frame, cols, info.uri)
             if target not in frame.columns:

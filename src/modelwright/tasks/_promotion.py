@@ -1,7 +1,8 @@
 """A promotion as a durable workflow: the checks that need nobody, the re-scoring gates in a
-child process (they load models), then a durable wait for approvals, then the change. Each
-step reads the promotion's row afresh, so a replay after a crash, a rejection or an expired
-approval is seen where it matters; waiting holds no worker."""
+child process (they load models), then a durable wait for approvals, then, when a rollout is
+the last gate, a durable wait for the rollout, then the change. Each step reads the
+promotion's row afresh, so a replay after a crash, a rejection or an expired approval is
+seen where it matters; waiting holds no worker."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ from typing import Any
 from modelwright.core.actions import Action
 from modelwright.promotions.service import (
     approval_state,
+    begin_release,
     evaluation_plan,
     finish_promotion,
     record_evaluation,
+    release_state,
     run_checks,
 )
 from modelwright.tasks._spawn import in_unit, run_in_child
@@ -39,6 +42,16 @@ def promotion(flow: Flow, promotion_id: int) -> str:
             state := flow.step(in_unit, flow, approval_state, promotion_id, name="approvals")
         ) == "waiting":
             flow.wait_signal("decision")
+        if state == "stop":
+            return "stopped"
+    release = flow.step(in_unit, flow, begin_release, promotion_id, name="rollout")
+    if release == "stop":
+        return "stopped"
+    if release == "rolling_out":
+        while (
+            state := flow.step(in_unit, flow, release_state, promotion_id, name="rollout state")
+        ) == "waiting":
+            flow.wait_signal("rollout")
         if state == "stop":
             return "stopped"
     return str(flow.step(in_unit, flow, finish_promotion, promotion_id, name="promote"))

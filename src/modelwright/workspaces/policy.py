@@ -16,6 +16,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from modelwright.core.names import NAME_PATTERN
+
 __all__ = [
     "ApprovalGate",
     "ChampionGate",
@@ -157,3 +159,18 @@ class PromotionPolicy(BaseModel):
         default=False,
         description="May be entered from an environment earlier than the previous one.",
     )
+    allow_from: list[str] = Field(
+        default_factory=list,
+        max_length=64,
+        description="Environments of other workspaces ('workspace/environment') whose "
+        "versions may be promoted into this one (one workspace per environment).",
+    )
+
+    @field_validator("allow_from")
+    @classmethod
+    def _allow_from(cls, values: list[str]) -> list[str]:
+        for text in values:
+            parts = text.split("/")
+            if len(parts) != 2 or not all(re.fullmatch(NAME_PATTERN, p) for p in parts):
+                raise ValueError(f"'{text}': expected 'workspace/environment'")
+        return values
