@@ -88,7 +88,7 @@ def test_a_smoke_gate_replays_the_targets_holdout_against_the_served_version(
     assert ev["source"] == "dataset holdout@v1 of 'staging'"
     assert ev["served"] == f"models:/churn/{version} as loaded from 'dev' by 'alice'"
     assert 0 < ev["p50_ms"] <= ev["p99_ms"] <= ev["max_ms"] <= 5000
-    assert ev["startup_s"] > 0 and ev["teardown_s"] > 0
+    assert ev["startup_s"] > 0 and ev["replay_s"] > 0 and ev["teardown_s"] > 0
     assert ev["total_s"] > ev["startup_s"]
     assert ev["p99_bound_ms"] == 5000
     job = alice.get_job(p.job_id or 0)
@@ -223,3 +223,15 @@ def test_a_bad_smoke_gate_is_refused_and_a_good_one_round_trips(
     assert "kind: smoke" in text and "dataset: holdout@v2" in text
     assert load_spec(text) == exported
     assert client.apply(exported, dry_run=True).has_changes is False
+
+
+def test_answers_compare_exactly_for_labels_and_closely_for_floats() -> None:
+    from modelwright.serving.smoke import same_answer
+
+    assert same_answer(1, 1) and same_answer("yes", "yes") and same_answer(True, True)
+    assert not same_answer(1, "1") and not same_answer(1, True) and not same_answer(0, 1)
+    assert same_answer(0.1 + 0.2, 0.3) and same_answer(1e-300, 0.0)
+    assert not same_answer(0.5, 0.5 + 1e-6) and not same_answer(0.5, None)
+    assert same_answer(float("nan"), float("nan")) and not same_answer(float("nan"), 0.0)
+    assert same_answer([0.1, {"p": 2}], [0.1, {"p": 2}])
+    assert not same_answer([0.1], [0.1, 0.2]) and not same_answer({"p": 1}, {"q": 1})

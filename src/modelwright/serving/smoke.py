@@ -15,6 +15,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -153,6 +154,9 @@ def _stopped_by_sigterm() -> Iterator[None]:
     def stop(signum: int, frame: FrameType | None) -> None:
         raise SystemExit(128 + signum)
 
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may take signals
+        return
     previous = signal.signal(signal.SIGTERM, stop)
     try:
         yield
@@ -323,6 +327,7 @@ def smoke_test(
     except ModelwrightError as exc:
         return {"error": exc.message, "rows": 0}
     bodies = _requests(data)
+    prepared = time.perf_counter()
     # The version is not available in the target until the promotion ends, so the worker
     # loads it as the requester where it is available (the source environment), while
     # everything else, the rows above included, is read acting in the target.
@@ -351,6 +356,7 @@ def smoke_test(
                 server.start()
             except SmokeFailed as exc:
                 return {"error": f"{uri} could not be served: {exc}", "rows": 0, "source": where}
+            replay = time.perf_counter()
             with httpx.Client(base_url=server.url, timeout=REQUEST_TIMEOUT) as http:
                 for i, body in enumerate(bodies):
                     sent = time.perf_counter()
@@ -379,6 +385,7 @@ def smoke_test(
                     )
                     if not same_answer(offline[i], served):
                         mismatches.append({"row": i, "offline": offline[i], "served": served})
+            replay = time.perf_counter() - replay
         finally:
             server.stop()
     return {
@@ -393,7 +400,9 @@ def smoke_test(
         "max_ms": max(latencies, default=None),
         "mismatches": len(mismatches),
         "mismatch_examples": mismatches[:EXAMPLES],
+        "prepare_s": prepared - started,
         "startup_s": server.startup_s,
+        "replay_s": replay,
         "teardown_s": server.teardown_s,
         "total_s": time.perf_counter() - started,
     }
