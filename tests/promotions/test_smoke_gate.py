@@ -62,8 +62,14 @@ def test_a_smoke_gate_replays_the_targets_holdout_against_the_served_version(
     connector: Connector, tmp_path: Path
 ) -> None:
     gates = [
-        {"kind": "metric", "require": ["acc >= 0.8"]},
         {"kind": "smoke", "dataset": "holdout@v1", "rows": 40, "p99_ms": 5000},
+        {"kind": "metric", "require": ["acc >= 0.8"]},
+        {
+            "kind": "evaluation",
+            "dataset": "holdout@v1",
+            "label": "y",
+            "require": ["accuracy >= 0.9"],
+        },
     ]
     alice = _team(connector, tmp_path, gates)
     # Read as from staging, where the holdout lives; the label column is not sent.
@@ -79,8 +85,9 @@ def test_a_smoke_gate_replays_the_targets_holdout_against_the_served_version(
         ),
     )
     assert p.status == "promoted", p.outcome
-    smoke = p.gates[1]
-    assert (smoke.kind, smoke.status) == ("smoke", "passed")
+    assert [g.status for g in p.gates] == ["passed", "passed", "passed"]
+    smoke = p.gates[0]
+    assert smoke.kind == "smoke"
     assert smoke.summary.startswith("40 rows: all 2xx, p99 ")
     assert smoke.summary.endswith("≤ 5000.0 ms, answers equal offline predictions")
     ev = smoke.evidence
@@ -92,7 +99,8 @@ def test_a_smoke_gate_replays_the_targets_holdout_against_the_served_version(
     assert ev["total_s"] > ev["startup_s"]
     assert ev["p99_bound_ms"] == 5000
     job = alice.get_job(p.job_id or 0)
-    assert [s.name for s in job.steps] == ["gates", "smoke", "promote"]
+    # Judged after the checks and the re-scoring, whatever its place in the list.
+    assert [s.name for s in job.steps] == ["gates", "evaluate", "smoke", "promote"]
     digest = alice.get_model_version(f"models:/churn/{version}", workspace="ml").digest
     assert _servers(digest) == []
 

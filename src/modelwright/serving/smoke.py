@@ -310,9 +310,9 @@ def smoke_test(
     ``error`` when it could not be run at all, else the statuses, latencies and mismatches."""
     started = time.perf_counter()
     uri = f"models:/{model}/{version}"
-    info = client.get_model_version(uri, workspace=workspace)
-    loaded = client.load_model(uri, workspace=workspace)
     try:
+        info = client.get_model_version(uri, workspace=workspace)
+        loaded = client.load_model(uri, workspace=workspace)
         data, where = _rows(
             client,
             loaded,
