@@ -38,6 +38,7 @@ bench: install
 	$(BIN)/python bench/bench_registry.py
 	$(BIN)/python bench/bench_pipelines.py
 	$(BIN)/python bench/bench_serving.py
+	$(BIN)/python bench/bench_gates.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_HOME) .pytest_cache .mypy_cache .ruff_cache

@@ -49,6 +49,8 @@ def two_workspaces(lake: Path) -> dict[str, Any]:
                             "allow_from": ["ml/staging"],
                             "gates": [
                                 {"kind": "metric", "require": ["acc >= 0.8"]},
+                                # Served from the source workspace, replayed in the target.
+                                {"kind": "smoke", "rows": 5},
                                 {"kind": "approval", "approvals": 1},
                             ],
                         },
@@ -97,6 +99,7 @@ def test_a_version_crosses_into_the_prod_workspace_as_a_copy_keeping_its_lineage
         "prod",
     )
     assert p.status == "awaiting_approval", p.outcome
+    assert [g.status for g in p.gates[:2]] == ["passed", "passed"], p.gates
     # Alice produced the version: approving in the other workspace is still her own work.
     with pytest.raises(PermissionDenied, match="another pair of eyes"):
         alice.approve_promotion(p.id, wait=False)

@@ -34,7 +34,12 @@ from modelwright.registry.packaging import PackageSpec, write_package
 from modelwright.registry.predict import LoadedModel
 from modelwright.registry.requirements import pin
 from modelwright.registry.service import lower_is_better, rank
-from modelwright.registry.signature import Signature, infer_signature, validate_input
+from modelwright.registry.signature import (
+    Signature,
+    example_payload,
+    infer_signature,
+    validate_input,
+)
 from modelwright.registry.uri import parse_model_uri
 from modelwright.tracking import models as tr
 
@@ -77,7 +82,8 @@ class RegistryMixin:
         tags: Mapping[str, Any] | None = None,
     ) -> rm.ModelVersionInfo:
         """Save ``model`` with its flavor, infer its signature from ``input_example`` (the
-        model must predict on it), pin its requirements from the run's package lock, upload
+        model must predict on it; its first rows are kept with the model, for a smoke gate
+        to replay), pin its requirements from the run's package lock, upload
         and register it as the next version of ``name`` in the run's environment."""
         # MLflow callers write log_model(m, name="model", registered_model_name="churn"):
         # there `name` names the logged artifact, so the registered name wins when both differ.
@@ -86,6 +92,7 @@ class RegistryMixin:
             raise InvalidInput("name: give the registered model's name", details={"field": "name"})
         run = self.get_run(run_id)
         impl = get_flavor(flavor) if flavor else flavor_for(model)
+        example = None
         if input_example is not None:
             if signature is not None:
                 validate_input(signature.inputs, input_example)
@@ -97,6 +104,7 @@ class RegistryMixin:
                     details={"field": "input_example"},
                 ) from None
             signature = signature or infer_signature(input_example, output)
+            example = example_payload(input_example)
         packages = [*impl.packages, *(extra_requirements or [])]
         if signature is not None and signature.inputs.kind == "dataframe":
             packages.append("pandas")
@@ -108,6 +116,7 @@ class RegistryMixin:
                 flavor=impl,
                 signature=signature,
                 requirements=requirements,
+                input_example=example,
             )
             for entry in manifest.files:
                 self.transport.put_object(ObjectScope.artifacts(), Path(tmp) / "model" / entry.path)

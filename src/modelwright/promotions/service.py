@@ -22,6 +22,7 @@ from modelwright.errors import Conflict, InvalidInput, ModelwrightError, NotFoun
 from modelwright.promotions import models as m
 from modelwright.promotions.gates import check_metric, check_policy, judge
 from modelwright.promotions.release import check_release, make_available, start_release, withdraw
+from modelwright.promotions.smoke import judge_smoke
 from modelwright.registry.service import available_in, move_alias
 from modelwright.rollouts.models import RolloutPlan
 from modelwright.store import schema
@@ -31,6 +32,7 @@ from modelwright.workspaces.policy import (
     ChampionGate,
     EvaluationGate,
     PromotionPolicy,
+    SmokeGate,
     parse_threshold,
 )
 
@@ -43,11 +45,20 @@ __all__ = [
     "get_promotion",
     "list_promotions",
     "record_evaluation",
+    "record_smoke",
     "reject_promotion",
     "release_state",
     "request_promotion",
     "run_checks",
+    "smoke_plan",
 ]
+
+# The steps of the workflow that judge gates in order, with the gate kinds each one judges.
+_STEPS = {
+    "gates": ("metric", "policy"),
+    "evaluate": ("evaluation", "champion"),
+    "smoke": ("smoke",),
+}
 
 P = schema.Promotion
 
@@ -166,8 +177,9 @@ def reject_promotion(ctx: Context, req: m.Reject) -> m.PromotionInfo:
 
 # -- the workflow's steps ---------------------------------------------------------------------
 def run_checks(ctx: Context, promotion_id: int) -> str:
-    """The gates that need nobody: ``"approval"`` when approval comes next, ``"apply"``
-    when nothing is left, ``"stop"`` when a gate failed or the promotion ended meanwhile."""
+    """The gates that need nobody: the next step (``"evaluate"``, ``"smoke"``,
+    ``"approval"``, or ``"apply"`` when nothing is left), or ``"stop"`` when a gate failed or
+    the promotion ended meanwhile."""
     row = _locked(ctx, promotion_id)
     if row.status not in ("checking", "awaiting_approval"):
         return "stop"
@@ -181,9 +193,7 @@ def run_checks(ctx: Context, promotion_id: int) -> str:
     row.gates = [r.model_dump(mode="json") for r in results]
     if _failed(ctx, row, results):
         return "stop"
-    if any(g.kind in ("evaluation", "champion") for g in policy.gates):
-        return "evaluate"
-    return _after_checks(ctx, row, policy)
+    return _next(ctx, row, policy, "gates")
 
 
 def evaluation_plan(ctx: Context, promotion_id: int) -> dict[str, Any]:
@@ -218,7 +228,7 @@ def evaluation_plan(ctx: Context, promotion_id: int) -> dict[str, Any]:
 
 def record_evaluation(ctx: Context, promotion_id: int, scores: dict[str, Any]) -> str:
     """The evaluation and champion gates' results from the scores: ``stop`` when one
-    failed, else what comes next (``approval`` or ``apply``)."""
+    failed, else what comes next (``smoke``, ``approval`` or ``apply``)."""
     row = _locked(ctx, promotion_id)
     if row.status not in ("checking", "awaiting_approval"):
         return "stop"
@@ -230,6 +240,50 @@ def record_evaluation(ctx: Context, promotion_id: int, scores: dict[str, Any]) -
     row.gates = [r.model_dump(mode="json") for r in results]
     if _failed(ctx, row, results):
         return "stop"
+    return _next(ctx, row, policy, "evaluate")
+
+
+def smoke_plan(ctx: Context, promotion_id: int) -> dict[str, Any]:
+    """What the smoke gates replay, for the child process that serves the version."""
+    row = _locked(ctx, promotion_id)
+    policy = PromotionPolicy.model_validate(row.policy)
+    return {
+        "model": row.version.model.name,
+        "version": row.version.version,
+        "source": row.source.name,
+        "source_workspace": row.version.model.workspace.name,
+        "principal": row.requested_by,
+        "smokes": [
+            {"gate": str(i), "rows": gate.rows, "dataset": gate.dataset}
+            for i, gate in enumerate(policy.gates)
+            if isinstance(gate, SmokeGate)
+        ],
+    }
+
+
+def record_smoke(ctx: Context, promotion_id: int, evidence: dict[str, Any]) -> str:
+    """The smoke gates' results from what the child measured: ``stop`` when one failed,
+    else what comes next (``approval`` or ``apply``)."""
+    row = _locked(ctx, promotion_id)
+    if row.status not in ("checking", "awaiting_approval"):
+        return "stop"
+    policy = PromotionPolicy.model_validate(row.policy)
+    results = [m.GateResult.model_validate(g) for g in row.gates]
+    for i, gate in enumerate(policy.gates):
+        if isinstance(gate, SmokeGate):
+            results[i] = judge_smoke(gate, evidence[str(i)])
+    row.gates = [r.model_dump(mode="json") for r in results]
+    if _failed(ctx, row, results):
+        return "stop"
+    return _next(ctx, row, policy, "smoke")
+
+
+def _next(ctx: Context, row: schema.Promotion, policy: PromotionPolicy, done: str) -> str:
+    """The step after ``done``: the next one with a gate to judge, else approval or apply."""
+    steps = list(_STEPS)
+    for step in steps[steps.index(done) + 1 :]:
+        if any(g.kind in _STEPS[step] for g in policy.gates):
+            return step
     return _after_checks(ctx, row, policy)
 
 

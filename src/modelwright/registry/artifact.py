@@ -49,9 +49,16 @@ class Manifest(BaseModel):
     requirements: list[str] = Field(default_factory=list)
     description: dict[str, Any] = Field(default_factory=dict)
     files: list[FileEntry]
+    input_example: dict[str, Any] | None = Field(
+        default=None, description="The first rows of the input example, as a scoring payload."
+    )
 
     def to_bytes(self) -> bytes:
-        return orjson.dumps(self.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)
+        data = self.model_dump(mode="json")
+        if data["input_example"] is None:
+            # Left out: a model saved without an example keeps the digest it always had.
+            del data["input_example"]
+        return orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
 
 
 def sha256_file(path: Path) -> str:
@@ -83,8 +90,10 @@ def save_dir(
     flavor: Flavor | None = None,
     signature: Signature | None = None,
     requirements: list[str] | None = None,
+    input_example: dict[str, Any] | None = None,
 ) -> tuple[Manifest, bytes]:
-    """Save ``model`` into the empty directory ``path``; return the manifest and its bytes."""
+    """Save ``model`` into the empty directory ``path``; return the manifest and its bytes.
+    ``input_example`` is a scoring payload (``signature.example_payload``)."""
     flavor = flavor or flavor_for(model)
     path.mkdir(parents=True, exist_ok=True)
     meta = flavor.save(model, path)
@@ -100,6 +109,7 @@ def save_dir(
         requirements=requirements or [],
         description=flavor.describe(model),
         files=files,
+        input_example=input_example,
     )
     data = manifest.to_bytes()
     (path / MANIFEST).write_bytes(data)

@@ -17,7 +17,20 @@ if TYPE_CHECKING:  # pandas and numpy load on first use: `import modelwright` st
     import numpy as np
     import pandas as pd
 
-__all__ = ["ColumnSpec", "Schema", "Signature", "infer_schema", "infer_signature", "validate_input"]
+__all__ = [
+    "EXAMPLE_ROWS",
+    "ColumnSpec",
+    "Schema",
+    "Signature",
+    "example_payload",
+    "infer_schema",
+    "infer_signature",
+    "validate_input",
+]
+
+# The rows of an input example kept with the model: an example, not a dataset (the manifest
+# is read on every load).
+EXAMPLE_ROWS = 100
 
 # Column types as users think of them; numpy/pandas dtypes map onto these.
 ColumnType = Literal["integer", "float", "boolean", "string", "datetime", "category", "object"]
@@ -100,6 +113,38 @@ _ACCEPTS: dict[str, tuple[str, ...]] = {
     "datetime": ("datetime",),
     "object": ("object", "string", "integer", "float", "boolean", "category", "datetime"),
 }
+
+
+def example_payload(example: Any, rows: int | None = EXAMPLE_ROWS) -> dict[str, Any]:
+    """The first ``rows`` rows (None: all) of an input example as a scoring payload
+    (``dataframe_split`` for a table, ``inputs`` for an array), as ``/invocations`` takes it:
+    JSON values only, floats exact."""
+    import numpy as np
+    import orjson
+    import pandas as pd
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, pd.Timestamp | np.datetime64):
+            return str(pd.Timestamp(value).isoformat())
+        raise TypeError(f"{type(value).__name__} is not JSON")
+
+    if isinstance(example, pd.Series):
+        example = example.to_frame()
+    if isinstance(example, pd.DataFrame):
+        head = example if rows is None else example.head(rows)
+        payload: dict[str, Any] = {
+            "dataframe_split": {
+                "columns": [str(c) for c in head.columns],
+                "data": head.astype(object).where(head.notna(), None).to_numpy().tolist(),
+            }
+        }
+    else:
+        payload = {"inputs": np.asarray(example)[:rows].tolist()}
+    # Through JSON and back: what is kept is exactly what a caller could send.
+    loaded: dict[str, Any] = orjson.loads(
+        orjson.dumps(payload, default=plain, option=orjson.OPT_SERIALIZE_NUMPY)
+    )
+    return loaded
 
 
 def validate_input(schema: Schema, data: Any) -> Any:

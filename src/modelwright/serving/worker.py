@@ -40,6 +40,9 @@ class WorkerSpec(BaseModel):
     digest: str
     config: ServingConfig
     capture_url: str | None = None
+    # Who loads the model on an embedded platform (default: the token's owner, or the local
+    # admin): a promotion's smoke gate serves the version as the principal who requested it.
+    principal: str | None = None
 
 
 def _exit_with_parent(parent: int) -> None:
@@ -60,7 +63,8 @@ def build_app(spec: WorkerSpec) -> object:
     from modelwright.serving.capture import Capture
 
     url = os.environ.get("MODELWRIGHT_URL") or None
-    with connect(url, token=os.environ.get("MODELWRIGHT_TOKEN") or None) as client:
+    token = os.environ.get("MODELWRIGHT_TOKEN") or None
+    with connect(url, token=token, principal=spec.principal) as client:
         model = client.load_model(
             spec.model_uri, workspace=spec.workspace, environment=spec.environment
         )

@@ -124,11 +124,37 @@ def _evaluate(client: Client, ws: str, env: str, inputs: dict[str, Any], work: P
     return out
 
 
+def _smoke(client: Client, ws: str, env: str, inputs: dict[str, Any], work: Path) -> Any:
+    """Serve the candidate on a temporary port, replay rows read in the target, compare."""
+    from modelwright.serving.smoke import smoke_test
+
+    platform = client.transport.local_platform
+    assert platform is not None  # the child always runs the platform in process
+    return {
+        job["gate"]: smoke_test(
+            client,
+            settings=platform.settings,
+            workspace=ws,
+            environment=env,
+            source=inputs["source"],
+            source_workspace=inputs.get("source_workspace"),
+            model=inputs["model"],
+            version=inputs["version"],
+            principal=inputs["principal"],
+            rows=job["rows"],
+            dataset=job["dataset"],
+            work=work,
+        )
+        for job in inputs["smokes"]
+    }
+
+
 TASKS: dict[str, Task] = {
     "pipeline.run": _pipeline,
     "batch.run": _batch,
     "leaderboard.run": _leaderboard,
     "promotion.evaluate": _evaluate,
+    "promotion.smoke": _smoke,
 }
 
 

@@ -1,8 +1,8 @@
-"""A promotion as a durable workflow: the checks that need nobody, the re-scoring gates in a
-child process (they load models), then a durable wait for approvals, then, when a rollout is
-the last gate, a durable wait for the rollout, then the change. Each step reads the
-promotion's row afresh, so a replay after a crash, a rejection or an expired approval is
-seen where it matters; waiting holds no worker."""
+"""A promotion as a durable workflow: the checks that need nobody, the re-scoring gates and
+then the smoke gate each in a child process (they load models), then a durable wait for
+approvals, then, when a rollout is the last gate, a durable wait for the rollout, then the
+change. Each step reads the promotion's row afresh, so a replay after a crash, a rejection
+or an expired approval is seen where it matters; waiting holds no worker."""
 
 from __future__ import annotations
 
@@ -15,8 +15,10 @@ from modelwright.promotions.service import (
     evaluation_plan,
     finish_promotion,
     record_evaluation,
+    record_smoke,
     release_state,
     run_checks,
+    smoke_plan,
 )
 from modelwright.tasks._spawn import in_unit, run_in_child
 from modelwright.workflows import Flow, workflow
@@ -30,11 +32,19 @@ def _evaluate(flow: Flow, promotion_id: int) -> str:
     return str(in_unit(flow, record_evaluation, promotion_id, scores))
 
 
+def _smoke(flow: Flow, promotion_id: int) -> str:
+    plan: dict[str, Any] = in_unit(flow, smoke_plan, promotion_id)
+    evidence = run_in_child(flow, "promotion.smoke", plan)
+    return str(in_unit(flow, record_smoke, promotion_id, evidence))
+
+
 @workflow("promotion.run", queue="promotions", action=Action.PROMOTION_REQUEST)
 def promotion(flow: Flow, promotion_id: int) -> str:
     after = flow.step(in_unit, flow, run_checks, promotion_id, name="gates")
     if after == "evaluate":
         after = flow.step(_evaluate, flow, promotion_id, name="evaluate")
+    if after == "smoke":
+        after = flow.step(_smoke, flow, promotion_id, name="smoke")
     if after == "stop":
         return "stopped"
     if after == "approval":

@@ -26,6 +26,7 @@ __all__ = [
     "MetricGate",
     "PolicyGate",
     "PromotionPolicy",
+    "SmokeGate",
     "Threshold",
     "parse_threshold",
 ]
@@ -41,6 +42,9 @@ _OPS: dict[str, Callable[[float, float], bool]] = {
 _THRESHOLD = re.compile(
     r"^\s*([A-Za-z_][\w./-]*)\s*(>=|<=|==|!=|>|<)\s*([-+]?[\d.]+(?:[eE][-+]?\d+)?)\s*$"
 )
+
+# A pinned dataset version: replaying "the latest" would make the gate's evidence unrepeatable.
+_DATASET = re.compile(r"^[A-Za-z0-9][\w.-]*@v?\d+$")
 
 
 @dataclass(frozen=True)
@@ -132,6 +136,34 @@ class ChampionGate(_Gate):
     higher_is_better: bool | None = Field(default=None, description="Default: from the name.")
 
 
+class SmokeGate(_Gate):
+    """Serve the version on a temporary endpoint, replay rows to it over HTTP and require
+    every answer to be a 2xx, the 99th percentile of latency under ``p99_ms`` and each answer
+    equal to the version's offline prediction on the same row; then tear it down."""
+
+    kind: Literal["smoke"]
+    rows: int = Field(default=100, ge=1, le=10_000, description="Rows replayed, one request each.")
+    dataset: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="name@vN in the target; default: the version's recorded input example.",
+    )
+    p99_ms: float = Field(
+        default=500.0, gt=0, le=600_000, description="Bound on the 99th percentile of latency."
+    )
+
+    @field_validator("dataset")
+    @classmethod
+    def _dataset(cls, value: str | None) -> str | None:
+        if value is not None and not _DATASET.match(value):
+            raise ValueError(
+                f"'{value}' is not a dataset version: write <name>@v<N> (e.g. 'holdout@v1'), "
+                "a dataset version of the target environment"
+            )
+        return value
+
+
 class ApprovalGate(_Gate):
     """Approvals by principals holding promotion.approve in the target environment, none of
     whom requested the promotion or produced the version (four eyes)."""
@@ -144,7 +176,7 @@ class ApprovalGate(_Gate):
 
 
 Gate = Annotated[
-    MetricGate | PolicyGate | EvaluationGate | ChampionGate | ApprovalGate,
+    MetricGate | PolicyGate | EvaluationGate | ChampionGate | SmokeGate | ApprovalGate,
     Field(discriminator="kind"),
 ]
 
