@@ -338,3 +338,19 @@ def test_the_model_card_gathers_what_a_reviewer_needs(
     assert "## Promotions, gates and approvals" in md and "approve by carol" in md
     page = render_html(card)
     assert "rank customers &lt;for&gt; retention" in page and "<script" not in page
+
+
+def test_a_gate_that_cannot_be_judged_fails_the_promotion_instead_of_blocking_it(
+    team: dict[str, Client], connector: Connector, tmp_path: Path
+) -> None:
+    gates = [{"kind": "evaluation", "dataset": "nowhere@v1", "require": ["accuracy >= 0.5"]}]
+    connector.local_admin.apply(platform_spec(tmp_path / "lake", gates, []))
+    alice = team["alice"]
+    uri = f"models:/churn/{train(alice, 0.9)}"
+    p = settle(connector, alice, alice.promote(uri, "staging", workspace="ml", wait=False))
+    assert p.status == "failed", p.outcome
+    assert p.gates[0].status == "failed" and "could not be judged" in p.gates[0].summary
+    assert "nowhere" in p.gates[0].summary
+    # Nothing is left under way: the same version may be asked for again.
+    again = alice.promote(uri, "staging", workspace="ml", wait=False)
+    assert again.status == "checking"

@@ -42,6 +42,7 @@ __all__ = [
     "begin_release",
     "evaluation_plan",
     "finish_promotion",
+    "gates_unjudged",
     "get_promotion",
     "list_promotions",
     "record_evaluation",
@@ -276,6 +277,24 @@ def record_smoke(ctx: Context, promotion_id: int, evidence: dict[str, Any]) -> s
     if _failed(ctx, row, results):
         return "stop"
     return _next(ctx, row, policy, "smoke")
+
+
+def gates_unjudged(ctx: Context, promotion_id: int, step: str, error: str) -> str:
+    """The child process of ``step`` could not judge its gates (a holdout that does not
+    exist, a model that does not load): they fail with that error, and so does the
+    promotion, rather than staying "checking" and blocking the next request."""
+    row = _locked(ctx, promotion_id)
+    if row.status not in ("checking", "awaiting_approval"):
+        return "stop"
+    results = [m.GateResult.model_validate(g) for g in row.gates]
+    for i, r in enumerate(results):
+        if r.kind in _STEPS[step]:
+            results[i] = m.GateResult(
+                kind=r.kind, status="failed", summary=f"could not be judged: {error}", at=utcnow()
+            )
+    row.gates = [r.model_dump(mode="json") for r in results]
+    _failed(ctx, row, results)
+    return "stop"
 
 
 def _next(ctx: Context, row: schema.Promotion, policy: PromotionPolicy, done: str) -> str:

@@ -14,13 +14,14 @@ from modelwright.promotions.service import (
     begin_release,
     evaluation_plan,
     finish_promotion,
+    gates_unjudged,
     record_evaluation,
     record_smoke,
     release_state,
     run_checks,
     smoke_plan,
 )
-from modelwright.tasks._spawn import in_unit, run_in_child
+from modelwright.tasks._spawn import TaskFailed, in_unit, run_in_child
 from modelwright.workflows import Flow, workflow
 
 __all__ = ["promotion"]
@@ -28,13 +29,19 @@ __all__ = ["promotion"]
 
 def _evaluate(flow: Flow, promotion_id: int) -> str:
     plan: dict[str, Any] = in_unit(flow, evaluation_plan, promotion_id)
-    scores = run_in_child(flow, "promotion.evaluate", plan)
+    try:
+        scores = run_in_child(flow, "promotion.evaluate", plan)
+    except TaskFailed as exc:
+        return str(in_unit(flow, gates_unjudged, promotion_id, "evaluate", str(exc)))
     return str(in_unit(flow, record_evaluation, promotion_id, scores))
 
 
 def _smoke(flow: Flow, promotion_id: int) -> str:
     plan: dict[str, Any] = in_unit(flow, smoke_plan, promotion_id)
-    evidence = run_in_child(flow, "promotion.smoke", plan)
+    try:
+        evidence = run_in_child(flow, "promotion.smoke", plan)
+    except TaskFailed as exc:
+        return str(in_unit(flow, gates_unjudged, promotion_id, "smoke", str(exc)))
     return str(in_unit(flow, record_smoke, promotion_id, evidence))
 
 
