@@ -84,3 +84,38 @@ def test_model_card_as_markdown_and_html_with_fields_set_from_the_command_line(
     page = cli("model", "card", uri, "-w", "ml", "--format", "html", "-o", str(out))
     assert page.code == 0, page.err
     assert "<h2>Limitations</h2><ul><li>not for minors</li></ul>" in out.read_text()
+
+
+def test_promote_across_workspaces_with_a_rollout_from_the_command_line(
+    cli: Run, home: Path, tmp_path: Path
+) -> None:
+    from tests.promotions.test_promotions import frame, train
+    from tests.promotions.test_release import two_workspaces
+
+    spec = two_workspaces(tmp_path / "lake")
+    spec["workspaces"][1]["environments"][0]["promotion"]["gates"] = []
+    with modelwright.connect(home) as admin:
+        admin.apply(spec)
+        admin.register_dataset("customers", frame(), workspace="ml", environment="dev")
+        for _ in range(2):
+            train(admin, 0.9)
+    refused = cli("promote", "models:/churn/1", "--to", "prod", "--to-workspace", "ml-prod",
+                  "-w", "ml")  # fmt: skip
+    assert refused.code == 1 and "does not accept promotions from 'ml/dev'" in refused.err
+    for v in (1, 2):
+        assert cli("promote", f"models:/churn/{v}", "--to", "staging", "-w", "ml").code == 0
+    crossed = cli("promote", "models:/churn/1", "--to", "prod", "--to-workspace", "ml-prod",
+                  "-w", "ml")  # fmt: skip
+    assert crossed.code == 0, crossed.err
+    assert "ml-prod/prod" in crossed.out and "promoted" in crossed.out
+    with modelwright.connect(home) as admin:
+        admin.create_endpoint("churn", workspace="ml-prod", environment="prod")
+        admin.deploy("churn", "v1", "churn", 1, workspace="ml-prod", environment="prod")
+    no_endpoint = cli("promote", "models:/churn/2", "--to", "prod", "--to-workspace", "ml-prod",
+                      "--rollout", "canary", "-w", "ml")  # fmt: skip
+    assert no_endpoint.code != 0 and "--endpoint" in no_endpoint.err
+    rolling = cli("promote", "models:/churn/2", "--to", "prod", "--to-workspace", "ml-prod",
+                  "--rollout", "canary", "--endpoint", "churn", "--bake", "1h", "-w", "ml")  # fmt: skip
+    assert rolling.code == 0, rolling.err
+    assert "rolling_out" in rolling.out and "modelwright rollout status 1" in rolling.out
+    assert "churn-v2" in cli("rollout", "status", "1").out

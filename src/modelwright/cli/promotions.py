@@ -9,6 +9,7 @@ import typer
 from modelwright.cli._app import State
 from modelwright.cli._options import Json, Workspace
 from modelwright.cli._output import console, emit_json, fmt, table
+from modelwright.cli.rollouts import Alarms, Bake, MinRequests, Steps, parse_steps, seconds
 from modelwright.errors import ModelwrightError
 from modelwright.promotions import models as pm
 
@@ -40,8 +41,9 @@ def _show(p: pm.PromotionInfo, json: bool) -> None:
         emit_json(p)
         return
     alias = f" as @{p.alias}" if p.alias else ""
+    into = p.target if p.target_workspace == p.workspace else f"{p.target_workspace}/{p.target}"
     console.print(
-        f"[bold]Promotion {p.id}[/bold] {p.uri}: {p.source} → {p.target}{alias}: "
+        f"[bold]Promotion {p.id}[/bold] {p.uri}: {p.source} → {into}{alias}: "
         f"[bold]{p.status}[/bold]"
     )
     console.print(f"requested by {p.requested_by} at {fmt(p.created_at)}: {p.reason or '-'}")
@@ -83,18 +85,68 @@ def promote(
         typer.Option("--from", help="Where it comes from (default: the environment before --to)."),
     ] = None,
     reason: Annotated[str, typer.Option(help="Why, for the approvers and the audit.")] = "",
+    to_workspace: Annotated[
+        str | None,
+        typer.Option(
+            "--to-workspace",
+            help="Enter --to of this workspace (one workspace per environment); its policy must "
+            "accept the source (allow_from).",
+        ),
+    ] = None,
+    rollout: Annotated[
+        str | None,
+        typer.Option(
+            "--rollout",
+            help="Last gate: roll out on --endpoint with this strategy (all-at-once, canary, "
+            "linear); the promotion completes only if the rollout does.",
+        ),
+    ] = None,
+    endpoint: Annotated[
+        str | None, typer.Option("--endpoint", help="The target's endpoint (with --rollout).")
+    ] = None,
+    deployment: Annotated[
+        str | None,
+        typer.Option("--deployment", help="The new deployment (default <model>-v<version>)."),
+    ] = None,
+    steps: Steps = None,
+    bake: Bake = "60s",
+    alarms: Alarms = None,
+    min_requests: MinRequests = 1,
     workspace: Workspace = None,
     detach: Detach = False,
     json: Json = False,
 ) -> None:
     """Request that a model version enter an environment through the gates of its policy."""
+    plan = None
+    if rollout is not None:
+        if endpoint is None:
+            raise typer.BadParameter("the endpoint to roll out on", param_hint="--endpoint")
+        plan = {
+            "endpoint": endpoint,
+            "deployment": deployment,
+            "strategy": rollout,
+            "steps": parse_steps(steps),
+            "bake_seconds": seconds(bake),
+            "min_requests": min_requests,
+            **({"alarms": alarms} if alarms else {}),
+        }
     state: State = ctx.obj
     p = state.client().promote(
-        model, to, alias=alias, source=source, reason=reason, workspace=workspace, wait=not detach
+        model,
+        to,
+        alias=alias,
+        source=source,
+        reason=reason,
+        workspace=workspace,
+        to_workspace=to_workspace,
+        rollout=plan,
+        wait=not detach,
     )
     _done(p, json)
     if p.status == "awaiting_approval" and not json:
         console.print(f"waiting for approval: modelwright approve {p.id} --comment ...")
+    if p.status == "rolling_out" and not json:
+        console.print(f"rolling out: modelwright rollout status {p.rollout_id}")
 
 
 @promotion_app.command("list")
@@ -106,7 +158,9 @@ def list_promotions(
     model: Annotated[str | None, typer.Option(help="Only this model.")] = None,
     status: Annotated[
         str | None,
-        typer.Option(help="checking, awaiting_approval, promoted, rejected, failed, cancelled."),
+        typer.Option(
+            help="checking, awaiting_approval, rolling_out, promoted, rejected, failed, cancelled."
+        ),
     ] = None,
     limit: Annotated[int, typer.Option(help="At most this many.")] = 100,
     json: Json = False,

@@ -24,10 +24,36 @@ def register(app: typer.Typer) -> None:
     app.add_typer(rollout_app, name="rollout")
 
 
-def _seconds(text: str) -> float:
+def seconds(text: str) -> float:
     from modelwright.cli._times import parse_duration
 
     return parse_duration(text, "--bake").total_seconds()
+
+
+def parse_steps(steps: str | None) -> list[int] | None:
+    try:
+        return [int(s) for s in steps.split(",")] if steps else None
+    except ValueError:
+        raise typer.BadParameter(
+            "a comma-separated list of percents", param_hint="--steps"
+        ) from None
+
+
+Steps = Annotated[
+    str | None, typer.Option(help="Percent on the new deployment per step: 10,50,100.")
+]
+Bake = Annotated[str, typer.Option(help="How long each step runs before it is judged.")]
+Alarms = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--alarm",
+        help="Rolls back when it holds (repeatable): 'error_rate > 0.01', 'p99_ms > 250'; "
+        "signals: " + ", ".join(rm.SIGNALS) + ".",
+    ),
+]
+MinRequests = Annotated[
+    int, typer.Option(help="Fewer requests in a step's window: no data, paused.")
+]
 
 
 def _show(r: rm.RolloutInfo, json: bool) -> None:
@@ -70,21 +96,10 @@ def start(
     strategy: Annotated[
         str, typer.Option(help="all-at-once, canary (default steps 10,100) or linear.")
     ] = "canary",
-    steps: Annotated[
-        str | None, typer.Option(help="Percent on the new deployment per step: 10,50,100.")
-    ] = None,
-    bake: Annotated[str, typer.Option(help="How long each step runs before it is judged.")] = "60s",
-    alarms: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--alarm",
-            help="Rolls back when it holds (repeatable): 'error_rate > 0.01', 'p99_ms > 250'; "
-            "signals: " + ", ".join(rm.SIGNALS) + ".",
-        ),
-    ] = None,
-    min_requests: Annotated[
-        int, typer.Option(help="Fewer requests in a step's window: no data, paused.")
-    ] = 1,
+    steps: Steps = None,
+    bake: Bake = "60s",
+    alarms: Alarms = None,
+    min_requests: MinRequests = 1,
     workers: Annotated[int, typer.Option(help="Worker processes of the new deployment.")] = 1,
     reason: Annotated[str, typer.Option(help="Why, for the audit.")] = "",
     workspace: Workspace = None,
@@ -92,12 +107,7 @@ def start(
     json: Json = False,
 ) -> None:
     """Roll a model version out on an endpoint as a new deployment (run by the workers)."""
-    try:
-        plan = [int(s) for s in steps.split(",")] if steps else None
-    except ValueError:
-        raise typer.BadParameter(
-            "a comma-separated list of percents", param_hint="--steps"
-        ) from None
+    plan = parse_steps(steps)
     state: State = ctx.obj
     r = state.client().start_rollout(
         endpoint,
@@ -105,7 +115,7 @@ def start(
         model,
         strategy=strategy,  # type: ignore[arg-type]  # checked by the request model
         steps=plan,
-        bake_seconds=_seconds(bake),
+        bake_seconds=seconds(bake),
         alarms=alarms,
         min_requests=min_requests,
         config={"workers": workers},
