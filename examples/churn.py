@@ -75,3 +75,33 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def train_with_plan(df: pd.DataFrame, *, run: ActiveRun) -> Pipeline:
+    """The same model with one more input, the customer's plan (one-hot): a schema change
+    that callers who do not send ``plan`` yet will trip over."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import OneHotEncoder
+
+    columns = [*FEATURES, "plan"]
+    split = int(len(df) * 0.8)
+    model = Pipeline(
+        [
+            (
+                "prepare",
+                ColumnTransformer(
+                    [
+                        ("numbers", StandardScaler(), FEATURES),
+                        ("plan", OneHotEncoder(handle_unknown="ignore"), ["plan"]),
+                    ]
+                ),
+            ),
+            ("model", LogisticRegression(max_iter=500)),
+        ]
+    ).fit(df[columns][:split], df["churned"][:split])
+    auc = float(
+        roc_auc_score(df["churned"][split:], model.predict_proba(df[columns][split:])[:, 1])
+    )
+    run.log_metrics({"val_auc": auc})
+    return model

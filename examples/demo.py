@@ -50,6 +50,10 @@ def run(*args: str, expect: int = 0, env: dict[str, str] | None = None, quiet: b
     return proc.stdout
 
 
+ROW = '{"dataframe_records": [{"tenure_months": 3, "monthly_charges": 95.5, '
+ROW += '"support_calls": 4, "contract_years": 0}]}'
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -102,6 +106,9 @@ def lifecycle() -> None:
     v1 = mw.register_dataset("customers", customers, workspace="churn", environment="dev")
     more = churn.make_customers(n=3_000, seed=8)
     v2 = mw.register_dataset("customers", more, workspace="churn", environment="dev")
+    # Staging's own holdout: the champion and smoke gates score and replay on it.
+    holdout = churn.make_customers(n=600, seed=21)
+    mw.register_dataset("holdout", holdout, workspace="churn", environment="staging")
     print(
         f"registered customers@v{v1.version} and @v{v2.version} in churn/dev (sha256 {v2.digest[:12]})"
     )
@@ -320,36 +327,180 @@ def batch() -> None:
     run("lineage", "dataset:dev/churn-scores@v1", "-w", "churn")
 
 
-def promotion() -> None:
+def promote(*args: str, env: dict[str, str]) -> dict[str, Any]:
+    """``modelwright promote ...`` (its output shown), and the promotion as data."""
+    run("promote", *args, env=env)
+    listed = json.loads(run("promotion", "list", "--limit", "1", "--json", env=env, quiet=True))
+    return dict(listed[0])
+
+
+def until_ended(promotion_id: int, env: dict[str, str], timeout: float = 240) -> dict[str, Any]:
+    """Poll a promotion until it leaves ``rolling_out`` (a worker carries its rollout)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        p = json.loads(run("promotion", "show", str(promotion_id), "--json", env=env, quiet=True))
+        if p["status"] != "rolling_out" or time.monotonic() > deadline:
+            return dict(p)
+        time.sleep(1)
+
+
+def promotion() -> dict[str, dict[str, str]]:
     step("11. Promotion: the challenger enters staging through its gates and a second pair of eyes")
     tokens = {
         who: json.loads(
             run("token", "create", "--principal", who, "--expires", "1d", "--json", quiet=True)
         )["secret"]
-        for who in ("alice", "carol")
+        for who in ("alice", "bob", "carol")
     }
-    alice = {"MODELWRIGHT_TOKEN": tokens["alice"]}
-    carol = {"MODELWRIGHT_TOKEN": tokens["carol"]}
-    # Staging's policy (examples/platform.yaml): val_auc >= 0.7, the policy check, one approval.
+    people = {who: {"MODELWRIGHT_TOKEN": secret} for who, secret in tokens.items()}
+    alice, carol = people["alice"], people["carol"]
+    # Staging's policy (examples/platform.yaml): val_auc >= 0.7, not worse than staging's
+    # champion on the holdout, a smoke test on a temporary endpoint, the policy check, one
+    # approval.
     uri = "models:/dev/churn@challenger"
     reason = "best roc_auc on the holdout"
-    run("promote", uri, "--to", "staging", "--alias", "champion", "--reason", reason,
-        "-w", "churn", env=alice)  # fmt: skip
-    run("approve", "1", env=alice, expect=1)  # alice holds no approval right (and four eyes)
+    first = promote(uri, "--to", "staging", "--alias", "champion", "--reason", reason,
+                    "-w", "churn", env=alice)  # fmt: skip
+    run("approve", str(first["id"]), env=alice, expect=1)  # no approval right (and four eyes)
     run("promotion", "list", "--status", "awaiting_approval", env=carol)
-    run("approve", "1", "--comment", "gates hold, holdout checked", env=carol)
+    run("approve", str(first["id"]), "--comment", "gates hold, holdout checked", env=carol)
     run("model", "alias", "history", "churn", "-w", "churn", "-e", "staging")
-    run("model", "card", "models:/staging/churn@champion", "-w", "churn",
+    return people
+
+
+def continuous_deployment(people: dict[str, dict[str, str]]) -> None:
+    """To prod, then a canary of a retrained version, then a faulty one rolled back."""
+    step("12. Continuous deployment: staging → prod, then releases as canaries under live traffic")
+    bob, carol = people["bob"], people["carol"]
+    prod = ["-w", "churn", "-e", "prod"]
+    # The first release: prod's gates (policy, a smoke test, one approval), no endpoint yet.
+    first = promote("models:/staging/churn@champion", "--to", "prod", "--alias", "champion",
+                    "-w", "churn", env=bob)  # fmt: skip
+    run("approve", str(first["id"]), "--comment", "first release", env=carol)
+    run("endpoint", "create", "churn", *prod, env=bob, quiet=True)
+    run("endpoint", "deploy", "churn", "stable", "models:/prod/churn@champion", *prod, env=bob)
+    versions = retrain()
+    port = free_port()
+    router = f"http://127.0.0.1:{port}"
+    print(f"\033[1m$ modelwright serve -w churn -e prod --port {port}\033[0m  (in the background)")
+    print("\033[1m$ modelwright worker\033[0m  (in the background: it carries the rollouts)")
+    home = {**os.environ, "MODELWRIGHT_HOME": str(HOME)}
+    serve = subprocess.Popen(
+        [*CLI, "serve", *prod, "--port", str(port), "--poll", "0.5", "--stats-interval", "1"],
+        cwd=ROOT,
+        env=home,
+    )
+    worker = subprocess.Popen([*CLI, "worker"], cwd=ROOT, env=home)
+    stop = threading.Event()
+    answered: dict[int, int] = {}
+
+    def traffic() -> None:  # the CRM calling prod meanwhile, with the four features it knows
+        url = f"{router}/endpoints/churn/prod/churn/invocations"
+        with httpx.Client(timeout=30) as http:
+            while not stop.is_set():
+                try:
+                    r = http.post(url, content=ROW, headers={"content-type": "application/json"})
+                    answered[r.status_code] = answered.get(r.status_code, 0) + 1
+                except httpx.TransportError:
+                    answered[0] = answered.get(0, 0) + 1
+                time.sleep(0.02)
+
+    try:
+        wait_for(f"{router}/healthz", lambda h: bool(h.get("ready")), "the prod router")
+        sender = threading.Thread(target=traffic, daemon=True)
+        sender.start()
+        before = canaries(versions, people)
+        stop.set()
+        sender.join(timeout=30)
+        print(f"answers the CRM got meanwhile, by status: {answered}")
+        run("endpoint", "routing", "churn", *prod)
+    finally:
+        stop.set()
+        for proc in (worker, serve):
+            proc.terminate()
+            proc.wait(timeout=60)
+    step("13. History: what was champion in prod, and what served, before the rollback")
+    run("model", "alias", "history", "churn", "-w", "churn", "-e", "prod", "--at", before)
+    run("endpoint", "history", "churn", *prod, "--at", before)
+    run("endpoint", "history", "churn", *prod, "--limit", "8")
+    run("model", "card", "models:/prod/churn@champion", "-w", "churn",
         "--set", "intended_use=rank customers for retention calls", "--set", "owners=alice")  # fmt: skip
 
 
+def canaries(versions: tuple[int, int], people: dict[str, dict[str, str]]) -> str:
+    """The retrained version as a canary that completes, then the faulty one, rolled back;
+    the time between the two."""
+    bob = people["bob"]
+    canary = ["--rollout", "canary", "--endpoint", "churn", "--steps", "25,100",
+              "--bake", "5s", "--alarm", "error_rate > 0.01", "--alarm", "p99_ms > 500",
+              "--min-requests", "5"]  # fmt: skip
+    good, faulty = versions
+    release(good, "retrained on customers@v2", people)
+    p = until_ended(release_prod(good, canary, people), bob)
+    print(f"promotion {p['id']}: {p['status']}: {p['outcome']}")
+    if p["status"] != "promoted":
+        raise SystemExit("demo: the healthy canary did not complete")
+    run("rollout", "status", str(p["rollout_id"]), env=bob)
+    before = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
+    time.sleep(1.1)
+    # A version that needs an input the callers do not send yet: its gates pass (the
+    # holdout and its input example carry `plan`), live traffic does not.
+    release(faulty, "adds the customer's plan as a feature", people)
+    p = until_ended(release_prod(faulty, canary, people), bob)
+    print(f"promotion {p['id']}: {p['status']}: {p['outcome']}")
+    if p["status"] != "failed":
+        raise SystemExit("demo: the faulty canary was not rolled back")
+    run("rollout", "status", str(p["rollout_id"]), env=bob)
+    return before
+
+
+def release(version: int, why: str, people: dict[str, dict[str, str]]) -> None:
+    """A new version into staging: alice asks, carol approves."""
+    p = promote(f"models:/churn/{version}", "--to", "staging", "--reason", why, "-w", "churn",
+                env=people["alice"])  # fmt: skip
+    if p["status"] == "awaiting_approval":
+        run("approve", str(p["id"]), "--comment", "staging gates hold", env=people["carol"])
+
+
+def release_prod(version: int, canary: list[str], people: dict[str, dict[str, str]]) -> int:
+    """From staging to prod as a canary on the live endpoint: bob asks, carol approves, the
+    background worker carries the rollout; the promotion completes only if it does."""
+    p = promote(f"models:/churn/{version}", "--to", "prod", "--alias", "champion", *canary,
+                "-w", "churn", env=people["bob"])  # fmt: skip
+    run("approve", str(p["id"]), "--comment", "release it", env=people["carol"])
+    return int(p["id"])
+
+
+def retrain() -> tuple[int, int]:
+    """Two new versions in dev: the same model retrained on more data, and one that also
+    reads the customer's plan."""
+    sys.path.insert(0, str(ROOT / "examples"))
+    import churn
+
+    import modelwright as mw
+
+    mw.set_platform(HOME)
+    data = mw.load_dataset("customers@v2", workspace="churn", environment="dev")
+    out = []
+    with mw.start_run("churn-model", workspace="churn", environment="dev", name="retrain") as r:
+        model, _ = churn.train(data, lr=0.01, epochs=20, l2=0.001, run=r)
+        out.append(r.log_model(model, "churn", input_example=data[churn.FEATURES].head(5)).version)
+    with mw.start_run("churn-model", workspace="churn", environment="dev", name="plan") as r:
+        model = churn.train_with_plan(data, run=r)
+        example = data[[*churn.FEATURES, "plan"]].head(5)
+        out.append(r.log_model(model, "churn", input_example=example).version)
+    mw.get_client().close()
+    print(f"registered models:/churn/{out[0]} (retrained) and /{out[1]} (reads the plan too)")
+    return out[0], out[1]
+
+
 def audit_and_export() -> None:
-    step("12. The audit trail: every change, who made it and when")
+    step("14. The audit trail: every change, who made it and when")
     run("audit", "--limit", "8")
     # The same changes as domain events, which workflows and the UI follow by id.
     run("events", "-w", "churn", "--kind", "alias.*", "--limit", "5")
 
-    step("13. Export: the live state as a platform.yaml that apply accepts")
+    step("15. Export: the live state as a platform.yaml that apply accepts")
     run("export", "-o", str(HOME / "exported.yaml"))
     run("apply", "-f", str(HOME / "exported.yaml"), "--dry-run")
 
@@ -446,7 +597,8 @@ def main() -> None:
     step("10. Batch inference: the challenger over customers@v2, output registered with lineage")
     batch()
 
-    promotion()
+    people = promotion()
+    continuous_deployment(people)
     audit_and_export()
     print("\ndemo: done")
 

@@ -73,12 +73,14 @@ def _show(r: rm.RolloutInfo, json: bool) -> None:
         ["weight", "window (UTC)", "requests", "error rate", "p99 ms", "verdict"],
         [
             (
-                f"{h['weight']}%",
-                f"{fmt(h['since'])} → {fmt(h['until'])}",
-                h["requests"],
-                "-" if h["error_rate"] is None else f"{h['error_rate']:.4f}",
-                "-" if h["p99_ms"] is None else f"{h['p99_ms']:.1f}",
-                h["verdict"] + (f": {'; '.join(h['fired'])}" if h.get("fired") else ""),
+                f"{h.get('weight', r.weight)}%",
+                f"{fmt(h['since'])} → {fmt(h['until'])}" if "since" in h else fmt(h.get("at")),
+                h.get("requests", "-"),
+                "-" if h.get("error_rate") is None else f"{h['error_rate']:.4f}",
+                "-" if h.get("p99_ms") is None else f"{h['p99_ms']:.1f}",
+                h["verdict"]
+                + (f": {'; '.join(h['fired'])}" if h.get("fired") else "")
+                + (f": {h['routers']}" if h.get("routers") else ""),
             )
             for h in r.history
         ],

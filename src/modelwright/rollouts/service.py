@@ -256,7 +256,11 @@ def verify_routing(ctx: Context, rollout_id: int) -> str:
     now = utcnow()
     if live.state == "differs" and now - (row.finished_at or now) < ROUTING_TIMEOUT:
         return "waiting"
-    entry: dict[str, Any] = {"verdict": f"routing {live.state}", "at": now.isoformat()}
+    entry: dict[str, Any] = {
+        "weight": row.weight,
+        "verdict": f"routing {live.state}",
+        "at": now.isoformat(),
+    }
     if live.state == "matches":
         note = f"live routing verified on {len(live.routers)} router(s)"
     elif live.state == "unobserved":
