@@ -480,12 +480,13 @@ def retrain() -> tuple[int, int]:
     import modelwright as mw
 
     mw.set_platform(HOME)
-    data = mw.load_dataset("customers@v2", workspace="churn", environment="dev")
     out = []
     with mw.start_run("churn-model", workspace="churn", environment="dev", name="retrain") as r:
+        data = mw.load_dataset("customers@v2")  # recorded as the run's input
         model, _ = churn.train(data, lr=0.01, epochs=20, l2=0.001, run=r)
         out.append(r.log_model(model, "churn", input_example=data[churn.FEATURES].head(5)).version)
     with mw.start_run("churn-model", workspace="churn", environment="dev", name="plan") as r:
+        data = mw.load_dataset("customers@v2")
         model = churn.train_with_plan(data, run=r)
         example = data[[*churn.FEATURES, "plan"]].head(5)
         out.append(r.log_model(model, "churn", input_example=example).version)

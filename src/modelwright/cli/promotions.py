@@ -35,6 +35,9 @@ def register(app: typer.Typer) -> None:
 class PromotionFailed(ModelwrightError):
     """The promotion failed or was rejected (its gates were printed)."""
 
+    code = "promotion_failed"
+    status = 409
+
 
 def _show(p: pm.PromotionInfo, json: bool) -> None:
     if json:
