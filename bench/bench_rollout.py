@@ -2,7 +2,8 @@
 callers, and whether a healthy rollout drops anything.
 
     .venv/bin/python bench/bench_rollout.py [--rate 200] [--canaries 3] [--bake 5s]
-        [--stats-interval 1] [--poll 2] [--out bench/.data/rollout.json]
+        [--stats-interval 1] [--poll 2] [--min-requests 5] [--hold-paused 0]
+        [--out bench/.data/rollout.json]
 
 Run on demand, never in CI; about 3 minutes on two cores. Everything on the embedded default
 (SQLite + local files, one platform home in a temporary directory) with real processes:
@@ -30,6 +31,11 @@ is dropped.
    platform decided). Failed share over the same interval against the canary's weight.
 2. *Healthy linear rollout* ``--strategy linear --steps 10,50,100 --bake 5s`` of version 3:
    failed and dropped requests, and the total duration.
+
+A step whose window counted fewer than ``--min-requests`` of the new deployment's requests is
+inconclusive: the rollout pauses with the traffic where it is, as documented. The bench then
+does what an operator would, ``--hold-paused`` seconds later: it resumes the rollout (the
+step is judged afresh), and says how often it had to.
 
 Writes the figures and each run's timeline as JSON (``--out``) and prints a table;
 docs/benchmarks.md is written by hand from them.
@@ -80,15 +86,16 @@ class Faulty:
 # -- the load generator (its own process) ------------------------------------------------------
 def load_main(argv: list[str]) -> None:
     """``load``: ``--rate`` requests a second on a fixed schedule until ``--stop`` exists, then
-    waits for the answers (each at most ``--timeout`` seconds) and writes them to ``--out``
-    as columns: scheduled wall time, send lag, latency, status (0: dropped), deployment."""
+    waits for the answers (each at most ``--timeout`` seconds from its send, all phases
+    together) and writes them to ``--out`` as columns: scheduled wall time, send lag,
+    latency, status (0: dropped), deployment."""
     parser = argparse.ArgumentParser(prog="load")
     parser.add_argument("--url", required=True)
     parser.add_argument("--rate", type=float, required=True)
     parser.add_argument("--stop", type=Path, required=True)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--connections", type=int, default=256)
-    parser.add_argument("--timeout", type=float, default=10.0)
+    parser.add_argument("--timeout", type=float, default=30.0)
     args = parser.parse_args(argv)
     with contextlib.suppress(ImportError):
         import uvloop
@@ -113,17 +120,20 @@ async def _load(args: argparse.Namespace) -> dict[str, list[Any]]:
         sent = time.perf_counter()
         lag[i] = sent - due
         try:
-            r = await http.post(args.url, content=ROW, headers={"content-type": "application/json"})
+            async with asyncio.timeout(args.timeout):  # the whole request, not each phase
+                r = await http.post(
+                    args.url, content=ROW, headers={"content-type": "application/json"}
+                )
             status[i] = r.status_code
             deployment[i] = r.headers.get(DEPLOYMENT_HEADER, "")
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, TimeoutError) as exc:
             error[i] = f"{type(exc).__name__}: {exc}"
         latency[i] = time.perf_counter() - sent
 
     limits = httpx.Limits(
         max_connections=args.connections, max_keepalive_connections=args.connections
     )
-    timeout = httpx.Timeout(args.timeout)
+    timeout = httpx.Timeout(None)  # the deadline is the whole request's, in one()
     tasks: set[asyncio.Task[None]] = set()
     async with httpx.AsyncClient(limits=limits, timeout=timeout) as http:
         wall0, t0 = time.time(), time.perf_counter()
@@ -162,6 +172,11 @@ class Request(NamedTuple):
     status: int  # 0: dropped, no answer
     deployment: str
     error: str
+
+    @property
+    def sent(self) -> float:
+        """When it was actually sent (wall time)."""
+        return self.scheduled + self.lag
 
 
 class Load:
@@ -339,6 +354,7 @@ def rollout(
     """Start the load, start the rollout, wait for it to end, let the traffic settle, stop the
     load. Returns the rollout as ``rollout status --json`` shows it, with the bench's own
     notes, and every request."""
+    load_before = bench_report.load_average()
     load = Load(procs.url, args.rate, scratch)
     try:
         time.sleep(args.settle)  # the generator at its pace before anything changes
@@ -346,7 +362,7 @@ def rollout(
         out = cli(
             procs.home, "rollout", "start", ENDPOINT, f"models:/{MODEL}/{version}",
             "-d", deployment, "--strategy", strategy, "--steps", steps, "--bake", args.bake,
-            "--alarm", ALARM, "--min-requests", "5", "-w", WORKSPACE, "-e", ENVIRONMENT, "--json",
+            "--alarm", ALARM, "--min-requests", str(args.min_requests), "-w", WORKSPACE, "-e", ENVIRONMENT, "--json",
         )  # fmt: skip
         rollout_id = json.loads(out)["id"]
         resumed: list[float] = []
@@ -356,7 +372,9 @@ def rollout(
         while True:
             status = procs.client.get_rollout(rollout_id).model_dump(mode="json")
             if status["status"] == "paused" and status["outcome"].startswith("no data"):
-                # The new deployment's servers were still loading: inconclusive, judged again.
+                # Too few of the new deployment's requests were counted (its servers were
+                # still loading): inconclusive. An operator resumes it, judged afresh.
+                time.sleep(args.hold_paused)
                 resumed.append(time.time())
                 procs.client.resume_rollout(rollout_id)
                 continue
@@ -367,6 +385,7 @@ def rollout(
     finally:
         requests = load.finish()
     status["bench"] = {
+        "load_average": f"{load_before} before, {bench_report.load_average()} after",
         "start_command_at": started,
         "resumed_at": resumed,
         "router_ready_at": procs.seen(f"ready {ENDPOINT}/{deployment}", started),
@@ -376,7 +395,7 @@ def rollout(
 
 
 def _rate(requests: list[Request]) -> dict[str, float]:
-    sends = sorted(r.scheduled + r.lag for r in requests)
+    sends = sorted(r.sent for r in requests)
     lags = sorted(r.lag * 1000 for r in requests)
     return {
         "sent": len(requests),
@@ -409,8 +428,10 @@ def _answers(requests: list[Request]) -> dict[str, Any]:
 def canary_figures(status: dict[str, Any], requests: list[Request]) -> dict[str, Any]:
     """Time to rollback and what it cost, from the requests and the rollout's record."""
     name = status["deployment"]
-    failed = [r for r in requests if r.status and not 200 <= r.status < 300]
-    on_canary = [r for r in requests if r.deployment == name]
+    failed = sorted(
+        (r for r in requests if r.status and not 200 <= r.status < 300), key=lambda r: r.sent
+    )
+    on_canary = sorted((r for r in requests if r.deployment == name), key=lambda r: r.sent)
     shift = _ts(status["history"][0]["since"]) if status["history"] else None
     rolled_back = _ts(status["finished_at"])
     figures: dict[str, Any] = {
@@ -418,13 +439,15 @@ def canary_figures(status: dict[str, Any], requests: list[Request]) -> dict[str,
         "status": status["status"],
         "outcome": status["outcome"],
         "history": status["history"],
+        "resumed": len(status["bench"]["resumed_at"]),
+        "load_average": status["bench"]["load_average"],
         **_rate(requests),
         **_answers(requests),
     }
     if not failed or shift is None or rolled_back is None:
         return figures
-    first, last = failed[0].scheduled, failed[-1].scheduled
-    between = [r for r in requests if first <= r.scheduled <= last]
+    first, last = failed[0].sent, failed[-1].sent
+    between = [r for r in requests if first <= r.sent <= last]
     bench = status["bench"]
     judged = _ts(status["history"][-1]["until"]) or rolled_back
     figures.update(
@@ -434,7 +457,7 @@ def canary_figures(status: dict[str, Any], requests: list[Request]) -> dict[str,
             # From the first failed request's send to the rollback being recorded.
             "rollback_recorded_s": rolled_back - first,
             # From the recorded rollback to the router's last request to the canary.
-            "router_follow_s": on_canary[-1].scheduled - rolled_back,
+            "router_follow_s": on_canary[-1].sent - rolled_back,
             "failed_between": len(failed),
             "sent_between": len(between),
             "failed_share": len(failed) / len(between),
@@ -446,20 +469,19 @@ def canary_figures(status: dict[str, Any], requests: list[Request]) -> dict[str,
             / (len(between) * CANARY_WEIGHT * (1 - CANARY_WEIGHT)) ** 0.5,
             # The judgement counts what the routers had flushed by then: failures sent before
             # it that were not yet written are the stats interval's lag.
-            "failed_before_judged": sum(1 for r in failed if r.scheduled < judged),
+            "failed_before_judged": sum(1 for r in failed if r.sent < judged),
             "counted_in_window": status["history"][-1]["requests"],
             "timeline_s": {  # relative to the shift to 10 % being recorded
                 "start_command": bench["start_command_at"] - shift,
                 "router_ready": _rel(bench["router_ready_at"], shift),
-                "first_canary_answer": on_canary[0].scheduled - shift,
+                "first_canary_answer": on_canary[0].sent - shift,
                 "first_failure": first - shift,
                 "judged": judged - shift,
                 "rolled_back_recorded": rolled_back - shift,
                 "last_failure": last - shift,
-                "last_canary_answer": on_canary[-1].scheduled - shift,
+                "last_canary_answer": on_canary[-1].sent - shift,
                 "router_retiring": _rel(bench["router_retiring_at"], shift),
             },
-            "resumed": len(bench["resumed_at"]),
             "failed_on_stable": sum(1 for r in failed if r.deployment != name),
         }
     )
@@ -469,13 +491,13 @@ def canary_figures(status: dict[str, Any], requests: list[Request]) -> dict[str,
 def linear_figures(status: dict[str, Any], requests: list[Request]) -> dict[str, Any]:
     created, finished = _ts(status["created_at"]), _ts(status["finished_at"])
     name = status["deployment"]
-    on_old = [r for r in requests if r.deployment == status["stable"]]
+    on_old = sorted((r for r in requests if r.deployment == status["stable"]), key=lambda r: r.sent)
     steps = []
     for h in status["history"]:
         since, until = _ts(h["since"]), _ts(h["until"])
         assert since is not None
         assert until is not None
-        mine = [r for r in requests if since <= r.scheduled < until and r.status]
+        mine = [r for r in requests if since <= r.sent < until and r.status]
         share = sum(1 for r in mine if r.deployment == name) / len(mine) if mine else 0.0
         steps.append({**h, "share_answered_by_new": share, "window_s": until - since})
     return {
@@ -484,10 +506,9 @@ def linear_figures(status: dict[str, Any], requests: list[Request]) -> dict[str,
         "outcome": status["outcome"],
         "duration_s": (finished or 0.0) - (created or 0.0),
         "steps": steps,
-        "last_old_answer_after_finish_s": on_old[-1].scheduled - (finished or 0.0)
-        if on_old
-        else None,
+        "last_old_answer_after_finish_s": on_old[-1].sent - (finished or 0.0) if on_old else None,
         "resumed": len(status["bench"]["resumed_at"]),
+        "load_average": status["bench"]["load_average"],
         **_rate(requests),
         **_answers(requests),
     }
@@ -507,32 +528,37 @@ def _f(value: Any, digits: int = 2) -> str:
 
 
 def print_table(canaries: list[dict[str, Any]], linear: dict[str, Any]) -> None:
-    rows = [
-        (
-            "run", "sent", "rate/s", "lag p99 ms", "failed", "dropped", "rollback s",
-            "recorded s", "failed share", "bound", "status",
-        )
-    ]  # fmt: skip
+    head = (
+        "run", "sent", "rate/s", "lag p99 ms", "ok p99 ms", "failed", "dropped", "rollback s",
+        "recorded s", "failed share", "z", "paused", "load avg", "status",
+    )  # fmt: skip
+    rows = [head]
     for i, c in enumerate(canaries, 1):
         rows.append(
             (
                 f"canary {i}", str(c["sent"]), _f(c["achieved_rate"], 1), _f(c["lag_p99_ms"], 1),
-                str(c["failed"]), str(c["dropped"]), _f(c.get("rollback_s")),
-                _f(c.get("rollback_recorded_s")), _f(c.get("failed_share"), 3),
-                _f(c.get("bound_share"), 3), c["status"],
+                _f(c["ok_latency_p99_ms"], 1), str(c["failed"]), str(c["dropped"]),
+                _f(c.get("rollback_s")), _f(c.get("rollback_recorded_s")),
+                _f(c.get("failed_share"), 3), _f(c.get("z_vs_bound"), 1), str(c["resumed"]),
+                c["load_average"], c["status"],
             )
         )  # fmt: skip
     rows.append(
         (
             "linear", str(linear["sent"]), _f(linear["achieved_rate"], 1),
-            _f(linear["lag_p99_ms"], 1), str(linear["failed"]), str(linear["dropped"]),
-            "-", "-", "-", "-", f"{linear['status']} in {linear['duration_s']:.1f} s",
+            _f(linear["lag_p99_ms"], 1), _f(linear["ok_latency_p99_ms"], 1),
+            str(linear["failed"]), str(linear["dropped"]), "-", "-", "-", "-",
+            str(linear["resumed"]), linear["load_average"],
+            f"{linear['status']} in {linear['duration_s']:.1f} s",
         )
     )  # fmt: skip
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
     print("\n".join(lines))
+    print(
+        f"failed share: of the requests sent from the first failure to the last; bound {CANARY_WEIGHT}"
+    )
     done = [c for c in canaries if "rollback_s" in c]
     if done:
         for key in ("rollback_s", "rollback_recorded_s", "failed_share"):
@@ -540,7 +566,13 @@ def print_table(canaries: list[dict[str, Any]], linear: dict[str, Any]) -> None:
             each = " / ".join(f"{v:.3f}" for v in values)
             print(f"median {key}: {statistics.median(values):.3f} (each: {each})")
         for c in done:
-            print(f"{c['deployment']} timeline (s from the shift to 10 %): {c['timeline_s']}")
+            steps = ", ".join(f"{k} {v:.2f}" for k, v in c["timeline_s"].items() if v is not None)
+            print(f"{c['deployment']}, seconds from the shift to 10 % being recorded: {steps}")
+    for step in linear["steps"]:
+        print(
+            f"linear {step['weight']}%: {step['requests']} request(s) judged, {step['verdict']}; "
+            f"share answered by the new deployment in the window {step['share_answered_by_new']:.2f}"
+        )
 
 
 # -- main --------------------------------------------------------------------------------------
@@ -554,6 +586,10 @@ def main() -> int:
     parser.add_argument("--bake", default="5s", help="each step's bake")
     parser.add_argument("--stats-interval", type=float, default=1.0, help="router stats flush")
     parser.add_argument("--poll", type=float, default=2.0, help="router's endpoint poll (s)")
+    parser.add_argument("--min-requests", type=int, default=5, help="rollout's --min-requests")
+    parser.add_argument(
+        "--hold-paused", type=float, default=0.0, help="wait before resuming a no-data pause (s)"
+    )
     parser.add_argument("--settle", type=float, default=4.0, help="load before and after (s)")
     parser.add_argument("--out", type=Path, default=SCRATCH / "rollout.json")
     parser.add_argument("--keep", action="store_true", help="keep the platform home")
@@ -591,7 +627,8 @@ def main() -> int:
             "router_poll_s": args.poll,
             "worker_poll_s": 0.2,
             "alarm": ALARM,
-            "min_requests": 5,
+            "min_requests": args.min_requests,
+            "hold_paused_s": args.hold_paused,
             "canary_steps": CANARY_STEPS,
             "linear_steps": LINEAR_STEPS,
             "target_rollback_s": TARGET_WINDOWS * _seconds(args.bake),
