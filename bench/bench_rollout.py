@@ -483,6 +483,7 @@ def canary_figures(status: dict[str, Any], requests: list[Request]) -> dict[str,
                 "router_retiring": _rel(bench["router_retiring_at"], shift),
             },
             "failed_on_stable": sum(1 for r in failed if r.deployment != name),
+            "per_second": per_second(requests, shift),
         }
     )
     return figures
@@ -511,7 +512,27 @@ def linear_figures(status: dict[str, Any], requests: list[Request]) -> dict[str,
         "load_average": status["bench"]["load_average"],
         **_rate(requests),
         **_answers(requests),
+        "per_second": per_second(requests, created or 0.0),
     }
+
+
+def per_second(requests: list[Request], origin: float) -> list[dict[str, Any]]:
+    """Second by second from ``origin``, by send time: sent, answered per deployment, failed,
+    dropped, and the slowest latency (a backlog shows here first)."""
+    rows: dict[int, dict[str, Any]] = {}
+    for r in requests:
+        t = int((r.sent - origin) // 1)
+        row = rows.setdefault(
+            t, {"t": t, "sent": 0, "by": {}, "failed": 0, "dropped": 0, "max_ms": 0.0}
+        )
+        row["sent"] += 1
+        if not r.status:
+            row["dropped"] += 1
+            continue
+        row["by"][r.deployment] = row["by"].get(r.deployment, 0) + 1
+        row["failed"] += not 200 <= r.status < 300
+        row["max_ms"] = max(row["max_ms"], round(r.latency * 1000, 1))
+    return [rows[t] for t in sorted(rows)]
 
 
 def _rel(t: float | None, origin: float) -> float | None:
