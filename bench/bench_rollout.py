@@ -86,8 +86,8 @@ class Faulty:
 # -- the load generator (its own process) ------------------------------------------------------
 def load_main(argv: list[str]) -> None:
     """``load``: ``--rate`` requests a second on a fixed schedule until ``--stop`` exists, then
-    waits for the answers (each at most ``--timeout`` seconds from its send, all phases
-    together) and writes them to ``--out`` as columns: scheduled wall time, send lag,
+    waits for the answers (``--timeout`` seconds for each phase: a free connection,
+    connect, write, read) and writes them to ``--out`` as columns: scheduled wall time, send lag,
     latency, status (0: dropped), deployment."""
     parser = argparse.ArgumentParser(prog="load")
     parser.add_argument("--url", required=True)
@@ -95,7 +95,7 @@ def load_main(argv: list[str]) -> None:
     parser.add_argument("--stop", type=Path, required=True)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--connections", type=int, default=256)
-    parser.add_argument("--timeout", type=float, default=30.0)
+    parser.add_argument("--timeout", type=float, default=10.0)
     args = parser.parse_args(argv)
     with contextlib.suppress(ImportError):
         import uvloop
@@ -120,20 +120,20 @@ async def _load(args: argparse.Namespace) -> dict[str, list[Any]]:
         sent = time.perf_counter()
         lag[i] = sent - due
         try:
-            async with asyncio.timeout(args.timeout):  # the whole request, not each phase
-                r = await http.post(
-                    args.url, content=ROW, headers={"content-type": "application/json"}
-                )
+            r = await http.post(args.url, content=ROW, headers={"content-type": "application/json"})
             status[i] = r.status_code
             deployment[i] = r.headers.get(DEPLOYMENT_HEADER, "")
-        except (httpx.HTTPError, TimeoutError) as exc:
+        except httpx.HTTPError as exc:
             error[i] = f"{type(exc).__name__}: {exc}"
         latency[i] = time.perf_counter() - sent
 
     limits = httpx.Limits(
         max_connections=args.connections, max_keepalive_connections=args.connections
     )
-    timeout = httpx.Timeout(None)  # the deadline is the whole request's, in one()
+    # httpx's own timeouts, per phase (waiting for a pooled connection, connect, write, read):
+    # cancelling a request from outside (asyncio.timeout) can leak the pool's connection
+    # slots in httpcore until no request is sent any more (encode/httpcore#1093).
+    timeout = httpx.Timeout(args.timeout)
     tasks: set[asyncio.Task[None]] = set()
     async with httpx.AsyncClient(limits=limits, timeout=timeout) as http:
         wall0, t0 = time.time(), time.perf_counter()
@@ -366,7 +366,7 @@ def rollout(
         )  # fmt: skip
         rollout_id = json.loads(out)["id"]
         resumed: list[float] = []
-        deadline = time.monotonic() + 300
+        deadline = time.monotonic() + args.deadline
         # Followed through the SDK in this process: a command per look would cost the
         # machine a second of CPU each time.
         while True:
@@ -378,7 +378,10 @@ def rollout(
                 resumed.append(time.time())
                 procs.client.resume_rollout(rollout_id)
                 continue
-            if status["status"] not in ("running", "paused") or time.monotonic() > deadline:
+            if status["status"] not in ("running", "paused"):
+                break
+            if time.monotonic() > deadline:
+                status = procs.client.abort_rollout(rollout_id).model_dump(mode="json")
                 break
             time.sleep(0.5)
         time.sleep(args.settle)  # the routers follow the last change; answers come back
@@ -611,6 +614,7 @@ def main() -> int:
     parser.add_argument(
         "--hold-paused", type=float, default=0.0, help="wait before resuming a no-data pause (s)"
     )
+    parser.add_argument("--deadline", type=float, default=120.0, help="abort a rollout after (s)")
     parser.add_argument("--settle", type=float, default=4.0, help="load before and after (s)")
     parser.add_argument("--out", type=Path, default=SCRATCH / "rollout.json")
     parser.add_argument("--keep", action="store_true", help="keep the platform home")
