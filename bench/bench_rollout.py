@@ -457,6 +457,10 @@ def canary_figures(status: dict[str, Any], requests: list[Request]) -> dict[str,
         {
             # From the first failed request's send to the last one's: what callers saw.
             "rollback_s": last - first,
+            # The same by answer times: under a backlog a request waits before it is routed,
+            # so when the failures were answered is closer to when the canary took traffic.
+            "rollback_answered_s": max(r.sent + r.latency for r in failed)
+            - min(r.sent + r.latency for r in failed),
             # From the first failed request's send to the rollback being recorded.
             "rollback_recorded_s": rolled_back - first,
             # From the recorded rollback to the router's last request to the canary.
@@ -585,7 +589,7 @@ def print_table(canaries: list[dict[str, Any]], linear: dict[str, Any]) -> None:
     )
     done = [c for c in canaries if "rollback_s" in c]
     if done:
-        for key in ("rollback_s", "rollback_recorded_s", "failed_share"):
+        for key in ("rollback_s", "rollback_answered_s", "rollback_recorded_s", "failed_share"):
             values = [c[key] for c in done]
             each = " / ".join(f"{v:.3f}" for v in values)
             print(f"median {key}: {statistics.median(values):.3f} (each: {each})")
