@@ -3,7 +3,7 @@ callers, and whether a healthy rollout drops anything.
 
     .venv/bin/python bench/bench_rollout.py [--rate 200] [--canaries 3] [--bake 5s]
         [--stats-interval 1] [--poll 2] [--min-requests 5] [--hold-paused 0]
-        [--out bench/.data/rollout.json]
+        [--control 0] [--out bench/.data/rollout.json]
 
 Run on demand, never in CI; about 3 minutes on two cores. Everything on the embedded default
 (SQLite + local files, one platform home in a temporary directory) with real processes:
@@ -618,6 +618,9 @@ def main() -> int:
     parser.add_argument(
         "--hold-paused", type=float, default=0.0, help="wait before resuming a no-data pause (s)"
     )
+    parser.add_argument(
+        "--control", type=float, default=0.0, help="seconds of load with no rollout first"
+    )
     parser.add_argument("--deadline", type=float, default=120.0, help="abort a rollout after (s)")
     parser.add_argument("--settle", type=float, default=4.0, help="load before and after (s)")
     parser.add_argument("--out", type=Path, default=SCRATCH / "rollout.json")
@@ -631,8 +634,27 @@ def main() -> int:
     setup(home)
     procs = Processes(home, free_port(), args.poll, args.stats_interval)
     canaries: list[dict[str, Any]] = []
+    control: dict[str, Any] = {}
     try:
         procs.start()
+        if args.control:  # the same load with no rollout: the platform's own baseline
+            load_before_control = bench_report.load_average()
+            load = Load(procs.url, args.rate, scratch)
+            time.sleep(args.control)
+            requests = load.finish()
+            control = {
+                "load_average": f"{load_before_control} before, "
+                f"{bench_report.load_average()} after",
+                **_rate(requests),
+                **_answers(requests),
+                "per_second": per_second(requests, requests[0].sent),
+            }
+            print(
+                f"control: {control['sent']} sent, {control['failed']} failed, "
+                f"{control['dropped']} dropped, ok p99 {control['ok_latency_p99_ms']:.1f} ms, "
+                f"slowest {max(r['max_ms'] for r in control['per_second']):.0f} ms",
+                flush=True,
+            )
         for i in range(1, args.canaries + 1):
             status, requests = rollout(
                 procs, args, scratch, f"faulty-{i}", 2, "canary", CANARY_STEPS
@@ -662,6 +684,7 @@ def main() -> int:
             "linear_steps": LINEAR_STEPS,
             "target_rollback_s": TARGET_WINDOWS * _seconds(args.bake),
         },
+        "control": control,
         "canaries": canaries,
         "linear": linear,
         "router_log": router_log,
