@@ -316,6 +316,17 @@ class Processes:
         """When the router first printed a line holding ``text`` after ``since``."""
         return next((t for t, line in self.lines if t >= since and text in line), None)
 
+    def router_latency(self) -> list[str]:
+        """The router's own latency histogram (from its handler's start to the answer): a
+        stall it sees is upstream of it; one it does not see is before its handler."""
+        import httpx
+
+        try:
+            text = httpx.get(f"http://127.0.0.1:{self.port}/metrics", timeout=10).text
+        except httpx.HTTPError as exc:
+            return [f"unavailable: {exc}"]
+        return [x for x in text.splitlines() if x.startswith("modelwright_router_request_seconds")]
+
     def stop(self) -> None:
         for proc in reversed(self.procs):
             proc.terminate()
@@ -665,6 +676,7 @@ def main() -> int:
         linear = linear_figures(status, requests)
         print(f"linear: {status['status']}: {status['outcome']}", flush=True)
     finally:
+        router_metrics = procs.router_latency()
         procs.stop()
         router_log = [f"{t:.3f} {line}" for t, line in procs.lines]
         if not args.keep:
@@ -688,6 +700,7 @@ def main() -> int:
         "canaries": canaries,
         "linear": linear,
         "router_log": router_log,
+        "router_latency_histogram": router_metrics,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=1, default=str))
