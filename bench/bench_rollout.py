@@ -59,9 +59,12 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import bench_report
+
+if TYPE_CHECKING:
+    from modelwright.client import Client
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRATCH = ROOT / "bench" / ".data"  # git-ignored
@@ -258,16 +261,16 @@ class Processes:
     stats_interval: float
     lines: list[tuple[float, str]] = field(default_factory=list)
     procs: list[subprocess.Popen[str]] = field(default_factory=list)
+    _client: Client | None = field(default=None, repr=False)
 
     @property
-    def client(self) -> Any:
+    def client(self) -> Client:
+        """The SDK on the same platform home, in this process (for following rollouts)."""
         import modelwright
 
         if self._client is None:
             self._client = modelwright.connect(self.home)
         return self._client
-
-    _client: Any = None
 
     @property
     def url(self) -> str:
@@ -328,6 +331,8 @@ class Processes:
         return [x for x in text.splitlines() if x.startswith("modelwright_router_request_seconds")]
 
     def stop(self) -> None:
+        if self._client is not None:
+            self._client.close()
         for proc in reversed(self.procs):
             proc.terminate()
         for proc in reversed(self.procs):
