@@ -179,3 +179,23 @@ def test_bad_rollouts_are_refused_and_change_nothing(
     vera = connector.as_principal("vera")
     with unchanged(), pytest.raises(PermissionDenied, match=r"endpoint\.deploy"):
         vera.abort_rollout(r.id)
+
+
+def test_too_few_requests_that_fail_already_roll_back_instead_of_pausing(
+    endpoint: Client, connector: Connector
+) -> None:
+    client, worker = endpoint, Worker(connector.platform)
+    r = client.start_rollout(
+        "churn", "green", "models:/churn/2", steps=[10, 100], bake_seconds=0,
+        alarms=["server_error_rate > 0.5", "error_rate > 0.05"], min_requests=10, **WHERE,
+    )  # fmt: skip
+    worker.run_once()  # nothing reached green: no data
+    client.resume_rollout(r.id)
+    # 2 of 3 failed: too few to judge in general, but 2 of 10 would already exceed 0.05.
+    served(connector, "green", ok=1, server=2)
+    worker.run_once()
+    r = client.get_rollout(r.id)
+    assert r.status == "rolled_back", r.outcome
+    assert "error_rate > 0.05 (was 0.666667; at least 0.2 whatever the other 7" in r.outcome
+    assert "server_error_rate" not in r.outcome  # 2 of 10 would not exceed 0.5
+    assert weights(client) == {"blue": 100}

@@ -47,6 +47,7 @@ __all__ = [
 ROUTING_TIMEOUT = timedelta(seconds=120)
 
 R = schema.Rollout
+_ERROR_RATES = ("error_rate", "server_error_rate")
 
 
 # -- operations -------------------------------------------------------------------------------
@@ -309,7 +310,9 @@ def analyse(ctx: Context, rollout_id: int) -> str:
         "requests": mine.requests,
         **figures,
     }
-    if not mine.has_data or mine.requests < row.min_requests:
+    short = not mine.has_data or mine.requests < row.min_requests
+    certain = _certain_alarms(row, figures, mine.requests) if short else []
+    if short and not certain:
         entry["verdict"] = "no data"
         row.history = [*row.history, entry]
         row.status = "paused"
@@ -321,8 +324,8 @@ def analyse(ctx: Context, rollout_id: int) -> str:
         row.updated_at = until
         _record(ctx, row, "rollout.pause")
         return "paused"
-    fired = []
-    for text in row.alarms:
+    fired = certain
+    for text in [] if certain else row.alarms:
         alarm = parse_threshold(text)
         value = figures[alarm.metric]
         # The alarm's condition holding is the alarm firing.
@@ -344,6 +347,25 @@ def analyse(ctx: Context, rollout_id: int) -> str:
         _record(ctx, row, "rollout.rollback")
         return "rolled_back"
     return "pass"
+
+
+def _certain_alarms(row: schema.Rollout, figures: dict[str, Any], requests: int) -> list[str]:
+    """Error-rate alarms that hold in a window short of ``min_requests`` however the missing
+    requests would end: counted as successes, the rate would still fire. Such a window is
+    conclusive; pausing would leave a failing canary its traffic until someone resumes."""
+    fired = []
+    for text in row.alarms:
+        alarm = parse_threshold(text)
+        rate = figures.get(alarm.metric)
+        if alarm.metric not in _ERROR_RATES or alarm.op not in (">", ">=") or not rate:
+            continue
+        best = rate * requests / max(requests, row.min_requests)
+        if alarm.holds(best):
+            fired.append(
+                f"{alarm} (was {rate:g}; at least {best:g} whatever the other "
+                f"{row.min_requests - requests} request(s) of the window would bring)"
+            )
+    return fired
 
 
 def finish_rollout(ctx: Context, rollout_id: int) -> str:
