@@ -13,7 +13,8 @@ SRC = Path(__file__).resolve().parents[2] / "src"
 
 def test_monitoring_doc_example_runs(tmp_path: Path) -> None:
     blocks = re.findall(r"```python\n(.*?)```", DOC.read_text(encoding="utf-8"), re.S)
-    assert len(blocks) == 1
+    assert blocks
+    # The first block is the library's standalone example; later ones need a platform.
     script = tmp_path / "example.py"
     script.write_text(blocks[0], encoding="utf-8")
     proc = subprocess.run(

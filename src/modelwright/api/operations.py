@@ -7,6 +7,7 @@ from modelwright.api import (
     data,
     endpoints,
     jobs,
+    monitors,
     pipelines,
     promotions,
     registry,
@@ -277,4 +278,5 @@ OPERATIONS: tuple[Operation, ...] = (  # type: ignore[type-arg]
     *jobs.OPERATIONS,
     *promotions.OPERATIONS,
     *rollouts.OPERATIONS,
+    *monitors.OPERATIONS,
 )

@@ -89,6 +89,7 @@ def _register() -> None:
         endpoints,
         jobs,
         models,
+        monitors,
         pipelines,
         promotions,
         rollouts,
@@ -116,6 +117,7 @@ def _register() -> None:
         jobs,
         promotions,
         rollouts,
+        monitors,
         worker,
     ):
         module.register(app)

@@ -19,6 +19,7 @@ from modelwright.audit import models as audit
 from modelwright.client._data import DataMixin
 from modelwright.client._endpoints import EndpointsMixin
 from modelwright.client._jobs import JobsMixin
+from modelwright.client._monitors import MonitorsMixin
 from modelwright.client._pipelines import PipelinesMixin
 from modelwright.client._promotions import PromotionsMixin
 from modelwright.client._registry import RegistryMixin
@@ -74,6 +75,7 @@ class Client(
     JobsMixin,
     PromotionsMixin,
     RolloutsMixin,
+    MonitorsMixin,
 ):
     """One method per operation, whatever the transport (in process or HTTP)."""
 

@@ -808,3 +808,57 @@ class RouterRoute(Base):
     ready: Mapped[list[str]] = mapped_column(JSON)
     interval: Mapped[float] = mapped_column(Float)
     reported_at: Mapped[datetime] = mapped_column(index=True)
+
+
+# -- monitors (revision 0015) ------------------------------------------------------------------
+class Monitor(Base):
+    """Watches an endpoint's captured traffic against a baseline dataset version, over a
+    sliding window, now and then (a schedule) or on demand."""
+
+    __tablename__ = "monitors"
+    __table_args__ = (UniqueConstraint("environment_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    environment_id: Mapped[int] = mapped_column(ForeignKey("environments.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(NAME))
+    endpoint_id: Mapped[int] = mapped_column(
+        ForeignKey("endpoints.id", ondelete="CASCADE"), index=True
+    )
+    baseline_version_id: Mapped[int] = mapped_column(
+        ForeignKey("dataset_versions.id", ondelete="CASCADE")
+    )
+    window_seconds: Mapped[int] = mapped_column(Integer)
+    # The schedule row (named after the monitor's id) starting its evaluations, if any.
+    schedule: Mapped[str | None] = mapped_column(String(100))
+    signals: Mapped[list[str]] = mapped_column(JSON)
+    thresholds: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str] = mapped_column(String(NAME))
+    created_at: Mapped[datetime] = mapped_column()
+
+    environment: Mapped[Environment] = relationship()
+    endpoint: Mapped[Endpoint] = relationship()
+    baseline: Mapped[DatasetVersion] = relationship()
+
+
+class MonitorResult(Base):
+    """One value of one evaluation: a time series per (monitor, signal, metric, feature)."""
+
+    __tablename__ = "monitor_results"
+    __table_args__ = (Index("ix_monitor_results_monitor_at", "monitor_id", "evaluated_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    monitor_id: Mapped[int] = mapped_column(ForeignKey("monitors.id", ondelete="CASCADE"))
+    evaluated_at: Mapped[datetime] = mapped_column()
+    window_start: Mapped[datetime] = mapped_column()
+    window_end: Mapped[datetime] = mapped_column()
+    signal: Mapped[str] = mapped_column(String(16))
+    metric: Mapped[str] = mapped_column(String(NAME))
+    # None: about the whole window (a dataset-level share, a row count, a latency).
+    feature: Mapped[str | None] = mapped_column(String(200))
+    value: Mapped[float | None] = mapped_column(Float)
+    threshold: Mapped[float | None] = mapped_column(Float)
+    # ok | alert | no_data | error
+    status: Mapped[str] = mapped_column(String(16))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    job_id: Mapped[int | None] = mapped_column(Integer)

@@ -149,12 +149,39 @@ def _smoke(client: Client, ws: str, env: str, inputs: dict[str, Any], work: Path
     }
 
 
+def _monitor(client: Client, ws: str, env: str, inputs: dict[str, Any], work: Path) -> Any:
+    """The drift and quality values of a monitor's window (``monitors.signals``)."""
+    from datetime import datetime
+
+    import pandas as pd
+
+    from modelwright.monitors.capture import decode_requests, read_capture
+    from modelwright.monitors.signals import evaluate
+
+    features: list[str] = inputs["features"]
+    current, unreadable = pd.DataFrame(), 0
+    if inputs["capture_url"] is not None:
+        start = datetime.fromisoformat(inputs["window_start"])
+        end = datetime.fromisoformat(inputs["window_end"])
+        captured = read_capture(inputs["capture_url"], inputs["endpoint"], start, end)
+        current, unreadable = decode_requests(captured["request"], features)
+    if len(current) == 0:
+        baseline = pd.DataFrame(columns=features)  # not read: nothing to compare it with
+    else:
+        baseline = client.load_dataset(inputs["baseline"], workspace=ws, as_="dataframe")
+    signals = [s for s in inputs["signals"] if s in ("drift", "quality")]
+    return evaluate(
+        baseline, current, features, signals, inputs["thresholds"], undecodable=unreadable
+    )
+
+
 TASKS: dict[str, Task] = {
     "pipeline.run": _pipeline,
     "batch.run": _batch,
     "leaderboard.run": _leaderboard,
     "promotion.evaluate": _evaluate,
     "promotion.smoke": _smoke,
+    "monitor.evaluate": _monitor,
 }
 
 

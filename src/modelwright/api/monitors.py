@@ -1,0 +1,76 @@
+"""Operations of monitors: create, list, show, run, history, delete."""
+
+from __future__ import annotations
+
+from modelwright.api.operation import Operation
+from modelwright.monitors import models as mm
+
+V1 = "/api/v1"
+_ENV = f"{V1}/workspaces/{{workspace}}/environments/{{environment}}"
+_ONE = f"{_ENV}/monitors/{{name}}"
+
+CREATE_MONITOR = Operation(
+    "create_monitor",
+    "POST",
+    f"{_ENV}/monitors",
+    mm.CreateMonitor,
+    mm.MonitorDetail,
+    "modelwright.monitors.service:create_monitor",
+    "Watch an endpoint's captured traffic against a baseline dataset version",
+    "monitors",
+    status=201,
+)
+LIST_MONITORS = Operation(
+    "list_monitors",
+    "GET",
+    f"{V1}/monitors",
+    mm.ListMonitors,
+    list[mm.MonitorInfo],
+    "modelwright.monitors.service:list_monitors",
+    "List monitors of endpoints the caller may see",
+    "monitors",
+)
+GET_MONITOR = Operation(
+    "get_monitor",
+    "GET",
+    _ONE,
+    mm.MonitorRef,
+    mm.MonitorDetail,
+    "modelwright.monitors.service:get_monitor",
+    "A monitor with its latest evaluation's values",
+    "monitors",
+)
+DELETE_MONITOR = Operation(
+    "delete_monitor",
+    "DELETE",
+    _ONE,
+    mm.MonitorRef,
+    mm.MonitorInfo,
+    "modelwright.monitors.service:delete_monitor",
+    "Delete a monitor, its schedule and its history",
+    "monitors",
+)
+RUN_MONITOR = Operation(
+    "run_monitor",
+    "POST",
+    f"{_ONE}/run",
+    mm.MonitorRef,
+    mm.MonitorRun,
+    "modelwright.monitors.service:run_monitor",
+    "Evaluate a monitor now, as a job of the platform's workers",
+    "monitors",
+)
+MONITOR_HISTORY = Operation(
+    "monitor_history",
+    "GET",
+    f"{_ONE}/history",
+    mm.MonitorHistory,
+    list[mm.MonitorResult],
+    "modelwright.monitors.service:monitor_history",
+    "The values of a monitor's evaluations over time, oldest first",
+    "monitors",
+)
+
+OPERATIONS: tuple[Operation, ...] = tuple(  # type: ignore[type-arg]
+    v for v in globals().values() if isinstance(v, Operation)
+)

@@ -1,0 +1,264 @@
+"""``monitor create/list/show/run/history/delete``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from modelwright.cli._app import State
+from modelwright.cli._options import Env, Json, Workspace
+from modelwright.cli._output import console, emit_json, fmt, table
+from modelwright.errors import InvalidInput
+from modelwright.monitors import models as mm
+
+monitor_app = typer.Typer(
+    help="Monitors: an endpoint's captured traffic against a baseline dataset version "
+    "(drift, data quality) and its serving statistics, over a sliding window.",
+    no_args_is_help=True,
+)
+
+MonitorName = Annotated[str, typer.Argument(help="The monitor.")]
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(monitor_app, name="monitor")
+
+
+def _signals(text: str | None) -> list[str] | None:
+    if text is None:
+        return None
+    names = [s.strip() for s in text.split(",") if s.strip()]
+    unknown = [s for s in names if s not in mm.SIGNALS]
+    if unknown or not names:
+        raise InvalidInput(
+            f"--signals: expected some of {', '.join(mm.SIGNALS)} (got {text!r})",
+            details={"field": "--signals"},
+        )
+    return names
+
+
+def _thresholds(items: list[str] | None) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        try:
+            if not sep:
+                raise ValueError
+            out[key.strip()] = float(value)
+        except ValueError:
+            raise InvalidInput(
+                f"--threshold: expected NAME=NUMBER such as error_rate=0.01 (got {item!r})",
+                details={"field": "--threshold"},
+            ) from None
+    return out
+
+
+def _value(v: float | None) -> str:
+    return "-" if v is None else f"{v:.4g}"
+
+
+def _results(title: str, rows: list[mm.MonitorResult], *, when: bool) -> None:
+    columns = ["signal", "metric", "feature", "value", "threshold", "status", "detail"]
+    table(
+        title,
+        (["evaluated (UTC)"] if when else []) + columns,
+        [
+            ([fmt(r.evaluated_at)] if when else [])
+            + [
+                r.signal,
+                r.metric,
+                r.feature,
+                _value(r.value),
+                _value(r.threshold),
+                r.status,
+                r.detail,
+            ]
+            for r in rows
+        ],
+    )
+
+
+def _show(d: mm.MonitorDetail) -> None:
+    console.print(
+        f"[bold]Monitor {d.name}[/bold] {d.workspace}/{d.environment} endpoint {d.endpoint} "
+        f"against {d.baseline}: window {d.window_seconds}s, "
+        f"schedule {d.schedule or 'none (on demand)'}, signals {', '.join(d.signals)}"
+    )
+    if d.last_evaluated_at is None:
+        console.print("not evaluated yet: modelwright monitor run " + d.name)
+        return
+    console.print(f"latest evaluation {fmt(d.last_evaluated_at)} UTC: [bold]{d.status}[/bold]")
+    _results("Latest evaluation", d.latest, when=False)
+
+
+@monitor_app.command("create")
+def create(
+    ctx: typer.Context,
+    name: MonitorName,
+    endpoint: Annotated[str, typer.Option("--endpoint", help="The endpoint watched.")],
+    baseline: Annotated[
+        str, typer.Option("--baseline", help="Baseline dataset version: customers@v2.")
+    ],
+    window: Annotated[str, typer.Option(help="Traffic each evaluation reads: 1h, 30m.")] = "1h",
+    schedule: Annotated[
+        str | None, typer.Option(help="Cron expression (UTC): '*/5 * * * *'.")
+    ] = None,
+    signals: Annotated[
+        str | None, typer.Option(help="Comma-separated: drift,quality,service (default all).")
+    ] = None,
+    threshold: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="NAME=NUMBER (repeatable), a value above it alerts: drift_share, "
+            "missing_share, out_of_range_share, unseen_share, type_mismatch_share, "
+            "error_rate, p50_ms, p99_ms; drift (the per-feature test's threshold); "
+            "min_rows (fewer rows alert)."
+        ),
+    ] = None,
+    description: Annotated[str, typer.Option(help="What it is for.")] = "",
+    workspace: Workspace = None,
+    env: Env = None,
+    json: Json = False,
+) -> None:
+    """Create a monitor of an endpoint (needs endpoint.deploy in the environment)."""
+    from modelwright.cli._times import parse_duration
+
+    state: State = ctx.obj
+    d = state.client().create_monitor(
+        name,
+        endpoint=endpoint,
+        baseline=baseline,
+        window_seconds=int(parse_duration(window, "--window").total_seconds()),
+        schedule=schedule,
+        signals=_signals(signals),  # type: ignore[arg-type]  # checked above
+        thresholds=_thresholds(threshold),
+        description=description,
+        workspace=workspace,
+        environment=env,
+    )
+    if json:
+        emit_json(d)
+        return
+    _show(d)
+
+
+@monitor_app.command("list")
+def list_monitors(
+    ctx: typer.Context,
+    endpoint: Annotated[str | None, typer.Option(help="Only this endpoint.")] = None,
+    workspace: Annotated[
+        str | None, typer.Option("--workspace", "-w", help="Only this workspace.")
+    ] = None,
+    env: Annotated[str | None, typer.Option("--env", "-e", help="Only this environment.")] = None,
+    json: Json = False,
+) -> None:
+    """Monitors of endpoints you may see."""
+    state: State = ctx.obj
+    found = state.client().list_monitors(workspace=workspace, environment=env, endpoint=endpoint)
+    if json:
+        emit_json(found)
+        return
+    table(
+        f"Monitors ({len(found)})",
+        ["name", "endpoint", "baseline", "window", "schedule", "last evaluated", "status"],
+        [
+            (
+                m.name,
+                f"{m.workspace}/{m.environment}/{m.endpoint}",
+                m.baseline,
+                f"{m.window_seconds}s",
+                m.schedule,
+                m.last_evaluated_at,
+                m.status,
+            )
+            for m in found
+        ],
+    )
+
+
+@monitor_app.command("show")
+def show(
+    ctx: typer.Context,
+    name: MonitorName,
+    workspace: Workspace = None,
+    env: Env = None,
+    json: Json = False,
+) -> None:
+    """The monitor and its latest evaluation as a table."""
+    state: State = ctx.obj
+    d = state.client().get_monitor(name, workspace=workspace, environment=env)
+    if json:
+        emit_json(d)
+        return
+    _show(d)
+
+
+@monitor_app.command("run")
+def run(
+    ctx: typer.Context,
+    name: MonitorName,
+    detach: Annotated[bool, typer.Option("--detach", help="Print the job id only.")] = False,
+    workspace: Workspace = None,
+    env: Env = None,
+    json: Json = False,
+) -> None:
+    """Evaluate the monitor now (a job; embedded: run in this process), then show it."""
+    state: State = ctx.obj
+    client = state.client()
+    r = client.run_monitor(name, wait=not detach, workspace=workspace, environment=env)
+    if detach:
+        console.print(f"job {r.job_id}")
+        return
+    job = client.get_job(r.job_id)
+    d = client.get_monitor(name, workspace=workspace, environment=env)
+    if json:
+        emit_json(d)
+    else:
+        _show(d)
+    if job.status != "succeeded":
+        console.print(f"job {job.id} {job.status}: {job.error or ''}", markup=False)
+        raise typer.Exit(1)
+
+
+@monitor_app.command("history")
+def history(
+    ctx: typer.Context,
+    name: MonitorName,
+    signal: Annotated[str | None, typer.Option(help="drift, quality or service.")] = None,
+    metric: Annotated[str | None, typer.Option(help="drift, missing_share, p99_ms, …")] = None,
+    feature: Annotated[str | None, typer.Option(help="One input feature.")] = None,
+    since: Annotated[str | None, typer.Option(help="ISO time or age: 1d, 2h.")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many values (the latest).")] = 1000,
+    workspace: Workspace = None,
+    env: Env = None,
+    json: Json = False,
+) -> None:
+    """Values of the monitor's evaluations over time, oldest first."""
+    from modelwright.cli._times import parse_time
+
+    state: State = ctx.obj
+    found = state.client().monitor_history(
+        name,
+        signal=signal,  # type: ignore[arg-type]  # checked by the request model
+        metric=metric,
+        feature=feature,
+        since=parse_time(since, "--since"),
+        limit=limit,
+        workspace=workspace,
+        environment=env,
+    )
+    if json:
+        emit_json(found)
+        return
+    _results(f"History of {name} ({len(found)})", found, when=True)
+
+
+@monitor_app.command("delete")
+def delete(
+    ctx: typer.Context, name: MonitorName, workspace: Workspace = None, env: Env = None
+) -> None:
+    """Delete the monitor, its schedule and its history."""
+    state: State = ctx.obj
+    state.client().delete_monitor(name, workspace=workspace, environment=env)
+    console.print(f"monitor {name} deleted")

@@ -1,0 +1,139 @@
+"""Monitors in the client: create, list, show, run, history, delete."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+
+from modelwright.api import monitors as ops
+from modelwright.api.operation import Operation
+from modelwright.monitors import models as mm
+
+__all__ = ["MonitorsMixin"]
+
+Req = TypeVar("Req", bound=BaseModel)
+Resp = TypeVar("Resp")
+
+
+class MonitorsMixin:
+    """The monitor methods of ``Client``."""
+
+    def call(self, op: Operation[Req, Resp], **fields: Any) -> Resp:  # provided by Client
+        raise NotImplementedError
+
+    def resolve_workspace(self, workspace: str | None = None) -> str:
+        raise NotImplementedError
+
+    def resolve_environment(self, workspace: str, environment: str | None = None) -> str:
+        raise NotImplementedError
+
+    def wait_job(self, job_id: int, *, timeout: float | None = None, poll: float = 0.5) -> Any:
+        raise NotImplementedError
+
+    def _monitor_scope(self, workspace: str | None, environment: str | None) -> dict[str, str]:
+        ws = self.resolve_workspace(workspace)
+        return {"workspace": ws, "environment": self.resolve_environment(ws, environment)}
+
+    def create_monitor(
+        self,
+        name: str,
+        *,
+        endpoint: str,
+        baseline: str,
+        window_seconds: int = 3600,
+        schedule: str | None = None,
+        signals: Sequence[mm.Signal] | None = None,
+        thresholds: dict[str, float] | None = None,
+        description: str = "",
+        workspace: str | None = None,
+        environment: str | None = None,
+    ) -> mm.MonitorDetail:
+        """Watch ``endpoint``'s captured requests against ``baseline`` (``customers@v2``)
+        over the last ``window_seconds``, every time ``schedule`` (a cron expression, UTC)
+        fires, and whenever ``run_monitor`` asks."""
+        return self.call(
+            ops.CREATE_MONITOR,
+            **self._monitor_scope(workspace, environment),
+            name=name,
+            endpoint=endpoint,
+            baseline=baseline,
+            window_seconds=window_seconds,
+            schedule=schedule,
+            signals=None if signals is None else list(signals),
+            thresholds=thresholds,
+            description=description,
+        )
+
+    def list_monitors(
+        self,
+        *,
+        workspace: str | None = None,
+        environment: str | None = None,
+        endpoint: str | None = None,
+        limit: int = 100,
+    ) -> list[mm.MonitorInfo]:
+        return self.call(
+            ops.LIST_MONITORS,
+            workspace=workspace,
+            environment=environment,
+            endpoint=endpoint,
+            limit=limit,
+        )
+
+    def get_monitor(
+        self, name: str, *, workspace: str | None = None, environment: str | None = None
+    ) -> mm.MonitorDetail:
+        """The monitor with its latest evaluation's values."""
+        return self.call(ops.GET_MONITOR, **self._monitor_scope(workspace, environment), name=name)
+
+    def delete_monitor(
+        self, name: str, *, workspace: str | None = None, environment: str | None = None
+    ) -> mm.MonitorInfo:
+        return self.call(
+            ops.DELETE_MONITOR, **self._monitor_scope(workspace, environment), name=name
+        )
+
+    def run_monitor(
+        self,
+        name: str,
+        *,
+        wait: bool = True,
+        timeout: float | None = None,
+        workspace: str | None = None,
+        environment: str | None = None,
+    ) -> mm.MonitorRun:
+        """Evaluate the monitor now, as a job; with ``wait``, until the job ends (embedded:
+        it runs in this process)."""
+        run = self.call(ops.RUN_MONITOR, **self._monitor_scope(workspace, environment), name=name)
+        if wait:
+            self.wait_job(run.job_id, timeout=timeout)
+        return run
+
+    def monitor_history(
+        self,
+        name: str,
+        *,
+        signal: mm.Signal | None = None,
+        metric: str | None = None,
+        feature: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 1000,
+        workspace: str | None = None,
+        environment: str | None = None,
+    ) -> list[mm.MonitorResult]:
+        """Values of the monitor's evaluations, oldest first."""
+        return self.call(
+            ops.MONITOR_HISTORY,
+            **self._monitor_scope(workspace, environment),
+            name=name,
+            signal=signal,
+            metric=metric,
+            feature=feature,
+            since=since,
+            until=until,
+            limit=limit,
+        )

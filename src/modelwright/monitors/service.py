@@ -1,0 +1,438 @@
+"""Monitor operations, and the steps of their workflow (``tasks._monitor``).
+
+Creating, running and deleting a monitor need ``endpoint.deploy`` in the endpoint's
+environment (a monitor starts work there as its creator, on a schedule); reading one and its
+history needs what reading the endpoint needs. An evaluation runs as a job: the plan (window,
+features, where the capture is) is made here, the drift and quality values are computed in a
+child process (``signals``), the service values from the serving statistics here, and every
+value is stored in ``monitor_results``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, select
+
+from modelwright.core.actions import Action
+from modelwright.core.context import Context, utcnow
+from modelwright.data.service import find_version
+from modelwright.endpoints import service as endpoints
+from modelwright.endpoints.stats import serving_stats
+from modelwright.endpoints.stats_models import ServingStatsQuery
+from modelwright.errors import Conflict, InvalidInput, NotFound
+from modelwright.monitors import models as m
+from modelwright.store import schema
+from modelwright.workflows import create_schedule, start
+
+__all__ = [
+    "create_monitor",
+    "delete_monitor",
+    "evaluation_plan",
+    "get_monitor",
+    "list_monitors",
+    "monitor_history",
+    "record_evaluation",
+    "run_monitor",
+]
+
+M = schema.Monitor
+R = schema.MonitorResult
+KIND = "monitor.run"
+# Worst first: a monitor's status is its latest evaluation's worst value.
+_SEVERITY = ("error", "alert", "no_data", "ok")
+
+
+# -- operations -------------------------------------------------------------------------------
+def create_monitor(ctx: Context, req: m.CreateMonitor) -> m.MonitorDetail:
+    endpoint = endpoints.endpoint_row(ctx, req.workspace, req.environment, req.endpoint)
+    ctx.require(Action.ENDPOINT_DEPLOY, req.workspace, req.environment)
+    baseline = find_version(ctx, req.workspace, req.environment, req.baseline)
+    features = model_features(endpoint)
+    if features is not None:
+        check_baseline(baseline, features, field="baseline")
+    if ctx.session.scalar(
+        select(M.id).where(M.environment_id == endpoint.environment_id, M.name == req.name)
+    ):
+        raise Conflict(
+            f"monitor '{req.name}' exists in {req.workspace}/{req.environment}",
+            details={"monitor": req.name},
+        )
+    row = M(
+        environment_id=endpoint.environment_id,
+        name=req.name,
+        endpoint_id=endpoint.id,
+        baseline_version_id=baseline.id,
+        window_seconds=req.window_seconds,
+        schedule=req.schedule,
+        signals=list(req.signals),
+        thresholds=dict(req.thresholds),
+        description=req.description,
+        created_by=ctx.caller.name,
+        created_at=utcnow(),
+    )
+    ctx.session.add(row)
+    ctx.session.flush()
+    if req.schedule is not None:
+        create_schedule(
+            ctx.session,
+            _schedule_name(row),
+            KIND,
+            created_by=ctx.caller.name,
+            cron=req.schedule,
+            inputs={"monitor_id": row.id},
+            workspace=req.workspace,
+            environment=req.environment,
+        )
+    _record(ctx, row, "monitor.create")
+    return _detail(ctx, row)
+
+
+def list_monitors(ctx: Context, req: m.ListMonitors) -> list[m.MonitorInfo]:
+    out = []
+    for row in ctx.session.scalars(select(M).order_by(M.id)):
+        env = row.environment
+        if req.workspace is not None and env.workspace.name != req.workspace:
+            continue
+        if req.environment is not None and env.name != req.environment:
+            continue
+        if req.endpoint is not None and row.endpoint.name != req.endpoint:
+            continue
+        if endpoints.sees_endpoints(ctx, env.workspace.name, env.name):
+            out.append(_info(ctx, row))
+            if len(out) >= req.limit:
+                break
+    return out
+
+
+def get_monitor(ctx: Context, req: m.MonitorRef) -> m.MonitorDetail:
+    return _detail(ctx, _monitor(ctx, req))
+
+
+def delete_monitor(ctx: Context, req: m.MonitorRef) -> m.MonitorInfo:
+    """The monitor, its schedule and its history go; jobs already started find it gone."""
+    row = _monitor(ctx, req)
+    ctx.require(Action.ENDPOINT_DEPLOY, req.workspace, req.environment)
+    info = _info(ctx, row)
+    ctx.session.execute(delete(schema.Schedule).where(schema.Schedule.name == _schedule_name(row)))
+    _record(ctx, row, "monitor.delete")
+    ctx.session.delete(row)
+    return info
+
+
+def run_monitor(ctx: Context, req: m.MonitorRef) -> m.MonitorRun:
+    """One evaluation now, as a job of the platform's workers."""
+    row = _monitor(ctx, req)
+    ctx.require(Action.ENDPOINT_DEPLOY, req.workspace, req.environment)
+    job = start(
+        ctx.session,
+        KIND,
+        {"monitor_id": row.id},
+        started_by=ctx.caller.name,
+        workspace=req.workspace,
+        environment=req.environment,
+        reason=f"evaluate monitor {row.name}",
+    )
+    assert job is not None  # no key: always a new job
+    return m.MonitorRun(monitor=row.name, job_id=job)
+
+
+def monitor_history(ctx: Context, req: m.MonitorHistory) -> list[m.MonitorResult]:
+    """Values of the monitor's evaluations, oldest first (the latest ``limit`` of them)."""
+    row = _monitor(ctx, req)
+    q = select(R).where(R.monitor_id == row.id)
+    if req.signal is not None:
+        q = q.where(R.signal == req.signal)
+    if req.metric is not None:
+        q = q.where(R.metric == req.metric)
+    if req.feature is not None:
+        q = q.where(R.feature == req.feature)
+    if req.since is not None:
+        q = q.where(R.evaluated_at >= req.since)
+    if req.until is not None:
+        q = q.where(R.evaluated_at <= req.until)
+    found = ctx.session.scalars(q.order_by(R.evaluated_at.desc(), R.id.desc()).limit(req.limit))
+    return [_result(r) for r in reversed(found.all())]
+
+
+# -- the workflow's steps ---------------------------------------------------------------------
+def evaluation_plan(ctx: Context, monitor_id: int) -> dict[str, Any]:
+    """What one evaluation reads: the window ending now, the served model's input features,
+    the baseline, where the endpoint's capture is. ``error`` when the baseline cannot be
+    compared (it lacks input columns); ``gone`` when the monitor was deleted."""
+    row = ctx.session.get(M, monitor_id)
+    if row is None:
+        return {"gone": True}
+    env = row.environment
+    end = utcnow()
+    columns = [c["name"] for c in row.baseline.schema_ or []]
+    features = model_features(row.endpoint)
+    plan: dict[str, Any] = {
+        "monitor": row.name,
+        "endpoint": row.endpoint.name,
+        "window_start": (end - timedelta(seconds=row.window_seconds)).isoformat(),
+        "window_end": end.isoformat(),
+        "signals": list(row.signals),
+        "thresholds": thresholds(row),
+        "baseline": f"{env.name}/{row.baseline.dataset.name}@v{row.baseline.version}",
+        "features": columns if features is None else features,
+        # Where the model servers write it: the environment's first datastore.
+        "capture_url": env.datastores[0].url if env.datastores else None,
+    }
+    try:
+        check_baseline(row.baseline, plan["features"], field="baseline")
+    except InvalidInput as exc:
+        plan["error"] = exc.message
+    return plan
+
+
+def record_evaluation(
+    ctx: Context,
+    monitor_id: int,
+    plan: dict[str, Any],
+    computed: dict[str, Any],
+    job_id: int | None,
+) -> str:
+    """Store the values of one evaluation (once: a replay finds them stored): ``computed``
+    holds the child's ``rows`` or its ``error``. Returns the worst status."""
+    row = ctx.session.get(M, monitor_id)
+    if row is None or plan.get("gone"):
+        return "gone"
+    at = datetime.fromisoformat(plan["window_end"])
+    start_ = datetime.fromisoformat(plan["window_start"])
+    if ctx.session.scalar(select(R.id).where(R.monitor_id == row.id, R.evaluated_at == at)):
+        return _worst(ctx, row.id, at)
+    problem = plan.get("error") or computed.get("error")
+    values: list[dict[str, Any]] = []
+    for signal in row.signals:
+        if signal == "service":
+            values += _service(ctx, row, start_, at, plan["thresholds"])
+        elif problem:
+            values.append(_error(signal, problem))
+    values += computed.get("rows") or []
+    for v in values:
+        ctx.session.add(
+            R(
+                monitor_id=row.id,
+                evaluated_at=at,
+                window_start=start_,
+                window_end=at,
+                job_id=job_id,
+                **v,
+            )
+        )
+    ctx.session.flush()
+    worst = _worst(ctx, row.id, at)
+    env = row.environment
+    ctx.event(
+        "monitor.evaluated",
+        workspace=env.workspace.name,
+        environment=env.name,
+        subject=f"monitor/{row.id}",
+        data={"monitor": row.name, "endpoint": row.endpoint.name, "status": worst},
+    )
+    return worst
+
+
+# -- helpers ----------------------------------------------------------------------------------
+def thresholds(row: schema.Monitor) -> dict[str, float]:
+    return {**m.DEFAULT_THRESHOLDS, **row.thresholds}
+
+
+def model_features(endpoint: schema.Endpoint) -> list[str] | None:
+    """The input columns of the model taking most of the endpoint's traffic (None: no
+    deployment, or a model without a dataframe signature)."""
+    if not endpoint.deployments:
+        return None
+    served = max(endpoint.deployments, key=lambda d: (d.weight, d.name))
+    signature = served.version.signature or {}
+    inputs = signature.get("inputs") or {}
+    if inputs.get("kind") != "dataframe" or not inputs.get("columns"):
+        return None
+    return [c["name"] for c in inputs["columns"]]
+
+
+def check_baseline(version: schema.DatasetVersion, features: list[str], *, field: str) -> None:
+    columns = {c["name"] for c in version.schema_ or []}
+    missing = [f for f in features if f not in columns]
+    if missing:
+        ref = f"{version.dataset.name}@v{version.version}"
+        raise InvalidInput(
+            f"{field}: dataset {ref} lacks the model's input column(s) "
+            f"{', '.join(map(repr, missing))}"
+            + ("" if columns else " (it is not tabular: no schema)"),
+            details={"field": field, "missing_columns": missing},
+        )
+
+
+def _service(
+    ctx: Context, row: schema.Monitor, start_: datetime, end: datetime, t: dict[str, float]
+) -> list[dict[str, Any]]:
+    env = row.environment
+    stats = serving_stats(
+        ctx,
+        ServingStatsQuery(
+            workspace=env.workspace.name,
+            environment=env.name,
+            endpoint=row.endpoint.name,
+            since=start_,
+            until=end,
+        ),
+    ).total
+    seconds = (end - start_).total_seconds()
+    detail = f"{stats.requests} request(s)" if stats.has_data else "no request in the window"
+    figures = (
+        ("error_rate", stats.error_rate, t.get("error_rate")),
+        ("p50_ms", stats.p50_ms, t.get("p50_ms")),
+        ("p99_ms", stats.p99_ms, t.get("p99_ms")),
+        ("throughput", stats.requests / seconds, None),
+    )
+    return [
+        {
+            "signal": "service",
+            "metric": name,
+            "feature": None,
+            "value": value,
+            "threshold": limit,
+            # No request recorded: no data, whatever the values (a throughput of 0).
+            "status": "no_data" if not stats.has_data else _status(value, limit),
+            "detail": detail,
+        }
+        for name, value, limit in figures
+    ]
+
+
+def _status(value: float | None, threshold: float | None) -> str:
+    if value is None:
+        return "no_data"
+    return "alert" if threshold is not None and value > threshold else "ok"
+
+
+def _error(signal: str, message: str) -> dict[str, Any]:
+    return {
+        "signal": signal,
+        "metric": "evaluation",
+        "feature": None,
+        "value": None,
+        "threshold": None,
+        "status": "error",
+        "detail": message,
+    }
+
+
+def _worst(ctx: Context, monitor_id: int, at: datetime) -> str:
+    found = set(
+        ctx.session.scalars(
+            select(R.status).where(R.monitor_id == monitor_id, R.evaluated_at == at).distinct()
+        )
+    )
+    return next((s for s in _SEVERITY if s in found), "no_data")
+
+
+def _latest_at(ctx: Context, monitor_id: int) -> datetime | None:
+    return ctx.session.scalar(select(func.max(R.evaluated_at)).where(R.monitor_id == monitor_id))
+
+
+def _schedule_name(row: schema.Monitor) -> str:
+    return f"monitor-{row.id}"
+
+
+def _monitor(ctx: Context, req: m.MonitorRef) -> schema.Monitor:
+    env = endpoints.environment_for_endpoints(ctx, req.workspace, req.environment)
+    row = ctx.session.scalar(select(M).where(M.environment_id == env.id, M.name == req.name))
+    if row is None:
+        raise NotFound(
+            f"monitor '{req.name}' not found in {req.workspace}/{req.environment}",
+            details={"monitor": req.name},
+        )
+    return row
+
+
+def _record(ctx: Context, row: schema.Monitor, action: str) -> None:
+    env = row.environment
+    state = {
+        "monitor": row.name,
+        "endpoint": row.endpoint.name,
+        "baseline": _baseline(row),
+        "window_seconds": row.window_seconds,
+        "schedule": row.schedule,
+        "signals": list(row.signals),
+    }
+    ctx.audit(
+        action,
+        workspace=env.workspace.name,
+        environment=env.name,
+        target=f"monitor:{row.name}",
+        after=None if action.endswith("delete") else state,
+        before=state if action.endswith("delete") else None,
+    )
+    ctx.event(
+        "monitor.changed",
+        workspace=env.workspace.name,
+        environment=env.name,
+        subject=f"monitor/{row.id}",
+        data={"action": action, **state},
+    )
+
+
+def _baseline(row: schema.Monitor) -> str:
+    return f"{row.baseline.dataset.name}@v{row.baseline.version}"
+
+
+def _info(ctx: Context, row: schema.Monitor) -> m.MonitorInfo:
+    return m.MonitorInfo(**_fields(ctx, row))
+
+
+def _detail(ctx: Context, row: schema.Monitor) -> m.MonitorDetail:
+    fields = _fields(ctx, row)
+    at = fields["last_evaluated_at"]
+    latest = (
+        []
+        if at is None
+        else [
+            _result(r)
+            for r in ctx.session.scalars(
+                select(R).where(R.monitor_id == row.id, R.evaluated_at == at).order_by(R.id)
+            )
+        ]
+    )
+    return m.MonitorDetail(**fields, latest=latest)
+
+
+def _fields(ctx: Context, row: schema.Monitor) -> dict[str, Any]:
+    env = row.environment
+    at = _latest_at(ctx, row.id)
+    return {
+        "id": row.id,
+        "workspace": env.workspace.name,
+        "environment": env.name,
+        "name": row.name,
+        "endpoint": row.endpoint.name,
+        "baseline": _baseline(row),
+        "window_seconds": row.window_seconds,
+        "schedule": row.schedule,
+        "signals": list(row.signals),
+        "thresholds": thresholds(row),
+        "description": row.description,
+        "created_by": row.created_by,
+        "created_at": row.created_at,
+        "last_evaluated_at": at,
+        "status": None if at is None else _worst(ctx, row.id, at),
+    }
+
+
+def _result(r: schema.MonitorResult) -> m.MonitorResult:
+    return m.MonitorResult(
+        evaluated_at=r.evaluated_at,
+        window_start=r.window_start,
+        window_end=r.window_end,
+        signal=r.signal,
+        metric=r.metric,
+        feature=r.feature,
+        value=r.value,
+        threshold=r.threshold,
+        status=r.status,
+        detail=r.detail,
+        job_id=r.job_id,
+    )

@@ -1,0 +1,44 @@
+"""A monitor's evaluation as a workflow: plan the window, compute the drift and quality
+values in a child process (it loads the baseline and reads the capture, which may be large),
+then store them with the service values. A failure of the child is stored as an ``error``
+value of those signals, so a broken evaluation shows in the history instead of a gap."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from modelwright.core.actions import Action
+from modelwright.monitors.service import evaluation_plan, record_evaluation
+from modelwright.tasks._spawn import TaskFailed, in_unit, run_in_child
+from modelwright.workflows import Flow, workflow
+
+__all__ = ["monitor"]
+
+
+def _compute(flow: Flow, plan: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return {"rows": run_in_child(flow, "monitor.evaluate", plan), "error": None}
+    except TaskFailed as exc:
+        return {"rows": None, "error": str(exc)}
+
+
+@workflow("monitor.run", queue="monitors", action=Action.ENDPOINT_DEPLOY)
+def monitor(flow: Flow, monitor_id: int) -> str:
+    plan: dict[str, Any] = flow.step(in_unit, flow, evaluation_plan, monitor_id, name="plan")
+    if plan.get("gone"):
+        return "gone"
+    data: dict[str, Any] = {"rows": None, "error": None}
+    if not plan.get("error") and {"drift", "quality"} & set(plan["signals"]):
+        data = flow.step(_compute, flow, plan, name="evaluate")
+    return str(
+        flow.step(
+            in_unit,
+            flow,
+            record_evaluation,
+            monitor_id,
+            plan,
+            data,
+            flow.job_id,
+            name="record",
+        )
+    )
