@@ -6,9 +6,11 @@ or an expired approval is seen where it matters; waiting holds no worker."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from modelwright.core.actions import Action
+from modelwright.core.context import Context
 from modelwright.promotions.service import (
     approval_state,
     begin_release,
@@ -45,6 +47,15 @@ def _smoke(flow: Flow, promotion_id: int) -> str:
     return str(in_unit(flow, record_smoke, promotion_id, evidence))
 
 
+def _until(
+    flow: Flow, state: Callable[[Context, int], str], promotion_id: int, *, wake: str, name: str
+) -> str:
+    """Check ``state`` as a step; while it says ``waiting``, wait durably for ``wake``."""
+    while (now := flow.step(in_unit, flow, state, promotion_id, name=name)) == "waiting":
+        flow.wait_signal(wake)
+    return str(now)
+
+
 @workflow("promotion.run", queue="promotions", action=Action.PROMOTION_REQUEST)
 def promotion(flow: Flow, promotion_id: int) -> str:
     after = flow.step(in_unit, flow, run_checks, promotion_id, name="gates")
@@ -54,21 +65,18 @@ def promotion(flow: Flow, promotion_id: int) -> str:
         after = flow.step(_smoke, flow, promotion_id, name="smoke")
     if after == "stop":
         return "stopped"
-    if after == "approval":
-        while (
-            state := flow.step(in_unit, flow, approval_state, promotion_id, name="approvals")
-        ) == "waiting":
-            flow.wait_signal("decision")
-        if state == "stop":
-            return "stopped"
+    if (
+        after == "approval"
+        and _until(flow, approval_state, promotion_id, wake="decision", name="approvals") == "stop"
+    ):
+        return "stopped"
     release = flow.step(in_unit, flow, begin_release, promotion_id, name="rollout")
     if release == "stop":
         return "stopped"
-    if release == "rolling_out":
-        while (
-            state := flow.step(in_unit, flow, release_state, promotion_id, name="rollout state")
-        ) == "waiting":
-            flow.wait_signal("rollout")
-        if state == "stop":
-            return "stopped"
+    if (
+        release == "rolling_out"
+        and _until(flow, release_state, promotion_id, wake="rollout", name="rollout state")
+        == "stop"
+    ):
+        return "stopped"
     return str(flow.step(in_unit, flow, finish_promotion, promotion_id, name="promote"))
