@@ -170,7 +170,7 @@ def alerts(
                 e.state,
                 _value(e.value),
                 "pending"
-                if e.deliveries is None
+                if e.delivered_at is None
                 else "; ".join(
                     f"{d.sink} {'ok' if d.ok else 'FAILED'} ({d.detail})" for d in e.deliveries
                 ),

@@ -109,7 +109,7 @@ def _transition(
         window_start=start,
         window_end=at,
         payload=alert,
-        deliveries=None,
+        deliveries=[],
     )
     ctx.session.add(event)
     ctx.session.flush()

@@ -140,29 +140,24 @@ class AddAlertRule(MonitorRef):
 
     @model_validator(mode="after")
     def _condition(self) -> Self:
-        fields = (self.signal, self.metric, self.operator, self.threshold)
-        if self.when is not None:
-            if any(f is not None for f in fields) or self.feature is not None:
-                raise ValueError("when: give either a condition or its parts, not both")
-            c = parse_condition(self.when)
-        elif any(f is None for f in fields):
-            raise ValueError("when: give a condition, or signal, metric, operator and threshold")
-        else:
-            c = check_condition(
-                str(self.signal),
-                str(self.metric),
-                self.feature,
-                str(self.operator),
-                float(self.threshold or 0.0),
-            )
-        self.when = str(c)
-        self.signal, self.metric, self.feature = c.signal, c.metric, c.feature  # type: ignore[assignment]
-        self.operator, self.threshold = c.op, c.threshold
+        self.condition()  # a ValueError names what is wrong; the request is left as given
         return self
 
     def condition(self) -> Condition:
-        assert self.when is not None
-        return parse_condition(self.when)
+        parts = (self.signal, self.metric, self.operator, self.threshold)
+        if self.when is not None:
+            if any(p is not None for p in parts) or self.feature is not None:
+                raise ValueError("when: give either a condition or its parts, not both")
+            return parse_condition(self.when)
+        if any(p is None for p in parts):
+            raise ValueError("when: give a condition, or signal, metric, operator and threshold")
+        return check_condition(
+            str(self.signal),
+            str(self.metric),
+            self.feature,
+            str(self.operator),
+            float(self.threshold or 0.0),
+        )
 
 
 class AlertRuleRef(MonitorRef):
@@ -222,4 +217,5 @@ class AlertEvent(BaseModel):
     evaluated_at: datetime
     window_start: datetime
     window_end: datetime
-    deliveries: list[DeliveryInfo] | None = Field(description="None: not delivered yet.")
+    delivered_at: datetime | None = Field(description="None: its sinks have not answered yet.")
+    deliveries: list[DeliveryInfo]

@@ -115,7 +115,7 @@ def pending_notifications(ctx: Context, monitor_id: int) -> list[int]:
     """Transitions of the monitor not delivered yet, oldest first."""
     return list(
         ctx.session.scalars(
-            select(E.id).where(E.monitor_id == monitor_id, E.deliveries.is_(None)).order_by(E.id)
+            select(E.id).where(E.monitor_id == monitor_id, E.delivered_at.is_(None)).order_by(E.id)
         )
     )
 
@@ -123,7 +123,7 @@ def pending_notifications(ctx: Context, monitor_id: int) -> list[int]:
 def notification(ctx: Context, event_id: int) -> tuple[dict[str, Any], list[SinkConfig]] | None:
     """The alert and where it goes; None when it was delivered or its rule is gone."""
     e = ctx.session.get(E, event_id)
-    if e is None or e.deliveries is not None:
+    if e is None or e.delivered_at is not None:
         return None
     rule = e.rule
     sinks = [
@@ -137,6 +137,7 @@ def record_deliveries(ctx: Context, event_id: int, outcomes: list[dict[str, Any]
     e = ctx.session.get(E, event_id)
     if e is not None:
         e.deliveries = outcomes
+        e.delivered_at = utcnow()
 
 
 def deliver(alert: dict[str, Any], sinks: list[SinkConfig]) -> list[dict[str, Any]]:
@@ -237,5 +238,6 @@ def _event(e: schema.AlertEvent) -> am.AlertEvent:
         evaluated_at=e.evaluated_at,
         window_start=e.window_start,
         window_end=e.window_end,
-        deliveries=None if e.deliveries is None else [am.DeliveryInfo(**d) for d in e.deliveries],
+        delivered_at=e.delivered_at,
+        deliveries=[am.DeliveryInfo(**d) for d in e.deliveries],
     )

@@ -918,7 +918,9 @@ class AlertEvent(Base):
     window_end: Mapped[datetime] = mapped_column()
     # The alert as the sinks receive it.
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
-    # None until delivered: [{"sink", "ok", "attempts", "detail"}]
-    deliveries: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    # None until its sinks have answered; then what they answered in ``deliveries``:
+    # [{"sink", "ok", "attempts", "detail"}]
+    delivered_at: Mapped[datetime | None] = mapped_column()
+    deliveries: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
 
     rule: Mapped[AlertRule] = relationship()

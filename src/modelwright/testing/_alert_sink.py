@@ -73,7 +73,12 @@ def check_alert_sink(
         check_name(sink.name, "name")
     except Exception as exc:
         raise AssertionError(f"sink name {sink.name!r} is not a valid name: {exc}") from None
-    stored = sink.check(target)
+    try:
+        stored = sink.check(target)
+    except Exception as exc:
+        raise AssertionError(
+            f"check({target[:60]!r}) refused the target: {type(exc).__name__}: {exc}"
+        ) from None
     _expect(isinstance(stored, str), f"check({target!r}) returned {stored!r}, not a string")
     for junk in _JUNK:
         try:

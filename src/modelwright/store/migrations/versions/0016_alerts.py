@@ -68,7 +68,8 @@ def upgrade() -> None:
         sa.Column("window_start", TS, nullable=False),
         sa.Column("window_end", TS, nullable=False),
         sa.Column("payload", sa.JSON(), nullable=False),
-        sa.Column("deliveries", sa.JSON(), nullable=True),
+        sa.Column("delivered_at", TS, nullable=True),
+        sa.Column("deliveries", sa.JSON(), nullable=False),
     )
     op.create_index("ix_alert_events_rule_id", "alert_events", ["rule_id", "id"])
     op.create_index("ix_alert_events_monitor_id", "alert_events", ["monitor_id"])
