@@ -120,3 +120,36 @@ def test_the_registry_finds_sinks_by_name_and_refuses_a_taken_one() -> None:
         register_sink(LogSink())
     with pytest.raises(TypeError, match="AlertSink protocol"):
         register_sink(object())  # type: ignore[arg-type]
+
+
+class PagerSink(LogSink):
+    """A third-party sink, shipped under the entry point group."""
+
+    name = "pager"
+
+    def check(self, target: str) -> str:
+        if not target.startswith("team-"):
+            raise ValueError("a pager target is a team: team-<name>")
+        return target
+
+
+def test_sinks_are_found_through_their_entry_point_group(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from importlib.metadata import EntryPoint
+
+    from modelwright.monitors import sinks
+
+    group = sinks.ENTRY_POINT_GROUP
+    points = [
+        EntryPoint("pager", f"{__name__}:PagerSink", group),
+        EntryPoint("broken", "tests.monitoring.nowhere:Sink", group),
+    ]
+    monkeypatch.setattr(sinks, "_sinks", dict(sinks._sinks))
+    monkeypatch.setattr(sinks, "_entry_points_loaded", False)
+    monkeypatch.setattr(sinks, "entry_points", lambda group: points)
+    sink = get_sink("pager")
+    assert isinstance(sink, PagerSink)
+    check_alert_sink(sink, "team-ml")
+    assert "pager" in sink_names() and "broken" not in sink_names()
+    assert "alert sink entry point 'broken' could not be registered" in caplog.text
