@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from modelwright.access import models as access
 from modelwright.api import (
+    alerts,
     data,
     endpoints,
     jobs,
@@ -279,4 +280,5 @@ OPERATIONS: tuple[Operation, ...] = (  # type: ignore[type-arg]
     *promotions.OPERATIONS,
     *rollouts.OPERATIONS,
     *monitors.OPERATIONS,
+    *alerts.OPERATIONS,
 )

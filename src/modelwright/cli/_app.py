@@ -89,6 +89,7 @@ def _register() -> None:
         endpoints,
         jobs,
         models,
+        monitor_alerts,
         monitors,
         pipelines,
         promotions,
@@ -118,6 +119,7 @@ def _register() -> None:
         promotions,
         rollouts,
         monitors,
+        monitor_alerts,
         worker,
     ):
         module.register(app)

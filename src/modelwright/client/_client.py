@@ -16,6 +16,7 @@ from modelwright.access import models as access
 from modelwright.api import operations as ops
 from modelwright.api.operation import Operation
 from modelwright.audit import models as audit
+from modelwright.client._alerts import AlertsMixin
 from modelwright.client._data import DataMixin
 from modelwright.client._endpoints import EndpointsMixin
 from modelwright.client._jobs import JobsMixin
@@ -76,6 +77,7 @@ class Client(
     PromotionsMixin,
     RolloutsMixin,
     MonitorsMixin,
+    AlertsMixin,  # after MonitorsMixin: it uses its _monitor_scope
 ):
     """One method per operation, whatever the transport (in process or HTTP)."""
 

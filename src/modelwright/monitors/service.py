@@ -23,6 +23,7 @@ from modelwright.endpoints.stats import serving_stats
 from modelwright.endpoints.stats_models import ServingStatsQuery
 from modelwright.errors import Conflict, InvalidInput, NotFound
 from modelwright.monitors import models as m
+from modelwright.monitors.alert_eval import evaluate_rules
 from modelwright.store import schema
 from modelwright.workflows import create_schedule, start
 
@@ -194,8 +195,9 @@ def record_evaluation(
     computed: dict[str, Any],
     job_id: int | None,
 ) -> str:
-    """Store the values of one evaluation (once: a replay finds them stored): ``computed``
-    holds the child's ``rows`` or its ``error``. Returns the worst status."""
+    """Store the values of one evaluation (once: a replay finds them stored) and advance the
+    alert rules on them: ``computed`` holds the child's ``rows`` or its ``error``. Returns the
+    worst status."""
     row = ctx.session.get(M, monitor_id)
     if row is None or plan.get("gone"):
         return "gone"
@@ -223,6 +225,7 @@ def record_evaluation(
             )
         )
     ctx.session.flush()
+    evaluate_rules(ctx, row, at, start_, values)
     worst = _worst(ctx, row.id, at)
     env = row.environment
     ctx.event(

@@ -862,3 +862,65 @@ class MonitorResult(Base):
     status: Mapped[str] = mapped_column(String(16))
     detail: Mapped[str] = mapped_column(Text, default="")
     job_id: Mapped[int | None] = mapped_column(Integer)
+
+
+# -- alerts of monitors (revision 0016) --------------------------------------------------------
+class AlertRule(Base):
+    """A condition on a monitor's values, held for some evaluations in a row before it fires,
+    with where its notifications go, and its state."""
+
+    __tablename__ = "alert_rules"
+    __table_args__ = (UniqueConstraint("monitor_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    monitor_id: Mapped[int] = mapped_column(ForeignKey("monitors.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(NAME))
+    signal: Mapped[str] = mapped_column(String(16))
+    metric: Mapped[str] = mapped_column(String(NAME))
+    feature: Mapped[str | None] = mapped_column(String(200))
+    op: Mapped[str] = mapped_column(String(2))
+    threshold: Mapped[float] = mapped_column(Float)
+    consecutive: Mapped[int] = mapped_column(Integer)
+    # [{"kind", "target", "format"}]
+    sinks: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    # The webhooks' HMAC key: kept as given (signing needs it), never returned.
+    secret: Mapped[str | None] = mapped_column(String(256))
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str] = mapped_column(String(NAME))
+    created_at: Mapped[datetime] = mapped_column()
+    # ok | firing | resolved
+    state: Mapped[str] = mapped_column(String(16), default="ok")
+    breaches: Mapped[int] = mapped_column(Integer, default=0)
+    value: Mapped[float | None] = mapped_column(Float)
+    since: Mapped[datetime | None] = mapped_column()
+    last_evaluated_at: Mapped[datetime | None] = mapped_column()
+
+    monitor: Mapped[Monitor] = relationship()
+
+
+class AlertEvent(Base):
+    """A rule's transition (firing or resolved) and what its sinks answered: one row per
+    transition, so each is notified once."""
+
+    __tablename__ = "alert_events"
+    __table_args__ = (Index("ix_alert_events_rule_id", "rule_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rule_id: Mapped[int] = mapped_column(ForeignKey("alert_rules.id", ondelete="CASCADE"))
+    monitor_id: Mapped[int] = mapped_column(
+        ForeignKey("monitors.id", ondelete="CASCADE"), index=True
+    )
+    state: Mapped[str] = mapped_column(String(16))
+    value: Mapped[float | None] = mapped_column(Float)
+    threshold: Mapped[float] = mapped_column(Float)
+    evaluated_at: Mapped[datetime] = mapped_column()
+    window_start: Mapped[datetime] = mapped_column()
+    window_end: Mapped[datetime] = mapped_column()
+    # The alert as the sinks receive it.
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # None until its sinks have answered; then what they answered in ``deliveries``:
+    # [{"sink", "ok", "attempts", "detail"}]
+    delivered_at: Mapped[datetime | None] = mapped_column()
+    deliveries: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+
+    rule: Mapped[AlertRule] = relationship()

@@ -1,0 +1,180 @@
+"""``monitor alert add/list/remove`` and ``monitor alerts`` (states and transitions)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from modelwright.cli._app import State
+from modelwright.cli._options import Env, Json, Workspace
+from modelwright.cli._output import console, emit_json, fmt, table
+from modelwright.cli.monitors import MonitorName, monitor_app
+
+alert_app = typer.Typer(
+    help="Alert rules of a monitor: a condition on its values held for N evaluations in a "
+    "row fires, and resolves once it no longer holds; each transition is notified once.",
+    no_args_is_help=True,
+)
+RuleName = Annotated[str, typer.Argument(help="The alert rule.")]
+
+
+def register(app: typer.Typer) -> None:
+    monitor_app.add_typer(alert_app, name="alert")
+
+
+def _value(v: float | None) -> str:
+    return "-" if v is None else f"{v:.4g}"
+
+
+@alert_app.command("add")
+def add(
+    ctx: typer.Context,
+    monitor: MonitorName,
+    name: RuleName,
+    when: Annotated[
+        str,
+        typer.Option(
+            help="<signal>.<metric>[<feature>] <op> <number>: 'drift.drift_share >= 0.5', "
+            "'service.p99_ms > 250', 'quality.missing_share[plan] > 0.1'."
+        ),
+    ],
+    for_: Annotated[
+        int,
+        typer.Option("--for", help="Evaluations in a row the condition must hold to fire."),
+    ] = 1,
+    sink: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Repeatable: log, webhook:https://…, command:'notify --page' (default: log)."
+        ),
+    ] = None,
+    format_: Annotated[
+        str, typer.Option("--format", help="Webhooks: json (the alert) or slack ({'text': …}).")
+    ] = "json",
+    secret: Annotated[
+        str | None,
+        typer.Option(
+            envvar="MODELWRIGHT_ALERT_SECRET",
+            help="Webhooks: HMAC-SHA256 key of the X-Modelwright-Signature header.",
+        ),
+    ] = None,
+    description: Annotated[str, typer.Option(help="What it is for.")] = "",
+    workspace: Workspace = None,
+    env: Env = None,
+    json: Json = False,
+) -> None:
+    """Add an alert rule to a monitor (needs endpoint.deploy in the environment)."""
+    state: State = ctx.obj
+    r = state.client().add_alert_rule(
+        monitor,
+        name,
+        when=when,
+        consecutive=for_,
+        sinks=sink or ["log"],
+        format=format_,
+        secret=secret,
+        description=description,
+        workspace=workspace,
+        environment=env,
+    )
+    if json:
+        emit_json(r)
+        return
+    sinks = ", ".join(f"{s.kind}:{s.target}" if s.target else s.kind for s in r.sinks)
+    console.print(
+        f"alert rule {r.name} on monitor {r.monitor}: {r.condition} for {r.consecutive} "
+        f"evaluation(s) → {sinks}" + (" (signed)" if r.signed else ""),
+        markup=False,
+    )
+
+
+@alert_app.command("list")
+def list_rules(
+    ctx: typer.Context,
+    monitor: MonitorName,
+    workspace: Workspace = None,
+    env: Env = None,
+    json: Json = False,
+) -> None:
+    """The monitor's alert rules, their sinks and states."""
+    state: State = ctx.obj
+    found = state.client().list_alert_rules(monitor, workspace=workspace, environment=env)
+    if json:
+        emit_json(found)
+        return
+    table(
+        f"Alert rules of {monitor} ({len(found)})",
+        ["name", "condition", "for", "sinks", "signed", "state"],
+        [
+            (
+                r.name,
+                r.condition,
+                r.consecutive,
+                ", ".join(f"{s.kind}:{s.target}" if s.target else s.kind for s in r.sinks),
+                "yes" if r.signed else "no",
+                r.state,
+            )
+            for r in found
+        ],
+    )
+
+
+@alert_app.command("remove")
+def remove(
+    ctx: typer.Context,
+    monitor: MonitorName,
+    name: RuleName,
+    workspace: Workspace = None,
+    env: Env = None,
+) -> None:
+    """Remove an alert rule and its history."""
+    state: State = ctx.obj
+    state.client().remove_alert_rule(monitor, name, workspace=workspace, environment=env)
+    console.print(f"alert rule {name} removed from monitor {monitor}")
+
+
+@monitor_app.command("alerts")
+def alerts(
+    ctx: typer.Context,
+    monitor: MonitorName,
+    limit: Annotated[int, typer.Option(help="At most this many transitions.")] = 20,
+    workspace: Workspace = None,
+    env: Env = None,
+    json: Json = False,
+) -> None:
+    """The states of the monitor's alert rules and their latest transitions."""
+    state: State = ctx.obj
+    client = state.client()
+    rules = client.list_alert_rules(monitor, workspace=workspace, environment=env)
+    events = client.alert_history(monitor, limit=limit, workspace=workspace, environment=env)
+    if json:
+        emit_json({"rules": rules, "history": events})
+        return
+    table(
+        f"Alerts of {monitor}",
+        ["rule", "condition", "state", "since (UTC)", "breaches", "value"],
+        [
+            (r.name, r.condition, r.state, fmt(r.since), f"{r.breaches}/{r.consecutive}",
+             _value(r.value))
+            for r in rules
+        ],
+    )  # fmt: skip
+    table(
+        f"Transitions ({len(events)})",
+        ["evaluated (UTC)", "rule", "state", "value", "delivered"],
+        [
+            (
+                fmt(e.evaluated_at),
+                e.rule,
+                e.state,
+                _value(e.value),
+                "pending"
+                if e.delivered_at is None
+                else "; ".join(
+                    f"{d.sink} {'ok' if d.ok else 'FAILED'} ({d.detail})" for d in e.deliveries
+                ),
+            )
+            for e in events
+        ],
+    )
