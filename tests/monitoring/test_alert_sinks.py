@@ -24,7 +24,7 @@ from modelwright.testing import check_alert_sink
 from modelwright.testing._alert_sink import sample_alert
 
 SECRET = "a-secret-of-sixteen-chars"
-FAST = WebhookSink(attempts=3, backoff=0.01, timeout=5)
+FAST = WebhookSink(attempts=3, backoff=0.01, timeout=5, allow_private=True)
 
 
 def test_the_builtin_sinks_pass_the_kit(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
@@ -94,6 +94,24 @@ def test_a_slack_body_is_text_and_unsigned_without_a_secret() -> None:
 def test_webhooks_take_http_urls_only(url: str) -> None:
     with pytest.raises(ValueError, match="webhook URL"):
         FAST.check(url)
+
+
+def test_webhooks_to_non_public_addresses_are_refused_unless_the_operator_allows_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    strict = WebhookSink(attempts=1, timeout=1)
+    monkeypatch.delenv("MODELWRIGHT_ALERT_WEBHOOK_PRIVATE", raising=False)
+    for url in ("http://169.254.169.254/latest/meta-data", "http://127.0.0.1:9/x", "http://[::1]/x",
+                "http://10.0.0.7/hook"):  # fmt: skip
+        with pytest.raises(ValueError, match="not a public address"):
+            strict.check(url)
+    # A name is checked when delivering: what it resolves to can change after the rule.
+    assert strict.check("http://localhost:9/x") == "http://localhost:9/x"
+    done = strict.deliver(sample_alert(), SinkConfig("webhook", "http://localhost:9/x"))
+    assert not done.ok and done.attempts == 0 and "not a public address" in done.detail
+    with Receiver() as receiver:
+        monkeypatch.setenv("MODELWRIGHT_ALERT_WEBHOOK_PRIVATE", "true")
+        assert strict.deliver(sample_alert(), SinkConfig("webhook", receiver.url)).ok
 
 
 def test_the_command_sink_gets_the_alert_on_stdin_and_its_exit_status_is_kept(

@@ -17,8 +17,16 @@ pytest.importorskip("sklearn")
 SCOPE = ["-w", "ml", "-e", "dev"]
 
 
-def test_add_list_show_and_remove_alert_rules(cli: Run, home: Path, tmp_path: Path) -> None:  # noqa: F811
+def test_add_list_show_and_remove_alert_rules(
+    cli: Run,  # noqa: F811
+    home: Path,  # noqa: F811
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from sklearn.dummy import DummyClassifier
+
+    # The receiver runs on this host: a non-public address, which the operator allows.
+    monkeypatch.setenv("MODELWRIGHT_ALERT_WEBHOOK_PRIVATE", "true")
 
     lake = tmp_path / "lake"
     where = {"workspace": "ml", "environment": "dev"}

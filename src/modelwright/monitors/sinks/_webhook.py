@@ -1,13 +1,19 @@
 """The ``webhook`` sink: an HTTP POST of the alert, signed, retried with backoff.
 
-The platform's workers open the URL, so only http and https URLs are accepted, and
-redirects are not followed (a redirect could lead anywhere, in any scheme)."""
+The platform's workers open the URL, so only http and https URLs are accepted, redirects
+are not followed (a redirect could lead anywhere, in any scheme), and a host that resolves
+to a loopback, private, link-local or otherwise non-public address (the workers' own
+services, a cloud metadata endpoint) is refused unless the operator allows it with
+``MODELWRIGHT_ALERT_WEBHOOK_PRIVATE=true`` (a receiver inside the network)."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import json
+import os
+import socket
 import time
 import urllib.error
 import urllib.request
@@ -16,9 +22,23 @@ from urllib.parse import urlsplit
 
 from modelwright.monitors.sinks._base import Delivery, SinkConfig
 
-__all__ = ["SIGNATURE_HEADER", "WebhookSink", "sign"]
+__all__ = ["PRIVATE_ENV", "SIGNATURE_HEADER", "WebhookSink", "sign"]
 
 SIGNATURE_HEADER = "X-Modelwright-Signature"
+PRIVATE_ENV = "MODELWRIGHT_ALERT_WEBHOOK_PRIVATE"
+
+
+def _non_public(host: str) -> str | None:
+    """The first address ``host`` resolves to that is not public, if any."""
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except (socket.gaierror, UnicodeError):
+        return None  # unresolvable: the POST fails and says so
+    for info in infos:
+        address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
+        if not address.is_global:
+            return str(address)
+    return None
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -37,10 +57,36 @@ _OPENER = urllib.request.build_opener(_NoRedirect)
 class WebhookSink:
     name = "webhook"
 
-    def __init__(self, *, attempts: int = 4, backoff: float = 0.5, timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        *,
+        attempts: int = 4,
+        backoff: float = 0.5,
+        timeout: float = 10.0,
+        allow_private: bool | None = None,
+    ) -> None:
         self.attempts = attempts
         self.backoff = backoff
         self.timeout = timeout
+        self._allow_private = allow_private
+
+    @property
+    def allow_private(self) -> bool:
+        """Set on the sink, else the operator's ``MODELWRIGHT_ALERT_WEBHOOK_PRIVATE``."""
+        if self._allow_private is not None:
+            return self._allow_private
+        return os.environ.get(PRIVATE_ENV, "").strip().lower() in ("1", "true", "yes")
+
+    def _refused(self, host: str) -> str:
+        if self.allow_private:
+            return ""
+        address = _non_public(host)
+        if address is None:
+            return ""
+        return (
+            f"refused: {host} resolves to {address}, not a public address (an operator may "
+            f"allow such receivers with {PRIVATE_ENV}=true)"
+        )
 
     def check(self, target: str) -> str:
         parts = urlsplit(target)
@@ -53,6 +99,12 @@ class WebhookSink:
             raise ValueError(f"webhook URL {target!r} has no host")
         if parts.username or parts.password:
             raise ValueError("webhook URL: put no credentials in the URL (use the secret)")
+        try:  # a literal address is refused at once; names are checked at each delivery
+            literal = ipaddress.ip_address(parts.hostname)
+        except ValueError:
+            return target
+        if problem := self._refused(str(literal)):
+            raise ValueError(f"webhook URL {target!r}: {problem}")
         return target
 
     def body(self, alert: dict[str, Any], config: SinkConfig) -> bytes:
@@ -69,6 +121,10 @@ class WebhookSink:
         }
         if config.secret:
             headers[SIGNATURE_HEADER] = sign(config.secret, body)
+        # Checked at delivery, not only when the rule was added: what a name resolves to
+        # changes.
+        if refused := self._refused(urlsplit(config.target).hostname or ""):
+            return Delivery(ok=False, attempts=0, detail=refused)
         detail = ""
         for attempt in range(1, self.attempts + 1):
             if attempt > 1:
