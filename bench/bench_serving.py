@@ -79,6 +79,7 @@ ENV_DIR = "BENCH_SERVING_DIR"
 ENV_DIGEST = "BENCH_SERVING_DIGEST"
 ENV_URI = "BENCH_SERVING_URI"
 ENV_CONFIG = "BENCH_SERVING_CONFIG"
+ENV_CAPTURE = "BENCH_SERVING_CAPTURE"  # a datastore URL: capture every request there
 
 
 # -- the modelwright model server (imported by each uvicorn worker) ---------------------------
@@ -99,7 +100,14 @@ def serving_app() -> Any:
     raw, manifest = load_dir(Path(os.environ[ENV_DIR]), expected_digest=digest, trusted=True)
     model = LoadedModel(raw=raw, manifest=manifest, digest=digest, uri=uri)
     name, version = uri.removeprefix("models:/").split("/")
-    return create_model_app(model, name=name, version=version, config=config)
+    capture = None
+    if os.environ.get(ENV_CAPTURE):
+        from modelwright.serving.capture import Capture
+
+        capture = Capture(
+            os.environ[ENV_CAPTURE], endpoint="bench", deployment="d", model=uri, rate=1.0
+        )
+    return create_model_app(model, name=name, version=version, config=config, capture=capture)
 
 
 # -- the model and the request bodies (the same on both sides) --------------------------------

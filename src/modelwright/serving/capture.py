@@ -1,29 +1,34 @@
 """Data capture: sampled requests and responses, written as Parquet off the request path.
 
-``record`` only samples and enqueues (never blocks, never raises); a daemon thread writes a
-file per flush under ``<url>/capture/<endpoint>/<deployment>/date=YYYY-MM-DD/<uuid>.parquet``.
-When the queue is full or a write fails the records are dropped and counted, so capture can
-never slow down or fail a request.
+``record`` only samples and appends to a buffer (never blocks, never raises); a daemon thread
+writes a file per flush under
+``<url>/capture/<endpoint>/<deployment>/date=YYYY-MM-DD/<uuid>.parquet``. When the buffer is
+full or a write fails the records are dropped and counted, so capture can never slow down or
+fail a request.
+
+The writer wakes once per flush (every ``flush_seconds``, or when ``flush_rows`` are
+waiting), not once per record: a queue whose consumer waits on each item hands the GIL to
+the writer thread on every request, which measured as a third of a model server's
+throughput at 100 % capture.
 """
 
 from __future__ import annotations
 
 import logging
-import queue
 import random
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
 
 __all__ = ["Capture", "CaptureRecord"]
 
 log = logging.getLogger(__name__)
 
-CaptureRecord = dict[str, Any]
-_STOP = object()
+# (request id, time, status, latency ms, shadow, request body, response body)
+CaptureRecord = tuple[str, float, int, float, bool, bytes, bytes]
 
 
 class Capture:
@@ -47,7 +52,11 @@ class Capture:
         self.rate = rate
         self.flush_rows = flush_rows
         self.flush_seconds = flush_seconds
-        self._queue: queue.Queue[Any] = queue.Queue(maxsize=max_pending)
+        self.max_pending = max_pending
+        # deque.append and popleft are atomic: the request path takes no lock.
+        self._pending: deque[CaptureRecord] = deque()
+        self._wake = threading.Event()
+        self._stopping = False
         self.on_drop = on_drop or (lambda n: None)
         self._thread = threading.Thread(target=self._run, name="mw-capture", daemon=True)
         self._thread.start()
@@ -66,51 +75,34 @@ class Capture:
         *,
         shadow: bool = False,
     ) -> None:
-        """Enqueue one request/response pair (the caller decided it is sampled)."""
-        item: CaptureRecord = {
-            "request_id": request_id,
-            "at": datetime.now(UTC),
-            "endpoint": self.endpoint,
-            "deployment": self.deployment,
-            "model": self.model,
-            "status": status,
-            "latency_ms": latency_ms,
-            "shadow": shadow,
-            "request": request.decode("utf-8", "replace"),
-            "response": response.decode("utf-8", "replace"),
-        }
-        try:
-            self._queue.put_nowait(item)
-        except queue.Full:
+        """Enqueue one request/response pair (the caller decided it is sampled). A tuple and
+        the raw bytes: decoding and building columns is the writer's work, off the request."""
+        item = (request_id, time.time(), status, latency_ms, shadow, request, response)
+        if len(self._pending) >= self.max_pending:
             self.on_drop(1)
+            return
+        self._pending.append(item)
+        if len(self._pending) >= self.flush_rows:
+            self._wake.set()
 
     def close(self, timeout: float = 10.0) -> None:
         """Write what is pending, then stop the writer."""
-        try:
-            self._queue.put(_STOP, timeout=timeout)
-        except queue.Full:
-            return
+        self._stopping = True
+        self._wake.set()
         self._thread.join(timeout)
 
     def _run(self) -> None:
-        batch: list[CaptureRecord] = []
-        deadline = time.monotonic() + self.flush_seconds
         while True:
-            try:
-                item = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
-            except queue.Empty:
-                item = None
-            if item is not None and item is not _STOP:
-                batch.append(item)
-            if batch and (
-                item is _STOP or len(batch) >= self.flush_rows or time.monotonic() >= deadline
-            ):
+            self._wake.wait(self.flush_seconds)
+            self._wake.clear()
+            stopping = self._stopping
+            while self._pending:
+                batch: list[CaptureRecord] = []
+                while self._pending and len(batch) < self.flush_rows:
+                    batch.append(self._pending.popleft())
                 self._write(batch)
-                batch = []
-            if item is _STOP:
+            if stopping:
                 return
-            if time.monotonic() >= deadline:
-                deadline = time.monotonic() + self.flush_seconds
 
     def _write(self, batch: list[CaptureRecord]) -> None:
         try:
@@ -118,7 +110,23 @@ class Capture:
             import pyarrow as pa
             import pyarrow.parquet as pq
 
-            day = batch[0]["at"].strftime("%Y-%m-%d")
+            ids, ats, statuses, latencies, shadows, requests, responses = zip(*batch, strict=True)
+            n = len(batch)
+            table = pa.table(
+                {
+                    "request_id": pa.array(ids, pa.string()),
+                    "at": pa.array([round(t * 1e6) for t in ats], pa.timestamp("us", tz="UTC")),
+                    "endpoint": pa.array([self.endpoint] * n, pa.string()),
+                    "deployment": pa.array([self.deployment] * n, pa.string()),
+                    "model": pa.array([self.model] * n, pa.string()),
+                    "status": pa.array(statuses, pa.int64()),
+                    "latency_ms": pa.array(latencies, pa.float64()),
+                    "shadow": pa.array(shadows, pa.bool_()),
+                    "request": pa.array([b.decode("utf-8", "replace") for b in requests]),
+                    "response": pa.array([b.decode("utf-8", "replace") for b in responses]),
+                }
+            )
+            day = datetime.fromtimestamp(ats[0], UTC).strftime("%Y-%m-%d")
             path = (
                 f"{self.url}/capture/{self.endpoint}/{self.deployment}/date={day}/"
                 f"{uuid.uuid4().hex}.parquet"
@@ -126,7 +134,7 @@ class Capture:
             fs, fs_path = fsspec.core.url_to_fs(path)
             fs.makedirs(fs_path.rsplit("/", 1)[0], exist_ok=True)
             with fs.open(fs_path, "wb") as fh:
-                pq.write_table(pa.Table.from_pylist(batch), fh)
+                pq.write_table(table, fh)
             self.files_written += 1
         except Exception:
             log.exception("capture: could not write %d records", len(batch))
