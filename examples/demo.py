@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -495,13 +496,108 @@ def retrain() -> tuple[int, int]:
     return out[0], out[1]
 
 
+class Webhook:
+    """A small local receiver for alert webhooks that checks each one's signature."""
+
+    def __init__(self, secret: str) -> None:
+        import hashlib
+        import hmac
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.received: list[dict[str, Any]] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                digest = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+                signed = hmac.compare_digest(
+                    f"sha256={digest}", self.headers.get("X-Modelwright-Signature", "")
+                )
+                alert = json.loads(body)
+                outer.received.append(alert)
+                print(f"  webhook received (signature {'valid' if signed else 'INVALID'}): "
+                      f"{alert.get('summary', alert)}", flush=True)  # fmt: skip
+                self.send_response(204 if signed else 401)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def shifted_traffic(url: str, n: int) -> None:
+    """Callers from a new campaign: short tenures, high charges, many support calls."""
+    import random
+
+    rng = random.Random(5)  # noqa: S311 (synthetic traffic)
+    with httpx.Client(timeout=30) as http:
+        for _ in range(n):
+            record = {
+                "tenure_months": rng.randint(1, 6),
+                "monthly_charges": round(rng.gauss(120, 10), 2),
+                "support_calls": rng.randint(4, 9),
+                "contract_years": 0,
+            }
+            http.post(url, json={"dataframe_records": [record]})
+
+
+def monitoring(people: dict[str, dict[str, str]]) -> None:
+    step("14. Monitoring: prod traffic drifts, the monitor sees it, an alert reaches a webhook")
+    bob = {**people["bob"], "MODELWRIGHT_ALERT_WEBHOOK_PRIVATE": "true"}  # a local receiver
+    prod = ["-w", "churn", "-e", "prod"]
+    run("endpoint", "deploy", "churn", "churn-v4", "models:/prod/churn@champion",
+        "--capture-rate", "1.0", *prod, env=bob, quiet=True)  # fmt: skip
+    run("monitor", "create", "churn-drift", "--endpoint", "churn", "--baseline", "customers@v1",
+        "--window", "10m", "--signals", "drift,quality,service", *prod, env=bob)  # fmt: skip
+    secret = secrets.token_hex(16)
+    webhook = Webhook(secret)
+    run("monitor", "alert", "add", "churn-drift", "drift", "--when", "drift.share >= 0.5",
+        "--for", "1", "--sink", f"webhook:{webhook.url}", "--secret", secret, *prod,
+        env=bob)  # fmt: skip
+    port = free_port()
+    print(f"\033[1m$ modelwright serve -w churn -e prod --port {port}\033[0m  (in the background)")
+    serve = subprocess.Popen(
+        [*CLI, "serve", *prod, "--port", str(port), "--stats-interval", "1"],
+        cwd=ROOT,
+        env={**os.environ, "MODELWRIGHT_HOME": str(HOME)},
+    )
+    try:
+        wait_for(f"http://127.0.0.1:{port}/healthz", lambda h: bool(h.get("ready")), "the router")
+        shifted_traffic(f"http://127.0.0.1:{port}/endpoints/churn/prod/churn/invocations", 400)
+        print("400 requests from a new campaign sent to prod; every one captured")
+        time.sleep(2.5)  # capture and serving statistics are flushed every second
+        run("monitor", "run", "churn-drift", *prod, env=bob)
+        run("monitor", "history", "churn-drift", "--signal", "drift", *prod, env=bob)
+        run("monitor", "alerts", "churn-drift", *prod, env=bob)
+        if not webhook.received:
+            raise SystemExit("demo: the drift alert did not reach the webhook")
+    finally:
+        serve.terminate()
+        serve.wait(timeout=60)
+        webhook.close()
+
+
+def cd_and_monitoring() -> None:
+    people = promotion()
+    continuous_deployment(people)
+    monitoring(people)
+
+
 def audit_and_export() -> None:
-    step("14. The audit trail: every change, who made it and when")
+    step("15. The audit trail: every change, who made it and when")
     run("audit", "--limit", "8")
     # The same changes as domain events, which workflows and the UI follow by id.
     run("events", "-w", "churn", "--kind", "alias.*", "--limit", "5")
 
-    step("15. Export: the live state as a platform.yaml that apply accepts")
+    step("16. Export: the live state as a platform.yaml that apply accepts")
     run("export", "-o", str(HOME / "exported.yaml"))
     run("apply", "-f", str(HOME / "exported.yaml"), "--dry-run")
 
@@ -598,8 +694,7 @@ def main() -> None:
     step("10. Batch inference: the challenger over customers@v2, output registered with lineage")
     batch()
 
-    people = promotion()
-    continuous_deployment(people)
+    cd_and_monitoring()
     audit_and_export()
     print("\ndemo: done")
 
