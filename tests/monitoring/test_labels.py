@@ -11,12 +11,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from tests.conftest import Connector
+from tests.monitoring import test_monitors
 from tests.monitoring.monitor_data import FEATURES, capture_predictions, customers, records
-from tests.monitoring.test_monitors import WHERE, lake  # noqa: F401 - a fixture
+from tests.monitoring.test_monitors import WHERE
 
 from modelwright.client import Client
 from modelwright.errors import InvalidInput, NotFound, PermissionDenied
 
+lake = test_monitors.lake  # the fixture: ml/dev, endpoint churn, baseline customers@v1
 Unchanged = Callable[[], AbstractContextManager[None]]
 
 

@@ -11,11 +11,13 @@ import numpy as np
 import pytest
 from sklearn import metrics
 from tests.conftest import Connector
+from tests.monitoring import test_monitors
 from tests.monitoring.monitor_data import FEATURES, capture_predictions, customers, records
-from tests.monitoring.test_monitors import WHERE, evaluate, lake, value  # noqa: F401 - lake
+from tests.monitoring.test_monitors import WHERE, evaluate, value
 
 from modelwright.client import Client
 
+lake = test_monitors.lake  # the fixture: ml/dev, endpoint churn, baseline customers@v1
 pytest.importorskip("sklearn")
 
 
@@ -136,9 +138,7 @@ def test_prediction_drift_against_the_baseline_labels_and_alert_rules(
     assert (first.signal, first.status) == ("prediction", "ok")
     assert "churned" in first.detail
     ids = capture_predictions(lake, records(customers(200)[FEATURES]), [1] * 200, prefix="b")
-    client.log_labels(
-        "watch", [{"request_id": i, "label": 0} for i in ids], **WHERE
-    )
+    client.log_labels("watch", [{"request_id": i, "label": 0} for i in ids], **WHERE)
     evaluate(client, connector)
     rows = client.get_monitor("watch", **WHERE).latest
     shifted = value(rows, "drift")
