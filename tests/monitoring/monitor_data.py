@@ -54,3 +54,18 @@ def capture(
             cap.record(f"req-{n}", body, b'{"predictions": [0]}', status, 3.0, shadow=shadow)
             batch, n = [], n + 1
     cap.close()
+
+
+def capture_predictions(
+    lake: Path, rows: list[dict[str, Any]], predictions: list[Any], *, prefix: str = "req"
+) -> list[str]:
+    """One captured request per row, answered with its prediction; returns the request ids
+    (``<prefix>-<i>``)."""
+    cap = Capture(str(lake), endpoint="churn", deployment="blue", model="models:/churn/1", rate=1.0)
+    ids = []
+    for i, (row, p) in enumerate(zip(rows, predictions, strict=True)):
+        ids.append(f"{prefix}-{i}")
+        body = json.dumps({"dataframe_records": [row]}).encode()
+        cap.record(ids[-1], body, json.dumps({"predictions": [p]}).encode(), 200, 3.0)
+    cap.close()
+    return ids

@@ -8,6 +8,7 @@ from modelwright.api import (
     data,
     endpoints,
     jobs,
+    labels,
     monitors,
     pipelines,
     promotions,
@@ -281,4 +282,5 @@ OPERATIONS: tuple[Operation, ...] = (  # type: ignore[type-arg]
     *rollouts.OPERATIONS,
     *monitors.OPERATIONS,
     *alerts.OPERATIONS,
+    *labels.OPERATIONS,
 )

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 
@@ -105,18 +106,37 @@ def create(
         str | None, typer.Option(help="Cron expression (UTC): '*/5 * * * *'.")
     ] = None,
     signals: Annotated[
-        str | None, typer.Option(help="Comma-separated: drift,quality,service (default all).")
+        str | None,
+        typer.Option(
+            help="Comma-separated: drift,prediction,quality,performance,service "
+            "(default drift,quality,service)."
+        ),
     ] = None,
     threshold: Annotated[
         list[str] | None,
         typer.Option(
             help="NAME=NUMBER (repeatable), a value above it alerts: drift_share, "
             "missing_share, out_of_range_share, unseen_share, type_mismatch_share, "
-            "error_rate, p50_ms, p99_ms; drift (the per-feature test's threshold); "
-            "min_rows (fewer rows alert)."
+            "error_rate, p50_ms, p99_ms, log_loss, mae, rmse, mape; drift and "
+            "prediction_drift (the drift test's threshold); min_rows, labelled_share, "
+            "accuracy, precision, recall, f1, roc_auc, r2 (lower values alert)."
         ),
     ] = None,
     description: Annotated[str, typer.Option(help="What it is for.")] = "",
+    task: Annotated[
+        str | None,
+        typer.Option(help="performance: classification or regression (default: from labels)."),
+    ] = None,
+    baseline_predictions: Annotated[
+        str,
+        typer.Option(
+            help="prediction: the baseline's predictions are the served model's (model) or "
+            "the baseline's --label-column (label)."
+        ),
+    ] = "model",
+    label_column: Annotated[
+        str | None, typer.Option(help="The baseline's column of true outcomes.")
+    ] = None,
     workspace: Workspace = None,
     env: Env = None,
     json: Json = False,
@@ -134,6 +154,9 @@ def create(
         signals=_signals(signals),  # type: ignore[arg-type]  # checked above
         thresholds=_thresholds(threshold),
         description=description,
+        task=task,  # type: ignore[arg-type]  # checked by the request model
+        baseline_predictions=baseline_predictions,  # type: ignore[arg-type]  # likewise
+        label_column=label_column,
         workspace=workspace,
         environment=env,
     )
@@ -141,6 +164,62 @@ def create(
         emit_json(d)
         return
     _show(d)
+
+
+@monitor_app.command("labels")
+def labels(
+    ctx: typer.Context,
+    name: MonitorName,
+    file: Annotated[
+        Path | None, typer.Option("--file", help="A CSV or Parquet file of labels.")
+    ] = None,
+    dataset: Annotated[
+        str | None, typer.Option(help="A dataset version of labels: labels@v3.")
+    ] = None,
+    id_column: Annotated[str, typer.Option(help="The column of request ids.")] = "request_id",
+    label_column: Annotated[str, typer.Option(help="The column of labels.")] = "label",
+    workspace: Workspace = None,
+    env: Env = None,
+    json: Json = False,
+) -> None:
+    """Send the true outcomes of the endpoint's captured requests, keyed by request id (needs
+    data.write); a request id sent again keeps its last label."""
+    if (file is None) == (dataset is None):
+        raise InvalidInput("give either --file or --dataset", details={"field": "--file"})
+    state: State = ctx.obj
+    frame = None if file is None else _read_labels(file)
+    r = state.client().log_labels(
+        name,
+        frame,
+        dataset=dataset,
+        id_column=id_column,
+        label_column=label_column,
+        workspace=workspace,
+        environment=env,
+    )
+    if json:
+        emit_json(r)
+        return
+    console.print(
+        f"{r.received} label(s): {r.stored} new, {r.replaced} replaced; unknown: {r.unknown}"
+        + (f" (e.g. {', '.join(r.unknown_examples)})" if r.unknown else ""),
+        markup=False,
+    )
+
+
+def _read_labels(path: Path) -> Any:
+    import pandas as pd
+
+    try:
+        if path.suffix.lower() in (".parquet", ".pq"):
+            return pd.read_parquet(path)
+        return pd.read_csv(path)
+    except pd.errors.EmptyDataError:
+        raise InvalidInput(f"--file: {path} is empty", details={"field": "--file"}) from None
+    except (OSError, ValueError) as exc:
+        raise InvalidInput(
+            f"--file: cannot read {path} ({exc})", details={"field": "--file"}
+        ) from None
 
 
 @monitor_app.command("list")
@@ -225,7 +304,10 @@ def run(
 def history(
     ctx: typer.Context,
     name: MonitorName,
-    signal: Annotated[str | None, typer.Option(help="drift, quality or service.")] = None,
+    signal: Annotated[
+        str | None,
+        typer.Option(help="drift, prediction, quality, performance or service."),
+    ] = None,
     metric: Annotated[str | None, typer.Option(help="drift, missing_share, p99_ms, …")] = None,
     feature: Annotated[str | None, typer.Option(help="One input feature.")] = None,
     since: Annotated[str | None, typer.Option(help="ISO time or age: 1d, 2h.")] = None,

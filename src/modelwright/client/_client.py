@@ -20,6 +20,7 @@ from modelwright.client._alerts import AlertsMixin
 from modelwright.client._data import DataMixin
 from modelwright.client._endpoints import EndpointsMixin
 from modelwright.client._jobs import JobsMixin
+from modelwright.client._labels import LabelsMixin
 from modelwright.client._monitors import MonitorsMixin
 from modelwright.client._pipelines import PipelinesMixin
 from modelwright.client._promotions import PromotionsMixin
@@ -78,6 +79,7 @@ class Client(
     RolloutsMixin,
     MonitorsMixin,
     AlertsMixin,  # after MonitorsMixin: it uses its _monitor_scope
+    LabelsMixin,  # likewise
 ):
     """One method per operation, whatever the transport (in process or HTTP)."""
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel
 
@@ -48,12 +48,16 @@ class MonitorsMixin:
         signals: Sequence[mm.Signal] | None = None,
         thresholds: dict[str, float] | None = None,
         description: str = "",
+        task: mm.Task | None = None,
+        baseline_predictions: Literal["model", "label"] = "model",
+        label_column: str | None = None,
         workspace: str | None = None,
         environment: str | None = None,
     ) -> mm.MonitorDetail:
         """Watch ``endpoint``'s captured requests against ``baseline`` (``customers@v2``)
         over the last ``window_seconds``, every time ``schedule`` (a cron expression, UTC)
-        fires, and whenever ``run_monitor`` asks."""
+        fires, and whenever ``run_monitor`` asks. ``task``, ``baseline_predictions`` and
+        ``label_column`` tell the performance and prediction signals how to read the data."""
         return self.call(
             ops.CREATE_MONITOR,
             **self._monitor_scope(workspace, environment),
@@ -65,6 +69,9 @@ class MonitorsMixin:
             signals=None if signals is None else list(signals),
             thresholds=thresholds,
             description=description,
+            task=task,
+            baseline_predictions=baseline_predictions,
+            label_column=label_column,
         )
 
     def list_monitors(

@@ -10,7 +10,7 @@ from typing import Annotated, Literal, Self
 from pydantic import BaseModel, Field, model_validator
 
 from modelwright.core.names import Name
-from modelwright.monitors.models import SIGNALS, MonitorRef, Signal
+from modelwright.monitors.models import PERFORMANCE_METRICS, SIGNALS, MonitorRef, Signal
 from modelwright.workspaces.policy import parse_threshold
 
 __all__ = [
@@ -31,7 +31,8 @@ __all__ = [
 
 Op = Literal[">", ">=", "<", "<="]
 State = Literal["ok", "firing", "resolved"]
-# The metrics each signal's evaluation stores (``monitors.signals``, ``service._service``).
+# The metrics each signal's evaluation stores (``monitors.signals``, ``service._service``,
+# ``monitors.predictions``, ``monitors.performance``).
 METRICS: dict[str, tuple[str, ...]] = {
     "drift": ("drift_share", "drift"),
     "quality": (
@@ -43,6 +44,8 @@ METRICS: dict[str, tuple[str, ...]] = {
         "schema_mismatch",
     ),
     "service": ("error_rate", "p50_ms", "p99_ms", "throughput"),
+    "prediction": ("drift",),
+    "performance": ("labelled_share", "unmatched_labels", *PERFORMANCE_METRICS),
 }
 # Short names accepted in conditions: ``drift.share >= 0.5``.
 _ALIASES = {("drift", "share"): "drift_share"}

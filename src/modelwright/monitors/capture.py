@@ -17,9 +17,9 @@ from typing import Any
 import orjson
 import pandas as pd
 
-__all__ = ["capture_days", "decode_requests", "read_capture"]
+__all__ = ["capture_days", "captured_ids", "decode_requests", "read_capture"]
 
-_COLUMNS = ["request_id", "at", "deployment", "status", "request"]
+_COLUMNS = ["request_id", "at", "deployment", "status", "request", "response"]
 
 
 def capture_days(start: datetime, end: datetime) -> list[str]:
@@ -51,6 +51,24 @@ def read_capture(url: str, endpoint: str, start: datetime, end: datetime) -> pd.
     if "shadow" in frame:
         keep &= ~frame["shadow"].fillna(False).astype(bool)
     return frame.loc[keep, _COLUMNS].reset_index(drop=True)
+
+
+def captured_ids(url: str, endpoint: str, wanted: Iterable[str]) -> set[str]:
+    """Which of ``wanted`` some capture file of ``endpoint`` holds (any day, any deployment;
+    only the request id column is read)."""
+    import fsspec
+    import pyarrow.parquet as pq
+
+    wanted = set(wanted)
+    fs, root = fsspec.core.url_to_fs(f"{url.rstrip('/')}/capture/{endpoint}")
+    found: set[str] = set()
+    for path in sorted(fs.glob(f"{root}/*/date=*/*.parquet")):
+        with fs.open(path, "rb") as fh:
+            ids = pq.read_table(fh, columns=["request_id"]).column("request_id").to_pylist()
+        found.update(i for i in ids if i in wanted)
+        if len(found) == len(wanted):
+            break
+    return found
 
 
 def decode_requests(bodies: Iterable[str], names: list[str] | None) -> tuple[pd.DataFrame, int]:

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, Self
 
 from cronsim import CronSim, CronSimError
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from modelwright.core.context import utcnow
 from modelwright.core.models import Request
 from modelwright.core.names import Name
 
 __all__ = [
+    "DEFAULT_SIGNALS",
     "DEFAULT_THRESHOLDS",
+    "PERFORMANCE_METRICS",
     "SIGNALS",
     "CreateMonitor",
     "ListMonitors",
@@ -25,11 +27,29 @@ __all__ = [
     "MonitorRun",
     "Signal",
     "Status",
+    "Task",
     "ThresholdKey",
 ]
 
-Signal = Literal["drift", "quality", "service"]
-SIGNALS: tuple[Signal, ...] = ("drift", "quality", "service")
+Signal = Literal["drift", "prediction", "quality", "performance", "service"]
+SIGNALS: tuple[Signal, ...] = ("drift", "prediction", "quality", "performance", "service")
+# Signals created without ``signals``: the model signals need labels or a loadable model.
+DEFAULT_SIGNALS: tuple[Signal, ...] = ("drift", "quality", "service")
+Task = Literal["classification", "regression"]
+# Per metric of the performance signal: True when a higher value is better, so a value
+# below its threshold alerts (the others alert above theirs).
+PERFORMANCE_METRICS: dict[str, bool] = {
+    "accuracy": True,
+    "precision": True,
+    "recall": True,
+    "f1": True,
+    "roc_auc": True,
+    "log_loss": False,
+    "mae": False,
+    "rmse": False,
+    "r2": True,
+    "mape": False,
+}
 Status = Literal["ok", "alert", "no_data", "error"]
 ThresholdKey = Literal[
     "drift",
@@ -42,9 +62,22 @@ ThresholdKey = Literal[
     "error_rate",
     "p50_ms",
     "p99_ms",
+    "prediction_drift",
+    "labelled_share",
+    "accuracy",
+    "precision",
+    "recall",
+    "f1",
+    "roc_auc",
+    "log_loss",
+    "mae",
+    "rmse",
+    "r2",
+    "mape",
 ]
-# A value above its threshold is an alert (min_rows: below). "drift" is the per-feature
-# threshold handed to the drift test (default: the test's own, as Evidently's).
+# A value above its threshold is an alert (min_rows, labelled_share and the performance
+# metrics where higher is better: below). "drift" and "prediction_drift" are the thresholds
+# handed to the drift test (default: the test's own, as Evidently's).
 DEFAULT_THRESHOLDS: dict[str, float] = {
     "drift_share": 0.5,
     "missing_share": 0.05,
@@ -76,11 +109,28 @@ class CreateMonitor(Request):
         max_length=100,
         description="A cron expression ('*/5 * * * *', UTC); none: evaluated on demand only.",
     )
-    signals: list[Signal] = Field(default_factory=lambda: list(SIGNALS), min_length=1)
+    signals: list[Signal] = Field(default_factory=lambda: list(DEFAULT_SIGNALS), min_length=1)
     thresholds: dict[ThresholdKey, ThresholdValue] = Field(
         default_factory=dict, description="Overrides of the default thresholds."
     )
     description: str = Field(default="", max_length=2000)
+    task: Task | None = Field(
+        default=None,
+        description="performance: classification or regression metrics (default: decided "
+        "from the labels, numbers with many distinct values being a regression).",
+    )
+    baseline_predictions: Literal["model", "label"] = Field(
+        default="model",
+        description="prediction: the baseline's predictions are the served model's on the "
+        "baseline (model), or the baseline's label column (label).",
+    )
+    label_column: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="The baseline's column of true outcomes (needed with "
+        "baseline_predictions=label).",
+    )
 
     @field_validator("schedule")
     @classmethod
@@ -97,6 +147,19 @@ class CreateMonitor(Request):
     @classmethod
     def _unique(cls, value: list[Signal]) -> list[Signal]:
         return list(dict.fromkeys(value))
+
+    @model_validator(mode="after")
+    def _label_column(self) -> Self:
+        if self.baseline_predictions == "label" and self.label_column is None:
+            raise ValueError("label_column: needed with baseline_predictions=label")
+        return self
+
+    def options(self) -> dict[str, Any]:
+        return {
+            "task": self.task,
+            "baseline_predictions": self.baseline_predictions,
+            "label_column": self.label_column,
+        }
 
 
 class MonitorRef(Request):
@@ -147,6 +210,9 @@ class MonitorInfo(BaseModel):
     signals: list[Signal]
     thresholds: dict[str, float] = Field(description="Every threshold in force.")
     description: str
+    task: Task | None = None
+    baseline_predictions: Literal["model", "label"] = "model"
+    label_column: str | None = None
     created_by: str
     created_at: datetime
     last_evaluated_at: datetime | None

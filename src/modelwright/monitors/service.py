@@ -34,6 +34,7 @@ __all__ = [
     "get_monitor",
     "list_monitors",
     "monitor_history",
+    "monitor_row",
     "record_evaluation",
     "run_monitor",
 ]
@@ -53,6 +54,8 @@ def create_monitor(ctx: Context, req: m.CreateMonitor) -> m.MonitorDetail:
     features = model_features(endpoint)
     if features is not None:
         check_baseline(baseline, features, field="baseline")
+    if req.label_column is not None:
+        check_baseline(baseline, [req.label_column], field="label_column")
     if ctx.session.scalar(
         select(M.id).where(M.environment_id == endpoint.environment_id, M.name == req.name)
     ):
@@ -70,6 +73,7 @@ def create_monitor(ctx: Context, req: m.CreateMonitor) -> m.MonitorDetail:
         signals=list(req.signals),
         thresholds=dict(req.thresholds),
         description=req.description,
+        options=req.options(),
         created_by=ctx.caller.name,
         created_at=utcnow(),
     )
@@ -169,6 +173,7 @@ def evaluation_plan(ctx: Context, monitor_id: int) -> dict[str, Any]:
     end = utcnow()
     columns = [c["name"] for c in row.baseline.schema_ or []]
     features = model_features(row.endpoint)
+    served = served_deployment(row.endpoint)
     plan: dict[str, Any] = {
         "monitor": row.name,
         "endpoint": row.endpoint.name,
@@ -180,6 +185,10 @@ def evaluation_plan(ctx: Context, monitor_id: int) -> dict[str, Any]:
         "features": columns if features is None else features,
         # Where the model servers write it: the environment's first datastore.
         "capture_url": env.datastores[0].url if env.datastores else None,
+        "options": options(row),
+        "model": None
+        if served is None
+        else f"models:/{served.version.model.name}/{served.version.version}",
     }
     try:
         check_baseline(row.baseline, plan["features"], field="baseline")
@@ -243,12 +252,28 @@ def thresholds(row: schema.Monitor) -> dict[str, float]:
     return {**m.DEFAULT_THRESHOLDS, **row.thresholds}
 
 
+def options(row: schema.Monitor) -> dict[str, Any]:
+    found = row.options or {}
+    return {
+        "task": found.get("task"),
+        "baseline_predictions": found.get("baseline_predictions") or "model",
+        "label_column": found.get("label_column"),
+    }
+
+
+def served_deployment(endpoint: schema.Endpoint) -> schema.EndpointDeployment | None:
+    """The deployment taking most of the endpoint's traffic."""
+    if not endpoint.deployments:
+        return None
+    return max(endpoint.deployments, key=lambda d: (d.weight, d.name))
+
+
 def model_features(endpoint: schema.Endpoint) -> list[str] | None:
     """The input columns of the model taking most of the endpoint's traffic (None: no
     deployment, or a model without a dataframe signature)."""
-    if not endpoint.deployments:
+    served = served_deployment(endpoint)
+    if served is None:
         return None
-    served = max(endpoint.deployments, key=lambda d: (d.weight, d.name))
     signature = served.version.signature or {}
     inputs = signature.get("inputs") or {}
     if inputs.get("kind") != "dataframe" or not inputs.get("columns"):
@@ -341,6 +366,11 @@ def _schedule_name(row: schema.Monitor) -> str:
     return f"monitor-{row.id}"
 
 
+def monitor_row(ctx: Context, req: m.MonitorRef) -> schema.Monitor:
+    """The monitor, if the caller may read it (else NotFound)."""
+    return _monitor(ctx, req)
+
+
 def _monitor(ctx: Context, req: m.MonitorRef) -> schema.Monitor:
     env = endpoints.environment_for_endpoints(ctx, req.workspace, req.environment)
     row = ctx.session.scalar(select(M).where(M.environment_id == env.id, M.name == req.name))
@@ -418,6 +448,7 @@ def _fields(ctx: Context, row: schema.Monitor) -> dict[str, Any]:
         "signals": list(row.signals),
         "thresholds": thresholds(row),
         "description": row.description,
+        **options(row),
         "created_by": row.created_by,
         "created_at": row.created_at,
         "last_evaluated_at": at,

@@ -835,6 +835,8 @@ class Monitor(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     created_by: Mapped[str] = mapped_column(String(NAME))
     created_at: Mapped[datetime] = mapped_column()
+    # How model signals read the data (revision 0017): task, baseline_predictions, label_column.
+    options: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=dict)
 
     environment: Mapped[Environment] = relationship()
     endpoint: Mapped[Endpoint] = relationship()
@@ -862,6 +864,26 @@ class MonitorResult(Base):
     status: Mapped[str] = mapped_column(String(16))
     detail: Mapped[str] = mapped_column(Text, default="")
     job_id: Mapped[int | None] = mapped_column(Integer)
+
+
+# -- ground truth of captured requests (revision 0017) -----------------------------------------
+class Label(Base):
+    """The true outcome of one captured request of an endpoint, keyed by its request id;
+    sent again, it replaces the one stored."""
+
+    __tablename__ = "labels"
+    __table_args__ = (
+        UniqueConstraint("endpoint_id", "request_id"),
+        Index("ix_labels_endpoint_received", "endpoint_id", "received_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    endpoint_id: Mapped[int] = mapped_column(ForeignKey("endpoints.id", ondelete="CASCADE"))
+    request_id: Mapped[str] = mapped_column(String(200))
+    # A JSON scalar: a class (string, integer, boolean) or a number.
+    label: Mapped[Any] = mapped_column(JSON)
+    received_at: Mapped[datetime] = mapped_column()
+    received_by: Mapped[str] = mapped_column(String(NAME))
 
 
 # -- alerts of monitors (revision 0016) --------------------------------------------------------

@@ -150,29 +150,47 @@ def _smoke(client: Client, ws: str, env: str, inputs: dict[str, Any], work: Path
 
 
 def _monitor(client: Client, ws: str, env: str, inputs: dict[str, Any], work: Path) -> Any:
-    """The drift and quality values of a monitor's window (``monitors.signals``)."""
+    """The values of a monitor's window computed from its capture: drift and quality
+    (``monitors.signals``), prediction and performance (``tasks._monitor_model``)."""
     from datetime import datetime
 
     import pandas as pd
 
     from modelwright.monitors.capture import decode_requests, read_capture
     from modelwright.monitors.signals import evaluate
+    from modelwright.tasks._monitor_model import model_signals
 
     features: list[str] = inputs["features"]
+    captured = pd.DataFrame(columns=["request_id", "status", "request", "response"])
     current, unreadable = pd.DataFrame(), 0
     if inputs["capture_url"] is not None:
         start = datetime.fromisoformat(inputs["window_start"])
         end = datetime.fromisoformat(inputs["window_end"])
         captured = read_capture(inputs["capture_url"], inputs["endpoint"], start, end)
         current, unreadable = decode_requests(captured["request"], features)
-    if len(current) == 0:
-        baseline = pd.DataFrame(columns=features)  # not read: nothing to compare it with
-    else:
-        baseline = client.load_dataset(inputs["baseline"], workspace=ws, as_="dataframe")
+    loaded: list[pd.DataFrame] = []
+
+    def baseline() -> pd.DataFrame:  # read once, and only when something is compared with it
+        if not loaded:
+            loaded.append(client.load_dataset(inputs["baseline"], workspace=ws, as_="dataframe"))
+        return loaded[0]
+
     signals = [s for s in inputs["signals"] if s in ("drift", "quality")]
-    return evaluate(
-        baseline, current, features, signals, inputs["thresholds"], undecodable=unreadable
-    )
+    rows = []
+    if signals:
+        empty = pd.DataFrame(columns=features)  # not read: nothing to compare it with
+        rows = evaluate(
+            empty if len(current) == 0 else baseline(),
+            current,
+            features,
+            signals,
+            inputs["thresholds"],
+            undecodable=unreadable,
+        )
+    if {"prediction", "performance"} & set(inputs["signals"]):
+        scope = {"workspace": ws, "environment": env}
+        rows += model_signals(client, scope, inputs, captured, baseline)
+    return rows
 
 
 TASKS: dict[str, Task] = {

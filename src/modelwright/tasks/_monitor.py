@@ -1,5 +1,5 @@
-"""A monitor's evaluation as a workflow: plan the window, compute the drift and quality
-values in a child process (it loads the baseline and reads the capture, which may be large),
+"""A monitor's evaluation as a workflow: plan the window, compute the drift, quality,
+prediction and performance values in a child process (it loads the baseline and reads the capture, which may be large),
 then store them with the service values. A failure of the child is stored as an ``error``
 value of those signals, so a broken evaluation shows in the history instead of a gap.
 
@@ -46,7 +46,9 @@ def monitor(flow: Flow, monitor_id: int) -> str:
     if plan.get("gone"):
         return "gone"
     data: dict[str, Any] = {"rows": None, "error": None}
-    if not plan.get("error") and {"drift", "quality"} & set(plan["signals"]):
+    if not plan.get("error") and {"drift", "quality", "prediction", "performance"} & set(
+        plan["signals"]
+    ):
         data = flow.step(_compute, flow, plan, name="evaluate")
     worst = str(
         flow.step(
