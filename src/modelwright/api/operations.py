@@ -12,6 +12,7 @@ from modelwright.api import (
     pipelines,
     promotions,
     registry,
+    retrain,
     rollouts,
     tracking,
 )
@@ -281,4 +282,5 @@ OPERATIONS: tuple[Operation, ...] = (  # type: ignore[type-arg]
     *rollouts.OPERATIONS,
     *monitors.OPERATIONS,
     *alerts.OPERATIONS,
+    *retrain.OPERATIONS,
 )

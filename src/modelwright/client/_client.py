@@ -24,6 +24,7 @@ from modelwright.client._monitors import MonitorsMixin
 from modelwright.client._pipelines import PipelinesMixin
 from modelwright.client._promotions import PromotionsMixin
 from modelwright.client._registry import RegistryMixin
+from modelwright.client._retrain import RetrainMixin
 from modelwright.client._rollouts import RolloutsMixin
 from modelwright.client._tracking import TrackingMixin
 from modelwright.client._transport import HttpTransport, LocalTransport, Transport
@@ -78,6 +79,7 @@ class Client(
     RolloutsMixin,
     MonitorsMixin,
     AlertsMixin,  # after MonitorsMixin: it uses its _monitor_scope
+    RetrainMixin,  # likewise
 ):
     """One method per operation, whatever the transport (in process or HTTP)."""
 
