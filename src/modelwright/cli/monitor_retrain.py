@@ -155,3 +155,34 @@ def run(
         _print(r)
     if r.status == "skipped":
         raise typer.Exit(1)
+
+
+@monitor_app.command("report")
+def report(
+    ctx: typer.Context,
+    monitor: MonitorName,
+    out: Annotated[Path, typer.Option(help="Where the HTML page is written.")],
+    window: Annotated[
+        str | None, typer.Option(help="The traffic before --until: 1h (default: the monitor's).")
+    ] = None,
+    since: Annotated[str | None, typer.Option(help="Start (ISO time, UTC).")] = None,
+    until: Annotated[str | None, typer.Option(help="End (ISO time, UTC; default now).")] = None,
+    workspace: Workspace = None,
+    env: Env = None,
+) -> None:
+    """A self-contained HTML report: histograms, drift over time, quality, alerts."""
+    from datetime import datetime
+
+    state: State = ctx.obj
+    page, _ = state.client().monitor_report(
+        monitor,
+        window_seconds=None
+        if window is None
+        else int(parse_duration(window, "--window").total_seconds()),
+        since=None if since is None else datetime.fromisoformat(since),
+        until=None if until is None else datetime.fromisoformat(until),
+        workspace=workspace,
+        environment=env,
+    )
+    out.write_text(page, encoding="utf-8")
+    console.print(f"report of monitor {monitor} written to {out}", markup=False)
