@@ -13,6 +13,7 @@ from modelwright.api import (
     pipelines,
     promotions,
     registry,
+    retrain,
     rollouts,
     tracking,
 )
@@ -283,4 +284,5 @@ OPERATIONS: tuple[Operation, ...] = (  # type: ignore[type-arg]
     *monitors.OPERATIONS,
     *alerts.OPERATIONS,
     *labels.OPERATIONS,
+    *retrain.OPERATIONS,
 )

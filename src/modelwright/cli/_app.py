@@ -90,6 +90,7 @@ def _register() -> None:
         jobs,
         models,
         monitor_alerts,
+        monitor_retrain,
         monitors,
         pipelines,
         promotions,
@@ -120,6 +121,7 @@ def _register() -> None:
         rollouts,
         monitors,
         monitor_alerts,
+        monitor_retrain,
         worker,
     ):
         module.register(app)

@@ -25,6 +25,7 @@ from modelwright.client._monitors import MonitorsMixin
 from modelwright.client._pipelines import PipelinesMixin
 from modelwright.client._promotions import PromotionsMixin
 from modelwright.client._registry import RegistryMixin
+from modelwright.client._retrain import RetrainMixin
 from modelwright.client._rollouts import RolloutsMixin
 from modelwright.client._tracking import TrackingMixin
 from modelwright.client._transport import HttpTransport, LocalTransport, Transport
@@ -80,6 +81,7 @@ class Client(
     MonitorsMixin,
     AlertsMixin,  # after MonitorsMixin: it uses its _monitor_scope
     LabelsMixin,  # likewise
+    RetrainMixin,  # likewise
 ):
     """One method per operation, whatever the transport (in process or HTTP)."""
 

@@ -24,6 +24,7 @@ from modelwright.endpoints.stats_models import ServingStatsQuery
 from modelwright.errors import Conflict, InvalidInput, NotFound
 from modelwright.monitors import models as m
 from modelwright.monitors.alert_eval import evaluate_rules
+from modelwright.monitors.retrain_flow import on_firing
 from modelwright.store import schema
 from modelwright.workflows import create_schedule, start
 
@@ -234,7 +235,8 @@ def record_evaluation(
             )
         )
     ctx.session.flush()
-    evaluate_rules(ctx, row, at, start_, values)
+    # A rule that fires starts the monitor's retraining in the same transaction.
+    on_firing(ctx, row, evaluate_rules(ctx, row, at, start_, values))
     worst = _worst(ctx, row.id, at)
     env = row.environment
     ctx.event(

@@ -946,3 +946,62 @@ class AlertEvent(Base):
     deliveries: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
 
     rule: Mapped[AlertRule] = relationship()
+
+
+# -- retraining of monitors (revision 0018) ----------------------------------------------------
+class RetrainAction(Base):
+    """What a monitor does when one of its alert rules fires: run a pipeline of a project
+    snapshot, register its model, request its promotion; at most once per cooldown."""
+
+    __tablename__ = "retrain_actions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    monitor_id: Mapped[int] = mapped_column(
+        ForeignKey("monitors.id", ondelete="CASCADE"), unique=True
+    )
+    # sha256 of the project snapshot (an artifact object), as ``submit_pipeline_run`` makes it.
+    project: Mapped[str] = mapped_column(String(64))
+    pipeline: Mapped[str] = mapped_column(String(NAME))
+    params: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The pipeline's outputs holding the fitted model and (optionally) an input example.
+    output: Mapped[str] = mapped_column(String(NAME))
+    example: Mapped[str | None] = mapped_column(String(NAME))
+    model: Mapped[str] = mapped_column(String(NAME))
+    train_env_id: Mapped[int] = mapped_column(ForeignKey("environments.id", ondelete="CASCADE"))
+    target_env_id: Mapped[int] = mapped_column(ForeignKey("environments.id", ondelete="CASCADE"))
+    alias: Mapped[str | None] = mapped_column(String(NAME))
+    cooldown_seconds: Mapped[int] = mapped_column(Integer)
+    # The retraining runs, and its promotion is requested, as this principal.
+    created_by: Mapped[str] = mapped_column(String(NAME))
+    created_at: Mapped[datetime] = mapped_column()
+    last_started_at: Mapped[datetime | None] = mapped_column()
+
+    monitor: Mapped[Monitor] = relationship()
+    train_env: Mapped[Environment] = relationship(foreign_keys=[train_env_id])
+    target_env: Mapped[Environment] = relationship(foreign_keys=[target_env_id])
+
+
+class Retraining(Base):
+    """One retraining started (or skipped, with the reason) by a firing alert or by hand."""
+
+    __tablename__ = "retrainings"
+    __table_args__ = (Index("ix_retrainings_monitor_id", "monitor_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    monitor_id: Mapped[int] = mapped_column(ForeignKey("monitors.id", ondelete="CASCADE"))
+    # alert | manual
+    trigger: Mapped[str] = mapped_column(String(16))
+    alert_event_id: Mapped[int | None] = mapped_column(
+        ForeignKey("alert_events.id", ondelete="SET NULL")
+    )
+    rule: Mapped[str | None] = mapped_column(String(NAME))
+    # skipped | running | succeeded | failed
+    status: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    job_id: Mapped[int | None] = mapped_column(Integer)
+    run_id: Mapped[str | None] = mapped_column(String(32))
+    version: Mapped[int | None] = mapped_column(Integer)
+    promotion_id: Mapped[int | None] = mapped_column(Integer)
+    started_by: Mapped[str] = mapped_column(String(NAME))
+    created_at: Mapped[datetime] = mapped_column()
+    finished_at: Mapped[datetime | None] = mapped_column()

@@ -12,7 +12,12 @@ from __future__ import annotations
 from typing import Any
 
 from modelwright.core.actions import Action
-from modelwright.tasks import _monitor, _promotion, _rollout  # noqa: F401 - register their workflows
+from modelwright.tasks import (  # noqa: F401 - register their workflows
+    _monitor,
+    _promotion,
+    _retrain,
+    _rollout,
+)
 from modelwright.tasks._spawn import run_in_child
 from modelwright.workflows import Flow, workflow
 

@@ -13,7 +13,7 @@ import sys
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from modelwright.batch._worker import exit_with_parent
 from modelwright.client import Client
@@ -24,10 +24,24 @@ from modelwright.objects.models import ObjectScope
 from modelwright.pipelines.snapshot import unpack_project
 from modelwright.settings import Settings
 
+if TYPE_CHECKING:
+    from modelwright.runner.session import PipelineResult
+
 Task = Callable[[Client, str, str, dict[str, Any], Path], Any]
 
 
 def _pipeline(client: Client, ws: str, env: str, inputs: dict[str, Any], work: Path) -> Any:
+    result = _run_pipeline(client, ws, env, inputs, work)
+    return {
+        "run_id": result.run_id,
+        "pipeline": result.pipeline,
+        "nodes": {name: report.status for name, report in result.nodes.items()},
+    }
+
+
+def _run_pipeline(
+    client: Client, ws: str, env: str, inputs: dict[str, Any], work: Path
+) -> PipelineResult:
     from modelwright.runner import NodeFailed, PipelineSession
 
     archive = work / "project.tar.gz"
@@ -46,11 +60,21 @@ def _pipeline(client: Client, ws: str, env: str, inputs: dict[str, Any], work: P
         )
     except NodeFailed as exc:
         raise NodeFailed(f"run {exc.result.run_id}: {exc}", exc.result) from exc
-    return {
-        "run_id": result.run_id,
-        "pipeline": result.pipeline,
-        "nodes": {name: report.status for name, report in result.nodes.items()},
-    }
+    return result
+
+
+def _retrain(client: Client, ws: str, env: str, inputs: dict[str, Any], work: Path) -> Any:
+    """A monitor's retraining: the pipeline, then its model output as a new version of the
+    action's model, registered from the pipeline's run."""
+    result = _run_pipeline(client, ws, env, inputs, work)
+    example = None if inputs["example"] is None else result.load(inputs["example"])
+    version = client.log_model(
+        result.load(inputs["output"]),
+        inputs["model"],
+        run_id=result.run_id,
+        input_example=example,
+    )
+    return {"run_id": result.run_id, "version": version.version}
 
 
 def _batch(client: Client, ws: str, env: str, inputs: dict[str, Any], work: Path) -> Any:
@@ -200,6 +224,7 @@ TASKS: dict[str, Task] = {
     "promotion.evaluate": _evaluate,
     "promotion.smoke": _smoke,
     "monitor.evaluate": _monitor,
+    "monitor.retrain": _retrain,
 }
 
 

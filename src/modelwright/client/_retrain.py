@@ -1,0 +1,177 @@
+"""The retraining action of monitors in the client: set, show, clear, run now."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from pydantic import BaseModel
+
+from modelwright.api import retrain as ops
+from modelwright.api.operation import Operation
+from modelwright.core.lookup import get_environment
+from modelwright.core.platform import LOCAL_ADMIN
+from modelwright.errors import InvalidInput
+from modelwright.monitors import retrain_models as rm
+from modelwright.monitors.report import MonitorReport
+from modelwright.objects.models import ObjectScope
+
+if TYPE_CHECKING:
+    from modelwright.client._transport import Transport
+
+__all__ = ["RetrainMixin"]
+
+Req = TypeVar("Req", bound=BaseModel)
+Resp = TypeVar("Resp")
+
+
+class RetrainMixin:
+    """The retraining methods of ``Client``."""
+
+    transport: Transport
+
+    def call(self, op: Operation[Req, Resp], **fields: Any) -> Resp:  # provided by Client
+        raise NotImplementedError
+
+    def _monitor_scope(self, workspace: str | None, environment: str | None) -> dict[str, str]:
+        raise NotImplementedError
+
+    def set_retraining(
+        self,
+        monitor: str,
+        *,
+        project: str | Path,
+        pipeline: str,
+        model: str,
+        params: Sequence[str] = (),
+        output: str = "model",
+        example: str | None = None,
+        train_in: str | None = None,
+        promote_to: str | None = None,
+        alias: str | None = None,
+        cooldown_seconds: int = 6 * 3600,
+        workspace: str | None = None,
+        environment: str | None = None,
+    ) -> rm.RetrainingAction:
+        """When an alert rule of ``monitor`` fires (at most once per cooldown): run
+        ``pipeline`` of a snapshot of ``project`` taken now, register its ``output`` as a new
+        version of ``model`` and request its promotion to ``promote_to`` (default: the next
+        environment of the path), as you, through the target's gates and approvals."""
+        from modelwright.pipelines.project import load_pipelines
+        from modelwright.pipelines.snapshot import pack_project
+
+        # Checked here before anything is uploaded: the server cannot run the project's code.
+        known = load_pipelines(Path(project))
+        if pipeline not in known:
+            raise InvalidInput(
+                f"pipeline: the project has no pipeline '{pipeline}' "
+                f"(it has: {', '.join(known) or 'none'})",
+                details={"field": "pipeline", "pipelines": list(known)},
+            )
+        digest = self.transport.put_object(ObjectScope.artifacts(), pack_project(Path(project)))
+        return self.call(
+            ops.SET_RETRAINING,
+            **self._monitor_scope(workspace, environment),
+            name=monitor,
+            project=digest,
+            pipeline=pipeline,
+            params=list(params),
+            model=model,
+            output=output,
+            example=example,
+            train_in=train_in,
+            promote_to=promote_to,
+            alias=alias,
+            cooldown_seconds=cooldown_seconds,
+        )
+
+    def get_retraining(
+        self, monitor: str, *, workspace: str | None = None, environment: str | None = None
+    ) -> rm.RetrainingDetail:
+        """The action (None: not set) and the latest retrainings, newest first."""
+        return self.call(
+            ops.GET_RETRAINING, **self._monitor_scope(workspace, environment), name=monitor
+        )
+
+    def clear_retraining(
+        self, monitor: str, *, workspace: str | None = None, environment: str | None = None
+    ) -> rm.RetrainingAction:
+        return self.call(
+            ops.CLEAR_RETRAINING, **self._monitor_scope(workspace, environment), name=monitor
+        )
+
+    def monitor_report(
+        self,
+        monitor: str,
+        *,
+        window_seconds: int | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        workspace: str | None = None,
+        environment: str | None = None,
+    ) -> tuple[str, MonitorReport]:
+        """The monitor's report as a self-contained HTML page, and its data: histograms of
+        the baseline against the captured window (the capture is read where this client
+        runs the platform; through a server, the current side is empty), drift over time,
+        the latest quality values and the alerts."""
+        import pandas as pd
+
+        from modelwright.monitors.report import histograms, render_html
+
+        scope = self._monitor_scope(workspace, environment)
+        detail = self.get_monitor(monitor, **scope)  # type: ignore[attr-defined]
+        end = until or datetime.now(UTC)
+        start = since or end - timedelta(seconds=window_seconds or detail.window_seconds)
+        reference = self.load_dataset(  # type: ignore[attr-defined]
+            detail.baseline, as_="dataframe", **scope
+        )
+        features = [c for c in reference.columns if c in self._features(detail, reference)]
+        current = pd.DataFrame(columns=features)
+        platform = self.transport.local_platform
+        url = None
+        if platform is not None:
+            with platform.unit(platform.caller(LOCAL_ADMIN)) as ctx:
+                env = get_environment(ctx.session, scope["workspace"], scope["environment"])
+                url = env.datastores[0].url if env.datastores else None
+        if url is not None:
+            from modelwright.monitors.capture import decode_requests, read_capture
+
+            captured = read_capture(url, detail.endpoint, start, end)
+            current, _ = decode_requests(captured["request"], features)
+        report = MonitorReport(
+            monitor=detail,
+            since=start.isoformat(),
+            until=end.isoformat(),
+            histograms=histograms(reference, current, features),
+            history=self.monitor_history(  # type: ignore[attr-defined]
+                monitor, since=start - timedelta(days=7), until=end, **scope
+            ),
+            rules=self.list_alert_rules(monitor, **scope),  # type: ignore[attr-defined]
+            transitions=self.alert_history(monitor, limit=20, **scope),  # type: ignore[attr-defined]
+        )
+        return render_html(report), report
+
+    @staticmethod
+    def _features(detail: Any, reference: Any) -> list[str]:
+        """The features the drift values name, else every column of the baseline."""
+        named = {r.feature for r in detail.latest if r.signal == "drift" and r.feature}
+        return [c for c in reference.columns if c in named] or list(reference.columns)
+
+    def run_retraining(
+        self,
+        monitor: str,
+        *,
+        force: bool = False,
+        workspace: str | None = None,
+        environment: str | None = None,
+    ) -> rm.RetrainingInfo:
+        """Start the retraining now; within the cooldown it is skipped (``status`` and
+        ``reason`` say so) unless ``force``."""
+        return self.call(
+            ops.RUN_RETRAINING,
+            **self._monitor_scope(workspace, environment),
+            name=monitor,
+            force=force,
+        )
