@@ -19,6 +19,10 @@ PIPELINES = {
         node(nodes.summarise, inputs=["doubled", "params:scale"], outputs="summary"),
         node(nodes.histogram, inputs="doubled", outputs="hist"),
     ]),
+    "scored": pipeline([
+        node(nodes.source, inputs="params:n", outputs="raw"),
+        node(nodes.summarise, inputs=["raw", "params:scale"], outputs="metrics"),
+    ]),
     "opaque": pipeline([
         node(nodes.source, inputs="params:n", outputs="raw"),
         node(nodes.opaque, inputs="raw", outputs="blob"),

@@ -137,6 +137,20 @@ def test_the_run_records_its_environment_snapshot_with_its_record(
     assert operations.count(pipeline_ops.RECORD_PIPELINE_RUN.name) == 1
 
 
+def test_an_output_named_metrics_becomes_the_runs_metrics_also_when_cached(
+    client: Client, make_project: Callable[..., Path], calls: Callable[[], list[str]]
+) -> None:
+    project = make_project()
+    first = PipelineSession(client, project, environment="dev").run("scored")
+    summary = first.load("metrics")
+    assert client.get_run(first.run_id).metrics == summary
+    assert set(summary) == {"mean", "rows"}
+    calls()
+    again = PipelineSession(client, project, environment="dev").run("scored")
+    assert calls() == []  # restored from the cache, and still logged
+    assert client.get_run(again.run_id).metrics == summary
+
+
 def test_small_outputs_go_with_the_record_and_large_ones_are_uploaded(
     client: Client,
     make_project: Callable[..., Path],

@@ -373,6 +373,8 @@ class _Run:
             config = json.dumps(self.config.as_dict(), sort_keys=True, indent=2, default=str)
             self.recorder.log_artifact("pipeline/config.json", config.encode())
             failed = self._schedule(executor)
+            if failed is None:
+                self._log_run_metrics(client, parent.id)
             message = ""
             end = pm.PipelineRunEnd(status="finished")
             if failed is not None:
@@ -518,6 +520,26 @@ class _Run:
             setattr(report, k, v)
         if self.progress is not None:
             self.progress(report)
+
+    def _log_run_metrics(self, client: Client, run_id: str) -> None:
+        """Outputs named ``metrics`` or ``*_metrics`` holding numbers (a mapping, nested ones
+        flattened with dots) become metrics of the pipeline's run, so an evaluation node's
+        figures show in ``runs list``, the leaderboard and promotion gates. Cached outputs
+        are read back, so a re-run logs them too."""
+        points: dict[str, float] = {}
+        for name in self.pipeline.producers:
+            if (name != "metrics" and not name.endswith("_metrics")) or name not in self.data:
+                continue
+            value = self._value(name, run_id)
+            if isinstance(value, Mapping):
+                points.update(
+                    (k, float(v))
+                    for k, v in flatten(dict(value)).items()
+                    if isinstance(v, int | float) and not isinstance(v, bool)
+                )
+        if points:
+            now = int(time.time() * 1000)
+            client.log_batch(run_id, metrics=[(k, v, 0, now) for k, v in sorted(points.items())])
 
     def _value(self, name: str, run_id: str) -> Any:
         if is_param(name):
