@@ -550,7 +550,9 @@ def shifted_traffic(url: str, n: int) -> None:
 
 
 def monitoring(people: dict[str, dict[str, str]]) -> None:
-    step("14. Monitoring: prod traffic drifts, the monitor sees it, an alert reaches a webhook")
+    step(
+        "14. Monitoring: prod traffic drifts, an alert reaches a webhook, retraining asks for staging"
+    )
     bob = {**people["bob"], "MODELWRIGHT_ALERT_WEBHOOK_PRIVATE": "true"}  # a local receiver
     prod = ["-w", "churn", "-e", "prod"]
     run("endpoint", "deploy", "churn", "churn-v4", "models:/prod/churn@champion",
@@ -562,13 +564,19 @@ def monitoring(people: dict[str, dict[str, str]]) -> None:
     run("monitor", "alert", "add", "churn-drift", "drift", "--when", "drift.share >= 0.5",
         "--for", "1", "--sink", f"webhook:{webhook.url}", "--secret", secret, *prod,
         env=bob)  # fmt: skip
+    # When an alert fires: retrain on the newest customers in dev and ask for staging.
+    new_data()
+    run("monitor", "retrain", "set", "churn-drift", "--project", "examples/churn_retrain",
+        "--pipeline", "retrain", "--model", "churn", "--example", "example", "--train-in", "dev",
+        "--promote-to", "staging", "--cooldown", "6h", *prod, env=bob)  # fmt: skip
     port = free_port()
+    home = {**os.environ, "MODELWRIGHT_HOME": str(HOME)}
     print(f"\033[1m$ modelwright serve -w churn -e prod --port {port}\033[0m  (in the background)")
+    print("\033[1m$ modelwright worker\033[0m  (in the background: it carries the retraining)")
     serve = subprocess.Popen(
-        [*CLI, "serve", *prod, "--port", str(port), "--stats-interval", "1"],
-        cwd=ROOT,
-        env={**os.environ, "MODELWRIGHT_HOME": str(HOME)},
+        [*CLI, "serve", *prod, "--port", str(port), "--stats-interval", "1"], cwd=ROOT, env=home
     )
+    worker = subprocess.Popen([*CLI, "worker"], cwd=ROOT, env=home)
     try:
         wait_for(f"http://127.0.0.1:{port}/healthz", lambda h: bool(h.get("ready")), "the router")
         shifted_traffic(f"http://127.0.0.1:{port}/endpoints/churn/prod/churn/invocations", 400)
@@ -579,10 +587,48 @@ def monitoring(people: dict[str, dict[str, str]]) -> None:
         run("monitor", "alerts", "churn-drift", *prod, env=bob)
         if not webhook.received:
             raise SystemExit("demo: the drift alert did not reach the webhook")
+        retrained = until_retrained(bob)
+        run("monitor", "retrain", "show", "churn-drift", *prod, env=bob)
+        run("promotion", "show", str(retrained["promotion_id"]), env=bob)
+        report = HOME / "churn-drift-report.html"
+        run("monitor", "report", "churn-drift", "--out", str(report), *prod, env=bob)
     finally:
-        serve.terminate()
-        serve.wait(timeout=60)
+        for proc in (worker, serve):
+            proc.terminate()
+            proc.wait(timeout=60)
         webhook.close()
+
+
+def new_data() -> None:
+    """This month's customers extract lands in dev as customers@v3."""
+    sys.path.insert(0, str(ROOT / "examples"))
+    import churn
+
+    import modelwright as mw
+
+    mw.set_platform(HOME)
+    fresh = churn.make_customers(n=3_000, seed=31)
+    v3 = mw.register_dataset("customers", fresh, workspace="churn", environment="dev")
+    mw.get_client().close()
+    print(f"registered customers@v{v3.version} in churn/dev (this month's extract)")
+
+
+def until_retrained(env: dict[str, str], timeout: float = 240) -> dict[str, Any]:
+    """The retraining the firing alert started, once a worker has carried it through."""
+    prod = ["-w", "churn", "-e", "prod"]
+    deadline = time.monotonic() + timeout
+    while True:
+        shown = json.loads(
+            run("monitor", "retrain", "show", "churn-drift", *prod, "--json", env=env, quiet=True)
+        )
+        history = shown["history"]
+        if history and history[0]["status"] != "running":
+            if history[0]["status"] != "succeeded":
+                raise SystemExit(f"demo: the retraining {history[0]['status']}: {history[0]}")
+            return dict(history[0])
+        if time.monotonic() > deadline:
+            raise SystemExit("demo: the retraining did not finish")
+        time.sleep(1)
 
 
 def cd_and_monitoring() -> None:

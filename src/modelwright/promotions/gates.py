@@ -96,18 +96,20 @@ def check_policy(ctx: Context, version: schema.ModelVersion, gate: PolicyGate) -
         if loose:
             problems.append(f"requirements not pinned to one version: {', '.join(loose)}")
     if gate.training_data:
-        inputs = (
-            []
-            if version.run_id is None
-            else ctx.session.scalars(
-                select(schema.LineageEdge.source_id).where(
-                    schema.LineageEdge.target_kind == "run",
-                    schema.LineageEdge.target_id == version.run_id,
-                    schema.LineageEdge.source_kind == "dataset_version",
-                    schema.LineageEdge.relation == "input",
-                )
+        # A pipeline's run reads its data through its nodes' runs: theirs count too.
+        runs = [] if version.run_id is None else [version.run_id]
+        if runs:
+            runs += ctx.session.scalars(
+                select(schema.Run.id).where(schema.Run.parent_id == version.run_id)
             ).all()
-        )
+        inputs = ctx.session.scalars(
+            select(schema.LineageEdge.source_id).where(
+                schema.LineageEdge.target_kind == "run",
+                schema.LineageEdge.target_id.in_(runs),
+                schema.LineageEdge.source_kind == "dataset_version",
+                schema.LineageEdge.relation == "input",
+            )
+        ).all()
         evidence["training_datasets"] = len(inputs)
         if not inputs:
             problems.append("its run recorded no input dataset (lineage of the training data)")
