@@ -1,4 +1,4 @@
-"""``monitor create/list/show/run/history/delete`` as a user types them."""
+"""``monitor create/list/show/run/history/report/delete`` as a user types them."""
 
 from __future__ import annotations
 
@@ -53,5 +53,9 @@ def test_create_run_show_history_and_delete_a_monitor(cli: Run, home: Path, tmp_
     assert "History of watch (1)" in history.out and "alert" in history.out
     listed = cli("monitor", "list", "-w", "ml")
     assert "watch" in listed.out and "*/5 * * * *" in listed.out and "alert" in listed.out
+    out = tmp_path / "report.html"
+    reported = cli("monitor", "report", "watch", "--window", "1h", "--out", str(out), *scope)
+    assert reported.code == 0, reported.err
+    assert "200 captured row(s)" in out.read_text() and "written to" in reported.out
     assert cli("monitor", "delete", "watch", *scope).code == 0
     assert "monitor 'watch' not found" in cli("monitor", "show", "watch", *scope).err

@@ -1,9 +1,10 @@
-"""Operations of monitors: create, list, show, run, history, delete."""
+"""Operations of monitors: create, list, show, run, history, report, delete."""
 
 from __future__ import annotations
 
 from modelwright.api.operation import Operation
 from modelwright.monitors import models as mm
+from modelwright.monitors import report_models as rp
 
 V1 = "/api/v1"
 _ENV = f"{V1}/workspaces/{{workspace}}/environments/{{environment}}"
@@ -69,6 +70,17 @@ MONITOR_HISTORY = Operation(
     "modelwright.monitors.service:monitor_history",
     "The values of a monitor's evaluations over time, oldest first",
     "monitors",
+)
+MONITOR_REPORT = Operation(
+    "monitor_report",
+    "GET",
+    f"{_ONE}/report",
+    rp.MonitorReportRequest,
+    rp.MonitorReport,
+    "modelwright.monitors.report_service:monitor_report",
+    "A monitor's report: baseline-versus-window histograms, drift over time, quality, alerts",
+    "monitors",
+    reads_only=True,
 )
 
 OPERATIONS: tuple[Operation, ...] = tuple(  # type: ignore[type-arg]

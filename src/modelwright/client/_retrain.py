@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel
 
+from modelwright.api import monitors
 from modelwright.api import retrain as ops
 from modelwright.api.operation import Operation
-from modelwright.core.lookup import get_environment
-from modelwright.core.platform import LOCAL_ADMIN
 from modelwright.errors import InvalidInput
 from modelwright.monitors import retrain_models as rm
-from modelwright.monitors.report import MonitorReport
+from modelwright.monitors.report_models import MonitorReport
 from modelwright.objects.models import ObjectScope
 
 if TYPE_CHECKING:
@@ -113,51 +112,19 @@ class RetrainMixin:
         environment: str | None = None,
     ) -> tuple[str, MonitorReport]:
         """The monitor's report as a self-contained HTML page, and its data: histograms of
-        the baseline against the captured window (the capture is read where this client
-        runs the platform; through a server, the current side is empty), drift over time,
-        the latest quality values and the alerts."""
-        import pandas as pd
+        the baseline against the captured window (default: the monitor's window ending now),
+        drift over time, the latest quality values and the alerts."""
+        from modelwright.monitors.report import render_html
 
-        from modelwright.monitors.report import histograms, render_html
-
-        scope = self._monitor_scope(workspace, environment)
-        detail = self.get_monitor(monitor, **scope)  # type: ignore[attr-defined]
-        end = until or datetime.now(UTC)
-        start = since or end - timedelta(seconds=window_seconds or detail.window_seconds)
-        reference = self.load_dataset(  # type: ignore[attr-defined]
-            detail.baseline, as_="dataframe", **scope
-        )
-        features = [c for c in reference.columns if c in self._features(detail, reference)]
-        current = pd.DataFrame(columns=features)
-        platform = self.transport.local_platform
-        url = None
-        if platform is not None:
-            with platform.unit(platform.caller(LOCAL_ADMIN)) as ctx:
-                env = get_environment(ctx.session, scope["workspace"], scope["environment"])
-                url = env.datastores[0].url if env.datastores else None
-        if url is not None:
-            from modelwright.monitors.capture import decode_requests, read_capture
-
-            captured = read_capture(url, detail.endpoint, start, end)
-            current, _ = decode_requests(captured["request"], features)
-        report = MonitorReport(
-            monitor=detail,
-            since=start.isoformat(),
-            until=end.isoformat(),
-            histograms=histograms(reference, current, features),
-            history=self.monitor_history(  # type: ignore[attr-defined]
-                monitor, since=start - timedelta(days=7), until=end, **scope
-            ),
-            rules=self.list_alert_rules(monitor, **scope),  # type: ignore[attr-defined]
-            transitions=self.alert_history(monitor, limit=20, **scope),  # type: ignore[attr-defined]
+        report = self.call(
+            monitors.MONITOR_REPORT,
+            **self._monitor_scope(workspace, environment),
+            name=monitor,
+            window_seconds=window_seconds,
+            since=since,
+            until=until,
         )
         return render_html(report), report
-
-    @staticmethod
-    def _features(detail: Any, reference: Any) -> list[str]:
-        """The features the drift values name, else every column of the baseline."""
-        named = {r.feature for r in detail.latest if r.signal == "drift" and r.feature}
-        return [c for c in reference.columns if c in named] or list(reference.columns)
 
     def run_retraining(
         self,

@@ -9,33 +9,14 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel
 
-from modelwright.monitors.alert_models import AlertEvent, AlertRuleInfo
-from modelwright.monitors.models import MonitorDetail, MonitorResult
+from modelwright.monitors.models import MonitorResult
+from modelwright.monitors.report_models import Histogram, MonitorReport
 
 __all__ = ["Histogram", "MonitorReport", "histograms", "render_html"]
 
 _BINS = 20
 _TOP = 20
-
-
-class Histogram(BaseModel):
-    feature: str
-    kind: str  # numeric | categorical
-    labels: list[str]
-    reference: list[float]  # shares of the reference rows per bin
-    current: list[float]
-
-
-class MonitorReport(BaseModel):
-    monitor: MonitorDetail
-    since: str
-    until: str
-    histograms: list[Histogram]
-    history: list[MonitorResult]
-    rules: list[AlertRuleInfo]
-    transitions: list[AlertEvent]
 
 
 def histograms(
@@ -157,6 +138,9 @@ def render_html(report: MonitorReport) -> str:
         f"baseline <code>{_e(m.baseline)}</code>; window {_e(report.since)} – "
         f"{_e(report.until)}; status {_e(m.status)}.</p>",
         "<h2>Reference versus current</h2>",
+        f"<p>{_e(report.reference_rows)} baseline row(s) against {_e(report.current_rows)} "
+        "captured row(s).</p>",
+        *(f"<p class='note'>{_e(n)}</p>" for n in report.notes),
         "<p><svg width='10' height='10'><rect class='ref' width='10' height='10'/></svg> "
         "reference <svg width='10' height='10'><rect class='cur' width='10' height='10'/>"
         "</svg> current</p>",
