@@ -336,11 +336,11 @@ def promote(*args: str, env: dict[str, str]) -> dict[str, Any]:
 
 
 def until_ended(promotion_id: int, env: dict[str, str], timeout: float = 240) -> dict[str, Any]:
-    """Poll a promotion until it leaves ``rolling_out`` (a worker carries its rollout)."""
+    """Poll a promotion while a worker carries it (its checks, its rollout)."""
     deadline = time.monotonic() + timeout
     while True:
         p = json.loads(run("promotion", "show", str(promotion_id), "--json", env=env, quiet=True))
-        if p["status"] != "rolling_out" or time.monotonic() > deadline:
+        if p["status"] not in ("checking", "rolling_out") or time.monotonic() > deadline:
             return dict(p)
         time.sleep(1)
 
@@ -589,6 +589,7 @@ def monitoring(people: dict[str, dict[str, str]]) -> None:
             raise SystemExit("demo: the drift alert did not reach the webhook")
         retrained = until_retrained(bob)
         run("monitor", "retrain", "show", "churn-drift", *prod, env=bob)
+        until_ended(retrained["promotion_id"], bob)  # its gates run; then it awaits approval
         run("promotion", "show", str(retrained["promotion_id"]), env=bob)
         report = HOME / "churn-drift-report.html"
         run("monitor", "report", "churn-drift", "--out", str(report), *prod, env=bob)
