@@ -121,7 +121,7 @@ def test_three_breaches_in_a_row_fire_once_and_one_good_window_resolves_once(
     at = T0 + timedelta(minutes=15)
     assert fired == {
         "workspace": "ml", "environment": "dev", "monitor": "watch", "endpoint": "churn",
-        "rule": "drifting", "condition": "drift.drift_share >= 0.5", "state": "firing",
+        "dataset": None, "rule": "drifting", "condition": "drift.drift_share >= 0.5", "state": "firing",
         "value": 0.8, "threshold": 0.5, "consecutive": 3, "evaluated_at": at.isoformat(),
         "window": {"start": (at - timedelta(hours=1)).isoformat(), "end": at.isoformat()},
         "summary": "[FIRING] ml/dev monitor watch, rule drifting: drift.drift_share >= 0.5 "

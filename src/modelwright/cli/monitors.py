@@ -14,8 +14,9 @@ from modelwright.errors import InvalidInput
 from modelwright.monitors import models as mm
 
 monitor_app = typer.Typer(
-    help="Monitors: an endpoint's captured traffic against a baseline dataset version "
-    "(drift, data quality) and its serving statistics, over a sliding window.",
+    help="Monitors: an endpoint's captured traffic (or a dataset series: batch outputs) "
+    "against a baseline dataset version (drift, data quality) and its serving statistics, "
+    "over a sliding window.",
     no_args_is_help=True,
 )
 
@@ -80,9 +81,25 @@ def _results(title: str, rows: list[mm.MonitorResult], *, when: bool) -> None:
     )
 
 
+def _watched(m: mm.MonitorInfo) -> str:
+    return f"endpoint {m.endpoint}" if m.endpoint is not None else f"series {m.dataset}"
+
+
+def _features(text: str | None) -> list[str] | None:
+    if text is None:
+        return None
+    names = [s.strip() for s in text.split(",") if s.strip()]
+    if not names:
+        raise InvalidInput(
+            f"--features: expected column names a,b,c (got {text!r})",
+            details={"field": "--features"},
+        )
+    return names
+
+
 def _show(d: mm.MonitorDetail) -> None:
     console.print(
-        f"[bold]Monitor {d.name}[/bold] {d.workspace}/{d.environment} endpoint {d.endpoint} "
+        f"[bold]Monitor {d.name}[/bold] {d.workspace}/{d.environment} {_watched(d)} "
         f"against {d.baseline}: window {d.window_seconds}s, "
         f"schedule {d.schedule or 'none (on demand)'}, signals {', '.join(d.signals)}"
     )
@@ -97,10 +114,29 @@ def _show(d: mm.MonitorDetail) -> None:
 def create(
     ctx: typer.Context,
     name: MonitorName,
-    endpoint: Annotated[str, typer.Option("--endpoint", help="The endpoint watched.")],
     baseline: Annotated[
         str, typer.Option("--baseline", help="Baseline dataset version: customers@v2.")
     ],
+    endpoint: Annotated[
+        str | None, typer.Option("--endpoint", help="The endpoint watched.")
+    ] = None,
+    dataset: Annotated[
+        str | None,
+        typer.Option(
+            "--dataset",
+            help="Or the dataset series watched: the versions registered in each window.",
+        ),
+    ] = None,
+    features: Annotated[
+        str | None,
+        typer.Option(
+            help="--dataset: comma-separated columns compared (default: the baseline's "
+            "but the prediction and label columns)."
+        ),
+    ] = None,
+    prediction_column: Annotated[
+        str, typer.Option(help="--dataset: the series' column of predictions.")
+    ] = "prediction",
     window: Annotated[str, typer.Option(help="Traffic each evaluation reads: 1h, 30m.")] = "1h",
     schedule: Annotated[
         str | None, typer.Option(help="Cron expression (UTC): '*/5 * * * *'.")
@@ -109,7 +145,8 @@ def create(
         str | None,
         typer.Option(
             help="Comma-separated: drift,prediction,quality,performance,service "
-            "(default drift,quality,service)."
+            "(default drift,quality,service; for --dataset drift,quality; performance and "
+            "service need an endpoint)."
         ),
     ] = None,
     threshold: Annotated[
@@ -141,13 +178,15 @@ def create(
     env: Env = None,
     json: Json = False,
 ) -> None:
-    """Create a monitor of an endpoint (needs endpoint.deploy in the environment)."""
+    """Create a monitor of an endpoint (needs endpoint.deploy in the environment) or of a
+    dataset series (needs data.write)."""
     from modelwright.cli._times import parse_duration
 
     state: State = ctx.obj
     d = state.client().create_monitor(
         name,
         endpoint=endpoint,
+        dataset=dataset,
         baseline=baseline,
         window_seconds=int(parse_duration(window, "--window").total_seconds()),
         schedule=schedule,
@@ -157,6 +196,8 @@ def create(
         task=task,  # type: ignore[arg-type]  # checked by the request model
         baseline_predictions=baseline_predictions,  # type: ignore[arg-type]  # likewise
         label_column=label_column,
+        features=_features(features),
+        prediction_column=prediction_column,
         workspace=workspace,
         environment=env,
     )
@@ -226,25 +267,28 @@ def _read_labels(path: Path) -> Any:
 def list_monitors(
     ctx: typer.Context,
     endpoint: Annotated[str | None, typer.Option(help="Only this endpoint.")] = None,
+    dataset: Annotated[str | None, typer.Option(help="Only this dataset series.")] = None,
     workspace: Annotated[
         str | None, typer.Option("--workspace", "-w", help="Only this workspace.")
     ] = None,
     env: Annotated[str | None, typer.Option("--env", "-e", help="Only this environment.")] = None,
     json: Json = False,
 ) -> None:
-    """Monitors of endpoints you may see."""
+    """Monitors of endpoints and dataset series you may see."""
     state: State = ctx.obj
-    found = state.client().list_monitors(workspace=workspace, environment=env, endpoint=endpoint)
+    found = state.client().list_monitors(
+        workspace=workspace, environment=env, endpoint=endpoint, dataset=dataset
+    )
     if json:
         emit_json(found)
         return
     table(
         f"Monitors ({len(found)})",
-        ["name", "endpoint", "baseline", "window", "schedule", "last evaluated", "status"],
+        ["name", "watches", "baseline", "window", "schedule", "last evaluated", "status"],
         [
             (
                 m.name,
-                f"{m.workspace}/{m.environment}/{m.endpoint}",
+                f"{m.workspace}/{m.environment} {_watched(m)}",
                 m.baseline,
                 f"{m.window_seconds}s",
                 m.schedule,

@@ -41,7 +41,8 @@ class MonitorsMixin:
         self,
         name: str,
         *,
-        endpoint: str,
+        endpoint: str | None = None,
+        dataset: str | None = None,
         baseline: str,
         window_seconds: int = 3600,
         schedule: str | None = None,
@@ -51,18 +52,25 @@ class MonitorsMixin:
         task: mm.Task | None = None,
         baseline_predictions: Literal["model", "label"] = "model",
         label_column: str | None = None,
+        features: Sequence[str] | None = None,
+        prediction_column: str = "prediction",
         workspace: str | None = None,
         environment: str | None = None,
     ) -> mm.MonitorDetail:
         """Watch ``endpoint``'s captured requests against ``baseline`` (``customers@v2``)
         over the last ``window_seconds``, every time ``schedule`` (a cron expression, UTC)
         fires, and whenever ``run_monitor`` asks. ``task``, ``baseline_predictions`` and
-        ``label_column`` tell the performance and prediction signals how to read the data."""
+        ``label_column`` tell the performance and prediction signals how to read the data.
+
+        Or watch a dataset series: the versions of ``dataset`` registered in each window
+        (batch outputs), compared on ``features`` (default: the baseline's columns but the
+        prediction and label ones) and on ``prediction_column``."""
         return self.call(
             ops.CREATE_MONITOR,
             **self._monitor_scope(workspace, environment),
             name=name,
             endpoint=endpoint,
+            dataset=dataset,
             baseline=baseline,
             window_seconds=window_seconds,
             schedule=schedule,
@@ -72,6 +80,8 @@ class MonitorsMixin:
             task=task,
             baseline_predictions=baseline_predictions,
             label_column=label_column,
+            features=None if features is None else list(features),
+            prediction_column=prediction_column,
         )
 
     def list_monitors(
@@ -80,6 +90,7 @@ class MonitorsMixin:
         workspace: str | None = None,
         environment: str | None = None,
         endpoint: str | None = None,
+        dataset: str | None = None,
         limit: int = 100,
     ) -> list[mm.MonitorInfo]:
         return self.call(
@@ -87,6 +98,7 @@ class MonitorsMixin:
             workspace=workspace,
             environment=environment,
             endpoint=endpoint,
+            dataset=dataset,
             limit=limit,
         )
 

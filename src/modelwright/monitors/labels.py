@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from modelwright.core.actions import Action
 from modelwright.core.context import Context, utcnow
+from modelwright.errors import InvalidInput
 from modelwright.monitors import label_models as lm
 from modelwright.monitors.capture import captured_ids
 from modelwright.monitors.service import monitor_row
@@ -36,6 +37,13 @@ def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
 def log_labels(ctx: Context, req: lm.LogLabels) -> lm.LabelsLogged:
     row = monitor_row(ctx, req)
     ctx.require(Action.DATA_WRITE, req.workspace, req.environment)
+    endpoint = row.endpoint
+    if endpoint is None:
+        raise InvalidInput(
+            f"monitor '{row.name}' watches the dataset series '{row.dataset}': labels are keyed "
+            "by the request ids of an endpoint's capture",
+            details={"field": "name", "monitor": row.name},
+        )
     given: dict[str, Any] = {r.request_id: r.label for r in req.labels}  # the last one wins
     ids = list(given)
     existing: dict[str, schema.Label] = {}
@@ -60,7 +68,7 @@ def log_labels(ctx: Context, req: lm.LogLabels) -> lm.LabelsLogged:
         else:
             found.label, found.received_at, found.received_by = value, now, ctx.caller.name
     env = row.environment
-    known = captured_ids(env.datastores[0].url, row.endpoint.name, ids) if env.datastores else set()
+    known = captured_ids(env.datastores[0].url, endpoint.name, ids) if env.datastores else set()
     unknown = [i for i in ids if i not in known]
     answer = lm.LabelsLogged(
         monitor=row.name,
@@ -76,7 +84,7 @@ def log_labels(ctx: Context, req: lm.LogLabels) -> lm.LabelsLogged:
         "monitor.labels",
         workspace=env.workspace.name,
         environment=env.name,
-        target=f"endpoint:{row.endpoint.name}",
+        target=f"endpoint:{endpoint.name}",
         after=counts,
     )
     return answer

@@ -13,9 +13,11 @@ from modelwright.core.models import Request
 from modelwright.core.names import Name
 
 __all__ = [
+    "DEFAULT_SERIES_SIGNALS",
     "DEFAULT_SIGNALS",
     "DEFAULT_THRESHOLDS",
     "PERFORMANCE_METRICS",
+    "SERIES_SIGNALS",
     "SIGNALS",
     "CreateMonitor",
     "ListMonitors",
@@ -35,6 +37,9 @@ Signal = Literal["drift", "prediction", "quality", "performance", "service"]
 SIGNALS: tuple[Signal, ...] = ("drift", "prediction", "quality", "performance", "service")
 # Signals created without ``signals``: the model signals need labels or a loadable model.
 DEFAULT_SIGNALS: tuple[Signal, ...] = ("drift", "quality", "service")
+# A dataset series has no traffic: no serving statistics, no request ids to join labels on.
+SERIES_SIGNALS: tuple[Signal, ...] = ("drift", "quality", "prediction")
+DEFAULT_SERIES_SIGNALS: tuple[Signal, ...] = ("drift", "quality")
 Task = Literal["classification", "regression"]
 # Per metric of the performance signal: True when a higher value is better, so a value
 # below its threshold alerts (the others alert above theirs).
@@ -89,13 +94,31 @@ DEFAULT_THRESHOLDS: dict[str, float] = {
 }
 WindowSeconds = Annotated[int, Field(ge=60, le=90 * 86_400)]
 ThresholdValue = Annotated[float, Field(ge=0.0, le=1e12, allow_inf_nan=False)]
+Column = Annotated[str, Field(min_length=1, max_length=200)]
 
 
 class CreateMonitor(Request):
     workspace: Name
     environment: Name
     name: Name
-    endpoint: Name
+    endpoint: Name | None = Field(
+        default=None, description="The endpoint whose captured traffic is watched."
+    )
+    dataset: Name | None = Field(
+        default=None,
+        description="Or the dataset series watched: each evaluation reads the versions of "
+        "this dataset registered in its window (batch outputs, say).",
+    )
+    features: list[Column] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=10_000,
+        description="dataset: the columns compared with the baseline (default: the "
+        "baseline's columns but the prediction and label columns).",
+    )
+    prediction_column: Column = Field(
+        default="prediction", description="dataset: the series' column of predictions."
+    )
     baseline: str = Field(
         max_length=140,
         pattern=r"^[A-Za-z0-9._-]+(@(latest|v?[1-9][0-9]{0,8}))?$",
@@ -154,12 +177,38 @@ class CreateMonitor(Request):
             raise ValueError("label_column: needed with baseline_predictions=label")
         return self
 
+    @model_validator(mode="after")
+    def _watched(self) -> Self:
+        if (self.endpoint is None) == (self.dataset is None):
+            raise ValueError(
+                "endpoint, dataset: give exactly one (an endpoint's captured traffic or a "
+                "dataset series)"
+            )
+        if self.dataset is None:
+            if self.features is not None:
+                raise ValueError(
+                    "features: only for a dataset series (an endpoint's are its model's)"
+                )
+            return self
+        if "signals" not in self.model_fields_set:
+            self.signals = list(DEFAULT_SERIES_SIGNALS)
+        refused = [s for s in self.signals if s not in SERIES_SIGNALS]
+        if refused:
+            raise ValueError(
+                f"signals: {', '.join(refused)} need(s) an endpoint; a dataset series monitor "
+                f"takes {', '.join(SERIES_SIGNALS)}"
+            )
+        return self
+
     def options(self) -> dict[str, Any]:
-        return {
+        found: dict[str, Any] = {
             "task": self.task,
             "baseline_predictions": self.baseline_predictions,
             "label_column": self.label_column,
         }
+        if self.dataset is not None:
+            found |= {"features": self.features, "prediction_column": self.prediction_column}
+        return found
 
 
 class MonitorRef(Request):
@@ -172,6 +221,7 @@ class ListMonitors(Request):
     workspace: Name | None = None
     environment: Name | None = None
     endpoint: Name | None = None
+    dataset: Name | None = None
     limit: int = Field(default=100, ge=1, le=10_000)
 
 
@@ -203,7 +253,11 @@ class MonitorInfo(BaseModel):
     workspace: str
     environment: str
     name: str
-    endpoint: str
+    kind: Literal["endpoint", "series"] = Field(
+        default="endpoint", description="What it watches: an endpoint or a dataset series."
+    )
+    endpoint: str | None = Field(default=None, description="The endpoint watched, if any.")
+    dataset: str | None = Field(default=None, description="Or the dataset series watched.")
     baseline: str = Field(description="name@vN of the baseline dataset version.")
     window_seconds: int
     schedule: str | None
@@ -213,6 +267,12 @@ class MonitorInfo(BaseModel):
     task: Task | None = None
     baseline_predictions: Literal["model", "label"] = "model"
     label_column: str | None = None
+    features: list[str] | None = Field(
+        default=None, description="dataset: the columns compared (None: the default ones)."
+    )
+    prediction_column: str | None = Field(
+        default=None, description="dataset: the series' column of predictions."
+    )
     created_by: str
     created_at: datetime
     last_evaluated_at: datetime | None

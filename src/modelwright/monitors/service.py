@@ -1,11 +1,13 @@
 """Monitor operations, and the steps of their workflow (``tasks._monitor``).
 
-Creating, running and deleting a monitor need ``endpoint.deploy`` in the endpoint's
-environment (a monitor starts work there as its creator, on a schedule); reading one and its
-history needs what reading the endpoint needs. An evaluation runs as a job: the plan (window,
-features, where the capture is) is made here, the drift and quality values are computed in a
-child process (``signals``), the service values from the serving statistics here, and every
-value is stored in ``monitor_results``.
+Creating, running and deleting a monitor of an endpoint need ``endpoint.deploy`` in the
+endpoint's environment (a monitor starts work there as its creator, on a schedule); reading
+one and its history needs what reading the endpoint needs. A monitor of a dataset series
+(``series``) needs ``data.write`` there instead, and reading it ``data.read``. An evaluation
+runs as a job: the plan (window, features, where the capture or the series' versions are) is
+made here, the drift and quality values are computed in a child process (``signals``), the
+service values from the serving statistics here, and every value is stored in
+``monitor_results``.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from modelwright.errors import Conflict, InvalidInput, NotFound
 from modelwright.monitors import models as m
 from modelwright.monitors.alert_eval import evaluate_rules
 from modelwright.monitors.retrain_flow import on_firing
+from modelwright.monitors.series import check_series, default_features, versions_in_window
 from modelwright.store import schema
 from modelwright.workflows import create_schedule, start
 
@@ -49,25 +52,46 @@ _SEVERITY = ("error", "alert", "no_data", "ok")
 
 # -- operations -------------------------------------------------------------------------------
 def create_monitor(ctx: Context, req: m.CreateMonitor) -> m.MonitorDetail:
-    endpoint = endpoints.endpoint_row(ctx, req.workspace, req.environment, req.endpoint)
-    ctx.require(Action.ENDPOINT_DEPLOY, req.workspace, req.environment)
-    baseline = find_version(ctx, req.workspace, req.environment, req.baseline)
-    features = model_features(endpoint)
-    if features is not None:
-        check_baseline(baseline, features, field="baseline")
+    if req.dataset is not None:
+        baseline = find_version(ctx, req.workspace, req.environment, req.baseline)
+        ctx.require(Action.DATA_WRITE, req.workspace, req.environment)
+        environment = baseline.dataset.environment
+        endpoint_id = None
+    else:
+        assert req.endpoint is not None  # exactly one, checked by the request
+        endpoint = endpoints.endpoint_row(ctx, req.workspace, req.environment, req.endpoint)
+        ctx.require(Action.ENDPOINT_DEPLOY, req.workspace, req.environment)
+        baseline = find_version(ctx, req.workspace, req.environment, req.baseline)
+        features = model_features(endpoint)
+        if features is not None:
+            check_baseline(baseline, features, field="baseline")
+        environment, endpoint_id = endpoint.environment, endpoint.id
     if req.label_column is not None:
         check_baseline(baseline, [req.label_column], field="label_column")
+    if req.dataset is not None:
+        check_series(
+            ctx,
+            environment,
+            req.dataset,
+            baseline,
+            features=req.features,
+            signals=req.signals,
+            prediction_column=req.prediction_column,
+            baseline_predictions=req.baseline_predictions,
+            label_column=req.label_column,
+        )
     if ctx.session.scalar(
-        select(M.id).where(M.environment_id == endpoint.environment_id, M.name == req.name)
+        select(M.id).where(M.environment_id == environment.id, M.name == req.name)
     ):
         raise Conflict(
             f"monitor '{req.name}' exists in {req.workspace}/{req.environment}",
             details={"monitor": req.name},
         )
     row = M(
-        environment_id=endpoint.environment_id,
+        environment_id=environment.id,
         name=req.name,
-        endpoint_id=endpoint.id,
+        endpoint_id=endpoint_id,
+        dataset=req.dataset,
         baseline_version_id=baseline.id,
         window_seconds=req.window_seconds,
         schedule=req.schedule,
@@ -103,9 +127,11 @@ def list_monitors(ctx: Context, req: m.ListMonitors) -> list[m.MonitorInfo]:
             continue
         if req.environment is not None and env.name != req.environment:
             continue
-        if req.endpoint is not None and row.endpoint.name != req.endpoint:
+        if req.endpoint is not None and (row.endpoint is None or row.endpoint.name != req.endpoint):
             continue
-        if endpoints.sees_endpoints(ctx, env.workspace.name, env.name):
+        if req.dataset is not None and row.dataset != req.dataset:
+            continue
+        if _sees(ctx, row):
             out.append(_info(ctx, row))
             if len(out) >= req.limit:
                 break
@@ -119,7 +145,7 @@ def get_monitor(ctx: Context, req: m.MonitorRef) -> m.MonitorDetail:
 def delete_monitor(ctx: Context, req: m.MonitorRef) -> m.MonitorInfo:
     """The monitor, its schedule and its history go; jobs already started find it gone."""
     row = _monitor(ctx, req)
-    ctx.require(Action.ENDPOINT_DEPLOY, req.workspace, req.environment)
+    ctx.require(change_action(row), req.workspace, req.environment)
     info = _info(ctx, row)
     ctx.session.execute(delete(schema.Schedule).where(schema.Schedule.name == _schedule_name(row)))
     _record(ctx, row, "monitor.delete")
@@ -130,7 +156,7 @@ def delete_monitor(ctx: Context, req: m.MonitorRef) -> m.MonitorInfo:
 def run_monitor(ctx: Context, req: m.MonitorRef) -> m.MonitorRun:
     """One evaluation now, as a job of the platform's workers."""
     row = _monitor(ctx, req)
-    ctx.require(Action.ENDPOINT_DEPLOY, req.workspace, req.environment)
+    ctx.require(change_action(row), req.workspace, req.environment)
     job = start(
         ctx.session,
         KIND,
@@ -172,6 +198,8 @@ def evaluation_plan(ctx: Context, monitor_id: int) -> dict[str, Any]:
         return {"gone": True}
     env = row.environment
     end = utcnow()
+    if row.endpoint is None:
+        return _series_plan(ctx, row, end)
     columns = [c["name"] for c in row.baseline.schema_ or []]
     features = model_features(row.endpoint)
     served = served_deployment(row.endpoint)
@@ -244,9 +272,51 @@ def record_evaluation(
         workspace=env.workspace.name,
         environment=env.name,
         subject=f"monitor/{row.id}",
-        data={"monitor": row.name, "endpoint": row.endpoint.name, "status": worst},
+        data={"monitor": row.name, **_watched(row), "status": worst},
     )
     return worst
+
+
+def _series_plan(ctx: Context, row: schema.Monitor, end: datetime) -> dict[str, Any]:
+    """A series monitor's window: the versions of its dataset registered in it."""
+    env = row.environment
+    start_ = end - timedelta(seconds=row.window_seconds)
+    found = options(row)
+    columns = [c["name"] for c in row.baseline.schema_ or []]
+    features = found["features"] or default_features(
+        columns, found["prediction_column"], found["label_column"]
+    )
+    series = ctx.session.scalar(
+        select(schema.Dataset).where(
+            schema.Dataset.environment_id == env.id, schema.Dataset.name == row.dataset
+        )
+    )
+    plan: dict[str, Any] = {
+        "monitor": row.name,
+        "endpoint": None,
+        "dataset": row.dataset,
+        "window_start": start_.isoformat(),
+        "window_end": end.isoformat(),
+        "signals": list(row.signals),
+        "thresholds": thresholds(row),
+        "baseline": f"{env.name}/{row.baseline.dataset.name}@v{row.baseline.version}",
+        "features": features,
+        "versions": [] if series is None else versions_in_window(ctx, series, start_, end),
+        "capture_url": None,
+        "options": found,
+        "model": None,
+    }
+    if series is None:
+        plan["error"] = (
+            f"dataset '{row.dataset}' no longer exists in {env.workspace.name}/{env.name}"
+        )
+    missing = [f for f in features if f not in columns]
+    if missing:
+        plan["error"] = (
+            f"baseline: dataset {_baseline(row)} lacks the column(s) "
+            f"{', '.join(map(repr, missing))}"
+        )
+    return plan
 
 
 # -- helpers ----------------------------------------------------------------------------------
@@ -256,11 +326,33 @@ def thresholds(row: schema.Monitor) -> dict[str, float]:
 
 def options(row: schema.Monitor) -> dict[str, Any]:
     found = row.options or {}
-    return {
+    out = {
         "task": found.get("task"),
         "baseline_predictions": found.get("baseline_predictions") or "model",
         "label_column": found.get("label_column"),
     }
+    if row.dataset is not None:
+        out |= {
+            "features": found.get("features"),
+            "prediction_column": found.get("prediction_column") or "prediction",
+        }
+    return out
+
+
+def change_action(row: schema.Monitor) -> Action:
+    """What changing or running the monitor needs where it is: it starts jobs there."""
+    return Action.DATA_WRITE if row.endpoint is None else Action.ENDPOINT_DEPLOY
+
+
+def _sees(ctx: Context, row: schema.Monitor) -> bool:
+    env = row.environment
+    if row.endpoint is None:  # a series is data: its readers read its monitors
+        return ctx.allowed(Action.DATA_READ, env.workspace.name, env.name)
+    return endpoints.sees_endpoints(ctx, env.workspace.name, env.name)
+
+
+def _watched(row: schema.Monitor) -> dict[str, str | None]:
+    return {"endpoint": None if row.endpoint is None else row.endpoint.name, "dataset": row.dataset}
 
 
 def served_deployment(endpoint: schema.Endpoint) -> schema.EndpointDeployment | None:
@@ -300,6 +392,7 @@ def _service(
     ctx: Context, row: schema.Monitor, start_: datetime, end: datetime, t: dict[str, float]
 ) -> list[dict[str, Any]]:
     env = row.environment
+    assert row.endpoint is not None  # a series monitor has no service signal
     stats = serving_stats(
         ctx,
         ServingStatsQuery(
@@ -376,6 +469,8 @@ def monitor_row(ctx: Context, req: m.MonitorRef) -> schema.Monitor:
 def _monitor(ctx: Context, req: m.MonitorRef) -> schema.Monitor:
     env = endpoints.environment_for_endpoints(ctx, req.workspace, req.environment)
     row = ctx.session.scalar(select(M).where(M.environment_id == env.id, M.name == req.name))
+    if row is not None and row.endpoint is None:
+        ctx.require(Action.DATA_READ, req.workspace, req.environment)
     if row is None:
         raise NotFound(
             f"monitor '{req.name}' not found in {req.workspace}/{req.environment}",
@@ -388,7 +483,7 @@ def _record(ctx: Context, row: schema.Monitor, action: str) -> None:
     env = row.environment
     state = {
         "monitor": row.name,
-        "endpoint": row.endpoint.name,
+        **_watched(row),
         "baseline": _baseline(row),
         "window_seconds": row.window_seconds,
         "schedule": row.schedule,
@@ -443,7 +538,8 @@ def _fields(ctx: Context, row: schema.Monitor) -> dict[str, Any]:
         "workspace": env.workspace.name,
         "environment": env.name,
         "name": row.name,
-        "endpoint": row.endpoint.name,
+        "kind": "endpoint" if row.endpoint is not None else "series",
+        **_watched(row),
         "baseline": _baseline(row),
         "window_seconds": row.window_seconds,
         "schedule": row.schedule,

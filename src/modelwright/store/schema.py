@@ -812,8 +812,8 @@ class RouterRoute(Base):
 
 # -- monitors (revision 0015) ------------------------------------------------------------------
 class Monitor(Base):
-    """Watches an endpoint's captured traffic against a baseline dataset version, over a
-    sliding window, now and then (a schedule) or on demand."""
+    """Watches an endpoint's captured traffic, or the versions of a dataset series, against
+    a baseline dataset version, over a sliding window, now and then (a schedule) or on demand."""
 
     __tablename__ = "monitors"
     __table_args__ = (UniqueConstraint("environment_id", "name"),)
@@ -821,9 +821,11 @@ class Monitor(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     environment_id: Mapped[int] = mapped_column(ForeignKey("environments.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(NAME))
-    endpoint_id: Mapped[int] = mapped_column(
+    # Exactly one of the two (revision 0019): an endpoint's capture, or a dataset series.
+    endpoint_id: Mapped[int | None] = mapped_column(
         ForeignKey("endpoints.id", ondelete="CASCADE"), index=True
     )
+    dataset: Mapped[str | None] = mapped_column(String(NAME))
     baseline_version_id: Mapped[int] = mapped_column(
         ForeignKey("dataset_versions.id", ondelete="CASCADE")
     )
@@ -839,7 +841,7 @@ class Monitor(Base):
     options: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=dict)
 
     environment: Mapped[Environment] = relationship()
-    endpoint: Mapped[Endpoint] = relationship()
+    endpoint: Mapped[Endpoint | None] = relationship()
     baseline: Mapped[DatasetVersion] = relationship()
 
 

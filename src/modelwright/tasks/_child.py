@@ -184,6 +184,8 @@ def _monitor(client: Client, ws: str, env: str, inputs: dict[str, Any], work: Pa
     from modelwright.monitors.signals import evaluate
     from modelwright.tasks._monitor_model import model_signals
 
+    if inputs.get("dataset") is not None:
+        return _series(client, ws, inputs)
     features: list[str] = inputs["features"]
     captured = pd.DataFrame(columns=["request_id", "status", "request", "response"])
     current, unreadable = pd.DataFrame(), 0
@@ -215,6 +217,29 @@ def _monitor(client: Client, ws: str, env: str, inputs: dict[str, Any], work: Pa
         scope = {"workspace": ws, "environment": env}
         rows += model_signals(client, scope, inputs, captured, baseline)
     return rows
+
+
+def _series(client: Client, ws: str, inputs: dict[str, Any]) -> Any:
+    """The values of a series monitor's window, from the versions registered in it."""
+    import pandas as pd
+
+    from modelwright.monitors.series import evaluate_series, read_series
+
+    def load(ref: str) -> pd.DataFrame:
+        frame = client.load_dataset(ref, workspace=ws, as_="dataframe")
+        assert isinstance(frame, pd.DataFrame)
+        return frame
+
+    loaded: list[pd.DataFrame] = []
+
+    def baseline() -> pd.DataFrame:  # read once, and only when something is compared with it
+        if not loaded:
+            loaded.append(load(inputs["baseline"]))
+        return loaded[0]
+
+    columns = [*inputs["features"], inputs["options"]["prediction_column"]]
+    current, total, read = read_series(load, inputs["versions"], columns)
+    return evaluate_series(inputs, current, total, read, baseline)
 
 
 TASKS: dict[str, Task] = {
