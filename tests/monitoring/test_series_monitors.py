@@ -140,6 +140,11 @@ def test_a_shifted_version_drifts_an_unshifted_one_does_not_and_none_is_no_data(
     listed = client.list_monitors(dataset="scores")
     assert [(x.name, x.kind) for x in listed] == [("watch", "series")]
     assert client.list_monitors(endpoint="churn") == []
+    # The report draws the window's versions of the series against the baseline.
+    html, report = client.monitor_report("watch", **WHERE)
+    tenure_hist = next(h for h in report.histograms if h.feature == "tenure")
+    assert report.current_rows == 200 and sum(tenure_hist.current) > 0
+    assert "scores" in html
 
 
 def test_a_large_window_is_sampled_within_the_limit() -> None:

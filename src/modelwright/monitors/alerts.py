@@ -1,7 +1,7 @@
 """Alert rules of monitors: the operations, and the delivery step of the monitor workflow.
 
-Adding and removing a rule needs what changing its monitor needs (``endpoint.deploy`` in
-the environment); a ``command`` sink runs a shell on the platform's workers, so it also
+Adding and removing a rule needs what changing its monitor needs (``endpoint.deploy``, or
+``data.write`` for a series monitor, in the environment); a ``command`` sink runs a shell on the platform's workers, so it also
 needs a platform administrator. Reading rules, their states and their history needs what
 reading the monitor needs. Rules are evaluated where the evaluation is recorded
 (``alert_eval``); their notifications are delivered by the next step, outside any
@@ -14,13 +14,12 @@ from typing import Any
 
 from sqlalchemy import select
 
-from modelwright.core.actions import Action
 from modelwright.core.context import Context, utcnow
 from modelwright.errors import Conflict, InvalidInput, NotFound
 from modelwright.monitors import alert_models as am
 from modelwright.monitors.alert_eval import condition
 from modelwright.monitors.models import MonitorRef
-from modelwright.monitors.service import _monitor
+from modelwright.monitors.service import _monitor, change_action
 from modelwright.monitors.sinks import Delivery, SinkConfig, get_sink, sink_names
 from modelwright.store import schema
 
@@ -41,7 +40,7 @@ E = schema.AlertEvent
 # -- operations -------------------------------------------------------------------------------
 def add_alert_rule(ctx: Context, req: am.AddAlertRule) -> am.AlertRuleInfo:
     monitor = _monitor(ctx, req)
-    ctx.require(Action.ENDPOINT_DEPLOY, req.workspace, req.environment)
+    ctx.require(change_action(monitor), req.workspace, req.environment)
     c = req.condition()
     if c.signal not in monitor.signals:
         raise InvalidInput(
@@ -87,7 +86,7 @@ def list_alert_rules(ctx: Context, req: MonitorRef) -> list[am.AlertRuleInfo]:
 def remove_alert_rule(ctx: Context, req: am.AlertRuleRef) -> am.AlertRuleInfo:
     """The rule and its history go."""
     monitor = _monitor(ctx, req)
-    ctx.require(Action.ENDPOINT_DEPLOY, req.workspace, req.environment)
+    ctx.require(change_action(monitor), req.workspace, req.environment)
     rule = ctx.session.scalar(_rules(monitor.id).where(A.name == req.rule))
     if rule is None:
         raise NotFound(

@@ -134,8 +134,13 @@ def render_html(report: MonitorReport) -> str:
         "<!DOCTYPE html><html><head><meta charset='utf-8'>",
         f"<title>Monitor report: {_e(m.name)}</title><style>{_CSS}</style></head><body>",
         f"<h1>Monitor report: {_e(m.name)}</h1>",
-        f"<p>{_e(m.workspace)}/{_e(m.environment)}, endpoint <code>{_e(m.endpoint)}</code>, "
-        f"baseline <code>{_e(m.baseline)}</code>; window {_e(report.since)} – "
+        f"<p>{_e(m.workspace)}/{_e(m.environment)}, "
+        + (
+            f"endpoint <code>{_e(m.endpoint)}</code>, "
+            if m.endpoint is not None
+            else f"dataset series <code>{_e(m.dataset)}</code>, "
+        )
+        + f"baseline <code>{_e(m.baseline)}</code>; window {_e(report.since)} – "
         f"{_e(report.until)}; status {_e(m.status)}.</p>",
         "<h2>Reference versus current</h2>",
         f"<p>{_e(report.reference_rows)} baseline row(s) against {_e(report.current_rows)} "

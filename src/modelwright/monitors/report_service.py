@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pandas as pd
+from sqlalchemy import select
 
 from modelwright.core.actions import Action
 from modelwright.core.context import Context, utcnow
@@ -43,7 +44,8 @@ def monitor_report(ctx: Context, req: MonitorReportRequest) -> MonitorReport:
     detail = get_monitor(ctx, ref)
     start, end = _window(req, row.window_seconds)
     columns = [c["name"] for c in row.baseline.schema_ or []]
-    features = model_features(row.endpoint) or columns
+    served = model_features(row.endpoint) if row.endpoint is not None else None
+    features = served or list(detail.features or []) or columns
     reference = current = pd.DataFrame(columns=features)
     notes: list[str] = []
     withheld = _withheld(ctx, row)
@@ -51,7 +53,10 @@ def monitor_report(ctx: Context, req: MonitorReportRequest) -> MonitorReport:
         notes.append(f"histograms left out: {withheld}")
     else:
         reference = _sample(_read_version(ctx, row.baseline, notes), "baseline", notes)
-        current = _sample(_current(row, features, start, end, notes), "captured", notes)
+        if row.endpoint is None:  # a dataset series: the versions registered in the window
+            current = _sample(_series(ctx, row, start, end, notes), "series", notes)
+        else:
+            current = _sample(_current(row, features, start, end, notes), "captured", notes)
     history = monitor_history(
         ctx, mm.MonitorHistory(**ref.model_dump(), signal="drift", since=start - HISTORY, until=end)
     )
@@ -134,12 +139,35 @@ def _read_version(ctx: Context, version: schema.DatasetVersion, notes: list[str]
     return pa.concat_tables(tables, promote_options="permissive").to_pandas()
 
 
+def _series(
+    ctx: Context, row: schema.Monitor, start: datetime, end: datetime, notes: list[str]
+) -> pd.DataFrame:
+    V = schema.DatasetVersion
+    versions = ctx.session.scalars(
+        select(V)
+        .join(schema.Dataset)
+        .where(
+            schema.Dataset.environment_id == row.environment_id,
+            schema.Dataset.name == row.dataset,
+            V.created_at > start,
+            V.created_at <= end,
+        )
+        .order_by(V.version)
+    ).all()
+    if not versions:
+        notes.append(f"series: no version of {row.dataset} was registered in the window")
+        return pd.DataFrame()
+    return pd.concat([_read_version(ctx, v, notes) for v in versions], ignore_index=True)
+
+
 def _current(
     row: schema.Monitor, features: list[str], start: datetime, end: datetime, notes: list[str]
 ) -> pd.DataFrame:
     store = _capture_store(row.environment)
     if store is None:
         notes.append("captured: the environment has no datastore, so nothing is captured")
+        return pd.DataFrame(columns=features)
+    if row.endpoint is None:
         return pd.DataFrame(columns=features)
     bodies = read_capture(store.url, row.endpoint.name, start, end)["request"]
     if len(bodies) > SAMPLE_ROWS:  # a request holds one row or more: decode no more than needed

@@ -24,7 +24,7 @@ from modelwright.errors import InvalidInput, NotFound
 from modelwright.monitors import retrain_models as rm
 from modelwright.monitors.models import MonitorRef
 from modelwright.monitors.retrain_flow import start_retraining
-from modelwright.monitors.service import _monitor
+from modelwright.monitors.service import _monitor, change_action
 from modelwright.objects.service import require_nameable
 from modelwright.store import schema
 
@@ -43,7 +43,7 @@ _HISTORY = 50
 
 def set_retraining(ctx: Context, req: rm.SetRetraining) -> rm.RetrainingAction:
     monitor = _monitor(ctx, req)
-    ctx.require(Action.ENDPOINT_DEPLOY, req.workspace, req.environment)
+    ctx.require(change_action(monitor), req.workspace, req.environment)
     train = _environment(ctx, req.workspace, req.train_in or req.environment, "train_in")
     target = _target(ctx, req, train)
     ctx.require(Action.PIPELINE_RUN, req.workspace, train.name)
@@ -97,7 +97,7 @@ def get_retraining(ctx: Context, req: MonitorRef) -> rm.RetrainingDetail:
 def clear_retraining(ctx: Context, req: MonitorRef) -> rm.RetrainingAction:
     """The action goes; retrainings under way finish, the history stays."""
     monitor = _monitor(ctx, req)
-    ctx.require(Action.ENDPOINT_DEPLOY, req.workspace, req.environment)
+    ctx.require(change_action(monitor), req.workspace, req.environment)
     action = _required(ctx, monitor)
     info = _action(action)
     _audit(ctx, monitor, "retraining.clear", info.model_dump(mode="json"), None)
@@ -109,7 +109,7 @@ def run_retraining(ctx: Context, req: rm.RetrainRun) -> rm.RetrainingInfo:
     """Start the retraining now, unless one started within the cooldown (``force``: even
     then); a skip is answered, and kept in the history, with its reason."""
     monitor = _monitor(ctx, req)
-    ctx.require(Action.ENDPOINT_DEPLOY, req.workspace, req.environment)
+    ctx.require(change_action(monitor), req.workspace, req.environment)
     action = _required(ctx, monitor)
     row = start_retraining(ctx, action, "manual", force=req.force, by=ctx.caller.name)
     return _info(monitor, row)
