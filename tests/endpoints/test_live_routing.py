@@ -150,3 +150,18 @@ def test_a_rollback_that_the_routers_do_not_follow_is_said_loudly(
     assert {d.name: d.weight for d in client.get_endpoint("churn", **WHERE).deployments} == {
         "blue": 100
     }
+
+
+def test_an_abort_the_routers_do_not_follow_is_said_loudly_too(
+    endpoint: Client, connector: Connector, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client, worker = endpoint, Worker(connector.platform)
+    monkeypatch.setattr(rollouts, "ROUTING_TIMEOUT", timedelta(0))
+    r = client.start_rollout("churn", "green", "models:/churn/2", bake_seconds=3600, **WHERE)
+    worker.run_once()  # deployed and shifted to 10 %, baking for an hour
+    report(connector, {"blue": 90, "green": 10})
+    client.abort_rollout(r.id)
+    worker.run_once()  # the check after the abort: the router still sends green its share
+    r = client.get_rollout(r.id)
+    assert r.status == "routing_mismatch", r.outcome
+    assert "aborted by admin" in r.outcome and "LIVE ROUTING DIFFERS" in r.outcome

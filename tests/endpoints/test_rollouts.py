@@ -148,6 +148,11 @@ def test_abort_restores_the_stable_deployment_and_stops_the_job(
     assert client.get_job(r.job_id or 0).status == "cancelled"
     with pytest.raises(Conflict, match="aborted already"):
         client.abort_rollout(r.id)
+    # The routers must follow an abort too: a job checks (none reports here: said so).
+    Worker(connector.platform).run_once()
+    r = client.get_rollout(r.id)
+    assert (r.status, r.history[-1]["verdict"]) == ("aborted", "routing unobserved")
+    assert "live routing not verified" in r.outcome
 
 
 def test_bad_rollouts_are_refused_and_change_nothing(

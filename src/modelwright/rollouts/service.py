@@ -176,6 +176,18 @@ def abort_rollout(ctx: Context, req: m.RolloutRef) -> m.RolloutInfo:
     _end(row, "aborted", f"aborted by {ctx.caller.name} at {row.weight}%")
     if row.job_id is not None:
         cancel(ctx.session, row.job_id, by=ctx.caller.name)
+    # The routers must follow the abort too: a job checks, as the rollout's own would have.
+    env = row.endpoint.environment
+    start(
+        ctx.session,
+        "rollout.verify",
+        {"rollout_id": row.id},
+        started_by=ctx.caller.name,
+        workspace=env.workspace.name,
+        environment=env.name,
+        reason=f"check the routing after aborting rollout {row.id}",
+        key=f"rollout-verify:{row.id}",
+    )
     _record(ctx, row, "rollout.abort")
     return _info(row)
 

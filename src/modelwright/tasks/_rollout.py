@@ -21,7 +21,7 @@ from modelwright.rollouts.service import (
 from modelwright.tasks._spawn import in_unit
 from modelwright.workflows import Flow, workflow
 
-__all__ = ["rollout"]
+__all__ = ["rollout", "verify"]
 
 # Seconds between two looks at the routers' reports (they report on every change).
 ROUTING_POLL = 0.5
@@ -57,3 +57,10 @@ def rollout(flow: Flow, rollout_id: int) -> str:
     if outcome == "succeeded" and _until_settled(flow, verify_routing, rollout_id) == "mismatch":
         return "routing_mismatch"
     return outcome
+
+
+@workflow("rollout.verify", queue="rollouts", action=Action.ENDPOINT_DEPLOY)
+def verify(flow: Flow, rollout_id: int) -> str:
+    """After an abort (an operator's action, outside the rollout's own workflow): wait for
+    the routers to follow it, as a finish or a rollback does."""
+    return _until_settled(flow, verify_routing, rollout_id)
