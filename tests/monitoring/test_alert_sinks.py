@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from tests.monitoring.alert_receiver import Receiver, verify
 
+from modelwright.monitoring import _plugins
 from modelwright.monitors.sinks import (
     CommandSink,
     LogSink,
@@ -163,9 +164,9 @@ def test_sinks_are_found_through_their_entry_point_group(
         EntryPoint("pager", f"{__name__}:PagerSink", group),
         EntryPoint("broken", "tests.monitoring.nowhere:Sink", group),
     ]
-    monkeypatch.setattr(sinks, "_sinks", dict(sinks._sinks))
-    monkeypatch.setattr(sinks, "_entry_points_loaded", False)
-    monkeypatch.setattr(sinks, "entry_points", lambda group: points)
+    monkeypatch.setattr(sinks.REGISTRY, "items", dict(sinks.REGISTRY.items))
+    monkeypatch.setattr(sinks.REGISTRY, "loaded", False)
+    monkeypatch.setattr(_plugins, "entry_points", lambda group: points)
     sink = get_sink("pager")
     assert isinstance(sink, PagerSink)
     check_alert_sink(sink, "team-ml")

@@ -185,8 +185,8 @@ def test_third_party_methods_come_from_entry_points(
         "[modelwright.drift_methods]\nmean_gap = mw_drift_plugin:MeanGap\n"
     )
     monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.setattr(registry, "_entry_points_loaded", False)
-    monkeypatch.setattr(registry, "_methods", dict(registry._methods))
+    monkeypatch.setattr(registry.REGISTRY, "loaded", False)
+    monkeypatch.setattr(registry.REGISTRY, "items", dict(registry.REGISTRY.items))
     assert "mean_gap" in method_names()
     frame = pd.DataFrame({"x": np.arange(10.0)})
     result = drift(frame, frame + 1, method="mean_gap")

@@ -8,10 +8,7 @@ registered methods, or when every name is listed.
 
 from __future__ import annotations
 
-import logging
-import threading
-from importlib.metadata import entry_points
-
+from modelwright.monitoring._plugins import PluginRegistry
 from modelwright.monitoring.errors import UnknownDriftMethod
 from modelwright.monitoring.methods._base import Array, BaseMethod, DriftMethod
 from modelwright.monitoring.methods._distances import (
@@ -33,6 +30,7 @@ __all__ = [
     "BUILTINS",
     "ENTRY_POINT_GROUP",
     "PSI",
+    "REGISTRY",
     "AndersonDarling",
     "Array",
     "BaseMethod",
@@ -52,10 +50,9 @@ __all__ = [
 
 ENTRY_POINT_GROUP = "modelwright.drift_methods"
 
-_log = logging.getLogger(__name__)
-_lock = threading.Lock()
-_methods: dict[str, DriftMethod] = {}
-_entry_points_loaded = False
+REGISTRY: PluginRegistry[DriftMethod] = PluginRegistry(
+    DriftMethod, ENTRY_POINT_GROUP, kind="drift method"
+)
 
 KS = KolmogorovSmirnov()
 CHISQUARE = ChiSquare()
@@ -84,40 +81,12 @@ BUILTINS: tuple[DriftMethod, ...] = (
 def register_method(method: DriftMethod, *, replace: bool = False) -> DriftMethod:
     """Make ``method`` usable by name in ``drift(method=...)``; returns it (usable as a decorator
     on an instance factory's result). A taken name is an error unless ``replace``."""
-    if isinstance(method, type) or not isinstance(method, DriftMethod):
-        raise TypeError(f"{method!r} does not implement the DriftMethod protocol")
-    with _lock:
-        if not replace and method.name in _methods and _methods[method.name] is not method:
-            raise ValueError(f"a drift method named {method.name!r} is already registered")
-        _methods[method.name] = method
-    return method
-
-
-def _load_entry_points() -> None:
-    global _entry_points_loaded  # noqa: PLW0603 - loaded once per process, under the lock
-    with _lock:
-        if _entry_points_loaded:
-            return
-        _entry_points_loaded = True
-        found = list(entry_points(group=ENTRY_POINT_GROUP))
-    for point in found:
-        try:
-            loaded = point.load()
-            # A class also "has" the protocol's attributes: instantiate classes and factories.
-            is_instance = isinstance(loaded, DriftMethod) and not isinstance(loaded, type)
-            method = loaded if is_instance else loaded()
-            register_method(method, replace=False)
-        except Exception:
-            # One broken plug-in must not take the built-ins down with it.
-            _log.exception("drift method entry point %r could not be registered", point.name)
+    return REGISTRY.register(method, replace=replace)
 
 
 def get_method(name: str) -> DriftMethod:
     """The method registered under ``name`` (built-in, registered, or from an entry point)."""
-    method = _methods.get(name)
-    if method is None:
-        _load_entry_points()
-        method = _methods.get(name)
+    method = REGISTRY.get(name)
     if method is None:
         raise UnknownDriftMethod(
             f"no drift method named {name!r}; known: {', '.join(method_names())}",
@@ -127,8 +96,7 @@ def get_method(name: str) -> DriftMethod:
 
 
 def method_names() -> list[str]:
-    _load_entry_points()
-    return sorted(_methods)
+    return REGISTRY.names()
 
 
 for _builtin in BUILTINS:
