@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from tests.monitoring.alert_receiver import Receiver, verify
 
-from modelwright.monitoring import _plugins
+from modelwright import plugins as _plugins
 from modelwright.monitors.sinks import (
     CommandSink,
     LogSink,

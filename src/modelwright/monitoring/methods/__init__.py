@@ -8,7 +8,6 @@ registered methods, or when every name is listed.
 
 from __future__ import annotations
 
-from modelwright.monitoring._plugins import PluginRegistry
 from modelwright.monitoring.errors import UnknownDriftMethod
 from modelwright.monitoring.methods._base import Array, BaseMethod, DriftMethod
 from modelwright.monitoring.methods._distances import (
@@ -25,6 +24,7 @@ from modelwright.monitoring.methods._tests import (
     KolmogorovSmirnov,
     ZTest,
 )
+from modelwright.plugins import PluginRegistry
 
 __all__ = [
     "BUILTINS",

@@ -9,11 +9,11 @@ sinks, or when every name is listed.
 
 from __future__ import annotations
 
-from modelwright.monitoring._plugins import PluginRegistry
 from modelwright.monitors.sinks._base import AlertSink, Delivery, SinkConfig
 from modelwright.monitors.sinks._command import CommandSink
 from modelwright.monitors.sinks._log import LogSink
 from modelwright.monitors.sinks._webhook import SIGNATURE_HEADER, WebhookSink, sign
+from modelwright.plugins import PluginRegistry
 
 __all__ = [
     "BUILTINS",

@@ -1,7 +1,8 @@
-"""A registry of named plug-ins of one protocol: the built-ins, those registered in process,
-and those packages offer through an entry point group (an instance, or a class or factory
-called with no argument). Entry points are loaded the first time a name is not found, or
-when every name is listed; one broken plug-in is logged, never fatal to the others."""
+"""A registry of named plug-ins of one protocol (drift methods, alert sinks, flavors,
+executors, artifact stores): the built-ins, those registered in process, and those packages
+offer through an entry point group (an instance, or a class or factory called with no
+argument). Entry points are loaded the first time a name is not found, or when every name is
+listed; one broken plug-in is logged, never fatal to the others."""
 
 from __future__ import annotations
 
