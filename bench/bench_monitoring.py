@@ -71,7 +71,9 @@ def register(home: Path) -> dict[str, str]:
     return {"uri": registered.uri, "digest": registered.digest, "dir": str(where)}
 
 
-def serve(model: dict[str, str], capture: str | None) -> tuple[subprocess.Popen[bytes], str]:
+def serve(
+    model: dict[str, str], capture: str | None, pin: bool = False
+) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     env = {
         **os.environ,
@@ -84,7 +86,7 @@ def serve(model: dict[str, str], capture: str | None) -> tuple[subprocess.Popen[
     cmd = [sys.executable, "-m", "uvicorn", "--factory", "bench_serving:serving_app"]
     cmd += ["--app-dir", str(BENCH), "--host", "127.0.0.1", "--port", str(port)]
     cmd += ["--log-level", "warning", "--no-access-log"]
-    proc = subprocess.Popen(cmd, env=env)
+    proc = subprocess.Popen([*cpu(pin, 0), *cmd], env=env)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -164,13 +166,17 @@ def captured_rows(root: Path) -> int:
 def capture_cost(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     model = register(work / "home")
     runs: dict[str, list[dict[str, Any]]] = {"off": [], "on": []}
+    ratios: list[float] = []
     for i in range(args.repeats):
-        for mode in ("off", "on"):
+        # ABBA: a machine that slows down or speeds up during the run falls on both modes.
+        order = ("off", "on") if i % 2 == 0 else ("on", "off")
+        pair: dict[str, float] = {}
+        for mode in order:
             lake = work / f"lake-{i}"
-            proc, url = serve(model, str(lake) if mode == "on" else None)
+            proc, url = serve(model, str(lake) if mode == "on" else None, args.pin)
             out = work / f"load-{mode}-{i}.json"
             try:
-                cmd = [sys.executable, __file__, "closed-loop", "--url", url]
+                cmd = [*cpu(args.pin, 1), sys.executable, __file__, "closed-loop", "--url", url]
                 cmd += ["--connections", str(args.connections), "--duration", str(args.duration)]
                 subprocess.run([*cmd, "--out", str(out)], check=True)
             finally:
@@ -180,10 +186,26 @@ def capture_cost(args: argparse.Namespace, work: Path) -> dict[str, Any]:
             if mode == "on":
                 figures["captured"] = captured_rows(lake)
             runs[mode].append(figures)
+            pair[mode] = figures["rps"]
             print(f"capture {mode} #{i + 1}: {figures}", flush=True)
+        ratios.append(pair["on"] / pair["off"])
     off = statistics.median(r["rps"] for r in runs["off"])
     on = statistics.median(r["rps"] for r in runs["on"])
-    return {"runs": runs, "median_rps_off": off, "median_rps_on": on, "cost": 1 - on / off}
+    # The cost is the median over pairs run back to back, each pair's own ratio.
+    return {
+        "runs": runs,
+        "median_rps_off": off,
+        "median_rps_on": on,
+        "pair_costs": [1 - r for r in ratios],
+        "cost": 1 - statistics.median(ratios),
+    }
+
+
+def cpu(pin: bool, which: int) -> list[str]:
+    """With ``--pin``, a child runs on one CPU only (``taskset``): the server on CPU 0, the
+    load on CPU 1, so the load generator never takes the server's core and the capture writer
+    shares only the server's own."""
+    return ["taskset", "-c", str(which)] if pin else []
 
 
 # -- part 2: monitor evaluation ---------------------------------------------------------------
@@ -255,7 +277,13 @@ def report(cost: dict[str, Any], speed: list[dict[str, Any]], args: argparse.Nam
     lines += [
         "",
         f"Throughput cost of capturing every request: {100 * cost['cost']:.1f} % "
-        f"({args.connections} connections, {args.duration:g} s, {args.repeats} runs each).",
+        f"({args.connections} connections, {args.duration:g} s, {args.repeats} runs each, "
+        f"{'server and load pinned to one CPU each' if args.pin else 'no CPU pinning'}); "
+        "each pair: " + ", ".join(f"{100 * c:.1f} %" for c in cost["pair_costs"]) + ".",
+    ]
+    if not speed:
+        return "\n".join(lines)
+    lines += [
         "",
         "| window rows | decode bodies | drift | quality | (rows/s: decode, drift, quality) |",
         "|--:|--:|--:|--:|--:|",
@@ -279,12 +307,16 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--rows", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--skip-capture", action="store_true")
+    parser.add_argument("--skip-evaluation", action="store_true")
+    parser.add_argument(
+        "--pin", action="store_true", help="server on CPU 0, load generator on CPU 1"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-monitoring-") as tmp:
         cost = {"runs": {"off": [], "on": []}, "cost": float("nan")}
         if not args.skip_capture:
             cost = capture_cost(args, Path(tmp))
-        speed = evaluation_speed(args)
+        speed = [] if args.skip_evaluation else evaluation_speed(args)
     print(report(cost, speed, args) if not args.skip_capture else json.dumps(speed, indent=1))
 
 

@@ -31,6 +31,9 @@ log = logging.getLogger(__name__)
 # (request id, time, status, latency ms, shadow, request body, response body)
 CaptureRecord = tuple[str, float, int, float, bool, bytes, bytes]
 
+_REPEATED = ["endpoint", "deployment", "model", "status", "shadow"]
+_SUMMARISED = ["at", "status", "latency_ms", "shadow"]
+
 
 class Capture:
     def __init__(
@@ -111,15 +114,18 @@ class Capture:
             import pyarrow as pa
             import pyarrow.parquet as pq
 
+            import numpy as np
+
             ids, ats, statuses, latencies, shadows, requests, responses = zip(*batch, strict=True)
             n = len(batch)
+            micros = np.rint(np.fromiter(ats, np.float64, n) * 1e6).astype(np.int64)
             table = pa.table(
                 {
                     "request_id": pa.array(ids, pa.string()),
-                    "at": pa.array([round(t * 1e6) for t in ats], pa.timestamp("us", tz="UTC")),
-                    "endpoint": pa.array([self.endpoint] * n, pa.string()),
-                    "deployment": pa.array([self.deployment] * n, pa.string()),
-                    "model": pa.array([self.model] * n, pa.string()),
+                    "at": pa.array(micros, pa.timestamp("us", tz="UTC")),
+                    "endpoint": pa.repeat(pa.scalar(self.endpoint, pa.string()), n),
+                    "deployment": pa.repeat(pa.scalar(self.deployment, pa.string()), n),
+                    "model": pa.repeat(pa.scalar(self.model, pa.string()), n),
                     "status": pa.array(statuses, pa.int64()),
                     "latency_ms": pa.array(latencies, pa.float64()),
                     "shadow": pa.array(shadows, pa.bool_()),
@@ -135,7 +141,9 @@ class Capture:
             fs, fs_path = fsspec.core.url_to_fs(path)
             fs.makedirs(fs_path.rsplit("/", 1)[0], exist_ok=True)
             with fs.open(fs_path, "wb") as fh:
-                pq.write_table(table, fh)
+                # Dictionaries only where values repeat, statistics only on small columns:
+                # on bodies both are work the writer does for nothing (about a fifth of it).
+                pq.write_table(table, fh, use_dictionary=_REPEATED, write_statistics=_SUMMARISED)
             self.files_written += 1
         except Exception:
             log.exception("capture: could not write %d records", len(batch))
