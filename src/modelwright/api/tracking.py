@@ -18,6 +18,17 @@ LIST_EXPERIMENTS = Operation(
     "List a workspace's experiments with their run counts",
     "tracking",
 )
+CREATE_EXPERIMENT = Operation(
+    "create_experiment",
+    "POST",
+    f"{V1}/workspaces/{{workspace}}/experiments",
+    tr.CreateExperiment,
+    tr.ExperimentInfo,
+    "modelwright.tracking.service:create_experiment",
+    "Create an experiment (starting a run in a new one creates it too)",
+    "tracking",
+    status=201,
+)
 START_RUN = Operation(
     "start_run",
     "POST",

@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from modelwright.api import registry as ops
 from modelwright.api.operation import Operation
 from modelwright.client._transport import Transport
-from modelwright.errors import ArtifactCorrupted, InvalidInput, ModelwrightError
+from modelwright.errors import ArtifactCorrupted, InvalidInput, ModelwrightError, NotFound
 from modelwright.objects.models import ObjectScope
 from modelwright.registry import models as rm
 from modelwright.registry.artifact import (
@@ -162,10 +162,16 @@ class RegistryMixin:
     def get_model_version(
         self, uri: str, *, workspace: str | None = None, environment: str | None = None
     ) -> rm.ModelVersionInfo:
-        """``"models:/churn/3"``, ``"models:/churn@champion"`` (in ``environment``, default
-        the first of the workspace) or ``"models:/prod/churn@champion"``."""
+        """``"models:/churn/3"``, ``"models:/churn/latest"`` (the highest version),
+        ``"models:/churn@champion"`` (in ``environment``, default the first of the
+        workspace) or ``"models:/prod/churn@champion"``."""
         ref = parse_model_uri(uri)
         ws = self.resolve_workspace(workspace)
+        if ref.latest:
+            latest = self.get_model(ref.name, workspace=ws).latest_version
+            if latest is None:
+                raise NotFound(f"model '{ref.name}' has no versions", details={"model": ref.name})
+            return self.call(ops.GET_MODEL_VERSION, workspace=ws, name=ref.name, version=latest)
         if ref.version is not None:
             return self.call(
                 ops.GET_MODEL_VERSION, workspace=ws, name=ref.name, version=ref.version
@@ -464,6 +470,50 @@ class RegistryMixin:
         )
         write_package(spec, out, kubernetes=kubernetes)
         return out
+
+    # -- MLflow-style lookups -----------------------------------------------------------------
+    def search_model_versions(
+        self,
+        filter_string: str = "",
+        *,
+        workspace: str | None = None,
+        max_results: int = 1000,
+    ) -> list[rm.ModelVersionInfo]:
+        """``search_model_versions("name = 'churn' and tags.team = 'risk'")``: clauses on
+        ``name``, ``run_id``, ``version``, ``environment`` and ``tags.KEY`` joined by ``and``
+        (``=``, ``!=``, ``like``, ``ilike``); newest first."""
+        from modelwright.client._version_filter import matches, parse_version_filter
+
+        clauses = parse_version_filter(filter_string)
+        if max_results < 1:
+            raise InvalidInput(
+                f"max_results: must be at least 1 (got {max_results})",
+                details={"field": "max_results"},
+            )
+        ws = self.resolve_workspace(workspace)
+        exact = {c.value for c in clauses if c.key == "name" and c.op == "="}
+        names = sorted(exact) if exact else [m.name for m in self.list_models(ws)]
+        found = [
+            v
+            for name in names
+            for v in self.model_versions(name, workspace=ws)
+            if matches(v, clauses)
+        ]
+        found.sort(key=lambda v: (v.created_at, v.name, v.version), reverse=True)
+        return found[:max_results]
+
+    def get_model_version_by_alias(
+        self,
+        name: str,
+        alias: str,
+        *,
+        environment: str | None = None,
+        workspace: str | None = None,
+    ) -> rm.ModelVersionInfo:
+        """The version ``alias`` points at in ``environment`` (default: the workspace's first)."""
+        return self.get_model_version(
+            f"models:/{name}@{alias}", workspace=workspace, environment=environment
+        )
 
 
 def _only_label(frame: Any, inputs: list[str], uri: str) -> str:

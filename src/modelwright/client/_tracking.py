@@ -9,7 +9,7 @@ import traceback
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel
 
@@ -24,6 +24,9 @@ from modelwright.tracking import models as tr
 from modelwright.tracking.compare import RunComparison, compare_runs
 from modelwright.tracking.models import _key
 from modelwright.tracking.snapshot import take_snapshot
+
+if TYPE_CHECKING:
+    from modelwright.data.models import DatasetVersionInfo
 
 __all__ = ["ActiveRun", "TrackingMixin"]
 
@@ -397,4 +400,37 @@ class TrackingMixin:
             entity=entity,
             depth=depth,
             impact=impact,
+        )
+
+    # -- experiments --------------------------------------------------------------------------
+    def create_experiment(
+        self, name: str, *, workspace: str | None = None, description: str = ""
+    ) -> tr.ExperimentInfo:
+        """Create an experiment (``AlreadyExists`` if it does); starting a run in a new
+        experiment creates it too."""
+        return self.call(
+            ops.CREATE_EXPERIMENT,
+            workspace=self.resolve_workspace(workspace),
+            name=name,
+            description=description,
+        )
+
+    def log_input(
+        self, run_id: str, dataset: str, *, workspace: str | None = None
+    ) -> DatasetVersionInfo:
+        """Record ``dataset`` (``"churn@v3"``, ``"churn@latest"``, ``"prod/churn@v2"``) as an
+        input of the run without reading its bytes; checked against data isolation as a read."""
+        from modelwright.api import data as data_ops
+        from modelwright.data.models import LATEST, parse_ref
+
+        env_part, _, rest = dataset.rpartition("/")
+        name, version = parse_ref(rest, "dataset")
+        run = self.get_run(run_id)
+        return self.call(
+            data_ops.LOAD_DATASET,
+            workspace=workspace or run.workspace,
+            environment=env_part or run.environment,
+            name=name,
+            version=LATEST if version is None else str(version),
+            run_id=run_id,
         )

@@ -1,4 +1,5 @@
-"""``models:/`` URIs: ``models:/churn/3``, ``models:/churn@champion``, ``models:/prod/churn@champion``."""
+"""``models:/`` URIs: ``models:/churn/3``, ``models:/churn/latest``, ``models:/churn@champion``,
+``models:/prod/churn@champion``."""
 
 from __future__ import annotations
 
@@ -19,17 +20,19 @@ class ModelRef:
     version: int | None = None
     alias: str | None = None
     environment: str | None = None
+    # ``models:/churn/latest``: the highest version, resolved when used (as MLflow's).
+    latest: bool = False
 
     def __str__(self) -> str:
         env = f"{self.environment}/" if self.environment else ""
-        return f"{_PREFIX}{env}{self.name}" + (
-            f"@{self.alias}" if self.alias else f"/{self.version}"
-        )
+        tail = "/latest" if self.latest else f"/{self.version}"
+        return f"{_PREFIX}{env}{self.name}" + (f"@{self.alias}" if self.alias else tail)
 
 
 def _bad(uri: str) -> InvalidInput:
     return InvalidInput(
-        f"uri: expected models:/<name>/<version> or models:/[<environment>/]<name>@<alias> "
+        f"uri: expected models:/<name>/<version>, models:/<name>/latest or "
+        f"models:/[<environment>/]<name>@<alias> "
         f"(got {uri!r})",
         details={"field": "uri", "value": uri},
     )
@@ -49,6 +52,8 @@ def parse_model_uri(uri: str) -> ModelRef:
             alias=check_name(alias, "uri"),
             environment=None if env is None else check_name(env, "uri"),
         )
+    if len(parts) == 2 and parts[1] == "latest":
+        return ModelRef(name=check_name(parts[0], "uri"), latest=True)
     if len(parts) == 2 and re.fullmatch(r"v?[0-9]+", parts[1]):
         return ModelRef(name=check_name(parts[0], "uri"), version=int(parts[1].lstrip("v")))
     raise _bad(uri)

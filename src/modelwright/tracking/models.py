@@ -189,6 +189,12 @@ class ListExperiments(Request):
     workspace: Name
 
 
+class CreateExperiment(Request):
+    workspace: Name
+    name: Name
+    description: str = Field(default="", max_length=10_000)
+
+
 class RunInfo(BaseModel):
     model_config = ConfigDict(ser_json_inf_nan="strings")
 

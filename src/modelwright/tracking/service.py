@@ -25,7 +25,7 @@ from modelwright.core.actions import Action
 from modelwright.core.context import Context, utcnow
 from modelwright.core.lineage import add_edges
 from modelwright.core.lookup import get_environment, get_workspace
-from modelwright.errors import Conflict, InvalidInput, NotFound
+from modelwright.errors import AlreadyExists, Conflict, InvalidInput, NotFound
 from modelwright.objects.service import require_nameable
 from modelwright.store import schema
 from modelwright.store.db import insert_one_missing
@@ -102,6 +102,48 @@ def list_experiments(ctx: Context, req: m.ListExperiments) -> list[m.ExperimentI
         )
         for e in rows
     ]
+
+
+def create_experiment(ctx: Context, req: m.CreateExperiment) -> m.ExperimentInfo:
+    """Whoever may start runs in one of the workspace's environments may create its
+    experiments (starting a run in a new experiment creates it just the same)."""
+    ws = get_workspace(ctx.session, req.workspace)
+    if not any(ctx.allowed(Action.PIPELINE_RUN, ws.name, e.name) for e in ws.environments):
+        ctx.require(Action.PIPELINE_RUN, ws.name)
+    named = select(schema.Experiment).where(
+        schema.Experiment.workspace_id == ws.id, schema.Experiment.name == req.name
+    )
+    created = insert_one_missing(
+        ctx.session,
+        _EXPERIMENTS,
+        {
+            "workspace_id": ws.id,
+            "name": req.name,
+            "description": req.description,
+            "created_at": utcnow(),
+            "created_by": ctx.caller.name,
+        },
+    )
+    if not created:
+        raise AlreadyExists(
+            f"experiment '{req.name}' already exists in workspace '{ws.name}'",
+            details={"experiment": req.name, "workspace": ws.name},
+        )
+    exp = ctx.session.scalars(named).one()
+    ctx.audit(
+        "experiment.create",
+        workspace=ws.name,
+        target=f"experiment/{ws.name}/{req.name}",
+        after={"name": req.name, "description": req.description},
+    )
+    return m.ExperimentInfo(
+        name=exp.name,
+        workspace=ws.name,
+        description=exp.description,
+        created_at=exp.created_at,
+        created_by=exp.created_by,
+        runs=0,
+    )
 
 
 def _experiment(ctx: Context, ws: schema.Workspace, name: str) -> schema.Experiment:
