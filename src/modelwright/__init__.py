@@ -22,25 +22,36 @@ from modelwright.errors import (
 )
 
 if TYPE_CHECKING:
+    from modelwright import sklearn
     from modelwright._fluent import (
         active_run,
         end_run,
         flush,
         get_client,
+        get_run,
         load_dataset,
         load_model,
         log_artifact,
+        log_artifacts,
+        log_dict,
+        log_figure,
+        log_input,
         log_metric,
         log_metrics,
         log_model,
         log_param,
         log_params,
+        log_table,
+        log_text,
         register_dataset,
+        search_runs,
+        set_experiment,
         set_platform,
         set_tag,
         set_tags,
         start_run,
     )
+    from modelwright.autologging import autolog
     from modelwright.client import Client, connect
 
 __version__ = "0.1.0"
@@ -51,15 +62,24 @@ _FLUENT = {
     "end_run",
     "flush",
     "get_client",
+    "get_run",
     "load_dataset",
     "load_model",
     "log_artifact",
+    "log_artifacts",
+    "log_dict",
+    "log_figure",
+    "log_input",
     "log_metric",
     "log_metrics",
     "log_model",
     "log_param",
     "log_params",
+    "log_table",
+    "log_text",
     "register_dataset",
+    "search_runs",
+    "set_experiment",
     "set_platform",
     "set_tag",
     "set_tags",
@@ -79,22 +99,33 @@ __all__ = [
     "Unauthenticated",
     "__version__",
     "active_run",
+    "autolog",
     "connect",
     "end_run",
     "flush",
     "get_client",
+    "get_run",
     "load_dataset",
     "load_model",
     "log_artifact",
+    "log_artifacts",
+    "log_dict",
+    "log_figure",
+    "log_input",
     "log_metric",
     "log_metrics",
     "log_model",
     "log_param",
     "log_params",
+    "log_table",
+    "log_text",
     "register_dataset",
+    "search_runs",
+    "set_experiment",
     "set_platform",
     "set_tag",
     "set_tags",
+    "sklearn",
     "start_run",
 ]
 
@@ -109,4 +140,18 @@ def __getattr__(name: str) -> Any:
         from modelwright import _fluent
 
         return getattr(_fluent, name)
+    if name == "autolog":
+        from modelwright.autologging import autolog
+
+        return autolog
+    if name == "sklearn":
+        # ``mw.sklearn.autolog()``: the submodule, imported on first use like the rest.
+        import importlib
+
+        return importlib.import_module("modelwright.sklearn")
     raise AttributeError(f"module 'modelwright' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    # Editors and ``dir(mw)`` list the lazily loaded SDK as well.
+    return sorted({*globals(), *__all__})

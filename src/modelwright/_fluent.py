@@ -8,14 +8,16 @@ points it elsewhere. Runs started here nest: the innermost open run is the activ
 from __future__ import annotations
 
 import atexit
+import json
 import os
 import sys
+import tempfile
 import threading
 from collections.abc import Mapping
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any, Literal
 
-from modelwright.errors import Conflict
+from modelwright.errors import AlreadyExists, Conflict, InvalidInput
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -26,7 +28,7 @@ if TYPE_CHECKING:
     from modelwright.data.models import DatasetVersionInfo
     from modelwright.registry.models import ModelVersionInfo
     from modelwright.registry.predict import LoadedModel
-    from modelwright.tracking.models import ArtifactFile
+    from modelwright.tracking.models import ArtifactFile, ExperimentInfo, RunDetail, RunInfo
 
 __all__ = [
     "active_run",
@@ -34,15 +36,24 @@ __all__ = [
     "flush",
     "forget",
     "get_client",
+    "get_run",
     "load_dataset",
     "load_model",
     "log_artifact",
+    "log_artifacts",
+    "log_dict",
+    "log_figure",
+    "log_input",
     "log_metric",
     "log_metrics",
     "log_model",
     "log_param",
     "log_params",
+    "log_table",
+    "log_text",
     "register_dataset",
+    "search_runs",
+    "set_experiment",
     "set_platform",
     "set_tag",
     "set_tags",
@@ -52,6 +63,8 @@ __all__ = [
 
 class _State:
     client: Client | None = None
+    # Set by ``set_experiment``: where ``start_run()`` without an experiment goes.
+    experiment: str | None = None
 
 
 _lock = threading.Lock()
@@ -89,16 +102,43 @@ def get_client() -> Client:
         return _state.client
 
 
+def set_experiment(
+    experiment_name: str, *, workspace: str | None = None, description: str = ""
+) -> ExperimentInfo:
+    """Make ``experiment_name`` the experiment of later ``start_run()`` calls that name none,
+    creating it if new (as MLflow's ``set_experiment``)."""
+    client = get_client()
+    ws = client.resolve_workspace(workspace)
+    info = next((e for e in client.list_experiments(ws) if e.name == experiment_name), None)
+    if info is None:
+        try:
+            info = client.create_experiment(experiment_name, workspace=ws, description=description)
+        except AlreadyExists:  # created by another process meanwhile
+            info = next(e for e in client.list_experiments(ws) if e.name == experiment_name)
+    _state.experiment = experiment_name
+    return info
+
+
 def start_run(
-    experiment: str = "default",
+    experiment: str | None = None,
     *,
     workspace: str | None = None,
     environment: str | None = None,
     name: str = "",
+    run_name: str | None = None,
     tags: Mapping[str, Any] | None = None,
     nested: bool = False,
 ) -> ActiveRun:
-    """Start a run and make it the active one; use as ``with mw.start_run(...) as run:``."""
+    """Start a run and make it the active one; use as ``with mw.start_run(...) as run:``.
+    ``experiment`` defaults to the one of ``set_experiment``, else ``default``; ``run_name``
+    is MLflow's spelling of ``name``."""
+    if run_name is not None:
+        if name and name != run_name:
+            raise InvalidInput(
+                f"run_name: {run_name!r} differs from name={name!r}; give one of them",
+                details={"field": "run_name"},
+            )
+        name = run_name
     if _stack and not nested:
         raise Conflict(
             f"run {_stack[-1].id} is still active: end it first, or pass nested=True "
@@ -107,7 +147,7 @@ def start_run(
         )
     parent = _stack[-1] if _stack else None
     run = get_client().start_run(
-        experiment,
+        experiment or _state.experiment or "default",
         workspace=workspace or (parent.workspace if parent else None),
         environment=environment or (parent.environment if parent else None),
         name=name,
@@ -136,8 +176,13 @@ def forget(run: ActiveRun) -> None:
 
 
 def end_run(status: str = "finished") -> None:
+    """End the active run (``"FINISHED"``, MLflow's spelling, is accepted too)."""
     if _stack:
-        _stack[-1].end(status)
+        _stack[-1].end(status.lower())
+
+
+def get_run(run_id: str) -> RunDetail:
+    return get_client().get_run(run_id)
 
 
 def log_metric(key: str, value: float, step: int | None = None) -> None:
@@ -166,6 +211,199 @@ def set_tags(tags: Mapping[str, Any]) -> None:
 
 def log_artifact(local_path: str | Path, artifact_path: str | None = None) -> list[ArtifactFile]:
     return _active().log_artifact(local_path, artifact_path)
+
+
+def log_artifacts(local_dir: str | Path, artifact_path: str | None = None) -> list[ArtifactFile]:
+    """Store every file under ``local_dir`` as artifacts of the active run."""
+    if not Path(local_dir).is_dir():
+        raise InvalidInput(
+            f"local_dir: '{local_dir}' is not a directory", details={"field": "local_dir"}
+        )
+    return _active().log_artifact(local_dir, artifact_path)
+
+
+def _log_file(artifact_file: str, write: Any) -> list[ArtifactFile]:
+    """Write ``artifact_file`` (a relative path) with ``write(path)`` and store it."""
+    rel = PurePosixPath(artifact_file)
+    if not rel.name or rel.is_absolute() or ".." in rel.parts:
+        raise InvalidInput(
+            f"artifact_file: expected a relative file path such as 'plots/roc.png' "
+            f"(got {artifact_file!r})",
+            details={"field": "artifact_file"},
+        )
+    run = _active()
+    with tempfile.TemporaryDirectory(prefix="mw-artifact-") as tmp:
+        path = Path(tmp) / rel.name
+        write(path)
+        parent = str(rel.parent)
+        return run.log_artifact(path, None if parent == "." else parent)
+
+
+def log_text(text: str, artifact_file: str) -> list[ArtifactFile]:
+    """``mw.log_text("notes", "notes/readme.txt")``: store a string as a UTF-8 text artifact."""
+    return _log_file(artifact_file, lambda p: p.write_text(text, encoding="utf-8"))
+
+
+def log_dict(dictionary: Mapping[str, Any], artifact_file: str) -> list[ArtifactFile]:
+    """Store a dict as JSON, or as YAML when ``artifact_file`` ends in ``.yaml``/``.yml``."""
+
+    def write(path: Path) -> None:
+        if path.suffix in {".yaml", ".yml"}:
+            import yaml
+
+            path.write_text(yaml.safe_dump(dict(dictionary), sort_keys=False), encoding="utf-8")
+        else:
+            path.write_text(json.dumps(dictionary, indent=2, default=str), encoding="utf-8")
+
+    return _log_file(artifact_file, write)
+
+
+def log_figure(
+    figure: Any, artifact_file: str, *, save_kwargs: Mapping[str, Any] | None = None
+) -> list[ArtifactFile]:
+    """Store a matplotlib figure as an image (the format follows the suffix: ``.png``, ``.svg``)."""
+    import importlib
+
+    try:
+        # Imported only here: matplotlib is not a dependency of modelwright.
+        figures = importlib.import_module("matplotlib.figure")
+    except ImportError:
+        raise InvalidInput(
+            "figure: log_figure needs matplotlib, which is not installed (pip install matplotlib)",
+            details={"field": "figure"},
+        ) from None
+    if not isinstance(figure, figures.Figure):
+        raise InvalidInput(
+            f"figure: expected a matplotlib Figure, got {type(figure).__name__}",
+            details={"field": "figure"},
+        )
+    return _log_file(artifact_file, lambda p: figure.savefig(p, **dict(save_kwargs or {})))
+
+
+def log_table(data: pd.DataFrame | Mapping[str, Any], artifact_file: str) -> list[ArtifactFile]:
+    """Store a DataFrame (or a dict of columns) as a Parquet artifact (``*.parquet``)."""
+    import pandas as pd
+
+    if not artifact_file.endswith(".parquet"):
+        raise InvalidInput(
+            f"artifact_file: a table is stored as Parquet; name it '*.parquet' (got {artifact_file!r})",
+            details={"field": "artifact_file"},
+        )
+    if isinstance(data, Mapping):
+        data = pd.DataFrame(dict(data))
+    if not isinstance(data, pd.DataFrame):
+        raise InvalidInput(
+            f"data: expected a pandas DataFrame or a dict of columns, got {type(data).__name__}",
+            details={"field": "data"},
+        )
+    return _log_file(artifact_file, data.to_parquet)
+
+
+def log_input(
+    dataset: str | DatasetVersionInfo | pd.DataFrame, *, name: str | None = None
+) -> DatasetVersionInfo:
+    """Record a dataset version (``"churn@v3"`` or a ``DatasetVersionInfo``) as an input of
+    the active run without reading it. A DataFrame is registered first as ``name`` (stored
+    once by content hash: the same rows are the same version)."""
+    import pandas as pd
+
+    from modelwright.data.models import DatasetVersionInfo
+
+    run = _active()
+    client = get_client()
+    if isinstance(dataset, pd.DataFrame):
+        if not name:
+            raise InvalidInput(
+                "name: give the dataset's name to record a DataFrame", details={"field": "name"}
+            )
+        dataset = client.register_dataset(
+            name, dataset, workspace=run.workspace, environment=run.environment
+        )
+    if isinstance(dataset, DatasetVersionInfo):
+        ref = f"{dataset.environment}/{dataset.name}@v{dataset.version}"
+        workspace = dataset.workspace
+    elif isinstance(dataset, str):
+        ref, workspace = dataset, run.workspace
+    else:
+        raise InvalidInput(
+            f"dataset: expected a reference such as 'churn@v3', a DatasetVersionInfo or a "
+            f"DataFrame, got {type(dataset).__name__}",
+            details={"field": "dataset"},
+        )
+    return client.log_input(run.id, ref, workspace=workspace)
+
+
+def search_runs(
+    filter_string: str = "",
+    *,
+    experiment: str | None = None,
+    order_by: list[str] | None = None,
+    max_results: int = 1000,
+    workspace: str | None = None,
+    environment: str | None = None,
+    output: Literal["pandas", "list"] = "pandas",
+) -> pd.DataFrame | list[RunInfo]:
+    """``mw.search_runs("metrics.auc > 0.8", order_by=["metrics.auc DESC"])``: a DataFrame
+    with MLflow's columns (``run_id``, ``experiment_id``, ``status``, ``start_time``,
+    ``end_time``, ``metrics.<k>``, ``params.<k>``, ``tags.<k>``), or with ``output="list"``
+    the runs themselves."""
+    if output not in ("pandas", "list"):
+        raise InvalidInput(
+            f"output: expected 'pandas' or 'list' (got {output!r})", details={"field": "output"}
+        )
+    runs = get_client().search_runs(
+        filter_string,
+        workspace=workspace,
+        experiment=experiment,
+        environment=environment,
+        order_by=order_by,
+        max_results=max_results,
+    )
+    return runs if output == "list" else _runs_frame(runs)
+
+
+_RUN_COLUMNS = [
+    "run_id",
+    "run_name",
+    "experiment_id",
+    "experiment_name",
+    "workspace",
+    "environment",
+    "status",
+    "start_time",
+    "end_time",
+    "parent_run_id",
+]
+
+
+def _runs_frame(runs: list[RunInfo]) -> pd.DataFrame:
+    import pandas as pd
+
+    rows = []
+    for r in runs:
+        row: dict[str, Any] = {
+            "run_id": r.id,
+            "run_name": r.name,
+            # Experiments are named, not numbered: the name serves as MLflow's id.
+            "experiment_id": r.experiment,
+            "experiment_name": r.experiment,
+            "workspace": r.workspace,
+            "environment": r.environment,
+            "status": r.status,
+            "start_time": r.started_at,
+            "end_time": r.ended_at,
+            "parent_run_id": r.parent_id,
+        }
+        row |= {f"metrics.{k}": v for k, v in r.metrics.items()}
+        row |= {f"params.{k}": v for k, v in r.params.items()}
+        row |= {f"tags.{k}": v for k, v in r.tags.items()}
+        rows.append(row)
+    frame = pd.DataFrame(rows, columns=None if rows else _RUN_COLUMNS)
+    for column in ("start_time", "end_time"):
+        frame[column] = pd.to_datetime(frame[column], utc=True)
+    # metrics.* < params.* < tags.*: sorting groups them as MLflow's columns are.
+    dynamic = sorted(c for c in frame.columns if c not in _RUN_COLUMNS)
+    return frame[_RUN_COLUMNS + dynamic]
 
 
 def register_dataset(
