@@ -8,16 +8,16 @@ points it elsewhere. Runs started here nest: the innermost open run is the activ
 from __future__ import annotations
 
 import atexit
-import json
 import os
 import sys
 import tempfile
 import threading
-from collections.abc import Mapping
-from pathlib import Path, PurePosixPath
+from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from modelwright.errors import AlreadyExists, Conflict, InvalidInput
+from modelwright.tracking import artifact_files as files
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -222,15 +222,9 @@ def log_artifacts(local_dir: str | Path, artifact_path: str | None = None) -> li
     return _active().log_artifact(local_dir, artifact_path)
 
 
-def _log_file(artifact_file: str, write: Any) -> list[ArtifactFile]:
-    """Write ``artifact_file`` (a relative path) with ``write(path)`` and store it."""
-    rel = PurePosixPath(artifact_file)
-    if not rel.name or rel.is_absolute() or ".." in rel.parts:
-        raise InvalidInput(
-            f"artifact_file: expected a relative file path such as 'plots/roc.png' "
-            f"(got {artifact_file!r})",
-            details={"field": "artifact_file"},
-        )
+def _log_file(artifact_file: str, write: Callable[[Path], None]) -> list[ArtifactFile]:
+    """Write ``artifact_file`` with ``write(path)`` and store it on the active run."""
+    rel = files.check_artifact_file(artifact_file)
     run = _active()
     with tempfile.TemporaryDirectory(prefix="mw-artifact-") as tmp:
         path = Path(tmp) / rel.name
@@ -241,62 +235,24 @@ def _log_file(artifact_file: str, write: Any) -> list[ArtifactFile]:
 
 def log_text(text: str, artifact_file: str) -> list[ArtifactFile]:
     """``mw.log_text("notes", "notes/readme.txt")``: store a string as a UTF-8 text artifact."""
-    return _log_file(artifact_file, lambda p: p.write_text(text, encoding="utf-8"))
+    return _log_file(artifact_file, lambda p: files.write_text(p, text))
 
 
 def log_dict(dictionary: Mapping[str, Any], artifact_file: str) -> list[ArtifactFile]:
     """Store a dict as JSON, or as YAML when ``artifact_file`` ends in ``.yaml``/``.yml``."""
-
-    def write(path: Path) -> None:
-        if path.suffix in {".yaml", ".yml"}:
-            import yaml
-
-            path.write_text(yaml.safe_dump(dict(dictionary), sort_keys=False), encoding="utf-8")
-        else:
-            path.write_text(json.dumps(dictionary, indent=2, default=str), encoding="utf-8")
-
-    return _log_file(artifact_file, write)
+    return _log_file(artifact_file, lambda p: files.write_dict(p, dictionary))
 
 
 def log_figure(
     figure: Any, artifact_file: str, *, save_kwargs: Mapping[str, Any] | None = None
 ) -> list[ArtifactFile]:
     """Store a matplotlib figure as an image (the format follows the suffix: ``.png``, ``.svg``)."""
-    import importlib
-
-    try:
-        # Imported only here: matplotlib is not a dependency of modelwright.
-        figures = importlib.import_module("matplotlib.figure")
-    except ImportError:
-        raise InvalidInput(
-            "figure: log_figure needs matplotlib, which is not installed (pip install matplotlib)",
-            details={"field": "figure"},
-        ) from None
-    if not isinstance(figure, figures.Figure):
-        raise InvalidInput(
-            f"figure: expected a matplotlib Figure, got {type(figure).__name__}",
-            details={"field": "figure"},
-        )
-    return _log_file(artifact_file, lambda p: figure.savefig(p, **dict(save_kwargs or {})))
+    return _log_file(artifact_file, lambda p: files.write_figure(p, figure, save_kwargs))
 
 
 def log_table(data: pd.DataFrame | Mapping[str, Any], artifact_file: str) -> list[ArtifactFile]:
     """Store a DataFrame (or a dict of columns) as a Parquet artifact (``*.parquet``)."""
-    import pandas as pd
-
-    if not artifact_file.endswith(".parquet"):
-        raise InvalidInput(
-            f"artifact_file: a table is stored as Parquet; name it '*.parquet' (got {artifact_file!r})",
-            details={"field": "artifact_file"},
-        )
-    if isinstance(data, Mapping):
-        data = pd.DataFrame(dict(data))
-    if not isinstance(data, pd.DataFrame):
-        raise InvalidInput(
-            f"data: expected a pandas DataFrame or a dict of columns, got {type(data).__name__}",
-            details={"field": "data"},
-        )
-    return _log_file(artifact_file, data.to_parquet)
+    return _log_file(artifact_file, lambda p: files.write_table(p, data))
 
 
 def log_input(
@@ -351,6 +307,8 @@ def search_runs(
         raise InvalidInput(
             f"output: expected 'pandas' or 'list' (got {output!r})", details={"field": "output"}
         )
+    from modelwright.tracking.frames import runs_frame
+
     runs = get_client().search_runs(
         filter_string,
         workspace=workspace,
@@ -359,51 +317,7 @@ def search_runs(
         order_by=order_by,
         max_results=max_results,
     )
-    return runs if output == "list" else _runs_frame(runs)
-
-
-_RUN_COLUMNS = [
-    "run_id",
-    "run_name",
-    "experiment_id",
-    "experiment_name",
-    "workspace",
-    "environment",
-    "status",
-    "start_time",
-    "end_time",
-    "parent_run_id",
-]
-
-
-def _runs_frame(runs: list[RunInfo]) -> pd.DataFrame:
-    import pandas as pd
-
-    rows = []
-    for r in runs:
-        row: dict[str, Any] = {
-            "run_id": r.id,
-            "run_name": r.name,
-            # Experiments are named, not numbered: the name serves as MLflow's id.
-            "experiment_id": r.experiment,
-            "experiment_name": r.experiment,
-            "workspace": r.workspace,
-            "environment": r.environment,
-            "status": r.status,
-            "start_time": r.started_at,
-            "end_time": r.ended_at,
-            "parent_run_id": r.parent_id,
-        }
-        row |= {f"metrics.{k}": v for k, v in r.metrics.items()}
-        row |= {f"params.{k}": v for k, v in r.params.items()}
-        row |= {f"tags.{k}": v for k, v in r.tags.items()}
-        rows.append(row)
-    frame = pd.DataFrame(rows, columns=None if rows else _RUN_COLUMNS)
-    for column in ("start_time", "end_time"):
-        frame[column] = pd.to_datetime(frame[column], utc=True)
-    # metrics.* < params.* < tags.*: sorting groups them as MLflow's columns are.
-    dynamic = sorted(c for c in frame.columns if c not in _RUN_COLUMNS)
-    return frame[_RUN_COLUMNS + dynamic]
+    return runs if output == "list" else runs_frame(runs)
 
 
 def register_dataset(

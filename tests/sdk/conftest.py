@@ -8,7 +8,6 @@ from collections.abc import Iterator
 import pytest
 
 import modelwright as mw
-
 from modelwright import _fluent
 from modelwright.client import Client
 

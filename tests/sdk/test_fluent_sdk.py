@@ -131,14 +131,14 @@ def test_artifacts_of_every_kind(mw_client: Client, tmp_path: Path) -> None:
 
 def test_bad_artifact_input_names_the_field(mw_client: Client, tmp_path: Path) -> None:
     with mw.start_run():
-        with pytest.raises(mw.InvalidInput, match="^local_dir: "):
+        with pytest.raises(mw.InvalidInput, match=r"^local_dir: "):
             mw.log_artifacts(tmp_path / "missing")
-        with pytest.raises(mw.InvalidInput, match="^artifact_file: "):
+        with pytest.raises(mw.InvalidInput, match=r"^artifact_file: "):
             mw.log_text("x", "../escape.txt")
-        with pytest.raises(mw.InvalidInput, match="^artifact_file: .*Parquet"):
+        with pytest.raises(mw.InvalidInput, match=r"^artifact_file: .*Parquet"):
             mw.log_table(pd.DataFrame({"a": [1]}), "table.json")
-        with pytest.raises(mw.InvalidInput, match="^data: "):
-            mw.log_table([1, 2], "t.parquet")  # type: ignore[arg-type]
+        with pytest.raises(mw.InvalidInput, match=r"^data: "):
+            mw.log_table([1, 2], "t.parquet")
 
 
 def test_log_figure_says_when_matplotlib_is_missing(
@@ -152,7 +152,7 @@ def test_log_figure_says_when_matplotlib_is_missing(
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", no_matplotlib)
-    monkeypatch.setattr("importlib.import_module", lambda name: no_matplotlib(name))
+    monkeypatch.setattr("importlib.import_module", no_matplotlib)
     with mw.start_run(), pytest.raises(mw.InvalidInput, match="pip install matplotlib"):
         mw.log_figure(object(), "plot.png")
 
@@ -178,10 +178,10 @@ def test_log_input_records_a_dataset_without_reading_it(mw_client: Client) -> No
         got = mw.log_input(data)
         assert got.version == data.version
         registered = mw.log_input(frame.assign(z=1), name="toy-wide")
-        with pytest.raises(mw.InvalidInput, match="^name: "):
+        with pytest.raises(mw.InvalidInput, match=r"^name: "):
             mw.log_input(frame)
-        with pytest.raises(mw.InvalidInput, match="^dataset: "):
-            mw.log_input(42)  # type: ignore[arg-type]
+        with pytest.raises(mw.InvalidInput, match=r"^dataset: "):
+            mw.log_input(42)
     ancestors = mw_client.lineage(f"run:{run.id}").ancestors
     refs = {n.label.split()[1] for n in ancestors if n.kind == "dataset_version"}
     assert refs == {f"dev/toy@v{data.version}", f"dev/toy-wide@v{registered.version}"}
@@ -214,7 +214,7 @@ def test_model_lookups(mw_client: Client) -> None:
     }
     assert [v.name for v in mw_client.search_model_versions("name LIKE 'oth%'")] == ["other"]
     assert len(mw_client.search_model_versions("", max_results=1)) == 1
-    with pytest.raises(mw.InvalidInput, match="^filter_string: "):
+    with pytest.raises(mw.InvalidInput, match=r"^filter_string: "):
         mw_client.search_model_versions("stage = 'Production'")
-    with pytest.raises(mw.NotFound, match="no versions|not found"):
+    with pytest.raises(mw.NotFound, match=r"no versions|not found"):
         mw_client.get_model_version("models:/missing/latest")

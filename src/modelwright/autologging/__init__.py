@@ -4,31 +4,28 @@
 from __future__ import annotations
 
 import importlib.util
+from typing import TypedDict, Unpack
 
-__all__ = ["autolog"]
+__all__ = ["AutologSettings", "autolog"]
 
 
-def autolog(
-    *,
-    disable: bool = False,
-    log_models: bool = True,
-    log_datasets: bool = True,
-    max_tuning_runs: int | None = 5,
-    registered_model_name: str | None = None,
-    silent: bool = False,
-) -> None:
+class AutologSettings(TypedDict, total=False):
+    """The arguments of every library's ``autolog`` (see ``modelwright.autologging.sklearn``)."""
+
+    disable: bool
+    log_models: bool
+    log_datasets: bool
+    max_tuning_runs: int | None
+    registered_model_name: str | None
+    silent: bool
+
+
+def autolog(**settings: Unpack[AutologSettings]) -> None:
     """Log params, training metrics, the model and the training data of every ``fit`` of a
     supported library; ``disable=True`` turns it off and restores the original methods.
-    See ``modelwright.autologging.sklearn.autolog``."""
+    See ``modelwright.autologging.sklearn.autolog`` for the arguments."""
     if importlib.util.find_spec("sklearn") is None:
         return  # as MLflow's: libraries that are not installed are skipped
     from modelwright.autologging.sklearn import autolog as sklearn_autolog
 
-    sklearn_autolog(
-        disable=disable,
-        log_models=log_models,
-        log_datasets=log_datasets,
-        max_tuning_runs=max_tuning_runs,
-        registered_model_name=registered_model_name,
-        silent=silent,
-    )
+    sklearn_autolog(**settings)

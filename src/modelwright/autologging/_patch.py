@@ -1,5 +1,5 @@
-"""Wrapping estimator methods: only the outermost ``fit`` of a thread logs, and a failure of
-the logging is a warning, never the user's error."""
+"""Wrapping estimator methods: only the outermost ``fit`` logs, and a failure of the logging
+is a warning, never the user's error."""
 
 from __future__ import annotations
 
@@ -26,8 +26,24 @@ class Hooks:
         self.silent = silent
 
 
-class _Depth(threading.local):
-    value = 0
+class _Depth:
+    """Fits in progress, across threads: estimators fit their parts on joblib's threads
+    (a random forest's trees), and those fits are inside the outer one too. A fit that starts
+    in another thread while one is logged is therefore not logged either."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.value = 0
+
+    def enter(self) -> bool:
+        """Count this fit in; True when it is the outermost."""
+        with self._lock:
+            self.value += 1
+            return self.value == 1
+
+    def leave(self) -> None:
+        with self._lock:
+            self.value -= 1
 
 
 _depth = _Depth()
@@ -45,10 +61,12 @@ def _warn(hooks: Hooks, what: str, exc: BaseException) -> None:
 def _wrap(original: Callable[..., Any], hooks: Hooks) -> Callable[..., Any]:
     @functools.wraps(original)
     def patched(self: Any, *args: Any, **kwargs: Any) -> Any:
-        if _depth.value:
+        if not _depth.enter():
             # Inside another fit (a Pipeline's steps, a search's candidates): not logged.
-            return original(self, *args, **kwargs)
-        _depth.value += 1
+            try:
+                return original(self, *args, **kwargs)
+            finally:
+                _depth.leave()
         try:
             try:
                 state = hooks.before(self, args, kwargs)
@@ -69,7 +87,7 @@ def _wrap(original: Callable[..., Any], hooks: Hooks) -> Callable[..., Any]:
                 _warn(hooks, "log the fit", exc)
             return result
         finally:
-            _depth.value -= 1
+            _depth.leave()
 
     patched.__modelwright_autolog__ = True  # type: ignore[attr-defined]
     return patched

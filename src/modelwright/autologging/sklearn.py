@@ -3,7 +3,7 @@
 On the outermost ``fit`` (``fit_transform``, ``fit_predict``) of an estimator: its params
 (``get_params(deep=True)``, estimators by class name), training metrics computed with
 ``sklearn.metrics`` on the training data, the model with the signature of the training
-input, and the training data as an input of the run. A parameter search (``GridSearchCV``,
+input, and the content hash of the training data (see ``_datasets``). A parameter search (``GridSearchCV``,
 ``RandomizedSearchCV``) also logs its best candidates as child runs. A fit inside an active
 run logs into it; otherwise a run is started before the fit and ended after it.
 """

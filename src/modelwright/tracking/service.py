@@ -91,17 +91,18 @@ def list_experiments(ctx: Context, req: m.ListExperiments) -> list[m.ExperimentI
         .where(schema.Experiment.workspace_id == ws.id)
         .order_by(schema.Experiment.name)
     )
-    return [
-        m.ExperimentInfo(
-            name=e.name,
-            workspace=ws.name,
-            description=e.description,
-            created_at=e.created_at,
-            created_by=e.created_by,
-            runs=counts.get(e.id, 0),
-        )
-        for e in rows
-    ]
+    return [_experiment_info(e, ws.name, runs=counts.get(e.id, 0)) for e in rows]
+
+
+def _experiment_info(e: schema.Experiment, workspace: str, *, runs: int) -> m.ExperimentInfo:
+    return m.ExperimentInfo(
+        name=e.name,
+        workspace=workspace,
+        description=e.description,
+        created_at=e.created_at,
+        created_by=e.created_by,
+        runs=runs,
+    )
 
 
 def create_experiment(ctx: Context, req: m.CreateExperiment) -> m.ExperimentInfo:
@@ -136,14 +137,7 @@ def create_experiment(ctx: Context, req: m.CreateExperiment) -> m.ExperimentInfo
         target=f"experiment/{ws.name}/{req.name}",
         after={"name": req.name, "description": req.description},
     )
-    return m.ExperimentInfo(
-        name=exp.name,
-        workspace=ws.name,
-        description=exp.description,
-        created_at=exp.created_at,
-        created_by=exp.created_by,
-        runs=0,
-    )
+    return _experiment_info(exp, ws.name, runs=0)
 
 
 def _experiment(ctx: Context, ws: schema.Workspace, name: str) -> schema.Experiment:
