@@ -128,10 +128,11 @@ def start_run(
     run_name: str | None = None,
     tags: Mapping[str, Any] | None = None,
     nested: bool = False,
+    snapshot: bool | Mapping[str, Any] = True,
 ) -> ActiveRun:
     """Start a run and make it the active one; use as ``with mw.start_run(...) as run:``.
     ``experiment`` defaults to the one of ``set_experiment``, else ``default``; ``run_name``
-    is MLflow's spelling of ``name``."""
+    is MLflow's spelling of ``name``; ``snapshot`` as in ``Client.start_run``."""
     if run_name is not None:
         if name and name != run_name:
             raise InvalidInput(
@@ -153,6 +154,7 @@ def start_run(
         name=name,
         tags=tags,
         parent_id=parent.id if parent else None,
+        snapshot=snapshot,
     )
     run.on_end.append(forget)
     _stack.append(run)

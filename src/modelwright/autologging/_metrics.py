@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from inspect import getattr_static
 from typing import Any
 
 __all__ = ["training_metrics"]
@@ -43,7 +44,8 @@ def _default_score(estimator: Any) -> str | None:
 
     final = estimator
     while isinstance(final, Pipeline):
-        if type(final).score is not Pipeline.score:
+        # Statically: Pipeline.score is a descriptor that makes a new function on each access.
+        if getattr_static(type(final), "score") is not getattr_static(Pipeline, "score"):
             return None
         final = final.steps[-1][1]
     score = getattr(type(final), "score", None)

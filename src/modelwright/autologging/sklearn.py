@@ -10,8 +10,10 @@ run logs into it; otherwise a run is started before the fit and ended after it.
 
 from __future__ import annotations
 
+import os
 import re
 import threading
+import time
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +27,7 @@ from modelwright.client._tracking import ActiveRun
 from modelwright.core.names import check_name
 from modelwright.errors import InvalidInput
 from modelwright.tracking.models import MAX_KEY, MAX_PARAM_VALUE
+from modelwright.tracking.snapshot import take_snapshot
 
 __all__ = ["autolog", "flat_params"]
 
@@ -123,7 +126,7 @@ class _Fit:
 
     def _start(self, estimator: Any, x: Any, y: Any) -> None:
         try:
-            run = _fluent.start_run(tags=_describe(estimator, x, y))
+            run = _fluent.start_run(tags=_describe(estimator, x, y), snapshot=_snapshot())
             self._run = run
             run.log_params(flat_params(estimator))  # buffered: sent with the metrics
         except BaseException as exc:  # raised by run(), in the fitting thread
@@ -138,6 +141,24 @@ class _Fit:
         if self._run is None:  # not reached: _start sets one or the other
             raise RuntimeError("the autologging run did not start")
         return self._run
+
+
+# A notebook fitting twenty models in a cell takes one snapshot, not twenty: git runs three
+# subprocesses over the work tree, tens of ms that every fit would pay.
+_SNAPSHOT_TTL = 60.0
+_snapshots: dict[str, tuple[float, dict[str, Any]]] = {}
+
+
+def _snapshot() -> dict[str, Any]:
+    """The process's snapshot (git state, packages), taken again after ``_SNAPSHOT_TTL`` s or
+    in another working directory."""
+    cwd = os.getcwd()
+    taken = _snapshots.get(cwd)
+    if taken is None or time.monotonic() - taken[0] > _SNAPSHOT_TTL:
+        taken = (time.monotonic(), take_snapshot())
+        _snapshots.clear()
+        _snapshots[cwd] = taken
+    return taken[1]
 
 
 def _xy(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, Any]:

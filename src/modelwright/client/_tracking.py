@@ -249,8 +249,10 @@ class TrackingMixin:
         name: str = "",
         tags: Mapping[str, Any] | None = None,
         parent_id: str | None = None,
-        snapshot: bool = True,
+        snapshot: bool | Mapping[str, Any] = True,
     ) -> ActiveRun:
+        """``snapshot``: take the process's snapshot (git state, packages) now, record none,
+        or record this one (taken earlier by the caller)."""
         ws = self.resolve_workspace(workspace)
         env = self.resolve_environment(ws, environment)
         detail = self.call(
@@ -261,7 +263,7 @@ class TrackingMixin:
             name=name,
             parent_id=parent_id,
             tags={k: str(v) for k, v in (tags or {}).items()},
-            snapshot=take_snapshot() if snapshot else {},
+            snapshot=(take_snapshot() if snapshot is True else dict(snapshot) if snapshot else {}),
         )
         return ActiveRun(self, detail)
 
