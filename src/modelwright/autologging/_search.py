@@ -50,7 +50,8 @@ def log_search(
     ]
     client = _fluent.get_client()
     for i in order:
-        child = client.start_run(
+        values = {k: float(results[k][i]) for k in numeric}
+        with client.start_run(  # ended as failed if logging to it fails
             parent.info.experiment,
             workspace=parent.workspace,
             environment=parent.environment,
@@ -58,8 +59,6 @@ def log_search(
             parent_id=parent.id,
             snapshot=False,  # the parent's snapshot describes this process already
             tags={BEST_TAG: "true"} if i == best else None,
-        )
-        values = {k: float(results[k][i]) for k in numeric}
-        child.log_params(flat_params(results["params"][i]))
-        child.log_metrics({k: v for k, v in values.items() if math.isfinite(v)})
-        child.end("finished")
+        ) as child:
+            child.log_params(flat_params(results["params"][i]))
+            child.log_metrics({k: v for k, v in values.items() if math.isfinite(v)})

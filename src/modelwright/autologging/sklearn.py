@@ -84,6 +84,7 @@ def autolog(
     if registered_model_name is not None:
         check_name(registered_model_name, "registered_model_name")
     unpatch()
+    _context.clear()
     if disable:
         return
     _config.log_models = log_models
@@ -126,7 +127,7 @@ class _Fit:
 
     def _start(self, estimator: Any, x: Any, y: Any) -> None:
         try:
-            run = _fluent.start_run(tags=_describe(estimator, x, y), snapshot=_snapshot())
+            run = _fluent.start_run(tags=_describe(estimator, x, y), **_run_context())
             self._run = run
             run.log_params(flat_params(estimator))  # buffered: sent with the metrics
         except BaseException as exc:  # raised by run(), in the fitting thread
@@ -143,22 +144,40 @@ class _Fit:
         return self._run
 
 
-# A notebook fitting twenty models in a cell takes one snapshot, not twenty: git runs three
-# subprocesses over the work tree, tens of ms that every fit would pay.
-_SNAPSHOT_TTL = 60.0
-_snapshots: dict[str, tuple[float, dict[str, Any]]] = {}
+# A notebook fitting twenty models in a cell looks up where to log and takes the process's
+# snapshot once, not twenty times: two lookups and git's three subprocesses over the work
+# tree would cost every fit tens of ms.
+_CONTEXT_TTL = 60.0
 
 
-def _snapshot() -> dict[str, Any]:
-    """The process's snapshot (git state, packages), taken again after ``_SNAPSHOT_TTL`` s or
-    in another working directory."""
+@dataclass
+class _Context:
+    client: Any  # held, so that another client is never taken for this one
+    cwd: str
+    taken: float
+    start_run: dict[str, Any]
+
+
+_context: list[_Context] = []
+
+
+def _run_context() -> dict[str, Any]:
+    """``start_run`` arguments: the workspace, environment and snapshot, looked up again after
+    ``_CONTEXT_TTL`` s, for another client or in another working directory."""
+    client = _fluent.get_client()
     cwd = os.getcwd()
-    taken = _snapshots.get(cwd)
-    if taken is None or time.monotonic() - taken[0] > _SNAPSHOT_TTL:
-        taken = (time.monotonic(), take_snapshot())
-        _snapshots.clear()
-        _snapshots[cwd] = taken
-    return taken[1]
+    if _context:
+        c = _context[0]
+        if c.client is client and c.cwd == cwd and time.monotonic() - c.taken <= _CONTEXT_TTL:
+            return c.start_run
+    workspace = client.resolve_workspace(None)
+    arguments = {
+        "workspace": workspace,
+        "environment": client.resolve_environment(workspace, None),
+        "snapshot": take_snapshot(),
+    }
+    _context[:] = [_Context(client, cwd, time.monotonic(), arguments)]
+    return arguments
 
 
 def _xy(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, Any]:
