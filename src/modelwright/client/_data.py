@@ -30,7 +30,7 @@ from modelwright.client._transport import HttpTransport, LocalTransport, Transpo
 from modelwright.core.names import check_name
 from modelwright.data import models as dm
 from modelwright.data._bulk import local_root, put_files
-from modelwright.data._packs import PACK_FILE_MAX, Location, open_object, pack_files, unpack
+from modelwright.data._packs import PACK_FILE_MAX, Location, pack_files, unpack
 from modelwright.data.diff import DatasetDiff
 from modelwright.data.hashing import CHUNK_SIZE, HashCache, LocalFile, hash_files, scan
 from modelwright.data.manifest import ManifestEntry, dump_manifest, load_manifest, objects_of
@@ -674,7 +674,7 @@ class DataMixin:
         """Opens a pack to read files from: in place when embedded, else a verified copy."""
         if isinstance(self.transport, LocalTransport):
             store = self._local_store(scope, write=False, acting=acting)
-            return lambda pack: open_object(store, pack)
+            return store.open
         transport = self.transport
 
         @contextmanager
@@ -797,14 +797,12 @@ def link_or_copy(store: ArtifactStore, digest: str, dest: Path) -> Path:
     it than predicting). Objects never change, so the link is made read-only like them.
     Anywhere linking is not possible (another filesystem, an object store) it is a verified
     copy as before."""
-    from fsspec.implementations.local import LocalFileSystem
-
-    path_for = getattr(store, "path_for", None)
-    if isinstance(getattr(store, "fs", None), LocalFileSystem) and callable(path_for):
+    source = store.local_path(digest)
+    if source is not None:
         dest.parent.mkdir(parents=True, exist_ok=True)
         staged = dest.parent / f".{dest.name}.{uuid.uuid4().hex}.link"
         try:
-            os.link(path_for(digest), staged)
+            os.link(source, staged)
         except OSError:
             pass  # missing (get_file says so), another filesystem, or no links there: copy
         else:
