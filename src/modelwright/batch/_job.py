@@ -35,7 +35,7 @@ from modelwright.batch._worker import (
     chunk_name,
 )
 from modelwright.client import Client
-from modelwright.client._data import cache_dir
+from modelwright.client._cache import cache_dir
 from modelwright.core.machine import usable_cores
 from modelwright.core.names import check_name
 from modelwright.data.models import DatasetVersionInfo, parse_ref

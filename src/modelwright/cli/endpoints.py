@@ -11,6 +11,7 @@ import typer
 from modelwright.cli._app import State, err_console
 from modelwright.cli._options import Env, Json, Workspace
 from modelwright.cli._output import console, emit_json, table
+from modelwright.core.bearer import authorization
 from modelwright.endpoints import models as em
 from modelwright.errors import InvalidInput, ServiceUnavailable
 
@@ -355,9 +356,7 @@ def invoke(
     body = Path(data[1:]).read_bytes() if data.startswith("@") else data.encode()
     ws = state.client().resolve_workspace(workspace)
     environment = state.client().resolve_environment(ws, env)
-    headers = {"content-type": "application/json"}
-    if state.token:
-        headers["authorization"] = f"Bearer {state.token}"
+    headers = {"content-type": "application/json", **authorization(state.token)}
     if deployment:
         headers["x-modelwright-deployment"] = deployment
     target = f"{url.rstrip('/')}/endpoints/{ws}/{environment}/{name}/invocations"

@@ -45,7 +45,7 @@ def _run_pipeline(
     from modelwright.runner import NodeFailed, PipelineSession
 
     archive = work / "project.tar.gz"
-    client.transport.get_object(ObjectScope.artifacts(), inputs["project"], archive)
+    client.transport.get_object_file(ObjectScope.artifacts(), inputs["project"], archive)
     project = unpack_project(archive, work / "project")
     session = PipelineSession(
         client, project, environment=env, workspace=ws, params=inputs["params"]
