@@ -25,7 +25,7 @@ from modelwright.pipelines.snapshot import unpack_project
 from modelwright.settings import Settings
 
 if TYPE_CHECKING:
-    from modelwright.runner.session import PipelineResult
+    from modelwright.runner.result import PipelineResult
 
 Task = Callable[[Client, str, str, dict[str, Any], Path], Any]
 
