@@ -21,12 +21,12 @@ from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from pydantic import TypeAdapter, ValidationError
 
 from modelwright.api import tracking as tracking_ops
-from modelwright.errors import InvalidInput, ModelwrightError
+from modelwright.errors import InvalidInput, NodeFailed
 from modelwright.objects.models import ObjectScope
 from modelwright.pipelines import models as pm
 from modelwright.pipelines.catalog import (
@@ -61,21 +61,11 @@ from modelwright.tracking.snapshot import take_snapshot
 if TYPE_CHECKING:
     from modelwright.client import Client
 
-__all__ = ["NodeFailed", "NodeReport", "PipelineResult", "PipelineSession", "run_pipeline"]
+__all__ = ["NodeReport", "PipelineResult", "PipelineSession", "run_pipeline"]
 
 T = TypeVar("T")
 Status = Literal["ran", "cached", "failed", "skipped"]
 Progress = Callable[["NodeReport"], None]
-
-
-class NodeFailed(ModelwrightError):
-    """A node raised; its dependants did not run. ``result`` has every node's report."""
-
-    code: ClassVar[str] = "node_failed"
-
-    def __init__(self, message: str, result: PipelineResult) -> None:
-        super().__init__(message, details={"node": result.failed, "run_id": result.run_id})
-        self.result = result
 
 
 @dataclass
