@@ -14,7 +14,7 @@ from sqlalchemy import select
 from modelwright.access.tokens import authenticate
 from modelwright.core.actions import Action
 from modelwright.core.context import Context, utcnow
-from modelwright.core.lookup import get_environment, get_workspace
+from modelwright.core.lookup import get_environment, require_member, visible_workspace
 from modelwright.endpoints import models as m
 from modelwright.errors import (
     AlreadyExists,
@@ -45,8 +45,7 @@ __all__ = [
 
 # -- lookups ----------------------------------------------------------------------------------
 def _environment(ctx: Context, workspace: str, environment: str) -> schema.Environment:
-    if not ctx.is_member(workspace):
-        raise NotFound(f"workspace '{workspace}' not found", details={"workspace": workspace})
+    require_member(ctx, workspace)
     return get_environment(ctx.session, workspace, environment)
 
 
@@ -224,9 +223,7 @@ def create_endpoint(ctx: Context, req: m.CreateEndpoint) -> m.EndpointInfo:
 
 
 def list_endpoints(ctx: Context, req: m.ListEndpoints) -> list[m.EndpointInfo]:
-    ws = get_workspace(ctx.session, req.workspace)
-    if not ctx.is_member(ws.name):
-        raise NotFound(f"workspace '{req.workspace}' not found", details={"workspace": ws.name})
+    ws = visible_workspace(ctx, req.workspace)
     envs = [e for e in ws.environments if req.environment in (None, e.name)]
     if req.environment is not None and not envs:
         get_environment(ctx.session, ws.name, req.environment)

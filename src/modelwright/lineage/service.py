@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from modelwright.core.actions import Action
 from modelwright.core.context import Context
-from modelwright.core.lookup import get_workspace
+from modelwright.core.lookup import visible_workspace
 from modelwright.errors import InvalidInput, NotFound
 from modelwright.lineage import models as m
 from modelwright.objects.service import artifact_readable
@@ -16,11 +16,7 @@ __all__ = ["lineage"]
 
 
 def lineage(ctx: Context, req: m.LineageRequest) -> m.Lineage:
-    ws = get_workspace(ctx.session, req.workspace)
-    if not ctx.is_member(ws.name):
-        raise NotFound(
-            f"workspace '{req.workspace}' not found", details={"workspace": req.workspace}
-        )
+    ws = visible_workspace(ctx, req.workspace)
     if not _reads_anywhere(ctx, ws):
         ctx.require(Action.DATA_READ, ws.name)
     kind, ident = _resolve(ctx, ws, req.entity)

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from modelwright.core.actions import Action
 from modelwright.core.context import Context, utcnow
-from modelwright.core.lookup import get_environment, get_workspace
+from modelwright.core.lookup import get_environment, get_workspace, require_member
 from modelwright.errors import Conflict, InvalidInput, ModelwrightError, NotFound, PermissionDenied
 from modelwright.promotions import models as m
 from modelwright.promotions.gates import check_metric, check_policy, judge
@@ -68,8 +68,7 @@ P = schema.Promotion
 def request_promotion(ctx: Context, req: m.RequestPromotion) -> m.PromotionInfo:
     into = req.to_workspace or req.workspace
     for ws in dict.fromkeys((req.workspace, into)):
-        if not ctx.is_member(ws):
-            raise NotFound(f"workspace '{ws}' not found", details={"workspace": ws})
+        require_member(ctx, ws)
     target = get_environment(ctx.session, into, req.to)
     ctx.require(Action.PROMOTION_REQUEST, into, target.name)
     version = _version(ctx, get_workspace(ctx.session, req.workspace), req.model, req.version)

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from modelwright.core.actions import Action
 from modelwright.core.context import Context, utcnow
 from modelwright.core.lineage import add_edges
-from modelwright.core.lookup import get_environment, get_workspace
+from modelwright.core.lookup import get_environment, visible_workspace
 from modelwright.errors import Conflict, NotFound, PermissionDenied
 from modelwright.objects.service import require_nameable
 from modelwright.registry import models as m
@@ -48,13 +48,6 @@ _LOWER_IS_BETTER = ("loss", "error", "rmse", "mse", "mae", "mape", "logloss", "l
 
 
 # -- lookups ----------------------------------------------------------------------------------
-def _workspace(ctx: Context, name: str) -> schema.Workspace:
-    ws = get_workspace(ctx.session, name)
-    if not ctx.is_member(ws.name):
-        raise NotFound(f"workspace '{name}' not found", details={"workspace": name})
-    return ws
-
-
 def _readable_env_ids(ctx: Context, ws: schema.Workspace) -> set[int]:
     return {e.id for e in ws.environments if ctx.allowed(Action.DATA_READ, ws.name, e.name)}
 
@@ -76,7 +69,7 @@ def _find_model(ctx: Context, ws: schema.Workspace, name: str) -> schema.Registe
 def _readable_model(
     ctx: Context, workspace: str, name: str
 ) -> tuple[schema.RegisteredModel, set[int]]:
-    ws = _workspace(ctx, workspace)
+    ws = visible_workspace(ctx, workspace)
     readable = _readable_env_ids(ctx, ws)
     if not readable:
         ctx.require(Action.DATA_READ, ws.name)
@@ -339,7 +332,7 @@ def register_version(ctx: Context, req: m.RegisterVersion) -> m.ModelVersionInfo
 
 # -- reading ----------------------------------------------------------------------------------
 def list_models(ctx: Context, req: m.ListModels) -> list[m.ModelInfo]:
-    ws = _workspace(ctx, req.workspace)
+    ws = visible_workspace(ctx, req.workspace)
     if not _readable_env_ids(ctx, ws):
         ctx.require(Action.DATA_READ, ws.name)
     rows = ctx.session.scalars(
@@ -613,7 +606,7 @@ def _apply_tags(current: dict[str, str], changes: dict[str, str | None]) -> dict
 
 
 def update_model(ctx: Context, req: m.UpdateModel) -> m.ModelInfo:
-    ws = _workspace(ctx, req.workspace)
+    ws = visible_workspace(ctx, req.workspace)
     ctx.require(Action.MODEL_REGISTER, ws.name)
     model = _find_model(ctx, ws, req.name)
     before = {"description": model.description, "tags": dict(model.tags)}
@@ -632,7 +625,7 @@ def update_model(ctx: Context, req: m.UpdateModel) -> m.ModelInfo:
 
 
 def update_version(ctx: Context, req: m.UpdateVersion) -> m.ModelVersionInfo:
-    ws = _workspace(ctx, req.workspace)
+    ws = visible_workspace(ctx, req.workspace)
     model = _find_model(ctx, ws, req.name)
     row = _version_row(ctx, model, req.version)
     ctx.require(Action.MODEL_REGISTER, ws.name, row.environment.name)
