@@ -10,6 +10,7 @@ from modelwright.core.lookup import visible_workspace
 from modelwright.errors import InvalidInput, NotFound
 from modelwright.lineage import models as m
 from modelwright.objects.service import artifact_readable
+from modelwright.registry.uri import model_uri
 from modelwright.store import schema
 
 __all__ = ["lineage"]
@@ -51,9 +52,7 @@ def _impact(ctx: Context, descendants: list[m.LineageNode]) -> m.Impact:
         for n in nodes
         if n.kind == "model_version" and not n.hidden and n.id.isdigit()
     }
-    uris = {
-        vid: f"models:/{v.model.name}/{v.version}" for vid, v in versions.items() if v is not None
-    }
+    uris = {vid: model_uri(v.model.name, v.version) for vid, v in versions.items() if v is not None}
     served = []
     if uris:
         for d in ctx.session.scalars(

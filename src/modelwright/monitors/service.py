@@ -28,6 +28,7 @@ from modelwright.monitors import models as m
 from modelwright.monitors.alert_eval import evaluate_rules
 from modelwright.monitors.retrain_flow import on_firing
 from modelwright.monitors.series import check_series, default_features, versions_in_window
+from modelwright.registry.uri import model_uri
 from modelwright.store import schema
 from modelwright.workflows import create_schedule, start
 
@@ -217,7 +218,7 @@ def evaluation_plan(ctx: Context, monitor_id: int) -> dict[str, Any]:
         "options": options(row),
         "model": None
         if served is None
-        else f"models:/{served.version.model.name}/{served.version.version}",
+        else model_uri(served.version.model.name, served.version.version),
     }
     try:
         check_baseline(row.baseline, plan["features"], field="baseline")

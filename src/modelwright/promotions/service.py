@@ -24,6 +24,7 @@ from modelwright.promotions.gates import check_metric, check_policy, judge
 from modelwright.promotions.release import check_release, make_available, start_release, withdraw
 from modelwright.promotions.smoke import judge_smoke
 from modelwright.registry.service import available_in, move_alias
+from modelwright.registry.uri import ModelRef, model_uri
 from modelwright.rollouts.models import RolloutPlan
 from modelwright.store import schema
 from modelwright.workflows import signal, start
@@ -208,7 +209,8 @@ def evaluation_plan(ctx: Context, promotion_id: int) -> dict[str, Any]:
             metrics = [parse_threshold(t).metric for t in gate.require]
             champion = None
         elif isinstance(gate, ChampionGate):
-            metrics, champion = [gate.metric], f"models:/{target}/{name}@{gate.alias}"
+            metrics = [gate.metric]
+            champion = str(ModelRef(name=name, alias=gate.alias, environment=target))
         else:
             continue
         scorings.append(
@@ -639,7 +641,7 @@ def _end(row: schema.Promotion, status: str, outcome: str) -> None:
 
 
 def _uri(row: schema.Promotion) -> str:
-    return f"models:/{row.version.model.name}/{row.version.version}"
+    return model_uri(row.version.model.name, row.version.version)
 
 
 def _record(ctx: Context, row: schema.Promotion, action: str, event: str, **extra: Any) -> None:

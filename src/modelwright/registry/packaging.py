@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from modelwright.registry.flavors import get_flavor, requires_trust
+from modelwright.registry.uri import model_uri
 
 __all__ = ["PackageSpec", "write_package"]
 
@@ -78,7 +79,7 @@ class PackageSpec:
 
     @property
     def uri(self) -> str:
-        return f"models:/{self.name}/{self.version}"
+        return model_uri(self.name, self.version)
 
 
 def write_package(spec: PackageSpec, out: Path, *, kubernetes: bool = False) -> list[Path]:

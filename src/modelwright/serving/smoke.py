@@ -32,6 +32,7 @@ from modelwright.endpoints.models import ServingConfig
 from modelwright.errors import InvalidInput, ModelwrightError
 from modelwright.registry.predict import LoadedModel, parse_payload
 from modelwright.registry.signature import example_payload
+from modelwright.registry.uri import model_uri
 from modelwright.serving.worker import WorkerSpec
 from modelwright.settings import Settings
 
@@ -310,7 +311,7 @@ def smoke_test(
     """Evidence of the smoke test of ``models:/model/version`` entering ``environment``: an
     ``error`` when it could not be run at all, else the statuses, latencies and mismatches."""
     started = time.perf_counter()
-    uri = f"models:/{model}/{version}"
+    uri = model_uri(model, version)
     home = source_workspace or workspace  # another one when promoting across workspaces
     try:
         info = client.get_model_version(uri, workspace=home)
