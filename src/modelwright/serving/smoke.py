@@ -86,15 +86,14 @@ class TemporaryServer:
             # The worker holds its copy: should it die, callers are refused at once rather
             # than left waiting in a backlog nobody reads.
             sock.close()
-        self._wait_ready(timeout)
+        self._wait_ready(self.proc, timeout)
         self.startup_s = time.perf_counter() - started
 
-    def _wait_ready(self, timeout: float) -> None:
-        assert self.proc is not None
+    def _wait_ready(self, proc: subprocess.Popen[bytes], timeout: float) -> None:
         deadline = time.monotonic() + timeout
         with httpx.Client(base_url=self.url, timeout=1.0) as probe:
             while True:
-                code = self.proc.poll()
+                code = proc.poll()
                 if code is not None:
                     raise SmokeFailed(
                         f"the server exited with code {code} before it was ready: {self.tail()}"
