@@ -255,6 +255,7 @@ def history(
 ) -> None:
     """Every change of an endpoint's routing (--at: which version served which share then)."""
     from modelwright.cli._times import parse_time
+    from modelwright.registry.uri import model_uri
 
     state: State = ctx.obj
     when = parse_time(at, "--at")
@@ -276,7 +277,7 @@ def history(
             [
                 (
                     d,
-                    f"models:/{s.model}/{s.version}",
+                    model_uri(s.model, s.version),
                     f"{s.weight}%",
                     f"{c.shadow_percent}%" if d == c.shadow else "",
                 )

@@ -1,4 +1,8 @@
-"""Endpoints in the client: create, deploy, split traffic, shadow, invoke."""
+"""Endpoints in the client: create, deploy, split traffic, shadow; authorize an invocation
+(the router asks), record and read serving statistics, routing reports and history.
+
+Invoking an endpoint is an HTTP request to the router (``modelwright serve``), not a client
+method."""
 
 from __future__ import annotations
 

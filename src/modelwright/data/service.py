@@ -34,7 +34,7 @@ from sqlalchemy.exc import IntegrityError
 from modelwright.core.actions import Action
 from modelwright.core.context import Context, utcnow
 from modelwright.core.lineage import add_edges
-from modelwright.core.lookup import get_environment, get_workspace
+from modelwright.core.lookup import get_environment, get_workspace, require_member
 from modelwright.data import models as m
 from modelwright.data._packs import check_pack_sizes
 from modelwright.data.diff import DatasetDiff, diff_versions
@@ -67,8 +67,7 @@ __all__ = [
 # -- lookups ------------------------------------------------------------------------------------
 def _readable(ctx: Context, workspace: str, environment: str) -> schema.Environment:
     if not ctx.allowed(Action.DATA_READ, workspace, environment):
-        if not ctx.is_member(workspace):
-            raise NotFound(f"workspace '{workspace}' not found", details={"workspace": workspace})
+        require_member(ctx, workspace)
         ctx.require(Action.DATA_READ, workspace, environment)
     return get_environment(ctx.session, workspace, environment)
 
@@ -436,8 +435,7 @@ def list_datasets(ctx: Context, req: m.ListDatasets) -> list[m.DatasetInfo]:
     else:
         envs = [e for e in ws.environments if ctx.allowed(Action.DATA_READ, ws.name, e.name)]
         if not envs:
-            if not ctx.is_member(ws.name):
-                raise NotFound(f"workspace '{ws.name}' not found", details={"workspace": ws.name})
+            require_member(ctx, ws.name)
             ctx.require(Action.DATA_READ, ws.name)
     env_ids = [e.id for e in envs]
     datasets = list(

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from modelwright.core.names import check_name
 from modelwright.errors import InvalidInput
 
-__all__ = ["ModelRef", "parse_model_uri"]
+__all__ = ["ModelRef", "model_uri", "parse_model_uri"]
 
 _PREFIX = "models:/"
 
@@ -25,6 +25,11 @@ class ModelRef:
         return f"{_PREFIX}{env}{self.name}" + (
             f"@{self.alias}" if self.alias else f"/{self.version}"
         )
+
+
+def model_uri(name: str, version: int) -> str:
+    """``models:/<name>/<version>``, the one way a model version is named."""
+    return str(ModelRef(name=name, version=version))
 
 
 def _bad(uri: str) -> InvalidInput:

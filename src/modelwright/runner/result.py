@@ -4,29 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from modelwright.errors import InvalidInput, ModelwrightError
+from modelwright.errors import InvalidInput
 from modelwright.pipelines import models as pm
 from modelwright.runner.catalog import read_object
 
 if TYPE_CHECKING:
     from modelwright.client import Client
 
-__all__ = ["NodeFailed", "NodeReport", "PipelineResult", "Progress", "Reports", "Status"]
+__all__ = ["NodeReport", "PipelineResult", "Progress", "Reports", "Status"]
 
 Status = Literal["ran", "cached", "failed", "skipped"]
 Progress = Callable[["NodeReport"], None]
-
-
-class NodeFailed(ModelwrightError):
-    """A node raised; its dependants did not run. ``result`` has every node's report."""
-
-    code: ClassVar[str] = "node_failed"
-
-    def __init__(self, message: str, result: PipelineResult) -> None:
-        super().__init__(message, details={"node": result.failed, "run_id": result.run_id})
-        self.result = result
 
 
 @dataclass

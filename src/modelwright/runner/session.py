@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from modelwright.api import tracking as tracking_ops
+from modelwright.errors import NodeFailed
 from modelwright.pipelines import models as pm
 from modelwright.pipelines.catalog import parse_catalog
 from modelwright.pipelines.config import ProjectConfig, flatten, load_config
@@ -28,7 +29,7 @@ from modelwright.pipelines.project import get_pipeline
 from modelwright.runner._recorder import RecordingHooks
 from modelwright.runner.catalog import RunCatalog
 from modelwright.runner.executors import Executor, make_executor
-from modelwright.runner.result import NodeFailed, NodeReport, PipelineResult, Progress, Reports
+from modelwright.runner.result import NodeReport, PipelineResult, Progress, Reports
 from modelwright.runner.scheduler import schedule
 from modelwright.runner.task import NodeTasks, RunScope
 from modelwright.tracking.snapshot import take_snapshot
@@ -36,7 +37,7 @@ from modelwright.tracking.snapshot import take_snapshot
 if TYPE_CHECKING:
     from modelwright.client import Client
 
-__all__ = ["NodeFailed", "NodeReport", "PipelineResult", "PipelineSession", "run_pipeline"]
+__all__ = ["NodeReport", "PipelineResult", "PipelineSession", "run_pipeline"]
 
 T = TypeVar("T")
 

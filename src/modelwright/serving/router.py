@@ -667,7 +667,8 @@ class RouterApp:
     def _mirror(
         self, route: EndpointRoute, method: str, url: str, headers: dict[str, str], body: bytes
     ) -> None:
-        assert route.shadow is not None
+        if route.shadow is None:  # the endpoint's shadow was removed meanwhile
+            return
         if self._shadow_in_flight >= MAX_SHADOW_IN_FLIGHT:
             self.metrics.shadow.labels(route.name, "dropped").inc()
             return

@@ -153,7 +153,9 @@ def _smoke(client: Client, ws: str, env: str, inputs: dict[str, Any], work: Path
     from modelwright.serving.smoke import smoke_test
 
     platform = client.transport.local_platform
-    assert platform is not None  # the child always runs the platform in process
+    if platform is None:
+        # The smoke test starts a model server with the platform's settings.
+        raise RuntimeError("a smoke gate runs only where the platform runs in process")
     return {
         job["gate"]: smoke_test(
             client,
@@ -227,7 +229,8 @@ def _series(client: Client, ws: str, inputs: dict[str, Any]) -> Any:
 
     def load(ref: str) -> pd.DataFrame:
         frame = client.load_dataset(ref, workspace=ws, as_="dataframe")
-        assert isinstance(frame, pd.DataFrame)
+        if not isinstance(frame, pd.DataFrame):
+            raise TypeError(f"dataset {ref} did not load as a DataFrame")
         return frame
 
     loaded: list[pd.DataFrame] = []
