@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from modelwright.settings import Settings
+from modelwright.settings import ClientSettings, Settings
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 SRC = Path(__file__).resolve().parents[1] / "src" / "modelwright"
@@ -34,8 +34,13 @@ def test_readme_python_examples_run(tmp_path: Path) -> None:
 
 
 def test_every_setting_is_documented() -> None:
-    """The platform's settings, and the variables the SDK reads, are in the README's table."""
-    names = {f"MODELWRIGHT_{field.upper()}" for field in Settings.model_fields}
+    """The platform's and the client's settings, and the variables the SDK reads, are in the
+    README's table."""
+    names = {
+        f"MODELWRIGHT_{field.upper()}"
+        for settings in (Settings, ClientSettings)
+        for field in settings.model_fields
+    }
     for package in ("client", "runner"):
         for path in (SRC / package).rglob("*.py"):
             names |= set(re.findall(r'"(MODELWRIGHT_[A-Z_]+)"', path.read_text()))

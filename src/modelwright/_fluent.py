@@ -94,10 +94,11 @@ def get_client() -> Client:
     with _lock:
         if _state.client is None:
             from modelwright.client import connect
+            from modelwright.settings import client_settings
 
-            url = os.environ.get("MODELWRIGHT_URL")
+            settings = client_settings()
             _state.client = (
-                connect(url, token=os.environ.get("MODELWRIGHT_TOKEN")) if url else connect()
+                connect(settings.url, token=settings.token) if settings.url else connect()
             )
         return _state.client
 

@@ -7,15 +7,20 @@ body back into the same class, and the CLI prints the message on one line.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from modelwright.runner import PipelineResult
 
 __all__ = [
     "AlreadyExists",
     "ArtifactCorrupted",
+    "BatchFailed",
     "Conflict",
     "GateFailed",
     "InvalidInput",
     "ModelwrightError",
+    "NodeFailed",
     "NotFound",
     "PermissionDenied",
     "QuotaExceeded",
@@ -125,6 +130,26 @@ class StorageError(ModelwrightError):
     status = 507
 
 
+class BatchFailed(ModelwrightError):
+    """A batch job stopped: too many rows failed, or a worker died. Chunks already done are
+    kept for the next attempt of the same job."""
+
+    code = "batch_failed"
+    status = 422
+
+
+class NodeFailed(ModelwrightError):
+    """A pipeline node raised; its dependants did not run. ``result`` has every node's report."""
+
+    code = "node_failed"
+
+    def __init__(self, message: str, result: PipelineResult) -> None:
+        super().__init__(message, details={"node": result.failed, "run_id": result.run_id})
+        self.result = result
+
+
+# Errors that travel over HTTP. ``BatchFailed`` and ``NodeFailed`` are raised where the work
+# runs (in the caller's process, or a worker's), never by a service behind the server.
 _BY_CODE: dict[str, type[ModelwrightError]] = {
     cls.code: cls
     for cls in (

@@ -1,14 +1,19 @@
-"""Where the platform keeps its state, read from ``MODELWRIGHT_*`` environment variables."""
+"""Settings read from ``MODELWRIGHT_*`` environment variables: the platform's own (where it
+keeps its state) and the client's (which platform to talk to, defaults, buffering)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-__all__ = ["Settings"]
+from modelwright.errors import InvalidInput
+
+__all__ = ["ClientSettings", "Settings", "client_settings"]
+
+_PREFIX = "MODELWRIGHT_"
 
 
 class Settings(BaseSettings):
@@ -19,7 +24,7 @@ class Settings(BaseSettings):
     another artifact store (``s3://bucket/prefix``).
     """
 
-    model_config = SettingsConfigDict(env_prefix="MODELWRIGHT_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=_PREFIX, extra="ignore")
 
     home: Path = Field(default=Path(".modelwright"))
     db_url: str | None = None
@@ -81,3 +86,42 @@ class Settings(BaseSettings):
         if self.artifact_url:
             return self.artifact_url
         return str((self.home / "artifacts").resolve())
+
+
+class ClientSettings(BaseSettings):
+    """What the SDK and the CLI read from the environment; an empty variable counts as unset.
+
+    Read through ``client_settings()`` when needed (a changed variable counts from the next
+    call), which names the variable of a bad value.
+    """
+
+    model_config = SettingsConfigDict(env_prefix=_PREFIX, extra="ignore", env_ignore_empty=True)
+
+    # A server to talk to instead of an embedded platform, and the token to send it.
+    url: str | None = None
+    token: str | None = None
+    # The default workspace and environment; the environment is also the one acted in.
+    workspace: str | None = None
+    environment: str | None = None
+    # The file-hash cache and downloads (default: beside an embedded platform, else the
+    # user's cache directory).
+    cache_dir: Path | None = None
+    # Seconds between background sends of buffered metrics; how long flushing retries; how
+    # long a running run's client may send nothing before it sends a heartbeat.
+    flush_interval: float = 1.0
+    flush_timeout: float = 120.0
+    heartbeat_interval: float = 60.0
+
+
+def client_settings() -> ClientSettings:
+    """The client's settings as the environment says now; ``InvalidInput`` naming the
+    variable for a value that does not parse."""
+    try:
+        return ClientSettings()
+    except ValidationError as exc:
+        err = exc.errors(include_url=False)[0]
+        variable = _PREFIX + str(err["loc"][0]).upper()
+        raise InvalidInput(
+            f"{variable}: {err['msg']} (got {err.get('input')!r})",
+            details={"variable": variable},
+        ) from None

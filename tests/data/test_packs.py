@@ -62,7 +62,7 @@ def test_packs_hold_each_content_once_and_every_file_reads_back(tmp_path: Path) 
         for f, p in zip(scanned, placed, strict=True)
     ]
     for pack in packs:
-        with _packs.open_object(store, str(pack)) as f:
+        with store.open(str(pack)) as f:
             for e, data in unpack(f, str(pack), [e for e in entries if e.pack == pack]):
                 assert data == files[e.path]
     # Again: everything is found where it is, nothing is written.

@@ -1,6 +1,6 @@
 """What a fresh process pays to load a registered model: no scan of all of scikit-learn, no
-Alembic while the schema is at head, each file hashed once; skops's defaults are whole again
-before the process saves a model."""
+Alembic while the schema is at head, each file hashed once; a save after a fast load judges
+types as skops's full defaults do."""
 
 from __future__ import annotations
 

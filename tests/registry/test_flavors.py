@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -89,3 +91,73 @@ def test_torch_flavor(frame) -> None:
     from tests.registry._torch_model import TinyNet
 
     check_flavor(FLAVORS["torch"], TinyNet(2), frame[:5].to_numpy(dtype="float32"))
+
+
+class Scaled:
+    """A model of a library modelwright does not know; it has a predict, so pyfunc would
+    take it if its own flavor were not asked first."""
+
+    def __init__(self, factor: float) -> None:
+        self.factor = factor
+
+    def predict(self, data: pd.DataFrame) -> np.ndarray:
+        return np.asarray(data["tenure"]) * self.factor
+
+
+class ScaledFlavor:
+    """A third-party flavor, shipped under the entry point group: no pickle, a JSON file."""
+
+    name = "scaled"
+    pickle_based = False
+    packages = ("numpy",)
+
+    def handles(self, model: object) -> bool:
+        return isinstance(model, Scaled)
+
+    def save(self, model: Scaled, path) -> dict[str, object]:
+        (path / "scaled.json").write_text(json.dumps({"factor": model.factor}))
+        return {"file": "scaled.json"}
+
+    def load(self, path, meta: dict[str, object]) -> Scaled:
+        return Scaled(json.loads((path / str(meta["file"])).read_text())["factor"])
+
+    def predict(self, model: Scaled, data: pd.DataFrame) -> np.ndarray:
+        return model.predict(data)
+
+    def describe(self, model: Scaled) -> dict[str, object]:
+        return {"class": "Scaled", "factor": model.factor}
+
+
+def test_flavors_are_found_through_their_entry_point_group(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, frame, tmp_path
+) -> None:
+    from importlib.metadata import EntryPoint
+
+    from modelwright import plugins
+    from modelwright.registry import flavors
+
+    group = flavors.ENTRY_POINT_GROUP
+    assert group == "modelwright.flavors"
+    points = [
+        EntryPoint("scaled", f"{__name__}:ScaledFlavor", group),
+        EntryPoint("broken", "tests.registry.nowhere:Flavor", group),
+    ]
+    monkeypatch.setattr(flavors.REGISTRY, "items", dict(flavors.REGISTRY.items))
+    monkeypatch.setattr(flavors.REGISTRY, "loaded", False)
+    monkeypatch.setattr(plugins, "entry_points", lambda group: points)
+
+    model = Scaled(3.0)
+    flavor = flavor_for(model)  # before pyfunc, which handles anything with a predict
+    assert isinstance(flavor, ScaledFlavor)
+    assert flavors.get_flavor("scaled") is flavor
+    assert "scaled" in flavors.flavor_names() and "broken" not in flavors.flavor_names()
+    assert "flavor entry point 'broken' could not be registered" in caplog.text
+    check_flavor(flavor, model, frame[:5])
+    manifest, _ = save_dir(model, tmp_path / "m")
+    assert manifest.flavor == "scaled" and [f.path for f in manifest.files] == ["scaled.json"]
+    loaded, _ = load_dir(tmp_path / "m")  # no pickle: no trust needed
+    assert list(loaded.predict(frame[:3])) == list(model.predict(frame[:3]))
+    # The built-ins keep their order and their names.
+    assert flavor_for(Doubler()).name == "pyfunc"
+    with pytest.raises(InvalidInput, match=r"unknown flavor 'nope' \(known: .*scaled"):
+        flavors.get_flavor("nope")

@@ -94,7 +94,22 @@ def test_package_serves_predictions(client: Client, frame, labels, tmp_path: Pat
         bad = httpx.post(
             f"{url}/invocations", json={"dataframe_split": {"columns": ["tenure"], "data": [[1.0]]}}
         )
-        assert bad.status_code == 400 and "missing column 'calls'" in bad.json()["error"]["message"]
+        # The API of `modelwright serve`: MLflow's scoring errors, and the Open Inference Protocol.
+        assert bad.status_code == 400 and bad.json()["error_code"] == "BAD_REQUEST"
+        assert "missing column 'calls'" in bad.json()["message"]
+        meta = httpx.get(f"{url}/v2/models/churn").json()
+        assert (meta["name"], meta["versions"]) == ("churn", ["1"])
+        assert httpx.get(f"{url}/v2/models/churn/versions/1/ready").json()["ready"] is True
+        types = {"tenure": "FP64", "calls": "INT64"}
+        infer = {
+            "inputs": [
+                {"name": c, "shape": [len(rows)], "datatype": t, "data": rows[c].tolist()}
+                for c, t in types.items()
+            ]
+        }
+        r = httpx.post(f"{url}/v2/models/churn/infer", json=infer)
+        assert r.status_code == 200, r.text
+        assert r.json()["outputs"][0]["data"] == model.predict(rows).tolist()
     finally:
         proc.terminate()
         proc.wait(timeout=10)

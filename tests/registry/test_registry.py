@@ -228,3 +228,37 @@ def test_mlflow_style_call_registers_under_registered_model_name(
         )
     assert (v.version, v.run_id) == (1, run.id)
     assert [m.name for m in client.list_models(workspace=ws)] == ["mf"]
+
+
+def test_versions_name_the_datasets_their_runs_read_in_a_constant_number_of_queries(
+    client: Client, ws: str, frame, labels, tmp_path: Path
+) -> None:
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    client.create_datastore(ws, "dev", "lake", str(tmp_path / "lake"))
+    for name in ("customers", "calls"):
+        client.register_dataset(name, frame, workspace=ws, environment="dev")
+    for model, versions in (("one", 1), ("four", 4)):
+        for _ in range(versions):
+            with client.start_run(model, workspace=ws) as run:
+                for name in ("customers", "calls"):
+                    client.load_dataset(f"{name}@v1", workspace=ws, run_id=run.id)
+                run.log_model(_fit(frame, labels), model, input_example=frame[:5])
+
+    statements: list[str] = []
+
+    def count(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(statement)
+
+    def queries(model: str) -> int:
+        statements.clear()
+        event.listen(Engine, "before_cursor_execute", count)
+        try:
+            versions = client.model_versions(model, workspace=ws)
+        finally:
+            event.remove(Engine, "before_cursor_execute", count)
+        assert {tuple(v.datasets) for v in versions} == {("dev/calls@v1", "dev/customers@v1")}
+        return len(statements)
+
+    assert queries("four") == queries("one")

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,7 @@ from modelwright.runner import (
     run_pipeline,
 )
 from modelwright.runner import session as session_module
+from modelwright.runner.executors import ExecutorPlugin, executor_names, register_executor
 from modelwright.runner.session import PipelineSession
 from modelwright.testing import check_executor
 
@@ -104,3 +106,67 @@ def test_the_snapshot_is_done_before_the_process_executor_forks(
         assert all(n.status == "ran" for n in result.nodes.values())
         assert events[0] == "snapshot" and "submit" in events
         assert client.get_run(result.run_id).snapshot["python"]
+
+
+class ThreadExecutor:
+    """A third party's executor: nodes on a thread pool."""
+
+    name = "threads"
+
+    def __init__(self, workers: int | None) -> None:
+        self._pool = ThreadPoolExecutor(workers or 2)
+
+    def submit(self, fn: Callable[..., object], /, *args: object) -> Future[object]:
+        return self._pool.submit(fn, *args)
+
+    def close(self) -> None:
+        self._pool.shutdown()
+
+
+threads = ExecutorPlugin("threads", lambda address, workers: ThreadExecutor(workers))
+
+
+def test_executors_are_found_through_their_entry_point_group(
+    tmp_path: Path,
+    make_project: Callable[..., Path],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from importlib.metadata import EntryPoint
+
+    from modelwright import plugins as _plugins
+    from modelwright.runner import executors
+
+    group = executors.ENTRY_POINT_GROUP
+    points = [
+        EntryPoint("threads", f"{__name__}:threads", group),
+        EntryPoint("broken", "tests.runner.nowhere:Executor", group),
+    ]
+    monkeypatch.setattr(executors.REGISTRY, "items", dict(executors.REGISTRY.items))
+    monkeypatch.setattr(executors.REGISTRY, "loaded", False)
+    monkeypatch.setattr(_plugins, "entry_points", lambda group: points)
+
+    executor = make_executor("threads", workers=3)
+    assert isinstance(executor, ThreadExecutor)
+    check_executor(executor)
+    executor.close()
+    assert executor_names() == ["sequential", "process", "ray", "threads"]
+    assert "executor entry point 'broken' could not be registered" in caplog.text
+    with pytest.raises(
+        modelwright.errors.InvalidInput,
+        match=r"unknown executor 'gpu' \(expected sequential, process, ray or threads\)",
+    ):
+        make_executor("gpu")
+
+    # A pipeline runs on it by name, as on a built-in.
+    with modelwright.connect(tmp_path / "home") as client:
+        result = PipelineSession(client, make_project(), environment="dev").run(
+            "main", executor="threads"
+        )
+        assert all(n.status == "ran" for n in result.nodes.values())
+        assert client.get_run(result.run_id).tags["modelwright.executor"] == "threads"
+
+
+def test_registering_an_executor_by_a_taken_name_is_refused() -> None:
+    with pytest.raises(ValueError, match="an executor named 'process' is already registered"):
+        register_executor(ExecutorPlugin("process", lambda address, workers: SequentialExecutor()))

@@ -28,10 +28,11 @@ class Operation(Generic[Req, Resp]):
     travel as query parameters, otherwise as the JSON body.
 
     ``handler`` names the service function as ``"package.module:function"`` and is imported
-    on the first ``run``: declaring every operation then costs only its models, so the HTTP
-    client and an embedded client that loads a model never import the services they do not
-    call (a cold ``import modelwright`` is part of every script's start-up). A test resolves
-    every handler and checks it takes the operation's request type.
+    on the first ``run``, so declaring every operation imports no service module. It does
+    import every request and response model, and through them SQLAlchemy and the ORM schema
+    (``core.context``); the client also imports a few services directly. A bare ``import
+    modelwright`` imports neither. A test resolves every handler and checks it takes the
+    operation's request type.
     """
 
     name: str

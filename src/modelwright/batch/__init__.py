@@ -11,9 +11,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from modelwright.batch._worker import ERROR_COLUMN, PREDICTION, ROW_COLUMN
+from modelwright.errors import BatchFailed
 
 if TYPE_CHECKING:
-    from modelwright.batch._job import BatchFailed, BatchProgress, BatchResult, run_batch
+    from modelwright.batch._job import BatchProgress, BatchResult, run_batch
     from modelwright.batch._pools import ExecutorName
 
 __all__ = [
@@ -27,7 +28,7 @@ __all__ = [
     "run_batch",
 ]
 
-_JOB = {"BatchFailed", "BatchProgress", "BatchResult", "run_batch"}
+_JOB = {"BatchProgress", "BatchResult", "run_batch"}
 
 
 def __getattr__(name: str) -> Any:

@@ -35,12 +35,12 @@ from modelwright.batch._worker import (
     chunk_name,
 )
 from modelwright.client import Client
-from modelwright.client._data import cache_dir
+from modelwright.client._cache import cache_dir
 from modelwright.core.machine import usable_cores
 from modelwright.core.names import check_name
 from modelwright.data.models import DatasetVersionInfo, parse_ref
 from modelwright.data.tabular import TABULAR, read_table
-from modelwright.errors import InvalidInput, ModelwrightError
+from modelwright.errors import BatchFailed, InvalidInput, ModelwrightError
 from modelwright.registry.models import ModelVersionInfo
 from modelwright.registry.signature import Signature, validate_input
 
@@ -49,18 +49,10 @@ if TYPE_CHECKING:
 
     from modelwright.client._tracking import ActiveRun
 
-__all__ = ["BatchFailed", "BatchProgress", "BatchResult", "run_batch"]
+__all__ = ["BatchProgress", "BatchResult", "run_batch"]
 
 EXPERIMENT = "batch"
 _SAMPLES = 3  # failed rows quoted in an error
-
-
-class BatchFailed(ModelwrightError):
-    """The job stopped: too many rows failed, or a worker died. Chunks already done are
-    kept for the next attempt of the same job."""
-
-    code = "batch_failed"
-    status = 422
 
 
 @dataclass(frozen=True)

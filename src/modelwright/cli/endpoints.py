@@ -11,6 +11,7 @@ import typer
 from modelwright.cli._app import State, err_console
 from modelwright.cli._options import Env, Json, Workspace
 from modelwright.cli._output import console, emit_json, table
+from modelwright.core.bearer import authorization
 from modelwright.endpoints import models as em
 from modelwright.errors import InvalidInput, ServiceUnavailable
 
@@ -254,6 +255,7 @@ def history(
 ) -> None:
     """Every change of an endpoint's routing (--at: which version served which share then)."""
     from modelwright.cli._times import parse_time
+    from modelwright.registry.uri import model_uri
 
     state: State = ctx.obj
     when = parse_time(at, "--at")
@@ -275,7 +277,7 @@ def history(
             [
                 (
                     d,
-                    f"models:/{s.model}/{s.version}",
+                    model_uri(s.model, s.version),
                     f"{s.weight}%",
                     f"{c.shadow_percent}%" if d == c.shadow else "",
                 )
@@ -355,9 +357,7 @@ def invoke(
     body = Path(data[1:]).read_bytes() if data.startswith("@") else data.encode()
     ws = state.client().resolve_workspace(workspace)
     environment = state.client().resolve_environment(ws, env)
-    headers = {"content-type": "application/json"}
-    if state.token:
-        headers["authorization"] = f"Bearer {state.token}"
+    headers = {"content-type": "application/json", **authorization(state.token)}
     if deployment:
         headers["x-modelwright-deployment"] = deployment
     target = f"{url.rstrip('/')}/endpoints/{ws}/{environment}/{name}/invocations"

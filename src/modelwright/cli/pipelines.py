@@ -94,7 +94,9 @@ def run(
         list[str] | None,
         typer.Option("--params", help="Override a parameter: key=value (repeatable)."),
     ] = None,
-    executor: Annotated[str, typer.Option(help="sequential, process or ray.")] = "sequential",
+    executor: Annotated[
+        str, typer.Option(help="sequential, process, ray, or one a package adds.")
+    ] = "sequential",
     address: Annotated[
         str | None, typer.Option(help="Ray cluster address (ray://host:10001); default local.")
     ] = None,

@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, TypeVar
-
-from pydantic import BaseModel
+from typing import Any
 
 from modelwright.api import alerts as ops
-from modelwright.api.operation import Operation
+from modelwright.client._monitors import MonitorsMixin
 from modelwright.monitors import alert_models as am
 
 __all__ = ["AlertsMixin"]
 
-Req = TypeVar("Req", bound=BaseModel)
-Resp = TypeVar("Resp")
 SinkLike = str | am.SinkSpec | dict[str, Any]
 
 
@@ -28,14 +24,8 @@ def sink_spec(sink: SinkLike, format: str = "json") -> dict[str, Any]:
     return {"kind": kind.strip(), "target": target.strip(), "format": format}
 
 
-class AlertsMixin:
+class AlertsMixin(MonitorsMixin):
     """The alert methods of ``Client``."""
-
-    def call(self, op: Operation[Req, Resp], **fields: Any) -> Resp:  # provided by Client
-        raise NotImplementedError
-
-    def _monitor_scope(self, workspace: str | None, environment: str | None) -> dict[str, str]:
-        raise NotImplementedError
 
     def add_alert_rule(
         self,

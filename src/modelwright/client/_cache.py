@@ -17,10 +17,18 @@ import uuid
 from pathlib import Path
 
 from modelwright.client._objects import sha256_of
+from modelwright.client._transport import Transport
+from modelwright.settings import client_settings
 
-__all__ = ["Stamps"]
+__all__ = ["Stamps", "cache_dir"]
 
 _NAME = ".verified.json"
+
+
+def cache_dir(transport: Transport) -> Path:
+    """Hash cache and downloads: ``MODELWRIGHT_CACHE_DIR``, else where the transport keeps
+    them (embedded: ``<home>/cache``; remote: the user's cache directory)."""
+    return client_settings().cache_dir or transport.default_cache_dir()
 
 
 def _stat(path: Path) -> list[int]:

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
-
-from pydantic import BaseModel, ValidationError
+from typing import Any
 
 from modelwright.access import models as access
 from modelwright.api import operations as ops
-from modelwright.api.operation import Operation
 from modelwright.audit import models as audit
 from modelwright.client._alerts import AlertsMixin
 from modelwright.client._data import DataMixin
@@ -28,19 +23,15 @@ from modelwright.client._registry import RegistryMixin
 from modelwright.client._retrain import RetrainMixin
 from modelwright.client._rollouts import RolloutsMixin
 from modelwright.client._tracking import TrackingMixin
-from modelwright.client._transport import HttpTransport, LocalTransport, Transport
+from modelwright.client._transport import HttpTransport, LocalTransport
 from modelwright.core.actions import Action
 from modelwright.core.platform import Platform
-from modelwright.errors import InvalidInput
-from modelwright.settings import Settings
+from modelwright.settings import Settings, client_settings
 from modelwright.setup import models as setup
-from modelwright.setup.spec import PlatformSpec, dotted
+from modelwright.setup.spec import PlatformSpec
 from modelwright.workspaces import models as ws
 
 __all__ = ["Client", "connect"]
-
-Req = TypeVar("Req", bound=BaseModel)
-Resp = TypeVar("Resp")
 
 
 def connect(
@@ -60,7 +51,7 @@ def connect(
     in, ``"prod"`` or ``"workspace/prod"``: production data is readable only from a production
     one, so a notebook working in dev cannot pull production data into dev by accident.
     """
-    acting = environment or os.environ.get("MODELWRIGHT_ENVIRONMENT") or None
+    acting = environment or client_settings().environment
     if isinstance(target, str) and target.startswith(("http://", "https://")):
         return Client(HttpTransport(target, token=token, acting=acting))
     settings = Settings() if target is None else Settings(home=Path(target))
@@ -70,23 +61,21 @@ def connect(
 
 
 class Client(
-    TrackingMixin,
-    DataMixin,
-    PipelinesMixin,
-    RegistryMixin,
-    EndpointsMixin,
-    JobsMixin,
+    # Each group of methods subclasses the groups it calls into (ClientBase at the root).
+    AlertsMixin,
+    LabelsMixin,
+    RetrainMixin,
+    MonitorsMixin,
     PromotionsMixin,
     RolloutsMixin,
-    MonitorsMixin,
-    AlertsMixin,  # after MonitorsMixin: it uses its _monitor_scope
-    LabelsMixin,  # likewise
-    RetrainMixin,  # likewise
+    RegistryMixin,
+    DataMixin,
+    TrackingMixin,
+    PipelinesMixin,
+    EndpointsMixin,
+    JobsMixin,
 ):
     """One method per operation, whatever the transport (in process or HTTP)."""
-
-    def __init__(self, transport: Transport) -> None:
-        self.transport = transport
 
     def __enter__(self) -> Client:
         return self
@@ -112,25 +101,6 @@ class Client(
 
     def close(self) -> None:
         self.transport.close()
-
-    def call(self, op: Operation[Req, Resp], **fields: Any) -> Resp:
-        """Validate ``fields`` as the operation's request (naming any bad field) and run it.
-
-        A write that may carry an idempotency key gets a new one unless ``fields`` give it:
-        the transport may then send it again after a timeout without applying it twice.
-        """
-        if op.keyed and fields.get("idempotency_key") is None:
-            fields["idempotency_key"] = uuid.uuid4().hex
-        try:
-            req = op.request.model_validate({k: v for k, v in fields.items() if v is not None})
-        except ValidationError as exc:
-            err = exc.errors(include_url=False)[0]
-            where = dotted(tuple(err["loc"])) or "request"
-            raise InvalidInput(
-                f"{where}: {str(err['msg']).removeprefix('Value error, ')}",
-                details={"field": where},
-            ) from None
-        return self.transport.call(op, req)
 
     # -- workspaces ---------------------------------------------------------------------------
     def list_workspaces(self) -> list[ws.WorkspaceInfo]:

@@ -18,21 +18,17 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Literal, TypeVar
-
-from pydantic import BaseModel
+from typing import IO, TYPE_CHECKING, Any, Literal
 
 from modelwright.api import data as ops
-from modelwright.api.objects import object_path
-from modelwright.api.operation import Operation
-from modelwright.client._cache import Stamps
-from modelwright.client._transport import HttpTransport, LocalTransport, Transport
+from modelwright.client._cache import Stamps, cache_dir
+from modelwright.client._tracking import TrackingMixin
 from modelwright.core.names import check_name
 from modelwright.data import models as dm
 from modelwright.data._bulk import local_root, put_files
-from modelwright.data._packs import PACK_FILE_MAX, Location, open_object, pack_files, unpack
+from modelwright.data._packs import PACK_FILE_MAX, Location, pack_files, unpack
 from modelwright.data.diff import DatasetDiff
-from modelwright.data.hashing import CHUNK_SIZE, HashCache, LocalFile, hash_files, scan
+from modelwright.data.hashing import HashCache, LocalFile, hash_files, scan
 from modelwright.data.manifest import ManifestEntry, dump_manifest, load_manifest, objects_of
 from modelwright.data.tabular import (
     TABULAR,
@@ -47,38 +43,22 @@ from modelwright.errors import (
     InvalidInput,
     NotFound,
     PermissionDenied,
-    ServiceUnavailable,
 )
 from modelwright.objects.models import ObjectScope
-from modelwright.objects.service import store_for_read, store_for_write
 from modelwright.store._artifacts_layout import object_key
 from modelwright.store.artifacts import ArtifactStore, location_of, storage_errors
-from modelwright.tracking import models as tr
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["DataMixin", "Progress", "cache_dir"]
+__all__ = ["DataMixin", "Progress"]
 
-Req = TypeVar("Req", bound=BaseModel)
-Resp = TypeVar("Resp")
 
 # progress(phase, done_bytes, total_bytes); phase is "hash" (reading to hash) or "store"
 # (copying into the datastore or uploading). Called from worker threads, serialised.
 Progress = Callable[[str, int, int], None]
 LoadAs = Literal["auto", "dataframe", "path"]
 _UPLOADS = 4  # concurrent uploads over HTTP
-
-
-def cache_dir(transport: Transport) -> Path:
-    """Hash cache and downloads: ``MODELWRIGHT_CACHE_DIR``; embedded, ``<home>/cache``;
-    else ``$XDG_CACHE_HOME/modelwright`` (``~/.cache/modelwright``)."""
-    if env := os.environ.get("MODELWRIGHT_CACHE_DIR"):
-        return Path(env)
-    if isinstance(transport, LocalTransport):
-        return Path(transport.platform.settings.home).resolve() / "cache"
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "modelwright"
 
 
 class _Meter:
@@ -127,23 +107,8 @@ def _source_errors(root: str) -> Iterator[None]:
         ) from None
 
 
-class DataMixin:
+class DataMixin(TrackingMixin):
     """The dataset methods of ``Client``."""
-
-    transport: Transport
-
-    # Provided by Client and TrackingMixin.
-    def call(self, op: Operation[Req, Resp], **fields: Any) -> Resp:
-        raise NotImplementedError
-
-    def resolve_workspace(self, workspace: str | None = None) -> str:
-        raise NotImplementedError
-
-    def resolve_environment(self, workspace: str, environment: str | None = None) -> str:
-        raise NotImplementedError
-
-    def get_run(self, run_id: str) -> tr.RunDetail:
-        raise NotImplementedError
 
     # -- registering --------------------------------------------------------------------------
     def register_dataset(
@@ -186,24 +151,40 @@ class DataMixin:
             format_of(files[0].rel) if kind == "file" else format_of_files(f.rel for f in files)
         )
         meter = _Meter(progress)
-        store = self._store_local if isinstance(self.transport, LocalTransport) else self._upload
         with (
             HashCache(cache_dir(self.transport) / "hashes.sqlite") as cache,
             _source_errors(files[0].path if kind == "file" else str(path.absolute())),
         ):
-            store_name, entries, fresh = store(
+            known = cache.lookup(files)
+            # Asked before any byte is read, so that a refusal does not wait for gigabytes.
+            store_name, placed = self._placements(
                 ws=ws,
                 env=env,
                 name=name,
                 datastore=datastore,
                 run_id=run_id,
-                files=files,
-                known=cache.lookup(files),
+                known=known,
                 directory=kind == "directory",
-                meter=meter,
             )
+            scope = ObjectScope.in_datastore(ws, env, store_name)
+            target = self.transport.open_store(scope, write=True)
+            if target is not None:
+                entries, fresh = _store_local(
+                    target, scope, files, known=known, placed=placed, meter=meter
+                )
+            else:
+                entries, fresh = self._upload(
+                    ws=ws,
+                    env=env,
+                    name=name,
+                    run_id=run_id,
+                    scope=scope,
+                    files=files,
+                    known=known,
+                    placed=placed,
+                    meter=meter,
+                )
             cache.remember(fresh)
-        scope = ObjectScope.in_datastore(ws, env, store_name)
         if kind == "file":
             digest = entries[0].digest
         else:
@@ -313,8 +294,6 @@ class DataMixin:
             data = self.transport.get_object(
                 ObjectScope.in_datastore(ws, env, info.datastore), info.digest
             )
-            if not isinstance(data, bytes):
-                raise TypeError("get_object without dest returns bytes")
             return info.datastore, load_manifest(data)
         except (NotFound, PermissionDenied, InvalidInput, ArtifactCorrupted):
             return None  # nothing to reuse: every file is stored as new content
@@ -356,89 +335,21 @@ class DataMixin:
                 placed.setdefault(d, (None, 0))
         return plan.datastore, placed
 
-    def _store_local(
-        self,
-        *,
-        ws: str,
-        env: str,
-        name: str,
-        datastore: str | None,
-        run_id: str | None,
-        files: list[LocalFile],
-        known: dict[str, str],
-        directory: bool,
-        meter: _Meter,
-    ) -> tuple[str, list[ManifestEntry], list[tuple[LocalFile, str]]]:
-        """Embedded: copy what the datastore lacks into it, hashing while copying. The small
-        files of a directory go into packs, the others into objects of their own."""
-        store_name, placed = self._placements(
-            ws=ws,
-            env=env,
-            name=name,
-            datastore=datastore,
-            run_id=run_id,
-            known=known,
-            directory=directory,
-        )
-        entries: list[ManifestEntry | None] = [None] * len(files)
-        todo = []
-        for i, f in enumerate(files):
-            digest = known.get(f.path)
-            where = placed.get(digest) if digest else None
-            if digest and where is not None:
-                entries[i] = ManifestEntry(f.rel, digest, f.size, *where)
-            else:
-                todo.append(i)
-        packed = [i for i in todo if len(files) > 1 and files[i].size <= PACK_FILE_MAX]
-        alone = [i for i in todo if not (len(files) > 1 and files[i].size <= PACK_FILE_MAX)]
-        scope = ObjectScope.in_datastore(ws, env, store_name)
-        store = self._local_store(scope, write=True)
-        meter.start("store", sum(files[i].size for i in todo))
-        root = local_root(store)
-        with storage_errors(scope.describe(), location_of(store)):
-            for i, digest in zip(
-                alone, put_files(store, [files[i] for i in alone], on_bytes=meter.add), strict=True
-            ):
-                entries[i] = ManifestEntry(files[i].rel, digest, files[i].size)
-            stored = pack_files(
-                store,
-                [files[i] for i in packed],
-                placed=placed,
-                exists=_ObjectExists(root) if root else None,
-                on_bytes=meter.add,
-            )
-        for i, p in zip(packed, stored, strict=True):
-            entries[i] = ManifestEntry(files[i].rel, p.digest, p.size, p.pack, p.offset)
-        done = [e for e in entries if e is not None]
-        if len(done) != len(files):
-            raise RuntimeError("a file was not stored")
-        return store_name, done, [(files[i], done[i].digest) for i in todo]
-
     def _upload(
         self,
         *,
         ws: str,
         env: str,
         name: str,
-        datastore: str | None,
         run_id: str | None,
+        scope: ObjectScope,
         files: list[LocalFile],
         known: dict[str, str],
-        directory: bool,
+        placed: dict[str, Location],
         meter: _Meter,
-    ) -> tuple[str, list[ManifestEntry], list[tuple[LocalFile, str]]]:
+    ) -> tuple[list[ManifestEntry], list[tuple[LocalFile, str]]]:
         """Remote: hash what the cache does not know, then upload what the datastore lacks
         (as objects of their own; files already in the datastore are pointed at)."""
-        # Asked before hashing too, so that a refusal does not wait for gigabytes of hashing.
-        store_name, placed = self._placements(
-            ws=ws,
-            env=env,
-            name=name,
-            datastore=datastore,
-            run_id=run_id,
-            known=known,
-            directory=directory,
-        )
         todo = [i for i, f in enumerate(files) if f.path not in known]
         meter.start("hash", sum(files[i].size for i in todo))
         hashed = hash_files([files[i] for i in todo], on_bytes=meter.add)
@@ -452,15 +363,20 @@ class DataMixin:
             missing = [d for d in missing if d in asked]
             if fresh:
                 missing += self._prepare(
-                    ws=ws, env=env, name=name, datastore=store_name, run_id=run_id, digests=fresh
+                    ws=ws,
+                    env=env,
+                    name=name,
+                    datastore=scope.datastore,
+                    run_id=run_id,
+                    digests=fresh,
                 ).missing
-        scope = ObjectScope.in_datastore(ws, env, store_name)
         first = {d: files[i] for i, d in reversed(list(enumerate(digests)))}
         send = [(first[d], d) for d in dict.fromkeys(missing)]
         meter.start("store", sum(f.size for f, _ in send))
 
         def upload(item: tuple[LocalFile, str]) -> None:
-            self._put_file(scope, item[0], item[1], meter)
+            f, digest = item
+            self.transport.put_object(scope, Path(f.path), digest=digest, on_bytes=meter.add)
 
         if len(send) == 1:
             upload(send[0])
@@ -472,47 +388,7 @@ class DataMixin:
             ManifestEntry(f.rel, d, f.size, *placed.get(d, (None, 0)))
             for f, d in zip(files, digests, strict=True)
         ]
-        return store_name, entries, [(files[i], digests[i]) for i in todo]
-
-    def _put_file(self, scope: ObjectScope, f: LocalFile, digest: str, meter: _Meter) -> None:
-        transport = self.transport
-        if not isinstance(transport, HttpTransport):
-            transport.put_object(scope, Path(f.path))
-            meter.add(f.size)
-            return
-        import httpx
-
-        from modelwright.client._transport import raise_for_error
-
-        def body() -> Iterator[bytes]:
-            with open(f.path, "rb") as fh:
-                while chunk := fh.read(CHUNK_SIZE):
-                    meter.add(len(chunk))
-                    yield chunk
-
-        # As http_put_object, streamed through the meter; the server re-hashes the body.
-        try:
-            response = transport.http.put(
-                object_path(scope, digest),
-                content=body(),
-                headers={"Content-Type": "application/octet-stream"},
-                timeout=None,
-            )
-        except httpx.TransportError as exc:
-            raise ServiceUnavailable(f"cannot reach {transport.http.base_url}: {exc}") from None
-        raise_for_error(response)
-
-    def _local_store(
-        self, scope: ObjectScope, *, write: bool, acting: str | None = None
-    ) -> ArtifactStore:
-        """Embedded: the datastore itself, opened once with the caller's permissions."""
-        transport = self.transport
-        if not isinstance(transport, LocalTransport):
-            raise TypeError("only the embedded backend opens datastores directly")
-        with transport.unit(reading_only=not write, acting=acting) as ctx:
-            if write:
-                return store_for_write(ctx, scope)
-            return store_for_read(ctx, scope, "")
+        return entries, [(files[i], digests[i]) for i in todo]
 
     # -- reading ------------------------------------------------------------------------------
     def load_dataset(
@@ -611,10 +487,7 @@ class DataMixin:
                 stamps.save()
                 return dest
             shutil.rmtree(dest, ignore_errors=True)
-        manifest = self.transport.get_object(scope, info.digest, acting=acting)
-        if not isinstance(manifest, bytes):
-            raise TypeError("get_object without dest returns bytes")
-        entries = load_manifest(manifest)
+        entries = load_manifest(self.transport.get_object(scope, info.digest, acting=acting))
         tmp = root / f".{info.name}.{uuid.uuid4().hex}.part"
         get = self._getter(scope, acting)
         open_pack = self._pack_opener(scope, tmp / ".packs", acting)
@@ -656,9 +529,9 @@ class DataMixin:
         return dest
 
     def _getter(self, scope: ObjectScope, acting: str | None) -> Callable[[str, Path], object]:
-        if isinstance(self.transport, LocalTransport):
-            # One permission check for the whole directory, not a transaction per file.
-            store = self._local_store(scope, write=False, acting=acting)
+        # Embedded: one permission check for the whole directory, not a transaction per file.
+        store = self.transport.open_store(scope, write=False, acting=acting)
+        if store is not None:
 
             def get_local(digest: str, dest: Path) -> object:
                 dest.parent.mkdir(parents=True, exist_ok=True)
@@ -666,21 +539,21 @@ class DataMixin:
 
             return get_local
         transport = self.transport
-        return lambda digest, dest: transport.get_object(scope, digest, dest, acting=acting)
+        return lambda digest, dest: transport.get_object_file(scope, digest, dest, acting=acting)
 
     def _pack_opener(
         self, scope: ObjectScope, downloads: Path, acting: str | None
     ) -> Callable[[str], AbstractContextManager[IO[bytes]]]:
         """Opens a pack to read files from: in place when embedded, else a verified copy."""
-        if isinstance(self.transport, LocalTransport):
-            store = self._local_store(scope, write=False, acting=acting)
-            return lambda pack: open_object(store, pack)
+        store = self.transport.open_store(scope, write=False, acting=acting)
+        if store is not None:
+            return store.open
         transport = self.transport
 
         @contextmanager
         def fetched(pack: str) -> Iterator[IO[bytes]]:
             path = downloads / pack
-            transport.get_object(scope, pack, path, acting=acting)
+            transport.get_object_file(scope, pack, path, acting=acting)
             try:
                 with path.open("rb") as f:
                     yield f
@@ -768,6 +641,50 @@ class DataMixin:
         return self.call(ops.DIFF_DATASETS, workspace=ws, environment=env, a=a, b=b)
 
 
+def _store_local(
+    store: ArtifactStore,
+    scope: ObjectScope,
+    files: list[LocalFile],
+    *,
+    known: dict[str, str],
+    placed: dict[str, Location],
+    meter: _Meter,
+) -> tuple[list[ManifestEntry], list[tuple[LocalFile, str]]]:
+    """Embedded: copy what the datastore lacks into it, hashing while copying. The small
+    files of a directory go into packs, the others into objects of their own."""
+    entries: list[ManifestEntry | None] = [None] * len(files)
+    todo = []
+    for i, f in enumerate(files):
+        digest = known.get(f.path)
+        where = placed.get(digest) if digest else None
+        if digest and where is not None:
+            entries[i] = ManifestEntry(f.rel, digest, f.size, *where)
+        else:
+            todo.append(i)
+    packed = [i for i in todo if len(files) > 1 and files[i].size <= PACK_FILE_MAX]
+    alone = [i for i in todo if not (len(files) > 1 and files[i].size <= PACK_FILE_MAX)]
+    meter.start("store", sum(files[i].size for i in todo))
+    root = local_root(store)
+    with storage_errors(scope.describe(), location_of(store)):
+        for i, digest in zip(
+            alone, put_files(store, [files[i] for i in alone], on_bytes=meter.add), strict=True
+        ):
+            entries[i] = ManifestEntry(files[i].rel, digest, files[i].size)
+        stored = pack_files(
+            store,
+            [files[i] for i in packed],
+            placed=placed,
+            exists=_ObjectExists(root) if root else None,
+            on_bytes=meter.add,
+        )
+    for i, p in zip(packed, stored, strict=True):
+        entries[i] = ManifestEntry(files[i].rel, p.digest, p.size, p.pack, p.offset)
+    done = [e for e in entries if e is not None]
+    if len(done) != len(files):
+        raise RuntimeError("a file was not stored")
+    return done, [(files[i], done[i].digest) for i in todo]
+
+
 class _ObjectExists:
     """Whether a local store holds an object, asked once per file of a directory: a fan-out
     directory (``objects/sha256/ab``) seen missing is not asked about again, so a new or
@@ -797,14 +714,12 @@ def link_or_copy(store: ArtifactStore, digest: str, dest: Path) -> Path:
     it than predicting). Objects never change, so the link is made read-only like them.
     Anywhere linking is not possible (another filesystem, an object store) it is a verified
     copy as before."""
-    from fsspec.implementations.local import LocalFileSystem
-
-    path_for = getattr(store, "path_for", None)
-    if isinstance(getattr(store, "fs", None), LocalFileSystem) and callable(path_for):
+    source = store.local_path(digest)
+    if source is not None:
         dest.parent.mkdir(parents=True, exist_ok=True)
         staged = dest.parent / f".{dest.name}.{uuid.uuid4().hex}.link"
         try:
-            os.link(path_for(digest), staged)
+            os.link(source, staged)
         except OSError:
             pass  # missing (get_file says so), another filesystem, or no links there: copy
         else:

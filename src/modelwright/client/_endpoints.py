@@ -1,35 +1,25 @@
-"""Endpoints in the client: create, deploy, split traffic, shadow, invoke."""
+"""Endpoints in the client: create, deploy, split traffic, shadow; authorize an invocation
+(the router asks), record and read serving statistics, routing reports and history.
+
+Invoking an endpoint is an HTTP request to the router (``modelwright serve``), not a client
+method."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
-
-from pydantic import BaseModel
+from typing import Any
 
 from modelwright.api import endpoints as ops
-from modelwright.api.operation import Operation
+from modelwright.client._base import ClientBase
 from modelwright.endpoints import models as em
 from modelwright.endpoints import routing_models as rm
 from modelwright.endpoints import stats_models as sm
 
 __all__ = ["EndpointsMixin"]
 
-Req = TypeVar("Req", bound=BaseModel)
-Resp = TypeVar("Resp")
 
-
-class EndpointsMixin:
+class EndpointsMixin(ClientBase):
     """The endpoint methods of ``Client``."""
-
-    def call(self, op: Operation[Req, Resp], **fields: Any) -> Resp:  # provided by Client
-        raise NotImplementedError
-
-    def resolve_workspace(self, workspace: str | None = None) -> str:
-        raise NotImplementedError
-
-    def resolve_environment(self, workspace: str, environment: str | None = None) -> str:
-        raise NotImplementedError
 
     def _endpoint_scope(self, workspace: str | None, environment: str | None) -> tuple[str, str]:
         ws = self.resolve_workspace(workspace)

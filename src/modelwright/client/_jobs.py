@@ -5,42 +5,26 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
-
-from pydantic import BaseModel
+from typing import TYPE_CHECKING, Any
 
 from modelwright.api import jobs as ops
-from modelwright.api.operation import Operation
+from modelwright.client._base import ClientBase
 from modelwright.errors import ServiceUnavailable
 from modelwright.events import models as ev
 from modelwright.jobs import models as jm
 from modelwright.objects.models import ObjectScope
 
 if TYPE_CHECKING:
-    from modelwright.client._transport import Transport
+    pass
 
 __all__ = ["JobsMixin"]
 
 # A job in one of these needs nobody to wait for it: it ended, or it waits durably.
 _SETTLED = ("succeeded", "failed", "cancelled", "waiting")
 
-Req = TypeVar("Req", bound=BaseModel)
-Resp = TypeVar("Resp")
 
-
-class JobsMixin:
+class JobsMixin(ClientBase):
     """The job and event methods of ``Client``."""
-
-    transport: Transport
-
-    def call(self, op: Operation[Req, Resp], **fields: Any) -> Resp:  # provided by Client
-        raise NotImplementedError
-
-    def resolve_workspace(self, workspace: str | None = None) -> str:
-        raise NotImplementedError
-
-    def resolve_environment(self, workspace: str, environment: str | None = None) -> str:
-        raise NotImplementedError
 
     # -- submitting work ------------------------------------------------------------------
     def submit_job(

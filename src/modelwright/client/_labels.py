@@ -5,12 +5,10 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeVar
-
-from pydantic import BaseModel
+from typing import TYPE_CHECKING, Any
 
 from modelwright.api import labels as ops
-from modelwright.api.operation import Operation
+from modelwright.client._monitors import MonitorsMixin
 from modelwright.errors import InvalidInput
 from modelwright.monitors import label_models as lm
 
@@ -18,9 +16,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = ["LabelsMixin", "label_records"]
-
-Req = TypeVar("Req", bound=BaseModel)
-Resp = TypeVar("Resp")
 
 
 def label_records(
@@ -53,14 +48,8 @@ def _missing(v: Any) -> bool:
     return v is None or (isinstance(v, float) and math.isnan(v))
 
 
-class LabelsMixin:
+class LabelsMixin(MonitorsMixin):
     """The label methods of ``Client``."""
-
-    def call(self, op: Operation[Req, Resp], **fields: Any) -> Resp:  # provided by Client
-        raise NotImplementedError
-
-    def _monitor_scope(self, workspace: str | None, environment: str | None) -> dict[str, str]:
-        raise NotImplementedError
 
     def log_labels(
         self,

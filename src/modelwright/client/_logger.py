@@ -23,7 +23,6 @@ without which the platform shows the run as lost. Nothing is dropped silently:
 from __future__ import annotations
 
 import atexit
-import os
 import sys
 import threading
 import time
@@ -32,7 +31,8 @@ import weakref
 from collections.abc import Callable
 
 from modelwright.client._retry import backoff, is_transient
-from modelwright.errors import ModelwrightError, ServiceUnavailable
+from modelwright.errors import InvalidInput, ModelwrightError, ServiceUnavailable
+from modelwright.settings import ClientSettings, client_settings
 from modelwright.tracking.models import LogBatch, MetricBatch
 
 __all__ = ["BatchLogger"]
@@ -41,13 +41,6 @@ Send = Callable[[LogBatch], object]
 
 _MAX_POINTS_PER_REQUEST = 50_000
 _LIVE: weakref.WeakSet[BatchLogger] = weakref.WeakSet()
-
-
-def _seconds(variable: str, default: float) -> float:
-    try:
-        return float(os.environ.get(variable, default))
-    except ValueError:
-        return default
 
 
 Counts = tuple[int, int, int]  # metric points, params, tags
@@ -84,13 +77,10 @@ class BatchLogger:
     ) -> None:
         self.run_id = run_id
         self._send = send
-        self.interval = (
-            _seconds("MODELWRIGHT_FLUSH_INTERVAL", 1.0) if interval is None else interval
-        )
-        self.flush_timeout = (
-            _seconds("MODELWRIGHT_FLUSH_TIMEOUT", 120.0) if flush_timeout is None else flush_timeout
-        )
-        self.heartbeat_interval = _seconds("MODELWRIGHT_HEARTBEAT_INTERVAL", 60.0)
+        settings = client_settings()
+        self.interval = settings.flush_interval if interval is None else interval
+        self.flush_timeout = settings.flush_timeout if flush_timeout is None else flush_timeout
+        self.heartbeat_interval = settings.heartbeat_interval
         self.max_points = max_points
         self._last_contact = time.monotonic()  # the run was just started
         self._lock = threading.Lock()  # the buffer
@@ -291,7 +281,11 @@ class BatchLogger:
 @atexit.register
 def _flush_all() -> None:
     # Runs left open share one flush timeout at exit, not one each.
-    deadline = time.monotonic() + _seconds("MODELWRIGHT_FLUSH_TIMEOUT", 120.0)
+    try:
+        timeout = client_settings().flush_timeout
+    except InvalidInput:  # nothing can be raised any more: flush with the default
+        timeout = ClientSettings.model_fields["flush_timeout"].default
+    deadline = time.monotonic() + timeout
     for logger in list(_LIVE):
         try:
             logger.close(timeout=max(0.0, deadline - time.monotonic()))

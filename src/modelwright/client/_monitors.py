@@ -4,34 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Literal, TypeVar
-
-from pydantic import BaseModel
+from typing import Literal
 
 from modelwright.api import monitors as ops
-from modelwright.api.operation import Operation
+from modelwright.client._jobs import JobsMixin
 from modelwright.monitors import models as mm
 
 __all__ = ["MonitorsMixin"]
 
-Req = TypeVar("Req", bound=BaseModel)
-Resp = TypeVar("Resp")
 
-
-class MonitorsMixin:
+class MonitorsMixin(JobsMixin):
     """The monitor methods of ``Client``."""
-
-    def call(self, op: Operation[Req, Resp], **fields: Any) -> Resp:  # provided by Client
-        raise NotImplementedError
-
-    def resolve_workspace(self, workspace: str | None = None) -> str:
-        raise NotImplementedError
-
-    def resolve_environment(self, workspace: str, environment: str | None = None) -> str:
-        raise NotImplementedError
-
-    def wait_job(self, job_id: int, *, timeout: float | None = None, poll: float = 0.5) -> Any:
-        raise NotImplementedError
 
     def _monitor_scope(self, workspace: str | None, environment: str | None) -> dict[str, str]:
         ws = self.resolve_workspace(workspace)

@@ -4,26 +4,18 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Mapping, Sequence
-from typing import Any, TypeVar
-
-from pydantic import BaseModel
+from typing import Any
 
 from modelwright.api import pipelines as ops
-from modelwright.api.operation import Operation
+from modelwright.client._base import ClientBase
 from modelwright.pipelines import models as pm
 from modelwright.tracking.models import ArtifactFile
 
 __all__ = ["PipelinesMixin"]
 
-Req = TypeVar("Req", bound=BaseModel)
-Resp = TypeVar("Resp")
 
-
-class PipelinesMixin:
+class PipelinesMixin(ClientBase):
     """The pipeline methods of ``Client``: the node cache and the record of pipeline runs."""
-
-    def call(self, op: Operation[Req, Resp], **fields: Any) -> Resp:  # provided by Client
-        raise NotImplementedError
 
     def lookup_cache(
         self,

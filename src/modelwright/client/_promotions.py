@@ -2,41 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
-
-from pydantic import BaseModel
+from typing import Any
 
 from modelwright.api import promotions as ops
-from modelwright.api.operation import Operation
-from modelwright.jobs import models as jm
+from modelwright.client._jobs import JobsMixin
+from modelwright.client._registry import RegistryMixin
 from modelwright.promotions import models as pm
 from modelwright.registry.uri import parse_model_uri
 from modelwright.rollouts.models import RolloutPlan
 
 __all__ = ["PromotionsMixin"]
 
-Req = TypeVar("Req", bound=BaseModel)
-Resp = TypeVar("Resp")
 
-
-class PromotionsMixin:
+class PromotionsMixin(RegistryMixin, JobsMixin):
     """The promotion methods of ``Client``."""
-
-    def call(self, op: Operation[Req, Resp], **fields: Any) -> Resp:  # provided by Client
-        raise NotImplementedError
-
-    def resolve_workspace(self, workspace: str | None = None) -> str:
-        raise NotImplementedError
-
-    def get_model_version(
-        self, uri: str, *, workspace: str | None = None, environment: str | None = None
-    ) -> Any:
-        raise NotImplementedError
-
-    def wait_job(
-        self, job_id: int, *, timeout: float | None = None, poll: float = 0.5
-    ) -> jm.JobDetail:
-        raise NotImplementedError
 
     def promote(
         self,

@@ -10,13 +10,10 @@ import tempfile
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar, cast
-
-from pydantic import BaseModel
+from typing import Any, cast
 
 from modelwright.api import registry as ops
-from modelwright.api.operation import Operation
-from modelwright.client._transport import Transport
+from modelwright.client._tracking import TrackingMixin
 from modelwright.errors import ArtifactCorrupted, InvalidInput, ModelwrightError, NotFound
 from modelwright.objects.models import ObjectScope
 from modelwright.registry import models as rm
@@ -41,30 +38,12 @@ from modelwright.registry.signature import (
     validate_input,
 )
 from modelwright.registry.uri import parse_model_uri
-from modelwright.tracking import models as tr
 
 __all__ = ["RegistryMixin"]
 
-Req = TypeVar("Req", bound=BaseModel)
-Resp = TypeVar("Resp")
 
-
-class RegistryMixin:
+class RegistryMixin(TrackingMixin):
     """The registry methods of ``Client``."""
-
-    transport: Transport
-
-    def call(self, op: Operation[Req, Resp], **fields: Any) -> Resp:  # provided by Client
-        raise NotImplementedError
-
-    def resolve_workspace(self, workspace: str | None = None) -> str:
-        raise NotImplementedError
-
-    def resolve_environment(self, workspace: str, environment: str | None = None) -> str:
-        raise NotImplementedError
-
-    def get_run(self, run_id: str) -> tr.RunDetail:
-        raise NotImplementedError
 
     # -- registering --------------------------------------------------------------------------
     def log_model(
@@ -219,7 +198,7 @@ class RegistryMixin:
     def _fetch_model(
         self, info: rm.ModelVersionInfo, dest: Path | None = None
     ) -> tuple[Path, Manifest]:
-        from modelwright.client._data import cache_dir
+        from modelwright.client._cache import cache_dir
 
         target = dest or cache_dir(self.transport) / "models" / info.digest
         if dest is None and target.is_dir():
@@ -233,7 +212,7 @@ class RegistryMixin:
             scope = ObjectScope.artifacts()
             # get_object checks each object against its digest: the manifest against the
             # version's, then each file against the manifest's.
-            self.transport.get_object(scope, info.digest, tmp / MANIFEST)
+            self.transport.get_object_file(scope, info.digest, tmp / MANIFEST)
             manifest = parse_manifest((tmp / MANIFEST).read_bytes(), f"manifest of {info.uri}")
             if {(f.path, f.digest) for f in manifest.files} != {
                 (f.path, f.digest) for f in info.files
@@ -243,7 +222,7 @@ class RegistryMixin:
                     details={"digest": info.digest},
                 )
             for entry in manifest.files:
-                self.transport.get_object(scope, entry.digest, tmp / entry.path)
+                self.transport.get_object_file(scope, entry.digest, tmp / entry.path)
             if dest is not None:
                 dest.mkdir(parents=True, exist_ok=True)
                 for p in tmp.iterdir():

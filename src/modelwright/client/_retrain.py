@@ -5,37 +5,24 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
-
-from pydantic import BaseModel
+from typing import TYPE_CHECKING
 
 from modelwright.api import monitors
 from modelwright.api import retrain as ops
-from modelwright.api.operation import Operation
+from modelwright.client._monitors import MonitorsMixin
 from modelwright.errors import InvalidInput
 from modelwright.monitors import retrain_models as rm
 from modelwright.monitors.report_models import MonitorReport
 from modelwright.objects.models import ObjectScope
 
 if TYPE_CHECKING:
-    from modelwright.client._transport import Transport
+    pass
 
 __all__ = ["RetrainMixin"]
 
-Req = TypeVar("Req", bound=BaseModel)
-Resp = TypeVar("Resp")
 
-
-class RetrainMixin:
+class RetrainMixin(MonitorsMixin):
     """The retraining methods of ``Client``."""
-
-    transport: Transport
-
-    def call(self, op: Operation[Req, Resp], **fields: Any) -> Resp:  # provided by Client
-        raise NotImplementedError
-
-    def _monitor_scope(self, workspace: str | None, environment: str | None) -> dict[str, str]:
-        raise NotImplementedError
 
     def set_retraining(
         self,

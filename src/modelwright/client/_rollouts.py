@@ -2,36 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
-
-from pydantic import BaseModel
+from typing import Any
 
 from modelwright.api import rollouts as ops
-from modelwright.api.operation import Operation
+from modelwright.client._registry import RegistryMixin
 from modelwright.rollouts import models as rm
 
 __all__ = ["RolloutsMixin"]
 
-Req = TypeVar("Req", bound=BaseModel)
-Resp = TypeVar("Resp")
 
-
-class RolloutsMixin:
+class RolloutsMixin(RegistryMixin):
     """The rollout methods of ``Client``."""
-
-    def call(self, op: Operation[Req, Resp], **fields: Any) -> Resp:  # provided by Client
-        raise NotImplementedError
-
-    def resolve_workspace(self, workspace: str | None = None) -> str:
-        raise NotImplementedError
-
-    def resolve_environment(self, workspace: str, environment: str | None = None) -> str:
-        raise NotImplementedError
-
-    def get_model_version(
-        self, uri: str, *, workspace: str | None = None, environment: str | None = None
-    ) -> Any:
-        raise NotImplementedError
 
     def start_rollout(
         self,

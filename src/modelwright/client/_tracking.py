@@ -4,20 +4,16 @@ from __future__ import annotations
 
 import contextlib
 import numbers
-import os
 import traceback
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar
-
-from pydantic import BaseModel
+from typing import TYPE_CHECKING, Any
 
 from modelwright.api import tracking as ops
-from modelwright.api.operation import Operation
+from modelwright.client._base import ClientBase
 from modelwright.client._logger import BatchLogger
-from modelwright.client._transport import LocalTransport, Transport
-from modelwright.errors import AlreadyExists, Conflict, InvalidInput, ModelwrightError, NotFound
+from modelwright.errors import InvalidInput, ModelwrightError
 from modelwright.lineage.models import Lineage
 from modelwright.objects.models import ObjectScope
 from modelwright.tracking import models as tr
@@ -29,9 +25,6 @@ if TYPE_CHECKING:
     from modelwright.data.models import DatasetVersionInfo
 
 __all__ = ["ActiveRun", "TrackingMixin"]
-
-Req = TypeVar("Req", bound=BaseModel)
-Resp = TypeVar("Resp")
 
 
 def _check_key(kind: str, key: str, known: set[str]) -> str:
@@ -171,73 +164,8 @@ class ActiveRun:
             self.end("failed", error=text[-20_000:])
 
 
-class TrackingMixin:
+class TrackingMixin(ClientBase):
     """The tracking methods of ``Client``."""
-
-    transport: Transport
-
-    def call(self, op: Operation[Req, Resp], **fields: Any) -> Resp:  # provided by Client
-        raise NotImplementedError
-
-    # -- defaults -----------------------------------------------------------------------------
-    def resolve_workspace(self, workspace: str | None = None) -> str:
-        """The workspace to use: the argument, ``MODELWRIGHT_WORKSPACE``, the only workspace
-        the caller can see, or (embedded, with none yet) a new ``default`` workspace."""
-        if workspace:
-            return workspace
-        if env := os.environ.get("MODELWRIGHT_WORKSPACE"):
-            return env
-        from modelwright.api import operations as base
-
-        names = [w.name for w in self.call(base.LIST_WORKSPACES)]
-        if len(names) == 1:
-            return names[0]
-        if not names and isinstance(self.transport, LocalTransport):
-            # A first-time embedded user gets a workspace that works out of the box: the
-            # usual promotion path, each environment with a datastore under the home.
-            home = self.transport.platform.settings.home.resolve()
-            envs = [
-                {
-                    "name": env,
-                    "production": env == "prod",
-                    "datastores": [
-                        {
-                            "name": "local",
-                            "url": str(home / "data" / "default" / env),
-                            "classification": "production" if env == "prod" else "non-production",
-                        }
-                    ],
-                }
-                for env in ("dev", "staging", "prod")
-            ]
-            try:
-                return self.call(base.CREATE_WORKSPACE, name="default", environments=envs).name
-            except (AlreadyExists, Conflict) as exc:
-                # Another process made it at the same moment (several scripts starting
-                # together on a fresh platform): use that one.
-                try:
-                    return self.call(base.GET_WORKSPACE, workspace="default").name
-                except NotFound:
-                    raise exc from None
-        raise InvalidInput(
-            "workspace: "
-            + (
-                "no workspace is visible to you"
-                if not names
-                else f"several workspaces ({', '.join(names)})"
-            )
-            + "; pass workspace=... or set MODELWRIGHT_WORKSPACE",
-            details={"field": "workspace"},
-        )
-
-    def resolve_environment(self, workspace: str, environment: str | None = None) -> str:
-        if environment:
-            return environment
-        if env := os.environ.get("MODELWRIGHT_ENVIRONMENT"):
-            return env
-        from modelwright.api import operations as base
-
-        return self.call(base.GET_WORKSPACE, workspace=workspace).environments[0].name
 
     # -- runs ---------------------------------------------------------------------------------
     def start_run(
@@ -386,7 +314,7 @@ class TrackingMixin:
             )
         dest = Path(dest)
         for a in chosen:
-            self.transport.get_object(ObjectScope.artifacts(), a.digest, dest / a.path)
+            self.transport.get_object_file(ObjectScope.artifacts(), a.digest, dest / a.path)
         return dest / path if path else dest
 
     # -- lineage ------------------------------------------------------------------------------

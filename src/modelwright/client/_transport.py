@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
@@ -11,27 +11,28 @@ from pydantic import BaseModel
 
 from modelwright.api.headers import ENVIRONMENT_HEADER, parse_acting
 from modelwright.api.operation import Operation
-from modelwright.client._objects import ObjectSource, http_get_object, http_put_object
-from modelwright.client._retry import resending
-from modelwright.errors import (
-    InvalidInput,
-    ModelwrightError,
-    ServiceUnavailable,
-    Unauthenticated,
-    error_class_for_code,
+from modelwright.client._errors import raise_for_error, unanswered
+from modelwright.client._objects import (
+    ObjectSource,
+    http_get_object,
+    http_get_object_file,
+    http_put_object,
 )
+from modelwright.client._retry import resending
+from modelwright.core.bearer import authorization
+from modelwright.errors import InvalidInput, Unauthenticated
 from modelwright.objects.models import ObjectScope
 
 # The transports import their heavy parts (httpx; the services and the database) when one is
 # made: a script pays only for the transport it uses.
 if TYPE_CHECKING:
-    import httpx
-
     from modelwright.core.context import Caller, Context
     from modelwright.core.platform import Platform
+    from modelwright.store.artifacts import ArtifactStore
 
 Req = TypeVar("Req", bound=BaseModel)
 Resp = TypeVar("Resp")
+OnBytes = Callable[[int], None]  # bytes moved so far, reported as they move
 
 
 class Transport(Protocol):
@@ -43,20 +44,39 @@ class Transport(Protocol):
 
     def call(self, op: Operation[Req, Resp], req: Req) -> Resp: ...
 
-    def put_object(self, scope: ObjectScope, source: ObjectSource) -> str:
-        """Store a file or bytes where ``scope`` says; return the sha256 digest."""
-        ...
-
-    def get_object(
+    def put_object(
         self,
         scope: ObjectScope,
-        digest: str,
-        dest: Path | None = None,
+        source: ObjectSource,
         *,
-        acting: str | None = None,
-    ) -> bytes | Path:
-        """The verified bytes, or the path of a verified copy written to ``dest``; ``acting``
-        declares another environment than the transport's for this call."""
+        digest: str | None = None,
+        on_bytes: OnBytes | None = None,
+    ) -> str:
+        """Store a file or bytes where ``scope`` says; return the sha256 digest (``digest``:
+        already known, not hashed again)."""
+        ...
+
+    def get_object(self, scope: ObjectScope, digest: str, *, acting: str | None = None) -> bytes:
+        """The verified bytes; ``acting`` declares another environment than the transport's
+        for this call."""
+        ...
+
+    def get_object_file(
+        self, scope: ObjectScope, digest: str, dest: Path, *, acting: str | None = None
+    ) -> Path:
+        """Write a verified copy to ``dest`` (which appears only whole); return it."""
+        ...
+
+    def open_store(
+        self, scope: ObjectScope, *, write: bool, acting: str | None = None
+    ) -> ArtifactStore | None:
+        """The store behind ``scope``, opened once with the caller's permissions, when the
+        platform runs in this process: many objects then move without a request each.
+        ``None`` when bytes travel through ``put_object`` and ``get_object`` only."""
+        ...
+
+    def default_cache_dir(self) -> Path:
+        """Where the client caches file hashes and downloads unless told otherwise."""
         ...
 
     def close(self) -> None: ...
@@ -120,7 +140,14 @@ class LocalTransport:
             else:
                 yield unit
 
-    def put_object(self, scope: ObjectScope, source: ObjectSource) -> str:
+    def put_object(
+        self,
+        scope: ObjectScope,
+        source: ObjectSource,
+        *,
+        digest: str | None = None,
+        on_bytes: OnBytes | None = None,
+    ) -> str:
         from modelwright.objects.service import record_upload, store_for_write
         from modelwright.store.artifacts import location_of, storage_errors
 
@@ -131,30 +158,43 @@ class LocalTransport:
             raise InvalidInput(f"'{source}' is not a file", details={"path": str(source)})
         # The bytes move outside the transaction: no database lock is held while copying.
         with storage_errors(scope.describe(), location_of(store)):
-            digest = (
-                store.put_bytes(source) if isinstance(source, bytes) else store.put_file(source)
-            )
+            if isinstance(source, bytes):
+                digest, size = store.put_bytes(source), len(source)
+            else:
+                digest, size = store.put_file(source), source.stat().st_size
+        if on_bytes is not None:
+            on_bytes(size)
         if not admin and scope.kind == "artifacts":  # an admin needs no claim
             with self.unit() as ctx:
                 record_upload(ctx, scope, digest)
         return digest
 
-    def get_object(
-        self,
-        scope: ObjectScope,
-        digest: str,
-        dest: Path | None = None,
-        *,
-        acting: str | None = None,
-    ) -> bytes | Path:
+    def get_object(self, scope: ObjectScope, digest: str, *, acting: str | None = None) -> bytes:
+        return self._store_of(scope, digest, acting).get_bytes(digest)
+
+    def get_object_file(
+        self, scope: ObjectScope, digest: str, dest: Path, *, acting: str | None = None
+    ) -> Path:
+        store = self._store_of(scope, digest, acting)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        return store.get_file(digest, dest)
+
+    def _store_of(self, scope: ObjectScope, digest: str, acting: str | None) -> ArtifactStore:
         from modelwright.objects.service import store_for_read
 
         with self.unit(reading_only=True, acting=acting) as ctx:
-            store = store_for_read(ctx, scope, digest)
-        if dest is None:
-            return store.get_bytes(digest)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        return store.get_file(digest, dest)
+            return store_for_read(ctx, scope, digest)
+
+    def open_store(
+        self, scope: ObjectScope, *, write: bool, acting: str | None = None
+    ) -> ArtifactStore | None:
+        from modelwright.objects.service import store_for_read, store_for_write
+
+        with self.unit(reading_only=not write, acting=acting) as ctx:
+            return store_for_write(ctx, scope) if write else store_for_read(ctx, scope, "")
+
+    def default_cache_dir(self) -> Path:
+        return Path(self.platform.settings.home).resolve() / "cache"
 
     def close(self) -> None:
         self.platform.close()
@@ -173,7 +213,7 @@ class HttpTransport:
     ) -> None:
         import httpx
 
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        headers = authorization(token)
         self.http = httpx.Client(
             base_url=base_url.rstrip("/"),
             headers=headers,
@@ -213,42 +253,43 @@ class HttpTransport:
                 content=_body(op, req) if op.has_body else None,
                 headers={"Content-Type": "application/json"} if op.has_body else None,
             )
-        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-            # Never sent: sending it again cannot apply it twice.
-            raise ServiceUnavailable(f"cannot reach {self.http.base_url}: {exc}") from None
         except httpx.TransportError as exc:
-            if op.may_resend(req):
-                raise ServiceUnavailable(f"no answer from {self.http.base_url}: {exc}") from None
-            raise ServiceUnavailable(
-                f"no answer from {self.http.base_url} to {op.name} ({exc}); the request may "
-                "have been applied: not sent again, as it carries no idempotency key",
-                details={"operation": op.name},
+            raise unanswered(
+                exc, self.http.base_url, operation=op.name, resend=op.may_resend(req)
             ) from None
-        if response.status_code >= 400:
-            raise _error(response)
+        raise_for_error(response)
         return op.response_adapter.validate_json(response.content)
 
-    def put_object(self, scope: ObjectScope, source: ObjectSource) -> str:
-        return http_put_object(self.http, scope, source)
-
-    def get_object(
+    def put_object(
         self,
         scope: ObjectScope,
-        digest: str,
-        dest: Path | None = None,
+        source: ObjectSource,
         *,
-        acting: str | None = None,
-    ) -> bytes | Path:
-        headers = {ENVIRONMENT_HEADER: acting} if acting else None
-        return http_get_object(self.http, scope, digest, dest, headers=headers)
+        digest: str | None = None,
+        on_bytes: OnBytes | None = None,
+    ) -> str:
+        return http_put_object(self.http, scope, source, digest, on_bytes)
+
+    def get_object(self, scope: ObjectScope, digest: str, *, acting: str | None = None) -> bytes:
+        return http_get_object(self.http, scope, digest, acting=acting)
+
+    def get_object_file(
+        self, scope: ObjectScope, digest: str, dest: Path, *, acting: str | None = None
+    ) -> Path:
+        return http_get_object_file(self.http, scope, digest, dest, acting=acting)
+
+    def open_store(
+        self, scope: ObjectScope, *, write: bool, acting: str | None = None
+    ) -> ArtifactStore | None:
+        return None  # the server's stores are its own: bytes go through its object routes
+
+    def default_cache_dir(self) -> Path:
+        import platformdirs
+
+        return Path(platformdirs.user_cache_dir("modelwright", appauthor=False))
 
     def close(self) -> None:
         self.http.close()
-
-
-def raise_for_error(response: httpx.Response) -> None:
-    if response.status_code >= 400:
-        raise _error(response)
 
 
 def _body(op: Operation[Req, Resp], req: Req) -> bytes:
@@ -260,15 +301,3 @@ def _body(op: Operation[Req, Resp], req: Req) -> bytes:
 
 def _query(payload: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in payload.items() if v is not None}
-
-
-def _error(response: httpx.Response) -> ModelwrightError:
-    try:
-        body = response.json()["error"]
-        cls = error_class_for_code(str(body["code"]))
-        return cls(str(body["message"]), details=body.get("details") or {})
-    except (ValueError, KeyError, TypeError):
-        text = f"HTTP {response.status_code} from server: {response.text[:200]}"
-        if response.status_code in (502, 503, 504):  # a proxy in front of a server that is down
-            return ServiceUnavailable(text)
-        return ModelwrightError(text)

@@ -5,10 +5,18 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from modelwright.core.context import Context
 from modelwright.errors import NotFound
 from modelwright.store import schema
 
-__all__ = ["get_environment", "get_principal", "get_role", "get_workspace"]
+__all__ = [
+    "get_environment",
+    "get_principal",
+    "get_role",
+    "get_workspace",
+    "require_member",
+    "visible_workspace",
+]
 
 
 def get_principal(session: Session, name: str) -> schema.Principal:
@@ -25,10 +33,27 @@ def get_role(session: Session, name: str) -> schema.Role:
     return row
 
 
+def _no_workspace(name: str) -> NotFound:
+    return NotFound(f"workspace '{name}' not found", details={"workspace": name})
+
+
 def get_workspace(session: Session, name: str) -> schema.Workspace:
     row = session.scalar(select(schema.Workspace).where(schema.Workspace.name == name))
     if row is None:
-        raise NotFound(f"workspace '{name}' not found", details={"workspace": name})
+        raise _no_workspace(name)
+    return row
+
+
+def require_member(ctx: Context, workspace: str) -> None:
+    """Outsiders get the answer a missing workspace gets, so names do not leak to them."""
+    if not ctx.is_member(workspace):
+        raise _no_workspace(workspace)
+
+
+def visible_workspace(ctx: Context, name: str) -> schema.Workspace:
+    """The workspace ``name``, if it exists and the caller is a member of it."""
+    row = get_workspace(ctx.session, name)
+    require_member(ctx, row.name)
     return row
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from modelwright.core.actions import ALL, Action
 from modelwright.core.context import Context
-from modelwright.errors import NotFound
+from modelwright.core.lookup import require_member
 
 __all__ = ["check_scope_filter", "may_see", "visible"]
 
@@ -48,7 +48,6 @@ def check_scope_filter(
     rather than answered with nothing, so "none there" is never a mistaken answer."""
     if workspace is None:
         return
-    if not ctx.is_member(workspace):
-        raise NotFound(f"workspace '{workspace}' not found", details={"workspace": workspace})
+    require_member(ctx, workspace)
     if environment is not None:
         ctx.require(action, workspace, environment)

@@ -36,24 +36,28 @@ import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
-from fsspec.implementations.local import LocalFileSystem
-
 from modelwright.data.hashing import LocalFile, OnBytes, batches, default_workers, read_buffer
 from modelwright.store._artifacts_layout import object_key
 from modelwright.store._artifacts_local import staging_name
-from modelwright.store.artifacts import ArtifactStore, FsspecArtifactStore
+from modelwright.store.artifacts import ArtifactStore
 
 __all__ = ["fsync_dir", "local_root", "object_parents", "publish", "put_files"]
 
+# A digest whose would-be path shows where a store keeps its objects.
+_PROBE = "0" * 64
 # Up to this many staged objects, each is flushed on its own; beyond, the filesystem at once.
 _FEW = 32
 
 
 def local_root(store: ArtifactStore) -> str | None:
-    """The root directory of a store on the local filesystem; None for any other store."""
-    if isinstance(store, FsspecArtifactStore) and isinstance(store.fs, LocalFileSystem):
-        return store.root
-    return None
+    """The root directory of a store that keeps its objects as local files laid out as this
+    module writes them (``<root>/objects/sha256/ab/cdef…``); None for any other store, which
+    then gets ``put_file`` calls."""
+    probe = store.local_path(_PROBE)
+    if probe is None:
+        return None
+    root = str(probe.parents[3])
+    return root if str(probe) == object_key(root, _PROBE) else None
 
 
 def put_files(

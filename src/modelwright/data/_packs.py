@@ -18,7 +18,6 @@ removes every staged pack, and an object only ever appears whole.
 from __future__ import annotations
 
 import hashlib
-import io
 import os
 import shutil
 import tempfile
@@ -32,9 +31,9 @@ from modelwright.data._bulk import fsync_dir, local_root, object_parents, publis
 from modelwright.data.hashing import LocalFile, OnBytes, batches
 from modelwright.data.manifest import ManifestEntry
 from modelwright.errors import InvalidInput
-from modelwright.store._artifacts_layout import corrupted, missing, object_key
+from modelwright.store._artifacts_layout import corrupted, object_key
 from modelwright.store._artifacts_local import staging_name
-from modelwright.store.artifacts import ArtifactStore, FsspecArtifactStore
+from modelwright.store.artifacts import ArtifactStore
 
 __all__ = [
     "PACK_FILE_MAX",
@@ -42,7 +41,6 @@ __all__ = [
     "Location",
     "Placed",
     "check_pack_sizes",
-    "open_object",
     "pack_files",
     "read_entry",
     "unpack",
@@ -304,22 +302,11 @@ def unpack(
         yield e, data
 
 
-def open_object(store: ArtifactStore, digest: str) -> IO[bytes]:
-    """A seekable binary file of an object, read in place (ranges only, on object stores)."""
-    if isinstance(store, FsspecArtifactStore):
-        try:
-            f: IO[bytes] = store.fs.open(store.path_for(digest), "rb")
-        except FileNotFoundError:
-            raise missing(digest, store.url) from None
-        return f
-    return io.BytesIO(store.get_bytes(digest))
-
-
 def read_entry(store: ArtifactStore, e: ManifestEntry) -> bytes:
     """One file of a directory version, verified."""
     if e.pack is None:
         return store.get_bytes(e.digest)
-    with open_object(store, e.pack) as f:
+    with store.open(e.pack) as f:
         return next(unpack(f, e.pack, [e]))[1]
 
 

@@ -14,15 +14,14 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pyarrow as pa
-from fsspec.implementations.local import LocalFileSystem
 
 from modelwright.core.machine import usable_cores
-from modelwright.data._packs import open_object, unpack
+from modelwright.data._packs import unpack
 from modelwright.data.manifest import ManifestEntry
 from modelwright.data.models import ColumnSchema, DatasetProfile
 from modelwright.data.profile import profile_table, schema_of
 from modelwright.data.tabular import TABULAR, format_of, read_table
-from modelwright.store.artifacts import ArtifactStore, FsspecArtifactStore
+from modelwright.store.artifacts import ArtifactStore
 
 __all__ = ["MAX_PROFILED_FILES", "describe"]
 
@@ -60,7 +59,7 @@ def describe(
     # Files on a local disk are decoded side by side (Arrow lets go of the interpreter
     # lock): most of a small file's time is the memory its columns are decoded into being
     # mapped. Other stores are read one file at a time, as they always were.
-    local = isinstance(store, FsspecArtifactStore) and isinstance(store.fs, LocalFileSystem)
+    local = store.local_path(files[0].digest) is not None
     threads = min(len(files), usable_cores()) if local else 1
     with ThreadPoolExecutor(threads, thread_name_prefix="describe") as pool:
         tables = list(pool.map(read, files))
@@ -82,7 +81,7 @@ def _unpacked(store: ArtifactStore, files: list[ManifestEntry]) -> dict[str, byt
             packed.setdefault(e.pack, []).append(e)
     held: dict[str, bytes] = {}
     for pack, entries in packed.items():
-        with open_object(store, pack) as f:
+        with store.open(pack) as f:
             held.update((e.path, data) for e, data in unpack(f, pack, entries))
     return held
 
@@ -90,8 +89,9 @@ def _unpacked(store: ArtifactStore, files: list[ManifestEntry]) -> dict[str, byt
 @contextmanager
 def _readable(store: ArtifactStore, digest: str) -> Iterator[str]:
     """A local path to the object's bytes: the object itself on a local disk, else a copy."""
-    if isinstance(store, FsspecArtifactStore) and isinstance(store.fs, LocalFileSystem):
-        yield store.path_for(digest)
+    path = store.local_path(digest)
+    if path is not None:
+        yield str(path)
         return
     with tempfile.TemporaryDirectory(prefix="mw-describe-") as tmp:
         yield str(store.get_file(digest, Path(tmp) / digest))

@@ -28,18 +28,13 @@ as the caller's grants allow.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
-
-from fsspec.implementations.local import LocalFileSystem
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from modelwright.core.actions import Action
 from modelwright.core.context import Context, utcnow
 from modelwright.core.lineage import add_edges
-from modelwright.core.lookup import get_environment, get_workspace
+from modelwright.core.lookup import get_environment, get_workspace, require_member
 from modelwright.data import models as m
 from modelwright.data._packs import check_pack_sizes
 from modelwright.data.diff import DatasetDiff, diff_versions
@@ -53,7 +48,6 @@ from modelwright.objects.service import (
     refuse_production_bytes,
 )
 from modelwright.store import schema
-from modelwright.store.artifacts import ArtifactStore, FsspecArtifactStore
 from modelwright.tracking.service import writable_run
 
 __all__ = [
@@ -73,8 +67,7 @@ __all__ = [
 # -- lookups ------------------------------------------------------------------------------------
 def _readable(ctx: Context, workspace: str, environment: str) -> schema.Environment:
     if not ctx.allowed(Action.DATA_READ, workspace, environment):
-        if not ctx.is_member(workspace):
-            raise NotFound(f"workspace '{workspace}' not found", details={"workspace": workspace})
+        require_member(ctx, workspace)
         ctx.require(Action.DATA_READ, workspace, environment)
     return get_environment(ctx.session, workspace, environment)
 
@@ -159,20 +152,6 @@ def _check_isolation(
     )
 
 
-def _missing(store: ArtifactStore, digests: Iterable[str]) -> list[str]:
-    unique = list(dict.fromkeys(digests))
-    if isinstance(store, FsspecArtifactStore) and isinstance(store.fs, LocalFileSystem):
-        # A stat per object: fsspec's exists() costs ten times more, per call.
-        return [d for d in unique if not os.path.exists(store.path_for(d))]
-    if len(unique) <= 64:
-        return [d for d in unique if not store.exists(d)]
-    # An existence check is a round trip on object stores: overlap them.
-    chunks = [unique[i : i + 64] for i in range(0, len(unique), 64)]
-    with ThreadPoolExecutor(16, thread_name_prefix="mw-exists") as pool:
-        found = pool.map(lambda chunk: [d for d in chunk if not store.exists(d)], chunks)
-        return [d for missing in found for d in missing]
-
-
 # -- writing ------------------------------------------------------------------------------------
 def prepare_upload(ctx: Context, req: m.PrepareUpload) -> m.UploadPlan:
     env = _writable(ctx, req.workspace, req.environment)
@@ -182,7 +161,7 @@ def prepare_upload(ctx: Context, req: m.PrepareUpload) -> m.UploadPlan:
     if datastore.classification != "production":
         refuse_production_bytes(ctx, req.digests, f"datastore '{datastore.name}'")
     store = ctx.open_store(datastore.url)
-    return m.UploadPlan(datastore=datastore.name, missing=_missing(store, req.digests))
+    return m.UploadPlan(datastore=datastore.name, missing=store.missing(req.digests))
 
 
 def register_dataset(ctx: Context, req: m.RegisterDataset) -> m.DatasetVersionInfo:
@@ -201,7 +180,7 @@ def _register(
     if req.kind == "dataframe" and req.format != "parquet":
         raise InvalidInput("format: a DataFrame is stored as parquet", details={"field": "format"})
     store = ctx.open_store(datastore.url)
-    if _missing(store, [req.digest]):
+    if store.missing([req.digest]):
         raise InvalidInput(
             f"digest: object {req.digest} is not in datastore '{datastore.name}': upload it "
             "before registering it",
@@ -210,7 +189,7 @@ def _register(
     entries = None
     if req.kind == "directory":
         entries = load_manifest(store.get_bytes(req.digest))
-        absent = _missing(store, objects_of(entries))
+        absent = store.missing(objects_of(entries))
         if absent:
             raise InvalidInput(
                 f"digest: {len(absent)} object(s) of the directory are not in datastore "
@@ -456,8 +435,7 @@ def list_datasets(ctx: Context, req: m.ListDatasets) -> list[m.DatasetInfo]:
     else:
         envs = [e for e in ws.environments if ctx.allowed(Action.DATA_READ, ws.name, e.name)]
         if not envs:
-            if not ctx.is_member(ws.name):
-                raise NotFound(f"workspace '{ws.name}' not found", details={"workspace": ws.name})
+            require_member(ctx, ws.name)
             ctx.require(Action.DATA_READ, ws.name)
     env_ids = [e.id for e in envs]
     datasets = list(

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from modelwright.access.tokens import authenticate
 from modelwright.core.actions import Action
 from modelwright.core.context import Context, utcnow
-from modelwright.core.lookup import get_environment, get_workspace
+from modelwright.core.lookup import get_environment, require_member, visible_workspace
 from modelwright.endpoints import models as m
 from modelwright.errors import (
     AlreadyExists,
@@ -24,11 +24,12 @@ from modelwright.errors import (
     PermissionDenied,
     Unauthenticated,
 )
+from modelwright.registry.service import available_version
+from modelwright.registry.uri import model_uri
 from modelwright.store import schema
 
 __all__ = [
     "authorize_invoke",
-    "available_version",
     "create_endpoint",
     "delete_endpoint",
     "deploy",
@@ -45,8 +46,7 @@ __all__ = [
 
 # -- lookups ----------------------------------------------------------------------------------
 def _environment(ctx: Context, workspace: str, environment: str) -> schema.Environment:
-    if not ctx.is_member(workspace):
-        raise NotFound(f"workspace '{workspace}' not found", details={"workspace": workspace})
+    require_member(ctx, workspace)
     return get_environment(ctx.session, workspace, environment)
 
 
@@ -111,7 +111,7 @@ def _info(row: schema.Endpoint) -> m.EndpointInfo:
                 name=d.name,
                 model=d.version.model.name,
                 version=d.version.version,
-                uri=f"models:/{d.version.model.name}/{d.version.version}",
+                uri=model_uri(d.version.model.name, d.version.version),
                 digest=d.version.digest,
                 weight=d.weight,
                 shadow=d.name == row.shadow,
@@ -224,9 +224,7 @@ def create_endpoint(ctx: Context, req: m.CreateEndpoint) -> m.EndpointInfo:
 
 
 def list_endpoints(ctx: Context, req: m.ListEndpoints) -> list[m.EndpointInfo]:
-    ws = get_workspace(ctx.session, req.workspace)
-    if not ctx.is_member(ws.name):
-        raise NotFound(f"workspace '{req.workspace}' not found", details={"workspace": ws.name})
+    ws = visible_workspace(ctx, req.workspace)
     envs = [e for e in ws.environments if req.environment in (None, e.name)]
     if req.environment is not None and not envs:
         get_environment(ctx.session, ws.name, req.environment)
@@ -260,47 +258,10 @@ def delete_endpoint(ctx: Context, req: m.EndpointRef) -> m.EndpointInfo:
     return info
 
 
-def available_version(ctx: Context, env: schema.Environment, req: m.Deploy) -> schema.ModelVersion:
-    model = ctx.session.scalar(
-        select(schema.RegisteredModel).where(
-            schema.RegisteredModel.workspace_id == env.workspace_id,
-            schema.RegisteredModel.name == req.model,
-        )
-    )
-    version = None
-    if model is not None:
-        version = ctx.session.scalar(
-            select(schema.ModelVersion).where(
-                schema.ModelVersion.model_id == model.id,
-                schema.ModelVersion.version == req.version,
-            )
-        )
-    if version is None:
-        raise NotFound(
-            f"version {req.version} of model '{req.model}' not found in workspace '{req.workspace}'",
-            details={"model": req.model, "version": req.version},
-        )
-    available = set(
-        ctx.session.scalars(
-            select(schema.ModelVersionEnvironment.environment_id).where(
-                schema.ModelVersionEnvironment.version_id == version.id
-            )
-        )
-    )
-    if env.id not in available:
-        names = [e.name for e in env.workspace.environments if e.id in available]
-        raise Conflict(
-            f"models:/{req.model}/{req.version} is not available in environment '{env.name}' "
-            f"(available in: {', '.join(names) or 'none'}); register or promote it there first",
-            details={"model": req.model, "version": req.version, "environment": env.name},
-        )
-    return version
-
-
 def deploy(ctx: Context, req: m.Deploy) -> m.EndpointInfo:
     """Add a deployment, or point an existing one at another version or config."""
     row = _for_change(ctx, req.workspace, req.environment, req.endpoint)
-    version = available_version(ctx, row.environment, req)
+    version = available_version(ctx, row.environment, req.model, req.version)
     before = _state(row)
     existing = next((d for d in row.deployments if d.name == req.deployment), None)
     if existing is None:

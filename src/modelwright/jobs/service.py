@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from modelwright.core.actions import Action
 from modelwright.core.context import Context
-from modelwright.core.lookup import get_environment
+from modelwright.core.lookup import get_environment, require_member
 from modelwright.core.scopes import check_scope_filter, may_see, visible
 from modelwright.errors import NotFound
 from modelwright.jobs import models as m
@@ -75,10 +75,7 @@ def retry_job(ctx: Context, req: m.JobRef) -> m.JobDetail:
 
 def submit_job(ctx: Context, req: m.SubmitJob) -> m.JobDetail:
     """Queue work for the platform's workers, to be done as the caller."""
-    if not ctx.is_member(req.workspace):
-        raise NotFound(
-            f"workspace '{req.workspace}' not found", details={"workspace": req.workspace}
-        )
+    require_member(ctx, req.workspace)
     env = get_environment(ctx.session, req.workspace, req.environment)
     ctx.require(Action.PIPELINE_RUN, req.workspace, req.environment)
     spec = req.spec

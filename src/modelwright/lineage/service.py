@@ -6,21 +6,18 @@ from sqlalchemy import select
 
 from modelwright.core.actions import Action
 from modelwright.core.context import Context
-from modelwright.core.lookup import get_workspace
+from modelwright.core.lookup import visible_workspace
 from modelwright.errors import InvalidInput, NotFound
 from modelwright.lineage import models as m
 from modelwright.objects.service import artifact_readable
+from modelwright.registry.uri import model_uri
 from modelwright.store import schema
 
 __all__ = ["lineage"]
 
 
 def lineage(ctx: Context, req: m.LineageRequest) -> m.Lineage:
-    ws = get_workspace(ctx.session, req.workspace)
-    if not ctx.is_member(ws.name):
-        raise NotFound(
-            f"workspace '{req.workspace}' not found", details={"workspace": req.workspace}
-        )
+    ws = visible_workspace(ctx, req.workspace)
     if not _reads_anywhere(ctx, ws):
         ctx.require(Action.DATA_READ, ws.name)
     kind, ident = _resolve(ctx, ws, req.entity)
@@ -55,9 +52,7 @@ def _impact(ctx: Context, descendants: list[m.LineageNode]) -> m.Impact:
         for n in nodes
         if n.kind == "model_version" and not n.hidden and n.id.isdigit()
     }
-    uris = {
-        vid: f"models:/{v.model.name}/{v.version}" for vid, v in versions.items() if v is not None
-    }
+    uris = {vid: model_uri(v.model.name, v.version) for vid, v in versions.items() if v is not None}
     served = []
     if uris:
         for d in ctx.session.scalars(

@@ -116,11 +116,11 @@ def _read_version(ctx: Context, version: schema.DatasetVersion, notes: list[str]
     """The version's rows; of a directory, its files in path order until the sample size."""
     import pyarrow as pa
 
-    from modelwright.data._packs import open_object, read_entry
+    from modelwright.data._packs import read_entry
 
     store = ctx.open_store(version.datastore.url)
     if version.kind != "directory":
-        with open_object(store, version.digest) as fh:
+        with store.open(version.digest) as fh:
             return read_table(fh, version.format).to_pandas()
     tables, rows = [], 0
     entries = sorted(load_manifest(store.get_bytes(version.digest)), key=lambda e: e.path)

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 
 from modelwright.core.context import Context, utcnow
-from modelwright.errors import ModelwrightError
+from modelwright.errors import ModelwrightError, NotFound
 from modelwright.promotions.models import RequestPromotion
 from modelwright.promotions.service import request_promotion
 from modelwright.store import schema
@@ -169,7 +169,11 @@ def _end(ctx: Context, row: schema.Retraining, status: str, reason: str) -> str:
 
 def _event(ctx: Context, row: schema.Retraining, kind: str) -> None:
     monitor = ctx.session.get(schema.Monitor, row.monitor_id)
-    assert monitor is not None
+    if monitor is None:  # retrainings are deleted with their monitor
+        raise NotFound(
+            f"monitor {row.monitor_id} of retraining {row.id} not found",
+            details={"monitor_id": row.monitor_id},
+        )
     env = monitor.environment
     ctx.event(
         kind,

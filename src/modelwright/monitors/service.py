@@ -28,6 +28,7 @@ from modelwright.monitors import models as m
 from modelwright.monitors.alert_eval import evaluate_rules
 from modelwright.monitors.retrain_flow import on_firing
 from modelwright.monitors.series import check_series, default_features, versions_in_window
+from modelwright.registry.uri import model_uri
 from modelwright.store import schema
 from modelwright.workflows import create_schedule, start
 
@@ -58,7 +59,8 @@ def create_monitor(ctx: Context, req: m.CreateMonitor) -> m.MonitorDetail:
         environment = baseline.dataset.environment
         endpoint_id = None
     else:
-        assert req.endpoint is not None  # exactly one, checked by the request
+        if req.endpoint is None:  # the request's validator asks for exactly one
+            raise InvalidInput("endpoint, dataset: give exactly one", details={"field": "endpoint"})
         endpoint = endpoints.endpoint_row(ctx, req.workspace, req.environment, req.endpoint)
         ctx.require(Action.ENDPOINT_DEPLOY, req.workspace, req.environment)
         baseline = find_version(ctx, req.workspace, req.environment, req.baseline)
@@ -166,7 +168,8 @@ def run_monitor(ctx: Context, req: m.MonitorRef) -> m.MonitorRun:
         environment=req.environment,
         reason=f"evaluate monitor {row.name}",
     )
-    assert job is not None  # no key: always a new job
+    if job is None:  # only a start with a key may find its job already there
+        raise RuntimeError(f"monitor {row.name}: the evaluation job was not started")
     return m.MonitorRun(monitor=row.name, job_id=job)
 
 
@@ -217,7 +220,7 @@ def evaluation_plan(ctx: Context, monitor_id: int) -> dict[str, Any]:
         "options": options(row),
         "model": None
         if served is None
-        else f"models:/{served.version.model.name}/{served.version.version}",
+        else model_uri(served.version.model.name, served.version.version),
     }
     try:
         check_baseline(row.baseline, plan["features"], field="baseline")
@@ -392,7 +395,11 @@ def _service(
     ctx: Context, row: schema.Monitor, start_: datetime, end: datetime, t: dict[str, float]
 ) -> list[dict[str, Any]]:
     env = row.environment
-    assert row.endpoint is not None  # a series monitor has no service signal
+    if row.endpoint is None:
+        raise InvalidInput(
+            f"monitor {row.name}: a dataset series has no service signal (no endpoint)",
+            details={"field": "signals"},
+        )
     stats = serving_stats(
         ctx,
         ServingStatsQuery(

@@ -4,26 +4,28 @@ Looking up and recording cache entries needs ``pipeline.run`` in the environment
 are batched: one call resolves a whole pipeline, chaining keys through the outputs of the
 nodes that hit, so a fully cached re-run costs one round trip for its keys. A pipeline's run
 is recorded in batches too (``record_pipeline_run``): its finished nodes — child runs, cache
-entries, lineage — in one transaction and one audit event per call, not per node.
+entries, lineage — in one transaction and one audit event per call, not per node; the child
+runs are written by the tracking service (``tracking.bulk``), which owns those tables.
 """
 
 from __future__ import annotations
 
-import math
-from typing import Any, cast
+from collections.abc import Sequence
+from typing import cast
 
-from sqlalchemy import Table, delete, insert, select, tuple_, update
+from sqlalchemy import Table, select
 
 from modelwright.core.actions import Action
 from modelwright.core.context import Context, utcnow
 from modelwright.core.lineage import Edge, add_edges
 from modelwright.core.lookup import get_environment
-from modelwright.errors import Conflict, InvalidInput, NotFound
+from modelwright.errors import InvalidInput
 from modelwright.objects.service import put_named_objects, require_nameable
 from modelwright.pipelines import models as m
 from modelwright.pipelines.hashing import cache_key
 from modelwright.store import schema
 from modelwright.store.db import insert_missing
+from modelwright.tracking import bulk
 from modelwright.tracking import models as tr
 from modelwright.tracking import service as tr_svc
 from modelwright.tracking.service import writable_run
@@ -42,20 +44,6 @@ __all__ = [
 TAG_CODE = "modelwright.cache.code"
 TAG_ENV = "modelwright.cache.environment"
 TAG_INPUT = "modelwright.cache.input."
-
-# Core inserts of the tables, not the ORM entities: the ORM's bulk path does Python work per
-# row that a pipeline's bookkeeping would pay on every node.
-_RUNS, _TAGS, _PARAMS, _METRICS, _LATEST, _ARTIFACTS = (
-    cast(Table, t.__table__)
-    for t in (
-        schema.Run,
-        schema.RunTag,
-        schema.RunParam,
-        schema.RunMetric,
-        schema.LatestMetric,
-        schema.RunArtifact,
-    )
-)
 
 
 def _entry(ctx: Context, env_id: int, key: str) -> schema.NodeCacheEntry | None:
@@ -164,34 +152,7 @@ def record_cache(ctx: Context, req: m.RecordCache) -> m.RecordedCache:
     ctx.require(Action.PIPELINE_RUN, req.workspace, req.environment)
     env = get_environment(ctx.session, req.workspace, req.environment)
     require_nameable(ctx, [o.digest for e in req.entries for o in e.outputs.values()], env)
-    keys = [e.cache_key for e in req.entries]
-    existing = set(
-        ctx.session.scalars(
-            select(schema.NodeCacheEntry.cache_key).where(
-                schema.NodeCacheEntry.environment_id == env.id,
-                schema.NodeCacheEntry.cache_key.in_(keys),
-            )
-        )
-    )
-    now = utcnow()
-    rows = []
-    for e in req.entries:
-        if e.cache_key in existing:
-            continue
-        existing.add(e.cache_key)
-        rows.append(
-            {
-                "environment_id": env.id,
-                "pipeline": req.pipeline,
-                "node": e.node,
-                "cache_key": e.cache_key,
-                "run_id": e.run_id,
-                "outputs": {k: o.model_dump() for k, o in e.outputs.items()},
-                "created_at": now,
-            }
-        )
-    if rows:
-        ctx.session.execute(insert(schema.NodeCacheEntry), rows)
+    created = _insert_cache_entries(ctx, env.id, req.pipeline, req.entries)
     edges: list[Edge] = [
         ("artifact", d, "run", e.run_id, "input") for e in req.entries for d in e.inputs
     ]
@@ -201,30 +162,25 @@ def record_cache(ctx: Context, req: m.RecordCache) -> m.RecordedCache:
         workspace=req.workspace,
         environment=req.environment,
         target=f"pipeline/{req.pipeline}",
-        after={"nodes": [e.node for e in req.entries][:100], "created": len(rows)},
+        after={"nodes": [e.node for e in req.entries][:100], "created": created},
     )
-    return m.RecordedCache(created=len(rows), existing=len(req.entries) - len(rows))
+    return m.RecordedCache(created=created, existing=len(req.entries) - created)
 
 
 def record_pipeline_run(ctx: Context, req: m.RecordPipelineRun) -> m.PipelineRunRecorded:
     """A pipeline run's progress in one transaction: its finished nodes as child runs (run,
     params, tags, metrics, output artifacts, cache entries, lineage), its own params and
     artifacts, its end; small objects they name, and the run's environment snapshot when
-    its start had none. The runner sends one call per batch of nodes, not calls per node."""
+    its start had none. The runner sends one call per batch of nodes, not calls per node.
+    The tracking tables are written by the tracking service, in bulk."""
     parent = writable_run(ctx, req.run_id)
     # A heartbeat of the run, and of its nodes that run now (a record without nodes is one).
-    now = utcnow()
-    parent.heartbeat_at = now
-    ctx.session.execute(
-        update(_RUNS)
-        .where(_RUNS.c.parent_id == parent.id, _RUNS.c.status == "running")
-        .values(heartbeat_at=now)
-    )
+    bulk.heartbeat_with_children(ctx, parent)
     if req.objects:
         # pipeline.run in the run's environment (just checked) lets a principal upload.
         put_named_objects(ctx, req.objects)
     if req.snapshot is not None:
-        _set_snapshot(parent, req.snapshot)
+        bulk.set_snapshot(parent, req.snapshot)
     created = _record_nodes(ctx, parent, req) if req.nodes else 0
     # What log_batch, log_artifacts and end_run do, on the run checked above once (each of
     # those looks the run up again and renders it for its answer).
@@ -241,106 +197,15 @@ def record_pipeline_run(ctx: Context, req: m.RecordPipelineRun) -> m.PipelineRun
     )
 
 
-def _set_snapshot(run: schema.Run, snapshot: dict[str, Any]) -> None:
-    """The environment a run started in is set once: by its start, or by a later record."""
-    if run.snapshot and run.snapshot != snapshot:
-        raise Conflict(
-            f"run '{run.id}' has an environment snapshot already",
-            details={"run_id": run.id},
-        )
-    run.snapshot = snapshot
-
-
-def _record_nodes(  # noqa: PLR0912 (one pass over the nodes)
-    ctx: Context, parent: schema.Run, req: m.RecordPipelineRun
-) -> int:
+def _record_nodes(ctx: Context, parent: schema.Run, req: m.RecordPipelineRun) -> int:
     ws, env = parent.experiment.workspace, parent.environment
-    s = ctx.session
-    require_nameable(ctx, [o.digest for n in req.nodes for o in n.outputs.values()], env)
     ids = [n.run_id for n in req.nodes]
     if len(set(ids)) != len(ids):
         raise InvalidInput("nodes: two nodes name the same run_id", details={"field": "nodes"})
     if len({n.node for n in req.nodes}) != len(req.nodes):
         raise InvalidInput("nodes: a node is named twice", details={"field": "nodes"})
-    existing = {r.id: r for r in s.scalars(select(schema.Run).where(schema.Run.id.in_(ids))).all()}
-    new_runs, tags, params, metrics, latest, artifacts = [], [], [], [], [], []
-    edges: list[Edge] = []
-    for n in req.nodes:
-        row = existing.get(n.run_id)
-        if n.started:
-            if row is None or row.parent_id != parent.id:
-                raise NotFound(
-                    f"run '{n.run_id}' of node '{n.node}' is not a child of run '{parent.id}'",
-                    details={"run_id": n.run_id},
-                )
-            if row.status != "running":
-                raise Conflict(
-                    f"run '{n.run_id}' of node '{n.node}' already ended as {row.status}",
-                    details={"run_id": n.run_id, "status": row.status},
-                )
-            row.status, row.ended_at, row.error = n.status, n.ended_at, n.error
-        else:
-            if row is not None:
-                raise Conflict(
-                    f"run '{n.run_id}' of node '{n.node}' exists already",
-                    details={"run_id": n.run_id},
-                )
-            new_runs.append(
-                {
-                    "id": n.run_id,
-                    "experiment_id": parent.experiment_id,
-                    "environment_id": parent.environment_id,
-                    "parent_id": parent.id,
-                    "name": n.node,
-                    "status": n.status,
-                    "created_by": ctx.caller.name,
-                    "started_at": n.started_at,
-                    "ended_at": n.ended_at,
-                    "error": n.error,
-                    "snapshot": {},
-                }
-            )
-        rid = n.run_id
-        tags += [{"run_id": rid, "key": k, "value": v} for k, v in n.tags.items()]
-        params += [{"run_id": rid, "key": k, "value": v} for k, v in n.params.items()]
-        stamp = int(n.ended_at.timestamp() * 1000)
-        for k, v in n.metrics.items():
-            nan = math.isnan(v)
-            point = {"run_id": rid, "key": k, "value": 0.0 if nan else v, "is_nan": nan}
-            metrics.append(point | {"step": 0, "timestamp": stamp})
-            latest.append(point | {"step": 0, "timestamp": stamp})
-        artifacts += [
-            {"run_id": rid, "path": f"outputs/{name}", "digest": o.digest, "size": o.size}
-            for name, o in n.outputs.items()
-        ]
-        edges += [("run", rid, "artifact", o.digest, "output") for o in n.outputs.values()]
-        edges += [("artifact", d, "run", rid, "input") for d in n.inputs]
-    started = {n.run_id for n in req.nodes if n.started}
-    if started:
-        # A started run may have logged some of these already (its tags at start): the
-        # record replaces them.
-        for table, rows, name in (
-            (_TAGS, tags, "key"),
-            (_PARAMS, params, "key"),
-            (_LATEST, latest, "key"),
-            (_ARTIFACTS, artifacts, "path"),
-        ):
-            keys = [(r["run_id"], r[name]) for r in rows if r["run_id"] in started]
-            if keys:
-                s.execute(delete(table).where(tuple_(table.c.run_id, table.c[name]).in_(keys)))
-    if new_runs:
-        s.execute(insert(_RUNS), new_runs)
-    for table, rows in (
-        (_TAGS, tags),
-        (_PARAMS, params),
-        (_METRICS, metrics),
-        (_LATEST, latest),
-        (_ARTIFACTS, artifacts),
-    ):
-        if rows:
-            s.execute(insert(table), rows)
-    created = _insert_cache_entries(ctx, env.id, req)
-    add_edges(ctx, ws.id, edges)
+    bulk.record_child_runs(ctx, parent, [_child_run(n) for n in req.nodes])
+    created = _insert_cache_entries(ctx, env.id, req.pipeline, req.nodes)
     ctx.audit(
         "pipeline.nodes.record",
         workspace=ws.name,
@@ -355,8 +220,34 @@ def _record_nodes(  # noqa: PLR0912 (one pass over the nodes)
     return created
 
 
-def _insert_cache_entries(ctx: Context, env_id: int, req: m.RecordPipelineRun) -> int:
-    entries = {n.cache_key: n for n in reversed(req.nodes) if n.cache_key is not None}
+def _child_run(n: m.NodeRun) -> bulk.ChildRun:
+    """A node's run as the tracking service records it: its outputs as artifacts
+    ``outputs/<name>``."""
+    return bulk.ChildRun(
+        run_id=n.run_id,
+        name=n.node,
+        status=n.status,
+        started_at=n.started_at,
+        ended_at=n.ended_at,
+        error=n.error,
+        started=n.started,
+        params=n.params,
+        tags=n.tags,
+        metrics=n.metrics,
+        files=[bulk.RunFile(f"outputs/{k}", o.digest, o.size) for k, o in n.outputs.items()],
+        inputs=n.inputs,
+    )
+
+
+def _insert_cache_entries(
+    ctx: Context, env_id: int, pipeline: str, nodes: Sequence[m.CacheEntry | m.NodeRun]
+) -> int:
+    """Cache entries for ``nodes`` with a key, but for keys the environment has already (the
+    first node of a key wins); how many were created."""
+    entries: dict[str, m.CacheEntry | m.NodeRun] = {}
+    for n in nodes:
+        if n.cache_key is not None:
+            entries.setdefault(n.cache_key, n)
     if not entries:
         return 0
     existing = set(
@@ -368,21 +259,19 @@ def _insert_cache_entries(ctx: Context, env_id: int, req: m.RecordPipelineRun) -
         )
     )
     now = utcnow()
-    rows = []
-    for key, n in entries.items():
-        if key in existing:
-            continue
-        rows.append(
-            {
-                "environment_id": env_id,
-                "pipeline": req.pipeline,
-                "node": n.node,
-                "cache_key": key,
-                "run_id": n.run_id,
-                "outputs": {k: o.model_dump() for k, o in n.outputs.items()},
-                "created_at": now,
-            }
-        )
+    rows = [
+        {
+            "environment_id": env_id,
+            "pipeline": pipeline,
+            "node": n.node,
+            "cache_key": key,
+            "run_id": n.run_id,
+            "outputs": {k: o.model_dump() for k, o in n.outputs.items()},
+            "created_at": now,
+        }
+        for key, n in entries.items()
+        if key not in existing
+    ]
     if rows:
         # Another run may record the same key meanwhile (PostgreSQL does not serialise the
         # two transactions): the first entry stays, and this batch does not fail for it.

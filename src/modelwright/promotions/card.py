@@ -19,6 +19,7 @@ from modelwright.promotions import models as m
 from modelwright.promotions.service import list_promotions
 from modelwright.registry import models as rm
 from modelwright.registry.service import alias_history, get_version
+from modelwright.registry.uri import model_uri
 from modelwright.store import schema
 
 __all__ = ["model_card", "render_html", "render_markdown"]
@@ -28,7 +29,7 @@ def model_card(ctx: Context, req: m.CardRequest) -> m.ModelCard:
     info = get_version(
         ctx, rm.VersionRef(workspace=req.workspace, name=req.name, version=req.version)
     )
-    uri = f"models:/{info.name}/{info.version}"
+    uri = model_uri(info.name, info.version)
     params: dict[str, str] = {}
     metrics: dict[str, float | None] = {}
     datasets: list[dict[str, Any]] = []

@@ -17,13 +17,14 @@ from sqlalchemy import select
 
 from modelwright.core.actions import Action
 from modelwright.core.context import Context, utcnow
-from modelwright.core.lookup import get_environment, get_workspace
+from modelwright.core.lookup import get_environment, get_workspace, require_member
 from modelwright.errors import Conflict, InvalidInput, ModelwrightError, NotFound, PermissionDenied
 from modelwright.promotions import models as m
 from modelwright.promotions.gates import check_metric, check_policy, judge
 from modelwright.promotions.release import check_release, make_available, start_release, withdraw
 from modelwright.promotions.smoke import judge_smoke
 from modelwright.registry.service import available_in, move_alias
+from modelwright.registry.uri import ModelRef, model_uri
 from modelwright.rollouts.models import RolloutPlan
 from modelwright.store import schema
 from modelwright.workflows import signal, start
@@ -68,8 +69,7 @@ P = schema.Promotion
 def request_promotion(ctx: Context, req: m.RequestPromotion) -> m.PromotionInfo:
     into = req.to_workspace or req.workspace
     for ws in dict.fromkeys((req.workspace, into)):
-        if not ctx.is_member(ws):
-            raise NotFound(f"workspace '{ws}' not found", details={"workspace": ws})
+        require_member(ctx, ws)
     target = get_environment(ctx.session, into, req.to)
     ctx.require(Action.PROMOTION_REQUEST, into, target.name)
     version = _version(ctx, get_workspace(ctx.session, req.workspace), req.model, req.version)
@@ -209,7 +209,8 @@ def evaluation_plan(ctx: Context, promotion_id: int) -> dict[str, Any]:
             metrics = [parse_threshold(t).metric for t in gate.require]
             champion = None
         elif isinstance(gate, ChampionGate):
-            metrics, champion = [gate.metric], f"models:/{target}/{name}@{gate.alias}"
+            metrics = [gate.metric]
+            champion = str(ModelRef(name=name, alias=gate.alias, environment=target))
         else:
             continue
         scorings.append(
@@ -640,7 +641,7 @@ def _end(row: schema.Promotion, status: str, outcome: str) -> None:
 
 
 def _uri(row: schema.Promotion) -> str:
-    return f"models:/{row.version.model.name}/{row.version.version}"
+    return model_uri(row.version.model.name, row.version.version)
 
 
 def _record(ctx: Context, row: schema.Promotion, action: str, event: str, **extra: Any) -> None:

@@ -36,7 +36,10 @@ def judge_smoke(gate: SmokeGate, evidence: dict[str, Any]) -> GateResult:
             f"{sum(other.values())} of {rows} requests had no 2xx answer ({counts}; "
             f"row {first['row']}: {str(first['message'])[:200]})"
         )
-    if p99 is not None and p99 > gate.p99_ms:
+    if p99 is None:
+        if not other:
+            problems.append("no request was answered")
+    elif p99 > gate.p99_ms:
         problems.append(f"p99 {_ms(p99)} > {_ms(gate.p99_ms)}")
     if evidence["mismatches"]:
         first = evidence["mismatch_examples"][0]
@@ -44,10 +47,9 @@ def judge_smoke(gate: SmokeGate, evidence: dict[str, Any]) -> GateResult:
             f"{evidence['mismatches']} answer(s) differ from the offline predictions (row "
             f"{first['row']}: served {first['served']!r}, offline {first['offline']!r})"[:400]
         )
-    if problems:
+    if problems or p99 is None:
         summary = f"{rows} rows from {evidence['source']}: " + "; ".join(problems)
     else:
-        assert p99 is not None  # every row was answered
         summary = (
             f"{rows} rows: all 2xx, p99 {_ms(p99)} ≤ {_ms(gate.p99_ms)}, "
             "answers equal offline predictions"

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from modelwright.registry.flavors import get_flavor, requires_trust
+from modelwright.registry.uri import model_uri
 
 __all__ = ["PackageSpec", "write_package"]
 
@@ -21,18 +22,21 @@ def _modelwright_version() -> str:
         return "0.1.0"
 
 
-_ENTRY = '''"""Serve the packaged model: python serve.py [--host 0.0.0.0] [--port 8080]."""
+_ENTRY = '''"""Serve the packaged model: python serve.py [--host 0.0.0.0] [--port 8080].
+
+The API of `modelwright serve`: POST /invocations, the Open Inference Protocol under /v2.
+"""
 
 import sys
 from pathlib import Path
 
-from modelwright.registry.serve_entry import main
+from modelwright.serving.packaged import main
 
 HERE = Path(__file__).resolve().parent
-DIGEST = {digest!r}
+MODEL = ["--name", {name!r}, "--version", {version!r}, "--digest", {digest!r}{trust}]
 
 if __name__ == "__main__":
-    main(["--model-dir", str(HERE / "model"), "--digest", DIGEST{trust}, *sys.argv[1:]])
+    main(["--model-dir", str(HERE / "model"), *MODEL, *sys.argv[1:]])
 '''
 
 _DOCKERFILE = """# Built by `modelwright model package` for {uri} (digest {digest}).
@@ -78,7 +82,7 @@ class PackageSpec:
 
     @property
     def uri(self) -> str:
-        return f"models:/{self.name}/{self.version}"
+        return model_uri(self.name, self.version)
 
 
 def write_package(spec: PackageSpec, out: Path, *, kubernetes: bool = False) -> list[Path]:
@@ -100,7 +104,12 @@ def write_package(spec: PackageSpec, out: Path, *, kubernetes: bool = False) -> 
     put("requirements.txt", "\n".join(reqs) + "\n")
     put(
         "serve.py",
-        _ENTRY.format(digest=spec.digest, trust=', "--trust-pickle"' if trusted else ""),
+        _ENTRY.format(
+            name=spec.name,
+            version=str(spec.version),
+            digest=spec.digest,
+            trust=', "--trust-pickle"' if trusted else "",
+        ),
     )
     put(
         "Dockerfile",

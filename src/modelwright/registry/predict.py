@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from modelwright.errors import InvalidInput
 from modelwright.registry.artifact import Manifest
 from modelwright.registry.flavors import get_flavor
 from modelwright.registry.flavors.base import Flavor
 from modelwright.registry.signature import Signature, validate_input
-
-if TYPE_CHECKING:  # loaded on first use: `import modelwright` stays light
-    pass
 
 __all__ = ["LoadedModel", "parse_payload"]
 

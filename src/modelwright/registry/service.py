@@ -11,24 +11,26 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 
-from sqlalchemy import func, select
+from sqlalchemy import String, cast, func, select
 
 from modelwright.core.actions import Action
 from modelwright.core.context import Context, utcnow
 from modelwright.core.lineage import add_edges
-from modelwright.core.lookup import get_environment, get_workspace
+from modelwright.core.lookup import get_environment, visible_workspace
 from modelwright.errors import Conflict, NotFound, PermissionDenied
 from modelwright.objects.service import require_nameable
 from modelwright.registry import models as m
 from modelwright.registry.artifact import FileEntry, parse_manifest
 from modelwright.registry.flavors import get_flavor
 from modelwright.registry.signature import Signature
+from modelwright.registry.uri import model_uri
 from modelwright.store import schema
 from modelwright.tracking.service import readable_run, writable_run
 
 __all__ = [
     "alias_history",
     "available_in",
+    "available_version",
     "delete_alias",
     "get_model",
     "get_version",
@@ -48,13 +50,6 @@ _LOWER_IS_BETTER = ("loss", "error", "rmse", "mse", "mae", "mape", "logloss", "l
 
 
 # -- lookups ----------------------------------------------------------------------------------
-def _workspace(ctx: Context, name: str) -> schema.Workspace:
-    ws = get_workspace(ctx.session, name)
-    if not ctx.is_member(ws.name):
-        raise NotFound(f"workspace '{name}' not found", details={"workspace": name})
-    return ws
-
-
 def _readable_env_ids(ctx: Context, ws: schema.Workspace) -> set[int]:
     return {e.id for e in ws.environments if ctx.allowed(Action.DATA_READ, ws.name, e.name)}
 
@@ -76,7 +71,7 @@ def _find_model(ctx: Context, ws: schema.Workspace, name: str) -> schema.Registe
 def _readable_model(
     ctx: Context, workspace: str, name: str
 ) -> tuple[schema.RegisteredModel, set[int]]:
-    ws = _workspace(ctx, workspace)
+    ws = visible_workspace(ctx, workspace)
     readable = _readable_env_ids(ctx, ws)
     if not readable:
         ctx.require(Action.DATA_READ, ws.name)
@@ -117,6 +112,23 @@ def _version_row(ctx: Context, model: schema.RegisteredModel, number: int) -> sc
     return row
 
 
+def available_version(
+    ctx: Context, env: schema.Environment, model: str, number: int
+) -> schema.ModelVersion:
+    """Version ``number`` of ``model`` (in ``env``'s workspace), which must be available in
+    ``env``: registered there, or promoted into it."""
+    version = _version_row(ctx, _find_model(ctx, env.workspace, model), number)
+    available = available_in(ctx, [version.id])[version.id]
+    if env.id not in available:
+        names = [e.name for e in env.workspace.environments if e.id in available]
+        raise Conflict(
+            f"{model_uri(model, number)} is not available in environment '{env.name}' "
+            f"(available in: {', '.join(names) or 'none'}); register or promote it there first",
+            details={"model": model, "version": number, "environment": env.name},
+        )
+    return version
+
+
 def _readable_version(ctx: Context, req: m.VersionRef) -> schema.ModelVersion:
     model, readable = _readable_model(ctx, req.workspace, req.name)
     row = _version_row(ctx, model, req.version)
@@ -149,12 +161,13 @@ def _version_infos(
         .order_by(schema.ModelAlias.alias)
     ):
         aliases[a.version_id][envs[a.environment_id]].append(a.alias)
+    datasets = _run_datasets(ctx, [r.run_id for r in rows if r.run_id], envs)
     return [
         m.ModelVersionInfo(
             workspace=model.workspace.name,
             name=model.name,
             version=r.version,
-            uri=f"models:/{model.name}/{r.version}",
+            uri=model_uri(model.name, r.version),
             digest=r.digest,
             flavor=r.flavor,
             flavor_meta=r.metadata_.get("flavor_meta", {}),
@@ -166,7 +179,7 @@ def _version_infos(
             available_in=sorted(envs[e] for e in available[r.id] if e in envs),
             aliases={k: list(v) for k, v in aliases[r.id].items()},
             run_id=r.run_id,
-            datasets=_run_datasets(ctx, r.run_id, envs),
+            datasets=datasets.get(r.run_id, []) if r.run_id else [],
             description=r.description,
             tags=dict(r.tags),
             created_at=r.created_at,
@@ -176,24 +189,30 @@ def _version_infos(
     ]
 
 
-def _run_datasets(ctx: Context, run_id: str | None, readable: dict[int, str]) -> list[str]:
-    if run_id is None:
-        return []
-    E = schema.LineageEdge
-    ids = ctx.session.scalars(
-        select(E.source_id).where(
+def _run_datasets(
+    ctx: Context, run_ids: list[str], readable: dict[int, str]
+) -> dict[str, list[str]]:
+    """The readable dataset versions each run read, as ``env/name@vN``: one query for all."""
+    if not run_ids or not readable:
+        return {}
+    E, DV, D = schema.LineageEdge, schema.DatasetVersion, schema.Dataset
+    rows = ctx.session.execute(
+        select(E.target_id, D.environment_id, D.name, DV.version)
+        # Edge ids are strings (they name runs too); the cast keeps the join in SQL.
+        .join(DV, cast(DV.id, String) == E.source_id)
+        .join(D, D.id == DV.dataset_id)
+        .where(
             E.target_kind == "run",
-            E.target_id == run_id,
+            E.target_id.in_(set(run_ids)),
             E.source_kind == "dataset_version",
             E.relation == "input",
+            D.environment_id.in_(readable),
         )
     ).all()
-    out = []
-    for ident in ids:
-        dv = ctx.session.get(schema.DatasetVersion, int(ident))
-        if dv is not None and dv.dataset.environment_id in readable:
-            out.append(f"{dv.dataset.environment.name}/{dv.dataset.name}@v{dv.version}")
-    return sorted(out)
+    out: dict[str, list[str]] = defaultdict(list)
+    for run_id, env_id, name, version in rows:
+        out[run_id].append(f"{readable[env_id]}/{name}@v{version}")
+    return {run_id: sorted(found) for run_id, found in out.items()}
 
 
 def _model_info(ctx: Context, model: schema.RegisteredModel) -> m.ModelInfo:
@@ -339,7 +358,7 @@ def register_version(ctx: Context, req: m.RegisterVersion) -> m.ModelVersionInfo
 
 # -- reading ----------------------------------------------------------------------------------
 def list_models(ctx: Context, req: m.ListModels) -> list[m.ModelInfo]:
-    ws = _workspace(ctx, req.workspace)
+    ws = visible_workspace(ctx, req.workspace)
     if not _readable_env_ids(ctx, ws):
         ctx.require(Action.DATA_READ, ws.name)
     rows = ctx.session.scalars(
@@ -446,16 +465,9 @@ def resolve_alias(ctx: Context, req: m.AliasRef) -> m.ModelVersionInfo:
 def set_alias(ctx: Context, req: m.SetAlias) -> m.ModelVersionInfo:
     ctx.require(Action.MODEL_REGISTER, req.workspace, req.environment)
     env = get_environment(ctx.session, req.workspace, req.environment)
-    model = _find_model(ctx, env.workspace, req.name)
-    version = _version_row(ctx, model, req.version)
-    if env.id not in available_in(ctx, [version.id])[version.id]:
-        raise Conflict(
-            f"version {version.version} of model '{model.name}' is not available in environment "
-            f"'{env.name}' (registered in '{version.environment.name}'): promote it there first",
-            details={"model": model.name, "version": version.version, "environment": env.name},
-        )
-    move_alias(ctx, model, env, req.alias, version, reason=req.reason)
-    return _version_infos(ctx, model, [version])[0]
+    version = available_version(ctx, env, req.name, req.version)
+    move_alias(ctx, version.model, env, req.alias, version, reason=req.reason)
+    return _version_infos(ctx, version.model, [version])[0]
 
 
 def move_alias(
@@ -613,7 +625,7 @@ def _apply_tags(current: dict[str, str], changes: dict[str, str | None]) -> dict
 
 
 def update_model(ctx: Context, req: m.UpdateModel) -> m.ModelInfo:
-    ws = _workspace(ctx, req.workspace)
+    ws = visible_workspace(ctx, req.workspace)
     ctx.require(Action.MODEL_REGISTER, ws.name)
     model = _find_model(ctx, ws, req.name)
     before = {"description": model.description, "tags": dict(model.tags)}
@@ -632,7 +644,7 @@ def update_model(ctx: Context, req: m.UpdateModel) -> m.ModelInfo:
 
 
 def update_version(ctx: Context, req: m.UpdateVersion) -> m.ModelVersionInfo:
-    ws = _workspace(ctx, req.workspace)
+    ws = visible_workspace(ctx, req.workspace)
     model = _find_model(ctx, ws, req.name)
     row = _version_row(ctx, model, req.version)
     ctx.require(Action.MODEL_REGISTER, ws.name, row.environment.name)

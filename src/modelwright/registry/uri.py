@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from modelwright.core.names import check_name
 from modelwright.errors import InvalidInput
 
-__all__ = ["ModelRef", "parse_model_uri"]
+__all__ = ["ModelRef", "model_uri", "parse_model_uri"]
 
 _PREFIX = "models:/"
 
@@ -27,6 +27,11 @@ class ModelRef:
         env = f"{self.environment}/" if self.environment else ""
         tail = "/latest" if self.latest else f"/{self.version}"
         return f"{_PREFIX}{env}{self.name}" + (f"@{self.alias}" if self.alias else tail)
+
+
+def model_uri(name: str, version: int) -> str:
+    """``models:/<name>/<version>``, the one way a model version is named."""
+    return str(ModelRef(name=name, version=version))
 
 
 def _bad(uri: str) -> InvalidInput:

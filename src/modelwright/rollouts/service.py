@@ -22,6 +22,8 @@ from modelwright.endpoints.routing import routing_of
 from modelwright.endpoints.stats import serving_stats
 from modelwright.endpoints.stats_models import ServingStatsQuery
 from modelwright.errors import Conflict, InvalidInput, NotFound
+from modelwright.registry.service import available_version
+from modelwright.registry.uri import model_uri
 from modelwright.rollouts import models as m
 from modelwright.store import schema
 from modelwright.workflows import cancel, signal, start
@@ -54,17 +56,7 @@ _ERROR_RATES = ("error_rate", "server_error_rate")
 def start_rollout(ctx: Context, req: m.StartRollout) -> m.RolloutInfo:
     ctx.require(Action.ENDPOINT_DEPLOY, req.workspace, req.environment)
     endpoint = endpoints.endpoint_row(ctx, req.workspace, req.environment, req.endpoint)
-    deploy = em.Deploy(
-        workspace=req.workspace,
-        environment=req.environment,
-        endpoint=req.endpoint,
-        deployment=req.deployment,
-        model=req.model,
-        version=req.version,
-        weight=0,
-        config=req.config,
-    )
-    version = endpoints.available_version(ctx, endpoint.environment, deploy)
+    version = available_version(ctx, endpoint.environment, req.model, req.version)
     busy = ctx.session.scalar(
         select(R.id).where(R.endpoint_id == endpoint.id, R.status.in_(m.ACTIVE))
     )
@@ -503,7 +495,7 @@ def _info(row: schema.Rollout) -> m.RolloutInfo:
         endpoint=row.endpoint.name,
         deployment=row.deployment,
         stable=row.stable,
-        model=f"models:/{row.version.model.name}/{row.version.version}",
+        model=model_uri(row.version.model.name, row.version.version),
         strategy=row.strategy,
         steps=list(row.steps),
         bake_seconds=row.bake_seconds,

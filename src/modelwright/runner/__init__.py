@@ -1,5 +1,6 @@
 """Running pipelines: sessions, executors (sequential, processes, Ray), progress."""
 
+from modelwright.errors import NodeFailed
 from modelwright.runner.executors import (
     Executor,
     ProcessExecutor,
@@ -8,7 +9,6 @@ from modelwright.runner.executors import (
     make_executor,
 )
 from modelwright.runner.session import (
-    NodeFailed,
     NodeReport,
     PipelineResult,
     PipelineSession,

@@ -16,10 +16,12 @@ seconds, an empty record is sent instead, so a run whose process died is shown a
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
 import uuid
+from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import TYPE_CHECKING, Any
 
@@ -28,13 +30,13 @@ from modelwright.client._retry import backoff, is_transient
 from modelwright.errors import ServiceUnavailable
 from modelwright.objects.models import ObjectScope
 from modelwright.pipelines import models as pm
-from modelwright.pipelines.hashing import sha256
+from modelwright.pipelines.hashing import Serialized, sha256
 from modelwright.tracking.models import ArtifactFile
 
 if TYPE_CHECKING:
     from modelwright.client import Client
 
-__all__ = ["NodeRecorder"]
+__all__ = ["NodeRecorder", "RecordingHooks"]
 
 _ARTIFACTS = ObjectScope.artifacts()
 
@@ -292,3 +294,46 @@ class NodeRecorder:
         if self._error is not None:
             err, self._error = self._error, None
             raise err
+
+
+class RecordingHooks:
+    """The platform's record of a pipeline's run, attached through the run's hooks
+    (``hooks.RunHooks``): its params and configuration, its nodes and their outputs in
+    batches (``NodeRecorder``), the metrics its outputs hold, and its end."""
+
+    def __init__(
+        self,
+        client: Client,
+        run_id: str,
+        pipeline: str,
+        *,
+        snapshot: Future[dict[str, Any]] | None = None,
+    ) -> None:
+        self._client = client
+        self.run_id = run_id
+        self.recorder = NodeRecorder(client, run_id, pipeline, snapshot=snapshot)
+
+    def before_pipeline_run(self, params: Mapping[str, str], config: bytes) -> None:
+        self.recorder.log_params(dict(params))
+        self.recorder.log_artifact("pipeline/config.json", config)
+
+    def after_node_run(self, record: pm.NodeRun, objects: Sequence[Serialized]) -> None:
+        for serial in objects:  # stored in the background; the record waits for them
+            self.recorder.put(serial.data, serial.digest)
+        self.recorder.add(record)
+
+    def on_node_error(self, record: pm.NodeRun) -> None:
+        self.recorder.add(record)
+
+    def after_pipeline_run(self, end: pm.PipelineRunEnd, metrics: Mapping[str, float]) -> None:
+        if metrics:
+            now = int(time.time() * 1000)
+            points = [(k, v, 0, now) for k, v in sorted(metrics.items())]
+            self._client.log_batch(self.run_id, metrics=points)
+        self.recorder.close(end)
+
+    def on_pipeline_error(self, end: pm.PipelineRunEnd) -> None:
+        # Record the nodes that finished (a re-run restores them from the cache).
+        if not self.recorder.close(end, raise_errors=False):
+            with contextlib.suppress(Exception):
+                self._client.end_run(self.run_id, status="failed", error=end.error)

@@ -1,9 +1,14 @@
-"""Executors run node functions: in this process, in local processes, or on Ray.
+"""Executors run node functions: in this process, in local processes, on Ray, or as a
+package adds.
 
-The interface is one method, ``submit(fn, *args) -> Future``; the session schedules the DAG
-(independent nodes are submitted together) and reads results from the futures. ``fn`` and
-its arguments must be picklable for executors that leave the process. Built-ins also have
-``close()``; the session closes the executors it created itself.
+The interface is one method, ``submit(fn, *args) -> Future``; the scheduler submits
+independent nodes together and reads results from the futures. ``fn`` and its arguments
+must be picklable for executors that leave the process. An executor may have ``close()``;
+the session closes the executors it made itself.
+
+Executors are made by name (``make_executor``, ``--executor``) from the registered
+``ExecutorPlugin``s: the built-ins, those registered in process (``register_executor``) and
+those packages offer under the entry point group ``modelwright.executors``.
 """
 
 from __future__ import annotations
@@ -13,12 +18,26 @@ import os
 import sys
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from modelwright.errors import InvalidInput
+from modelwright.plugins import PluginRegistry
 
-__all__ = ["Executor", "ProcessExecutor", "RayExecutor", "SequentialExecutor", "make_executor"]
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "REGISTRY",
+    "Executor",
+    "ExecutorFactory",
+    "ExecutorPlugin",
+    "ProcessExecutor",
+    "RayExecutor",
+    "SequentialExecutor",
+    "executor_names",
+    "make_executor",
+    "register_executor",
+]
 
 
 @runtime_checkable
@@ -137,17 +156,64 @@ class RayExecutor:
         self._owns = False
 
 
-def make_executor(
-    name: str, *, address: str | None = None, workers: int | None = None
-) -> SequentialExecutor | ProcessExecutor | RayExecutor:
-    """An executor by its CLI name: ``sequential``, ``process`` or ``ray``."""
-    if name == "sequential":
-        return SequentialExecutor()
-    if name == "process":
-        return ProcessExecutor(workers)
-    if name == "ray":
-        return RayExecutor(address)
-    raise InvalidInput(
-        f"executor: unknown executor '{name}' (expected sequential, process or ray)",
-        details={"field": "executor"},
-    )
+@runtime_checkable
+class ExecutorFactory(Protocol):
+    """Makes executors of one kind, by its name: what the registry holds. ``address`` is a
+    cluster's (``--ray-address``), ``workers`` how many nodes may run at once; a kind
+    ignores what it has no use for."""
+
+    @property
+    def name(self) -> str: ...
+
+    def create(self, *, address: str | None = None, workers: int | None = None) -> Executor: ...
+
+
+@dataclass(frozen=True)
+class ExecutorPlugin:
+    """An executor kind from a function: ``ExecutorPlugin("dask", lambda address, workers:
+    DaskExecutor(address))``. A package offers one under the entry point group
+    ``modelwright.executors`` (``dask = "my_package:dask"``)."""
+
+    name: str
+    make: Callable[[str | None, int | None], Executor]
+
+    def create(self, *, address: str | None = None, workers: int | None = None) -> Executor:
+        return self.make(address, workers)
+
+
+ENTRY_POINT_GROUP = "modelwright.executors"
+
+# Executors are not shared between runs (each owns its pool): the registry holds factories.
+REGISTRY: PluginRegistry[ExecutorFactory] = PluginRegistry(
+    ExecutorFactory, ENTRY_POINT_GROUP, kind="executor", article="an"
+)
+for _builtin in (
+    ExecutorPlugin("sequential", lambda address, workers: SequentialExecutor()),
+    ExecutorPlugin("process", lambda address, workers: ProcessExecutor(workers)),
+    ExecutorPlugin("ray", lambda address, workers: RayExecutor(address)),
+):
+    REGISTRY.register(_builtin)
+
+
+def register_executor(factory: ExecutorFactory, *, replace: bool = False) -> ExecutorFactory:
+    """Make ``factory`` usable by its name (``--executor NAME``); a taken name is an error
+    unless ``replace``."""
+    return REGISTRY.register(factory, replace=replace)
+
+
+def executor_names() -> list[str]:
+    """The built-ins first, then the others in the order they were registered."""
+    REGISTRY.load_entry_points()
+    return list(REGISTRY.items)
+
+
+def make_executor(name: str, *, address: str | None = None, workers: int | None = None) -> Executor:
+    """An executor by its name: ``sequential``, ``process``, ``ray`` or one registered."""
+    factory = REGISTRY.get(name)
+    if factory is None:
+        *others, last = executor_names()
+        raise InvalidInput(
+            f"executor: unknown executor '{name}' (expected {', '.join(others)} or {last})",
+            details={"field": "executor"},
+        )
+    return factory.create(address=address, workers=workers)

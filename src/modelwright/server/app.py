@@ -29,6 +29,7 @@ from modelwright import __version__
 from modelwright.access.tokens import authenticate
 from modelwright.api import OPERATIONS, Operation
 from modelwright.api.headers import ENVIRONMENT_HEADER, parse_acting
+from modelwright.core.bearer import bearer_token
 from modelwright.core.context import Caller
 from modelwright.core.platform import Platform
 from modelwright.errors import InvalidInput, ModelwrightError, Unauthenticated
@@ -197,12 +198,15 @@ def _authenticate(platform: Platform, request: Request) -> Caller:
     header = request.headers.get("authorization")
     if not header:
         raise Unauthenticated("missing token: send 'Authorization: Bearer <token>'")
-    scheme, _, secret = header.partition(" ")
-    if scheme.lower() != "bearer" or not secret.strip():
-        raise Unauthenticated("malformed Authorization header: expected 'Bearer <token>'")
+    try:
+        secret = bearer_token(header)
+    except ValueError as exc:
+        raise Unauthenticated(
+            f"malformed Authorization header: {exc}; expected 'Bearer <token>'"
+        ) from None
     # Only reads: on SQLite it does not queue behind writers.
     with platform.unit(_ANONYMOUS, reading_only=True) as ctx:
-        return authenticate(ctx.session, secret.strip())
+        return authenticate(ctx.session, secret)
 
 
 async def _body(request: Request, op: Operation[Any, Any]) -> dict[str, Any]:

@@ -111,10 +111,9 @@ class Capture:
     def _write(self, batch: list[CaptureRecord]) -> None:
         try:
             import fsspec
+            import numpy as np
             import pyarrow as pa
             import pyarrow.parquet as pq
-
-            import numpy as np
 
             ids, ats, statuses, latencies, shadows, requests, responses = zip(*batch, strict=True)
             n = len(batch)

@@ -78,7 +78,8 @@ class Predictor:
 
     def _call(self, data: Any) -> Any:
         if isinstance(data, NumericRows):
-            assert self.fast is not None
+            if self.fast is None:  # only the fast path makes NumericRows
+                raise TypeError("numeric rows reached a model server without a fast path")
             data = data.values if self.fast_array else self.fast.frame(data.values)
         try:
             return self.model.predict(data, validate=False)

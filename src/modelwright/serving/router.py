@@ -32,6 +32,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, G
 from prometheus_client.exposition import generate_latest
 from yarl import URL
 
+from modelwright.core.bearer import bearer_token
 from modelwright.endpoints.models import InvokeDecision
 from modelwright.serving._asgi import (
     BodyTooLarge,
@@ -72,9 +73,7 @@ _SMALL_BODY = 64 * 1024
 _HEADER_LENGTH = b"inference-header-content-length"
 _FORWARDED = (b"content-type", b"accept", REQUEST_ID_HEADER, _HEADER_LENGTH)
 _PLAIN_PATH = re.compile(r"(/(?!\.\.?(?:/|$))[A-Za-z0-9._~-]+)+")
-# A token is a few dozen visible ASCII characters; anything longer or stranger is refused
-# before it is hashed, cached or sent to the platform.
-MAX_TOKEN_CHARS = 1024
+# Visible ASCII (a request id a caller sends along is checked like a token).
 _TOKEN = re.compile(r"[\x21-\x7e]+")
 
 log = logging.getLogger("modelwright.serving")
@@ -300,7 +299,7 @@ class Authorizer:
                 )
             return InvokeDecision(principal="", allowed=True, status=200, reason="local")
         try:
-            secret = _bearer_token(authorization)
+            secret = bearer_token(authorization)
         except ValueError as exc:
             return InvokeDecision(
                 principal="",
@@ -318,24 +317,6 @@ class Authorizer:
             self._cache.clear()
         self._cache[key] = (now + self.ttl, decision)
         return decision
-
-
-def _bearer_token(authorization: str) -> str:
-    """The token of an ``Authorization: Bearer <token>`` value; ValueError saying what is
-    wrong with it."""
-    scheme, _, secret = authorization.strip(" ").partition(" ")
-    secret = secret.strip(" ")
-    if scheme.lower() != "bearer":
-        raise ValueError("no 'Bearer' scheme")
-    if not secret:
-        raise ValueError("no token after 'Bearer'")
-    if len(secret) > MAX_TOKEN_CHARS:
-        raise ValueError(
-            f"the token is {len(secret)} characters, more than the {MAX_TOKEN_CHARS} allowed"
-        )
-    if not _TOKEN.fullmatch(secret):
-        raise ValueError("the token holds characters other than visible ASCII")
-    return secret
 
 
 class _Refused(Exception):
@@ -686,7 +667,8 @@ class RouterApp:
     def _mirror(
         self, route: EndpointRoute, method: str, url: str, headers: dict[str, str], body: bytes
     ) -> None:
-        assert route.shadow is not None
+        if route.shadow is None:  # the endpoint's shadow was removed meanwhile
+            return
         if self._shadow_in_flight >= MAX_SHADOW_IN_FLIGHT:
             self.metrics.shadow.labels(route.name, "dropped").inc()
             return

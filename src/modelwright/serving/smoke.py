@@ -32,6 +32,7 @@ from modelwright.endpoints.models import ServingConfig
 from modelwright.errors import InvalidInput, ModelwrightError
 from modelwright.registry.predict import LoadedModel, parse_payload
 from modelwright.registry.signature import example_payload
+from modelwright.registry.uri import model_uri
 from modelwright.serving.worker import WorkerSpec
 from modelwright.settings import Settings
 
@@ -85,15 +86,14 @@ class TemporaryServer:
             # The worker holds its copy: should it die, callers are refused at once rather
             # than left waiting in a backlog nobody reads.
             sock.close()
-        self._wait_ready(timeout)
+        self._wait_ready(self.proc, timeout)
         self.startup_s = time.perf_counter() - started
 
-    def _wait_ready(self, timeout: float) -> None:
-        assert self.proc is not None
+    def _wait_ready(self, proc: subprocess.Popen[bytes], timeout: float) -> None:
         deadline = time.monotonic() + timeout
         with httpx.Client(base_url=self.url, timeout=1.0) as probe:
             while True:
-                code = self.proc.poll()
+                code = proc.poll()
                 if code is not None:
                     raise SmokeFailed(
                         f"the server exited with code {code} before it was ready: {self.tail()}"
@@ -310,7 +310,7 @@ def smoke_test(
     """Evidence of the smoke test of ``models:/model/version`` entering ``environment``: an
     ``error`` when it could not be run at all, else the statuses, latencies and mismatches."""
     started = time.perf_counter()
-    uri = f"models:/{model}/{version}"
+    uri = model_uri(model, version)
     home = source_workspace or workspace  # another one when promoting across workspaces
     try:
         info = client.get_model_version(uri, workspace=home)

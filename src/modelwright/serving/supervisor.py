@@ -37,6 +37,7 @@ from modelwright.endpoints.models import EndpointInfo, InvokeDecision, ServingCo
 from modelwright.endpoints.routing_models import ReportRouting, RouteReport
 from modelwright.endpoints.stats_models import RecordServingStats
 from modelwright.errors import InvalidInput, PermissionDenied
+from modelwright.registry.uri import model_uri
 from modelwright.serving._stats import DEFAULT_STATS_INTERVAL, StatsRecorder, router_id
 from modelwright.serving.router import (
     DEFAULT_BODY_TIMEOUT,
@@ -313,7 +314,7 @@ class Supervisor:
                     environment=self.environment,
                     endpoint=ep.name,
                     deployment=d.name,
-                    model_uri=f"models:/{d.model}/{d.version}",
+                    model_uri=model_uri(d.model, d.version),
                     version=d.version,
                     digest=d.digest,
                     config=d.config,

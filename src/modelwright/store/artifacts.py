@@ -8,6 +8,9 @@ longer hash to their address raise ``ArtifactCorrupted`` instead of being return
 Reading and bookkeeping are the same fsspec calls on every filesystem; only how bytes become
 visible atomically differs, so that part is a writer per kind (``_artifacts_local`` for
 disks, ``_artifacts_remote`` for object stores).
+
+Other backends come from packages: ``open_artifact_store`` asks the stores registered for a
+URL's scheme (``ARTIFACT_STORES``, entry point group ``modelwright.artifact_stores``) first.
 """
 
 from __future__ import annotations
@@ -16,14 +19,16 @@ import errno
 import hashlib
 import os
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Protocol
+from typing import IO, Any, Protocol, runtime_checkable
 
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
 
 from modelwright.errors import InvalidInput, StorageError
+from modelwright.plugins import PluginRegistry
 from modelwright.store._artifacts_layout import (
     CHUNK_SIZE,
     ByteSource,
@@ -39,13 +44,17 @@ from modelwright.store._artifacts_local import LocalWriter, StagedFile
 from modelwright.store._artifacts_remote import RemoteWriter
 
 __all__ = [
+    "ARTIFACT_STORES",
     "CHUNK_SIZE",
+    "ENTRY_POINT_GROUP",
     "ArtifactStore",
+    "ArtifactStoreFactory",
     "ByteSource",
     "FsspecArtifactStore",
     "Readable",
     "location_of",
     "open_artifact_store",
+    "register_artifact_store",
     "storage_errors",
 ]
 
@@ -59,6 +68,8 @@ _STORAGE_ERRNOS = {
     errno.EACCES: "not-writable",
     errno.EPERM: "not-writable",
 }
+# Existence checks asked of an object store one after the other; more are overlapped.
+_EXISTS_BATCH = 64
 _PROBLEMS = {
     "full": "no space is left on its disk",
     "read-only": "it is read-only",
@@ -128,7 +139,24 @@ class ArtifactStore(Protocol):
         ``NotFound`` is raised on the first iteration."""
         ...
 
+    def open(self, digest: str) -> IO[bytes]:
+        """A seekable binary file of the object, read in place (ranges only, on object
+        stores). Not verified: check what is read against its own digest (each file of a
+        pack has one). ``NotFound`` if the object is missing."""
+        ...
+
+    def local_path(self, digest: str) -> Path | None:
+        """The file on this machine where the object's bytes are (or would be, once stored),
+        to be read in place and never written; ``None`` for a store that keeps no local files
+        (an object store): read through ``open`` or ``get_file`` then."""
+        ...
+
     def exists(self, digest: str) -> bool: ...
+
+    def missing(self, digests: Iterable[str]) -> list[str]:
+        """The digests the store lacks, each once, in the order given: one question for many
+        objects, so a store can answer it cheaper than an ``exists`` each."""
+        ...
 
     def size(self, digest: str) -> int:
         """Size in bytes (not verified)."""
@@ -166,10 +194,9 @@ class FsspecArtifactStore:
         self.root = root.rstrip("/")
         if not self.root:
             raise InvalidInput("the artifact store needs a directory, not the filesystem root")
+        self._local = isinstance(fs, LocalFileSystem)
         self._writer: _Writer = (
-            LocalWriter(self.root)
-            if isinstance(fs, LocalFileSystem)
-            else RemoteWriter(fs, self.root)
+            LocalWriter(self.root) if self._local else RemoteWriter(fs, self.root)
         )
 
     @property
@@ -235,9 +262,35 @@ class FsspecArtifactStore:
         for _ in self.iter_chunks(digest):
             pass
 
+    def open(self, digest: str) -> IO[bytes]:
+        key = self._key(digest)
+        try:
+            f: IO[bytes] = self.fs.open(key, "rb")
+        except FileNotFoundError:
+            raise missing(digest, self.url) from None
+        return f
+
+    def local_path(self, digest: str) -> Path | None:
+        key = self._key(digest)  # a bad digest is refused on every store
+        return Path(key) if self._local else None
+
     # -- bookkeeping --------------------------------------------------------------------------
     def exists(self, digest: str) -> bool:
         return bool(self.fs.exists(self._key(digest)))
+
+    def missing(self, digests: Iterable[str]) -> list[str]:
+        unique = list(dict.fromkeys(digests))
+        if self._local:
+            # A stat per object: fsspec's exists() costs ten times more, per call.
+            return [d for d in unique if not os.path.exists(self._key(d))]
+        if len(unique) <= _EXISTS_BATCH:
+            return [d for d in unique if not self.exists(d)]
+        # An existence check is a round trip on object stores: overlap them.
+        step = _EXISTS_BATCH
+        chunks = [unique[i : i + step] for i in range(0, len(unique), step)]
+        with ThreadPoolExecutor(16, thread_name_prefix="mw-exists") as pool:
+            found = pool.map(lambda chunk: [d for d in chunk if not self.exists(d)], chunks)
+            return [d for lacking in found for d in lacking]
 
     def size(self, digest: str) -> int:
         try:
@@ -267,11 +320,44 @@ class FsspecArtifactStore:
         return object_key(self.root, check_digest(digest))
 
 
-def open_artifact_store(url: str, **storage_options: Any) -> FsspecArtifactStore:
-    """The store at ``url``: a local path or any fsspec URL (``s3://bucket/prefix``).
+@runtime_checkable
+class ArtifactStoreFactory(Protocol):
+    """Opens the stores of one URL scheme (``name``: ``"myfs"`` for ``myfs://…``)."""
 
-    ``storage_options`` go to the filesystem, e.g. ``endpoint_url``, ``key`` and ``secret``
-    for s3fs.
+    name: str
+
+    def open(self, url: str, **options: Any) -> ArtifactStore:
+        """The store at ``url``; ``options`` as given to ``open_artifact_store``."""
+        ...
+
+
+ENTRY_POINT_GROUP = "modelwright.artifact_stores"
+
+# Stores by URL scheme. A URL whose scheme none claims (a local path, ``s3://``, any other
+# fsspec protocol) opens the built-in ``FsspecArtifactStore``.
+ARTIFACT_STORES: PluginRegistry[ArtifactStoreFactory] = PluginRegistry(
+    ArtifactStoreFactory, ENTRY_POINT_GROUP, kind="artifact store", article="an"
+)
+
+
+def register_artifact_store(
+    factory: ArtifactStoreFactory, *, replace: bool = False
+) -> ArtifactStoreFactory:
+    """Open URLs of the scheme ``factory.name`` with ``factory``; a taken scheme is an error
+    unless ``replace``."""
+    return ARTIFACT_STORES.register(factory, replace=replace)
+
+
+def open_artifact_store(url: str, **storage_options: Any) -> ArtifactStore:
+    """The store at ``url``: a local path or a URL (``s3://bucket/prefix``), opened by the
+    store registered for its scheme, else by fsspec.
+
+    ``storage_options`` go to the store, for fsspec to the filesystem, e.g. ``endpoint_url``,
+    ``key`` and ``secret`` for s3fs.
     """
+    scheme, sep, _ = url.partition("://")
+    factory = ARTIFACT_STORES.get(scheme) if sep else None  # a plain path has no scheme
+    if factory is not None:
+        return factory.open(url, **storage_options)
     fs, root = fsspec.core.url_to_fs(url, **storage_options)
     return FsspecArtifactStore(fs, root)

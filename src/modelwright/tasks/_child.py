@@ -25,7 +25,7 @@ from modelwright.pipelines.snapshot import unpack_project
 from modelwright.settings import Settings
 
 if TYPE_CHECKING:
-    from modelwright.runner.session import PipelineResult
+    from modelwright.runner.result import PipelineResult
 
 Task = Callable[[Client, str, str, dict[str, Any], Path], Any]
 
@@ -45,7 +45,7 @@ def _run_pipeline(
     from modelwright.runner import NodeFailed, PipelineSession
 
     archive = work / "project.tar.gz"
-    client.transport.get_object(ObjectScope.artifacts(), inputs["project"], archive)
+    client.transport.get_object_file(ObjectScope.artifacts(), inputs["project"], archive)
     project = unpack_project(archive, work / "project")
     session = PipelineSession(
         client, project, environment=env, workspace=ws, params=inputs["params"]
@@ -153,7 +153,9 @@ def _smoke(client: Client, ws: str, env: str, inputs: dict[str, Any], work: Path
     from modelwright.serving.smoke import smoke_test
 
     platform = client.transport.local_platform
-    assert platform is not None  # the child always runs the platform in process
+    if platform is None:
+        # The smoke test starts a model server with the platform's settings.
+        raise RuntimeError("a smoke gate runs only where the platform runs in process")
     return {
         job["gate"]: smoke_test(
             client,
@@ -227,7 +229,8 @@ def _series(client: Client, ws: str, inputs: dict[str, Any]) -> Any:
 
     def load(ref: str) -> pd.DataFrame:
         frame = client.load_dataset(ref, workspace=ws, as_="dataframe")
-        assert isinstance(frame, pd.DataFrame)
+        if not isinstance(frame, pd.DataFrame):
+            raise TypeError(f"dataset {ref} did not load as a DataFrame")
         return frame
 
     loaded: list[pd.DataFrame] = []

@@ -144,6 +144,7 @@ def check_missing_object(run: _Run) -> None:
         "verify": lambda: store.verify(digest),
         "iter_chunks": lambda: list(store.iter_chunks(digest)),
         "get_file": lambda: store.get_file(digest, dest),
+        "open": lambda: store.open(digest),
     }
     for name, call in calls.items():
         exc = _raises(NotFound, call, f"{name}() of a missing object")
@@ -169,7 +170,46 @@ def _digest_calls(store: ArtifactStore, digest: str, dest: Path) -> dict[str, Ca
         "verify": lambda: store.verify(digest),
         "delete": lambda: store.delete(digest),
         "url_for": lambda: store.url_for(digest),
+        "open": lambda: store.open(digest),
+        "local_path": lambda: store.local_path(digest),
+        "missing": lambda: store.missing([digest]),
     }
+
+
+def check_missing_digests(run: _Run) -> None:
+    store = run.store
+    stored = [store.put_bytes(os.urandom(1_000 + i)) for i in range(3)]
+    absent = [_never_stored() for _ in range(150)]  # more than one batch of questions
+    asked = [absent[0], stored[0], absent[0], *stored[1:], *absent[1:], stored[2]]
+    got = store.missing(asked)
+    _expect(got == absent, "missing() is not each absent digest once, in the order asked")
+    _expect(store.missing([]) == [], "missing() of no digests is not empty")
+    _expect(store.missing(iter(stored)) == [], "missing() of stored objects (an iterator)")
+
+
+def check_open(run: _Run) -> None:
+    store, data = run.store, os.urandom(70_001)
+    digest = store.put_bytes(data)
+    with store.open(digest) as f:
+        _expect(f.read() == data, "open() reads other bytes than were put")
+        f.seek(1_000)
+        _expect(f.read(10) == data[1_000:1_010], "a range read after seek() gives other bytes")
+    with store.open(store.put_bytes(b"")) as f:
+        _expect(f.read() == b"", "open() of the empty object reads bytes")
+
+
+def check_local_path(run: _Run) -> None:
+    store, data = run.store, os.urandom(20_011)
+    digest = store.put_bytes(data)
+    path = store.local_path(digest)
+    if path is None:
+        # A store without local files says so for every object.
+        _expect(store.local_path(_never_stored()) is None, "local_path() is None for one only")
+        return
+    _expect(isinstance(path, Path), f"local_path() returned {path!r}, not a Path")
+    _expect(path.is_file() and path.read_bytes() == data, "local_path() is not the object's file")
+    other = store.local_path(store.put_bytes(b"another object"))
+    _expect(other is not None and other != path, "local_path() is the same for two objects")
 
 
 def check_stream_sources(run: _Run) -> None:
@@ -292,6 +332,9 @@ ARTIFACT_STORE_CHECKS: dict[str, Callable[[_Run], None]] = {
     "empty_object": check_empty_object,
     "missing_object": check_missing_object,
     "invalid_digests": check_invalid_digests,
+    "missing_digests": check_missing_digests,
+    "open": check_open,
+    "local_path": check_local_path,
     "stream_sources": check_stream_sources,
     "large_streamed_file": check_large_streamed_file,
     "concurrent_puts": check_concurrent_puts,

@@ -78,11 +78,11 @@ def check_many_at_once(executor: Any) -> None:
 def check_runs_nodes(executor: Any) -> None:
     """The runner's own task (a node and its input values) gives the same outputs."""
     from modelwright.pipelines.node import node
-    from modelwright.runner.session import _execute
+    from modelwright.runner.task import call_node
 
     n = node(_features, inputs=["frame", "params:scale"], outputs="features")
     frame = _frame(20)
-    got = _result(executor.submit(_execute, n, [frame, 2.0]))
+    got = _result(executor.submit(call_node, n, [frame, 2.0]))
     _expect(set(got) == {"features"}, f"outputs by name expected, got {sorted(got)}")
     _expect(got["features"].equals(_features(frame, 2.0)), "node outputs differ")
 

@@ -24,7 +24,12 @@ from sqlalchemy import Table, func, insert, select, update
 from modelwright.core.actions import Action
 from modelwright.core.context import Context, utcnow
 from modelwright.core.lineage import add_edges
-from modelwright.core.lookup import get_environment, get_workspace
+from modelwright.core.lookup import (
+    get_environment,
+    get_workspace,
+    require_member,
+    visible_workspace,
+)
 from modelwright.errors import AlreadyExists, Conflict, InvalidInput, NotFound
 from modelwright.objects.service import require_nameable
 from modelwright.store import schema
@@ -73,11 +78,7 @@ _EXPERIMENTS = cast(Table, schema.Experiment.__table__)
 
 
 def list_experiments(ctx: Context, req: m.ListExperiments) -> list[m.ExperimentInfo]:
-    ws = get_workspace(ctx.session, req.workspace)
-    if not ctx.is_member(ws.name):
-        raise NotFound(
-            f"workspace '{req.workspace}' not found", details={"workspace": req.workspace}
-        )
+    ws = visible_workspace(ctx, req.workspace)
     counts = dict(
         ctx.session.execute(
             select(schema.Run.experiment_id, func.count())
@@ -489,10 +490,7 @@ def search_runs(ctx: Context, req: m.SearchRuns) -> list[m.RunInfo]:
     ws = get_workspace(ctx.session, req.workspace)
     readable = [e.id for e in ws.environments if ctx.allowed(Action.DATA_READ, ws.name, e.name)]
     if not readable:
-        if not ctx.is_member(ws.name):
-            raise NotFound(
-                f"workspace '{req.workspace}' not found", details={"workspace": req.workspace}
-            )
+        require_member(ctx, ws.name)
         ctx.require(Action.DATA_READ, ws.name)
     clauses = parse_filter(req.filter)
     q = base_query().where(

@@ -9,7 +9,7 @@ from sqlalchemy.orm import selectinload
 
 from modelwright.core.actions import ALL, Action
 from modelwright.core.context import Context, utcnow
-from modelwright.core.lookup import get_environment, get_workspace
+from modelwright.core.lookup import get_environment, get_workspace, visible_workspace
 from modelwright.core.models import Empty
 from modelwright.errors import AlreadyExists, Conflict, InvalidInput, NotFound
 from modelwright.store import schema
@@ -124,13 +124,7 @@ def list_workspaces(ctx: Context, req: Empty) -> list[m.WorkspaceInfo]:
 
 
 def get_workspace_info(ctx: Context, req: m.WorkspaceRef) -> m.WorkspaceInfo:
-    ws = get_workspace(ctx.session, req.workspace)
-    if not ctx.is_member(ws.name):
-        # Same answer as for a missing workspace, so names do not leak to outsiders.
-        raise NotFound(
-            f"workspace '{req.workspace}' not found", details={"workspace": req.workspace}
-        )
-    return workspace_info(ws, ctx)
+    return workspace_info(visible_workspace(ctx, req.workspace), ctx)
 
 
 def create_workspace(ctx: Context, req: m.CreateWorkspace) -> m.WorkspaceInfo:

@@ -10,7 +10,8 @@ __all__ = ["Flavor"]
 
 @runtime_checkable
 class Flavor(Protocol):
-    """A plug-in point of the registry; ``modelwright.testing.check_flavor`` checks one.
+    """A plug-in point of the registry (``register_flavor``, or the entry point group
+    ``modelwright.flavors``); ``modelwright.testing.check_flavor`` checks one.
 
     ``save`` writes the model's files into an empty directory and returns the metadata
     ``load`` needs back (JSON-ready). ``load`` is only ever given files whose hashes were

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from modelwright.errors import PermissionDenied
-from modelwright.registry.flavors._skops import complete_defaults, skops_io
+from modelwright.registry.flavors._skops import recorded_estimators, skops_io, untrusted_types
 from modelwright.registry.flavors._util import class_path, version_of
 
 __all__ = ["SklearnFlavor"]
@@ -25,14 +25,14 @@ class SklearnFlavor:
         return any(c.__module__.startswith("sklearn.") for c in type(model).__mro__)
 
     def save(self, model: Any, path: Path) -> dict[str, Any]:
-        sio = complete_defaults()
+        sio = skops_io()
         file = path / _FILE
         sio.dump(model, file)
         # Types skops does not trust by default (a custom transformer, say): recorded here so
         # that loading refuses anything else, and needs the caller's trust for these.
-        untrusted = sorted(sio.get_untrusted_types(file=file))
+        untrusted = untrusted_types(sio, file)
         # The scikit-learn classes skops trusts in this file: loading checks each of them
-        # again and then needs no scan of all of scikit-learn (see ``_skops``).
+        # again and passes them to skops as trusted (see ``_skops``).
         estimators = sorted(t for t in _types_in(file) if t.startswith("sklearn."))
         return {
             "file": _FILE,
@@ -43,25 +43,26 @@ class SklearnFlavor:
     def load(self, path: Path, meta: dict[str, Any]) -> Any:
         file = path / str(meta.get("file", _FILE))
         declared = [str(t) for t in meta.get("untrusted_types", [])]
-        sio = skops_io(str(t) for t in meta.get("estimators", []))
+        estimators = recorded_estimators(str(t) for t in meta.get("estimators", []))
+        sio = skops_io()
         from skops.io.exceptions import UntrustedTypesFoundException
 
         try:
-            # skops audits every type in the file against its defaults plus ``declared``
+            # skops audits every type in the file against its defaults plus ``trusted``
             # before it creates any object.
-            return sio.load(file, trusted=declared)
+            return sio.load(file, trusted=[*declared, *estimators])
         except UntrustedTypesFoundException:
             pass
         # Saved without the list, or by another scikit-learn: judge with skops's full defaults.
-        sio = complete_defaults()
-        unexpected = sorted(set(sio.get_untrusted_types(file=file)) - set(declared))
+        unexpected = sorted(set(untrusted_types(sio, file)) - set(declared))
         if unexpected:
             raise PermissionDenied(
                 f"model file {file.name} holds types its metadata does not declare: "
                 f"{', '.join(unexpected)}; refusing to load it",
                 details={"types": unexpected},
             )
-        return sio.load(file, trusted=declared)
+        # Everything skops does not trust here is declared or a scikit-learn estimator.
+        return sio.load(file, trusted=sio.get_untrusted_types(file=file))
 
     def predict(self, model: Any, data: Any) -> Any:
         return model.predict(data)
