@@ -31,6 +31,7 @@ from modelwright.errors import ServiceUnavailable
 from modelwright.objects.models import ObjectScope
 from modelwright.pipelines import models as pm
 from modelwright.pipelines.hashing import Serialized, sha256
+from modelwright.settings import client_settings
 from modelwright.tracking.models import ArtifactFile
 
 if TYPE_CHECKING:
@@ -68,13 +69,6 @@ _put_pool = _PutPool()
 os.register_at_fork(after_in_child=_put_pool.forget)
 
 
-def _seconds(variable: str, default: float) -> float:
-    try:
-        return float(os.environ.get(variable, default))
-    except ValueError:
-        return default
-
-
 class NodeRecorder:
     """Stores node outputs and records one pipeline's run and its node runs, in batches."""
 
@@ -91,11 +85,10 @@ class NodeRecorder:
         self._client = client
         self.run_id = run_id
         self.pipeline = pipeline
-        self.interval = (
-            _seconds("MODELWRIGHT_FLUSH_INTERVAL", 1.0) if interval is None else interval
-        )
-        self.flush_timeout = _seconds("MODELWRIGHT_FLUSH_TIMEOUT", 120.0)
-        self.heartbeat_interval = _seconds("MODELWRIGHT_HEARTBEAT_INTERVAL", 60.0)
+        settings = client_settings()  # the SDK's own: one reading of the environment
+        self.interval = settings.flush_interval if interval is None else interval
+        self.flush_timeout = settings.flush_timeout
+        self.heartbeat_interval = settings.heartbeat_interval
         self._last_contact = time.monotonic()  # the run was just started
         self.max_nodes = min(max_nodes, pm.MAX_NODES)
         self._seen: set[str] = set()  # every digest put
