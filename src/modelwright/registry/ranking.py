@@ -72,18 +72,25 @@ def leaderboard(ctx: Context, req: m.LeaderboardRequest) -> list[m.LeaderboardEn
     logged = _logged(ctx, infos, req.metric)
     return rank(
         [
-            m.LeaderboardEntry(
-                rank=None,
-                version=i.version,
-                value=logged[i.version][0],
-                note=logged[i.version][1],
-                run_id=i.run_id,
-                environment=i.environment,
-                aliases=sorted({a for names in i.aliases.values() for a in names}),
-            )
+            _entry(i, logged[i.version], {a for names in i.aliases.values() for a in names})
             for i in infos
         ],
         higher_is_better=_higher(req),
+    )
+
+
+def _entry(
+    info: m.ModelVersionInfo, value: tuple[float | None, str], aliases: set[str], source: str = ""
+) -> m.LeaderboardEntry:
+    return m.LeaderboardEntry(
+        rank=None,
+        version=info.version,
+        value=value[0],
+        note=value[1],
+        run_id=info.run_id,
+        environment=info.environment,
+        aliases=sorted(aliases),
+        source=source or "logged",
     )
 
 
@@ -108,19 +115,7 @@ def rank_versions(ctx: Context, req: m.RankVersions) -> list[m.LeaderboardEntry]
         }
         source = f"evaluated on {req.source}" if req.source else "evaluated"
     entries = rank(
-        [
-            m.LeaderboardEntry(
-                rank=None,
-                version=i.version,
-                value=values[i.version][0],
-                note=values[i.version][1],
-                run_id=i.run_id,
-                environment=i.environment,
-                aliases=sorted(i.aliases.get(env.name, [])),
-                source=source,
-            )
-            for i in infos
-        ],
+        [_entry(i, values[i.version], set(i.aliases.get(env.name, [])), source) for i in infos],
         higher_is_better=_higher(req),
     )
     winner = entries[0] if entries and entries[0].rank is not None else None
