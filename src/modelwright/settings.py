@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     artifact_url: str | None = None
     # When true, the in-process backend needs a token too instead of acting as local admin.
     require_auth: bool = False
+    # A platform admin who sees no workspace may ask for a ready one (ensure_default_workspace:
+    # "default", dev → staging → prod, a datastore each under <home>/data/default), as a
+    # first-time embedded user gets; false: the platform makes none.
+    default_workspace: bool = True
     # Extra fsspec storage options for the artifact store (e.g. endpoint_url for S3).
     artifact_options: dict[str, object] = Field(default_factory=dict)
     # Where datastores may point (MODELWRIGHT_DATASTORE_ROOTS: comma-separated or a JSON

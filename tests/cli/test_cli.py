@@ -250,3 +250,14 @@ def test_runs_kill_marks_a_run_killed(cli: Run, home: Path) -> None:
         assert refused.code != 0
         assert "already ended as finished" in refused.err
         run._logger.close()  # the test's own: nothing was logged
+
+
+def test_workspace_default_makes_the_default_workspace_once(cli: Run, home: Path) -> None:
+    r = cli("workspace", "default")
+    assert r.code == 0, r.err
+    assert "Workspace default" in r.out and "prod" in r.out
+    r = cli("workspace", "default", "--json")
+    info = json.loads(r.out)
+    assert info["environments"][0]["datastores"][0]["url"] == str(
+        home.resolve() / "data" / "default" / "dev"
+    )

@@ -38,6 +38,12 @@ def test_model_commands(cli: Run, home: Path, tmp_path: Path) -> None:
     r = cli("model", "leaderboard", "churn", "--metric", "auc", "--set-challenger")
     assert r.code == 0, r.err
     assert "challenger → v2" in r.out
+    r = cli("model", "leaderboard", "churn", "--metric", "f1")
+    assert r.code == 0, r.err
+    assert "v2 not ranked: its run did not log f1" in r.out
+    assert "v1 not ranked: its run did not log f1" in r.out
+    r = cli("model", "leaderboard", "--help")
+    assert "roc_auc_ovr" in r.out and "package.module:function" in r.out
     assert cli("model", "alias", "set", "churn", "champion", "1", "--reason", "first").code == 0
     r = cli("model", "alias", "history", "churn", "--json")
     assert [(e["alias"], e["to_version"]) for e in json.loads(r.out)] == [

@@ -133,6 +133,12 @@ def test_search_filters_and_orders(client: Client, ws: str) -> None:
     comparison = client.compare_runs([ids["a"], ids["b"]])
     assert comparison.params == {"depth": ["3", "5"]}
     assert comparison.metrics == {"auc": [0.7, 0.91]}
+    three = client.compare_runs([ids["c"], ids["b"], ids["d"]])
+    assert three.run_ids == [ids["c"], ids["b"], ids["d"]]
+    assert three.same_params == {"depth": "5"}
+    assert three.metrics == {"auc": [0.85, 0.91, None]}
+    with pytest.raises(InvalidInput, match="run_ids: give at least two runs to compare"):
+        client.compare_runs([ids["a"]])
 
 
 def test_artifacts_round_trip_and_lineage(client: Client, ws: str, tmp_path: Path) -> None:
@@ -188,6 +194,10 @@ def test_permissions(connector: Connector, client: Client, ws: str) -> None:
         outsider.get_run(run.id)
     with pytest.raises(NotFound):
         outsider.search_runs("", workspace=ws)
+    # compared in one request, each run checked: one the caller may not read spoils it
+    assert viewer.compare_runs([run.id, mine.id]).metrics == {"m": [1.0, 2.0]}
+    with pytest.raises(NotFound, match=f"run '{run.id}' not found"):
+        outsider.compare_runs([run.id, mine.id])
 
 
 def test_buffered_points_reach_the_store_in_the_background(

@@ -58,6 +58,18 @@ CREATE_WORKSPACE = Operation(
     "workspaces",
     status=201,
 )
+ENSURE_DEFAULT_WORKSPACE = Operation(
+    "ensure_default_workspace",
+    "POST",
+    f"{V1}/default-workspace",
+    Empty,
+    ws.WorkspaceInfo,
+    "modelwright.workspaces.service:ensure_default_workspace",
+    "The 'default' workspace, made (by a platform admin who sees no workspace) with the "
+    "platform's own datastore paths if it does not exist yet",
+    "workspaces",
+    idempotent=True,
+)
 DELETE_WORKSPACE = Operation(
     "delete_workspace",
     "DELETE",

@@ -125,9 +125,21 @@ MODEL_LEADERBOARD = Operation(
     f"{_MODEL}/leaderboard",
     rm.LeaderboardRequest,
     list[rm.LeaderboardEntry],
-    "modelwright.registry.service:leaderboard",
+    "modelwright.registry.ranking:leaderboard",
     "Versions ranked by a metric their runs logged",
     "registry",
+)
+RANK_MODEL_VERSIONS = Operation(
+    "rank_model_versions",
+    "POST",
+    f"{_MODEL}/leaderboard/rank",
+    rm.RankVersions,
+    list[rm.LeaderboardEntry],
+    "modelwright.registry.ranking:rank_versions",
+    "Rank one environment's versions by given scores (or logged values); optionally move "
+    "its challenger alias to the winner in the same transaction",
+    "registry",
+    idempotent=True,
 )
 
 USE_MODEL_VERSION = Operation(

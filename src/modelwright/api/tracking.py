@@ -112,6 +112,17 @@ SEARCH_RUNS = Operation(
     "Search runs by metrics, params, tags and attributes",
     "tracking",
 )
+COMPARE_RUNS = Operation(
+    "compare_runs",
+    "POST",
+    f"{V1}/runs/compare",
+    tr.CompareRuns,
+    tr.RunComparison,
+    "modelwright.tracking.compare:compare",
+    "The params and metrics of two or more runs side by side: what differs, what is the same",
+    "tracking",
+    reads_only=True,
+)
 LINEAGE = Operation(
     "lineage",
     "GET",

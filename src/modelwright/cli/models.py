@@ -10,6 +10,7 @@ import typer
 from modelwright.cli._app import State
 from modelwright.cli._options import Detach, Env, Json, Submit, Workspace
 from modelwright.cli._output import console, emit_json, fmt, table
+from modelwright.registry.leaderboard import metric_help
 
 model_app = typer.Typer(
     help="The model registry: versions, aliases, leaderboards, packages.", no_args_is_help=True
@@ -254,7 +255,15 @@ def card(
 def leaderboard(
     ctx: typer.Context,
     name: ModelName,
-    metric: Annotated[str, typer.Option("--metric", "-m", help="Metric to rank by, e.g. auc.")],
+    metric: Annotated[
+        str,
+        typer.Option(
+            "--metric",
+            "-m",
+            help="Metric to rank by: as logged, any metric the runs logged; with --dataset, "
+            + metric_help(),
+        ),
+    ],
     dataset: Annotated[
         str | None,
         typer.Option(help="Re-evaluate every version on this dataset version (name@vN)."),
@@ -311,22 +320,21 @@ def leaderboard(
         emit_json(entries)
         return
     source = f"on {dataset}" if dataset else "as logged"
+    ranked = [e for e in entries if e.rank is not None]
     table(
         f"{name} by {metric} ({source})",
         ["rank", "version", metric, "aliases", "run"],
         [
-            (
-                e.rank,
-                e.version,
-                "-" if e.value is None else f"{e.value:.6g}",
-                e.aliases,
-                (e.run_id or "-")[:12],
-            )
-            for e in entries
+            (e.rank, e.version, f"{e.value:.6g}", e.aliases, (e.run_id or "-")[:12])
+            for e in ranked
+            if e.value is not None
         ],
     )
-    if set_challenger and entries and entries[0].value is not None:
-        console.print(f"challenger → v{entries[0].version}")
+    for e in entries:
+        if e.rank is None:
+            console.print(f"v{e.version} not ranked: {e.note or 'no value'}")
+    if set_challenger and ranked:
+        console.print(f"challenger → v{ranked[0].version}")
 
 
 @model_app.command("package")

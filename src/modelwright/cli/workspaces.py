@@ -95,6 +95,18 @@ def create_workspace(
     print_workspace(info)
 
 
+@workspace_app.command("default")
+def default_workspace(ctx: typer.Context, json: Json = False) -> None:
+    """Show the 'default' workspace, made first if you see no workspace yet (dev → staging →
+    prod, a datastore each where the platform keeps its data; platform admins only)."""
+    state: State = ctx.obj
+    info = state.client().ensure_default_workspace()
+    if json:
+        emit_json(info)
+        return
+    print_workspace(info)
+
+
 @workspace_app.command("delete")
 def delete_workspace(
     ctx: typer.Context,

@@ -11,9 +11,10 @@ from pydantic import BaseModel, ValidationError
 from modelwright.api import operations as base
 from modelwright.api.operation import Operation
 from modelwright.client._transport import Transport
-from modelwright.errors import AlreadyExists, Conflict, InvalidInput, NotFound
+from modelwright.errors import AlreadyExists, Conflict, InvalidInput, NotFound, PermissionDenied
 from modelwright.settings import client_settings
 from modelwright.setup.spec import dotted
+from modelwright.workspaces.models import WorkspaceInfo
 
 __all__ = ["ClientBase"]
 
@@ -48,7 +49,8 @@ class ClientBase:
 
     def resolve_workspace(self, workspace: str | None = None) -> str:
         """The workspace to use: the argument, ``MODELWRIGHT_WORKSPACE``, the only workspace
-        the caller can see, or (embedded, with none yet) a new ``default`` workspace."""
+        the caller can see, or (none yet) the platform's ``default`` workspace, which a
+        platform admin gets made on first use."""
         if workspace:
             return workspace
         if env := client_settings().workspace:
@@ -56,34 +58,14 @@ class ClientBase:
         names = [w.name for w in self.call(base.LIST_WORKSPACES)]
         if len(names) == 1:
             return names[0]
-        platform = self.transport.local_platform
-        if not names and platform is not None:
-            # A first-time embedded user gets a workspace that works out of the box: the
-            # usual promotion path, each environment with a datastore under the home.
-            home = platform.settings.home.resolve()
-            envs = [
-                {
-                    "name": env,
-                    "production": env == "prod",
-                    "datastores": [
-                        {
-                            "name": "local",
-                            "url": str(home / "data" / "default" / env),
-                            "classification": "production" if env == "prod" else "non-production",
-                        }
-                    ],
-                }
-                for env in ("dev", "staging", "prod")
-            ]
+        if not names:
+            # A first-time user gets a workspace that works out of the box, where the
+            # platform makes one (see ensure_default_workspace); several processes starting
+            # together on a fresh platform may race to make it: the loser asks again.
             try:
-                return self.call(base.CREATE_WORKSPACE, name="default", environments=envs).name
-            except (AlreadyExists, Conflict) as exc:
-                # Another process made it at the same moment (several scripts starting
-                # together on a fresh platform): use that one.
-                try:
-                    return self.call(base.GET_WORKSPACE, workspace="default").name
-                except NotFound:
-                    raise exc from None
+                return self.ensure_default_workspace().name
+            except (NotFound, PermissionDenied):
+                pass  # none for this caller: say what to do instead
         raise InvalidInput(
             "workspace: "
             + (
@@ -94,6 +76,15 @@ class ClientBase:
             + "; pass workspace=... or set MODELWRIGHT_WORKSPACE",
             details={"field": "workspace"},
         )
+
+    def ensure_default_workspace(self) -> WorkspaceInfo:
+        """The platform's ``default`` workspace, made if you see no workspace yet and are a
+        platform admin (dev → staging → prod, a datastore each where the platform decides)."""
+        try:
+            return self.call(base.ENSURE_DEFAULT_WORKSPACE)
+        except (AlreadyExists, Conflict):
+            # Another process made it at the same moment: now it is there.
+            return self.call(base.ENSURE_DEFAULT_WORKSPACE)
 
     def resolve_environment(self, workspace: str, environment: str | None = None) -> str:
         if environment:

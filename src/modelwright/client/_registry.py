@@ -30,14 +30,13 @@ from modelwright.registry.flavors import flavor_for, get_flavor
 from modelwright.registry.packaging import PackageSpec, write_package
 from modelwright.registry.predict import LoadedModel
 from modelwright.registry.requirements import pin
-from modelwright.registry.service import lower_is_better, rank
 from modelwright.registry.signature import (
     Signature,
     example_payload,
     infer_signature,
     validate_input,
 )
-from modelwright.registry.uri import parse_model_uri
+from modelwright.registry.uri import ModelRef, parse_model_uri
 
 __all__ = ["RegistryMixin"]
 
@@ -330,11 +329,15 @@ class RegistryMixin(TrackingMixin):
     ) -> list[rm.LeaderboardEntry]:
         """Rank versions by the metric their runs logged or, with ``dataset``, by the metric
         computed anew for every version on that one dataset version (a fair comparison).
-        ``set_challenger`` points the environment's ``challenger`` alias at the winner."""
+        ``set_challenger`` points the environment's ``challenger`` alias at the winner.
+
+        ``metric`` is a built-in one (see ``registry.leaderboard.metric_help``) or your own
+        as ``"package.module:function"``, imported and called here, where the models load;
+        the platform only ranks the scores."""
         ws = self.resolve_workspace(workspace)
         env = self.resolve_environment(ws, environment)
-        if dataset is None:
-            entries = self.call(
+        if dataset is None and not set_challenger:
+            return self.call(
                 ops.MODEL_LEADERBOARD,
                 workspace=ws,
                 name=name,
@@ -342,45 +345,36 @@ class RegistryMixin(TrackingMixin):
                 environment=env,
                 higher_is_better=higher_is_better,
             )
-        else:
-            entries = self._evaluate(
-                ws,
-                env,
-                name=name,
-                metric=metric,
-                dataset=dataset,
-                label=label,
-                higher_is_better=higher_is_better,
-            )
-        winner = next((e for e in entries if e.value is not None), None)
-        if set_challenger and winner is not None:
-            how = f"on {dataset}" if dataset else "as logged"
-            self.set_alias(
-                name,
-                "challenger",
-                winner.version,
-                environment=env,
-                workspace=ws,
-                reason=f"leaderboard winner by {metric} {how} ({winner.value:.6g})",
-            )
-            winner.aliases = sorted({*winner.aliases, "challenger"})
-        return entries
+        scores = None
+        if dataset is not None:
+            from modelwright.registry.leaderboard import resolve_metric
 
-    def _evaluate(
-        self,
-        ws: str,
-        env: str,
-        *,
-        name: str,
-        metric: str,
-        dataset: str,
-        label: str | None,
-        higher_is_better: bool | None,
-    ) -> list[rm.LeaderboardEntry]:
-        # numpy/pandas load only when a leaderboard re-evaluates (keeps imports light)
+            chosen = resolve_metric(metric)
+            if higher_is_better is None:
+                higher_is_better = chosen.higher_is_better
+            scores = self._score_versions(ws, env, name, chosen, dataset=dataset, label=label)
+        return self.call(
+            ops.RANK_MODEL_VERSIONS,
+            workspace=ws,
+            name=name,
+            metric=metric,
+            environment=env,
+            scores=scores,
+            source=dataset or "",
+            higher_is_better=higher_is_better,
+            set_challenger=set_challenger,
+        )
+
+    def _score_versions(
+        self, ws: str, env: str, name: str, metric: Any, *, dataset: str, label: str | None
+    ) -> list[dict[str, Any]]:
+        """Every version available in ``env`` loaded here and scored on ``dataset``."""
+        # numpy/pandas/scikit-learn load only when a leaderboard re-evaluates
+        import math
+
         import pandas as pd
 
-        from modelwright.registry.leaderboard import evaluate, needs_scores
+        from modelwright.registry.leaderboard import score
 
         # DataMixin's, through Client; read as from the environment whose versions are ranked
         # (a prod leaderboard may score on prod data, a dev one never).
@@ -389,31 +383,15 @@ class RegistryMixin(TrackingMixin):
             frame = client.load_dataset(dataset, workspace=ws, environment=env, as_="dataframe")
         if not isinstance(frame, pd.DataFrame):
             raise InvalidInput(f"dataset: {dataset} is not a table", details={"field": "dataset"})
-        versions = [v for v in self.model_versions(name, workspace=ws) if env in v.available_in]
-        entries = []
-        for v in versions:
+        out = []
+        for v in self.model_versions(name, workspace=ws):
+            if env not in v.available_in:
+                continue
             model = self.load_model(v.uri, workspace=ws)
-            inputs = [c.name for c in v.signature.inputs.columns] if v.signature else []
-            target = label or _only_label(frame, inputs, v.uri)
-            if target not in frame.columns:
-                raise InvalidInput(
-                    f"label: dataset {dataset} has no column '{target}'", details={"field": "label"}
-                )
-            x = frame[inputs] if inputs else frame.drop(columns=[target])
-            predicted = model.scores(x) if needs_scores(metric) else model.predict(x)
-            entries.append(
-                rm.LeaderboardEntry(
-                    rank=0,
-                    version=v.version,
-                    value=evaluate(metric, frame[target], predicted),
-                    run_id=v.run_id,
-                    environment=v.environment,
-                    aliases=sorted(v.aliases.get(env, [])),
-                    source=f"evaluated on {dataset}",
-                )
-            )
-        higher = not lower_is_better(metric) if higher_is_better is None else higher_is_better
-        return rank(entries, higher_is_better=higher)
+            value = score(model, frame, [metric], label=label, dataset=dataset, uri=v.uri)
+            found = value[metric.name]
+            out.append({"version": v.version, "value": None if math.isnan(found) else found})
+        return out
 
     # -- packaging ----------------------------------------------------------------------------
     def package_model(
@@ -491,16 +469,5 @@ class RegistryMixin(TrackingMixin):
     ) -> rm.ModelVersionInfo:
         """The version ``alias`` points at in ``environment`` (default: the workspace's first)."""
         return self.get_model_version(
-            f"models:/{name}@{alias}", workspace=workspace, environment=environment
+            str(ModelRef(name=name, alias=alias)), workspace=workspace, environment=environment
         )
-
-
-def _only_label(frame: Any, inputs: list[str], uri: str) -> str:
-    rest = [str(c) for c in frame.columns if str(c) not in inputs]
-    if len(rest) != 1:
-        raise InvalidInput(
-            f"label: cannot tell the label column of the dataset for {uri} (columns beyond its "
-            f"inputs: {', '.join(rest) or 'none'}); pass label=...",
-            details={"field": "label"},
-        )
-    return rest[0]

@@ -17,7 +17,6 @@ from modelwright.errors import InvalidInput, ModelwrightError
 from modelwright.lineage.models import Lineage
 from modelwright.objects.models import ObjectScope
 from modelwright.tracking import models as tr
-from modelwright.tracking.compare import RunComparison, compare_runs
 from modelwright.tracking.models import _key
 from modelwright.tracking.snapshot import take_snapshot
 
@@ -263,12 +262,10 @@ class TrackingMixin(ClientBase):
             include_children=include_children,
         )
 
-    def compare_runs(self, run_ids: list[str]) -> RunComparison:
-        if len(run_ids) < 2:
-            raise InvalidInput(
-                "run_ids: give at least two runs to compare", details={"field": "run_ids"}
-            )
-        return compare_runs([self.get_run(r) for r in run_ids])
+    def compare_runs(self, run_ids: list[str]) -> tr.RunComparison:
+        """The params and metrics that differ between two or more runs (and those that do
+        not), in one request."""
+        return self.call(ops.COMPARE_RUNS, run_ids=run_ids)
 
     # -- artifacts ----------------------------------------------------------------------------
     def log_artifact(

@@ -26,12 +26,14 @@ __all__ = [
     "ModelInfo",
     "ModelRef",
     "ModelVersionInfo",
+    "RankVersions",
     "RegisterVersion",
     "SetAlias",
     "UpdateModel",
     "UpdateVersion",
     "UseVersion",
     "VersionRef",
+    "VersionScore",
 ]
 
 Digest = str
@@ -134,6 +136,37 @@ class LeaderboardRequest(Request):
     )
 
 
+class VersionScore(BaseModel):
+    version: VersionNumber
+    value: float | None = Field(description="The metric of this version; null: none computed.")
+
+
+class RankVersions(Request):
+    workspace: Name
+    name: Name
+    metric: Key
+    environment: Name = Field(description="Rank the versions available in this environment.")
+    scores: list[VersionScore] | None = Field(
+        default=None,
+        description="Scores the caller computed (on a holdout, where the models are); "
+        "absent: rank by the metric the versions' runs logged.",
+    )
+    source: str = Field(
+        default="",
+        max_length=500,
+        description="What the scores were computed on (a dataset version), for the entries "
+        "and the alias history.",
+    )
+    higher_is_better: bool | None = Field(
+        default=None, description="Default: lower is better for loss/error-like metric names."
+    )
+    set_challenger: bool = Field(
+        default=False,
+        description="Point the environment's challenger alias at the winner, in the same "
+        "transaction (needs model.register there).",
+    )
+
+
 class ModelVersionInfo(BaseModel):
     workspace: str
     name: str
@@ -189,10 +222,11 @@ class AliasEventInfo(BaseModel):
 
 
 class LeaderboardEntry(BaseModel):
-    rank: int
+    rank: int | None = Field(description="1 is best; null: no value, so not ranked (see note).")
     version: int
     value: float | None
     run_id: str | None
     environment: str
     aliases: list[str] = Field(default_factory=list)
     source: str = Field(default="logged", description="logged (the run's metric) or evaluated")
+    note: str = Field(default="", description="Why the version has no value, if it has none.")

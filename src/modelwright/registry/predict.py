@@ -43,14 +43,15 @@ class LoadedModel:
         return self.flavor.predict(self.raw, data)
 
     def scores(self, data: Any) -> Any:
-        """Positive-class probabilities where the model has them, else its predictions."""
+        """Probabilities where the model has them, else its predictions: the positive
+        class's for a binary model, one column per class (in ``classes_`` order) for more."""
         import numpy as np
 
         data = self.validate(data)
         proba = getattr(self.raw, "predict_proba", None)
         if callable(proba):
             out = np.asarray(proba(data))
-            return out[:, -1] if out.ndim == 2 else out
+            return out[:, -1] if out.ndim == 2 and out.shape[1] <= 2 else out
         return self.flavor.predict(self.raw, data)
 
     def __repr__(self) -> str:

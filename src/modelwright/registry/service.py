@@ -8,7 +8,6 @@ transaction as the change, so a refused request leaves nothing behind.
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 
 from sqlalchemy import String, cast, func, select
@@ -34,7 +33,6 @@ __all__ = [
     "delete_alias",
     "get_model",
     "get_version",
-    "leaderboard",
     "list_models",
     "list_versions",
     "move_alias",
@@ -44,9 +42,6 @@ __all__ = [
     "update_model",
     "update_version",
 ]
-
-# Metric names for which smaller is better, unless the caller says otherwise.
-_LOWER_IS_BETTER = ("loss", "error", "rmse", "mse", "mae", "mape", "logloss", "latency")
 
 
 # -- lookups ----------------------------------------------------------------------------------
@@ -662,60 +657,3 @@ def update_version(ctx: Context, req: m.UpdateVersion) -> m.ModelVersionInfo:
         after={"description": row.description, "tags": dict(row.tags)},
     )
     return _version_infos(ctx, model, [row])[0]
-
-
-# -- leaderboard --------------------------------------------------------------------------------
-def lower_is_better(metric: str) -> bool:
-    key = metric.lower()
-    return any(word in key for word in _LOWER_IS_BETTER)
-
-
-def leaderboard(ctx: Context, req: m.LeaderboardRequest) -> list[m.LeaderboardEntry]:
-    """Versions ranked by the metric their run logged (latest value)."""
-    model, readable = _readable_model(ctx, req.workspace, req.name)
-    if req.environment is not None:
-        env = get_environment(ctx.session, req.workspace, req.environment)
-        readable &= {env.id}
-    infos = _version_infos(ctx, model, _visible_versions(ctx, model, readable))
-    runs = [i.run_id for i in infos if i.run_id]
-    values: dict[str, float] = {}
-    if runs:
-        for lm in ctx.session.scalars(
-            select(schema.LatestMetric).where(
-                schema.LatestMetric.run_id.in_(runs), schema.LatestMetric.key == req.metric
-            )
-        ):
-            if not lm.is_nan:
-                values[lm.run_id] = lm.value
-    scored = [(i, values.get(i.run_id) if i.run_id else None) for i in infos]
-    higher = (
-        not lower_is_better(req.metric) if req.higher_is_better is None else req.higher_is_better
-    )
-    return rank(
-        [
-            m.LeaderboardEntry(
-                rank=0,
-                version=i.version,
-                value=v,
-                run_id=i.run_id,
-                environment=i.environment,
-                aliases=sorted({a for names in i.aliases.values() for a in names}),
-            )
-            for i, v in scored
-        ],
-        higher_is_better=higher,
-    )
-
-
-def rank(entries: list[m.LeaderboardEntry], *, higher_is_better: bool) -> list[m.LeaderboardEntry]:
-    """Best first; versions without a value last (by version); ties keep the newer first."""
-
-    def key(e: m.LeaderboardEntry) -> tuple[int, float, int]:
-        if e.value is None or math.isnan(e.value):
-            return (1, 0.0, -e.version)
-        return (0, -e.value if higher_is_better else e.value, -e.version)
-
-    out = sorted(entries, key=key)
-    for i, e in enumerate(out, 1):
-        e.rank = i
-    return out

@@ -114,15 +114,15 @@ def _leaderboard(client: Client, ws: str, env: str, inputs: dict[str, Any], work
 
 def _evaluate(client: Client, ws: str, env: str, inputs: dict[str, Any], work: Path) -> Any:
     """Score the candidate (and the target's champion, if any) on holdouts of the target."""
-    from modelwright.client._registry import _only_label
-    from modelwright.errors import InvalidInput, NotFound
-    from modelwright.registry.leaderboard import evaluate, needs_scores
+    from modelwright.errors import NotFound
+    from modelwright.registry.leaderboard import resolve_metric, score
 
     out: dict[str, Any] = {}
     for job in inputs["scorings"]:
         frame: Any = client.load_dataset(
             job["dataset"], workspace=ws, environment=env, as_="dataframe"
         )
+        metrics = [resolve_metric(name) for name in job["metrics"]]
         scores: dict[str, Any] = {}
         for role, uri in (("candidate", job["candidate"]), ("champion", job.get("champion"))):
             if uri is None:
@@ -134,15 +134,9 @@ def _evaluate(client: Client, ws: str, env: str, inputs: dict[str, Any], work: P
                 scores[role] = None  # no champion in the target yet
                 continue
             model = client.load_model(info.uri, workspace=home)
-            cols = [c.name for c in info.signature.inputs.columns] if info.signature else []
-            target = job["label"] or _only_label(frame, cols, info.uri)
-            if target not in frame.columns:
-                raise InvalidInput(f"label: dataset {job['dataset']} has no column '{target}'")
-            x = frame[cols] if cols else frame.drop(columns=[target])
-            values = {}
-            for metric in job["metrics"]:
-                predicted = model.scores(x) if needs_scores(metric) else model.predict(x)
-                values[metric] = evaluate(metric, frame[target], predicted)
+            values = score(
+                model, frame, metrics, label=job["label"], dataset=job["dataset"], uri=info.uri
+            )
             scores[role] = {"version": info.version, "metrics": values}
         out[job["gate"]] = scores
     return out

@@ -5,21 +5,22 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from pydantic import BaseModel, ConfigDict
+from modelwright.core.context import Context
+from modelwright.errors import InvalidInput
+from modelwright.tracking.models import CompareRuns, RunComparison, RunInfo
+from modelwright.tracking.service import _infos, readable_run
 
-from modelwright.tracking.models import RunInfo
-
-__all__ = ["RunComparison", "compare_runs"]
+__all__ = ["RunComparison", "compare", "compare_runs"]
 
 
-class RunComparison(BaseModel):
-    model_config = ConfigDict(ser_json_inf_nan="strings")
-
-    run_ids: list[str]
-    params: dict[str, list[str | None]]
-    metrics: dict[str, list[float | None]]
-    same_params: dict[str, str]
-    same_metrics: dict[str, float]
+def compare(ctx: Context, req: CompareRuns) -> RunComparison:
+    """The runs side by side, each one the caller may read (an unreadable one is refused as
+    ``get_run`` refuses it), in the order given."""
+    if len(req.run_ids) < 2:
+        raise InvalidInput(
+            "run_ids: give at least two runs to compare", details={"field": "run_ids"}
+        )
+    return compare_runs(_infos(ctx, [readable_run(ctx, r) for r in req.run_ids]))
 
 
 def _same(values: Sequence[object]) -> bool:

@@ -24,6 +24,7 @@ __all__ = [
     "MAX_KEY",
     "MAX_PARAM_VALUE",
     "ArtifactFile",
+    "CompareRuns",
     "EndRun",
     "ExperimentInfo",
     "Key",
@@ -34,6 +35,7 @@ __all__ = [
     "MetricBatch",
     "MetricHistory",
     "MetricHistoryRequest",
+    "RunComparison",
     "RunDetail",
     "RunId",
     "RunInfo",
@@ -149,6 +151,20 @@ class EndRun(Request):
 
 class RunRef(Request):
     run_id: RunId
+
+
+class CompareRuns(Request):
+    run_ids: list[RunId] = Field(max_length=1000, description="Two or more runs.")
+
+
+class RunComparison(BaseModel):
+    model_config = ConfigDict(ser_json_inf_nan="strings")
+
+    run_ids: list[str]
+    params: dict[str, list[str | None]]
+    metrics: dict[str, list[float | None]]
+    same_params: dict[str, str]
+    same_metrics: dict[str, float]
 
 
 class MetricHistoryRequest(Request):

@@ -154,6 +154,39 @@ def create_workspace(ctx: Context, req: m.CreateWorkspace) -> m.WorkspaceInfo:
     return info
 
 
+DEFAULT_WORKSPACE = "default"
+
+
+def ensure_default_workspace(ctx: Context, req: Empty) -> m.WorkspaceInfo:
+    """The ``default`` workspace, made for a caller who sees no workspace yet: dev → staging
+    → prod, each with a datastore under the platform's home (its own setting, never a path a
+    client sends). Making it takes a platform admin, as creating any workspace does."""
+    visible = [w.name for w in list_workspaces(ctx, req)]
+    if DEFAULT_WORKSPACE in visible:
+        return get_workspace_info(ctx, m.WorkspaceRef(workspace=DEFAULT_WORKSPACE))
+    if visible or not ctx.settings.default_workspace:
+        why = f"you see {', '.join(visible)}" if visible else "this platform makes none"
+        raise NotFound(
+            f"workspace: no default workspace ({why})", details={"workspace": DEFAULT_WORKSPACE}
+        )
+    home = ctx.settings.home.resolve()
+    envs = [
+        m.EnvironmentSpec(
+            name=env,
+            production=env == "prod",
+            datastores=[
+                m.DatastoreSpec(
+                    name="local",
+                    url=str(home / "data" / DEFAULT_WORKSPACE / env),
+                    classification="production" if env == "prod" else "non-production",
+                )
+            ],
+        )
+        for env in ("dev", "staging", "prod")
+    ]
+    return create_workspace(ctx, m.CreateWorkspace(name=DEFAULT_WORKSPACE, environments=envs))
+
+
 def delete_workspace(ctx: Context, req: m.WorkspaceRef) -> m.WorkspaceInfo:
     ctx.require_platform_admin("delete workspaces")
     ws = get_workspace(ctx.session, req.workspace)
