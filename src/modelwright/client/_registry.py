@@ -29,8 +29,8 @@ from modelwright.registry.artifact import (
 from modelwright.registry.flavors import flavor_for, get_flavor
 from modelwright.registry.packaging import PackageSpec, write_package
 from modelwright.registry.predict import LoadedModel
+from modelwright.registry.ranking import lower_is_better, rank
 from modelwright.registry.requirements import pin
-from modelwright.registry.service import lower_is_better, rank
 from modelwright.registry.signature import (
     Signature,
     example_payload,

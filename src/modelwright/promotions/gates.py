@@ -10,7 +10,7 @@ from sqlalchemy import select
 from modelwright.core.context import Context, utcnow
 from modelwright.promotions.models import GateResult
 from modelwright.registry.flavors import get_flavor, requires_trust
-from modelwright.registry.service import lower_is_better
+from modelwright.registry.ranking import lower_is_better
 from modelwright.store import schema
 from modelwright.workspaces.policy import (
     ChampionGate,

@@ -8,7 +8,6 @@ transaction as the change, so a refused request leaves nothing behind.
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 
 from sqlalchemy import String, cast, func, select
@@ -22,6 +21,7 @@ from modelwright.objects.service import require_nameable
 from modelwright.registry import models as m
 from modelwright.registry.artifact import FileEntry, parse_manifest
 from modelwright.registry.flavors import get_flavor
+from modelwright.registry.ranking import lower_is_better, rank
 from modelwright.registry.signature import Signature
 from modelwright.registry.uri import model_uri
 from modelwright.store import schema
@@ -44,9 +44,6 @@ __all__ = [
     "update_model",
     "update_version",
 ]
-
-# Metric names for which smaller is better, unless the caller says otherwise.
-_LOWER_IS_BETTER = ("loss", "error", "rmse", "mse", "mae", "mape", "logloss", "latency")
 
 
 # -- lookups ----------------------------------------------------------------------------------
@@ -665,11 +662,6 @@ def update_version(ctx: Context, req: m.UpdateVersion) -> m.ModelVersionInfo:
 
 
 # -- leaderboard --------------------------------------------------------------------------------
-def lower_is_better(metric: str) -> bool:
-    key = metric.lower()
-    return any(word in key for word in _LOWER_IS_BETTER)
-
-
 def leaderboard(ctx: Context, req: m.LeaderboardRequest) -> list[m.LeaderboardEntry]:
     """Versions ranked by the metric their run logged (latest value)."""
     model, readable = _readable_model(ctx, req.workspace, req.name)
@@ -705,17 +697,3 @@ def leaderboard(ctx: Context, req: m.LeaderboardRequest) -> list[m.LeaderboardEn
         ],
         higher_is_better=higher,
     )
-
-
-def rank(entries: list[m.LeaderboardEntry], *, higher_is_better: bool) -> list[m.LeaderboardEntry]:
-    """Best first; versions without a value last (by version); ties keep the newer first."""
-
-    def key(e: m.LeaderboardEntry) -> tuple[int, float, int]:
-        if e.value is None or math.isnan(e.value):
-            return (1, 0.0, -e.version)
-        return (0, -e.value if higher_is_better else e.value, -e.version)
-
-    out = sorted(entries, key=key)
-    for i, e in enumerate(out, 1):
-        e.rank = i
-    return out
