@@ -201,13 +201,13 @@ import importlib
 import pandas
 for name in case["modules"]:
     importlib.import_module(name)
-shared = time.perf_counter()
+shared, cpu_shared = time.perf_counter(), time.process_time() - cpu
 import pydantic, pydantic_settings, httpx
-client = time.perf_counter()
+client, cpu_client = time.perf_counter(), time.process_time() - cpu
 import sqlalchemy, sqlalchemy.orm
 done, cpu = time.perf_counter(), time.process_time() - cpu
 print(json.dumps({"import": shared - started, "load": client - started, "total": done - started,
-                  "cpu": cpu, "pred": None}))
+                  "cpu": cpu, "cpu_parts": [cpu_shared, cpu_client], "pred": None}))
 """
 
 
@@ -358,6 +358,8 @@ class Load:
     imports: list[float] = field(default_factory=list)  # the import alone
     wall: list[float] = field(default_factory=list)  # the whole process
     cpu: list[float] = field(default_factory=list)  # CPU time of import + load + predict
+    # The floor only: CPU time after the model's modules, and after the client's stack.
+    cpu_parts: list[list[float]] = field(default_factory=list)
 
 
 def med(values: list[float]) -> float:
@@ -498,6 +500,16 @@ def targets(mw: dict[str, Any], ml: dict[str, Any] | None, loads: list[Load]) ->
                 f"the whole load under {_fmt(med(theirs.total) / TARGET_LOAD)} s; {own} are "
                 "modelwright's own work (importing the client, the database when embedded, "
                 "skops, reading and verifying the files, predicting)."
+            )
+            cpu_shared = med([c[0] for c in floor.cpu_parts])
+            cpu_client = med([c[1] for c in floor.cpu_parts])
+            cpu_remote = f", remote {_fmt(med(rows['remote'].cpu))} s" if "remote" in rows else ""
+            lines.append(
+                f"{kind}, the same in CPU time (less moved by other work on a shared machine): "
+                f"the floor {_fmt(cpu_shared)} s, with the client's stack {_fmt(cpu_client)} s, "
+                f"with SQLAlchemy's ORM {_fmt(med(floor.cpu))} s; modelwright embedded "
+                f"{_fmt(med(rows['cold'].cpu))} s{cpu_remote}; MLflow {_fmt(med(theirs.cpu))} s, "
+                f"so {TARGET_LOAD:g}× needs {_fmt(med(theirs.cpu) / TARGET_LOAD)} s."
             )
     return lines
 
@@ -785,6 +797,8 @@ def main() -> int:
                     row.imports.append(got["import"])
                     row.wall.append(got["wall"])
                     row.cpu.append(got["cpu"])
+                    if "cpu_parts" in got:
+                        row.cpu_parts.append(got["cpu_parts"])
         info = bench_report.machine(scratch, load_before)
     finally:
         if server is not None:
