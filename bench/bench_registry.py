@@ -26,10 +26,12 @@ default format (skops in MLflow 3.17, outside Databricks; ``--mlflow-format clou
 compare with a pickle), which the report reads back from the logged MLmodel.
 
 Then cold loads, each in a fresh process of the system's own venv, interleaved: ``import
-modelwright; connect(home).load_model("models:/<name>/1").predict(batch)`` and ``import
-mlflow; mlflow.pyfunc.load_model("models:/<name>/1").predict(batch)``, timed inside the
-process (import + load + predict) and as the whole process's wall time; every prediction is
-checked against the fitted model's. Prints a Markdown section and writes it to
+modelwright; connect(home).load_model("models:/<name>/1").predict(batch)`` (embedded), the same
+with ``connect(url, token=...)`` against a ``modelwright server`` over the same home that the
+benchmark starts (remote), and ``import mlflow;
+mlflow.pyfunc.load_model("models:/<name>/1").predict(batch)``, timed inside the process
+(import + load + predict) and as the whole process's wall time; every prediction is checked
+against the fitted model's. Prints a Markdown section and writes it to
 ``bench/.data/registry.md``; docs/benchmarks.md is not touched.
 """
 
@@ -125,6 +127,7 @@ def modelwright_log(
 
     out: dict[str, Any] = {"version": modelwright.__version__, "models": {}}
     with modelwright.connect(home) as client:
+        out["token"] = client.create_token(name="bench").secret  # for the remote loads
         small, frame = models["pipeline"]
         with client.start_run("warm-up") as run:  # untimed: imports, workspace, code paths
             run.log_model(small, input_example=frame.head(5), registered_model_name="warm-up")
@@ -157,7 +160,7 @@ import json, sys, time
 case = json.loads(open(sys.argv[1]).read())
 started, cpu = time.perf_counter(), time.process_time()
 import modelwright
-client = modelwright.connect(case["home"])
+client = modelwright.connect(case["target"], token=case.get("token"))
 imported = time.perf_counter()
 model = client.load_model(case["uri"])
 loaded = time.perf_counter()
@@ -188,7 +191,8 @@ print(json.dumps({"import": imported - started, "load": loaded - started, "total
 
 
 # The floor: a fresh process that imports only what a load of the model cannot avoid, then
-# the metadata stack the blueprint prescribes (SQLAlchemy's ORM, pydantic); nothing is loaded.
+# what a remote client cannot avoid (pydantic, pydantic-settings, httpx), then the rest of the
+# metadata stack the blueprint prescribes (SQLAlchemy's ORM); nothing is loaded.
 FLOOR = """
 import json, sys, time
 case = json.loads(open(sys.argv[1]).read())
@@ -197,12 +201,28 @@ import importlib
 import pandas
 for name in case["modules"]:
     importlib.import_module(name)
-shared = time.perf_counter()
-import pydantic, pydantic_settings, sqlalchemy, sqlalchemy.orm
+shared, cpu_shared = time.perf_counter(), time.process_time() - cpu
+import pydantic, pydantic_settings, httpx
+client, cpu_client = time.perf_counter(), time.process_time() - cpu
+import sqlalchemy, sqlalchemy.orm
 done, cpu = time.perf_counter(), time.process_time() - cpu
-print(json.dumps({"import": shared - started, "load": done - started, "total": done - started,
-                  "cpu": cpu, "pred": None}))
+print(json.dumps({"import": shared - started, "load": client - started, "total": done - started,
+                  "cpu": cpu, "cpu_parts": [cpu_shared, cpu_client], "pred": None}))
 """
+
+
+def start_server(home: Path, scratch: Path, log: Any) -> tuple[str, subprocess.Popen[bytes]]:
+    """``modelwright server`` over ``home`` on a free loopback port, for the remote loads."""
+    port = _peers.free_port()
+    url = f"http://127.0.0.1:{port}"
+    logfile = scratch / "modelwright-server.log"
+    log(f"starting modelwright server on {url}")
+    cmd = [sys.executable, "-m", "modelwright", "server", "--port", str(port), "--no-worker"]
+    env = {**peer_env(), "MODELWRIGHT_HOME": str(home)}
+    with logfile.open("wb") as out:
+        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
+    _peers.wait_http(f"{url}/healthz", proc, 120, logfile)
+    return url, proc
 
 
 def cold_load(python: Path, code: str, case: Path, env: dict[str, str]) -> dict[str, Any]:
@@ -338,6 +358,8 @@ class Load:
     imports: list[float] = field(default_factory=list)  # the import alone
     wall: list[float] = field(default_factory=list)  # the whole process
     cpu: list[float] = field(default_factory=list)  # CPU time of import + load + predict
+    # The floor only: CPU time after the model's modules, and after the client's stack.
+    cpu_parts: list[list[float]] = field(default_factory=list)
 
 
 def med(values: list[float]) -> float:
@@ -365,6 +387,8 @@ def _mb(n: int) -> str:
 LOAD_VARIANTS = {
     "cold": "fresh process, download cache emptied",
     "cached": "fresh process, files already in the download cache",
+    "remote": "fresh process, over HTTP from `modelwright server`, download cache emptied",
+    "remote-cached": "fresh process, over HTTP, files already in the download cache",
     "mlflow": "fresh process, read in place from the local artifact store",
     "floor": "fresh process, imports only",
 }
@@ -431,7 +455,7 @@ def targets(mw: dict[str, Any], ml: dict[str, Any] | None, loads: list[Load]) ->
         )
     for kind in MODELS:
         theirs = next(x for x in loads if x.model == kind and x.system == "MLflow")
-        for variant in ("cold", "cached"):
+        for variant, what in WHAT.items():
             mine = next(
                 (
                     x
@@ -446,32 +470,56 @@ def targets(mw: dict[str, Any], ml: dict[str, Any] | None, loads: list[Load]) ->
             wall = med(theirs.wall) / med(mine.wall)
             cpu = med(theirs.cpu) / med(mine.cpu)
             met = "met" if ratio >= TARGET_LOAD else "**missed**"
-            what = "cold load" if variant == "cold" else "load with the download cache filled"
             lines.append(
                 f"{kind}, {what}: {_fmt(med(mine.total))} s against MLflow's "
                 f"{_fmt(med(theirs.total))} s in process ({ratio:,.1f}×; whole process "
                 f"{wall:,.1f}×; CPU time {cpu:,.1f}×): target ≥ {TARGET_LOAD:g}× {met}."
             )
         floor = next((x for x in loads if x.model == kind and x.system == "floor"), None)
-        cold_row = next(
-            (x for x in loads if (x.model, x.system, x.variant) == (kind, "modelwright", "cold")),
-            None,
-        )
-        if floor is not None and cold_row is not None:
-            shared, stack = med(floor.imports), med(floor.total)
+        rows = {x.variant: x for x in loads if (x.model, x.system) == (kind, "modelwright")}
+        if floor is not None and "cold" in rows:
+            shared, client, stack = med(floor.imports), med(floor.load), med(floor.total)
+            embedded, remote = med(rows["cold"].total), None
+            if "remote" in rows:
+                remote = med(rows["remote"].total)
+            own = f"of modelwright's embedded {_fmt(embedded)} s, {_fmt(embedded - stack)} s"
+            if remote is not None:
+                own += (
+                    f" and of its remote {_fmt(remote)} s, {_fmt(remote - client)} s over "
+                    "the remote floor"
+                )
             lines.append(
                 f"{kind}, the floor: a fresh process that only imports pandas and the model's "
                 f"scikit-learn modules ({', '.join(MODEL_MODULES[kind])}) takes "
                 f"{_fmt(shared)} s (MLflow's load ÷ this: "
-                f"{med(theirs.total) / shared:,.1f}×); adding the blueprint's metadata stack "
-                f"(pydantic, pydantic-settings, SQLAlchemy's ORM), {_fmt(stack)} s "
+                f"{med(theirs.total) / shared:,.1f}×); adding what a remote client cannot do "
+                f"without (pydantic, pydantic-settings, httpx), {_fmt(client)} s "
+                f"({med(theirs.total) / client:,.1f}×); adding the rest of the blueprint's "
+                f"metadata stack (SQLAlchemy's ORM), {_fmt(stack)} s "
                 f"({med(theirs.total) / stack:,.1f}×). {TARGET_LOAD:g}× MLflow's load needs "
-                f"the whole load under {_fmt(med(theirs.total) / TARGET_LOAD)} s; of "
-                f"modelwright's {_fmt(med(cold_row.total))} s, "
-                f"{_fmt(med(cold_row.total) - stack)} s are its own work (client, database, "
+                f"the whole load under {_fmt(med(theirs.total) / TARGET_LOAD)} s; {own} are "
+                "modelwright's own work (importing the client, the database when embedded, "
                 "skops, reading and verifying the files, predicting)."
             )
+            cpu_shared = med([c[0] for c in floor.cpu_parts])
+            cpu_client = med([c[1] for c in floor.cpu_parts])
+            cpu_remote = f", remote {_fmt(med(rows['remote'].cpu))} s" if "remote" in rows else ""
+            lines.append(
+                f"{kind}, the same in CPU time (less moved by other work on a shared machine): "
+                f"the floor {_fmt(cpu_shared)} s, with the client's stack {_fmt(cpu_client)} s, "
+                f"with SQLAlchemy's ORM {_fmt(med(floor.cpu))} s; modelwright embedded "
+                f"{_fmt(med(rows['cold'].cpu))} s{cpu_remote}; MLflow {_fmt(med(theirs.cpu))} s, "
+                f"so {TARGET_LOAD:g}× needs {_fmt(med(theirs.cpu) / TARGET_LOAD)} s."
+            )
     return lines
+
+
+WHAT = {
+    "cold": "cold load",
+    "cached": "load with the download cache filled",
+    "remote": "remote cold load",
+    "remote-cached": "remote load with the download cache filled",
+}
 
 
 def document(
@@ -487,8 +535,8 @@ def document(
     intro = (
         "The registry issue's benchmark: logging and registering, then loading cold in a fresh "
         "process, a scikit-learn pipeline and a model of about "
-        f"{args.big_mb:g} MB, with modelwright (embedded) and with MLflow (SQLite store, local "
-        "artifacts). Measured by `.venv/bin/python bench/bench_registry.py` (on demand, never "
+        f"{args.big_mb:g} MB, with modelwright (embedded, and remote through `modelwright "
+        "server`) and with MLflow (SQLite store, local artifacts). Measured by `.venv/bin/python bench/bench_registry.py` (on demand, never "
         f"in CI; {elapsed:.0f} s for this run). Logging figures are the median of "
         f"{args.repeats} repeats, loads the median of {args.load_repeats} fresh processes per "
         "row; all are shown. Ratios divide MLflow's time by modelwright's: above 1× "
@@ -596,16 +644,23 @@ def notes(
         "times `import modelwright` / `import mlflow`, the client or tracking URI, "
         "`load_model('models:/<name>/1')` and `predict` on a DataFrame of the batch; *of which "
         "import + connect* is `import modelwright` and `modelwright.connect(home)` (which "
-        "imports the client and opens the embedded platform) against `import mlflow, "
+        "imports the client and opens the embedded platform; remote, `connect(url, "
+        "token=...)`, which imports the client and httpx and sends nothing) against `import "
+        "mlflow, "
         "mlflow.pyfunc` and `mlflow.set_tracking_uri(...)` (MLflow opens its store inside "
         "`load_model`), before either imports scikit-learn and skops, which both do while "
         "loading; *process wall* adds interpreter "
         "start-up and exit. modelwright's *cold* load first empties "
         "its download cache (`<home>/cache/models`), so it copies the files from the artifact "
         "store and verifies every sha256 on the way (and not again); *cached* finds them "
-        "there and verifies them again, once. "
+        "there and verifies them again, once. *Remote* loads connect to a `modelwright "
+        "server --no-worker` (one uvicorn worker, started by the benchmark on a loopback port, "
+        "over the same home) with a token, and download through its object routes into a "
+        "download cache of their own (`MODELWRIGHT_CACHE_DIR`), emptied before each remote "
+        "cold load. "
         "MLflow reads a local artifact store in place (no copy, no check). The page cache is "
-        "warm for both. Rows are interleaved (modelwright cold, cached, MLflow; again).",
+        "warm for both. Rows are interleaved (modelwright cold, cached, remote cold, remote "
+        "cached, MLflow; again).",
         "*Bytecode*: MLflow's venv was byte-compiled by pip at install; modelwright runs from "
         "its checkout, so the benchmark byte-compiles its package (`compileall`) before the "
         "loads, as a wheel install would (otherwise every cold load compiles it again where "
@@ -657,6 +712,7 @@ def main() -> int:
     load_before = bench_report.load_average()
     started = time.monotonic()  # the one-off install of MLflow's venv is not counted
     home = scratch / "modelwright"
+    server: subprocess.Popen[bytes] | None = None
     try:
         log(f"fitting the models ({args.big_mb:g} MB for knn)")
         models = {kind: build(kind, args.big_mb) for kind in MODELS}
@@ -697,8 +753,10 @@ def main() -> int:
 
         compileall.compile_dir(Path(modelwright.__file__).parent, quiet=1)
 
+        url, server = start_server(home, scratch, log)
         loads: list[Load] = []
         systems = [("floor", "floor"), ("modelwright", "cold"), ("modelwright", "cached")]
+        systems += [("modelwright", "remote"), ("modelwright", "remote-cached")]
         if mlflow_python is not None:
             systems.append(("MLflow", "mlflow"))
         for kind in MODELS:
@@ -715,14 +773,18 @@ def main() -> int:
                         got = cold_load(Path(sys.executable), FLOOR, case, env)
                         got["pred"] = cases[kind]["expected"]  # nothing to predict
                     elif row.system == "modelwright":
-                        downloads = home / "cache" / "models"
-                        if row.variant == "cold":
+                        remote = row.variant.startswith("remote")
+                        cache = scratch / "remote-cache" if remote else home / "cache"
+                        downloads = cache / "models"
+                        if row.variant in ("cold", "remote"):
                             shutil.rmtree(downloads, ignore_errors=True)
                         elif not any(downloads.glob("*/modelwright.json")):
                             raise AssertionError(f"no model in modelwright's cache {downloads}")
-                        spec["home"] = str(home)
+                        spec["target"] = url if remote else str(home)
+                        spec["token"] = mw["token"] if remote else None
                         case.write_text(json.dumps(spec))
-                        got = cold_load(Path(sys.executable), MODELWRIGHT_LOAD, case, env)
+                        load_env = {**env, "MODELWRIGHT_CACHE_DIR": str(cache)} if remote else env
+                        got = cold_load(Path(sys.executable), MODELWRIGHT_LOAD, case, load_env)
                     else:
                         assert mlflow_python is not None
                         spec["tracking"] = tracking_uri(scratch / "mlflow")
@@ -735,8 +797,13 @@ def main() -> int:
                     row.imports.append(got["import"])
                     row.wall.append(got["wall"])
                     row.cpu.append(got["cpu"])
+                    if "cpu_parts" in got:
+                        row.cpu_parts.append(got["cpu_parts"])
         info = bench_report.machine(scratch, load_before)
     finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=30)
         shutil.rmtree(scratch, ignore_errors=True)
     from importlib.metadata import version
 

@@ -23,9 +23,8 @@ from modelwright.client._registry import RegistryMixin
 from modelwright.client._retrain import RetrainMixin
 from modelwright.client._rollouts import RolloutsMixin
 from modelwright.client._tracking import TrackingMixin
-from modelwright.client._transport import HttpTransport, LocalTransport
+from modelwright.client._transport import HttpTransport
 from modelwright.core.actions import Action
-from modelwright.core.platform import Platform
 from modelwright.settings import Settings, client_settings
 from modelwright.setup import models as setup
 from modelwright.setup.spec import PlatformSpec
@@ -54,6 +53,10 @@ def connect(
     acting = environment or client_settings().environment
     if isinstance(target, str) and target.startswith(("http://", "https://")):
         return Client(HttpTransport(target, token=token, acting=acting))
+    # The embedded platform's services and database load only here, never for a server URL.
+    from modelwright.client._local import LocalTransport
+    from modelwright.core.platform import Platform
+
     settings = Settings() if target is None else Settings(home=Path(target))
     return Client(
         LocalTransport(Platform(settings), token=token, principal=principal, acting=acting)

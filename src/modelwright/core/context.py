@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from modelwright.core.actions import ALL, Action
+from modelwright.core.clock import utcnow
 from modelwright.errors import PermissionDenied
 from modelwright.store import schema
 
@@ -30,10 +30,6 @@ class StoreOpener(Protocol):
 
     @property
     def settings(self) -> Settings: ...
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field, model_validator
 from modelwright.core.ints import INT64_MAX
 from modelwright.core.models import Request
 from modelwright.core.names import Name
-from modelwright.store.schema import SERVING_LATENCY_BOUNDS_MS
+from modelwright.store.latency import SERVING_LATENCY_BOUNDS_MS
 
 __all__ = [
     "LATENCY_BOUNDS_MS",

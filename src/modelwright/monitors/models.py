@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal, Self
 from cronsim import CronSim, CronSimError
 from pydantic import BaseModel, Field, field_validator, model_validator
 
-from modelwright.core.context import utcnow
+from modelwright.core.clock import utcnow
 from modelwright.core.models import Request
 from modelwright.core.names import Name
 

@@ -24,9 +24,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any, Protocol, runtime_checkable
 
-import fsspec
-from fsspec.implementations.local import LocalFileSystem
-
 from modelwright.errors import InvalidInput, StorageError
 from modelwright.plugins import PluginRegistry
 from modelwright.store._artifacts_layout import (
@@ -190,6 +187,9 @@ class FsspecArtifactStore:
     """The built-in ``ArtifactStore`` over an fsspec filesystem and a root path on it."""
 
     def __init__(self, fs: Any, root: str) -> None:
+        # fsspec is imported by stores only: a remote client names them without opening one.
+        from fsspec.implementations.local import LocalFileSystem
+
         self.fs = fs
         self.root = root.rstrip("/")
         if not self.root:
@@ -359,5 +359,7 @@ def open_artifact_store(url: str, **storage_options: Any) -> ArtifactStore:
     factory = ARTIFACT_STORES.get(scheme) if sep else None  # a plain path has no scheme
     if factory is not None:
         return factory.open(url, **storage_options)
+    import fsspec.core
+
     fs, root = fsspec.core.url_to_fs(url, **storage_options)
     return FsspecArtifactStore(fs, root)

@@ -25,6 +25,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+from modelwright.store.latency import SERVING_LATENCY_BOUNDS_MS
+
 NAME = 64
 
 
@@ -703,31 +705,7 @@ class PromotionDecision(Base):
 
 
 # -- serving statistics (revision 0011) --------------------------------------------------------
-# Upper bounds (milliseconds) of the latency histogram's buckets; one more bucket counts what is
-# slower than the last. A column per bucket, so that totals over any window are SUMs in SQL on
-# both databases. Changing the bounds means a migration.
-SERVING_LATENCY_BOUNDS_MS: tuple[float, ...] = (
-    1,
-    2,
-    5,
-    10,
-    20,
-    30,
-    50,
-    75,
-    100,
-    150,
-    200,
-    250,
-    300,
-    400,
-    500,
-    750,
-    1000,
-    2500,
-    5000,
-    10000,
-)
+# The latency histogram's bucket bounds live in store/latency.py, which the client may import.
 SERVING_LATENCY_COLUMNS = tuple(f"le_{i:02d}" for i in range(len(SERVING_LATENCY_BOUNDS_MS) + 1))
 
 # What one router counted for one deployment of an endpoint during one flush interval. The

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from modelwright.batch._worker import exit_with_parent
 from modelwright.client import Client
-from modelwright.client._transport import LocalTransport
+from modelwright.client._local import LocalTransport
 from modelwright.core.platform import Platform
 from modelwright.errors import ModelwrightError
 from modelwright.objects.models import ObjectScope

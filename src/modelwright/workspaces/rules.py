@@ -5,12 +5,24 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 
-import fsspec
-from fsspec.core import split_protocol
-
 __all__ = ["absolute_local", "location_problem", "placement_problem", "url_problem"]
 
 _LOCAL = ("file", "local")
+
+
+# fsspec is imported on first use, not with this module: a remote client builds the workspace
+# models without checking any URL.
+def _split_protocol(url: str) -> tuple[str | None, str]:
+    from fsspec.core import split_protocol
+
+    protocol, path = split_protocol(url)
+    return protocol, path
+
+
+def _available_protocols() -> list[str]:
+    import fsspec
+
+    return list(fsspec.available_protocols())
 
 
 def placement_problem(
@@ -29,8 +41,8 @@ def placement_problem(
 def url_problem(url: str) -> str | None:
     if any(ord(c) < 32 for c in url):
         return "url must not contain control characters"
-    protocol, _ = split_protocol(url)
-    if protocol is not None and protocol not in fsspec.available_protocols():
+    protocol, _ = _split_protocol(url)
+    if protocol is not None and protocol not in _available_protocols():
         return f"url scheme '{protocol}' is not a storage protocol fsspec knows (e.g. file, s3, gs, abfs)"
     return None
 
@@ -38,7 +50,7 @@ def url_problem(url: str) -> str | None:
 def absolute_local(url: str) -> str:
     """A relative local path made absolute against this process's working directory; any
     other URL unchanged. Commands call this, so a path means what it means where they run."""
-    protocol, path = split_protocol(url)
+    protocol, path = _split_protocol(url)
     if protocol is None and not os.path.isabs(path):
         return str(os.path.abspath(path))
     return url
@@ -47,7 +59,7 @@ def absolute_local(url: str) -> str:
 def _location(url: str) -> tuple[str, str]:
     """``(protocol, path)`` to compare locations: a local path made absolute and free of
     ``..`` and symbolic links; a remote URL as written, without a trailing slash."""
-    protocol, path = split_protocol(url)
+    protocol, path = _split_protocol(url)
     if protocol is None or protocol in _LOCAL:
         return "file", os.path.realpath(path)
     return protocol, path.rstrip("/")
@@ -76,7 +88,7 @@ def location_problem(
     datastore (``taken``: (name, url) pairs), which would let one environment or workspace
     reach another's bytes.
     """
-    protocol, path = split_protocol(url)
+    protocol, path = _split_protocol(url)
     if (protocol is None or protocol in _LOCAL) and not os.path.isabs(path):
         return (
             f"must be an absolute path or a URL, not {url!r}: a relative path would be "

@@ -15,8 +15,8 @@ down_revision = "0010"
 branch_labels = None
 depends_on = None
 
-# The latency histogram's buckets (schema.SERVING_LATENCY_BOUNDS_MS and one more), as of this
-# revision: a migration keeps the columns it made, whatever the code says later.
+# The latency histogram's buckets (store.latency.SERVING_LATENCY_BOUNDS_MS and one more), as of
+# this revision: a migration keeps the columns it made, whatever the code says later.
 _BUCKETS = 21
 
 
