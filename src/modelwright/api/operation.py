@@ -28,11 +28,10 @@ class Operation(Generic[Req, Resp]):
     travel as query parameters, otherwise as the JSON body.
 
     ``handler`` names the service function as ``"package.module:function"`` and is imported
-    on the first ``run``, so declaring every operation imports no service module. It does
-    import every request and response model, and through them SQLAlchemy and the ORM schema
-    (``core.context``); the client also imports a few services directly. A bare ``import
-    modelwright`` imports neither. A test resolves every handler and checks it takes the
-    operation's request type.
+    on the first ``run``: declaring every operation imports its request and response models
+    only, neither a service module nor SQLAlchemy, so a client of a remote platform stays
+    light (``tests/core/test_operations.py``, ``tests/client/test_import_budget.py``). A test
+    resolves every handler and checks it takes the operation's request type.
     """
 
     name: str
