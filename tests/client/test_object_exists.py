@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from modelwright.client._data import _ObjectExists
+from modelwright.client._local_store import _ObjectExists
 from modelwright.store._artifacts_layout import object_key
 
 
