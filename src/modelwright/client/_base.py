@@ -4,6 +4,8 @@ and the default workspace and environment."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -27,6 +29,22 @@ class ClientBase:
 
     def __init__(self, transport: Transport) -> None:
         self.transport = transport
+
+    def act_in(self, environment: str | None) -> None:
+        """Act in ``environment`` (``"prod"`` or ``"workspace/prod"``; ``None``: in none) from
+        now on: reading production data needs a production one."""
+        self.transport.acting = environment or None
+
+    @contextmanager
+    def acting(self, environment: str | None) -> Iterator[None]:
+        """Act in ``environment`` for the block, then as before: work done on behalf of an
+        environment (a batch job, a leaderboard's holdout) reads as from that environment."""
+        declared = self.transport.acting
+        self.act_in(environment)
+        try:
+            yield
+        finally:
+            self.act_in(declared)
 
     def call(self, op: Operation[Req, Resp], **fields: Any) -> Resp:
         """Validate ``fields`` as the operation's request (naming any bad field) and run it.

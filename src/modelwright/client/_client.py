@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -16,6 +14,7 @@ from modelwright.client._data import DataMixin
 from modelwright.client._endpoints import EndpointsMixin
 from modelwright.client._jobs import JobsMixin
 from modelwright.client._labels import LabelsMixin
+from modelwright.client._leaderboard import LeaderboardMixin
 from modelwright.client._monitors import MonitorsMixin
 from modelwright.client._pipelines import PipelinesMixin
 from modelwright.client._promotions import PromotionsMixin
@@ -71,6 +70,7 @@ class Client(
     MonitorsMixin,
     PromotionsMixin,
     RolloutsMixin,
+    LeaderboardMixin,
     RegistryMixin,
     DataMixin,
     TrackingMixin,
@@ -85,22 +85,6 @@ class Client(
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-    def act_in(self, environment: str | None) -> None:
-        """Act in ``environment`` (``"prod"`` or ``"workspace/prod"``; ``None``: in none) from
-        now on: reading production data needs a production one."""
-        self.transport.acting = environment or None
-
-    @contextmanager
-    def acting(self, environment: str | None) -> Iterator[None]:
-        """Act in ``environment`` for the block, then as before: work done on behalf of an
-        environment (a batch job, a leaderboard's holdout) reads as from that environment."""
-        declared = self.transport.acting
-        self.act_in(environment)
-        try:
-            yield
-        finally:
-            self.act_in(declared)
 
     def close(self) -> None:
         self.transport.close()
