@@ -253,7 +253,7 @@ def test_serve_reports_a_deployment_that_cannot_start(churn_home: tuple[Client, 
     manifest = home / "artifacts" / "objects" / "sha256" / digest[:2] / digest[2:]
     manifest.chmod(0o644)
     manifest.write_bytes(b"{}")
-    serve = Serve(home, "--ready-timeout", "15")
+    serve = Serve(home, "--ready-timeout", "60")
     try:
         health = serve.wait(
             lambda h: (
