@@ -20,6 +20,7 @@ from modelwright.api import (
 from modelwright.api.operation import Operation
 from modelwright.audit import models as audit
 from modelwright.core.models import Empty
+from modelwright.core.pages import Page
 from modelwright.setup import models as setup
 from modelwright.setup.spec import PlatformSpec
 from modelwright.workspaces import models as ws
@@ -31,8 +32,8 @@ LIST_WORKSPACES = Operation(
     "list_workspaces",
     "GET",
     f"{V1}/workspaces",
-    Empty,
-    list[ws.WorkspaceInfo],
+    ws.ListWorkspaces,
+    Page[ws.WorkspaceInfo],
     "modelwright.workspaces.service:list_workspaces",
     "List the workspaces the caller has a grant in",
     "workspaces",

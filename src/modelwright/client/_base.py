@@ -11,6 +11,7 @@ from pydantic import BaseModel, ValidationError
 from modelwright.api import operations as base
 from modelwright.api.operation import Operation
 from modelwright.client._transport import Transport
+from modelwright.core.pages import Page, PagedList
 from modelwright.errors import AlreadyExists, Conflict, InvalidInput, NotFound
 from modelwright.settings import client_settings
 from modelwright.setup.spec import dotted
@@ -19,6 +20,7 @@ __all__ = ["ClientBase"]
 
 Req = TypeVar("Req", bound=BaseModel)
 Resp = TypeVar("Resp")
+Item = TypeVar("Item")
 
 
 class ClientBase:
@@ -46,6 +48,29 @@ class ClientBase:
             ) from None
         return self.transport.call(op, req)
 
+    def call_pages(
+        self,
+        op: Operation[Req, Page[Item]],
+        *,
+        page_token: str | None = None,
+        limit: int | None = None,
+        size: str = "limit",
+        **fields: Any,
+    ) -> PagedList[Item]:
+        """One page when ``page_token`` or ``limit`` is given (``size`` names the request's
+        page-size field); otherwise every item, following the pages."""
+        if page_token is not None or limit is not None:
+            page = self.call(op, page_token=page_token, **{size: limit}, **fields)
+            return PagedList(page.items, page.next_page_token)
+        items: list[Item] = []
+        token: str | None = None
+        while True:
+            page = self.call(op, page_token=token, **fields)
+            items += page.items
+            if page.next_page_token is None:
+                return PagedList(items)
+            token = page.next_page_token
+
     def resolve_workspace(self, workspace: str | None = None) -> str:
         """The workspace to use: the argument, ``MODELWRIGHT_WORKSPACE``, the only workspace
         the caller can see, or (embedded, with none yet) a new ``default`` workspace."""
@@ -53,7 +78,7 @@ class ClientBase:
             return workspace
         if env := client_settings().workspace:
             return env
-        names = [w.name for w in self.call(base.LIST_WORKSPACES)]
+        names = [w.name for w in self.call_pages(base.LIST_WORKSPACES)]
         if len(names) == 1:
             return names[0]
         platform = self.transport.local_platform

@@ -25,6 +25,7 @@ from modelwright.client._rollouts import RolloutsMixin
 from modelwright.client._tracking import TrackingMixin
 from modelwright.client._transport import HttpTransport, LocalTransport
 from modelwright.core.actions import Action
+from modelwright.core.pages import PagedList
 from modelwright.core.platform import Platform
 from modelwright.settings import Settings, client_settings
 from modelwright.setup import models as setup
@@ -103,8 +104,11 @@ class Client(
         self.transport.close()
 
     # -- workspaces ---------------------------------------------------------------------------
-    def list_workspaces(self) -> list[ws.WorkspaceInfo]:
-        return self.call(ops.LIST_WORKSPACES)
+    def list_workspaces(
+        self, *, page_token: str | None = None, limit: int | None = None
+    ) -> PagedList[ws.WorkspaceInfo]:
+        """Every workspace you have a grant in, or one page of them."""
+        return self.call_pages(ops.LIST_WORKSPACES, page_token=page_token, limit=limit)
 
     def get_workspace(self, name: str) -> ws.WorkspaceInfo:
         return self.call(ops.GET_WORKSPACE, workspace=name)

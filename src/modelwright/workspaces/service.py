@@ -9,8 +9,9 @@ from sqlalchemy.orm import selectinload
 
 from modelwright.core.actions import ALL, Action
 from modelwright.core.context import Context, utcnow
+from modelwright.core.keyset import Key, keyset_page
 from modelwright.core.lookup import get_environment, get_workspace, visible_workspace
-from modelwright.core.models import Empty
+from modelwright.core.pages import Page
 from modelwright.errors import AlreadyExists, Conflict, InvalidInput, NotFound
 from modelwright.store import schema
 from modelwright.workspaces import models as m
@@ -110,17 +111,22 @@ def check_location(ctx: Context, url: str, where: tuple[str, str, str]) -> None:
         )
 
 
-def list_workspaces(ctx: Context, req: Empty) -> list[m.WorkspaceInfo]:
+def list_workspaces(ctx: Context, req: m.ListWorkspaces) -> Page[m.WorkspaceInfo]:
     # Environments and their datastores in two more statements, not two per workspace and
     # environment (the runner asks for this list when no workspace is named).
-    rows = ctx.session.scalars(
-        select(schema.Workspace)
-        .options(
-            selectinload(schema.Workspace.environments).selectinload(schema.Environment.datastores)
-        )
-        .order_by(schema.Workspace.name)
+    query = select(schema.Workspace).options(
+        selectinload(schema.Workspace.environments).selectinload(schema.Environment.datastores)
     )
-    return [workspace_info(ws, ctx) for ws in rows if ctx.is_member(ws.name)]
+    rows, token = keyset_page(
+        ctx.session,
+        query,
+        [Key(schema.Workspace.name)],
+        limit=req.limit,
+        token=req.page_token,
+        scope="workspaces",
+        visible=lambda ws: ctx.is_member(ws.name),
+    )
+    return Page(items=[workspace_info(ws, ctx) for ws in rows], next_page_token=token)
 
 
 def get_workspace_info(ctx: Context, req: m.WorkspaceRef) -> m.WorkspaceInfo:
