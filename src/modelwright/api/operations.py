@@ -244,7 +244,7 @@ LIST_AUDIT_EVENTS = Operation(
     "GET",
     f"{V1}/audit",
     audit.AuditQuery,
-    list[audit.AuditEventInfo],
+    Page[audit.AuditEventInfo],
     "modelwright.audit.service:list_events",
     "Query the audit trail (newest first)",
     "audit",

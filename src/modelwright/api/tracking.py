@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from modelwright.api.operation import Operation
+from modelwright.core.pages import Page
 from modelwright.lineage import models as lin
 from modelwright.tracking import models as tr
 
@@ -96,7 +97,7 @@ SEARCH_RUNS = Operation(
     "POST",
     f"{V1}/runs/search",
     tr.SearchRuns,
-    list[tr.RunInfo],
+    Page[tr.RunInfo],
     "modelwright.tracking.service:search_runs",
     "Search runs by metrics, params, tags and attributes",
     "tracking",

@@ -55,11 +55,13 @@ class ClientBase:
         page_token: str | None = None,
         limit: int | None = None,
         size: str = "limit",
+        follow: bool = True,
         **fields: Any,
     ) -> PagedList[Item]:
         """One page when ``page_token`` or ``limit`` is given (``size`` names the request's
-        page-size field); otherwise every item, following the pages."""
-        if page_token is not None or limit is not None:
+        page-size field) or for a list that was always bounded (``follow=False``); otherwise
+        every item, following the pages."""
+        if page_token is not None or limit is not None or not follow:
             page = self.call(op, page_token=page_token, **{size: limit}, **fields)
             return PagedList(page.items, page.next_page_token)
         items: list[Item] = []

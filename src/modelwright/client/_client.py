@@ -257,9 +257,13 @@ class Client(
         since: datetime | None = None,
         until: datetime | None = None,
         limit: int = 100,
-    ) -> list[audit.AuditEventInfo]:
-        return self.call(
+        page_token: str | None = None,
+    ) -> PagedList[audit.AuditEventInfo]:
+        """Audit events newest first: one page of at most ``limit``; pass its
+        ``next_page_token`` as ``page_token`` for the next."""
+        return self.call_pages(
             ops.LIST_AUDIT_EVENTS,
+            page_token=page_token,
             principal=principal,
             action=action,
             workspace=workspace,

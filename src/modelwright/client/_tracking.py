@@ -13,6 +13,7 @@ from typing import Any
 from modelwright.api import tracking as ops
 from modelwright.client._base import ClientBase
 from modelwright.client._logger import BatchLogger
+from modelwright.core.pages import PagedList
 from modelwright.errors import InvalidInput, ModelwrightError
 from modelwright.lineage.models import Lineage
 from modelwright.objects.models import ObjectScope
@@ -245,16 +246,22 @@ class TrackingMixin(ClientBase):
         order_by: list[str] | None = None,
         max_results: int = 1000,
         include_children: bool = True,
-    ) -> list[tr.RunInfo]:
-        """``search_runs("metrics.auc > 0.8 and params.depth = '5'", order_by=["metrics.auc DESC"])``"""
-        return self.call(
+        page_token: str | None = None,
+    ) -> PagedList[tr.RunInfo]:
+        """``search_runs("metrics.auc > 0.8 and params.depth = '5'", order_by=["metrics.auc DESC"])``:
+        one page of at most ``max_results``; pass its ``next_page_token`` as ``page_token``
+        (with the same filter and order) for the next."""
+        return self.call_pages(
             ops.SEARCH_RUNS,
+            page_token=page_token,
+            size="max_results",
+            follow=False,
             workspace=self.resolve_workspace(workspace),
             experiment=experiment,
             environment=environment,
             filter=filter,
             order_by=order_by or [],
-            max_results=max_results,
+            limit=max_results,
             include_children=include_children,
         )
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -59,12 +60,14 @@ def _fingerprint(scope: str) -> str:
 def _encode_value(value: Any) -> Any:
     if isinstance(value, datetime):
         return {"t": value.isoformat()}
+    if isinstance(value, float) and not math.isfinite(value):  # JSON has no NaN or inf
+        return {"f": repr(value)}
     return value
 
 
 def _decode_value(value: Any) -> Any:
     if isinstance(value, dict):
-        return datetime.fromisoformat(value["t"])
+        return datetime.fromisoformat(value["t"]) if "t" in value else float(value["f"])
     return value
 
 
