@@ -6,13 +6,15 @@ the next. How the server makes one is ``core.keyset``'s business.
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, Field
 
-__all__ = ["MAX_TOKEN", "Page", "PageParams", "PagedList"]
+__all__ = ["MAX_TOKEN", "Page", "PageParams", "PagedList", "every_item"]
 
 T = TypeVar("T")
+R = TypeVar("R", bound=BaseModel)
 
 # A token holds a few sort values; a bound keeps a forged one from costing anything.
 MAX_TOKEN = 2000
@@ -45,3 +47,14 @@ class PagedList(list[T]):
     def __init__(self, items: list[T] | tuple[T, ...] = (), next_page_token: str | None = None):
         super().__init__(items)
         self.next_page_token = next_page_token
+
+
+def every_item(list_page: Callable[[Any, R], Page[T]], ctx: Any, req: R) -> list[T]:
+    """Every item of a paginated service function, for a service that needs them all."""
+    items: list[T] = []
+    while True:
+        page = list_page(ctx, req)
+        items += page.items
+        if page.next_page_token is None:
+            return items
+        req = req.model_copy(update={"page_token": page.next_page_token})
