@@ -127,7 +127,7 @@ def keyset_page(
     width = len(query.column_descriptions)
     ordered = query.order_by(None).order_by(*(k.order() for k in keys))
     ordered = ordered.add_columns(*(k.column for k in keys))
-    cursor = decode_token(token, scope, len(keys)) if token else None
+    cursor = decode_token(token, scope, len(keys)) if token is not None else None
     out: list[Any] = []
     end: list[Any] = []  # the sort values of the last row on the page
     while True:
