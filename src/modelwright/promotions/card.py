@@ -59,7 +59,7 @@ def model_card(ctx: Context, req: m.CardRequest) -> m.ModelCard:
         p
         for p in list_promotions(
             ctx, m.ListPromotions(workspace=req.workspace, model=req.name, limit=10_000)
-        )
+        ).items
         if p.version == info.version
     ]
     tags = info.tags
