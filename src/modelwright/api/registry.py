@@ -25,7 +25,7 @@ LIST_MODELS = Operation(
     "GET",
     f"{V1}/workspaces/{{workspace}}/models",
     rm.ListModels,
-    list[rm.ModelInfo],
+    Page[rm.ModelInfo],
     "modelwright.registry.service:list_models",
     "List a workspace's registered models with their aliases",
     "registry",

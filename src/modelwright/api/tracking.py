@@ -14,7 +14,7 @@ LIST_EXPERIMENTS = Operation(
     "GET",
     f"{V1}/workspaces/{{workspace}}/experiments",
     tr.ListExperiments,
-    list[tr.ExperimentInfo],
+    Page[tr.ExperimentInfo],
     "modelwright.tracking.service:list_experiments",
     "List a workspace's experiments with their run counts",
     "tracking",

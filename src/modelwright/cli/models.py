@@ -35,12 +35,19 @@ def _aliases(by_env: dict[str, list[str]] | dict[str, dict[str, int]]) -> str:
 
 
 @model_app.command("list")
-def list_models(ctx: typer.Context, workspace: Workspace = None, json: Json = False) -> None:
+def list_models(
+    ctx: typer.Context,
+    workspace: Workspace = None,
+    limit: Limit = None,
+    page_token: PageToken = None,
+    json: Json = False,
+) -> None:
     """Registered models with their latest version and aliases."""
     state: State = ctx.obj
-    models = state.client().list_models(workspace)
+    models = state.client().list_models(workspace, page_token=page_token, limit=limit)
+    hint_next_page(models)
     if json:
-        emit_json(models)
+        emit_rows_json(models, paged=limit is not None or page_token is not None)
         return
     table(
         f"Models ({len(models)})",

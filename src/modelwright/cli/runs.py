@@ -9,7 +9,7 @@ import typer
 from rich.tree import Tree
 
 from modelwright.cli._app import State
-from modelwright.cli._options import Json, PageToken, Workspace
+from modelwright.cli._options import Json, Limit, PageToken, Workspace
 from modelwright.cli._output import console, emit_json, emit_rows_json, fmt, hint_next_page, table
 from modelwright.lineage.models import LineageNode
 
@@ -176,12 +176,19 @@ def compare(
 
 
 @experiments_app.command("list")
-def list_experiments(ctx: typer.Context, workspace: Workspace = None, json: Json = False) -> None:
+def list_experiments(
+    ctx: typer.Context,
+    workspace: Workspace = None,
+    limit: Limit = None,
+    page_token: PageToken = None,
+    json: Json = False,
+) -> None:
     """List experiments with their run counts."""
     state: State = ctx.obj
-    rows = state.client().list_experiments(workspace)
+    rows = state.client().list_experiments(workspace, page_token=page_token, limit=limit)
+    hint_next_page(rows)
     if json:
-        emit_json(rows)
+        emit_rows_json(rows, paged=limit is not None or page_token is not None)
         return
     table(
         "Experiments",

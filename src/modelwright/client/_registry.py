@@ -113,8 +113,20 @@ class RegistryMixin(TrackingMixin):
         )
 
     # -- reading ------------------------------------------------------------------------------
-    def list_models(self, workspace: str | None = None) -> list[rm.ModelInfo]:
-        return self.call(ops.LIST_MODELS, workspace=self.resolve_workspace(workspace))
+    def list_models(
+        self,
+        workspace: str | None = None,
+        *,
+        page_token: str | None = None,
+        limit: int | None = None,
+    ) -> PagedList[rm.ModelInfo]:
+        """Every registered model of the workspace (by name), or one page of them."""
+        return self.call_pages(
+            ops.LIST_MODELS,
+            page_token=page_token,
+            limit=limit,
+            workspace=self.resolve_workspace(workspace),
+        )
 
     def get_model(self, name: str, *, workspace: str | None = None) -> rm.ModelDetail:
         return self.call(ops.GET_MODEL, workspace=self.resolve_workspace(workspace), name=name)

@@ -233,8 +233,20 @@ class TrackingMixin(ClientBase):
     def metric_history(self, run_id: str, key: str) -> tr.MetricHistory:
         return self.call(ops.METRIC_HISTORY, run_id=run_id, key=key)
 
-    def list_experiments(self, workspace: str | None = None) -> list[tr.ExperimentInfo]:
-        return self.call(ops.LIST_EXPERIMENTS, workspace=self.resolve_workspace(workspace))
+    def list_experiments(
+        self,
+        workspace: str | None = None,
+        *,
+        page_token: str | None = None,
+        limit: int | None = None,
+    ) -> PagedList[tr.ExperimentInfo]:
+        """Every experiment of the workspace (by name), or one page of them."""
+        return self.call_pages(
+            ops.LIST_EXPERIMENTS,
+            page_token=page_token,
+            limit=limit,
+            workspace=self.resolve_workspace(workspace),
+        )
 
     def search_runs(
         self,

@@ -51,7 +51,7 @@ class RegisterVersion(Request):
     tags: dict[Key, TagValue] = Field(default_factory=dict)
 
 
-class ListModels(Request):
+class ListModels(PageParams, Request):
     workspace: Name
 
 

@@ -359,16 +359,19 @@ def register_version(ctx: Context, req: m.RegisterVersion) -> m.ModelVersionInfo
 
 
 # -- reading ----------------------------------------------------------------------------------
-def list_models(ctx: Context, req: m.ListModels) -> list[m.ModelInfo]:
+def list_models(ctx: Context, req: m.ListModels) -> Page[m.ModelInfo]:
     ws = visible_workspace(ctx, req.workspace)
     if not _readable_env_ids(ctx, ws):
         ctx.require(Action.DATA_READ, ws.name)
-    rows = ctx.session.scalars(
-        select(schema.RegisteredModel)
-        .where(schema.RegisteredModel.workspace_id == ws.id)
-        .order_by(schema.RegisteredModel.name)
+    rows, token = keyset_page(
+        ctx.session,
+        select(schema.RegisteredModel).where(schema.RegisteredModel.workspace_id == ws.id),
+        [Key(schema.RegisteredModel.name)],
+        limit=req.limit,
+        token=req.page_token,
+        scope="models",
     )
-    return [_model_info(ctx, r) for r in rows]
+    return Page(items=[_model_info(ctx, r) for r in rows], next_page_token=token)
 
 
 def _visible_versions(

@@ -18,7 +18,7 @@ from pydantic import (
 from modelwright.core.ints import ByteSize, DbInt64
 from modelwright.core.models import Idempotent, Request
 from modelwright.core.names import Name
-from modelwright.core.pages import MAX_TOKEN
+from modelwright.core.pages import MAX_TOKEN, PageParams
 
 __all__ = [
     "KEY_PATTERN",
@@ -186,7 +186,7 @@ class ExperimentInfo(BaseModel):
     runs: int
 
 
-class ListExperiments(Request):
+class ListExperiments(PageParams, Request):
     workspace: Name
 
 

@@ -23,7 +23,7 @@ from sqlalchemy import Table, func, insert, select, update
 
 from modelwright.core.actions import Action
 from modelwright.core.context import Context, utcnow
-from modelwright.core.keyset import keyset_page
+from modelwright.core.keyset import Key, keyset_page
 from modelwright.core.lineage import add_edges
 from modelwright.core.lookup import (
     get_environment,
@@ -79,22 +79,24 @@ def writable_run(ctx: Context, run_id: str) -> schema.Run:
 _EXPERIMENTS = cast(Table, schema.Experiment.__table__)
 
 
-def list_experiments(ctx: Context, req: m.ListExperiments) -> list[m.ExperimentInfo]:
+def list_experiments(ctx: Context, req: m.ListExperiments) -> Page[m.ExperimentInfo]:
     ws = visible_workspace(ctx, req.workspace)
+    rows, token = keyset_page(
+        ctx.session,
+        select(schema.Experiment).where(schema.Experiment.workspace_id == ws.id),
+        [Key(schema.Experiment.name)],
+        limit=req.limit,
+        token=req.page_token,
+        scope="experiments",
+    )
     counts = dict(
         ctx.session.execute(
             select(schema.Run.experiment_id, func.count())
-            .join(schema.Experiment)
-            .where(schema.Experiment.workspace_id == ws.id)
+            .where(schema.Run.experiment_id.in_([e.id for e in rows]))
             .group_by(schema.Run.experiment_id)
         ).all()
     )
-    rows = ctx.session.scalars(
-        select(schema.Experiment)
-        .where(schema.Experiment.workspace_id == ws.id)
-        .order_by(schema.Experiment.name)
-    )
-    return [
+    items = [
         m.ExperimentInfo(
             name=e.name,
             workspace=ws.name,
@@ -105,6 +107,7 @@ def list_experiments(ctx: Context, req: m.ListExperiments) -> list[m.ExperimentI
         )
         for e in rows
     ]
+    return Page(items=items, next_page_token=token)
 
 
 def _experiment(ctx: Context, ws: schema.Workspace, name: str) -> schema.Experiment:
