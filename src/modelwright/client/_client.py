@@ -167,8 +167,11 @@ class Client(
     def whoami(self) -> access.WhoAmI:
         return self.call(ops.WHOAMI)
 
-    def list_principals(self) -> list[access.PrincipalInfo]:
-        return self.call(ops.LIST_PRINCIPALS)
+    def list_principals(
+        self, *, page_token: str | None = None, limit: int | None = None
+    ) -> PagedList[access.PrincipalInfo]:
+        """Every principal you may see (by name), or one page of them."""
+        return self.call_pages(ops.LIST_PRINCIPALS, page_token=page_token, limit=limit)
 
     def create_principal(
         self,
@@ -185,8 +188,11 @@ class Client(
     def delete_principal(self, name: str) -> access.PrincipalInfo:
         return self.call(ops.DELETE_PRINCIPAL, principal=name)
 
-    def list_roles(self) -> list[access.RoleInfo]:
-        return self.call(ops.LIST_ROLES)
+    def list_roles(
+        self, *, page_token: str | None = None, limit: int | None = None
+    ) -> PagedList[access.RoleInfo]:
+        """Every role (built-in ones first), or one page of them."""
+        return self.call_pages(ops.LIST_ROLES, page_token=page_token, limit=limit)
 
     def create_role(
         self, name: str, actions: list[Action] | list[str], *, description: str = ""
@@ -194,9 +200,21 @@ class Client(
         return self.call(ops.CREATE_ROLE, name=name, actions=actions, description=description)
 
     def list_grants(
-        self, *, principal: str | None = None, workspace: str | None = None
-    ) -> list[access.GrantInfo]:
-        return self.call(ops.LIST_GRANTS, principal=principal, workspace=workspace)
+        self,
+        *,
+        principal: str | None = None,
+        workspace: str | None = None,
+        page_token: str | None = None,
+        limit: int | None = None,
+    ) -> PagedList[access.GrantInfo]:
+        """Every grant you may see, or one page of them."""
+        return self.call_pages(
+            ops.LIST_GRANTS,
+            page_token=page_token,
+            limit=limit,
+            principal=principal,
+            workspace=workspace,
+        )
 
     def grant(
         self, principal: str, role: str, workspace: str, environment: str = "*"
@@ -225,8 +243,17 @@ class Client(
     ) -> access.TokenCreated:
         return self.call(ops.CREATE_TOKEN, principal=principal, name=name, expires_at=expires_at)
 
-    def list_tokens(self, *, principal: str | None = None) -> list[access.TokenInfo]:
-        return self.call(ops.LIST_TOKENS, principal=principal)
+    def list_tokens(
+        self,
+        *,
+        principal: str | None = None,
+        page_token: str | None = None,
+        limit: int | None = None,
+    ) -> PagedList[access.TokenInfo]:
+        """Every token you may see (never their secrets), or one page of them."""
+        return self.call_pages(
+            ops.LIST_TOKENS, page_token=page_token, limit=limit, principal=principal
+        )
 
     def revoke_token(self, token_id: int) -> access.TokenInfo:
         return self.call(ops.REVOKE_TOKEN, token_id=token_id)
