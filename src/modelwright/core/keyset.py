@@ -21,6 +21,7 @@ import orjson
 from sqlalchemy import ColumnElement, Select, and_, false, or_, true
 from sqlalchemy.orm import Session
 
+from modelwright.core.models import storable_problem
 from modelwright.errors import InvalidInput
 
 __all__ = ["Key", "after", "decode_token", "encode_token", "keyset_page"]
@@ -94,7 +95,33 @@ def decode_token(token: str, scope: str, count: int) -> list[Any]:
         raise _bad_token("not a page token") from None
     if scoped != _fingerprint(scope) or len(values) != count:
         raise _bad_token("a token of another list or ordering")
+    if not all(_plain(v) for v in values):
+        raise _bad_token("not a page token")
     return values
+
+
+def _plain(value: Any) -> bool:
+    """Whether a database can compare ``value`` as it is: tokens come from callers, so a made-up
+    one must be refused here rather than by the driver."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return -(2**63) <= value < 2**63
+    if isinstance(value, str | datetime):
+        return storable_problem(value) is None
+    return value is None or isinstance(value, bool | float)
+
+
+def _fits(key: Key, value: Any) -> bool:
+    """Whether ``value`` has the Python type of ``key``'s column (when it has a known one)."""
+    kind = key.column.type
+    try:
+        wanted = kind.python_type
+        if wanted is object:  # a decorated type: what it stores
+            wanted = kind.impl.python_type
+    except (AttributeError, NotImplementedError):
+        return True
+    if value is None or isinstance(value, wanted):
+        return True
+    return wanted is float and isinstance(value, int) and not isinstance(value, bool)
 
 
 def after(keys: Sequence[Key], values: Sequence[Any]) -> ColumnElement[bool]:
@@ -128,6 +155,8 @@ def keyset_page(
     ordered = query.order_by(None).order_by(*(k.order() for k in keys))
     ordered = ordered.add_columns(*(k.column for k in keys))
     cursor = decode_token(token, scope, len(keys)) if token is not None else None
+    if cursor is not None and not all(_fits(k, v) for k, v in zip(keys, cursor, strict=True)):
+        raise _bad_token("not a page token")
     out: list[Any] = []
     end: list[Any] = []  # the sort values of the last row on the page
     while True:
