@@ -77,14 +77,7 @@ def list_principals(ctx: Context, req: m.ListPrincipals) -> Page[m.PrincipalInfo
         q = q.where(
             or_(schema.Principal.id == ctx.caller.principal_id, schema.Principal.id.in_(peers))
         )
-    rows, token = keyset_page(
-        ctx.session,
-        q,
-        [Key(schema.Principal.name)],
-        limit=req.limit,
-        token=req.page_token,
-        scope="principals",
-    )
+    rows, token = keyset_page(ctx.session, q, [Key(schema.Principal.name)], req, scope="principals")
     items = [
         principal_info(p).model_copy(
             update={} if admin or p.id == ctx.caller.principal_id else {"email": ""}
@@ -134,8 +127,7 @@ def list_roles(ctx: Context, req: m.ListRoles) -> Page[m.RoleInfo]:
         ctx.session,
         select(schema.Role),
         [Key(schema.Role.builtin, descending=True), Key(schema.Role.name)],
-        limit=req.limit,
-        token=req.page_token,
+        req,
         scope="roles",
     )
     return Page(items=[role_info(r) for r in rows], next_page_token=token)
@@ -205,15 +197,7 @@ def list_grants(ctx: Context, req: m.ListGrants) -> Page[m.GrantInfo]:
         Key(schema.Grant.environment),
         Key(schema.Grant.id),
     ]
-    rows, token = keyset_page(
-        ctx.session,
-        query,
-        keys,
-        limit=req.limit,
-        token=req.page_token,
-        scope="grants",
-        visible=sees,
-    )
+    rows, token = keyset_page(ctx.session, query, keys, req, scope="grants", visible=sees)
     return Page(items=[grant_info(g) for g in rows], next_page_token=token)
 
 
@@ -319,14 +303,7 @@ def list_tokens(ctx: Context, req: m.ListTokens) -> Page[m.TokenInfo]:
         query = query.where(schema.Principal.name == req.principal)
     elif not ctx.is_platform_admin():
         query = query.where(schema.Token.principal_id == ctx.caller.principal_id)
-    rows, token = keyset_page(
-        ctx.session,
-        query,
-        [Key(schema.Token.id)],
-        limit=req.limit,
-        token=req.page_token,
-        scope="tokens",
-    )
+    rows, token = keyset_page(ctx.session, query, [Key(schema.Token.id)], req, scope="tokens")
     return Page(items=[_token_info(t) for t in rows], next_page_token=token)
 
 

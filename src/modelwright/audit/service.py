@@ -40,8 +40,7 @@ def list_events(ctx: Context, req: m.AuditQuery) -> Page[m.AuditEventInfo]:
         ctx.session,
         query,
         [Key(E.at, descending=True), Key(E.id, descending=True)],
-        limit=req.limit,
-        token=req.page_token,
+        req,
         scope="audit",
     )
     items = [

@@ -15,7 +15,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 from sqlalchemy import ColumnElement, Select, and_, false, or_, true
@@ -24,7 +24,17 @@ from sqlalchemy.orm import Session
 from modelwright.core.models import storable_problem
 from modelwright.errors import InvalidInput
 
-__all__ = ["Key", "after", "decode_token", "encode_token", "keyset_page"]
+__all__ = ["Key", "Paging", "after", "decode_token", "encode_token", "keyset_page"]
+
+
+class Paging(Protocol):
+    """What a request asks of a page (``PageParams`` has both)."""
+
+    @property
+    def limit(self) -> int: ...
+
+    @property
+    def page_token(self) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -137,14 +147,14 @@ def keyset_page(
     session: Session,
     query: Select[Any],
     keys: Sequence[Key],
+    req: Paging,
     *,
-    limit: int,
-    token: str | None,
     scope: str,
     visible: Callable[[Any], bool] | None = None,
     unique: bool = False,
 ) -> tuple[list[Any], str | None]:
-    """One page of ``query`` ordered by ``keys``: its rows and the token of the next page.
+    """The page ``req`` asks for (its ``limit`` and ``page_token``) of ``query`` ordered by
+    ``keys``: its rows and the token of the next page.
 
     Filters in ``query`` run in SQL before the limit. ``visible`` is for what only Python can
     decide (membership, per-environment grants): rows it drops are skipped and reading goes
@@ -154,6 +164,7 @@ def keyset_page(
     width = len(query.column_descriptions)
     ordered = query.order_by(None).order_by(*(k.order() for k in keys))
     ordered = ordered.add_columns(*(k.column for k in keys))
+    limit, token = req.limit, req.page_token
     cursor = decode_token(token, scope, len(keys)) if token is not None else None
     if cursor is not None and not all(_fits(k, v) for k, v in zip(keys, cursor, strict=True)):
         raise _bad_token("not a page token")

@@ -43,8 +43,7 @@ def endpoint_history(ctx: Context, req: m.EndpointHistoryRequest) -> Page[m.Endp
         ctx.session,
         query,
         [Key(A.at, descending=True), Key(A.id, descending=True)],
-        limit=1 if req.at is not None else req.limit,
-        token=req.page_token,
+        req if req.at is None else req.model_copy(update={"limit": 1}),
         scope="endpoint_history",
     )
     if req.at is not None:

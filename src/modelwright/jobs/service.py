@@ -45,14 +45,7 @@ def list_jobs(ctx: Context, req: m.ListJobs) -> Page[m.JobInfo]:
         query = query.where(J.workspace == req.workspace)
     if req.environment is not None:
         query = query.where(J.environment == req.environment)
-    jobs, token = keyset_page(
-        ctx.session,
-        query,
-        [Key(J.id, descending=True)],
-        limit=req.limit,
-        token=req.page_token,
-        scope="jobs",
-    )
+    jobs, token = keyset_page(ctx.session, query, [Key(J.id, descending=True)], req, scope="jobs")
     return Page(items=[_info(job) for job in jobs], next_page_token=token)
 
 

@@ -108,12 +108,7 @@ def alert_history(ctx: Context, req: am.AlertHistory) -> Page[am.AlertEvent]:
     if req.rule is not None:
         q = q.where(A.name == req.rule)
     found, token = keyset_page(
-        ctx.session,
-        q,
-        [Key(E.id, descending=True)],
-        limit=req.limit,
-        token=req.page_token,
-        scope="alert_history",
+        ctx.session, q, [Key(E.id, descending=True)], req, scope="alert_history"
     )
     return Page(items=[_event(e) for e in found], next_page_token=token)
 

@@ -194,8 +194,7 @@ def monitor_history(ctx: Context, req: m.MonitorHistory) -> Page[m.MonitorResult
         ctx.session,
         q,
         [Key(R.evaluated_at, descending=True), Key(R.id, descending=True)],
-        limit=req.limit,
-        token=req.page_token,
+        req,
         scope="monitor_history",
     )
     return Page(items=[_result(r) for r in reversed(found)], next_page_token=token)

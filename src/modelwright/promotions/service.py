@@ -163,8 +163,7 @@ def list_promotions(ctx: Context, req: m.ListPromotions) -> Page[m.PromotionInfo
         ctx.session,
         query,
         [Key(P.id, descending=True)],
-        limit=req.limit,
-        token=req.page_token,
+        req,
         scope="promotions",
         visible=lambda row: _sees(ctx, row),
     )

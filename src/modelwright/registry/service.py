@@ -367,8 +367,7 @@ def list_models(ctx: Context, req: m.ListModels) -> Page[m.ModelInfo]:
         ctx.session,
         select(schema.RegisteredModel).where(schema.RegisteredModel.workspace_id == ws.id),
         [Key(schema.RegisteredModel.name)],
-        limit=req.limit,
-        token=req.page_token,
+        req,
         scope="models",
     )
     return Page(items=[_model_info(ctx, r) for r in rows], next_page_token=token)
@@ -397,12 +396,7 @@ def list_versions(ctx: Context, req: m.ListVersions) -> Page[m.ModelVersionInfo]
         schema.ModelVersion.model_id == model.id, schema.ModelVersion.id.in_(available)
     )
     rows, token = keyset_page(
-        ctx.session,
-        query,
-        [Key(schema.ModelVersion.version)],
-        limit=req.limit,
-        token=req.page_token,
-        scope="model_versions",
+        ctx.session, query, [Key(schema.ModelVersion.version)], req, scope="model_versions"
     )
     return Page(items=_version_infos(ctx, model, rows), next_page_token=token)
 
@@ -631,9 +625,7 @@ def alias_history(ctx: Context, req: m.AliasHistoryRequest) -> Page[m.AliasEvent
         last = {(e.environment_id, e.alias): e for e in ctx.session.scalars(ordered)}
         events = [e for e in last.values() if e.to_version is not None]
     else:
-        events, token = keyset_page(
-            ctx.session, q, keys, limit=req.limit, token=req.page_token, scope="alias_history"
-        )
+        events, token = keyset_page(ctx.session, q, keys, req, scope="alias_history")
     items = [_event_info(model, envs.get(e.environment_id, "?"), e) for e in events]
     return Page(items=items, next_page_token=token)
 

@@ -139,13 +139,7 @@ def list_rollouts(ctx: Context, req: m.ListRollouts) -> Page[m.RolloutInfo]:
         return endpoints.sees_endpoints(ctx, env.workspace.name, env.name)
 
     rows, token = keyset_page(
-        ctx.session,
-        query,
-        [Key(R.id, descending=True)],
-        limit=req.limit,
-        token=req.page_token,
-        scope="rollouts",
-        visible=sees,
+        ctx.session, query, [Key(R.id, descending=True)], req, scope="rollouts", visible=sees
     )
     return Page(items=[_info(row) for row in rows], next_page_token=token)
 

@@ -243,3 +243,8 @@ class SearchRuns(Request):
     include_children: bool = Field(
         default=True, description="Also return child runs (e.g. pipeline nodes)."
     )
+
+    @property
+    def limit(self) -> int:
+        """The page size, as other lists name it."""
+        return self.max_results

@@ -85,8 +85,7 @@ def list_experiments(ctx: Context, req: m.ListExperiments) -> Page[m.ExperimentI
         ctx.session,
         select(schema.Experiment).where(schema.Experiment.workspace_id == ws.id),
         [Key(schema.Experiment.name)],
-        limit=req.limit,
-        token=req.page_token,
+        req,
         scope="experiments",
     )
     counts = dict(
@@ -478,8 +477,7 @@ def search_runs(ctx: Context, req: m.SearchRuns) -> Page[m.RunInfo]:
         ctx.session,
         q,
         keys,
-        limit=req.max_results,
-        token=req.page_token,
+        req,
         # A token walks one ordering; the same filter is the caller's to send again.
         scope="runs:" + "|".join(req.order_by),
         unique=True,

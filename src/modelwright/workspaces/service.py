@@ -121,8 +121,7 @@ def list_workspaces(ctx: Context, req: m.ListWorkspaces) -> Page[m.WorkspaceInfo
         ctx.session,
         query,
         [Key(schema.Workspace.name)],
-        limit=req.limit,
-        token=req.page_token,
+        req,
         scope="workspaces",
         visible=lambda ws: ctx.is_member(ws.name),
     )
