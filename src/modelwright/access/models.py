@@ -11,6 +11,7 @@ from modelwright.core.actions import Action
 from modelwright.core.ints import DbInt32
 from modelwright.core.models import Request
 from modelwright.core.names import Name, ScopeName
+from modelwright.core.pages import PageParams
 
 PrincipalKind = Literal["user", "service"]
 Scope = str  # a name, or "*" for all
@@ -90,7 +91,15 @@ class GrantRequest(Request):
     environment: ScopeName = "*"
 
 
-class ListGrants(Request):
+class ListPrincipals(PageParams, Request):
+    pass
+
+
+class ListRoles(PageParams, Request):
+    pass
+
+
+class ListGrants(PageParams, Request):
     principal: str | None = None
     workspace: str | None = None
 
@@ -103,7 +112,7 @@ class CreateToken(Request):
     )
 
 
-class ListTokens(Request):
+class ListTokens(PageParams, Request):
     principal: str | None = None
 
 

@@ -8,8 +8,10 @@ from modelwright.access import models as m
 from modelwright.access.tokens import hash_secret, new_secret
 from modelwright.core.actions import ALL, Action
 from modelwright.core.context import Caller, Context, utcnow
+from modelwright.core.keyset import Key, keyset_page
 from modelwright.core.lookup import get_environment, get_principal, get_role, get_workspace
 from modelwright.core.models import Empty
+from modelwright.core.pages import Page
 from modelwright.errors import AlreadyExists, Conflict, InvalidInput, NotFound, PermissionDenied
 from modelwright.store import schema
 
@@ -62,25 +64,27 @@ def whoami(ctx: Context, req: Empty) -> m.WhoAmI:
     return m.WhoAmI(principal=ctx.caller.name, grants=[grant_info(g) for g in rows])
 
 
-def list_principals(ctx: Context, req: Empty) -> list[m.PrincipalInfo]:
+def list_principals(ctx: Context, req: m.ListPrincipals) -> Page[m.PrincipalInfo]:
     """Platform admins see every principal; others see themselves and the principals of
     their workspaces, with e-mail addresses (their own aside) left out."""
-    q = select(schema.Principal).order_by(schema.Principal.name)
-    if ctx.is_platform_admin():
-        return [principal_info(p) for p in ctx.session.scalars(q)]
-    mine = {g.workspace for g in ctx.grants()}
-    peers = select(schema.Grant.principal_id)
-    if ALL not in mine:
-        peers = peers.where(schema.Grant.workspace.in_(mine | {ALL}))
-    rows = ctx.session.scalars(
-        q.where(or_(schema.Principal.id == ctx.caller.principal_id, schema.Principal.id.in_(peers)))
-    )
-    return [
+    q = select(schema.Principal)
+    admin = ctx.is_platform_admin()
+    if not admin:
+        mine = {g.workspace for g in ctx.grants()}
+        peers = select(schema.Grant.principal_id)
+        if ALL not in mine:
+            peers = peers.where(schema.Grant.workspace.in_(mine | {ALL}))
+        q = q.where(
+            or_(schema.Principal.id == ctx.caller.principal_id, schema.Principal.id.in_(peers))
+        )
+    rows, token = keyset_page(ctx.session, q, [Key(schema.Principal.name)], req, scope="principals")
+    items = [
         principal_info(p).model_copy(
-            update={} if p.id == ctx.caller.principal_id else {"email": ""}
+            update={} if admin or p.id == ctx.caller.principal_id else {"email": ""}
         )
         for p in rows
     ]
+    return Page(items=items, next_page_token=token)
 
 
 def create_principal(ctx: Context, req: m.CreatePrincipal) -> m.PrincipalInfo:
@@ -118,11 +122,15 @@ def delete_principal(ctx: Context, req: m.DeletePrincipal) -> m.PrincipalInfo:
     return info
 
 
-def list_roles(ctx: Context, req: Empty) -> list[m.RoleInfo]:
-    rows = ctx.session.scalars(
-        select(schema.Role).order_by(schema.Role.builtin.desc(), schema.Role.name)
+def list_roles(ctx: Context, req: m.ListRoles) -> Page[m.RoleInfo]:
+    rows, token = keyset_page(
+        ctx.session,
+        select(schema.Role),
+        [Key(schema.Role.builtin, descending=True), Key(schema.Role.name)],
+        req,
+        scope="roles",
     )
-    return [role_info(r) for r in rows]
+    return Page(items=[role_info(r) for r in rows], next_page_token=token)
 
 
 def create_role(ctx: Context, req: m.CreateRole) -> m.RoleInfo:
@@ -171,23 +179,26 @@ def _find_grant(ctx: Context, req: m.GrantRequest) -> schema.Grant | None:
     )
 
 
-def list_grants(ctx: Context, req: m.ListGrants) -> list[m.GrantInfo]:
-    query = (
-        select(schema.Grant)
-        .join(schema.Principal)
-        .order_by(schema.Principal.name, schema.Grant.workspace, schema.Grant.environment)
-    )
+def list_grants(ctx: Context, req: m.ListGrants) -> Page[m.GrantInfo]:
+    query = select(schema.Grant).join(schema.Principal)
     if req.principal:
         query = query.where(schema.Principal.name == req.principal)
     if req.workspace:
         query = query.where(schema.Grant.workspace == req.workspace)
-    out = []
-    for g in ctx.session.scalars(query):
+
+    def sees(g: schema.Grant) -> bool:
         # Everyone sees their own grants; access managers see the grants where they manage.
         mine = g.principal_id == ctx.caller.principal_id
-        if mine or ctx.allowed(Action.ACCESS_MANAGE, g.workspace, g.environment):
-            out.append(grant_info(g))
-    return out
+        return mine or ctx.allowed(Action.ACCESS_MANAGE, g.workspace, g.environment)
+
+    keys = [
+        Key(schema.Principal.name),
+        Key(schema.Grant.workspace),
+        Key(schema.Grant.environment),
+        Key(schema.Grant.id),
+    ]
+    rows, token = keyset_page(ctx.session, query, keys, req, scope="grants", visible=sees)
+    return Page(items=[grant_info(g) for g in rows], next_page_token=token)
 
 
 def create_grant(ctx: Context, req: m.GrantRequest) -> m.GrantInfo:
@@ -285,14 +296,15 @@ def create_token(ctx: Context, req: m.CreateToken) -> m.TokenCreated:
     return m.TokenCreated(**info.model_dump(), secret=secret)
 
 
-def list_tokens(ctx: Context, req: m.ListTokens) -> list[m.TokenInfo]:
-    query = select(schema.Token).join(schema.Principal).order_by(schema.Token.id)
+def list_tokens(ctx: Context, req: m.ListTokens) -> Page[m.TokenInfo]:
+    query = select(schema.Token).join(schema.Principal)
     if req.principal:
         _require_self_or_admin(ctx, req.principal, "list tokens")
         query = query.where(schema.Principal.name == req.principal)
     elif not ctx.is_platform_admin():
         query = query.where(schema.Token.principal_id == ctx.caller.principal_id)
-    return [_token_info(t) for t in ctx.session.scalars(query)]
+    rows, token = keyset_page(ctx.session, query, [Key(schema.Token.id)], req, scope="tokens")
+    return Page(items=[_token_info(t) for t in rows], next_page_token=token)
 
 
 def revoke_token(ctx: Context, req: m.RevokeToken) -> m.TokenInfo:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from modelwright.api.operation import Operation
+from modelwright.core.pages import Page
 from modelwright.monitors import alert_models as am
 from modelwright.monitors import models as mm
 
@@ -45,7 +46,7 @@ ALERT_HISTORY = Operation(
     "GET",
     f"{_ALERTS}/history",
     am.AlertHistory,
-    list[am.AlertEvent],
+    Page[am.AlertEvent],
     "modelwright.monitors.alerts:alert_history",
     "Transitions of a monitor's alert rules and their deliveries, newest first",
     "monitors",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from modelwright.api.operation import Operation
+from modelwright.core.pages import Page
 from modelwright.endpoints import models as em
 from modelwright.endpoints import routing_models as rm
 from modelwright.endpoints import stats_models as sm
@@ -139,7 +140,7 @@ ENDPOINT_HISTORY = Operation(
     "GET",
     f"{_EP}/history",
     em.EndpointHistoryRequest,
-    list[em.EndpointChange],
+    Page[em.EndpointChange],
     "modelwright.endpoints.history:endpoint_history",
     "Every change of the endpoint's routing, newest first; with `at`, what served then",
     "endpoints",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from modelwright.api.operation import Operation
+from modelwright.core.pages import Page
 from modelwright.events import models as ev
 from modelwright.jobs import models as jm
 
@@ -14,7 +15,7 @@ LIST_JOBS = Operation(
     "GET",
     f"{V1}/jobs",
     jm.ListJobs,
-    list[jm.JobInfo],
+    Page[jm.JobInfo],
     "modelwright.jobs.service:list_jobs",
     "List jobs of environments the caller may read (newest first)",
     "jobs",

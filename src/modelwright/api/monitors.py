@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from modelwright.api.operation import Operation
+from modelwright.core.pages import Page
 from modelwright.monitors import models as mm
 from modelwright.monitors import report_models as rp
 
@@ -66,7 +67,7 @@ MONITOR_HISTORY = Operation(
     "GET",
     f"{_ONE}/history",
     mm.MonitorHistory,
-    list[mm.MonitorResult],
+    Page[mm.MonitorResult],
     "modelwright.monitors.service:monitor_history",
     "The values of a monitor's evaluations over time, oldest first",
     "monitors",

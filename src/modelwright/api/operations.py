@@ -20,6 +20,7 @@ from modelwright.api import (
 from modelwright.api.operation import Operation
 from modelwright.audit import models as audit
 from modelwright.core.models import Empty
+from modelwright.core.pages import Page
 from modelwright.setup import models as setup
 from modelwright.setup.spec import PlatformSpec
 from modelwright.workspaces import models as ws
@@ -31,8 +32,8 @@ LIST_WORKSPACES = Operation(
     "list_workspaces",
     "GET",
     f"{V1}/workspaces",
-    Empty,
-    list[ws.WorkspaceInfo],
+    ws.ListWorkspaces,
+    Page[ws.WorkspaceInfo],
     "modelwright.workspaces.service:list_workspaces",
     "List the workspaces the caller has a grant in",
     "workspaces",
@@ -128,8 +129,8 @@ LIST_PRINCIPALS = Operation(
     "list_principals",
     "GET",
     f"{V1}/principals",
-    Empty,
-    list[access.PrincipalInfo],
+    access.ListPrincipals,
+    Page[access.PrincipalInfo],
     "modelwright.access.service:list_principals",
     "List users and service accounts",
     "access",
@@ -159,8 +160,8 @@ LIST_ROLES = Operation(
     "list_roles",
     "GET",
     f"{V1}/roles",
-    Empty,
-    list[access.RoleInfo],
+    access.ListRoles,
+    Page[access.RoleInfo],
     "modelwright.access.service:list_roles",
     "List roles and their actions",
     "access",
@@ -181,7 +182,7 @@ LIST_GRANTS = Operation(
     "GET",
     f"{V1}/grants",
     access.ListGrants,
-    list[access.GrantInfo],
+    Page[access.GrantInfo],
     "modelwright.access.service:list_grants",
     "List grants visible to the caller",
     "access",
@@ -223,7 +224,7 @@ LIST_TOKENS = Operation(
     "GET",
     f"{V1}/tokens",
     access.ListTokens,
-    list[access.TokenInfo],
+    Page[access.TokenInfo],
     "modelwright.access.service:list_tokens",
     "List API tokens (never their secrets)",
     "access",
@@ -255,7 +256,7 @@ LIST_AUDIT_EVENTS = Operation(
     "GET",
     f"{V1}/audit",
     audit.AuditQuery,
-    list[audit.AuditEventInfo],
+    Page[audit.AuditEventInfo],
     "modelwright.audit.service:list_events",
     "Query the audit trail (newest first)",
     "audit",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from modelwright.api.operation import Operation
+from modelwright.core.pages import Page
 from modelwright.promotions import models as pm
 
 V1 = "/api/v1"
@@ -23,7 +24,7 @@ LIST_PROMOTIONS = Operation(
     "GET",
     f"{V1}/promotions",
     pm.ListPromotions,
-    list[pm.PromotionInfo],
+    Page[pm.PromotionInfo],
     "modelwright.promotions.service:list_promotions",
     "List promotions the caller may read (newest first)",
     "promotions",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from modelwright.api.operation import Operation
+from modelwright.core.pages import Page
 from modelwright.registry import models as rm
 
 V1 = "/api/v1"
@@ -24,7 +25,7 @@ LIST_MODELS = Operation(
     "GET",
     f"{V1}/workspaces/{{workspace}}/models",
     rm.ListModels,
-    list[rm.ModelInfo],
+    Page[rm.ModelInfo],
     "modelwright.registry.service:list_models",
     "List a workspace's registered models with their aliases",
     "registry",
@@ -53,8 +54,8 @@ LIST_MODEL_VERSIONS = Operation(
     "list_model_versions",
     "GET",
     f"{_MODEL}/versions",
-    rm.ModelRef,
-    list[rm.ModelVersionInfo],
+    rm.ListVersions,
+    Page[rm.ModelVersionInfo],
     "modelwright.registry.service:list_versions",
     "The versions of a model available in environments the caller may read",
     "registry",
@@ -114,7 +115,7 @@ MODEL_ALIAS_HISTORY = Operation(
     "GET",
     f"{_MODEL}/alias-history",
     rm.AliasHistoryRequest,
-    list[rm.AliasEventInfo],
+    Page[rm.AliasEventInfo],
     "modelwright.registry.service:alias_history",
     "Every move of the model's aliases: who pointed which alias at which version, when",
     "registry",

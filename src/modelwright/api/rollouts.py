@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from modelwright.api.operation import Operation
+from modelwright.core.pages import Page
 from modelwright.rollouts import models as rm
 
 V1 = "/api/v1"
@@ -23,7 +24,7 @@ LIST_ROLLOUTS = Operation(
     "GET",
     f"{V1}/rollouts",
     rm.ListRollouts,
-    list[rm.RolloutInfo],
+    Page[rm.RolloutInfo],
     "modelwright.rollouts.service:list_rollouts",
     "List rollouts of endpoints the caller may see (newest first)",
     "rollouts",

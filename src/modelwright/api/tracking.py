@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from modelwright.api.operation import Operation
+from modelwright.core.pages import Page
 from modelwright.lineage import models as lin
 from modelwright.tracking import models as tr
 
@@ -13,7 +14,7 @@ LIST_EXPERIMENTS = Operation(
     "GET",
     f"{V1}/workspaces/{{workspace}}/experiments",
     tr.ListExperiments,
-    list[tr.ExperimentInfo],
+    Page[tr.ExperimentInfo],
     "modelwright.tracking.service:list_experiments",
     "List a workspace's experiments with their run counts",
     "tracking",
@@ -107,7 +108,7 @@ SEARCH_RUNS = Operation(
     "POST",
     f"{V1}/runs/search",
     tr.SearchRuns,
-    list[tr.RunInfo],
+    Page[tr.RunInfo],
     "modelwright.tracking.service:search_runs",
     "Search runs by metrics, params, tags and attributes",
     "tracking",

@@ -8,9 +8,10 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from modelwright.core.models import Request
+from modelwright.core.pages import PageParams
 
 
-class AuditQuery(Request):
+class AuditQuery(PageParams, Request):
     principal: str | None = None
     action: str | None = Field(
         default=None,

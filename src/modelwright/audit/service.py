@@ -7,20 +7,22 @@ from sqlalchemy import ColumnElement, and_, false, or_, select, true
 from modelwright.audit import models as m
 from modelwright.core.actions import ALL, Action
 from modelwright.core.context import Context
+from modelwright.core.keyset import Key, keyset_page
+from modelwright.core.pages import Page
 from modelwright.errors import InvalidInput, PermissionDenied
 from modelwright.store import schema
 
 E = schema.AuditEvent
 
 
-def list_events(ctx: Context, req: m.AuditQuery) -> list[m.AuditEventInfo]:
+def list_events(ctx: Context, req: m.AuditQuery) -> Page[m.AuditEventInfo]:
     """Newest first; only the events in scopes where the caller holds ``audit.read``."""
     for field, value in (("since", req.since), ("until", req.until)):
         if value is not None and value.tzinfo is None:
             raise InvalidInput(
                 f"{field}: give a timezone (e.g. a trailing Z for UTC)", details={"field": field}
             )
-    query = select(E).where(_visible(ctx)).order_by(E.at.desc(), E.id.desc()).limit(req.limit)
+    query = select(E).where(_visible(ctx))
     if req.principal:
         query = query.where(E.principal == req.principal)
     if req.action:
@@ -34,7 +36,14 @@ def list_events(ctx: Context, req: m.AuditQuery) -> list[m.AuditEventInfo]:
         query = query.where(E.at >= req.since)
     if req.until:
         query = query.where(E.at < req.until)
-    return [
+    events, token = keyset_page(
+        ctx.session,
+        query,
+        [Key(E.at, descending=True), Key(E.id, descending=True)],
+        req,
+        scope="audit",
+    )
+    items = [
         m.AuditEventInfo(
             id=e.id,
             at=e.at,
@@ -46,8 +55,9 @@ def list_events(ctx: Context, req: m.AuditQuery) -> list[m.AuditEventInfo]:
             before=e.before,
             after=e.after,
         )
-        for e in ctx.session.scalars(query)
+        for e in events
     ]
+    return Page(items=items, next_page_token=token)
 
 
 def _visible(ctx: Context) -> ColumnElement[bool]:

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-__all__ = ["Detach", "Env", "Imports", "Json", "Submit", "Workspace"]
+__all__ = ["Detach", "Env", "Imports", "Json", "Limit", "PageToken", "Submit", "Workspace"]
 
 Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 Workspace = Annotated[
@@ -44,4 +44,13 @@ Submit = Annotated[
 Detach = Annotated[
     bool,
     typer.Option("--detach", help="With --submit: print the job id and return at once."),
+]
+# A list command prints every row unless given a page size or the token of a page.
+Limit = Annotated[
+    int | None,
+    typer.Option("--limit", min=1, help="Print one page of at most this many rows."),
+]
+PageToken = Annotated[
+    str | None,
+    typer.Option("--page-token", help="Print the page after the one that printed this token."),
 ]

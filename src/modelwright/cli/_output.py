@@ -13,7 +13,15 @@ from pydantic import BaseModel
 from rich.console import Console
 from rich.table import Table
 
-__all__ = ["console", "emit_json", "fit_to_terminal", "fmt", "table"]
+__all__ = [
+    "console",
+    "emit_json",
+    "emit_rows_json",
+    "fit_to_terminal",
+    "fmt",
+    "hint_next_page",
+    "table",
+]
 
 console = Console(highlight=False, soft_wrap=False)
 
@@ -56,3 +64,18 @@ def emit_json(value: Any) -> None:
         raise TypeError
 
     typer.echo(orjson.dumps(value, default=default, option=orjson.OPT_INDENT_2).decode())
+
+
+def emit_rows_json(rows: Sequence[Any], *, paged: bool) -> None:
+    """A list as JSON: every row as an array, or (one page asked for) the page and its token."""
+    if paged:
+        token = getattr(rows, "next_page_token", None)
+        emit_json({"items": list(rows), "next_page_token": token})
+    else:
+        emit_json(rows)
+
+
+def hint_next_page(rows: Sequence[Any]) -> None:
+    """Say on stderr how to get the next page, when there is one."""
+    if token := getattr(rows, "next_page_token", None):
+        typer.echo(f"more: --page-token {token}", err=True)

@@ -7,8 +7,8 @@ from typing import Annotated
 import typer
 
 from modelwright.cli._app import State
-from modelwright.cli._options import Json
-from modelwright.cli._output import console, emit_json, table
+from modelwright.cli._options import Json, Limit, PageToken
+from modelwright.cli._output import console, emit_json, emit_rows_json, hint_next_page, table
 from modelwright.cli._times import parse_expiry
 from modelwright.core.actions import Action
 
@@ -47,12 +47,15 @@ def whoami(ctx: typer.Context, json: Json = False) -> None:
 
 # -- principals --------------------------------------------------------------------------------
 @principal_app.command("list")
-def list_principals(ctx: typer.Context, json: Json = False) -> None:
+def list_principals(
+    ctx: typer.Context, limit: Limit = None, page_token: PageToken = None, json: Json = False
+) -> None:
     """List users and service accounts."""
     state: State = ctx.obj
-    rows = state.client().list_principals()
+    rows = state.client().list_principals(page_token=page_token, limit=limit)
+    hint_next_page(rows)
     if json:
-        emit_json(rows)
+        emit_rows_json(rows, paged=limit is not None or page_token is not None)
         return
     table(
         "Principals",
@@ -91,12 +94,15 @@ def delete_principal(
 
 # -- roles -------------------------------------------------------------------------------------
 @role_app.command("list")
-def list_roles(ctx: typer.Context, json: Json = False) -> None:
+def list_roles(
+    ctx: typer.Context, limit: Limit = None, page_token: PageToken = None, json: Json = False
+) -> None:
     """List roles and the actions each allows."""
     state: State = ctx.obj
-    rows = state.client().list_roles()
+    rows = state.client().list_roles(page_token=page_token, limit=limit)
+    hint_next_page(rows)
     if json:
-        emit_json(rows)
+        emit_rows_json(rows, paged=limit is not None or page_token is not None)
         return
     table(
         "Roles",
@@ -128,13 +134,18 @@ def list_grants(
     ctx: typer.Context,
     principal: Annotated[str | None, typer.Option(help="Only this principal's.")] = None,
     workspace: Annotated[str | None, typer.Option(help="Only in this workspace.")] = None,
+    limit: Limit = None,
+    page_token: PageToken = None,
     json: Json = False,
 ) -> None:
     """List the grants you may see."""
     state: State = ctx.obj
-    rows = state.client().list_grants(principal=principal, workspace=workspace)
+    rows = state.client().list_grants(
+        principal=principal, workspace=workspace, page_token=page_token, limit=limit
+    )
+    hint_next_page(rows)
     if json:
-        emit_json(rows)
+        emit_rows_json(rows, paged=limit is not None or page_token is not None)
         return
     table(
         "Grants",
@@ -203,13 +214,16 @@ def create_token(
 def list_tokens(
     ctx: typer.Context,
     principal: Annotated[str | None, typer.Option(help="Only this principal's.")] = None,
+    limit: Limit = None,
+    page_token: PageToken = None,
     json: Json = False,
 ) -> None:
     """List tokens (never their secrets)."""
     state: State = ctx.obj
-    rows = state.client().list_tokens(principal=principal)
+    rows = state.client().list_tokens(principal=principal, page_token=page_token, limit=limit)
+    hint_next_page(rows)
     if json:
-        emit_json(rows)
+        emit_rows_json(rows, paged=limit is not None or page_token is not None)
         return
     table(
         "Tokens",

@@ -7,7 +7,8 @@ from typing import Annotated
 import typer
 
 from modelwright.cli._app import State
-from modelwright.cli._output import emit_json, table
+from modelwright.cli._options import PageToken
+from modelwright.cli._output import emit_rows_json, hint_next_page, table
 from modelwright.cli._times import parse_time
 
 
@@ -29,6 +30,7 @@ def audit(
     ] = None,
     until: Annotated[str | None, typer.Option(help="Before this time (ISO 8601) or age.")] = None,
     limit: Annotated[int, typer.Option(help="At most this many events.")] = 100,
+    page_token: PageToken = None,
     json: Annotated[bool, typer.Option("--json", help="Print JSON, with before/after.")] = False,
 ) -> None:
     """Who changed what, where and when (newest first)."""
@@ -40,9 +42,11 @@ def audit(
         since=parse_time(since, "--since"),
         until=parse_time(until, "--until"),
         limit=limit,
+        page_token=page_token,
     )
+    hint_next_page(events)
     if json:
-        emit_json(events)
+        emit_rows_json(events, paged=page_token is not None)
         return
     table(
         "Audit trail",

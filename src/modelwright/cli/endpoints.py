@@ -9,8 +9,8 @@ from typing import Annotated
 import typer
 
 from modelwright.cli._app import State, err_console
-from modelwright.cli._options import Env, Json, Workspace
-from modelwright.cli._output import console, emit_json, table
+from modelwright.cli._options import Env, Json, PageToken, Workspace
+from modelwright.cli._output import console, emit_json, emit_rows_json, hint_next_page, table
 from modelwright.core.bearer import authorization
 from modelwright.endpoints import models as em
 from modelwright.errors import InvalidInput, ServiceUnavailable
@@ -249,6 +249,7 @@ def history(
         typer.Option("--at", help="What served then: 2026-12-01T10:00 (UTC) or an age such as 3d."),
     ] = None,
     limit: Annotated[int, typer.Option(help="Newest changes to show.")] = 50,
+    page_token: PageToken = None,
     workspace: Workspace = None,
     env: Env = None,
     json: Json = False,
@@ -260,10 +261,11 @@ def history(
     state: State = ctx.obj
     when = parse_time(at, "--at")
     changes = state.client().endpoint_history(
-        name, at=when, limit=limit, workspace=workspace, environment=env
+        name, at=when, limit=limit, workspace=workspace, environment=env, page_token=page_token
     )
+    hint_next_page(changes)
     if json:
-        emit_json(changes)
+        emit_rows_json(changes, paged=page_token is not None)
         return
     if when is not None:
         if not changes or not changes[0].exists:

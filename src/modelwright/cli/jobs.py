@@ -10,8 +10,8 @@ from typing import Annotated
 import typer
 
 from modelwright.cli._app import State
-from modelwright.cli._options import Json
-from modelwright.cli._output import console, emit_json, fmt, table
+from modelwright.cli._options import Json, PageToken
+from modelwright.cli._output import console, emit_json, emit_rows_json, fmt, hint_next_page, table
 from modelwright.client import Client
 from modelwright.errors import ModelwrightError
 from modelwright.jobs import models as jm
@@ -85,6 +85,7 @@ def list_jobs(
     workspace: FilterWorkspace = None,
     env: FilterEnv = None,
     limit: Limit = 100,
+    page_token: PageToken = None,
     json: Json = False,
 ) -> None:
     """Jobs of environments you may read, newest first."""
@@ -95,9 +96,11 @@ def list_jobs(
         workspace=workspace,
         environment=env,
         limit=limit,
+        page_token=page_token,
     )
+    hint_next_page(found)
     if json:
-        emit_json(found)
+        emit_rows_json(found, paged=page_token is not None)
         return
     table(
         f"Jobs ({len(found)})",

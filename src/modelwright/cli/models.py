@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 
 from modelwright.cli._app import State
-from modelwright.cli._options import Detach, Env, Json, Submit, Workspace
-from modelwright.cli._output import console, emit_json, fmt, table
+from modelwright.cli._options import Detach, Env, Json, Limit, PageToken, Submit, Workspace
+from modelwright.cli._output import console, emit_json, emit_rows_json, fmt, hint_next_page, table
 from modelwright.registry.leaderboard import metric_help
 
 model_app = typer.Typer(
@@ -36,12 +36,19 @@ def _aliases(by_env: dict[str, list[str]] | dict[str, dict[str, int]]) -> str:
 
 
 @model_app.command("list")
-def list_models(ctx: typer.Context, workspace: Workspace = None, json: Json = False) -> None:
+def list_models(
+    ctx: typer.Context,
+    workspace: Workspace = None,
+    limit: Limit = None,
+    page_token: PageToken = None,
+    json: Json = False,
+) -> None:
     """Registered models with their latest version and aliases."""
     state: State = ctx.obj
-    models = state.client().list_models(workspace)
+    models = state.client().list_models(workspace, page_token=page_token, limit=limit)
+    hint_next_page(models)
     if json:
-        emit_json(models)
+        emit_rows_json(models, paged=limit is not None or page_token is not None)
         return
     table(
         f"Models ({len(models)})",
@@ -99,13 +106,21 @@ def show(
 
 @model_app.command("versions")
 def versions(
-    ctx: typer.Context, name: ModelName, workspace: Workspace = None, json: Json = False
+    ctx: typer.Context,
+    name: ModelName,
+    workspace: Workspace = None,
+    limit: Limit = None,
+    page_token: PageToken = None,
+    json: Json = False,
 ) -> None:
     """The versions of a model you may read."""
     state: State = ctx.obj
-    rows = state.client().model_versions(name, workspace=workspace)
+    rows = state.client().model_versions(
+        name, workspace=workspace, page_token=page_token, limit=limit
+    )
+    hint_next_page(rows)
     if json:
-        emit_json(rows)
+        emit_rows_json(rows, paged=limit is not None or page_token is not None)
         return
     table(
         f"{name} ({len(rows)} versions)",
@@ -173,6 +188,8 @@ def alias_history(
         ),
     ] = None,
     workspace: Workspace = None,
+    limit: Limit = None,
+    page_token: PageToken = None,
     json: Json = False,
 ) -> None:
     """Who moved which alias to which version, when, and why (--at: the state at a time)."""
@@ -181,10 +198,17 @@ def alias_history(
     state: State = ctx.obj
     when = parse_time(at, "--at")
     events = state.client().alias_history(
-        name, alias=alias, environment=env, workspace=workspace, at=when
+        name,
+        alias=alias,
+        environment=env,
+        workspace=workspace,
+        at=when,
+        page_token=page_token,
+        limit=limit,
     )
+    hint_next_page(events)
     if json:
-        emit_json(events)
+        emit_rows_json(events, paged=limit is not None or page_token is not None)
         return
     table(
         f"Aliases of {name} at {at} (UTC)" if at else f"Alias history of {name}",

@@ -7,8 +7,8 @@ from typing import Annotated
 import typer
 
 from modelwright.cli._app import State
-from modelwright.cli._options import Env, Json, Workspace
-from modelwright.cli._output import console, emit_json, fmt, table
+from modelwright.cli._options import Env, Json, PageToken, Workspace
+from modelwright.cli._output import console, emit_json, fmt, hint_next_page, table
 from modelwright.cli.monitors import MonitorName, monitor_app
 
 alert_app = typer.Typer(
@@ -139,6 +139,7 @@ def alerts(
     ctx: typer.Context,
     monitor: MonitorName,
     limit: Annotated[int, typer.Option(help="At most this many transitions.")] = 20,
+    page_token: PageToken = None,
     workspace: Workspace = None,
     env: Env = None,
     json: Json = False,
@@ -147,9 +148,12 @@ def alerts(
     state: State = ctx.obj
     client = state.client()
     rules = client.list_alert_rules(monitor, workspace=workspace, environment=env)
-    events = client.alert_history(monitor, limit=limit, workspace=workspace, environment=env)
+    events = client.alert_history(
+        monitor, limit=limit, workspace=workspace, environment=env, page_token=page_token
+    )
+    hint_next_page(events)
     if json:
-        emit_json({"rules": rules, "history": events})
+        emit_json({"rules": rules, "history": events, "next_page_token": events.next_page_token})
         return
     table(
         f"Alerts of {monitor}",

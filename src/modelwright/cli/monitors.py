@@ -8,8 +8,8 @@ from typing import Annotated, Any
 import typer
 
 from modelwright.cli._app import State
-from modelwright.cli._options import Env, Json, Workspace
-from modelwright.cli._output import console, emit_json, fmt, table
+from modelwright.cli._options import Env, Json, PageToken, Workspace
+from modelwright.cli._output import console, emit_json, emit_rows_json, fmt, hint_next_page, table
 from modelwright.errors import InvalidInput
 from modelwright.monitors import models as mm
 
@@ -356,6 +356,7 @@ def history(
     feature: Annotated[str | None, typer.Option(help="One input feature.")] = None,
     since: Annotated[str | None, typer.Option(help="ISO time or age: 1d, 2h.")] = None,
     limit: Annotated[int, typer.Option(help="At most this many values (the latest).")] = 1000,
+    page_token: PageToken = None,
     workspace: Workspace = None,
     env: Env = None,
     json: Json = False,
@@ -373,9 +374,11 @@ def history(
         limit=limit,
         workspace=workspace,
         environment=env,
+        page_token=page_token,
     )
+    hint_next_page(found)
     if json:
-        emit_json(found)
+        emit_rows_json(found, paged=page_token is not None)
         return
     _results(f"History of {name} ({len(found)})", found, when=True)
 

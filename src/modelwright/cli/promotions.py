@@ -7,8 +7,8 @@ from typing import Annotated
 import typer
 
 from modelwright.cli._app import State
-from modelwright.cli._options import Json, Workspace
-from modelwright.cli._output import console, emit_json, fmt, table
+from modelwright.cli._options import Json, PageToken, Workspace
+from modelwright.cli._output import console, emit_json, emit_rows_json, fmt, hint_next_page, table
 from modelwright.cli.rollouts import Alarms, Bake, MinRequests, Steps, parse_steps, seconds
 from modelwright.errors import ModelwrightError
 from modelwright.promotions import models as pm
@@ -166,6 +166,7 @@ def list_promotions(
         ),
     ] = None,
     limit: Annotated[int, typer.Option(help="At most this many.")] = 100,
+    page_token: PageToken = None,
     json: Json = False,
 ) -> None:
     """Promotions you may read, newest first (the approval queue: --status awaiting_approval)."""
@@ -175,9 +176,11 @@ def list_promotions(
         model=model,
         status=status,  # type: ignore[arg-type]  # checked by the request model
         limit=limit,
+        page_token=page_token,
     )
+    hint_next_page(found)
     if json:
-        emit_json(found)
+        emit_rows_json(found, paged=page_token is not None)
         return
     table(
         f"Promotions ({len(found)})",

@@ -7,8 +7,8 @@ from typing import Annotated
 import typer
 
 from modelwright.cli._app import State
-from modelwright.cli._options import Env, Json, Workspace
-from modelwright.cli._output import console, emit_json, fmt, table
+from modelwright.cli._options import Env, Json, PageToken, Workspace
+from modelwright.cli._output import console, emit_json, emit_rows_json, fmt, hint_next_page, table
 from modelwright.rollouts import models as rm
 
 rollout_app = typer.Typer(
@@ -149,13 +149,18 @@ def list_rollouts(
         str | None, typer.Option("--workspace", "-w", help="Only this workspace.")
     ] = None,
     env: Annotated[str | None, typer.Option("--env", "-e", help="Only this environment.")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many.")] = 100,
+    page_token: PageToken = None,
     json: Json = False,
 ) -> None:
     """Rollouts of endpoints you may see, newest first."""
     state: State = ctx.obj
-    found = state.client().list_rollouts(workspace=workspace, environment=env, endpoint=endpoint)
+    found = state.client().list_rollouts(
+        workspace=workspace, environment=env, endpoint=endpoint, limit=limit, page_token=page_token
+    )
+    hint_next_page(found)
     if json:
-        emit_json(found)
+        emit_rows_json(found, paged=page_token is not None)
         return
     table(
         f"Rollouts ({len(found)})",

@@ -9,8 +9,8 @@ import typer
 from rich.tree import Tree
 
 from modelwright.cli._app import State
-from modelwright.cli._options import Json, Workspace
-from modelwright.cli._output import console, emit_json, fmt, table
+from modelwright.cli._options import Json, Limit, PageToken, Workspace
+from modelwright.cli._output import console, emit_json, emit_rows_json, fmt, hint_next_page, table
 from modelwright.lineage.models import LineageNode
 
 runs_app = typer.Typer(help="Tracked runs: params, metrics, tags, artifacts.", no_args_is_help=True)
@@ -47,6 +47,7 @@ def list_runs(
         typer.Option("--order-by", "-o", help="e.g. 'metrics.auc DESC' (repeatable)."),
     ] = None,
     limit: Annotated[int, typer.Option(help="At most this many runs.")] = 50,
+    page_token: PageToken = None,
     json: Json = False,
 ) -> None:
     """Search runs; newest first unless --order-by says otherwise."""
@@ -58,9 +59,11 @@ def list_runs(
         environment=env,
         order_by=order_by,
         max_results=limit,
+        page_token=page_token,
     )
+    hint_next_page(runs)
     if json:
-        emit_json(runs)
+        emit_rows_json(runs, paged=page_token is not None)
         return
     metric_keys = sorted({k for r in runs for k in r.metrics})[:6]
     table(
@@ -173,12 +176,19 @@ def compare(
 
 
 @experiments_app.command("list")
-def list_experiments(ctx: typer.Context, workspace: Workspace = None, json: Json = False) -> None:
+def list_experiments(
+    ctx: typer.Context,
+    workspace: Workspace = None,
+    limit: Limit = None,
+    page_token: PageToken = None,
+    json: Json = False,
+) -> None:
     """List experiments with their run counts."""
     state: State = ctx.obj
-    rows = state.client().list_experiments(workspace)
+    rows = state.client().list_experiments(workspace, page_token=page_token, limit=limit)
+    hint_next_page(rows)
     if json:
-        emit_json(rows)
+        emit_rows_json(rows, paged=limit is not None or page_token is not None)
         return
     table(
         "Experiments",

@@ -7,8 +7,8 @@ from typing import Annotated
 import typer
 
 from modelwright.cli._app import State
-from modelwright.cli._options import Json
-from modelwright.cli._output import console, emit_json, table
+from modelwright.cli._options import Json, Limit, PageToken
+from modelwright.cli._output import console, emit_json, emit_rows_json, table
 from modelwright.workspaces.models import Classification, WorkspaceInfo
 from modelwright.workspaces.rules import absolute_local
 
@@ -22,12 +22,14 @@ def register(app: typer.Typer) -> None:
 
 
 @workspace_app.command("list")
-def list_workspaces(ctx: typer.Context, json: Json = False) -> None:
+def list_workspaces(
+    ctx: typer.Context, json: Json = False, limit: Limit = None, page_token: PageToken = None
+) -> None:
     """List the workspaces you have a grant in."""
     state: State = ctx.obj
-    rows = state.client().list_workspaces()
+    rows = state.client().list_workspaces(page_token=page_token, limit=limit)
     if json:
-        emit_json(rows)
+        emit_rows_json(rows, paged=limit is not None or page_token is not None)
         return
     table(
         "Workspaces",

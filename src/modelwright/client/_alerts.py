@@ -7,6 +7,7 @@ from typing import Any
 
 from modelwright.api import alerts as ops
 from modelwright.client._monitors import MonitorsMixin
+from modelwright.core.pages import PagedList
 from modelwright.monitors import alert_models as am
 
 __all__ = ["AlertsMixin"]
@@ -98,11 +99,16 @@ class AlertsMixin(MonitorsMixin):
         limit: int = 100,
         workspace: str | None = None,
         environment: str | None = None,
-    ) -> list[am.AlertEvent]:
-        """Transitions of the monitor's rules (newest first) with their deliveries."""
-        return self.call(
+        page_token: str | None = None,
+    ) -> PagedList[am.AlertEvent]:
+        """Transitions of the monitor's rules (newest first) with their deliveries: one
+        page of at most ``limit``; pass its ``next_page_token`` as ``page_token`` for the next."""
+        scope = self._monitor_scope(workspace, environment)
+        return self.call_pages(
             ops.ALERT_HISTORY,
-            **self._monitor_scope(workspace, environment),
+            page_token=page_token,
+            workspace=scope["workspace"],
+            environment=scope["environment"],
             name=monitor,
             rule=rule,
             limit=limit,

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ValidationError
 from modelwright.api import operations as base
 from modelwright.api.operation import Operation
 from modelwright.client._transport import Transport
+from modelwright.core.pages import Page, PagedList
 from modelwright.errors import AlreadyExists, Conflict, InvalidInput, NotFound, PermissionDenied
 from modelwright.settings import client_settings
 from modelwright.setup.spec import dotted
@@ -22,6 +23,7 @@ __all__ = ["ClientBase"]
 
 Req = TypeVar("Req", bound=BaseModel)
 Resp = TypeVar("Resp")
+Item = TypeVar("Item")
 
 
 class ClientBase:
@@ -65,6 +67,31 @@ class ClientBase:
             ) from None
         return self.transport.call(op, req)
 
+    def call_pages(
+        self,
+        op: Operation[Req, Page[Item]],
+        *,
+        page_token: str | None = None,
+        limit: int | None = None,
+        size: str = "limit",
+        follow: bool = True,
+        **fields: Any,
+    ) -> PagedList[Item]:
+        """One page when ``page_token`` or ``limit`` is given (``size`` names the request's
+        page-size field) or for a list that was always bounded (``follow=False``); otherwise
+        every item, following the pages."""
+        if page_token is not None or limit is not None or not follow:
+            page = self.call(op, page_token=page_token, **{size: limit}, **fields)
+            return PagedList(page.items, page.next_page_token)
+        items: list[Item] = []
+        token: str | None = None
+        while True:
+            page = self.call(op, page_token=token, **fields)
+            items += page.items
+            if page.next_page_token is None:
+                return PagedList(items)
+            token = page.next_page_token
+
     def resolve_workspace(self, workspace: str | None = None) -> str:
         """The workspace to use: the argument, ``MODELWRIGHT_WORKSPACE``, the only workspace
         the caller can see, or (none yet) the platform's ``default`` workspace, which a
@@ -73,7 +100,7 @@ class ClientBase:
             return workspace
         if env := client_settings().workspace:
             return env
-        names = [w.name for w in self.call(base.LIST_WORKSPACES)]
+        names = [w.name for w in self.call_pages(base.LIST_WORKSPACES)]
         if len(names) == 1:
             return names[0]
         if not names:

@@ -24,6 +24,7 @@ from modelwright.client._rollouts import RolloutsMixin
 from modelwright.client._tracking import TrackingMixin
 from modelwright.client._transport import HttpTransport
 from modelwright.core.actions import Action
+from modelwright.core.pages import PagedList
 from modelwright.settings import Settings, client_settings
 from modelwright.setup import models as setup
 from modelwright.setup.spec import PlatformSpec
@@ -90,8 +91,11 @@ class Client(
         self.transport.close()
 
     # -- workspaces ---------------------------------------------------------------------------
-    def list_workspaces(self) -> list[ws.WorkspaceInfo]:
-        return self.call(ops.LIST_WORKSPACES)
+    def list_workspaces(
+        self, *, page_token: str | None = None, limit: int | None = None
+    ) -> PagedList[ws.WorkspaceInfo]:
+        """Every workspace you have a grant in, or one page of them."""
+        return self.call_pages(ops.LIST_WORKSPACES, page_token=page_token, limit=limit)
 
     def get_workspace(self, name: str) -> ws.WorkspaceInfo:
         return self.call(ops.GET_WORKSPACE, workspace=name)
@@ -150,8 +154,11 @@ class Client(
     def whoami(self) -> access.WhoAmI:
         return self.call(ops.WHOAMI)
 
-    def list_principals(self) -> list[access.PrincipalInfo]:
-        return self.call(ops.LIST_PRINCIPALS)
+    def list_principals(
+        self, *, page_token: str | None = None, limit: int | None = None
+    ) -> PagedList[access.PrincipalInfo]:
+        """Every principal you may see (by name), or one page of them."""
+        return self.call_pages(ops.LIST_PRINCIPALS, page_token=page_token, limit=limit)
 
     def create_principal(
         self,
@@ -168,8 +175,11 @@ class Client(
     def delete_principal(self, name: str) -> access.PrincipalInfo:
         return self.call(ops.DELETE_PRINCIPAL, principal=name)
 
-    def list_roles(self) -> list[access.RoleInfo]:
-        return self.call(ops.LIST_ROLES)
+    def list_roles(
+        self, *, page_token: str | None = None, limit: int | None = None
+    ) -> PagedList[access.RoleInfo]:
+        """Every role (built-in ones first), or one page of them."""
+        return self.call_pages(ops.LIST_ROLES, page_token=page_token, limit=limit)
 
     def create_role(
         self, name: str, actions: list[Action] | list[str], *, description: str = ""
@@ -177,9 +187,21 @@ class Client(
         return self.call(ops.CREATE_ROLE, name=name, actions=actions, description=description)
 
     def list_grants(
-        self, *, principal: str | None = None, workspace: str | None = None
-    ) -> list[access.GrantInfo]:
-        return self.call(ops.LIST_GRANTS, principal=principal, workspace=workspace)
+        self,
+        *,
+        principal: str | None = None,
+        workspace: str | None = None,
+        page_token: str | None = None,
+        limit: int | None = None,
+    ) -> PagedList[access.GrantInfo]:
+        """Every grant you may see, or one page of them."""
+        return self.call_pages(
+            ops.LIST_GRANTS,
+            page_token=page_token,
+            limit=limit,
+            principal=principal,
+            workspace=workspace,
+        )
 
     def grant(
         self, principal: str, role: str, workspace: str, environment: str = "*"
@@ -208,8 +230,17 @@ class Client(
     ) -> access.TokenCreated:
         return self.call(ops.CREATE_TOKEN, principal=principal, name=name, expires_at=expires_at)
 
-    def list_tokens(self, *, principal: str | None = None) -> list[access.TokenInfo]:
-        return self.call(ops.LIST_TOKENS, principal=principal)
+    def list_tokens(
+        self,
+        *,
+        principal: str | None = None,
+        page_token: str | None = None,
+        limit: int | None = None,
+    ) -> PagedList[access.TokenInfo]:
+        """Every token you may see (never their secrets), or one page of them."""
+        return self.call_pages(
+            ops.LIST_TOKENS, page_token=page_token, limit=limit, principal=principal
+        )
 
     def revoke_token(self, token_id: int) -> access.TokenInfo:
         return self.call(ops.REVOKE_TOKEN, token_id=token_id)
@@ -240,9 +271,13 @@ class Client(
         since: datetime | None = None,
         until: datetime | None = None,
         limit: int = 100,
-    ) -> list[audit.AuditEventInfo]:
-        return self.call(
+        page_token: str | None = None,
+    ) -> PagedList[audit.AuditEventInfo]:
+        """Audit events newest first: one page of at most ``limit``; pass its
+        ``next_page_token`` as ``page_token`` for the next."""
+        return self.call_pages(
             ops.LIST_AUDIT_EVENTS,
+            page_token=page_token,
             principal=principal,
             action=action,
             workspace=workspace,

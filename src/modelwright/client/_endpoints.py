@@ -11,6 +11,7 @@ from typing import Any
 
 from modelwright.api import endpoints as ops
 from modelwright.client._base import ClientBase
+from modelwright.core.pages import PagedList
 from modelwright.endpoints import models as em
 from modelwright.endpoints import routing_models as rm
 from modelwright.endpoints import stats_models as sm
@@ -203,12 +204,15 @@ class EndpointsMixin(ClientBase):
         limit: int = 200,
         workspace: str | None = None,
         environment: str | None = None,
-    ) -> list[em.EndpointChange]:
+        page_token: str | None = None,
+    ) -> PagedList[em.EndpointChange]:
         """Every change of the endpoint's routing, newest first, each with the state it
-        left; with ``at``, the one in force then ("what served in prod at ten")."""
+        left; with ``at``, the one in force then ("what served in prod at ten"). One page of
+        at most ``limit``; pass its ``next_page_token`` as ``page_token`` for the next."""
         ws, env = self._endpoint_scope(workspace, environment)
-        return self.call(
+        return self.call_pages(
             ops.ENDPOINT_HISTORY,
+            page_token=page_token,
             workspace=ws,
             environment=env,
             endpoint=endpoint,

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from modelwright.api import jobs as ops
 from modelwright.client._base import ClientBase
+from modelwright.core.pages import PagedList
 from modelwright.errors import ServiceUnavailable
 from modelwright.events import models as ev
 from modelwright.jobs import models as jm
@@ -108,15 +109,18 @@ class JobsMixin(ClientBase):
         workspace: str | None = None,
         environment: str | None = None,
         limit: int = 100,
-    ) -> list[jm.JobInfo]:
-        """Jobs of environments the caller may read, newest first."""
-        return self.call(
+        page_token: str | None = None,
+    ) -> PagedList[jm.JobInfo]:
+        """Jobs of environments the caller may read, newest first: one page of at most
+        ``limit``; pass its ``next_page_token`` as ``page_token`` for the next."""
+        return self.call_pages(
             ops.LIST_JOBS,
+            page_token=page_token,
+            limit=limit,
             status=status,
             kind=kind,
             workspace=workspace,
             environment=environment,
-            limit=limit,
         )
 
     def get_job(self, job_id: int) -> jm.JobDetail:

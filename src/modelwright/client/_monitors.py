@@ -8,6 +8,7 @@ from typing import Literal
 
 from modelwright.api import monitors as ops
 from modelwright.client._jobs import JobsMixin
+from modelwright.core.pages import PagedList
 from modelwright.monitors import models as mm
 
 __all__ = ["MonitorsMixin"]
@@ -126,11 +127,16 @@ class MonitorsMixin(JobsMixin):
         limit: int = 1000,
         workspace: str | None = None,
         environment: str | None = None,
-    ) -> list[mm.MonitorResult]:
-        """Values of the monitor's evaluations, oldest first."""
-        return self.call(
+        page_token: str | None = None,
+    ) -> PagedList[mm.MonitorResult]:
+        """Values of the monitor's evaluations, oldest first: the latest ``limit``; pass the
+        ``next_page_token`` as ``page_token`` for the ``limit`` before them."""
+        scope = self._monitor_scope(workspace, environment)
+        return self.call_pages(
             ops.MONITOR_HISTORY,
-            **self._monitor_scope(workspace, environment),
+            page_token=page_token,
+            workspace=scope["workspace"],
+            environment=scope["environment"],
             name=name,
             signal=signal,
             metric=metric,

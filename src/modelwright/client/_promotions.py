@@ -7,6 +7,7 @@ from typing import Any
 from modelwright.api import promotions as ops
 from modelwright.client._jobs import JobsMixin
 from modelwright.client._registry import RegistryMixin
+from modelwright.core.pages import PagedList
 from modelwright.promotions import models as pm
 from modelwright.registry.uri import parse_model_uri
 from modelwright.rollouts.models import RolloutPlan
@@ -66,9 +67,17 @@ class PromotionsMixin(RegistryMixin, JobsMixin):
         model: str | None = None,
         status: pm.PromotionStatus | None = None,
         limit: int = 100,
-    ) -> list[pm.PromotionInfo]:
-        return self.call(
-            ops.LIST_PROMOTIONS, workspace=workspace, model=model, status=status, limit=limit
+        page_token: str | None = None,
+    ) -> PagedList[pm.PromotionInfo]:
+        """Newest first: one page of at most ``limit``; pass its ``next_page_token`` as
+        ``page_token`` for the next."""
+        return self.call_pages(
+            ops.LIST_PROMOTIONS,
+            page_token=page_token,
+            limit=limit,
+            workspace=workspace,
+            model=model,
+            status=status,
         )
 
     def get_promotion(self, promotion_id: int) -> pm.PromotionInfo:

@@ -15,6 +15,7 @@ from typing import Any
 
 from modelwright.api import registry as ops
 from modelwright.client._tracking import TrackingMixin
+from modelwright.core.pages import PagedList
 from modelwright.errors import ArtifactCorrupted, InvalidInput, ModelwrightError, NotFound
 from modelwright.objects.models import ObjectScope
 from modelwright.registry import models as rm
@@ -112,17 +113,39 @@ class RegistryMixin(TrackingMixin):
         )
 
     # -- reading ------------------------------------------------------------------------------
-    def list_models(self, workspace: str | None = None) -> list[rm.ModelInfo]:
-        return self.call(ops.LIST_MODELS, workspace=self.resolve_workspace(workspace))
+    def list_models(
+        self,
+        workspace: str | None = None,
+        *,
+        page_token: str | None = None,
+        limit: int | None = None,
+    ) -> PagedList[rm.ModelInfo]:
+        """Every registered model of the workspace (by name), or one page of them."""
+        return self.call_pages(
+            ops.LIST_MODELS,
+            page_token=page_token,
+            limit=limit,
+            workspace=self.resolve_workspace(workspace),
+        )
 
     def get_model(self, name: str, *, workspace: str | None = None) -> rm.ModelDetail:
         return self.call(ops.GET_MODEL, workspace=self.resolve_workspace(workspace), name=name)
 
     def model_versions(
-        self, name: str, *, workspace: str | None = None
-    ) -> list[rm.ModelVersionInfo]:
-        return self.call(
-            ops.LIST_MODEL_VERSIONS, workspace=self.resolve_workspace(workspace), name=name
+        self,
+        name: str,
+        *,
+        workspace: str | None = None,
+        page_token: str | None = None,
+        limit: int | None = None,
+    ) -> PagedList[rm.ModelVersionInfo]:
+        """Every version you may read (oldest first), or one page of them."""
+        return self.call_pages(
+            ops.LIST_MODEL_VERSIONS,
+            page_token=page_token,
+            limit=limit,
+            workspace=self.resolve_workspace(workspace),
+            name=name,
         )
 
     def use_model_version(
@@ -285,11 +308,16 @@ class RegistryMixin(TrackingMixin):
         environment: str | None = None,
         workspace: str | None = None,
         at: datetime | None = None,
-    ) -> list[rm.AliasEventInfo]:
+        page_token: str | None = None,
+        limit: int | None = None,
+    ) -> PagedList[rm.AliasEventInfo]:
         """Who moved which alias to which version, when and why; with ``at``, where each
-        alias pointed at that time ("what was champion in prod on Monday at ten")."""
-        return self.call(
+        alias pointed at that time ("what was champion in prod on Monday at ten"). Every
+        move, or one page of them."""
+        return self.call_pages(
             ops.MODEL_ALIAS_HISTORY,
+            page_token=page_token,
+            limit=limit,
             workspace=self.resolve_workspace(workspace),
             name=name,
             alias=alias,

@@ -6,6 +6,7 @@ from typing import Any
 
 from modelwright.api import rollouts as ops
 from modelwright.client._registry import RegistryMixin
+from modelwright.core.pages import PagedList
 from modelwright.rollouts import models as rm
 
 __all__ = ["RolloutsMixin"]
@@ -61,13 +62,17 @@ class RolloutsMixin(RegistryMixin):
         environment: str | None = None,
         endpoint: str | None = None,
         limit: int = 100,
-    ) -> list[rm.RolloutInfo]:
-        return self.call(
+        page_token: str | None = None,
+    ) -> PagedList[rm.RolloutInfo]:
+        """Newest first: one page of at most ``limit``; pass its ``next_page_token`` as
+        ``page_token`` for the next."""
+        return self.call_pages(
             ops.LIST_ROLLOUTS,
+            page_token=page_token,
+            limit=limit,
             workspace=workspace,
             environment=environment,
             endpoint=endpoint,
-            limit=limit,
         )
 
     def get_rollout(self, rollout_id: int) -> rm.RolloutInfo:

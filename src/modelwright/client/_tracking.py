@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from modelwright.api import tracking as ops
 from modelwright.client._base import ClientBase
 from modelwright.client._logger import BatchLogger
+from modelwright.core.pages import PagedList
 from modelwright.errors import InvalidInput, ModelwrightError
 from modelwright.lineage.models import Lineage
 from modelwright.objects.models import ObjectScope
@@ -236,8 +237,20 @@ class TrackingMixin(ClientBase):
     def metric_history(self, run_id: str, key: str) -> tr.MetricHistory:
         return self.call(ops.METRIC_HISTORY, run_id=run_id, key=key)
 
-    def list_experiments(self, workspace: str | None = None) -> list[tr.ExperimentInfo]:
-        return self.call(ops.LIST_EXPERIMENTS, workspace=self.resolve_workspace(workspace))
+    def list_experiments(
+        self,
+        workspace: str | None = None,
+        *,
+        page_token: str | None = None,
+        limit: int | None = None,
+    ) -> PagedList[tr.ExperimentInfo]:
+        """Every experiment of the workspace (by name), or one page of them."""
+        return self.call_pages(
+            ops.LIST_EXPERIMENTS,
+            page_token=page_token,
+            limit=limit,
+            workspace=self.resolve_workspace(workspace),
+        )
 
     def search_runs(
         self,
@@ -249,16 +262,22 @@ class TrackingMixin(ClientBase):
         order_by: list[str] | None = None,
         max_results: int = 1000,
         include_children: bool = True,
-    ) -> list[tr.RunInfo]:
-        """``search_runs("metrics.auc > 0.8 and params.depth = '5'", order_by=["metrics.auc DESC"])``"""
-        return self.call(
+        page_token: str | None = None,
+    ) -> PagedList[tr.RunInfo]:
+        """``search_runs("metrics.auc > 0.8 and params.depth = '5'", order_by=["metrics.auc DESC"])``:
+        one page of at most ``max_results``; pass its ``next_page_token`` as ``page_token``
+        (with the same filter and order) for the next."""
+        return self.call_pages(
             ops.SEARCH_RUNS,
+            page_token=page_token,
+            size="max_results",
+            follow=False,
             workspace=self.resolve_workspace(workspace),
             experiment=experiment,
             environment=environment,
             filter=filter,
             order_by=order_by or [],
-            max_results=max_results,
+            limit=max_results,
             include_children=include_children,
         )
 

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from modelwright.core.ints import VersionNumber
 from modelwright.core.models import Request
 from modelwright.core.names import Name
+from modelwright.core.pages import MAX_TOKEN
 
 __all__ = [
     "AuthorizeInvoke",
@@ -76,6 +77,11 @@ class EndpointHistoryRequest(Request):
         description="Only the state in force at this time: what served which share then.",
     )
     limit: int = Field(default=200, ge=1, le=10_000, description="The newest changes first.")
+    page_token: str | None = Field(
+        default=None,
+        max_length=MAX_TOKEN,
+        description="The `next_page_token` of the previous page; omit it for the first page.",
+    )
 
 
 class Deploy(Request):

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from modelwright.core.ints import INT32_MAX
 from modelwright.core.models import Idempotent, Request
 from modelwright.core.names import Name
+from modelwright.core.pages import PageParams
 from modelwright.pipelines.models import Digest
 
 __all__ = [
@@ -30,7 +31,7 @@ __all__ = [
 JobStatus = Literal["queued", "running", "waiting", "succeeded", "failed", "cancelled"]
 
 
-class ListJobs(Request):
+class ListJobs(PageParams, Request):
     status: JobStatus | None = None
     kind: str | None = Field(default=None, max_length=64, description="A workflow kind.")
     workspace: Name | None = None

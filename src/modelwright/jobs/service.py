@@ -18,7 +18,9 @@ from sqlalchemy import select
 
 from modelwright.core.actions import Action
 from modelwright.core.context import Context
+from modelwright.core.keyset import Key, keyset_page
 from modelwright.core.lookup import get_environment, require_member
+from modelwright.core.pages import Page
 from modelwright.core.scopes import check_scope_filter, may_see, visible
 from modelwright.errors import NotFound
 from modelwright.jobs import models as m
@@ -31,15 +33,10 @@ __all__ = ["cancel_job", "get_job", "list_jobs", "retry_job", "signal_job", "sub
 J = schema.Job
 
 
-def list_jobs(ctx: Context, req: m.ListJobs) -> list[m.JobInfo]:
+def list_jobs(ctx: Context, req: m.ListJobs) -> Page[m.JobInfo]:
     """Newest first; only jobs of environments the caller may read."""
     check_scope_filter(ctx, Action.DATA_READ, req.workspace, req.environment)
-    query = (
-        select(J)
-        .where(visible(ctx, Action.DATA_READ, J.workspace, J.environment))
-        .order_by(J.id.desc())
-        .limit(req.limit)
-    )
+    query = select(J).where(visible(ctx, Action.DATA_READ, J.workspace, J.environment))
     if req.status is not None:
         query = query.where(J.status == req.status)
     if req.kind is not None:
@@ -48,7 +45,8 @@ def list_jobs(ctx: Context, req: m.ListJobs) -> list[m.JobInfo]:
         query = query.where(J.workspace == req.workspace)
     if req.environment is not None:
         query = query.where(J.environment == req.environment)
-    return [_info(job) for job in ctx.session.scalars(query)]
+    jobs, token = keyset_page(ctx.session, query, [Key(J.id, descending=True)], req, scope="jobs")
+    return Page(items=[_info(job) for job in jobs], next_page_token=token)
 
 
 def get_job(ctx: Context, req: m.JobRef) -> m.JobDetail:

@@ -10,6 +10,7 @@ from typing import Annotated, Literal, Self
 from pydantic import BaseModel, Field, model_validator
 
 from modelwright.core.names import Name
+from modelwright.core.pages import MAX_TOKEN
 from modelwright.monitors.models import PERFORMANCE_METRICS, SIGNALS, MonitorRef, Signal
 from modelwright.workspaces.policy import parse_threshold
 
@@ -170,6 +171,11 @@ class AlertRuleRef(MonitorRef):
 class AlertHistory(MonitorRef):
     rule: Name | None = None
     limit: int = Field(default=100, ge=1, le=10_000)
+    page_token: str | None = Field(
+        default=None,
+        max_length=MAX_TOKEN,
+        description="The `next_page_token` of the previous page; omit it for the first page.",
+    )
 
 
 class SinkInfo(BaseModel):

@@ -15,6 +15,8 @@ from typing import Any
 from sqlalchemy import select
 
 from modelwright.core.context import Context, utcnow
+from modelwright.core.keyset import Key, keyset_page
+from modelwright.core.pages import Page
 from modelwright.errors import Conflict, InvalidInput, NotFound
 from modelwright.monitors import alert_models as am
 from modelwright.monitors.alert_eval import condition
@@ -99,14 +101,16 @@ def remove_alert_rule(ctx: Context, req: am.AlertRuleRef) -> am.AlertRuleInfo:
     return info
 
 
-def alert_history(ctx: Context, req: am.AlertHistory) -> list[am.AlertEvent]:
+def alert_history(ctx: Context, req: am.AlertHistory) -> Page[am.AlertEvent]:
     """The transitions of the monitor's rules, newest first."""
     monitor = _monitor(ctx, req)
     q = select(E).join(A).where(E.monitor_id == monitor.id)
     if req.rule is not None:
         q = q.where(A.name == req.rule)
-    found = ctx.session.scalars(q.order_by(E.id.desc()).limit(req.limit))
-    return [_event(e) for e in found]
+    found, token = keyset_page(
+        ctx.session, q, [Key(E.id, descending=True)], req, scope="alert_history"
+    )
+    return Page(items=[_event(e) for e in found], next_page_token=token)
 
 
 # -- the workflow's delivery step ---------------------------------------------------------------

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 from modelwright.core.clock import utcnow
 from modelwright.core.models import Request
 from modelwright.core.names import Name
+from modelwright.core.pages import MAX_TOKEN
 
 __all__ = [
     "DEFAULT_SERIES_SIGNALS",
@@ -232,6 +233,11 @@ class MonitorHistory(MonitorRef):
     since: datetime | None = None
     until: datetime | None = None
     limit: int = Field(default=1000, ge=1, le=100_000)
+    page_token: str | None = Field(
+        default=None,
+        max_length=MAX_TOKEN,
+        description="The `next_page_token` of the previous page; omit it for the first page.",
+    )
 
 
 class MonitorResult(BaseModel):

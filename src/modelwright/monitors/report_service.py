@@ -59,7 +59,7 @@ def monitor_report(ctx: Context, req: MonitorReportRequest) -> MonitorReport:
             current = _sample(_current(row, features, start, end, notes), "captured", notes)
     history = monitor_history(
         ctx, mm.MonitorHistory(**ref.model_dump(), signal="drift", since=start - HISTORY, until=end)
-    )
+    ).items
     return MonitorReport(
         monitor=detail,
         since=start.isoformat(),
@@ -67,7 +67,7 @@ def monitor_report(ctx: Context, req: MonitorReportRequest) -> MonitorReport:
         histograms=histograms(reference, current, features),
         history=history,
         rules=list_alert_rules(ctx, ref),
-        transitions=alert_history(ctx, AlertHistory(**ref.model_dump(), limit=TRANSITIONS)),
+        transitions=alert_history(ctx, AlertHistory(**ref.model_dump(), limit=TRANSITIONS)).items,
         reference_rows=len(reference),
         current_rows=len(current),
         notes=notes,

@@ -19,6 +19,8 @@ from sqlalchemy import delete, func, select
 
 from modelwright.core.actions import Action
 from modelwright.core.context import Context, utcnow
+from modelwright.core.keyset import Key, keyset_page
+from modelwright.core.pages import Page
 from modelwright.data.service import find_version
 from modelwright.endpoints import service as endpoints
 from modelwright.endpoints.stats import serving_stats
@@ -173,8 +175,9 @@ def run_monitor(ctx: Context, req: m.MonitorRef) -> m.MonitorRun:
     return m.MonitorRun(monitor=row.name, job_id=job)
 
 
-def monitor_history(ctx: Context, req: m.MonitorHistory) -> list[m.MonitorResult]:
-    """Values of the monitor's evaluations, oldest first (the latest ``limit`` of them)."""
+def monitor_history(ctx: Context, req: m.MonitorHistory) -> Page[m.MonitorResult]:
+    """Values of the monitor's evaluations, oldest first (the latest ``limit`` of them); the
+    next page holds the ``limit`` before them."""
     row = _monitor(ctx, req)
     q = select(R).where(R.monitor_id == row.id)
     if req.signal is not None:
@@ -187,8 +190,14 @@ def monitor_history(ctx: Context, req: m.MonitorHistory) -> list[m.MonitorResult
         q = q.where(R.evaluated_at >= req.since)
     if req.until is not None:
         q = q.where(R.evaluated_at <= req.until)
-    found = ctx.session.scalars(q.order_by(R.evaluated_at.desc(), R.id.desc()).limit(req.limit))
-    return [_result(r) for r in reversed(found.all())]
+    found, token = keyset_page(
+        ctx.session,
+        q,
+        [Key(R.evaluated_at, descending=True), Key(R.id, descending=True)],
+        req,
+        scope="monitor_history",
+    )
+    return Page(items=[_result(r) for r in reversed(found)], next_page_token=token)
 
 
 # -- the workflow's steps ---------------------------------------------------------------------

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from modelwright.core.actions import Action
 from modelwright.core.context import Context
+from modelwright.core.pages import every_item
 from modelwright.promotions import models as m
 from modelwright.promotions.service import list_promotions
 from modelwright.registry import models as rm
@@ -49,14 +50,16 @@ def model_card(ctx: Context, req: m.CardRequest) -> m.ModelCard:
         datasets = _training_data(ctx, info.run_id)
     history = [
         e.model_dump(mode="json")
-        for e in alias_history(ctx, rm.AliasHistoryRequest(workspace=req.workspace, name=req.name))
+        for e in every_item(
+            alias_history, ctx, rm.AliasHistoryRequest(workspace=req.workspace, name=req.name)
+        )
         if info.version in (e.to_version, e.from_version)
     ]
     promotions = [
         p
         for p in list_promotions(
             ctx, m.ListPromotions(workspace=req.workspace, model=req.name, limit=10_000)
-        )
+        ).items
         if p.version == info.version
     ]
     tags = info.tags

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from modelwright.core.ints import INT32_MAX, VersionNumber
 from modelwright.core.models import Idempotent, Request
 from modelwright.core.names import Name
+from modelwright.core.pages import PageParams
 from modelwright.rollouts.models import RolloutPlan
 
 __all__ = [
@@ -60,7 +61,7 @@ class PromotionRef(Request):
     promotion_id: PromotionId
 
 
-class ListPromotions(Request):
+class ListPromotions(PageParams, Request):
     workspace: Name | None = None
     model: Name | None = None
     status: PromotionStatus | None = None

@@ -13,11 +13,13 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from modelwright.core.actions import Action
 from modelwright.core.context import Context, utcnow
+from modelwright.core.keyset import Key, keyset_page
 from modelwright.core.lookup import get_environment, get_workspace, require_member
+from modelwright.core.pages import Page
 from modelwright.errors import Conflict, InvalidInput, ModelwrightError, NotFound, PermissionDenied
 from modelwright.promotions import models as m
 from modelwright.promotions.gates import check_metric, check_policy, judge
@@ -137,23 +139,35 @@ def request_promotion(ctx: Context, req: m.RequestPromotion) -> m.PromotionInfo:
     return _info(ctx, row)
 
 
-def list_promotions(ctx: Context, req: m.ListPromotions) -> list[m.PromotionInfo]:
+def list_promotions(ctx: Context, req: m.ListPromotions) -> Page[m.PromotionInfo]:
     """Newest first; only promotions whose source or target the caller may read."""
-    query = select(P).order_by(P.id.desc())
+    # Filters run in SQL, before the limit; only what the caller may see is decided here.
+    query = select(P)
     if req.status is not None:
         query = query.where(P.status == req.status)
-    out: list[m.PromotionInfo] = []
-    for row in ctx.session.scalars(query):
-        spans = {row.target.workspace.name, row.source.workspace.name}
-        if req.workspace is not None and req.workspace not in spans:
-            continue
-        if req.model is not None and row.version.model.name != req.model:
-            continue
-        if _sees(ctx, row):
-            out.append(_info(ctx, row))
-            if len(out) >= req.limit:
-                break
-    return out
+    if req.workspace is not None:
+        envs = (
+            select(schema.Environment.id)
+            .join(schema.Workspace, schema.Environment.workspace_id == schema.Workspace.id)
+            .where(schema.Workspace.name == req.workspace)
+        )
+        query = query.where(or_(P.source_env_id.in_(envs), P.target_env_id.in_(envs)))
+    if req.model is not None:
+        versions = (
+            select(schema.ModelVersion.id)
+            .join(schema.RegisteredModel, schema.ModelVersion.model_id == schema.RegisteredModel.id)
+            .where(schema.RegisteredModel.name == req.model)
+        )
+        query = query.where(P.version_id.in_(versions))
+    rows, token = keyset_page(
+        ctx.session,
+        query,
+        [Key(P.id, descending=True)],
+        req,
+        scope="promotions",
+        visible=lambda row: _sees(ctx, row),
+    )
+    return Page(items=[_info(ctx, row) for row in rows], next_page_token=token)
 
 
 def get_promotion(ctx: Context, req: m.PromotionRef) -> m.PromotionInfo:

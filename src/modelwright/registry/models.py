@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from modelwright.core.ints import VersionNumber
 from modelwright.core.models import Request
 from modelwright.core.names import Name
+from modelwright.core.pages import PageParams
 from modelwright.registry.artifact import FileEntry
 from modelwright.registry.signature import Signature
 from modelwright.tracking.models import Key, RunId, TagValue
@@ -52,7 +53,7 @@ class RegisterVersion(Request):
     tags: dict[Key, TagValue] = Field(default_factory=dict)
 
 
-class ListModels(Request):
+class ListModels(PageParams, Request):
     workspace: Name
 
 
@@ -100,7 +101,11 @@ class DeleteAlias(Request):
     reason: str = Field(default="", max_length=2000)
 
 
-class AliasHistoryRequest(Request):
+class ListVersions(PageParams, ModelRef):
+    pass
+
+
+class AliasHistoryRequest(PageParams, Request):
     workspace: Name
     name: Name
     environment: Name | None = None

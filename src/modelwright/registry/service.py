@@ -14,8 +14,10 @@ from sqlalchemy import String, cast, func, select
 
 from modelwright.core.actions import Action
 from modelwright.core.context import Context, utcnow
+from modelwright.core.keyset import Key, keyset_page
 from modelwright.core.lineage import add_edges
 from modelwright.core.lookup import get_environment, visible_workspace
+from modelwright.core.pages import Page
 from modelwright.errors import Conflict, NotFound, PermissionDenied
 from modelwright.objects.service import require_nameable
 from modelwright.registry import models as m
@@ -352,16 +354,18 @@ def register_version(ctx: Context, req: m.RegisterVersion) -> m.ModelVersionInfo
 
 
 # -- reading ----------------------------------------------------------------------------------
-def list_models(ctx: Context, req: m.ListModels) -> list[m.ModelInfo]:
+def list_models(ctx: Context, req: m.ListModels) -> Page[m.ModelInfo]:
     ws = visible_workspace(ctx, req.workspace)
     if not _readable_env_ids(ctx, ws):
         ctx.require(Action.DATA_READ, ws.name)
-    rows = ctx.session.scalars(
-        select(schema.RegisteredModel)
-        .where(schema.RegisteredModel.workspace_id == ws.id)
-        .order_by(schema.RegisteredModel.name)
+    rows, token = keyset_page(
+        ctx.session,
+        select(schema.RegisteredModel).where(schema.RegisteredModel.workspace_id == ws.id),
+        [Key(schema.RegisteredModel.name)],
+        req,
+        scope="models",
     )
-    return [_model_info(ctx, r) for r in rows]
+    return Page(items=[_model_info(ctx, r) for r in rows], next_page_token=token)
 
 
 def _visible_versions(
@@ -377,9 +381,19 @@ def get_model(ctx: Context, req: m.ModelRef) -> m.ModelDetail:
     return m.ModelDetail(**_model_info(ctx, model).model_dump(), version_list=versions)
 
 
-def list_versions(ctx: Context, req: m.ModelRef) -> list[m.ModelVersionInfo]:
+def list_versions(ctx: Context, req: m.ListVersions) -> Page[m.ModelVersionInfo]:
     model, readable = _readable_model(ctx, req.workspace, req.name)
-    return _version_infos(ctx, model, _visible_versions(ctx, model, readable))
+    # Availability is filtered in SQL, before the limit, so no page comes back short.
+    available = select(schema.ModelVersionEnvironment.version_id).where(
+        schema.ModelVersionEnvironment.environment_id.in_(readable)
+    )
+    query = select(schema.ModelVersion).where(
+        schema.ModelVersion.model_id == model.id, schema.ModelVersion.id.in_(available)
+    )
+    rows, token = keyset_page(
+        ctx.session, query, [Key(schema.ModelVersion.version)], req, scope="model_versions"
+    )
+    return Page(items=_version_infos(ctx, model, rows), next_page_token=token)
 
 
 def get_version(ctx: Context, req: m.VersionRef) -> m.ModelVersionInfo:
@@ -579,16 +593,14 @@ def delete_alias(ctx: Context, req: m.DeleteAlias) -> m.AliasEventInfo:
     return _event_info(model, env.name, event)
 
 
-def alias_history(ctx: Context, req: m.AliasHistoryRequest) -> list[m.AliasEventInfo]:
+def alias_history(ctx: Context, req: m.AliasHistoryRequest) -> Page[m.AliasEventInfo]:
+    """Oldest first. With ``at``, the aliases then in force: one page, at most one event
+    per alias and environment."""
     model, readable = _readable_model(ctx, req.workspace, req.name)
     envs = _env_names(model.workspace)
-    q = (
-        select(schema.ModelAliasEvent)
-        .where(
-            schema.ModelAliasEvent.model_id == model.id,
-            schema.ModelAliasEvent.environment_id.in_(readable),
-        )
-        .order_by(schema.ModelAliasEvent.at, schema.ModelAliasEvent.id)
+    q = select(schema.ModelAliasEvent).where(
+        schema.ModelAliasEvent.model_id == model.id,
+        schema.ModelAliasEvent.environment_id.in_(readable),
     )
     if req.environment is not None:
         q = q.where(
@@ -599,13 +611,18 @@ def alias_history(ctx: Context, req: m.AliasHistoryRequest) -> list[m.AliasEvent
         q = q.where(schema.ModelAliasEvent.alias == req.alias)
     if req.at is not None:
         q = q.where(schema.ModelAliasEvent.at <= req.at)
-    events = list(ctx.session.scalars(q))
+    keys = [Key(schema.ModelAliasEvent.at), Key(schema.ModelAliasEvent.id)]
+    token = None
     if req.at is not None:
         # What was in force at that time: the last move of each alias up to then, unless it
         # removed the alias.
-        last = {(e.environment_id, e.alias): e for e in events}
+        ordered = q.order_by(*(k.order() for k in keys))
+        last = {(e.environment_id, e.alias): e for e in ctx.session.scalars(ordered)}
         events = [e for e in last.values() if e.to_version is not None]
-    return [_event_info(model, envs.get(e.environment_id, "?"), e) for e in events]
+    else:
+        events, token = keyset_page(ctx.session, q, keys, req, scope="alias_history")
+    items = [_event_info(model, envs.get(e.environment_id, "?"), e) for e in events]
+    return Page(items=items, next_page_token=token)
 
 
 # -- descriptions and tags ----------------------------------------------------------------------

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from modelwright.core.ints import INT32_MAX, VersionNumber
 from modelwright.core.models import Request
 from modelwright.core.names import Name
+from modelwright.core.pages import PageParams
 from modelwright.endpoints.models import ServingConfig
 from modelwright.workspaces.policy import parse_threshold
 
@@ -97,7 +98,7 @@ class RolloutRef(Request):
     rollout_id: Annotated[int, Field(ge=1, le=INT32_MAX)]
 
 
-class ListRollouts(Request):
+class ListRollouts(PageParams, Request):
     workspace: Name | None = None
     environment: Name | None = None
     endpoint: Name | None = None

@@ -16,6 +16,8 @@ from sqlalchemy import select
 
 from modelwright.core.actions import Action
 from modelwright.core.context import Context, utcnow
+from modelwright.core.keyset import Key, keyset_page
+from modelwright.core.pages import Page
 from modelwright.endpoints import models as em
 from modelwright.endpoints import service as endpoints
 from modelwright.endpoints.routing import routing_of
@@ -115,21 +117,31 @@ def start_rollout(ctx: Context, req: m.StartRollout) -> m.RolloutInfo:
     return _info(row)
 
 
-def list_rollouts(ctx: Context, req: m.ListRollouts) -> list[m.RolloutInfo]:
-    out = []
-    for row in ctx.session.scalars(select(R).order_by(R.id.desc())):
+def list_rollouts(ctx: Context, req: m.ListRollouts) -> Page[m.RolloutInfo]:
+    """Newest first; only rollouts of endpoints the caller may see."""
+    # Filters run in SQL, before the limit; only what the caller may see is decided here.
+    E, Env, W = schema.Endpoint, schema.Environment, schema.Workspace
+    query = select(R)
+    if req.workspace is not None or req.environment is not None or req.endpoint is not None:
+        chosen = (
+            select(E.id).join(Env, E.environment_id == Env.id).join(W, Env.workspace_id == W.id)
+        )
+        if req.workspace is not None:
+            chosen = chosen.where(W.name == req.workspace)
+        if req.environment is not None:
+            chosen = chosen.where(Env.name == req.environment)
+        if req.endpoint is not None:
+            chosen = chosen.where(E.name == req.endpoint)
+        query = query.where(R.endpoint_id.in_(chosen))
+
+    def sees(row: schema.Rollout) -> bool:
         env = row.endpoint.environment
-        if req.workspace is not None and env.workspace.name != req.workspace:
-            continue
-        if req.environment is not None and env.name != req.environment:
-            continue
-        if req.endpoint is not None and row.endpoint.name != req.endpoint:
-            continue
-        if endpoints.sees_endpoints(ctx, env.workspace.name, env.name):
-            out.append(_info(row))
-            if len(out) >= req.limit:
-                break
-    return out
+        return endpoints.sees_endpoints(ctx, env.workspace.name, env.name)
+
+    rows, token = keyset_page(
+        ctx.session, query, [Key(R.id, descending=True)], req, scope="rollouts", visible=sees
+    )
+    return Page(items=[_info(row) for row in rows], next_page_token=token)
 
 
 def get_rollout(ctx: Context, req: m.RolloutRef) -> m.RolloutInfo:

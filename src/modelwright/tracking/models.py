@@ -18,6 +18,7 @@ from pydantic import (
 from modelwright.core.ints import ByteSize, DbInt64
 from modelwright.core.models import Idempotent, Request
 from modelwright.core.names import Name
+from modelwright.core.pages import MAX_TOKEN, PageParams
 
 __all__ = [
     "KEY_PATTERN",
@@ -201,7 +202,7 @@ class ExperimentInfo(BaseModel):
     runs: int
 
 
-class ListExperiments(Request):
+class ListExperiments(PageParams, Request):
     workspace: Name
 
 
@@ -254,7 +255,18 @@ class SearchRuns(Request):
         max_length=10,
         description="e.g. ['metrics.auc DESC', 'attributes.started_at']",
     )
+    # The page size, named as MLflow names it.
     max_results: int = Field(default=1000, ge=1, le=50_000)
+    page_token: str | None = Field(
+        default=None,
+        max_length=MAX_TOKEN,
+        description="The `next_page_token` of the previous page; omit it for the first page.",
+    )
     include_children: bool = Field(
         default=True, description="Also return child runs (e.g. pipeline nodes)."
     )
+
+    @property
+    def limit(self) -> int:
+        """The page size, as other lists name it."""
+        return self.max_results

@@ -23,8 +23,8 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, case, false, func, or_, select
 from sqlalchemy.orm import aliased
-from sqlalchemy.sql.elements import UnaryExpression
 
+from modelwright.core.keyset import Key
 from modelwright.core.models import storable_problem
 from modelwright.errors import InvalidInput
 from modelwright.store import schema
@@ -33,7 +33,7 @@ __all__ = [
     "MAX_CLAUSES",
     "Clause",
     "apply_filter",
-    "apply_order",
+    "order_keys",
     "parse_filter",
     "status_column",
 ]
@@ -310,11 +310,13 @@ def _metric_compare(m: Any, c: Clause) -> ColumnElement[bool]:
     return one(c.op, float(c.value))
 
 
-def apply_order(
+def order_keys(
     query: Select[Any], order_by: list[str], *, lost_before: datetime | None = None
-) -> Select[Any]:
+) -> tuple[Select[Any], list[Key]]:
+    """``query`` joined to what ``order_by`` sorts on, and the sort keys of a keyset walk:
+    those of ``order_by``, then newest first, then the run id."""
     R = schema.Run
-    orders: list[UnaryExpression[Any] | Any] = []
+    keys: list[Key] = []
     for spec in order_by:
         parts = spec.strip().rsplit(None, 1)
         direction = "asc"
@@ -347,11 +349,9 @@ def apply_order(
         else:
             column = _attribute(key, lost_before)
         # Runs without the value sort last either way, as users expect.
-        orders.append(
-            column.desc().nulls_last() if direction == "desc" else column.asc().nulls_last()
-        )
-    orders += [R.started_at.desc(), R.id]
-    return query.order_by(*orders)
+        keys.append(Key(column, descending=direction == "desc", nullable=True))
+    keys += [Key(R.started_at, descending=True), Key(R.id)]
+    return query, keys
 
 
 def base_query() -> Select[Any]:

@@ -23,6 +23,7 @@ from sqlalchemy import Table, func, insert, select, update
 
 from modelwright.core.actions import Action
 from modelwright.core.context import Context, utcnow
+from modelwright.core.keyset import Key, keyset_page
 from modelwright.core.lineage import add_edges
 from modelwright.core.lookup import (
     get_environment,
@@ -30,12 +31,13 @@ from modelwright.core.lookup import (
     require_member,
     visible_workspace,
 )
+from modelwright.core.pages import Page
 from modelwright.errors import AlreadyExists, Conflict, InvalidInput, NotFound
 from modelwright.objects.service import require_nameable
 from modelwright.store import schema
 from modelwright.store.db import insert_one_missing
 from modelwright.tracking import models as m
-from modelwright.tracking.search import apply_filter, apply_order, base_query, parse_filter
+from modelwright.tracking.search import apply_filter, base_query, order_keys, parse_filter
 
 
 # -- lookups ----------------------------------------------------------------------------------
@@ -77,22 +79,24 @@ def writable_run(ctx: Context, run_id: str) -> schema.Run:
 _EXPERIMENTS = cast(Table, schema.Experiment.__table__)
 
 
-def list_experiments(ctx: Context, req: m.ListExperiments) -> list[m.ExperimentInfo]:
+def list_experiments(ctx: Context, req: m.ListExperiments) -> Page[m.ExperimentInfo]:
     ws = visible_workspace(ctx, req.workspace)
+    rows, token = keyset_page(
+        ctx.session,
+        select(schema.Experiment).where(schema.Experiment.workspace_id == ws.id),
+        [Key(schema.Experiment.name)],
+        req,
+        scope="experiments",
+    )
     counts = dict(
         ctx.session.execute(
             select(schema.Run.experiment_id, func.count())
-            .join(schema.Experiment)
-            .where(schema.Experiment.workspace_id == ws.id)
+            .where(schema.Run.experiment_id.in_([e.id for e in rows]))
             .group_by(schema.Run.experiment_id)
         ).all()
     )
-    rows = ctx.session.scalars(
-        select(schema.Experiment)
-        .where(schema.Experiment.workspace_id == ws.id)
-        .order_by(schema.Experiment.name)
-    )
-    return [_experiment_info(e, ws.name, runs=counts.get(e.id, 0)) for e in rows]
+    items = [_experiment_info(e, ws.name, runs=counts.get(e.id, 0)) for e in rows]
+    return Page(items=items, next_page_token=token)
 
 
 def _experiment_info(e: schema.Experiment, workspace: str, *, runs: int) -> m.ExperimentInfo:
@@ -486,7 +490,7 @@ def metric_history(ctx: Context, req: m.MetricHistoryRequest) -> m.MetricHistory
     )
 
 
-def search_runs(ctx: Context, req: m.SearchRuns) -> list[m.RunInfo]:
+def search_runs(ctx: Context, req: m.SearchRuns) -> Page[m.RunInfo]:
     ws = get_workspace(ctx.session, req.workspace)
     readable = [e.id for e in ws.environments if ctx.allowed(Action.DATA_READ, ws.name, e.name)]
     if not readable:
@@ -504,9 +508,17 @@ def search_runs(ctx: Context, req: m.SearchRuns) -> list[m.RunInfo]:
         q = q.where(schema.Run.parent_id.is_(None))
     cutoff = lost_before(ctx)
     q = apply_filter(q, clauses, lost_before=cutoff)
-    q = apply_order(q, req.order_by, lost_before=cutoff).limit(req.max_results)
-    runs = list(ctx.session.scalars(q).unique())
-    return _infos(ctx, runs)
+    q, keys = order_keys(q, req.order_by, lost_before=cutoff)
+    runs, token = keyset_page(
+        ctx.session,
+        q,
+        keys,
+        req,
+        # A token walks one ordering; the same filter is the caller's to send again.
+        scope="runs:" + "|".join(req.order_by),
+        unique=True,
+    )
+    return Page(items=_infos(ctx, runs), next_page_token=token)
 
 
 # -- rendering --------------------------------------------------------------------------------

@@ -9,10 +9,15 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 
 from modelwright.core.models import Request
 from modelwright.core.names import Name
+from modelwright.core.pages import PageParams
 from modelwright.workspaces.policy import PromotionPolicy
 from modelwright.workspaces.rules import placement_problem, url_problem
 
 Classification = Literal["non-production", "production"]
+
+
+class ListWorkspaces(PageParams, Request):
+    pass
 
 
 class DatastoreSpec(Request):

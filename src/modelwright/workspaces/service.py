@@ -9,8 +9,10 @@ from sqlalchemy.orm import selectinload
 
 from modelwright.core.actions import ALL, Action
 from modelwright.core.context import Context, utcnow
+from modelwright.core.keyset import Key, keyset_page
 from modelwright.core.lookup import get_environment, get_workspace, visible_workspace
 from modelwright.core.models import Empty
+from modelwright.core.pages import Page
 from modelwright.errors import AlreadyExists, Conflict, InvalidInput, NotFound
 from modelwright.store import schema
 from modelwright.workspaces import models as m
@@ -110,17 +112,21 @@ def check_location(ctx: Context, url: str, where: tuple[str, str, str]) -> None:
         )
 
 
-def list_workspaces(ctx: Context, req: Empty) -> list[m.WorkspaceInfo]:
+def list_workspaces(ctx: Context, req: m.ListWorkspaces) -> Page[m.WorkspaceInfo]:
     # Environments and their datastores in two more statements, not two per workspace and
     # environment (the runner asks for this list when no workspace is named).
-    rows = ctx.session.scalars(
-        select(schema.Workspace)
-        .options(
-            selectinload(schema.Workspace.environments).selectinload(schema.Environment.datastores)
-        )
-        .order_by(schema.Workspace.name)
+    query = select(schema.Workspace).options(
+        selectinload(schema.Workspace.environments).selectinload(schema.Environment.datastores)
     )
-    return [workspace_info(ws, ctx) for ws in rows if ctx.is_member(ws.name)]
+    rows, token = keyset_page(
+        ctx.session,
+        query,
+        [Key(schema.Workspace.name)],
+        req,
+        scope="workspaces",
+        visible=lambda ws: ctx.is_member(ws.name),
+    )
+    return Page(items=[workspace_info(ws, ctx) for ws in rows], next_page_token=token)
 
 
 def get_workspace_info(ctx: Context, req: m.WorkspaceRef) -> m.WorkspaceInfo:
@@ -161,9 +167,11 @@ def ensure_default_workspace(ctx: Context, req: Empty) -> m.WorkspaceInfo:
     """The ``default`` workspace, made for a caller who sees no workspace yet: dev → staging
     → prod, each with a datastore under the platform's home (its own setting, never a path a
     client sends). Making it takes a platform admin, as creating any workspace does."""
-    visible = [w.name for w in list_workspaces(ctx, req)]
-    if DEFAULT_WORKSPACE in visible:
+    try:
         return get_workspace_info(ctx, m.WorkspaceRef(workspace=DEFAULT_WORKSPACE))
+    except NotFound:
+        pass  # missing, or not this caller's: the same answer
+    visible = [w.name for w in list_workspaces(ctx, m.ListWorkspaces(limit=5)).items]
     if visible or not ctx.settings.default_workspace:
         why = f"you see {', '.join(visible)}" if visible else "this platform makes none"
         raise NotFound(
