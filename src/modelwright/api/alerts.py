@@ -5,7 +5,6 @@ from __future__ import annotations
 from modelwright.api.operation import Operation
 from modelwright.core.pages import Page
 from modelwright.monitors import alert_models as am
-from modelwright.monitors import models as mm
 
 V1 = "/api/v1"
 _ALERTS = f"{V1}/workspaces/{{workspace}}/environments/{{environment}}/monitors/{{name}}/alerts"
@@ -25,8 +24,8 @@ LIST_ALERT_RULES = Operation(
     "list_alert_rules",
     "GET",
     _ALERTS,
-    mm.MonitorRef,
-    list[am.AlertRuleInfo],
+    am.ListAlertRules,
+    Page[am.AlertRuleInfo],
     "modelwright.monitors.alerts:list_alert_rules",
     "A monitor's alert rules and their states (ok, firing, resolved)",
     "monitors",

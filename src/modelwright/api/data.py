@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from modelwright.api.operation import Operation
+from modelwright.core.pages import Page
 from modelwright.data import models as d
 from modelwright.data.diff import DatasetDiff
 
@@ -14,7 +15,7 @@ LIST_DATASETS = Operation(
     "GET",
     f"{V1}/workspaces/{{workspace}}/datasets",
     d.ListDatasets,
-    list[d.DatasetInfo],
+    Page[d.DatasetInfo],
     "modelwright.data.service:list_datasets",
     "List datasets (with their latest version) in the environments the caller may read",
     "datasets",

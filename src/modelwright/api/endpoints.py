@@ -28,7 +28,7 @@ LIST_ENDPOINTS = Operation(
     "GET",
     f"{V1}/workspaces/{{workspace}}/endpoints",
     em.ListEndpoints,
-    list[em.EndpointInfo],
+    Page[em.EndpointInfo],
     "modelwright.endpoints.service:list_endpoints",
     "List a workspace's endpoints (optionally of one environment)",
     "endpoints",

@@ -27,7 +27,7 @@ LIST_MONITORS = Operation(
     "GET",
     f"{V1}/monitors",
     mm.ListMonitors,
-    list[mm.MonitorInfo],
+    Page[mm.MonitorInfo],
     "modelwright.monitors.service:list_monitors",
     "List monitors of endpoints the caller may see",
     "monitors",

@@ -21,7 +21,8 @@ from rich.progress import (
 )
 
 from modelwright.cli._app import State
-from modelwright.cli._output import console, emit_json, fmt, table
+from modelwright.cli._options import Limit, PageToken
+from modelwright.cli._output import console, emit_json, emit_rows_json, fmt, hint_next_page, table
 from modelwright.data.diff import DatasetDiff
 from modelwright.data.models import DatasetProfile, DatasetVersionInfo
 
@@ -75,13 +76,21 @@ def _num(v: object) -> str:
 
 @datasets_app.command("list")
 def list_datasets(
-    ctx: typer.Context, workspace: Workspace = None, env: Env = None, json: Json = False
+    ctx: typer.Context,
+    workspace: Workspace = None,
+    env: Env = None,
+    limit: Limit = None,
+    page_token: PageToken = None,
+    json: Json = False,
 ) -> None:
     """List datasets with their latest version."""
     state: State = ctx.obj
-    rows = state.client().list_datasets(workspace=workspace, environment=env)
+    rows = state.client().list_datasets(
+        workspace=workspace, environment=env, page_token=page_token, limit=limit
+    )
+    hint_next_page(rows)
     if json:
-        emit_json(rows)
+        emit_rows_json(rows, paged=limit is not None or page_token is not None)
         return
     table(
         f"Datasets ({len(rows)})",

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from modelwright.cli._app import State, err_console
-from modelwright.cli._options import Env, Json, PageToken, Workspace
+from modelwright.cli._options import Env, Json, Limit, PageToken, Workspace
 from modelwright.cli._output import console, emit_json, emit_rows_json, hint_next_page, table
 from modelwright.core.bearer import authorization
 from modelwright.endpoints import models as em
@@ -203,13 +203,21 @@ def delete(
 
 @endpoint_app.command("list")
 def list_endpoints(
-    ctx: typer.Context, workspace: Workspace = None, env: Env = None, json: Json = False
+    ctx: typer.Context,
+    workspace: Workspace = None,
+    env: Env = None,
+    limit: Limit = None,
+    page_token: PageToken = None,
+    json: Json = False,
 ) -> None:
     """Endpoints with their deployments and weights."""
     state: State = ctx.obj
-    eps = state.client().list_endpoints(workspace=workspace, environment=env)
+    eps = state.client().list_endpoints(
+        workspace=workspace, environment=env, page_token=page_token, limit=limit
+    )
+    hint_next_page(eps)
     if json:
-        emit_json(eps)
+        emit_rows_json(eps, paged=limit is not None or page_token is not None)
         return
     table(
         f"Endpoints ({len(eps)})",

@@ -272,13 +272,21 @@ def list_monitors(
         str | None, typer.Option("--workspace", "-w", help="Only this workspace.")
     ] = None,
     env: Annotated[str | None, typer.Option("--env", "-e", help="Only this environment.")] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many.")] = 100,
+    page_token: PageToken = None,
     json: Json = False,
 ) -> None:
     """Monitors of endpoints and dataset series you may see."""
     state: State = ctx.obj
     found = state.client().list_monitors(
-        workspace=workspace, environment=env, endpoint=endpoint, dataset=dataset
+        workspace=workspace,
+        environment=env,
+        endpoint=endpoint,
+        dataset=dataset,
+        limit=limit,
+        page_token=page_token,
     )
+    hint_next_page(found)
     if json:
         emit_json(found)
         return

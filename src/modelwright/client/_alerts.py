@@ -69,11 +69,24 @@ class AlertsMixin(MonitorsMixin):
         )
 
     def list_alert_rules(
-        self, monitor: str, *, workspace: str | None = None, environment: str | None = None
-    ) -> list[am.AlertRuleInfo]:
-        """The monitor's rules with their states (ok, firing, resolved)."""
-        return self.call(
-            ops.LIST_ALERT_RULES, **self._monitor_scope(workspace, environment), name=monitor
+        self,
+        monitor: str,
+        *,
+        workspace: str | None = None,
+        environment: str | None = None,
+        page_token: str | None = None,
+        limit: int | None = None,
+    ) -> PagedList[am.AlertRuleInfo]:
+        """The monitor's rules with their states (ok, firing, resolved): all of them, or one
+        page with ``page_token``/``limit``."""
+        scope = self._monitor_scope(workspace, environment)
+        return self.call_pages(
+            ops.LIST_ALERT_RULES,
+            page_token=page_token,
+            limit=limit,
+            workspace=scope["workspace"],
+            environment=scope["environment"],
+            name=monitor,
         )
 
     def remove_alert_rule(

@@ -14,6 +14,7 @@ from typing import IO, TYPE_CHECKING
 
 from modelwright.api import data as ops
 from modelwright.client._cache import Stamps, cache_dir
+from modelwright.core.pages import PagedList
 from modelwright.data import models as dm
 from modelwright.data._packs import unpack
 from modelwright.data.diff import DatasetDiff
@@ -214,11 +215,19 @@ class DataMixin(RegisterMixin):
 
     # -- browsing -----------------------------------------------------------------------------
     def list_datasets(
-        self, *, workspace: str | None = None, environment: str | None = None
-    ) -> list[dm.DatasetInfo]:
-        """Datasets with their latest version, in every environment you may read (or one)."""
-        return self.call(
+        self,
+        *,
+        workspace: str | None = None,
+        environment: str | None = None,
+        page_token: str | None = None,
+        limit: int | None = None,
+    ) -> PagedList[dm.DatasetInfo]:
+        """Datasets with their latest version, in every environment you may read (or one):
+        all of them, or one page with ``page_token``/``limit``."""
+        return self.call_pages(
             ops.LIST_DATASETS,
+            page_token=page_token,
+            limit=limit,
             workspace=self.resolve_workspace(workspace),
             environment=environment,
         )

@@ -40,10 +40,22 @@ class EndpointsMixin(ClientBase):
         )
 
     def list_endpoints(
-        self, *, workspace: str | None = None, environment: str | None = None
-    ) -> list[em.EndpointInfo]:
+        self,
+        *,
+        workspace: str | None = None,
+        environment: str | None = None,
+        page_token: str | None = None,
+        limit: int | None = None,
+    ) -> PagedList[em.EndpointInfo]:
+        """Every endpoint you may see (in one environment, or all), or one page of them."""
         ws = self.resolve_workspace(workspace)
-        return self.call(ops.LIST_ENDPOINTS, workspace=ws, environment=environment)
+        return self.call_pages(
+            ops.LIST_ENDPOINTS,
+            page_token=page_token,
+            limit=limit,
+            workspace=ws,
+            environment=environment,
+        )
 
     def get_endpoint(
         self, name: str, *, workspace: str | None = None, environment: str | None = None

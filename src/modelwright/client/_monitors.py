@@ -76,14 +76,18 @@ class MonitorsMixin(JobsMixin):
         endpoint: str | None = None,
         dataset: str | None = None,
         limit: int = 100,
-    ) -> list[mm.MonitorInfo]:
-        return self.call(
+        page_token: str | None = None,
+    ) -> PagedList[mm.MonitorInfo]:
+        """One page of the monitors you may see (``limit`` of them, oldest first)."""
+        return self.call_pages(
             ops.LIST_MONITORS,
+            page_token=page_token,
+            limit=limit,
+            follow=False,
             workspace=workspace,
             environment=environment,
             endpoint=endpoint,
             dataset=dataset,
-            limit=limit,
         )
 
     def get_monitor(

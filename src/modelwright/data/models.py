@@ -10,6 +10,7 @@ from pydantic import AfterValidator, BaseModel, Field, WithJsonSchema
 
 from modelwright.core.models import Request
 from modelwright.core.names import Name, check_name
+from modelwright.core.pages import PageParams
 from modelwright.errors import InvalidInput
 from modelwright.tracking.models import RunId
 
@@ -90,7 +91,7 @@ VersionSpec = Annotated[
 
 
 # -- requests -----------------------------------------------------------------------------------
-class ListDatasets(Request):
+class ListDatasets(PageParams, Request):
     workspace: Name
     environment: Name | None = Field(default=None, description="Only this environment.")
 

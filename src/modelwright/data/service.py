@@ -33,8 +33,10 @@ from sqlalchemy.exc import IntegrityError
 
 from modelwright.core.actions import Action
 from modelwright.core.context import Context, utcnow
+from modelwright.core.keyset import Key, keyset_page
 from modelwright.core.lineage import add_edges
 from modelwright.core.lookup import get_environment, get_workspace, require_member
+from modelwright.core.pages import Page
 from modelwright.data import models as m
 from modelwright.data._packs import check_pack_sizes
 from modelwright.data.diff import DatasetDiff, diff_versions
@@ -428,7 +430,7 @@ def get_dataset(ctx: Context, req: m.DatasetRef) -> m.DatasetDetail:
     )
 
 
-def list_datasets(ctx: Context, req: m.ListDatasets) -> list[m.DatasetInfo]:
+def list_datasets(ctx: Context, req: m.ListDatasets) -> Page[m.DatasetInfo]:
     ws = get_workspace(ctx.session, req.workspace)
     if req.environment is not None:
         envs = [_readable(ctx, ws.name, req.environment)]
@@ -437,19 +439,18 @@ def list_datasets(ctx: Context, req: m.ListDatasets) -> list[m.DatasetInfo]:
         if not envs:
             require_member(ctx, ws.name)
             ctx.require(Action.DATA_READ, ws.name)
-    env_ids = [e.id for e in envs]
-    datasets = list(
-        ctx.session.scalars(
-            select(schema.Dataset)
-            .where(schema.Dataset.environment_id.in_(env_ids))
-            .order_by(schema.Dataset.environment_id, schema.Dataset.name)
-        )
+    D = schema.Dataset
+    datasets, token = keyset_page(
+        ctx.session,
+        select(D).where(D.environment_id.in_([e.id for e in envs])),
+        [Key(D.environment_id), Key(D.name)],
+        req,
+        scope="datasets",
     )
     V = schema.DatasetVersion
-    top = (
+    top = (  # the latest version and the count, for this page's datasets only
         select(V.dataset_id, func.max(V.version).label("version"), func.count().label("n"))
-        .join(schema.Dataset, V.dataset_id == schema.Dataset.id)
-        .where(schema.Dataset.environment_id.in_(env_ids))
+        .where(V.dataset_id.in_([d.id for d in datasets]))
         .group_by(V.dataset_id)
         .subquery()
     )
@@ -465,7 +466,7 @@ def list_datasets(ctx: Context, req: m.ListDatasets) -> list[m.DatasetInfo]:
     for d in datasets:
         v, n = latest.get(d.id, (None, 0))
         out.append(_info(d, n, _summary(v) if v is not None else None))
-    return out
+    return Page(items=out, next_page_token=token)
 
 
 def diff_datasets(ctx: Context, req: m.DiffDatasets) -> DatasetDiff:

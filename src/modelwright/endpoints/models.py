@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from modelwright.core.ints import VersionNumber
 from modelwright.core.models import Request
 from modelwright.core.names import Name
-from modelwright.core.pages import MAX_TOKEN
+from modelwright.core.pages import MAX_TOKEN, PageParams
 
 __all__ = [
     "AuthorizeInvoke",
@@ -57,7 +57,7 @@ class CreateEndpoint(Request):
     description: str = Field(default="", max_length=2000)
 
 
-class ListEndpoints(Request):
+class ListEndpoints(PageParams, Request):
     workspace: Name
     environment: Name | None = None
 

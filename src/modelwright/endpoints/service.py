@@ -14,7 +14,9 @@ from sqlalchemy import select
 from modelwright.access.tokens import authenticate
 from modelwright.core.actions import Action
 from modelwright.core.context import Context, utcnow
+from modelwright.core.keyset import Key, keyset_page
 from modelwright.core.lookup import get_environment, require_member, visible_workspace
+from modelwright.core.pages import Page
 from modelwright.endpoints import models as m
 from modelwright.errors import (
     AlreadyExists,
@@ -223,7 +225,7 @@ def create_endpoint(ctx: Context, req: m.CreateEndpoint) -> m.EndpointInfo:
     return _info(row)
 
 
-def list_endpoints(ctx: Context, req: m.ListEndpoints) -> list[m.EndpointInfo]:
+def list_endpoints(ctx: Context, req: m.ListEndpoints) -> Page[m.EndpointInfo]:
     ws = visible_workspace(ctx, req.workspace)
     envs = [e for e in ws.environments if req.environment in (None, e.name)]
     if req.environment is not None and not envs:
@@ -231,12 +233,15 @@ def list_endpoints(ctx: Context, req: m.ListEndpoints) -> list[m.EndpointInfo]:
     if req.environment is not None and not sees_endpoints(ctx, ws.name, req.environment):
         ctx.require(Action.DATA_READ, ws.name, req.environment)
     envs = [e for e in envs if sees_endpoints(ctx, ws.name, e.name)]
-    rows = ctx.session.scalars(
-        select(schema.Endpoint)
-        .where(schema.Endpoint.environment_id.in_([e.id for e in envs]))
-        .order_by(schema.Endpoint.environment_id, schema.Endpoint.name)
-    ).all()
-    return [_info(r) for r in rows]
+    E = schema.Endpoint
+    rows, token = keyset_page(
+        ctx.session,
+        select(E).where(E.environment_id.in_([e.id for e in envs])),
+        [Key(E.environment_id), Key(E.name)],
+        req,
+        scope="endpoints",
+    )
+    return Page(items=[_info(r) for r in rows], next_page_token=token)
 
 
 def get_endpoint(ctx: Context, req: m.EndpointRef) -> m.EndpointInfo:

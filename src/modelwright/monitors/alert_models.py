@@ -10,7 +10,7 @@ from typing import Annotated, Literal, Self
 from pydantic import BaseModel, Field, model_validator
 
 from modelwright.core.names import Name
-from modelwright.core.pages import MAX_TOKEN
+from modelwright.core.pages import MAX_TOKEN, PageParams
 from modelwright.monitors.models import PERFORMANCE_METRICS, SIGNALS, MonitorRef, Signal
 from modelwright.workspaces.policy import parse_threshold
 
@@ -166,6 +166,10 @@ class AddAlertRule(MonitorRef):
 
 class AlertRuleRef(MonitorRef):
     rule: Name
+
+
+class ListAlertRules(PageParams, MonitorRef):
+    pass
 
 
 class AlertHistory(MonitorRef):

@@ -20,7 +20,6 @@ from modelwright.core.pages import Page
 from modelwright.errors import Conflict, InvalidInput, NotFound
 from modelwright.monitors import alert_models as am
 from modelwright.monitors.alert_eval import condition
-from modelwright.monitors.models import MonitorRef
 from modelwright.monitors.service import _monitor, change_action
 from modelwright.monitors.sinks import Delivery, SinkConfig, get_sink, sink_names
 from modelwright.store import schema
@@ -79,10 +78,13 @@ def add_alert_rule(ctx: Context, req: am.AddAlertRule) -> am.AlertRuleInfo:
     return _info(rule)
 
 
-def list_alert_rules(ctx: Context, req: MonitorRef) -> list[am.AlertRuleInfo]:
-    """The monitor's rules with their states."""
+def list_alert_rules(ctx: Context, req: am.ListAlertRules) -> Page[am.AlertRuleInfo]:
+    """The monitor's rules with their states, in the order they were added."""
     monitor = _monitor(ctx, req)
-    return [_info(r) for r in ctx.session.scalars(_rules(monitor.id))]
+    rules, token = keyset_page(
+        ctx.session, _rules(monitor.id), [Key(A.id)], req, scope="alert_rules"
+    )
+    return Page(items=[_info(r) for r in rules], next_page_token=token)
 
 
 def remove_alert_rule(ctx: Context, req: am.AlertRuleRef) -> am.AlertRuleInfo:

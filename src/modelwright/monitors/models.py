@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 from modelwright.core.clock import utcnow
 from modelwright.core.models import Request
 from modelwright.core.names import Name
-from modelwright.core.pages import MAX_TOKEN
+from modelwright.core.pages import MAX_TOKEN, PageParams
 
 __all__ = [
     "DEFAULT_SERIES_SIGNALS",
@@ -218,7 +218,7 @@ class MonitorRef(Request):
     name: Name
 
 
-class ListMonitors(Request):
+class ListMonitors(PageParams, Request):
     workspace: Name | None = None
     environment: Name | None = None
     endpoint: Name | None = None

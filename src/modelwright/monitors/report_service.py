@@ -16,11 +16,12 @@ from sqlalchemy import select
 
 from modelwright.core.actions import Action
 from modelwright.core.context import Context, utcnow
+from modelwright.core.pages import every_item
 from modelwright.data.manifest import load_manifest
 from modelwright.data.tabular import TABULAR, format_of, read_table
 from modelwright.errors import InvalidInput, PermissionDenied
 from modelwright.monitors import models as mm
-from modelwright.monitors.alert_models import AlertHistory
+from modelwright.monitors.alert_models import AlertHistory, ListAlertRules
 from modelwright.monitors.alerts import alert_history, list_alert_rules
 from modelwright.monitors.capture import decode_requests, read_capture
 from modelwright.monitors.report import histograms
@@ -66,7 +67,7 @@ def monitor_report(ctx: Context, req: MonitorReportRequest) -> MonitorReport:
         until=end.isoformat(),
         histograms=histograms(reference, current, features),
         history=history,
-        rules=list_alert_rules(ctx, ref),
+        rules=every_item(list_alert_rules, ctx, ListAlertRules(**ref.model_dump())),
         transitions=alert_history(ctx, AlertHistory(**ref.model_dump(), limit=TRANSITIONS)).items,
         reference_rows=len(reference),
         current_rows=len(current),

@@ -123,23 +123,25 @@ def create_monitor(ctx: Context, req: m.CreateMonitor) -> m.MonitorDetail:
     return _detail(ctx, row)
 
 
-def list_monitors(ctx: Context, req: m.ListMonitors) -> list[m.MonitorInfo]:
-    out = []
-    for row in ctx.session.scalars(select(M).order_by(M.id)):
-        env = row.environment
-        if req.workspace is not None and env.workspace.name != req.workspace:
-            continue
-        if req.environment is not None and env.name != req.environment:
-            continue
-        if req.endpoint is not None and (row.endpoint is None or row.endpoint.name != req.endpoint):
-            continue
-        if req.dataset is not None and row.dataset != req.dataset:
-            continue
-        if _sees(ctx, row):
-            out.append(_info(ctx, row))
-            if len(out) >= req.limit:
-                break
-    return out
+def list_monitors(ctx: Context, req: m.ListMonitors) -> Page[m.MonitorInfo]:
+    """Monitors the caller may see, oldest first; the filters run in SQL before the limit."""
+    q = select(M)
+    if req.workspace is not None or req.environment is not None:
+        q = q.join(schema.Environment, M.environment_id == schema.Environment.id)
+    if req.workspace is not None:
+        q = q.join(schema.Workspace, schema.Environment.workspace_id == schema.Workspace.id)
+        q = q.where(schema.Workspace.name == req.workspace)
+    if req.environment is not None:
+        q = q.where(schema.Environment.name == req.environment)
+    if req.endpoint is not None:
+        q = q.join(schema.Endpoint, M.endpoint_id == schema.Endpoint.id)
+        q = q.where(schema.Endpoint.name == req.endpoint)
+    if req.dataset is not None:
+        q = q.where(M.dataset == req.dataset)
+    rows, token = keyset_page(
+        ctx.session, q, [Key(M.id)], req, scope="monitors", visible=lambda r: _sees(ctx, r)
+    )
+    return Page(items=[_info(ctx, r) for r in rows], next_page_token=token)
 
 
 def get_monitor(ctx: Context, req: m.MonitorRef) -> m.MonitorDetail:
