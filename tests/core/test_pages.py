@@ -6,6 +6,7 @@ and a caller who may not see some rows still gets full pages."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import pandas as pd
@@ -220,3 +221,33 @@ def test_model_versions_and_alias_history_come_oldest_first(client: Client) -> N
     assert moves == [*(("champion", v) for v in (1, 2, 3, 4, 5)), ("challenger", 1)]
     assert [(e.alias, e.to_version) for e in client.alias_history("churn", workspace="ml")] == moves
     refuses(versions, first.next_page_token or "")
+
+
+def test_endpoints_and_datasets_come_by_environment_and_name(
+    client: Client, tmp_path: Path
+) -> None:
+    client.create_workspace("ml")
+    client.create_datastore("ml", "dev", "lake", str(tmp_path / "lake"))
+    for name in ("e", "a", "c", "b", "d"):
+        client.create_endpoint(name, workspace="ml", environment="dev")
+        client.register_dataset(
+            name, pd.DataFrame({"x": [1.0, 2.0]}), workspace="ml", environment="dev"
+        )
+    client.register_dataset("a", pd.DataFrame({"x": [3.0]}), workspace="ml", environment="dev")
+
+    def endpoints(token: str | None) -> PagedList[Any]:
+        return client.list_endpoints(workspace="ml", environment="dev", page_token=token, limit=2)
+
+    def datasets(token: str | None) -> PagedList[Any]:
+        return client.list_datasets(workspace="ml", environment="dev", page_token=token, limit=2)
+
+    assert [[e.name for e in p] for p in walk(endpoints)] == [["a", "b"], ["c", "d"], ["e"]]
+    assert [e.name for e in client.list_endpoints(workspace="ml")] == ["a", "b", "c", "d", "e"]
+    pages = walk(datasets)
+    assert [[d.name for d in p] for p in pages] == [["a", "b"], ["c", "d"], ["e"]]
+    # The latest version and the count are read for each page's own datasets.
+    assert [(d.name, d.versions, d.latest and d.latest.version) for d in pages[0]] == [
+        ("a", 2, 2),
+        ("b", 1, 1),
+    ]
+    refuses(datasets, endpoints(None).next_page_token or "")  # another list's token
