@@ -261,4 +261,6 @@ def test_versions_name_the_datasets_their_runs_read_in_a_constant_number_of_quer
         assert {tuple(v.datasets) for v in versions} == {("dev/calls@v1", "dev/customers@v1")}
         return len(statements)
 
-    assert queries("four") == queries("one")
+    # The fewest of three reads: a background write of the process (a run's heartbeat) may
+    # land inside one of them.
+    assert min(queries("four") for _ in range(3)) == min(queries("one") for _ in range(3))
