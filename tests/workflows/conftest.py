@@ -68,7 +68,7 @@ class Workers:
         self.settings = settings
         self.procs: list[subprocess.Popen[bytes]] = []
 
-    def spawn(self, concurrency: int = 1) -> subprocess.Popen[bytes]:
+    def spawn(self, concurrency: int = 1, lease: float = LEASE) -> subprocess.Popen[bytes]:
         env = {**os.environ, "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{ROOT}"}
         proc = subprocess.Popen(
             [
@@ -76,7 +76,7 @@ class Workers:
                 str(ROOT / "tests" / "workflows" / "worker_main.py"),
                 self.settings.database_url,
                 str(self.settings.home),
-                str(LEASE),
+                str(lease),
                 str(concurrency),
             ],
             env=env,
