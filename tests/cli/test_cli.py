@@ -261,3 +261,18 @@ def test_workspace_default_makes_the_default_workspace_once(cli: Run, home: Path
     assert info["environments"][0]["datastores"][0]["url"] == str(
         home.resolve() / "data" / "default" / "dev"
     )
+
+
+def test_the_cli_reads_the_client_variables_through_the_client_settings(
+    cli: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert cli("apply", "-f", str(EXAMPLE)).code == 0
+    monkeypatch.setenv("MODELWRIGHT_WORKSPACE", "churn")
+    listed = cli("datasets", "list", "--json")
+    assert listed.code == 0, listed.err  # the workspace came from the variable
+    monkeypatch.setenv("MODELWRIGHT_WORKSPACE", "nowhere")
+    assert cli("datasets", "list").code != 0
+    monkeypatch.setenv("MODELWRIGHT_FLUSH_INTERVAL", "soon")
+    bad = cli("runs", "list", "-w", "churn")
+    assert bad.code != 0
+    assert "MODELWRIGHT_FLUSH_INTERVAL" in bad.err and "Traceback" not in bad.err

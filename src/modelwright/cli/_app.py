@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from modelwright.cli._options import from_settings
 from modelwright.cli._output import fit_to_terminal
 from modelwright.client import Client, connect
 from modelwright.errors import ModelwrightError
@@ -64,11 +65,17 @@ def _root(
     ] = None,
     url: Annotated[
         str | None,
-        typer.Option(envvar="MODELWRIGHT_URL", help="Talk to a modelwright server instead."),
+        typer.Option(
+            callback=from_settings("url"),
+            help="Talk to a modelwright server instead (default: $MODELWRIGHT_URL).",
+        ),
     ] = None,
     token: Annotated[
         str | None,
-        typer.Option(envvar="MODELWRIGHT_TOKEN", help="API token (required with --url)."),
+        typer.Option(
+            callback=from_settings("token"),
+            help="API token, required with --url (default: $MODELWRIGHT_TOKEN).",
+        ),
     ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
 ) -> None:

@@ -2,11 +2,42 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 import typer
 
-__all__ = ["Detach", "Env", "Imports", "Json", "Limit", "PageToken", "Submit", "Workspace"]
+from modelwright.errors import InvalidInput
+from modelwright.settings import client_settings
+
+__all__ = [
+    "Detach",
+    "Env",
+    "Imports",
+    "Json",
+    "Limit",
+    "PageToken",
+    "Submit",
+    "Workspace",
+    "from_settings",
+]
+
+
+def from_settings(field: str) -> Callable[[str | None], str | None]:
+    """An option's callback: the flag, else the client setting of that name (read from
+    ``MODELWRIGHT_<FIELD>`` by ``ClientSettings``, the one reader of the client's variables)."""
+
+    def fill(value: str | None) -> str | None:
+        if value is not None:
+            return value
+        try:
+            found = getattr(client_settings(), field)
+        except InvalidInput as exc:  # a variable that does not parse, named
+            raise typer.BadParameter(str(exc)) from None
+        return None if found is None else str(found)
+
+    return fill
+
 
 Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 Workspace = Annotated[
@@ -14,14 +45,17 @@ Workspace = Annotated[
     typer.Option(
         "--workspace",
         "-w",
-        envvar="MODELWRIGHT_WORKSPACE",
-        help="Workspace (default: the only one).",
+        callback=from_settings("workspace"),
+        help="Workspace (default: $MODELWRIGHT_WORKSPACE, else the only one).",
     ),
 ]
 Env = Annotated[
     str | None,
     typer.Option(
-        "--env", "-e", envvar="MODELWRIGHT_ENVIRONMENT", help="Environment (default: the first)."
+        "--env",
+        "-e",
+        callback=from_settings("environment"),
+        help="Environment (default: $MODELWRIGHT_ENVIRONMENT, else the first).",
     ),
 ]
 # Modules that declare workflows, for the commands that run them (worker, server).

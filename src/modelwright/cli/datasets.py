@@ -21,7 +21,7 @@ from rich.progress import (
 )
 
 from modelwright.cli._app import State
-from modelwright.cli._options import Limit, PageToken
+from modelwright.cli._options import Limit, PageToken, from_settings
 from modelwright.cli._output import console, emit_json, emit_rows_json, fmt, hint_next_page, table
 from modelwright.data.diff import DatasetDiff
 from modelwright.data.models import DatasetProfile, DatasetVersionInfo
@@ -36,8 +36,8 @@ Workspace = Annotated[
     typer.Option(
         "--workspace",
         "-w",
-        envvar="MODELWRIGHT_WORKSPACE",
-        help="Workspace (default: the only one).",
+        callback=from_settings("workspace"),
+        help="Workspace (default: $MODELWRIGHT_WORKSPACE, else the only one).",
     ),
 ]
 Env = Annotated[
@@ -45,8 +45,8 @@ Env = Annotated[
     typer.Option(
         "--env",
         "-e",
-        envvar="MODELWRIGHT_ENVIRONMENT",
-        help="Environment (default: the first of the promotion path).",
+        callback=from_settings("environment"),
+        help="Environment (default: $MODELWRIGHT_ENVIRONMENT, else the first of the promotion path).",
     ),
 ]
 

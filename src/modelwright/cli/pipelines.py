@@ -11,7 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.tree import Tree
 
 from modelwright.cli._app import State
-from modelwright.cli._options import Detach, Json, Submit
+from modelwright.cli._options import Detach, Json, Submit, from_settings
 from modelwright.cli._output import console, emit_json, table
 
 if TYPE_CHECKING:
@@ -86,8 +86,8 @@ def run(
         typer.Option(
             "--workspace",
             "-w",
-            envvar="MODELWRIGHT_WORKSPACE",
-            help="Workspace (default: the only one you can see).",
+            callback=from_settings("workspace"),
+            help="Workspace (default: $MODELWRIGHT_WORKSPACE, else the only one you can see).",
         ),
     ] = None,
     params: Annotated[
