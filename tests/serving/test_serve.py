@@ -253,7 +253,7 @@ def test_serve_reports_a_deployment_that_cannot_start(churn_home: tuple[Client, 
     manifest = home / "artifacts" / "objects" / "sha256" / digest[:2] / digest[2:]
     manifest.chmod(0o644)
     manifest.write_bytes(b"{}")
-    serve = Serve(home, "--ready-timeout", "60")
+    serve = Serve(home, "--ready-timeout", "30")
     try:
         health = serve.wait(
             lambda h: (
@@ -269,7 +269,7 @@ def test_serve_reports_a_deployment_that_cannot_start(churn_home: tuple[Client, 
         # Giving green traffic it cannot take: the live routing differs from the record.
         client.set_traffic("churn", {"blue": 50, "green": 50}, workspace="ml", environment="dev")
         # (First the router lags a generation; once it follows, green still cannot serve.)
-        live = _routing(client, "differs", problem="serves")
+        live = _routing(client, "differs", problem="serves", timeout=120)
         assert live.state == "differs", live
         assert live.routers[0].problem == "serves blue 50%, the record says blue 50%, green 50%"
     finally:
