@@ -138,11 +138,20 @@ class Capture:
                 f"{uuid.uuid4().hex}.parquet"
             )
             fs, fs_path = fsspec.core.url_to_fs(path)
-            fs.makedirs(fs_path.rsplit("/", 1)[0], exist_ok=True)
-            with fs.open(fs_path, "wb") as fh:
+            directory, name = fs_path.rsplit("/", 1)
+            fs.makedirs(directory, exist_ok=True)
+            # A monitor may read while the writer writes: on a local disk the file is written
+            # under a hidden name (readers skip names starting with ".") and renamed whole;
+            # an object store's upload appears whole anyway.
+            protocols = (fs.protocol,) if isinstance(fs.protocol, str) else tuple(fs.protocol)
+            local = bool({"file", "local"} & set(protocols))
+            target = f"{directory}/.{name}.partial" if local else fs_path
+            with fs.open(target, "wb") as fh:
                 # Dictionaries only where values repeat, statistics only on small columns:
                 # on bodies both are work the writer does for nothing (about a fifth of it).
                 pq.write_table(table, fh, use_dictionary=_REPEATED, write_statistics=_SUMMARISED)
+            if local:
+                fs.mv(target, fs_path)
             self.files_written += 1
         except Exception:
             log.exception("capture: could not write %d records", len(batch))
