@@ -13,6 +13,9 @@ Run on demand, never in CI. Two parts, both on the embedded default:
   ``POST /invocations`` for ``--duration`` seconds, in its own process. The two modes
   alternate, ``--repeats`` times each, so a drift of the machine falls on both. After each
   captured run the Parquet rows written are counted against the answers (none may be lost).
+  Then capture's own CPU per request is timed in process (``record`` and the writer's
+  ``_write``) and set against the CPU an answer takes: the figure the end-to-end runs try to
+  see through the noise of a shared machine.
 * **Monitor evaluation.** The signal code a monitor evaluation runs, in process, on
   synthetic data shaped like captured traffic (8 numeric and 2 categorical features, a
   50,000-row baseline): decoding the captured request bodies, then the ``drift`` and
@@ -201,6 +204,45 @@ def capture_cost(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     }
 
 
+def capture_cpu(work: Path, answers_per_second: float) -> dict[str, float]:
+    """Capture's own CPU per request, in process and without a server: ``record`` (what the
+    request path pays) and the writer's ``_write`` of a 1,000-record batch (what the writer
+    thread takes from the same process), with the bodies the load sends. Against the CPU one
+    answer takes at the measured throughput of one worker on one core, this is the cost the
+    end-to-end runs try to see through the noise of a shared machine."""
+    from modelwright.serving.capture import Capture
+
+    request = bs.body(1)
+    response = b'{"predictions": [1]}'
+    # The writer never wakes on its own here: the records are taken by hand below.
+    capture = Capture(
+        str(work / "cpu-lake"),
+        endpoint="e",
+        deployment="d",
+        model="m",
+        rate=1.0,
+        flush_rows=10**9,
+        flush_seconds=3600,
+        max_pending=10**9,
+    )
+    calls = 100_000
+    started = time.perf_counter()
+    for i in range(calls):
+        capture.record(str(i), request, response, 200, 1.5)
+    record_s = (time.perf_counter() - started) / calls
+    batch = [capture._pending.popleft() for _ in range(1000)]
+    capture._pending.clear()
+    write_s = timed(lambda: capture._write(batch), 20) / len(batch)
+    capture.close()
+    per_answer = 1 / answers_per_second
+    return {
+        "record_us": 1e6 * record_s,
+        "write_us": 1e6 * write_s,
+        "answer_us": 1e6 * per_answer,
+        "share": (record_s + write_s) / per_answer,
+    }
+
+
 def cpu(pin: bool, which: int) -> list[str]:
     """With ``--pin``, a child runs on one CPU only (``taskset``): the server on CPU 0, the
     load on CPU 1, so the load generator never takes the server's core and the capture writer
@@ -281,6 +323,15 @@ def report(cost: dict[str, Any], speed: list[dict[str, Any]], args: argparse.Nam
         f"{'server and load pinned to one CPU each' if args.pin else 'no CPU pinning'}); "
         "each pair: " + ", ".join(f"{100 * c:.1f} %" for c in cost["pair_costs"]) + ".",
     ]
+    if "cpu" in cost:
+        c = cost["cpu"]
+        lines += [
+            "",
+            f"Capture's own CPU, in process: record {c['record_us']:.2f} µs a request, writer "
+            f"{c['write_us']:.2f} µs a record (1,000-record batches), against "
+            f"{c['answer_us']:.0f} µs of one core per answer at the median throughput without "
+            f"capture: {100 * c['share']:.2f} % of the server's CPU.",
+        ]
     if not speed:
         return "\n".join(lines)
     lines += [
@@ -316,6 +367,7 @@ def main() -> None:
         cost = {"runs": {"off": [], "on": []}, "cost": float("nan")}
         if not args.skip_capture:
             cost = capture_cost(args, Path(tmp))
+            cost["cpu"] = capture_cpu(Path(tmp), cost["median_rps_off"])
         speed = [] if args.skip_evaluation else evaluation_speed(args)
     print(report(cost, speed, args) if not args.skip_capture else json.dumps(speed, indent=1))
 
