@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 import sys
@@ -42,13 +43,15 @@ def test_package_serves_predictions(client: Client, frame, labels, tmp_path: Pat
     )
     assert (out / "model" / "modelwright.json").is_file()
     reqs = (out / "requirements.txt").read_text().splitlines()
-    assert reqs[0].startswith("modelwright==") and any(r.startswith("scikit-learn==") for r in reqs)
+    (wheel,) = (out / "wheels").iterdir()
+    assert reqs[0] == f"./wheels/{wheel.name}" and any(r.startswith("scikit-learn==") for r in reqs)
     docker = (out / "Dockerfile").read_text()
     assert docker.startswith("# Built by `modelwright model package` for models:/churn/1")
     for line in (
         "FROM python:3.",
         "RUN pip install --no-cache-dir -r requirements.txt",
         "EXPOSE 8080",
+        "COPY wheels/ wheels/",
         "USER model",
     ):
         assert line in docker
@@ -115,6 +118,31 @@ def test_package_serves_predictions(client: Client, frame, labels, tmp_path: Pat
         proc.wait(timeout=10)
         if proc.stdout:
             proc.stdout.close()
+
+
+@pytest.mark.parametrize("db", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("backend", ["local"], indirect=True)
+def test_a_named_modelwright_requirement_replaces_the_bundled_wheel(
+    client: Client, frame, labels, tmp_path: Path
+) -> None:
+    from sklearn.linear_model import LogisticRegression
+
+    client.create_workspace("ml")
+    with client.start_run("churn", workspace="ml") as run:
+        run.log_model(LogisticRegression().fit(frame, labels), "churn")
+    out = client.package_model(
+        "models:/churn/1",
+        tmp_path / "pkg",
+        workspace="ml",
+        modelwright_requirement="modelwright==0.1.0",
+    )
+    assert not (out / "wheels").exists()
+    reqs = (out / "requirements.txt").read_text().splitlines()
+    assert reqs[0] == "modelwright==0.1.0" and not any("wheel" in r for r in reqs)
+    docker = (out / "Dockerfile").read_text()
+    assert "COPY wheels/" not in docker and "modelwright as modelwright==0.1.0" in docker
+    assert "- modelwright as modelwright==0.1.0." in (out / "README.md").read_text()
+    assert json.loads((out / "package.json").read_text())["requirement"] == "modelwright==0.1.0"
 
 
 def test_pins_are_installable_from_an_index() -> None:
