@@ -1,6 +1,6 @@
 """A packaged model runs where only its files are: a fresh virtual environment gets modelwright
 from the wheel inside the package and everything ``requirements.txt`` pins, offline, and
-``serve.py`` (no ``--trust-pickle`` for a skops model) answers the prediction made in process."""
+``serve.py`` (a skops model: never ``--trust-pickle``) answers the prediction made in process."""
 
 from __future__ import annotations
 
@@ -41,12 +41,13 @@ def _run(cmd: list[str], *, cwd: Path, env: dict[str, str], timeout: float = 120
 def test_package_serves_from_a_venv_built_offline_from_its_own_files(
     client: Client, frame, labels, tmp_path: Path
 ) -> None:
-    from sklearn.linear_model import LogisticRegression
+    from sklearn.ensemble import RandomForestClassifier
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
     client.create_workspace("ml")
-    model = make_pipeline(StandardScaler(), LogisticRegression()).fit(frame, labels)
+    forest = RandomForestClassifier(n_estimators=5, random_state=0)
+    model = make_pipeline(StandardScaler(), forest).fit(frame, labels)
     with client.start_run("churn", workspace="ml") as run:
         run.log_model(model, "churn", input_example=frame[:5])
     out = client.package_model("models:/churn/1", tmp_path / "pkg", workspace="ml")
@@ -56,8 +57,11 @@ def test_package_serves_from_a_venv_built_offline_from_its_own_files(
     assert requirements[0] == f"./wheels/{wheel.name}"
     assert all("==" in r for r in requirements[1:]), requirements
     assert {r.split("==")[0] for r in requirements[1:]} >= {"scikit-learn", "skops", "numpy"}
-    # skops loads the pipeline's scikit-learn types without running code from the file.
-    assert "trust" not in (out / "serve.py").read_text()
+    # skops loads the pipeline without running code from the file: serve.py names the one
+    # type skops does not trust by default (the forest's trees) and grants nothing else.
+    serve = (out / "serve.py").read_text()
+    assert "--trust-pickle" not in serve
+    assert '"--trust-types", "sklearn.tree._tree.Tree"]' in serve
     about = json.loads((out / "package.json").read_text())
     assert about["wheel"] == wheel.name
     assert about["sha256"] == hashlib.sha256(wheel.read_bytes()).hexdigest()

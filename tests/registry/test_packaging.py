@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import runpy
 import socket
 import subprocess
 import sys
@@ -12,9 +13,10 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
+from tests.registry.conftest import Doubler
 
 from modelwright.client import Client
-from modelwright.errors import InvalidInput
+from modelwright.errors import InvalidInput, PermissionDenied
 
 pytest.importorskip("sklearn")
 
@@ -143,6 +145,52 @@ def test_a_named_modelwright_requirement_replaces_the_bundled_wheel(
     assert "COPY wheels/" not in docker and "modelwright as modelwright==0.1.0" in docker
     assert "- modelwright as modelwright==0.1.0." in (out / "README.md").read_text()
     assert json.loads((out / "package.json").read_text())["requirement"] == "modelwright==0.1.0"
+
+
+@pytest.mark.parametrize("db", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("backend", ["local"], indirect=True)
+def test_serve_py_trusts_what_the_model_needs_and_no_more(
+    client: Client, frame, labels, tmp_path: Path
+) -> None:
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.linear_model import LogisticRegression
+
+    from modelwright.serving.packaged import _parser, load_packaged
+
+    client.create_workspace("ml")
+    models = {
+        # skops trusts a linear model; a forest's trees it does not by default; pickle runs code.
+        "linear": (LogisticRegression().fit(frame, labels), []),
+        "forest": (
+            RandomForestClassifier(n_estimators=3, random_state=0).fit(frame, labels),
+            ["--trust-types", "sklearn.tree._tree.Tree"],
+        ),
+        "doubler": (Doubler(), ["--trust-pickle"]),
+    }
+    for name, (model, trust) in models.items():
+        with client.start_run(name, workspace="ml") as run:
+            run.log_model(model, name)
+        out = client.package_model(f"models:/{name}/1", tmp_path / name, workspace="ml")
+        argv = runpy.run_path(str(out / "serve.py"))["MODEL"]
+        assert [a for a in argv if a.startswith("--trust")] == trust[:1], name
+        assert argv[len(argv) - len(trust) :] == trust, name
+        args = _parser().parse_args(["--model-dir", str(out / "model"), *argv])
+        loaded = load_packaged(
+            args.model_dir,
+            digest=args.digest,
+            trusted=args.trust_pickle,
+            trusted_types=args.trust_types,
+        )
+        assert loaded.predict(frame[:4]).tolist() == model.predict(frame[:4]).tolist()
+        if trust:
+            with pytest.raises(PermissionDenied, match="trust_pickle=True"):
+                load_packaged(out / "model", digest=args.digest)
+    readme = {
+        name: " ".join((tmp_path / name / "README.md").read_text().split()) for name in models
+    }
+    assert "`--trust-types` (no other type is loaded): sklearn.tree._tree.Tree." in readme["forest"]
+    assert "(pickle), which `serve.py` allows with `--trust-pickle`." in readme["doubler"]
+    assert "Loading the model runs no code from the artifact." in readme["linear"]
 
 
 def test_pins_are_installable_from_an_index() -> None:

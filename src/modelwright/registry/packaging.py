@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from modelwright.errors import InvalidInput
-from modelwright.registry.flavors import get_flavor, requires_trust
+from modelwright.registry.flavors import get_flavor, requires_trust, untrusted_types
 from modelwright.registry.uri import model_uri
 from modelwright.registry.wheel import build_running_wheel, running_version
 
@@ -62,7 +62,9 @@ _README = """# {name} v{version}, packaged by modelwright
 
 `serve.py` serves it with the API of `modelwright serve`: `POST /invocations`, the Open
 Inference Protocol under `/v2`, `/health`. It checks the files in `model/` against the digest
-before the first request. {loading}
+before the first request.
+
+{loading}
 
 ## Run
 
@@ -121,7 +123,7 @@ class PackageSpec:
 def write_package(spec: PackageSpec, out: Path, *, kubernetes: bool = False) -> list[Path]:
     """Write everything but ``out/model`` (the caller puts the verified artifact there)."""
     out.mkdir(parents=True, exist_ok=True)
-    trusted = requires_trust(get_flavor(spec.flavor), spec.flavor_meta)
+    trust, loading = _trust(spec)
     written = []
 
     def put(name: str, text: str) -> None:
@@ -141,7 +143,7 @@ def write_package(spec: PackageSpec, out: Path, *, kubernetes: bool = False) -> 
             name=spec.name,
             version=str(spec.version),
             digest=spec.digest,
-            trust=', "--trust-pickle"' if trusted else "",
+            trust="".join(f", {json.dumps(arg)}" for arg in trust),
         ),
     )
     pinned = [
@@ -161,12 +163,6 @@ def write_package(spec: PackageSpec, out: Path, *, kubernetes: bool = False) -> 
             copy_wheels="" if pin.wheel is None else "COPY wheels/ wheels/\n",
         ),
     )
-    loading = (
-        "Loading the model runs code from the artifact (pickle or custom types), which "
-        "`serve.py` allows with `--trust-pickle`."
-        if trusted
-        else "Loading the model runs no code from the artifact."
-    )
     put(
         "README.md",
         _README.format(
@@ -175,7 +171,7 @@ def write_package(spec: PackageSpec, out: Path, *, kubernetes: bool = False) -> 
             uri=spec.uri,
             flavor=spec.flavor,
             digest=spec.digest,
-            loading=loading,
+            loading=_wrap(loading, "", ""),
             port=spec.port,
             image=spec.image,
             pinned="\n".join(_wrap(f"{item}.", "- ", "  ") for item in pinned),
@@ -205,6 +201,24 @@ def write_package(spec: PackageSpec, out: Path, *, kubernetes: bool = False) -> 
         put("k8s/deployment.yaml", yaml.safe_dump(_deployment(spec), sort_keys=False))
         put("k8s/service.yaml", yaml.safe_dump(_service(spec), sort_keys=False))
     return written
+
+
+def _trust(spec: PackageSpec) -> tuple[list[str], str]:
+    """The trust ``serve.py`` gives the model, as arguments, and what the README says of it.
+    A skops model never needs pickle's: the types skops does not trust by default are named,
+    those the model's metadata declares (covered by the digest), and no other is loaded."""
+    flavor = get_flavor(spec.flavor)
+    if flavor.pickle_based:
+        said = "runs code from the artifact (pickle), which `serve.py` allows with `--trust-pickle`"
+        return ["--trust-pickle"], f"Loading the model {said}."
+    types = untrusted_types(spec.flavor_meta)
+    if not requires_trust(flavor, spec.flavor_meta):
+        return [], "Loading the model runs no code from the artifact."
+    said = (
+        "constructs types skops does not trust by default, which `serve.py` names with "
+        f"`--trust-types` (no other type is loaded): {', '.join(types)}"
+    )
+    return ["--trust-types", ",".join(types)], f"Loading the model {said}."
 
 
 class _Pin(NamedTuple):
