@@ -182,13 +182,13 @@ def load_verified(
     impl = get_flavor(manifest.flavor)
     if not trusted and requires_trust(impl, manifest.flavor_meta, trusted_types):
         if impl.pickle_based:
-            what = "pickle), and loading it runs code from the file"
+            what = "(pickle), and loading it runs code from the file"
         else:
             types = sorted(set(untrusted_types(manifest.flavor_meta)) - set(trusted_types))
-            what = f"types skops does not trust by default: {', '.join(types)})"
+            what = f"(with types skops does not trust by default: {', '.join(types)})"
         raise PermissionDenied(
-            f"the model in '{path}' is {manifest.flavor} ({what}: pass trust_pickle=True if "
-            "you trust its source",
+            f"the model in '{path}' is {manifest.flavor} {what}: pass trust_pickle=True if you "
+            "trust its source",
             details={"flavor": manifest.flavor},
         )
     try:

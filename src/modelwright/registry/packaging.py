@@ -106,7 +106,7 @@ class PackageSpec:
         self.image = image or f"{slug}:v{version}"
         if modelwright_requirement is not None:
             modelwright_requirement = modelwright_requirement.strip()
-            if not modelwright_requirement or "\n" in modelwright_requirement:
+            if len(modelwright_requirement.splitlines()) != 1:
                 raise InvalidInput(
                     "modelwright_requirement: one requirement line is needed, such as "
                     f"modelwright=={running_version() or 'VERSION'} (got {modelwright_requirement!r})",
