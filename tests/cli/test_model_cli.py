@@ -58,5 +58,30 @@ def test_model_commands(cli: Run, home: Path, tmp_path: Path) -> None:
     assert r.code == 0, r.err
     assert {"Dockerfile", "serve.py", "requirements.txt"} <= {p.name for p in out.iterdir()}
     assert (out / "k8s" / "deployment.yaml").is_file()
+    (wheel,) = (out / "wheels").iterdir()
+    assert f"wheels/{wheel.name}" in r.out
+    pinned = tmp_path / "pinned"
+    r = cli(
+        "model",
+        "package",
+        "models:/churn/1",
+        "-o",
+        str(pinned),
+        "--modelwright-requirement",
+        "mw==1",
+    )
+    assert r.code == 0, r.err
+    assert (pinned / "requirements.txt").read_text().startswith("mw==1\n")
+    r = cli(
+        "model",
+        "package",
+        "models:/churn/1",
+        "-o",
+        str(tmp_path / "x"),
+        "--modelwright-requirement",
+        " ",
+    )
+    assert r.code == 1 and "modelwright_requirement: one requirement line" in r.err
+    assert not (tmp_path / "x").exists()
     r = cli("model", "alias", "delete", "churn", "champion")
     assert r.code == 0 and "was v1" in r.out

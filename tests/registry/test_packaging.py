@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import runpy
 import socket
 import subprocess
 import sys
@@ -11,9 +13,10 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
+from tests.registry.conftest import Doubler
 
 from modelwright.client import Client
-from modelwright.errors import InvalidInput
+from modelwright.errors import InvalidInput, PermissionDenied
 
 pytest.importorskip("sklearn")
 
@@ -42,13 +45,15 @@ def test_package_serves_predictions(client: Client, frame, labels, tmp_path: Pat
     )
     assert (out / "model" / "modelwright.json").is_file()
     reqs = (out / "requirements.txt").read_text().splitlines()
-    assert reqs[0].startswith("modelwright==") and any(r.startswith("scikit-learn==") for r in reqs)
+    (wheel,) = (out / "wheels").iterdir()
+    assert reqs[0] == f"./wheels/{wheel.name}" and any(r.startswith("scikit-learn==") for r in reqs)
     docker = (out / "Dockerfile").read_text()
     assert docker.startswith("# Built by `modelwright model package` for models:/churn/1")
     for line in (
         "FROM python:3.",
         "RUN pip install --no-cache-dir -r requirements.txt",
         "EXPOSE 8080",
+        "COPY wheels/ wheels/",
         "USER model",
     ):
         assert line in docker
@@ -115,6 +120,77 @@ def test_package_serves_predictions(client: Client, frame, labels, tmp_path: Pat
         proc.wait(timeout=10)
         if proc.stdout:
             proc.stdout.close()
+
+
+@pytest.mark.parametrize("db", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("backend", ["local"], indirect=True)
+def test_a_named_modelwright_requirement_replaces_the_bundled_wheel(
+    client: Client, frame, labels, tmp_path: Path
+) -> None:
+    from sklearn.linear_model import LogisticRegression
+
+    client.create_workspace("ml")
+    with client.start_run("churn", workspace="ml") as run:
+        run.log_model(LogisticRegression().fit(frame, labels), "churn")
+    out = client.package_model(
+        "models:/churn/1",
+        tmp_path / "pkg",
+        workspace="ml",
+        modelwright_requirement="modelwright==0.1.0",
+    )
+    assert not (out / "wheels").exists()
+    reqs = (out / "requirements.txt").read_text().splitlines()
+    assert reqs[0] == "modelwright==0.1.0" and not any("wheel" in r for r in reqs)
+    docker = (out / "Dockerfile").read_text()
+    assert "COPY wheels/" not in docker and "modelwright as modelwright==0.1.0" in docker
+    assert "- modelwright as modelwright==0.1.0." in (out / "README.md").read_text()
+    assert json.loads((out / "package.json").read_text())["requirement"] == "modelwright==0.1.0"
+
+
+@pytest.mark.parametrize("db", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("backend", ["local"], indirect=True)
+def test_serve_py_trusts_what_the_model_needs_and_no_more(
+    client: Client, frame, labels, tmp_path: Path
+) -> None:
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.linear_model import LogisticRegression
+
+    from modelwright.serving.packaged import _parser, load_packaged
+
+    client.create_workspace("ml")
+    models = {
+        # skops trusts a linear model; a forest's trees it does not by default; pickle runs code.
+        "linear": (LogisticRegression().fit(frame, labels), []),
+        "forest": (
+            RandomForestClassifier(n_estimators=3, random_state=0).fit(frame, labels),
+            ["--trust-types", "sklearn.tree._tree.Tree"],
+        ),
+        "doubler": (Doubler(), ["--trust-pickle"]),
+    }
+    for name, (model, trust) in models.items():
+        with client.start_run(name, workspace="ml") as run:
+            run.log_model(model, name)
+        out = client.package_model(f"models:/{name}/1", tmp_path / name, workspace="ml")
+        argv = runpy.run_path(str(out / "serve.py"))["MODEL"]
+        assert [a for a in argv if a.startswith("--trust")] == trust[:1], name
+        assert argv[len(argv) - len(trust) :] == trust, name
+        args = _parser().parse_args(["--model-dir", str(out / "model"), *argv])
+        loaded = load_packaged(
+            args.model_dir,
+            digest=args.digest,
+            trusted=args.trust_pickle,
+            trusted_types=args.trust_types,
+        )
+        assert loaded.predict(frame[:4]).tolist() == model.predict(frame[:4]).tolist()
+        if trust:
+            with pytest.raises(PermissionDenied, match="trust_pickle=True"):
+                load_packaged(out / "model", digest=args.digest)
+    readme = {
+        name: " ".join((tmp_path / name / "README.md").read_text().split()) for name in models
+    }
+    assert "`--trust-types` (no other type is loaded): sklearn.tree._tree.Tree." in readme["forest"]
+    assert "(pickle), which `serve.py` allows with `--trust-pickle`." in readme["doubler"]
+    assert "Loading the model runs no code from the artifact." in readme["linear"]
 
 
 def test_pins_are_installable_from_an_index() -> None:

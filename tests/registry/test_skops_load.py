@@ -81,6 +81,12 @@ def test_custom_types_need_trust_and_the_metadata_cannot_vouch_for_them(
         load_dir(tmp_path / "m")
     loaded, _ = load_dir(tmp_path / "m", trusted=True)
     assert list(loaded.predict(frame[:5])) == list(model.predict(frame[:5]))
+    # Or the caller vouches for the very types the metadata declares (a packaged server does).
+    shift = "tests.registry.test_skops_load.Shift"
+    loaded, _ = load_dir(tmp_path / "m", trusted_types=[shift])
+    assert list(loaded.predict(frame[:5])) == list(model.predict(frame[:5]))
+    with pytest.raises(PermissionDenied, match=rf"does not trust by default: {shift}\)"):
+        load_dir(tmp_path / "m", trusted_types=["tests.registry.test_skops_load.Other"])
 
     # An edited manifest that hides the custom type, or lists it as an estimator, is refused
     # before anything is created, with or without trust.
@@ -92,6 +98,8 @@ def test_custom_types_need_trust_and_the_metadata_cannot_vouch_for_them(
     for trusted in (False, True):
         with pytest.raises(PermissionDenied, match=r"does not declare: tests\.registry"):
             load_dir(tmp_path / "m", trusted=trusted)
+    with pytest.raises(PermissionDenied, match=r"does not declare: tests\.registry"):
+        load_dir(tmp_path / "m", trusted_types=[shift])
 
 
 def test_a_model_saved_without_the_estimator_list_still_loads(tmp_path, frame, labels) -> None:

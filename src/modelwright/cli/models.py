@@ -371,6 +371,14 @@ def package(
     ] = False,
     image: Annotated[str | None, typer.Option(help="Image name for the manifests.")] = None,
     port: Annotated[int, typer.Option(help="Port the server listens on.")] = 8080,
+    modelwright: Annotated[
+        str | None,
+        typer.Option(
+            "--modelwright-requirement",
+            help="Requirement that installs modelwright in the image (a version your index "
+            "serves); by default the package carries a wheel of this modelwright.",
+        ),
+    ] = None,
     env: Env = None,
     workspace: Workspace = None,
 ) -> None:
@@ -382,6 +390,7 @@ def package(
         kubernetes=kubernetes,
         image=image,
         port=port,
+        modelwright_requirement=modelwright,
         workspace=workspace,
         environment=env,
     )

@@ -357,12 +357,13 @@ class RegistryMixin(TrackingMixin):
         modelwright_requirement: str | None = None,
     ) -> Path:
         """Write a directory that serves the version: ``model/`` (verified artifact),
-        ``requirements.txt``, ``serve.py``, ``Dockerfile``; ``k8s/`` with ``kubernetes``."""
+        ``requirements.txt``, ``serve.py``, ``Dockerfile``, ``README.md``; ``k8s/`` with
+        ``kubernetes``. modelwright is pinned as ``wheels/``, a wheel of this modelwright,
+        unless ``modelwright_requirement`` names what to install instead."""
         out = Path(out)
         if out.exists() and any(out.iterdir()):
             raise InvalidInput(f"out: '{out}' exists and is not empty", details={"field": "out"})
         info = self.get_model_version(uri, workspace=workspace, environment=environment)
-        self.download_model(info, out / "model")
         spec = PackageSpec(
             name=info.name,
             version=info.version,
@@ -375,6 +376,7 @@ class RegistryMixin(TrackingMixin):
             image=image,
             modelwright_requirement=modelwright_requirement,
         )
+        self.download_model(info, out / "model")
         write_package(spec, out, kubernetes=kubernetes)
         return out
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ import orjson
 from pydantic import BaseModel, Field, ValidationError
 
 from modelwright.errors import ArtifactCorrupted, InvalidInput, PermissionDenied
-from modelwright.registry.flavors import flavor_for, get_flavor, requires_trust
+from modelwright.registry.flavors import flavor_for, get_flavor, requires_trust, untrusted_types
 from modelwright.registry.flavors.base import Flavor
 from modelwright.registry.signature import Signature
 
@@ -149,16 +150,27 @@ def load_dir(
     *,
     expected_digest: str | None = None,
     trusted: bool = False,
+    trusted_types: Collection[str] = (),
     flavor: str | None = None,
 ) -> tuple[Any, Manifest]:
     """Verify, then load. Artifacts that run code on load (pickles) need ``trusted``: the
-    registry passes it for its own verified artifacts; anything else must opt in."""
+    registry passes it for its own verified artifacts; anything else must opt in. A skops
+    model with types skops does not trust by default needs ``trusted``, or those types named
+    in ``trusted_types``."""
     manifest = read_manifest(path, expected_digest)
-    return load_verified(path, manifest, trusted=trusted, flavor=flavor), manifest
+    loaded = load_verified(
+        path, manifest, trusted=trusted, trusted_types=trusted_types, flavor=flavor
+    )
+    return loaded, manifest
 
 
 def load_verified(
-    path: Path, manifest: Manifest, *, trusted: bool = False, flavor: str | None = None
+    path: Path,
+    manifest: Manifest,
+    *,
+    trusted: bool = False,
+    trusted_types: Collection[str] = (),
+    flavor: str | None = None,
 ) -> Any:
     """Load a model whose files were just checked against ``manifest`` (by ``read_manifest``,
     or by fetching each one by its digest): the files are not hashed again."""
@@ -168,10 +180,15 @@ def load_verified(
             details={"field": "flavor", "flavor": manifest.flavor},
         )
     impl = get_flavor(manifest.flavor)
-    if requires_trust(impl, manifest.flavor_meta) and not trusted:
+    if not trusted and requires_trust(impl, manifest.flavor_meta, trusted_types):
+        if impl.pickle_based:
+            what = "(pickle), and loading it runs code from the file"
+        else:
+            types = sorted(set(untrusted_types(manifest.flavor_meta)) - set(trusted_types))
+            what = f"(with types skops does not trust by default: {', '.join(types)})"
         raise PermissionDenied(
-            f"the model in '{path}' is {manifest.flavor} ({'pickle' if impl.pickle_based else 'custom types'}), "
-            "and loading it runs code from the file: pass trust_pickle=True if you trust its source",
+            f"the model in '{path}' is {manifest.flavor} {what}: pass trust_pickle=True if you "
+            "trust its source",
             details={"flavor": manifest.flavor},
         )
     try:

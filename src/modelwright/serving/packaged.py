@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Collection
 from pathlib import Path
 
 from modelwright.registry.artifact import load_dir
@@ -20,9 +21,15 @@ __all__ = ["load_packaged", "main"]
 
 
 def load_packaged(
-    model_dir: Path, *, digest: str | None = None, trusted: bool = False
+    model_dir: Path,
+    *,
+    digest: str | None = None,
+    trusted: bool = False,
+    trusted_types: Collection[str] = (),
 ) -> LoadedModel:
-    raw, manifest = load_dir(model_dir, expected_digest=digest, trusted=trusted)
+    raw, manifest = load_dir(
+        model_dir, expected_digest=digest, trusted=trusted, trusted_types=trusted_types
+    )
     return LoadedModel(raw=raw, manifest=manifest, digest=digest)
 
 
@@ -39,6 +46,13 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="Allow flavors whose loading runs code from the artifact (the packager sets it).",
     )
+    parser.add_argument(
+        "--trust-types",
+        type=lambda names: [n for n in names.split(",") if n],
+        default=[],
+        help="Comma-separated types skops does not trust by default that the model may hold "
+        "(the packager names those the model's metadata declares); no other type is loaded.",
+    )
     return parser
 
 
@@ -46,6 +60,11 @@ def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     import uvicorn
 
-    model = load_packaged(args.model_dir, digest=args.digest, trusted=args.trust_pickle)
+    model = load_packaged(
+        args.model_dir,
+        digest=args.digest,
+        trusted=args.trust_pickle,
+        trusted_types=args.trust_types,
+    )
     app = create_model_app(model, name=args.name, version=args.version)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", lifespan="on")

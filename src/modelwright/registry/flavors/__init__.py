@@ -11,6 +11,7 @@ optional ones (xgboost, lightgbm, torch) cost nothing unless used.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from modelwright.errors import InvalidInput
@@ -32,6 +33,7 @@ __all__ = [
     "get_flavor",
     "register_flavor",
     "requires_trust",
+    "untrusted_types",
 ]
 
 ENTRY_POINT_GROUP = "modelwright.flavors"
@@ -82,9 +84,18 @@ def flavor_for(model: Any) -> Flavor:
     )
 
 
-def requires_trust(flavor: Flavor, meta: dict[str, Any]) -> bool:
-    """Whether loading runs code from the artifact: pickles, or types skops does not trust."""
-    return flavor.pickle_based or bool(meta.get("untrusted_types"))
+def requires_trust(
+    flavor: Flavor, meta: dict[str, Any], trusted_types: Collection[str] = ()
+) -> bool:
+    """Whether loading needs the caller's trust: a pickle runs code from the artifact; skops
+    constructs the types it does not trust by default, unless all are in ``trusted_types``
+    (the names a caller vouches for, as a packaged server's ``--trust-types`` does)."""
+    return flavor.pickle_based or not set(untrusted_types(meta)) <= set(trusted_types)
+
+
+def untrusted_types(meta: dict[str, Any]) -> list[str]:
+    """The types a model's metadata declares that skops does not trust by default."""
+    return [str(t) for t in meta.get("untrusted_types") or ()]
 
 
 for _builtin in FLAVORS.values():
