@@ -6,7 +6,7 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 DEMO_HOME ?= .modelwright-demo
 
-.PHONY: install demo test lint check-types bench clean
+.PHONY: install browser demo test lint check-types bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,6 +15,11 @@ $(BIN)/.installed: pyproject.toml
 	touch $@
 
 install: $(BIN)/.installed
+
+# The web UI's tests drive Debian's Chromium (Playwright's own browser download is not used).
+browser:
+	@command -v chromium >/dev/null || apt-get install -y --no-install-recommends chromium \
+	  || { apt-get update && apt-get install -y --no-install-recommends chromium; }
 
 demo: install
 	rm -rf $(DEMO_HOME)
@@ -26,7 +31,7 @@ lint: install
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-test: lint
+test: lint browser
 	$(BIN)/pytest -n 2 --dist loadfile
 
 # On demand, never in CI. run.py and bench_tracking.py update docs/benchmarks.md themselves;

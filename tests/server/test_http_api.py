@@ -331,7 +331,7 @@ def test_unexpected_errors_are_500_without_a_traceback(
     def broken(*args: Any) -> Any:
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(server_app, "_run", broken)
+    monkeypatch.setattr(server_app, "run_operation", broken)
     err = _error(http.get(f"{V1}/workspaces"), 500, "internal")
     assert "secret internals" not in err["message"]
 

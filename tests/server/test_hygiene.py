@@ -92,7 +92,7 @@ def test_a_500_closes_the_connection_and_carries_the_same_headers(
     def broken(*args: Any) -> Any:
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(server_app, "_run", broken)
+    monkeypatch.setattr(server_app, "run_operation", broken)
     with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
         # A keep-alive request: only the server's Connection: close ends this connection,
         # otherwise reading until the end times out.

@@ -106,6 +106,7 @@ def _register() -> None:
         serve,
         server,
         setup,
+        ui,
         worker,
         workspaces,
     )
@@ -118,6 +119,7 @@ def _register() -> None:
         runs,
         datasets,
         server,
+        ui,
         models,
         pipelines,
         endpoints,

@@ -19,7 +19,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import Response
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from pydantic_core import from_json
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -29,6 +29,7 @@ from modelwright import __version__
 from modelwright.access.tokens import authenticate
 from modelwright.api import OPERATIONS, Operation
 from modelwright.api.headers import ENVIRONMENT_HEADER, parse_acting
+from modelwright.api.invoke import invalid_input, parse_request, run_operation
 from modelwright.core.bearer import bearer_token
 from modelwright.core.context import Caller
 from modelwright.core.platform import Platform
@@ -40,7 +41,7 @@ from modelwright.server.limits import UploadQuota, load_upload_quota, read_body
 from modelwright.server.objects import add_object_routes
 from modelwright.server.openapi import install_components, operation_openapi
 from modelwright.settings import Settings
-from modelwright.setup.spec import dotted
+from modelwright.ui import add_ui
 
 if TYPE_CHECKING:
     from modelwright.workflows import Worker
@@ -99,6 +100,8 @@ def create_app(
         return json_response({"status": "ok", "version": __version__}, 200)
 
     _add_docs(app)
+    # The web UI at "/": pages over the same operations, for a signed-in principal.
+    add_ui(app)
 
     @app.get("/metrics", tags=["server"], summary="Prometheus metrics", include_in_schema=False)
     def prometheus() -> Response:
@@ -158,7 +161,7 @@ def _add_route(app: FastAPI, op: Operation[Any, Any], components: dict[str, Any]
                 op, request.path_params, dict(request.query_params), await _body(request, op)
             )
             acting = parse_acting(request.headers.get(ENVIRONMENT_HEADER))
-            result = await run_in_threadpool(_run, platform, caller, op, req, acting)
+            result = await run_in_threadpool(run_operation, platform, caller, op, req, acting)
             status = op.status
             return Response(_dump(op, result), status_code=status, media_type="application/json")
         except ModelwrightError as exc:
@@ -230,40 +233,7 @@ async def _body(request: Request, op: Operation[Any, Any]) -> dict[str, Any]:
 def _parse(
     op: Operation[Any, Any], path: dict[str, Any], query: dict[str, str], body: dict[str, Any]
 ) -> BaseModel:
-    fields = {**query, **body, **path}
-    try:
-        req: BaseModel = op.request.model_validate(fields)
-    except ValidationError as exc:
-        raise invalid_input(exc) from None
-    return req
-
-
-def invalid_input(exc: ValidationError) -> InvalidInput:
-    """The first problem as ``field: message``; all of them in ``details``."""
-    errors = exc.errors(include_url=False, include_context=False, include_input=False)
-    first = errors[0]
-    where = dotted(tuple(first["loc"])) or "request"
-    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-    return InvalidInput(
-        f"{where}: {str(first['msg']).removeprefix('Value error, ')}{more}",
-        details={
-            "field": where,
-            "problems": [
-                {
-                    "field": dotted(tuple(e["loc"])),
-                    "message": str(e["msg"]).removeprefix("Value error, "),
-                }
-                for e in errors
-            ],
-        },
-    )
-
-
-def _run(
-    platform: Platform, caller: Caller, op: Operation[Any, Any], req: BaseModel, acting: str | None
-) -> Any:
-    with platform.unit(caller, acting=acting, reading_only=op.reads_only) as ctx:
-        return op.run(ctx, req)
+    return parse_request(op, {**query, **body, **path})
 
 
 def _dump(op: Operation[Any, Any], result: Any) -> bytes:

@@ -1,0 +1,255 @@
+"""The UI's pages. Each handler reads the request, calls operations as the signed-in
+principal (the same services and permission checks as the REST API) and renders a template;
+none holds a business rule."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl, quote
+
+import numpy as np
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from modelwright.api import Operation
+from modelwright.api import operations as ops
+from modelwright.api import tracking as tr_ops
+from modelwright.api.invoke import parse_request, run_operation
+from modelwright.core.context import Caller
+from modelwright.core.platform import Platform
+from modelwright.errors import InvalidInput, ModelwrightError, Unauthenticated
+from modelwright.ui.auth import CSRF_FIELD, CSRF_HEADER, UiAuth, safe_next
+from modelwright.ui.render import page
+
+__all__ = ["ROUTES"]
+
+# Columns shown by default: the first of each kind on the page, so a wide experiment opens
+# readable; the chooser adds the rest.
+_DEFAULT_COLUMNS = 6
+_PAGE_SIZES = (25, 50, 100, 250, 1000)
+_MAX_POINTS = 4000
+
+
+@dataclass
+class Me:
+    """The signed-in principal of one request."""
+
+    request: Request
+    platform: Platform
+    auth: UiAuth
+    token: str
+    caller: Caller
+
+    @property
+    def csrf(self) -> str:
+        return self.auth.csrf(self.token)
+
+    async def call(self, op: Operation[Any, Any], **fields: Any) -> Any:
+        req = parse_request(op, fields)
+        return await run_in_threadpool(run_operation, self.platform, self.caller, op, req)
+
+    async def form(self) -> dict[str, str]:
+        """The posted form, after the origin and CSRF checks."""
+        fields = dict(parse_qsl((await self.request.body()).decode(errors="replace")))
+        sent = fields.get(CSRF_FIELD) or self.request.headers.get(CSRF_HEADER)
+        self.auth.check_post(self.request, self.token, sent)
+        return fields
+
+    def render(self, template: str, status: int = 200, **context: Any) -> Response:
+        return page(template, status, me=self, **context)
+
+
+Handler = Callable[[Me], Awaitable[Response]]
+
+
+def signed_in(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+    """A page for a signed-in principal: others go to the sign-in page (and come back);
+    a platform error becomes an error page with its status, never a traceback."""
+
+    async def endpoint(request: Request) -> Response:
+        platform: Platform = request.app.state.platform
+        auth: UiAuth = request.app.state.ui_auth
+        try:
+            token, caller = await run_in_threadpool(auth.caller, platform, request)
+        except Unauthenticated as exc:
+            if request.method != "GET":
+                return page("error.html", 401, me=None, error=exc)
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return RedirectResponse(f"/sign-in?next={quote(target, safe='')}", 303)
+        me = Me(request, platform, auth, token, caller)
+        try:
+            return await handler(me)
+        except ModelwrightError as exc:
+            return me.render("error.html", exc.status, error=exc)
+
+    return endpoint
+
+
+# -- signing in ------------------------------------------------------------------------------
+async def sign_in_form(request: Request) -> Response:
+    auth: UiAuth = request.app.state.ui_auth
+    target = safe_next(request.query_params.get("next"))
+    nonce = request.query_params.get("once")
+    if nonce:
+        token = auth.redeem(nonce)
+        if token is None:
+            error = Unauthenticated("this sign-in link was used already or has expired")
+            return page("sign_in.html", 401, me=None, next=target, error=error)
+        response = RedirectResponse(target, 303)
+        auth.sign_in(response, request, token)
+        return response
+    return page("sign_in.html", me=None, next=target, error=None)
+
+
+async def sign_in(request: Request) -> Response:
+    platform: Platform = request.app.state.platform
+    auth: UiAuth = request.app.state.ui_auth
+    fields = dict(parse_qsl((await request.body()).decode(errors="replace")))
+    target = safe_next(fields.get("next"))
+    try:
+        auth.check_post(request, None, None)
+        token = fields.get("token", "").strip()
+        if not token:
+            raise InvalidInput("token: paste a token (modelwright token create prints one)")
+        await run_in_threadpool(auth.authenticate, platform, token)
+    except ModelwrightError as exc:
+        return page("sign_in.html", exc.status, me=None, next=target, error=exc)
+    response = RedirectResponse(target, 303)
+    auth.sign_in(response, request, token)
+    return response
+
+
+@signed_in
+async def sign_out(me: Me) -> Response:
+    await me.form()
+    response = RedirectResponse("/sign-in", 303)
+    me.auth.sign_out(response)
+    return response
+
+
+# -- pages -----------------------------------------------------------------------------------
+@signed_in
+async def home(me: Me) -> Response:
+    workspaces = (await me.call(ops.LIST_WORKSPACES, limit=1000)).items
+    return me.render("home.html", workspaces=workspaces)
+
+
+@signed_in
+async def runs(me: Me) -> Response:
+    workspace = me.request.path_params["workspace"]
+    q = me.request.query_params
+    view = {
+        k: q.get(k, "")
+        for k in ("experiment", "filter", "order", "cols", "limit", "children", "page_token")
+    }
+    # The column chooser sends one ``col`` a column; links carry them joined as ``cols``.
+    view["cols"] = view["cols"] or ",".join(q.getlist("col"))
+    experiments = (await me.call(tr_ops.LIST_EXPERIMENTS, workspace=workspace, limit=1000)).items
+    error: ModelwrightError | None = None
+    found: list[Any] = []
+    next_token = None
+    try:
+        result = await me.call(
+            tr_ops.SEARCH_RUNS,
+            workspace=workspace,
+            experiment=view["experiment"] or None,
+            filter=view["filter"],
+            order_by=[view["order"]] if view["order"] else [],
+            max_results=view["limit"] or 50,
+            page_token=view["page_token"] or None,
+            include_children=view["children"] == "1",
+        )
+        found, next_token = result.items, result.next_page_token
+    except InvalidInput as exc:
+        error = exc
+    metric_keys = sorted({k for r in found for k in r.metrics})
+    param_keys = sorted({k for r in found for k in r.params})
+    every = [f"metrics.{k}" for k in metric_keys] + [f"params.{k}" for k in param_keys]
+    if view["cols"]:
+        columns = [c for c in view["cols"].split(",") if c]
+    else:
+        columns = [f"metrics.{k}" for k in metric_keys[:_DEFAULT_COLUMNS]]
+        columns += [f"params.{k}" for k in param_keys[:_DEFAULT_COLUMNS]]
+    return me.render(
+        "runs.html",
+        400 if error else 200,
+        workspace=workspace,
+        experiments=experiments,
+        view=view,
+        runs=found,
+        next_token=next_token,
+        columns=columns,
+        every_column=sorted(set(every) | set(columns)),
+        page_sizes=_PAGE_SIZES,
+        error=error,
+        cell=_cell,
+    )
+
+
+def _cell(run: Any, column: str) -> Any:
+    kind, _, key = column.partition(".")
+    source = {"metrics": run.metrics, "params": run.params, "tags": run.tags}.get(kind, {})
+    return source.get(key, "")
+
+
+@signed_in
+async def run_page(me: Me) -> Response:
+    run = await me.call(tr_ops.GET_RUN, run_id=me.request.path_params["run_id"])
+    return me.render("run.html", run=run)
+
+
+@signed_in
+async def metric_points(me: Me) -> Response:
+    """One metric's series, at most ``points`` of them: the smallest and the largest value
+    of each bucket, in step order, so a spike survives however long the series."""
+    params = me.request.path_params
+    try:
+        points = max(2, min(int(me.request.query_params.get("points", "1000")), _MAX_POINTS))
+    except ValueError:
+        raise InvalidInput("points: expected a whole number") from None
+    history = await me.call(tr_ops.METRIC_HISTORY, run_id=params["run_id"], key=params["key"])
+    steps, values = _downsample(np.asarray(history.steps), np.asarray(history.values), points)
+    body = {"key": history.key, "steps": steps, "values": values, "total": len(history.steps)}
+    return JSONResponse(body, headers={"Cache-Control": "no-store"})
+
+
+def _downsample(steps: Any, values: Any, points: int) -> tuple[list[int], list[float | None]]:
+    order = np.argsort(steps, kind="stable")
+    steps, values = steps[order], values[order].astype(float)
+    if len(steps) > points:
+        buckets = np.array_split(np.arange(len(steps)), points // 2)
+        keep: list[int] = []
+        for b in buckets:
+            v = values[b]
+            if not np.isfinite(v).any():
+                keep.append(int(b[0]))
+                continue
+            low, high = int(b[np.nanargmin(v)]), int(b[np.nanargmax(v)])
+            keep.extend(sorted({low, high}))
+        steps, values = steps[keep], values[keep]
+    # JSON has no NaN or infinity: a gap in the chart.
+    shown = [float(v) if np.isfinite(v) else None for v in values]
+    return [int(s) for s in steps], shown
+
+
+@signed_in
+async def kill_run(me: Me) -> Response:
+    await me.form()
+    run_id = me.request.path_params["run_id"]
+    await me.call(tr_ops.KILL_RUN, run_id=run_id)
+    return RedirectResponse(f"/runs/{quote(run_id)}", 303)
+
+
+ROUTES: list[tuple[str, Callable[[Request], Awaitable[Response]], list[str]]] = [
+    ("/", home, ["GET"]),
+    ("/sign-in", sign_in_form, ["GET"]),
+    ("/sign-in", sign_in, ["POST"]),
+    ("/sign-out", sign_out, ["POST"]),
+    ("/w/{workspace}/runs", runs, ["GET"]),
+    ("/runs/{run_id}", run_page, ["GET"]),
+    ("/runs/{run_id}/metrics/{key:path}", metric_points, ["GET"]),
+    ("/runs/{run_id}/kill", kill_run, ["POST"]),
+]

@@ -1,0 +1,113 @@
+"""The UI in a real Chromium (Debian's, driven by Playwright): sign in, filter, sort and
+choose the columns of the runs table, open a run's charts; a viewer is refused a change.
+Every page must load with no console error (a CSP violation is one) and no failed request."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+from tests.ui.conftest import Seeded
+
+
+@pytest.fixture
+def watched(page: Page) -> Iterator[Page]:
+    """``page``, failing the test on any console error or failed request."""
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.on("requestfailed", lambda r: problems.append(f"{r.url}: {r.failure}"))
+    page.on(
+        "response",
+        lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None,
+    )
+    yield page
+    assert not problems, "\n".join(problems)
+
+
+def sign_in(page: Page, seeded: Seeded, token: str, start: str = "/w/ml/runs") -> None:
+    page.goto(seeded.url + start)
+    expect(page).to_have_url(f"{seeded.url}/sign-in?next=" + start.replace("/", "%2F"))
+    page.get_by_label("Token").fill(token)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(seeded.url + start)
+
+
+def run_names(page: Page) -> list[str]:
+    return page.locator("#runs-table tbody tr td:first-child").all_inner_texts()
+
+
+def test_runs_table_filter_sort_and_columns(watched: Page, seeded: Seeded, shots: Path) -> None:
+    page = watched
+    sign_in(page, seeded, seeded.admin_token)
+    expect(page.get_by_role("heading", name="Runs")).to_be_visible()
+    assert sorted(run_names(page)) == ["run-0", "run-1", "run-2", "run-3", "still-going"]
+    page.screenshot(path=str(shots / "runs.png"), full_page=True, caret="initial")
+
+    page.get_by_label("Filter", exact=True).fill("metrics.auc > 0.8")
+    page.get_by_role("button", name="Apply").click()
+    expect(page.locator("#runs-table tbody tr")).to_have_count(2)
+    assert "filter=metrics.auc" in page.url  # the view is in the URL, to share
+
+    page.get_by_role("link", name="metrics.auc").click()
+    expect(page.locator("th[aria-sort=descending]")).to_have_text("metrics.auc ▼")
+    assert run_names(page) == ["run-1", "run-2"]
+    page.get_by_role("link", name="metrics.auc ▼").click()
+    expect(page.locator("th[aria-sort=ascending]")).to_have_text("metrics.auc ▲")
+    assert run_names(page) == ["run-2", "run-1"]
+
+    page.get_by_text("Columns (").click()
+    page.get_by_label("params.lr").uncheck()
+    page.get_by_role("button", name="Show these columns").click()
+    expect(page.locator("#runs-table thead th", has_text="params.lr")).to_have_count(0)
+    expect(page.locator("#runs-table thead th", has_text="params.depth")).to_have_count(1)
+    # Filter and sort survive choosing columns.
+    assert run_names(page) == ["run-2", "run-1"]
+
+    # The shared URL opens the same view in a new page.
+    url = page.url
+    other = page.context.new_page()
+    other.goto(url)
+    assert other.locator("#runs-table tbody tr td:first-child").all_inner_texts() == [
+        "run-2",
+        "run-1",
+    ]
+    other.close()
+
+
+def test_a_run_draws_its_metric_charts(watched: Page, seeded: Seeded, shots: Path) -> None:
+    page = watched
+    sign_in(page, seeded, seeded.admin_token)
+    page.get_by_role("link", name="run-0").click()
+    expect(page.get_by_role("heading", name="run-0")).to_be_visible()
+    chart = page.locator(".chart[data-label=loss]")
+    expect(chart.locator("canvas")).to_be_visible()
+    expect(chart).to_have_attribute("data-points", "50")
+    expect(page.get_by_role("row", name="depth 3")).to_be_visible()
+    page.screenshot(path=str(shots / "run.png"), full_page=True, caret="initial")
+
+
+def test_a_viewer_is_refused_a_change(page: Page, seeded: Seeded) -> None:
+    run = seeded.run_ids["still-going"]
+    sign_in(page, seeded, seeded.viewer_token, start=f"/runs/{run}")
+    page.get_by_role("button", name="Kill this run").click()
+    expect(page.get_by_role("alert")).to_contain_text("principal 'vera' may not")
+    page.goto(f"{seeded.url}/runs/{run}")
+    expect(page.locator(".status").first).to_have_text("running")
+
+
+def test_pages_are_labelled_for_assistive_technology(watched: Page, seeded: Seeded) -> None:
+    page = watched
+    sign_in(page, seeded, seeded.admin_token)
+    for path in ["/", "/w/ml/runs", f"/runs/{seeded.run_ids['run-1']}"]:
+        page.goto(seeded.url + path)
+        assert page.locator("html").get_attribute("lang") == "en"
+        unlabelled = page.evaluate(
+            """() => [...document.querySelectorAll('input:not([type=hidden]), select')]
+                 .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label'))
+                 .map(e => e.name)"""
+        )
+        assert unlabelled == [], path
+        assert page.locator("main#main").count() == 1
