@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
 from modelwright.ui.auth import UiAuth
-from modelwright.ui.pages import ROUTES
+from modelwright.ui.views import ROUTES
 
 __all__ = ["ASSETS", "add_ui"]
 

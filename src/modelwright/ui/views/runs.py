@@ -1,28 +1,17 @@
-"""The UI's pages. Each handler reads the request, calls operations as the signed-in
-principal (the same services and permission checks as the REST API) and renders a template;
-none holds a business rule."""
+"""Workspaces, the runs table, a run and its metric series."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl, quote
+from urllib.parse import quote
 
 import numpy as np
-from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from modelwright.api import Operation
 from modelwright.api import operations as ops
 from modelwright.api import tracking as tr_ops
-from modelwright.api.invoke import parse_request, run_operation
-from modelwright.core.context import Caller
-from modelwright.core.platform import Platform
-from modelwright.errors import InvalidInput, ModelwrightError, Unauthenticated
-from modelwright.ui.auth import CSRF_FIELD, CSRF_HEADER, UiAuth, safe_next
-from modelwright.ui.render import page
+from modelwright.errors import InvalidInput, ModelwrightError
+from modelwright.ui.views._base import Endpoint, Me, signed_in
 
 __all__ = ["ROUTES"]
 
@@ -33,104 +22,6 @@ _PAGE_SIZES = (25, 50, 100, 250, 1000)
 _MAX_POINTS = 4000
 
 
-@dataclass
-class Me:
-    """The signed-in principal of one request."""
-
-    request: Request
-    platform: Platform
-    auth: UiAuth
-    token: str
-    caller: Caller
-
-    @property
-    def csrf(self) -> str:
-        return self.auth.csrf(self.token)
-
-    async def call(self, op: Operation[Any, Any], **fields: Any) -> Any:
-        req = parse_request(op, fields)
-        return await run_in_threadpool(run_operation, self.platform, self.caller, op, req)
-
-    async def form(self) -> dict[str, str]:
-        """The posted form, after the origin and CSRF checks."""
-        fields = dict(parse_qsl((await self.request.body()).decode(errors="replace")))
-        sent = fields.get(CSRF_FIELD) or self.request.headers.get(CSRF_HEADER)
-        self.auth.check_post(self.request, self.token, sent)
-        return fields
-
-    def render(self, template: str, status: int = 200, **context: Any) -> Response:
-        return page(template, status, me=self, **context)
-
-
-Handler = Callable[[Me], Awaitable[Response]]
-
-
-def signed_in(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
-    """A page for a signed-in principal: others go to the sign-in page (and come back);
-    a platform error becomes an error page with its status, never a traceback."""
-
-    async def endpoint(request: Request) -> Response:
-        platform: Platform = request.app.state.platform
-        auth: UiAuth = request.app.state.ui_auth
-        try:
-            token, caller = await run_in_threadpool(auth.caller, platform, request)
-        except Unauthenticated as exc:
-            if request.method != "GET":
-                return page("error.html", 401, me=None, error=exc)
-            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-            return RedirectResponse(f"/sign-in?next={quote(target, safe='')}", 303)
-        me = Me(request, platform, auth, token, caller)
-        try:
-            return await handler(me)
-        except ModelwrightError as exc:
-            return me.render("error.html", exc.status, error=exc)
-
-    return endpoint
-
-
-# -- signing in ------------------------------------------------------------------------------
-async def sign_in_form(request: Request) -> Response:
-    auth: UiAuth = request.app.state.ui_auth
-    target = safe_next(request.query_params.get("next"))
-    nonce = request.query_params.get("once")
-    if nonce:
-        token = auth.redeem(nonce)
-        if token is None:
-            error = Unauthenticated("this sign-in link was used already or has expired")
-            return page("sign_in.html", 401, me=None, next=target, error=error)
-        response = RedirectResponse(target, 303)
-        auth.sign_in(response, request, token)
-        return response
-    return page("sign_in.html", me=None, next=target, error=None)
-
-
-async def sign_in(request: Request) -> Response:
-    platform: Platform = request.app.state.platform
-    auth: UiAuth = request.app.state.ui_auth
-    fields = dict(parse_qsl((await request.body()).decode(errors="replace")))
-    target = safe_next(fields.get("next"))
-    try:
-        auth.check_post(request, None, None)
-        token = fields.get("token", "").strip()
-        if not token:
-            raise InvalidInput("token: paste a token (modelwright token create prints one)")
-        await run_in_threadpool(auth.authenticate, platform, token)
-    except ModelwrightError as exc:
-        return page("sign_in.html", exc.status, me=None, next=target, error=exc)
-    response = RedirectResponse(target, 303)
-    auth.sign_in(response, request, token)
-    return response
-
-
-@signed_in
-async def sign_out(me: Me) -> Response:
-    await me.form()
-    response = RedirectResponse("/sign-in", 303)
-    me.auth.sign_out(response)
-    return response
-
-
-# -- pages -----------------------------------------------------------------------------------
 @signed_in
 async def home(me: Me) -> Response:
     workspaces = (await me.call(ops.LIST_WORKSPACES, limit=1000)).items
@@ -243,11 +134,8 @@ async def kill_run(me: Me) -> Response:
     return RedirectResponse(f"/runs/{quote(run_id)}", 303)
 
 
-ROUTES: list[tuple[str, Callable[[Request], Awaitable[Response]], list[str]]] = [
+ROUTES: list[tuple[str, Endpoint, list[str]]] = [
     ("/", home, ["GET"]),
-    ("/sign-in", sign_in_form, ["GET"]),
-    ("/sign-in", sign_in, ["POST"]),
-    ("/sign-out", sign_out, ["POST"]),
     ("/w/{workspace}/runs", runs, ["GET"]),
     ("/runs/{run_id}", run_page, ["GET"]),
     ("/runs/{run_id}/metrics/{key:path}", metric_points, ["GET"]),

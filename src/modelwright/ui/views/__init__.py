@@ -1,0 +1,10 @@
+"""The UI's pages, a module a concept; ``ROUTES`` gathers them."""
+
+from __future__ import annotations
+
+from modelwright.ui.views import runs, signin
+from modelwright.ui.views._base import Endpoint
+
+__all__ = ["ROUTES"]
+
+ROUTES: list[tuple[str, Endpoint, list[str]]] = [*signin.ROUTES, *runs.ROUTES]

@@ -1,0 +1,83 @@
+"""What every page shares: the signed-in principal of a request and the guard that makes one.
+
+Each page reads the request, calls operations as the signed-in principal (the same services
+and permission checks as the REST API) and renders a template; none holds a business rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl, quote
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from modelwright.api import Operation
+from modelwright.api.invoke import parse_request, run_operation
+from modelwright.core.context import Caller
+from modelwright.core.platform import Platform
+from modelwright.errors import ModelwrightError, Unauthenticated
+from modelwright.ui.auth import CSRF_FIELD, CSRF_HEADER, UiAuth
+from modelwright.ui.render import page
+
+__all__ = ["Endpoint", "Me", "signed_in"]
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+@dataclass
+class Me:
+    """The signed-in principal of one request."""
+
+    request: Request
+    platform: Platform
+    auth: UiAuth
+    token: str
+    caller: Caller
+
+    @property
+    def csrf(self) -> str:
+        return self.auth.csrf(self.token)
+
+    async def call(self, op: Operation[Any, Any], **fields: Any) -> Any:
+        req = parse_request(op, fields)
+        return await run_in_threadpool(run_operation, self.platform, self.caller, op, req)
+
+    async def form(self) -> dict[str, str]:
+        """The posted form, after the origin and CSRF checks."""
+        fields = dict(parse_qsl((await self.request.body()).decode(errors="replace")))
+        sent = fields.get(CSRF_FIELD) or self.request.headers.get(CSRF_HEADER)
+        self.auth.check_post(self.request, self.token, sent)
+        return fields
+
+    def render(self, template: str, status: int = 200, **context: Any) -> Response:
+        return page(template, status, me=self, **context)
+
+
+Handler = Callable[[Me], Awaitable[Response]]
+
+
+def signed_in(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+    """A page for a signed-in principal: others go to the sign-in page (and come back);
+    a platform error becomes an error page with its status, never a traceback."""
+
+    async def endpoint(request: Request) -> Response:
+        platform: Platform = request.app.state.platform
+        auth: UiAuth = request.app.state.ui_auth
+        try:
+            token, caller = await run_in_threadpool(auth.caller, platform, request)
+        except Unauthenticated as exc:
+            if request.method != "GET":
+                return page("error.html", 401, me=None, error=exc)
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return RedirectResponse(f"/sign-in?next={quote(target, safe='')}", 303)
+        me = Me(request, platform, auth, token, caller)
+        try:
+            return await handler(me)
+        except ModelwrightError as exc:
+            return me.render("error.html", exc.status, error=exc)
+
+    return endpoint
