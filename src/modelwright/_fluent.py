@@ -14,7 +14,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 from modelwright.errors import AlreadyExists, Conflict, InvalidInput
 from modelwright.tracking import artifact_files as files
@@ -29,36 +29,6 @@ if TYPE_CHECKING:
     from modelwright.registry.models import ModelVersionInfo
     from modelwright.registry.predict import LoadedModel
     from modelwright.tracking.models import ArtifactFile, ExperimentInfo, RunDetail, RunInfo
-
-__all__ = [
-    "active_run",
-    "end_run",
-    "flush",
-    "forget",
-    "get_client",
-    "get_run",
-    "load_dataset",
-    "load_model",
-    "log_artifact",
-    "log_artifacts",
-    "log_dict",
-    "log_figure",
-    "log_input",
-    "log_metric",
-    "log_metrics",
-    "log_model",
-    "log_param",
-    "log_params",
-    "log_table",
-    "log_text",
-    "register_dataset",
-    "search_runs",
-    "set_experiment",
-    "set_platform",
-    "set_tag",
-    "set_tags",
-    "start_run",
-]
 
 
 class _State:
@@ -120,6 +90,19 @@ def set_experiment(
     return info
 
 
+class _Scope(TypedDict):
+    workspace: str | None
+    environment: str | None
+
+
+def _scope(run: ActiveRun | None, workspace: str | None, environment: str | None) -> _Scope:
+    """Inside a run, a call acts in the run's workspace and environment unless told."""
+    return {
+        "workspace": workspace or (run.workspace if run else None),
+        "environment": environment or (run.environment if run else None),
+    }
+
+
 def start_run(
     experiment: str | None = None,
     *,
@@ -150,8 +133,7 @@ def start_run(
     parent = _stack[-1] if _stack else None
     run = get_client().start_run(
         experiment or _state.experiment or "default",
-        workspace=workspace or (parent.workspace if parent else None),
-        environment=environment or (parent.environment if parent else None),
+        **_scope(parent, workspace, environment),
         name=name,
         tags=tags,
         parent_id=parent.id if parent else None,
@@ -339,8 +321,7 @@ def register_dataset(
     return get_client().register_dataset(
         name,
         source,
-        workspace=workspace or (run.workspace if run else None),
-        environment=environment or (run.environment if run else None),
+        **_scope(run, workspace, environment),
         datastore=datastore,
         description=description,
         run_id=run.id if run else None,
@@ -360,10 +341,12 @@ def load_dataset(
     """``load_dataset("churn@v3")``: a DataFrame, or a local path for non-tabular data;
     inside a run, recorded as the active run's input."""
     run = active_run()
+    scope = _scope(run, workspace, environment)
+    if "/" in ref:  # "prod/churn@v3" names its environment: the run's is no default for it
+        scope["environment"] = environment
     return get_client().load_dataset(
         ref,
-        workspace=workspace or (run.workspace if run else None),
-        environment=environment or (run.environment if run and "/" not in ref else None),
+        **scope,
         run_id=run.id if run else None,
         as_=as_,
         progress=progress,

@@ -79,13 +79,11 @@ class AlertsMixin(MonitorsMixin):
     ) -> PagedList[am.AlertRuleInfo]:
         """The monitor's rules with their states (ok, firing, resolved): all of them, or one
         page with ``page_token``/``limit``."""
-        scope = self._monitor_scope(workspace, environment)
         return self.call_pages(
             ops.LIST_ALERT_RULES,
             page_token=page_token,
             limit=limit,
-            workspace=scope["workspace"],
-            environment=scope["environment"],
+            **self._monitor_scope(workspace, environment),
             name=monitor,
         )
 
@@ -116,12 +114,10 @@ class AlertsMixin(MonitorsMixin):
     ) -> PagedList[am.AlertEvent]:
         """Transitions of the monitor's rules (newest first) with their deliveries: one
         page of at most ``limit``; pass its ``next_page_token`` as ``page_token`` for the next."""
-        scope = self._monitor_scope(workspace, environment)
         return self.call_pages(
             ops.ALERT_HISTORY,
             page_token=page_token,
-            workspace=scope["workspace"],
-            environment=scope["environment"],
+            **self._monitor_scope(workspace, environment),
             name=monitor,
             rule=rule,
             limit=limit,

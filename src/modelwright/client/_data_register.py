@@ -15,12 +15,13 @@ import os
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from modelwright.api import data as ops
 from modelwright.client._cache import cache_dir
-from modelwright.client._local_store import store_local
+from modelwright.client._local_store import Batch, Stored, store_local
 from modelwright.client._progress import Meter, Progress
 from modelwright.client._tracking import TrackingMixin
 from modelwright.core.names import check_name
@@ -48,6 +49,28 @@ __all__ = ["LoadAs", "Progress", "RegisterMixin"]
 
 LoadAs = Literal["auto", "dataframe", "path"]
 _UPLOADS = 4  # concurrent uploads over HTTP
+
+
+@dataclass(frozen=True)
+class _NewVersion:
+    """The version being registered: the next of dataset ``name`` of ``ws``/``env``, an output
+    of ``run_id``."""
+
+    ws: str
+    env: str
+    name: str
+    run_id: str | None
+    description: str
+
+    def fields(self, datastore: str | None) -> dict[str, Any]:
+        """Where it goes, as both the upload plan and the record ask for it."""
+        return {
+            "workspace": self.ws,
+            "environment": self.env,
+            "name": self.name,
+            "datastore": datastore,
+            "run_id": self.run_id,
+        }
 
 
 @contextmanager
@@ -104,6 +127,7 @@ class RegisterMixin(TrackingMixin):
         path = Path(source)
         files = scan(path)  # before any request: a missing source changes nothing anywhere
         ws, env = self._where(workspace, environment, run_id)
+        new = _NewVersion(ws, env, name, run_id, description)
         kind: dm.Kind = "directory" if path.is_dir() else "file"
         fmt = format or (
             format_of(files[0].rel) if kind == "file" else format_of_files(f.rel for f in files)
@@ -116,49 +140,21 @@ class RegisterMixin(TrackingMixin):
             known = cache.lookup(files)
             # Asked before any byte is read, so that a refusal does not wait for gigabytes.
             store_name, placed = self._placements(
-                ws=ws,
-                env=env,
-                name=name,
-                datastore=datastore,
-                run_id=run_id,
-                known=known,
-                directory=kind == "directory",
+                new, datastore, known, directory=kind == "directory"
             )
             scope = ObjectScope.in_datastore(ws, env, store_name)
             target = self.transport.open_store(scope, write=True)
+            batch = Batch(files, known, placed)
             if target is not None:
-                entries, fresh = store_local(
-                    target, scope, files, known=known, placed=placed, meter=meter
-                )
+                entries, fresh = store_local(target, scope, batch, meter)
             else:
-                entries, fresh = self._upload(
-                    ws=ws,
-                    env=env,
-                    name=name,
-                    run_id=run_id,
-                    scope=scope,
-                    files=files,
-                    known=known,
-                    placed=placed,
-                    meter=meter,
-                )
+                entries, fresh = self._upload(new, scope, batch, meter)
             cache.remember(fresh)
         if kind == "file":
             digest = entries[0].digest
         else:
             digest = self.transport.put_object(scope, dump_manifest(entries))
-        return self.call(
-            ops.REGISTER_DATASET,
-            workspace=ws,
-            environment=env,
-            name=name,
-            datastore=store_name,
-            kind=kind,
-            format=fmt,
-            digest=digest,
-            description=description,
-            run_id=run_id,
-        )
+        return self._record(new, store_name, kind, fmt, digest)
 
     def _register_frame(
         self,
@@ -181,23 +177,24 @@ class RegisterMixin(TrackingMixin):
             )
         data = dataframe_to_parquet(frame)  # refuses unsupported columns before any request
         ws, env = self._where(workspace, environment, run_id)
+        new = _NewVersion(ws, env, name, run_id, description)
         digest = hashlib.sha256(data).hexdigest()
-        plan = self._prepare(
-            ws=ws, env=env, name=name, datastore=datastore, run_id=run_id, digests=[digest]
-        )
+        plan = self._prepare(new, datastore, [digest])
         if plan.missing:
             self.transport.put_object(ObjectScope.in_datastore(ws, env, plan.datastore), data)
+        return self._record(new, plan.datastore, "dataframe", "parquet", digest)
+
+    def _record(
+        self, new: _NewVersion, datastore: str, kind: dm.Kind, format: str, digest: str
+    ) -> dm.DatasetVersionInfo:
+        """Record the version whose bytes are in ``datastore`` now."""
         return self.call(
             ops.REGISTER_DATASET,
-            workspace=ws,
-            environment=env,
-            name=name,
-            datastore=plan.datastore,
-            kind="dataframe",
-            format="parquet",
+            **new.fields(datastore),
+            kind=kind,
+            format=format,
             digest=digest,
-            description=description,
-            run_id=run_id,
+            description=new.description,
         )
 
     def _where(
@@ -210,62 +207,41 @@ class RegisterMixin(TrackingMixin):
         return ws, self.resolve_environment(ws, environment)
 
     def _prepare(
-        self,
-        *,
-        ws: str,
-        env: str,
-        name: str,
-        datastore: str | None,
-        run_id: str | None,
-        digests: Sequence[str],
+        self, new: _NewVersion, datastore: str | None, digests: Sequence[str]
     ) -> dm.UploadPlan:
         unique = list(dict.fromkeys(digests))
         step = dm.MAX_DIGESTS
         chunks = [unique[i : i + step] for i in range(0, len(unique), step)] or [[]]
         plans = [
-            self.call(
-                ops.PREPARE_DATASET_UPLOAD,
-                workspace=ws,
-                environment=env,
-                name=name,
-                datastore=datastore,
-                run_id=run_id,
-                digests=chunk,
-            )
+            self.call(ops.PREPARE_DATASET_UPLOAD, **new.fields(datastore), digests=chunk)
             for chunk in chunks
         ]
         return dm.UploadPlan(
             datastore=plans[0].datastore, missing=[d for p in plans for d in p.missing]
         )
 
-    def _prior(
-        self, ws: str, env: str, name: str, datastore: str
-    ) -> tuple[str, list[ManifestEntry]] | None:
+    def _prior(self, new: _NewVersion, datastore: str) -> tuple[str, list[ManifestEntry]] | None:
         """The datastore and files of the latest version of a directory dataset, if any: where
         its bytes are is reused, so that unchanged files are neither read nor stored again."""
         try:
             info = self.call(
-                ops.GET_DATASET_VERSION, workspace=ws, environment=env, name=name, version=dm.LATEST
+                ops.GET_DATASET_VERSION,
+                workspace=new.ws,
+                environment=new.env,
+                name=new.name,
+                version=dm.LATEST,
             )
             if info.kind != "directory" or info.datastore != datastore:
                 return None
             data = self.transport.get_object(
-                ObjectScope.in_datastore(ws, env, info.datastore), info.digest
+                ObjectScope.in_datastore(new.ws, new.env, info.datastore), info.digest
             )
             return info.datastore, load_manifest(data)
         except (NotFound, PermissionDenied, InvalidInput, ArtifactCorrupted):
             return None  # nothing to reuse: every file is stored as new content
 
     def _placements(
-        self,
-        *,
-        ws: str,
-        env: str,
-        name: str,
-        datastore: str | None,
-        run_id: str | None,
-        known: dict[str, str],
-        directory: bool,
+        self, new: _NewVersion, datastore: str | None, known: dict[str, str], *, directory: bool
     ) -> tuple[str, dict[str, Location]]:
         """The datastore, and where contents of known digests already are in it.
 
@@ -273,17 +249,13 @@ class RegisterMixin(TrackingMixin):
         then, for a directory, the latest version's manifest says where its files are; then
         the datastore says which of the other known contents and which packs it has.
         """
-        plan = self._prepare(
-            ws=ws, env=env, name=name, datastore=datastore, run_id=run_id, digests=[]
-        )
-        prior = self._prior(ws, env, name, plan.datastore) if directory else None
+        plan = self._prepare(new, datastore, [])
+        prior = self._prior(new, plan.datastore) if directory else None
         previous = prior[1] if prior else []
         in_prior = {e.digest for e in previous}
         ask = [d for d in known.values() if d not in in_prior] + objects_of(previous)
         if ask:
-            plan = self._prepare(
-                ws=ws, env=env, name=name, datastore=plan.datastore, run_id=run_id, digests=ask
-            )
+            plan = self._prepare(new, plan.datastore, ask)
         missing = set(plan.missing)
         placed: dict[str, Location] = {
             e.digest: (e.pack, e.offset) for e in previous if e.object not in missing
@@ -293,21 +265,10 @@ class RegisterMixin(TrackingMixin):
                 placed.setdefault(d, (None, 0))
         return plan.datastore, placed
 
-    def _upload(
-        self,
-        *,
-        ws: str,
-        env: str,
-        name: str,
-        run_id: str | None,
-        scope: ObjectScope,
-        files: list[LocalFile],
-        known: dict[str, str],
-        placed: dict[str, Location],
-        meter: Meter,
-    ) -> tuple[list[ManifestEntry], list[tuple[LocalFile, str]]]:
+    def _upload(self, new: _NewVersion, scope: ObjectScope, batch: Batch, meter: Meter) -> Stored:
         """Remote: hash what the cache does not know, then upload what the datastore lacks
         (as objects of their own; files already in the datastore are pointed at)."""
+        files, known, placed = batch.files, batch.known, batch.placed
         todo = [i for i, f in enumerate(files) if f.path not in known]
         meter.start("hash", sum(files[i].size for i in todo))
         hashed = hash_files([files[i] for i in todo], on_bytes=meter.add)
@@ -320,14 +281,7 @@ class RegisterMixin(TrackingMixin):
             fresh = [d for d in missing if d not in asked]
             missing = [d for d in missing if d in asked]
             if fresh:
-                missing += self._prepare(
-                    ws=ws,
-                    env=env,
-                    name=name,
-                    datastore=scope.datastore,
-                    run_id=run_id,
-                    digests=fresh,
-                ).missing
+                missing += self._prepare(new, scope.datastore, fresh).missing
         first = {d: files[i] for i, d in reversed(list(enumerate(digests)))}
         send = [(first[d], d) for d in dict.fromkeys(missing)]
         meter.start("store", sum(f.size for f, _ in send))

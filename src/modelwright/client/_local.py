@@ -16,12 +16,12 @@ from pydantic import BaseModel
 from modelwright.access.tokens import authenticate
 from modelwright.api.headers import parse_acting
 from modelwright.api.operation import Operation
-from modelwright.client._objects import ObjectSource
+from modelwright.client._objects import ObjectSource, check_source
 from modelwright.client._retry import resending
 from modelwright.client._transport import OnBytes
 from modelwright.core.context import Caller, Context
 from modelwright.core.platform import LOCAL_ADMIN, Platform
-from modelwright.errors import InvalidInput, Unauthenticated
+from modelwright.errors import Unauthenticated
 from modelwright.objects.models import ObjectScope
 from modelwright.objects.service import record_upload, store_for_read, store_for_write
 from modelwright.store.artifacts import ArtifactStore, location_of, storage_errors
@@ -95,8 +95,7 @@ class LocalTransport:
         with self.unit(reading_only=True) as ctx:  # the check only reads
             store = store_for_write(ctx, scope)
             admin = ctx.is_platform_admin()
-        if not isinstance(source, bytes) and not source.is_file():
-            raise InvalidInput(f"'{source}' is not a file", details={"path": str(source)})
+        check_source(source)
         # The bytes move outside the transaction: no database lock is held while copying.
         with storage_errors(scope.describe(), location_of(store)):
             if isinstance(source, bytes):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 from modelwright.client._progress import Meter
@@ -16,20 +17,29 @@ from modelwright.objects.models import ObjectScope
 from modelwright.store._artifacts_layout import object_key
 from modelwright.store.artifacts import ArtifactStore, location_of, storage_errors
 
-__all__ = ["link_or_copy", "store_local"]
+__all__ = ["Batch", "Stored", "link_or_copy", "store_local"]
 
 
-def store_local(
-    store: ArtifactStore,
-    scope: ObjectScope,
-    files: list[LocalFile],
-    *,
-    known: dict[str, str],
-    placed: dict[str, Location],
-    meter: Meter,
-) -> tuple[list[ManifestEntry], list[tuple[LocalFile, str]]]:
+@dataclass(frozen=True)
+class Batch:
+    """Files to store in a datastore, with what is known of them already: ``known``, their
+    digests from the hash cache (by path); ``placed``, where contents are in the datastore
+    (by digest)."""
+
+    files: list[LocalFile]
+    known: dict[str, str]
+    placed: dict[str, Location]
+
+
+# What storing a batch of files gives: their manifest entries, and the files hashed meanwhile
+# with their digests (for the hash cache).
+Stored = tuple[list[ManifestEntry], list[tuple[LocalFile, str]]]
+
+
+def store_local(store: ArtifactStore, scope: ObjectScope, batch: Batch, meter: Meter) -> Stored:
     """Embedded: copy what the datastore lacks into it, hashing while copying. The small
     files of a directory go into packs, the others into objects of their own."""
+    files, known, placed = batch.files, batch.known, batch.placed
     entries: list[ManifestEntry | None] = [None] * len(files)
     todo = []
     for i, f in enumerate(files):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Literal
+from typing import Literal, TypedDict
 
 from modelwright.api import monitors as ops
 from modelwright.client._jobs import JobsMixin
@@ -14,10 +14,16 @@ from modelwright.monitors import models as mm
 __all__ = ["MonitorsMixin"]
 
 
+# Typed key by key, so that ``**scope`` passes next to ``call_pages``'s own keywords.
+class _Scope(TypedDict):
+    workspace: str
+    environment: str
+
+
 class MonitorsMixin(JobsMixin):
     """The monitor methods of ``Client``."""
 
-    def _monitor_scope(self, workspace: str | None, environment: str | None) -> dict[str, str]:
+    def _monitor_scope(self, workspace: str | None, environment: str | None) -> _Scope:
         ws = self.resolve_workspace(workspace)
         return {"workspace": ws, "environment": self.resolve_environment(ws, environment)}
 
@@ -135,12 +141,10 @@ class MonitorsMixin(JobsMixin):
     ) -> PagedList[mm.MonitorResult]:
         """Values of the monitor's evaluations, oldest first: the latest ``limit``; pass the
         ``next_page_token`` as ``page_token`` for the ``limit`` before them."""
-        scope = self._monitor_scope(workspace, environment)
         return self.call_pages(
             ops.MONITOR_HISTORY,
             page_token=page_token,
-            workspace=scope["workspace"],
-            environment=scope["environment"],
+            **self._monitor_scope(workspace, environment),
             name=name,
             signal=signal,
             metric=metric,

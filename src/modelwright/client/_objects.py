@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ObjectSource",
+    "check_source",
     "http_get_object",
     "http_get_object_file",
     "http_put_object",
@@ -39,6 +40,12 @@ def sha256_of(source: ObjectSource) -> str:
         while chunk := f.read(_CHUNK):
             sha.update(chunk)
     return sha.hexdigest()
+
+
+def check_source(source: ObjectSource) -> None:
+    """Refuse a path that names no file, whichever transport would move it."""
+    if isinstance(source, Path) and not source.is_file():
+        raise InvalidInput(f"'{source}' is not a file", details={"path": str(source)})
 
 
 def _file_chunks(path: Path, on_bytes: Callable[[int], None] | None) -> Iterator[bytes]:
@@ -60,8 +67,7 @@ def http_put_object(
     ``on_bytes`` as they go; the server re-hashes and refuses a mismatch."""
     import httpx
 
-    if isinstance(source, Path) and not source.is_file():
-        raise InvalidInput(f"'{source}' is not a file", details={"path": str(source)})
+    check_source(source)
     digest = digest or sha256_of(source)
     content = source if isinstance(source, bytes) else _file_chunks(source, on_bytes)
     try:
