@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import Page, expect
 from tests.conftest import LiveServer
 
 from modelwright.client import Client
@@ -54,6 +55,61 @@ def seeded(local_client: Client, platform: Platform) -> Iterator[Seeded]:
         live.end()
 
 
+@dataclass
+class Catalog:
+    """What the model and dataset pages show: two versions of a dataset, a run that trained
+    two versions of a model on the second, and the model's champion alias moved once."""
+
+    seeded: Seeded
+    train_run: str
+    outsider_token: str
+
+
+@pytest.fixture
+def catalog(
+    seeded: Seeded, local_client: Client, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Catalog:
+    import numpy as np
+    import pandas as pd
+    from sklearn.linear_model import LogisticRegression
+
+    monkeypatch.setenv("MODELWRIGHT_CACHE_DIR", str(tmp_path / "client-cache"))
+    c = local_client
+    # Under the home: a root both the server and the in-process client allow.
+    c.create_datastore("ml", "dev", "lake", str(tmp_path / "home" / "data" / "lake"))
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {
+            "age": rng.integers(18, 90, 200),
+            "income": rng.normal(50_000, 12_000, 200).round(2),
+            "city": rng.choice(["paris", "lyon", "nice"], 200),
+        }
+    )
+    c.register_dataset("customers", frame[:150], workspace="ml", environment="dev")
+    c.register_dataset(
+        "customers",
+        frame.assign(city=frame.city.replace("nice", "lille")),
+        workspace="ml",
+        environment="dev",
+        description="every customer",
+    )
+    features, labels = frame[["age", "income"]], frame.age > 50
+    for C, auc in [(0.1, 0.84), (1.0, 0.91)]:
+        with c.start_run("churn", workspace="ml", name=f"train-{C}", snapshot=False) as run:
+            c.load_dataset("customers@v2", workspace="ml", environment="dev", run_id=run.id)
+            model = LogisticRegression(C=C, max_iter=500).fit(features, labels)
+            run.log_model(model, "churner", input_example=features[:5])
+            run.log_metric("auc", auc)
+    c.set_alias("churner", "champion", 1, workspace="ml", environment="dev", reason="first")
+    c.set_alias("churner", "champion", 2, workspace="ml", environment="dev", reason="better")
+    # A principal with a grant elsewhere, none in ml.
+    c.create_workspace("other")
+    c.create_principal("otto")
+    c.grant("otto", "viewer", "other")
+    outsider = c.create_token(principal="otto", name="ui-outsider").secret
+    return Catalog(seeded, run.id, outsider)
+
+
 # Debian's Chromium: Playwright's own browser download is not something a test may need.
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
@@ -61,6 +117,29 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
     return {**browser_type_launch_args, "executable_path": CHROMIUM}
+
+
+@pytest.fixture
+def watched(page: Page) -> Iterator[Page]:
+    """``page``, failing the test on any console error or failed request."""
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.on("requestfailed", lambda r: problems.append(f"{r.url}: {r.failure}"))
+    page.on(
+        "response",
+        lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None,
+    )
+    yield page
+    assert not problems, "\n".join(problems)
+
+
+def sign_in(page: Page, seeded: Seeded, token: str, start: str = "/w/ml/runs") -> None:
+    page.goto(seeded.url + start)
+    expect(page).to_have_url(f"{seeded.url}/sign-in?next=" + start.replace("/", "%2F"))
+    page.get_by_label("Token").fill(token)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(seeded.url + start)
 
 
 @pytest.fixture

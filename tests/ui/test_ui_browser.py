@@ -4,35 +4,10 @@ Every page must load with no console error (a CSP violation is one) and no faile
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from playwright.sync_api import Page, expect
-from tests.ui.conftest import Seeded
-
-
-@pytest.fixture
-def watched(page: Page) -> Iterator[Page]:
-    """``page``, failing the test on any console error or failed request."""
-    problems: list[str] = []
-    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: problems.append(str(e)))
-    page.on("requestfailed", lambda r: problems.append(f"{r.url}: {r.failure}"))
-    page.on(
-        "response",
-        lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None,
-    )
-    yield page
-    assert not problems, "\n".join(problems)
-
-
-def sign_in(page: Page, seeded: Seeded, token: str, start: str = "/w/ml/runs") -> None:
-    page.goto(seeded.url + start)
-    expect(page).to_have_url(f"{seeded.url}/sign-in?next=" + start.replace("/", "%2F"))
-    page.get_by_label("Token").fill(token)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(seeded.url + start)
+from tests.ui.conftest import Seeded, sign_in
 
 
 def run_names(page: Page) -> list[str]:

@@ -8,9 +8,9 @@ from typing import Any
 from urllib.parse import urlencode
 
 from jinja2 import Environment, PackageLoader, select_autoescape
-from starlette.responses import HTMLResponse
+from starlette.responses import HTMLResponse, Response
 
-__all__ = ["CSP", "page"]
+__all__ = ["CSP", "page", "page_headers"]
 
 # Everything comes from this server: no inline script, no third party, no framing.
 CSP = (
@@ -40,6 +40,8 @@ def _when(value: datetime | None) -> str:
 
 
 def _number(value: Any) -> str:
+    if value is None:
+        return "–"
     if isinstance(value, float):
         return f"{value:.6g}"
     return str(value)
@@ -54,7 +56,13 @@ _env.filters["pretty"] = lambda v: json.dumps(v, indent=2, sort_keys=True, defau
 def page(template: str, status: int = 200, **context: Any) -> HTMLResponse:
     html = _env.get_template(template).render(**context)
     response = HTMLResponse(html, status_code=status)
-    response.headers["Content-Security-Policy"] = CSP
+    page_headers(response)
+    return response
+
+
+def page_headers(response: Response, csp: str = CSP) -> None:
+    """The headers of every answer the UI gives: its CSP, never cached, never sniffed."""
+    response.headers["Content-Security-Policy"] = csp
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "same-origin"
-    return response
+    response.headers["X-Content-Type-Options"] = "nosniff"
