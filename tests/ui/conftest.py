@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -136,10 +137,20 @@ def watched(page: Page) -> Iterator[Page]:
 
 def sign_in(page: Page, seeded: Seeded, token: str, start: str = "/w/ml/runs") -> None:
     page.goto(seeded.url + start)
-    expect(page).to_have_url(f"{seeded.url}/sign-in?next=" + start.replace("/", "%2F"))
+    expect(page).to_have_url(f"{seeded.url}/sign-in?next=" + quote(start, safe=""))
     page.get_by_label("Token").fill(token)
     page.get_by_role("button", name="Sign in").click()
     expect(page).to_have_url(seeded.url + start)
+
+
+def unlabelled_controls(page: Page) -> list[str]:
+    """The names of the page's inputs and selects that have no label."""
+    found: list[str] = page.evaluate(
+        """() => [...document.querySelectorAll('input:not([type=hidden]), select')]
+             .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label'))
+             .map(e => e.name)"""
+    )
+    return found
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from playwright.sync_api import Page, expect
-from tests.ui.conftest import Seeded, sign_in
+from tests.ui.conftest import Seeded, sign_in, unlabelled_controls
 
 
 def run_names(page: Page) -> list[str]:
@@ -79,10 +79,5 @@ def test_pages_are_labelled_for_assistive_technology(watched: Page, seeded: Seed
     for path in ["/", "/w/ml/runs", f"/runs/{seeded.run_ids['run-1']}"]:
         page.goto(seeded.url + path)
         assert page.locator("html").get_attribute("lang") == "en"
-        unlabelled = page.evaluate(
-            """() => [...document.querySelectorAll('input:not([type=hidden]), select')]
-                 .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label'))
-                 .map(e => e.name)"""
-        )
-        assert unlabelled == [], path
+        assert unlabelled_controls(page) == [], path
         assert page.locator("main#main").count() == 1

@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 from playwright.sync_api import Page, expect
-from tests.ui.conftest import Catalog, sign_in
+from tests.ui.conftest import Catalog, sign_in, unlabelled_controls
 from tests.ui.test_ui_http import _signed_in
 
 
@@ -56,6 +56,32 @@ def test_a_model_shows_metrics_aliases_leaderboard_and_alias_history(
     expect(moves.nth(1)).to_contain_text("v1 → v2")
     expect(moves.nth(1)).to_contain_text("by admin: better")
     page.screenshot(path=str(shots / "model.png"), full_page=True, caret="initial")
+
+
+def test_versions_come_a_page_at_a_time_and_every_control_is_labelled(
+    watched: Page, catalog: Catalog
+) -> None:
+    page = watched
+    sign_in(page, catalog.seeded, catalog.seeded.admin_token, start="/w/ml/models/churner?limit=1")
+    first = page.locator("#versions-table tbody tr td:first-child")
+    expect(first).to_have_text(["v1"])
+    page.get_by_role("navigation", name="Pages of versions").get_by_role(
+        "link", name="Next page"
+    ).click()
+    expect(first).to_have_text(["v2"])
+    assert "limit=1" in page.url  # the page size is kept
+    for path in [
+        "/w/ml/models",
+        "/w/ml/models/churner",
+        "/w/ml/models/churner/versions/1",
+        "/w/ml/datasets",
+        "/w/ml/datasets/dev/customers",
+        "/w/ml/datasets/dev/customers/2?against=v1",
+    ]:
+        # Settled before the next: leaving a page aborts what it still loads (its icon).
+        page.goto(catalog.seeded.url + path, wait_until="networkidle")
+        assert unlabelled_controls(page) == [], path
+        assert page.locator("main#main h1").count() == 1, path
 
 
 def test_a_version_shows_signature_requirements_lineage_and_its_card(

@@ -42,6 +42,10 @@ class Me:
     def csrf(self) -> str:
         return self.auth.csrf(self.token)
 
+    def path(self, *names: str) -> dict[str, str]:
+        """These parameters of the request's path, by name (as an operation's fields)."""
+        return {n: self.request.path_params[n] for n in names}
+
     async def call(self, op: Operation[Any, Any], **fields: Any) -> Any:
         req = parse_request(op, fields)
         return await run_in_threadpool(run_operation, self.platform, self.caller, op, req)

@@ -83,8 +83,7 @@ async def datasets(me: Me) -> Response:
 
 
 def _ref(me: Me) -> dict[str, str]:
-    p = me.request.path_params
-    return {"workspace": p["workspace"], "environment": p["environment"], "name": p["name"]}
+    return me.path("workspace", "environment", "name")
 
 
 @signed_in

@@ -138,9 +138,8 @@ async def model_page(me: Me) -> Response:
     )
 
 
-def _version_ref(me: Me) -> dict[str, Any]:
-    p = me.request.path_params
-    return {"workspace": p["workspace"], "name": p["name"], "version": p["version"]}
+def _version_ref(me: Me) -> dict[str, str]:
+    return me.path("workspace", "name", "version")
 
 
 @signed_in
