@@ -137,3 +137,14 @@ def test_a_principal_without_a_grant_gets_no_model_or_dataset_page(catalog: Cata
         r = http.get("/w/ml/models", params={"limit": "lots"})
         assert r.status_code == 400
         assert "limit" in r.text
+        r = http.get("/w/ml/models/churner/versions/7")
+        assert r.status_code == 404
+        assert "churner" in r.text
+        # A version that is not there to compare with is said so; the page stays.
+        r = http.get("/w/ml/datasets/dev/customers/2", params={"against": "v9"})
+        assert r.status_code == 404
+        assert 'role="alert"' in r.text
+        assert "Histogram of age" in r.text
+        r = http.get("/w/ml/datasets/dev/customers/2", params={"against": "yesterday"})
+        assert r.status_code == 400
+        assert "(got &#39;yesterday&#39;)" in r.text

@@ -13,6 +13,7 @@ from modelwright.api import data as d_ops
 from modelwright.api import operations as ops
 from modelwright.api import tracking as tr_ops
 from modelwright.data.models import Histogram
+from modelwright.errors import InvalidInput, ModelwrightError, NotFound
 from modelwright.ui.views._base import Endpoint, Me, signed_in
 from modelwright.ui.views._links import dataset_link, model_link
 
@@ -109,16 +110,21 @@ async def version_page(me: Me) -> Response:
     # The runs that read it; what came of them further down is the impact.
     readers = {n.id: n for n in lineage.descendants if n.kind == "run" and not n.hidden}
     diff: Any = None
+    diff_error: ModelwrightError | None = None
     if against:
-        diff = await me.call(
-            d_ops.DIFF_DATASETS,
-            workspace=workspace,
-            environment=ref["environment"],
-            a=f"{ref['name']}@{against}",
-            b=version.ref,
-        )
+        try:
+            diff = await me.call(
+                d_ops.DIFF_DATASETS,
+                workspace=workspace,
+                environment=ref["environment"],
+                a=f"{ref['name']}@{against}",
+                b=version.ref,
+            )
+        except (InvalidInput, NotFound) as exc:  # the version itself is still worth showing
+            diff_error = exc
     return me.render(
         "dataset_version.html",
+        diff_error.status if diff_error else 200,
         workspace=workspace,
         d=version,
         history=detail.history,
@@ -126,6 +132,7 @@ async def version_page(me: Me) -> Response:
         impact=lineage.impact,
         against=against,
         diff=diff,
+        diff_error=diff_error,
         bars=bars,
         dataset_link=dataset_link,
         model_link=model_link,
