@@ -141,6 +141,8 @@ def sign_in(page: Page, seeded: Seeded, token: str, start: str = "/w/ml/runs") -
     page.get_by_label("Token").fill(token)
     page.get_by_role("button", name="Sign in").click()
     expect(page).to_have_url(seeded.url + start)
+    # Settled, so that going on to another page aborts nothing this one still loads (its icon).
+    page.wait_for_load_state("networkidle")
 
 
 def unlabelled_controls(page: Page) -> list[str]:

@@ -77,7 +77,7 @@ def test_pages_are_labelled_for_assistive_technology(watched: Page, seeded: Seed
     page = watched
     sign_in(page, seeded, seeded.admin_token)
     for path in ["/", "/w/ml/runs", f"/runs/{seeded.run_ids['run-1']}"]:
-        page.goto(seeded.url + path)
+        page.goto(seeded.url + path, wait_until="networkidle")
         assert page.locator("html").get_attribute("lang") == "en"
         assert unlabelled_controls(page) == [], path
         assert page.locator("main#main").count() == 1

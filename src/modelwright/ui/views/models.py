@@ -22,6 +22,8 @@ __all__ = ["ROUTES"]
 _PAGE = 25
 # Versions shown under each model of the list; the model's page pages through the rest.
 _VERSIONS_SHOWN = 10
+# A long page of models shows the versions of its first ones only: a query a model.
+_MODELS_WITH_VERSIONS = 100
 # Metric columns of the versions table: the first ones by name, so a wide run stays readable.
 _METRIC_COLUMNS = 8
 # The card is a page of its own, shown in a sandboxed frame: its styles, nothing else.
@@ -49,14 +51,14 @@ async def models(me: Me) -> Response:
                 name=m.name,
                 limit=_VERSIONS_SHOWN,
             )
-            for m in found.items
+            for m in found.items[:_MODELS_WITH_VERSIONS]
         )
     )
     return me.render(
         "models.html",
         workspace=workspace,
         models=found.items,
-        versions={m.name: p for m, p in zip(found.items, pages, strict=True)},
+        versions={m.name: p for m, p in zip(found.items, pages, strict=False)},
         view=view,
         next_token=found.next_page_token,
     )
