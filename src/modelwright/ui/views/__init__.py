@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from modelwright.ui.views import runs, signin
+from modelwright.ui.views import artifacts, compare, runs, signin
 from modelwright.ui.views._base import Endpoint
 
 __all__ = ["ROUTES"]
 
-ROUTES: list[tuple[str, Endpoint, list[str]]] = [*signin.ROUTES, *runs.ROUTES]
+ROUTES: list[tuple[str, Endpoint, list[str]]] = [
+    *signin.ROUTES,
+    *runs.ROUTES,
+    *artifacts.ROUTES,
+    *compare.ROUTES,
+]
