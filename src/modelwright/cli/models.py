@@ -128,8 +128,8 @@ def _storage(v: ModelVersionInfo) -> str:
     if v.flavor == "pyfunc" or v.describe.get("storage") == "pickle":
         return "pickle (loading it runs code from the file)"
     if v.flavor_meta.get("untrusted_types"):
-        return f"{v.flavor} format, with types loading must trust"
-    return f"{v.flavor} format (no pickle)"
+        return f"{'skops' if v.flavor == 'sklearn' else v.flavor}, with types loading must trust"
+    return f"{'skops' if v.flavor == 'sklearn' else v.flavor + ' format'} (no pickle)"
 
 
 @model_app.command("versions")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from modelwright.errors import InvalidInput
 
@@ -62,6 +62,13 @@ class Signature(BaseModel):
         description="What each prediction method of the model returns (``predict`` too); "
         "empty for a model logged before methods were recorded.",
     )
+
+    @field_validator("methods")
+    @classmethod
+    def _in_order(cls, methods: dict[str, Schema]) -> dict[str, Schema]:
+        # Stored with sorted keys; shown in METHODS order (predict first), others after.
+        rank = {m: i for i, m in enumerate(METHODS)}
+        return dict(sorted(methods.items(), key=lambda kv: (rank.get(kv[0], len(rank)), kv[0])))
 
 
 def _column_type(dtype: Any) -> ColumnType:

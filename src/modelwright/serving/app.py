@@ -104,6 +104,7 @@ class ModelServer:
         self.config = config or ServingConfig()
         # Refused before serving anything: every request would fail.
         model.require_method(self.config.method, "config.method")
+        self.methods = model.methods
         self.metrics = ServerMetrics()
         self.predictor = Predictor(model, self.config, self.metrics)
         self.capture = capture
@@ -281,7 +282,7 @@ class ModelServer:
                 ) from None
             # Params choose the prediction method (MLflow's ``params``); others are ignored.
             plain, params = split_params(payload)
-            method = params_method(params, method)
+            method = params_method(params, method, self.methods)
             data = self.predictor.fast.parse(plain) if self.predictor.fast else None
             if data is None:
                 data = self._validate(parse_payload(plain, signature))
@@ -292,7 +293,7 @@ class ModelServer:
         signature = self.model.signature
         infer = read_request(body, header(request.scope, HEADER_LENGTH.encode()))
         # ``parameters.method`` chooses the prediction method, as ``params`` does above.
-        method = params_method(infer.parameters, self.config.method, "parameters")
+        method = params_method(infer.parameters, self.config.method, self.methods, "parameters")
         advertised = output_names(signature, method)
         if advertised is not None:
             check_requested(infer, advertised)  # before predicting, not after

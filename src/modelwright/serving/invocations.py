@@ -71,12 +71,18 @@ def split_params(payload: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     return data, params
 
 
-def params_method(params: dict[str, Any], default: str, where: str = "params") -> str:
-    """The prediction method the params ask for (``default`` if none); a bad name is a 400
-    naming the parameter."""
+def params_method(
+    params: dict[str, Any], default: str, available: list[str], where: str = "params"
+) -> str:
+    """The prediction method the params ask for (``default`` if none); a bad name, or one
+    the model does not have (not in ``available``), is a 400 naming the parameter."""
     for key in _METHOD_PARAMS:
         if key in params:
-            return check_method(params[key], f"{where}.{key}")
+            field = f"{where}.{key}"
+            method = check_method(params[key], field)
+            if method not in available:
+                raise _bad(field, f"this model has no {method} (it has {', '.join(available)})")
+            return method
     return default
 
 
