@@ -34,8 +34,13 @@ def check_method(method: Any, field: str = "method") -> str:
 
 def available_methods(flavor: Flavor, raw: Any) -> list[str]:
     """The prediction methods ``raw`` offers: ``predict``, and those of ``METHODS`` it has
-    (a scikit-learn regressor has no ``predict_proba``, nor an SVC without probabilities)."""
-    return ["predict", *(m for m in METHODS[1:] if callable(getattr(raw, m, None)))]
+    (a scikit-learn regressor has no ``predict_proba``, nor an SVC without probabilities),
+    within the flavor's ``methods`` if it declares them (what its loaded form answers)."""
+    allowed = getattr(flavor, "methods", METHODS)
+    return [
+        "predict",
+        *(m for m in METHODS[1:] if m in allowed and callable(getattr(raw, m, None))),
+    ]
 
 
 def call_method(flavor: Flavor, raw: Any, method: str, data: Any, *, field: str = "method") -> Any:
