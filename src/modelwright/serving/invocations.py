@@ -2,7 +2,8 @@
 
 What MLflow's scoring server takes, callers send here too: a JSON object holding exactly one
 of ``dataframe_split``, ``dataframe_records``, ``instances`` or ``inputs``, optionally beside a
-``params`` object, or a ``text/csv`` body (read by pandas). Its structure is checked against
+``params`` object (whose ``method`` chooses the prediction method: ``predict_proba``…), or
+a ``text/csv`` body (read by pandas). Its structure is checked against
 the signature before pandas or numpy see it, so a wrong row width, a scalar where rows are
 expected, a null record or a nested array is a 400 naming the place (``instances[3]: …``)
 rather than whatever exception the DataFrame constructor would raise.

@@ -5,7 +5,8 @@ the ``Inference-Header-Content-Length`` header gives the JSON's length, an input
 ``parameters.binary_data_size`` is set takes that many bytes of what follows, in order).
 Outputs are returned as JSON, or as binary data when the request asks for it
 (``outputs[i].parameters.binary_data``, or ``parameters.binary_data_output`` for all), under
-the names the model's metadata advertises. Values are never converted with loss: 1.5 in an
+the names the model's metadata advertises. ``parameters.method`` chooses the prediction
+method (``predict_proba`` gives one output per class, named by its label). Values are never converted with loss: 1.5 in an
 INT64 tensor, a string in an FP64 one or a boolean in a shape is a 400 naming the input.
 """
 
