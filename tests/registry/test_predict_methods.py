@@ -139,6 +139,8 @@ def test_a_python_model_wrapping_an_estimator_is_not_pickled_silently(
     # A function closing over one likewise.
     with pytest.raises(InvalidInput, match="wraps a scikit-learn estimator \\(in 'clf'\\)"):
         _log(client, "wrapped", lambda data: clf.predict(data) + 0, x)
+    with pytest.raises(InvalidInput, match="wraps a scikit-learn estimator \\(in '__self__'\\)"):
+        _log(client, "wrapped", clf.predict_proba, x)
     # Allowed explicitly: stored pickled, and the version says so.
     info = _log(client, "wrapped", Wrapper(clf), x, allow_pickle=True)
     assert info.flavor == "pyfunc" and info.describe["storage"] == "pickle"

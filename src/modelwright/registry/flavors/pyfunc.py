@@ -66,9 +66,10 @@ def _is_estimator(value: Any) -> bool:
 
 
 def wrapped_estimator(model: Any) -> str | None:
-    """Where ``model`` holds a scikit-learn estimator: an attribute (``clf``), or a variable
-    a function closes over; None if it holds none (one level deep: what a wrapper does)."""
-    fields: dict[str, Any] = {}
+    """Where ``model`` holds a scikit-learn estimator: an attribute (``clf``), a variable a
+    function closes over, or the object of a bound method (``clf.predict``); None if it holds
+    none (one level deep: what a wrapper does)."""
+    fields: dict[str, Any] = {"__self__": getattr(model, "__self__", None)}  # a bound method
     with_dict = getattr(model, "__dict__", None)
     if isinstance(with_dict, dict) and not callable(getattr(model, "__code__", None)):
         fields.update(with_dict)
