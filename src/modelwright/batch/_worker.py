@@ -92,6 +92,9 @@ class ChunkRunner:
     def predict(self, task: Task) -> list[Predicted]:
         import pyarrow.parquet as pq
 
+        # The whole job fails, not each row: no row can be answered.
+        self.model.require_method(task.method)
+
         first = task.chunks[0]
         wanted = [*task.features, *([task.id_column] if task.id_column else [])]
         columns = list(dict.fromkeys(wanted))
@@ -146,7 +149,7 @@ class ChunkRunner:
             rows = np.arange(chunk.first_row, chunk.first_row + chunk.rows, dtype=np.int64)
             ids = pa.chunked_array([pa.array(rows)])
             id_name = ROW_COLUMN
-        predictions, errors = self._predict(frame, task.max_failed)
+        predictions, errors = self._predict(frame, task.max_failed, task.method)
         names = [id_name, *(n for n in predictions.column_names if n != id_name), ERROR_COLUMN]
         out = pa.table(
             [ids, *(predictions.column(n) for n in names[1:-1]), pa.chunked_array([errors])],
@@ -159,7 +162,9 @@ class ChunkRunner:
         return Predicted(chunk, out, chunk.rows - errors.null_count, samples)
 
     # -- prediction with failed rows isolated ---------------------------------------------------
-    def _predict(self, frame: pd.DataFrame, max_failed: int) -> tuple[pa.Table, pa.Array]:
+    def _predict(
+        self, frame: pd.DataFrame, max_failed: int, method: str = "predict"
+    ) -> tuple[pa.Table, pa.Array]:
         import pyarrow as pa
 
         n = len(frame)
@@ -178,7 +183,7 @@ class ChunkRunner:
                 failed_rows += hi - lo
                 continue
             try:
-                done.append((lo, self._table(_rows(data, lo, hi), hi - lo)))
+                done.append((lo, self._table(_rows(data, lo, hi), hi - lo, method)))
             except Exception as exc:
                 if hi - lo == 1:
                     failed.append((lo, hi, _message(exc)))
@@ -226,14 +231,14 @@ class ChunkRunner:
             self._unchanged[key] = unchanged
         return frame if unchanged else self.model.validate(frame)
 
-    def _table(self, data: Any, rows: int) -> pa.Table:
+    def _table(self, data: Any, rows: int, method: str = "predict") -> pa.Table:
         """The model's output for ``data`` as columns: ``prediction``, ``prediction_<i>`` for
-        a 2-D array, or a DataFrame's own columns."""
+        a 2-D array, or a DataFrame's own columns (the class labels, for ``predict_proba``)."""
         import numpy as np
         import pandas as pd
         import pyarrow as pa
 
-        output = self.model.predict(data, validate=False)
+        output = self.model.predict(data, validate=False, method=method)
         if isinstance(output, pd.DataFrame):
             table = pa.Table.from_pandas(output, preserve_index=False)
             table = table.rename_columns([str(c) for c in output.columns])

@@ -104,6 +104,14 @@ def run(
     no_resume: Annotated[
         bool, typer.Option("--no-resume", help="Start over instead of keeping done chunks.")
     ] = False,
+    method: Annotated[
+        str,
+        typer.Option(
+            "--method",
+            help="Prediction method: predict, predict_proba (a column per class) or "
+            "decision_function.",
+        ),
+    ] = "predict",
     submit: Submit = False,
     detach: Detach = False,
     json: Json = False,
@@ -127,6 +135,7 @@ def run(
             "executor": executor,
             "error_threshold": error_threshold,
             "resume": not no_resume,
+            "method": method,
         }
         job = client.submit_job(spec, workspace=workspace, environment=env)
         follow(client, job, detach=detach, json=json)
@@ -147,6 +156,7 @@ def run(
             error_threshold=error_threshold,
             resume=not no_resume,
             progress=progress,
+            method=method,
         )
     if json:
         emit_json(result)

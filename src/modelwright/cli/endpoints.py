@@ -91,12 +91,22 @@ def deploy(
     capture_rate: Annotated[
         float, typer.Option(help="Share of requests captured to the datastore (0..1).")
     ] = 0.0,
+    method: Annotated[
+        str,
+        typer.Option(
+            help="Prediction method answered: predict, predict_proba or decision_function "
+            '(a request may ask for another with {"params": {"method": ...}}).'
+        ),
+    ] = "predict",
     workspace: Workspace = None,
     env: Env = None,
     json: Json = False,
 ) -> None:
     """Deploy a model version available in the environment (or update a deployment)."""
+    from modelwright.registry.predict import check_method
     from modelwright.registry.uri import parse_model_uri
+
+    check_method(method)
 
     ref = parse_model_uri(model)
     state: State = ctx.obj
@@ -113,6 +123,7 @@ def deploy(
         max_latency_ms=max_latency_ms,
         max_queue=max_queue,
         capture_rate=capture_rate,
+        method=method,  # checked above
     )
     ep = state.client().deploy(
         name,

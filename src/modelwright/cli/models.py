@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -11,6 +11,10 @@ from modelwright.cli._app import State
 from modelwright.cli._options import Detach, Env, Json, Limit, PageToken, Submit, Workspace
 from modelwright.cli._output import console, emit_json, emit_rows_json, fmt, hint_next_page, table
 from modelwright.registry.leaderboard import metric_help
+
+if TYPE_CHECKING:
+    from modelwright.registry.models import ModelVersionInfo
+    from modelwright.registry.signature import Schema, Signature
 
 model_app = typer.Typer(
     help="The model registry: versions, aliases, leaderboards, packages.", no_args_is_help=True
@@ -95,6 +99,8 @@ def show(
             ("run", v.run_id),
             ("datasets", v.datasets),
             ("inputs", inputs),
+            *_outputs(sig),
+            ("stored as", _storage(v)),
             ("requirements", v.requirements),
             ("by", v.created_by),
             ("at", v.created_at),
@@ -102,6 +108,28 @@ def show(
             ("tags", ", ".join(f"{k}={t}" for k, t in v.tags.items())),
         ],
     )
+
+
+def _schema_text(schema: Schema) -> str:
+    if schema.kind == "dataframe":
+        return ", ".join(f"{c.name}: {c.type}" for c in schema.columns)
+    return f"{schema.dtype}{tuple(schema.shape)}"
+
+
+def _outputs(sig: Signature | None) -> list[tuple[str, str]]:
+    """One row per prediction method: what it returns (predict's alone for older versions)."""
+    if sig is None:
+        return []
+    methods = sig.methods or ({"predict": sig.outputs} if sig.outputs is not None else {})
+    return [(f"outputs ({name})", _schema_text(schema)) for name, schema in methods.items()]
+
+
+def _storage(v: ModelVersionInfo) -> str:
+    if v.flavor == "pyfunc" or v.describe.get("storage") == "pickle":
+        return "pickle (loading it runs code from the file)"
+    if v.flavor_meta.get("untrusted_types"):
+        return f"{'skops' if v.flavor == 'sklearn' else v.flavor}, with types loading must trust"
+    return f"{'skops' if v.flavor == 'sklearn' else v.flavor + ' format'} (no pickle)"
 
 
 @model_app.command("versions")

@@ -29,8 +29,9 @@ from modelwright.registry.artifact import (
     save_dir,
 )
 from modelwright.registry.flavors import flavor_for, get_flavor
+from modelwright.registry.flavors.pyfunc import refuse_wrapped_estimator
 from modelwright.registry.packaging import PackageSpec, write_package
-from modelwright.registry.predict import LoadedModel
+from modelwright.registry.predict import LoadedModel, method_outputs
 from modelwright.registry.requirements import pin
 from modelwright.registry.signature import (
     Signature,
@@ -60,11 +61,17 @@ class RegistryMixin(TrackingMixin):
         extra_requirements: list[str] | None = None,
         description: str = "",
         tags: Mapping[str, Any] | None = None,
+        allow_pickle: bool = False,
     ) -> rm.ModelVersionInfo:
         """Save ``model`` with its flavor, infer its signature from ``input_example`` (the
-        model must predict on it; its first rows are kept with the model, for a smoke gate
-        to replay), pin its requirements from the run's package lock, upload
-        and register it as the next version of ``name`` in the run's environment."""
+        model must predict on it, and each of its other prediction methods too: the signature
+        records every method's output; its first rows are kept with the model, for a smoke
+        gate to replay), pin its requirements from the run's package lock, upload and
+        register it as the next version of ``name`` in the run's environment.
+
+        A Python object wrapping a scikit-learn estimator would be pickled (the ``pyfunc``
+        flavor), where the estimator alone is stored with skops: refused unless
+        ``allow_pickle``."""
         # MLflow callers write log_model(m, name="model", registered_model_name="churn"):
         # there `name` names the logged artifact, so the registered name wins when both differ.
         model_name = registered_model_name or name
@@ -72,6 +79,8 @@ class RegistryMixin(TrackingMixin):
             raise InvalidInput("name: give the registered model's name", details={"field": "name"})
         run = self.get_run(run_id)
         impl = get_flavor(flavor) if flavor else flavor_for(model)
+        if impl.pickle_based and not allow_pickle:
+            refuse_wrapped_estimator(model, impl.name)
         example = None
         if input_example is not None:
             if signature is not None:
@@ -83,7 +92,9 @@ class RegistryMixin(TrackingMixin):
                     f"input_example: the model cannot predict on it ({type(exc).__name__}: {exc})",
                     details={"field": "input_example"},
                 ) from None
-            signature = signature or infer_signature(input_example, output)
+            signature = signature or infer_signature(
+                input_example, output, method_outputs(impl, model, input_example, output)
+            )
             example = example_payload(input_example)
         packages = [*impl.packages, *(extra_requirements or [])]
         if signature is not None and signature.inputs.kind == "dataframe":

@@ -267,6 +267,7 @@ def deploy(ctx: Context, req: m.Deploy) -> m.EndpointInfo:
     """Add a deployment, or point an existing one at another version or config."""
     row = _for_change(ctx, req.workspace, req.environment, req.endpoint)
     version = available_version(ctx, row.environment, req.model, req.version)
+    _check_method(version, req.config.method)
     before = _state(row)
     existing = next((d for d in row.deployments if d.name == req.deployment), None)
     if existing is None:
@@ -292,6 +293,18 @@ def deploy(ctx: Context, req: m.Deploy) -> m.EndpointInfo:
     _check_weights(row)
     _changed(ctx, row, "endpoint.deploy", before)
     return _info(row)
+
+
+def _check_method(version: schema.ModelVersion, method: str) -> None:
+    """The version must offer ``method``, where its signature records its methods (a model
+    logged before they were recorded is checked by its server as it starts)."""
+    methods = list((version.signature or {}).get("methods") or {})
+    if method != "predict" and methods and method not in methods:
+        raise InvalidInput(
+            f"config.method: {model_uri(version.model.name, version.version)} has no {method} "
+            f"(it has {', '.join(methods)})",
+            details={"field": "config.method", "value": method},
+        )
 
 
 def undeploy(ctx: Context, req: m.DeploymentRef) -> m.EndpointInfo:

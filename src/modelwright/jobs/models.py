@@ -115,6 +115,7 @@ class BatchRunSpec(_Spec):
     executor: Literal["auto", "process", "ray", "inline"] = "auto"
     error_threshold: float = Field(default=0.01, ge=0.0, le=1.0)
     resume: bool = True
+    method: Literal["predict", "predict_proba", "decision_function"] = "predict"
 
 
 class LeaderboardSpec(_Spec):

@@ -59,6 +59,8 @@ class Manifest(BaseModel):
         if data["input_example"] is None:
             # Left out: a model saved without an example keeps the digest it always had.
             del data["input_example"]
+        if data["signature"] is not None and not data["signature"]["methods"]:
+            del data["signature"]["methods"]  # likewise for one without recorded methods
         return orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
 
 

@@ -94,6 +94,7 @@ def _batch(client: Client, ws: str, env: str, inputs: dict[str, Any], work: Path
         error_threshold=inputs["error_threshold"],
         resume=inputs["resume"],
         work_dir=work / "batch",
+        method=inputs.get("method", "predict"),
     )
     return result.model_dump(mode="json")
 
