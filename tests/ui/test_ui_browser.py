@@ -154,3 +154,16 @@ def test_artifact_previews_are_bounded_and_html_is_sandboxed(page: Page, seeded:
     assert page.title() != "owned"
     # The one console error is the browser refusing the report's script.
     assert len(errors) == 1 and "Blocked script execution" in errors[0], errors
+
+
+def test_audit_trail_and_access_table(watched: Page, seeded: Seeded) -> None:
+    page = watched
+    sign_in(page, seeded, seeded.admin_token, start="/audit")
+    expect(page.get_by_role("heading", name="Audit trail")).to_be_visible()
+    page.get_by_label("Action").fill("grant.*")
+    page.get_by_role("button", name="Apply").click()
+    expect(page.locator("#audit-table tbody tr")).to_have_count(1)
+    expect(page.locator("#audit-table tbody")).to_contain_text("grant.create")
+    page.goto(f"{seeded.url}/w/ml/access")
+    row = page.locator("#access-table").get_by_role("row", name="vera")
+    expect(row).to_contain_text("viewer")

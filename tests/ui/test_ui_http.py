@@ -155,3 +155,17 @@ def test_raw_artifacts_cannot_run_as_this_site(seeded: Seeded) -> None:
         r = http.get(f"/runs/{run}/artifacts/config.json/raw")
         assert r.headers["content-type"].startswith("text/plain")
         assert http.get(f"/runs/{run}/artifacts/nope.txt").status_code == 404
+
+
+def test_audit_times_without_a_zone_are_utc_and_a_bad_one_is_named(seeded: Seeded) -> None:
+    with _signed_in(seeded, seeded.admin_token) as http:
+        r = http.get("/audit", params={"since": "2000-01-01T00:00", "action": "grant.*"})
+        assert r.status_code == 200 and "grant.create" in r.text
+        r = http.get("/audit", params={"since": "2999-01-01T00:00"})
+        assert r.status_code == 200 and "No events match." in r.text
+        r = http.get("/audit", params={"since": "yesterday"})
+        assert r.status_code == 400 and 'role="alert"' in r.text and "since" in r.text
+    with _signed_in(seeded, seeded.outsider_token) as http:
+        # The trail shows only what the principal may see: nothing of workspace ml.
+        r = http.get("/audit")
+        assert "grant.create" not in r.text

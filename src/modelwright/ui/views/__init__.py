@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from modelwright.ui.views import artifacts, compare, runs, signin
+from modelwright.ui.views import artifacts, compare, governance, runs, signin
 from modelwright.ui.views._base import Endpoint
 
 __all__ = ["ROUTES"]
@@ -12,4 +12,5 @@ ROUTES: list[tuple[str, Endpoint, list[str]]] = [
     *runs.ROUTES,
     *artifacts.ROUTES,
     *compare.ROUTES,
+    *governance.ROUTES,
 ]
