@@ -71,23 +71,24 @@ def list_jobs(
     )
 
 
-# Commands that make one call on a job and show it; each verb's client method.
-_ACTIONS: dict[str, Callable[[Client, int], jm.JobDetail]] = {
-    "show": Client.get_job,
-    "cancel": Client.cancel_job,
-    "retry": Client.retry_job,
+# Commands that make one call on a job and show it: each verb's client method and help.
+_ACTIONS: dict[str, tuple[Callable[[Client, int], jm.JobDetail], str]] = {
+    "show": (Client.get_job, "A job with its steps: timings, results and errors."),
+    "cancel": (Client.cancel_job, "Cancel a job (a running one stops before its next step)."),
+    "retry": (
+        Client.retry_job,
+        "Run a failed or cancelled job again from its first unfinished step.",
+    ),
 }
 
 
 def _act(ctx: typer.Context, job_id: JobId, json: Json = False) -> None:
-    print_one(_ACTIONS[ctx.command.name or ""](client_of(ctx), job_id), print_job, json=json)
+    call, _ = _ACTIONS[ctx.command.name or ""]
+    print_one(call(client_of(ctx), job_id), print_job, json=json)
 
 
-jobs_app.command("show", help="A job with its steps: timings, results and errors.")(_act)
-jobs_app.command("cancel", help="Cancel a job (a running one stops before its next step).")(_act)
-jobs_app.command(
-    "retry", help="Run a failed or cancelled job again from its first unfinished step."
-)(_act)
+for _verb, (_, _help) in _ACTIONS.items():
+    jobs_app.command(_verb, help=_help)(_act)
 
 
 @jobs_app.command("signal")

@@ -69,7 +69,7 @@ def set_(
         project=project,
         pipeline=pipeline,
         model=model,
-        params=param or [],
+        params=param or (),
         output=output,
         example=example,
         train_in=train_in,

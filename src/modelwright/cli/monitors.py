@@ -9,14 +9,7 @@ import typer
 
 from modelwright.cli._app import client_of
 from modelwright.cli._options import Env, FilterEnv, FilterWorkspace, Json, PageToken, Workspace
-from modelwright.cli._output import (
-    console,
-    emit_json,
-    fmt,
-    print_one,
-    print_rows,
-    table,
-)
+from modelwright.cli._output import console, emit_json, fmt, print_one, print_rows, table
 from modelwright.errors import InvalidInput
 from modelwright.monitors import models as mm
 

@@ -179,22 +179,24 @@ def list_rollouts(
     )
 
 
-# Commands that make one call on a rollout and show it; each verb's client method.
-_ACTIONS: dict[str, Callable[[Client, int], rm.RolloutInfo]] = {
-    "pause": Client.pause_rollout,
-    "resume": Client.resume_rollout,
-    "abort": Client.abort_rollout,
+# Commands that make one call on a rollout and show it: each verb's client method and help.
+_ACTIONS: dict[str, tuple[Callable[[Client, int], rm.RolloutInfo], str]] = {
+    "pause": (Client.pause_rollout, "Hold the traffic where it is."),
+    "resume": (
+        Client.resume_rollout,
+        "Continue a paused rollout; its current step is judged afresh.",
+    ),
+    "abort": (
+        Client.abort_rollout,
+        "All traffic back on the stable deployment at once; the new one is retired.",
+    ),
 }
 
 
 def _act(ctx: typer.Context, rollout_id: RolloutId, json: Json = False) -> None:
-    print_one(_ACTIONS[ctx.command.name or ""](client_of(ctx), rollout_id), _print, json=json)
+    call, _ = _ACTIONS[ctx.command.name or ""]
+    print_one(call(client_of(ctx), rollout_id), _print, json=json)
 
 
-rollout_app.command("pause", help="Hold the traffic where it is.")(_act)
-rollout_app.command("resume", help="Continue a paused rollout; its current step is judged afresh.")(
-    _act
-)
-rollout_app.command(
-    "abort", help="All traffic back on the stable deployment at once; the new one is retired."
-)(_act)
+for _verb, (_, _help) in _ACTIONS.items():
+    rollout_app.command(_verb, help=_help)(_act)
