@@ -16,7 +16,7 @@ from modelwright.cli._output import fit_to_terminal
 from modelwright.client import Client, connect
 from modelwright.errors import ModelwrightError
 
-__all__ = ["State", "app", "main"]
+__all__ = ["State", "app", "client_of", "main"]
 
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -40,6 +40,12 @@ class State:
     def close(self) -> None:
         if self._client is not None:
             self._client.close()
+
+
+def client_of(ctx: typer.Context) -> Client:
+    """The client the global options name, opened on first use."""
+    state: State = ctx.obj
+    return state.client()
 
 
 app = typer.Typer(

@@ -17,7 +17,8 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from modelwright.cli._app import State
+from modelwright.cli._app import client_of
+from modelwright.cli._follow import submit as submit_job
 from modelwright.cli._options import Detach, Env, Json, Submit, Workspace
 from modelwright.cli._output import console, emit_json, table
 
@@ -119,11 +120,8 @@ def run(
     """Predict over a dataset version and register the output as a new dataset version."""
     from modelwright.batch import run_batch
 
-    state: State = ctx.obj
+    client = client_of(ctx)
     if submit:
-        from modelwright.cli.jobs import follow
-
-        client = state.client()
         spec = {
             "kind": "batch.run",
             "model": model,
@@ -137,12 +135,11 @@ def run(
             "resume": not no_resume,
             "method": method,
         }
-        job = client.submit_job(spec, workspace=workspace, environment=env)
-        follow(client, job, detach=detach, json=json)
+        submit_job(client, spec, workspace=workspace, env=env, detach=detach, json=json)
         return
     with _progress_bar() as progress:
         result = run_batch(
-            state.client(),
+            client,
             model,
             input,
             output,
