@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from modelwright.cli._options import from_settings
 from modelwright.cli._output import fit_to_terminal
@@ -155,7 +156,8 @@ def main(argv: list[str] | None = None) -> None:
     except ModelwrightError as exc:
         if debug:
             raise
-        err_console.print(f"[red]error[/red] ({exc.code}): {exc.message}", markup=True)
+        # A node's failure says on a second line where the user's code failed.
+        err_console.print(f"[red]error[/red] ({exc.code}): {escape(exc.message)}", markup=True)
         raise SystemExit(1) from None
     except (typer.Abort, KeyboardInterrupt):
         err_console.print("aborted")

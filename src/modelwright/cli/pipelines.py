@@ -97,6 +97,10 @@ def run(
         str | None, typer.Option(help="Ray cluster address (ray://host:10001); default local.")
     ] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Run every node.")] = False,
+    experiment: Annotated[
+        str | None,
+        typer.Option(help="The runs' experiment (default: <project>-<pipeline>)."),
+    ] = None,
     explain: Annotated[
         bool, typer.Option("--explain", help="Say for each node why it ran or was skipped.")
     ] = False,
@@ -127,6 +131,7 @@ def run(
             to_outputs=to_outputs or [],
             workspace=workspace,
             environment=env,
+            experiment=experiment,
         )
         follow(client, job, detach=detach, json=json)
         return
@@ -162,6 +167,7 @@ def run(
                 tags=tags or (),
                 to_outputs=to_outputs or (),
                 progress=progress,
+                experiment=experiment,
             )
         except NodeFailed as exc:
             if explain:

@@ -6,11 +6,13 @@ import math
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.tree import Tree
 
 from modelwright.cli._app import client_of
 from modelwright.cli._options import FilterEnv, Json, Limit, PageToken, Workspace
 from modelwright.cli._output import console, emit_json, fmt, print_one, print_rows, table
+from modelwright.errors import error_headline
 from modelwright.lineage.models import LineageNode
 from modelwright.tracking import models as tm
 
@@ -114,7 +116,12 @@ def print_run(r: tm.RunDetail) -> None:
         ],
     )
     if r.error:
-        console.print(f"[red]error:[/red] {r.error.strip().splitlines()[-1]}")
+        # Where the user's code failed, when the record says; else the exception (its last line).
+        head, frame = error_headline(r.error)
+        if frame:
+            console.print(f"[red]error:[/red] {escape(head)}\n  {escape(frame)}")
+        else:
+            console.print(f"[red]error:[/red] {escape(r.error.strip().splitlines()[-1])}")
     table("Params", ["key", "value"], sorted(r.params.items()))
     table(
         "Metrics (latest)", ["key", "value"], [(k, _num(v)) for k, v in sorted(r.metrics.items())]

@@ -100,6 +100,10 @@ class PipelineRunSpec(_Spec):
     cache: bool = True
     tags: list[Name] = Field(default_factory=list, max_length=256)
     to_outputs: list[Name] = Field(default_factory=list, max_length=256)
+    experiment: Name | None = Field(
+        default=None,
+        description="Where the runs go (default: named after the project and the pipeline).",
+    )
 
 
 class BatchRunSpec(_Spec):

@@ -57,6 +57,7 @@ def _run_pipeline(
             cache=inputs["cache"],
             tags=inputs["tags"],
             to_outputs=inputs["to_outputs"],
+            experiment=inputs.get("experiment"),
         )
     except NodeFailed as exc:
         raise NodeFailed(f"run {exc.result.run_id}: {exc}", exc.result) from exc

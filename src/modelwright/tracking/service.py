@@ -186,10 +186,14 @@ def start_run(ctx: Context, req: m.StartRun) -> m.RunDetail:
                 f"parent_id: run '{req.parent_id}' is in another environment",
                 details={"field": "parent_id"},
             )
+    if req.run_id is not None and ctx.session.get(schema.Run, req.run_id) is not None:
+        raise AlreadyExists(
+            f"run_id: run '{req.run_id}' exists already", details={"field": "run_id"}
+        )
     exp = _experiment(ctx, env.workspace, req.experiment)
     now = utcnow()
     run = schema.Run(
-        id=uuid.uuid4().hex,
+        id=req.run_id or uuid.uuid4().hex,
         experiment=exp,
         environment=env,
         parent_id=req.parent_id,
