@@ -40,7 +40,7 @@ from modelwright.core.machine import usable_cores
 from modelwright.core.names import check_name
 from modelwright.data.models import DatasetVersionInfo, parse_ref
 from modelwright.data.tabular import TABULAR, read_table
-from modelwright.errors import BatchFailed, InvalidInput, ModelwrightError
+from modelwright.errors import BatchFailed, InvalidInput, ModelwrightError, user_frame
 from modelwright.registry.models import ModelVersionInfo
 from modelwright.registry.predict import check_method
 from modelwright.registry.signature import Signature, validate_input
@@ -563,6 +563,7 @@ def _execute(  # noqa: PLR0917
     queue = list(reversed(tasks))
     running: dict[Future[list[ChunkDone]], Task] = {}
     samples: list[str] = []
+    where = ""  # where the user's code failed first
     while queue or running:
         while queue and len(running) < 2 * pool.workers:
             task = queue.pop()
@@ -573,6 +574,7 @@ def _execute(  # noqa: PLR0917
             for done in _result(future, task, tally):
                 tally.add(done)
                 samples += done.errors[: _SAMPLES - len(samples)]
+                where = where or done.where
         if progress is not None:
             progress(tally.progress("predict"))
         if tally.failed > threshold * tally.rows:
@@ -584,13 +586,15 @@ def _execute(  # noqa: PLR0917
                     f"First failures ({_id_name(tasks)}: error): {'; '.join(samples)}"
                     if samples
                     else ""
-                ),
+                )
+                + (f"\n  {where}" if where else ""),
                 details={
                     "failed_rows": tally.failed,
                     "rows": tally.rows,
                     "error_threshold": threshold,
                     "input": source,
                     "errors": samples,
+                    "where": where,
                 },
             )
 
@@ -613,10 +617,12 @@ def _result(future: Future[list[ChunkDone]], task: Task, tally: _Tally) -> list[
     except ModelwrightError:
         raise
     except Exception as exc:
+        where = user_frame(exc)
         raise BatchFailed(
             f"predicting {rows} failed: {type(exc).__name__}: {exc}; the {tally.chunks} "
-            f"chunks done of {tally.total_chunks} are kept: run the same job again to resume",
-            details={"chunks_done": tally.chunks, "chunks": tally.total_chunks},
+            f"chunks done of {tally.total_chunks} are kept: run the same job again to resume"
+            + (f"\n  {where}" if where else ""),
+            details={"chunks_done": tally.chunks, "chunks": tally.total_chunks, "where": where},
         ) from None
 
 
