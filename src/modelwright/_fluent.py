@@ -147,7 +147,9 @@ def start_run(
             "to start a child run",
             details={"run_id": parent.id},
         )
-    run = get_client().start_run(
+    # A child run is started where its parent is (a node's run may use another client).
+    client = parent.client if parent is not None else get_client()
+    run = client.start_run(
         experiment or _state.experiment or "default",
         **_scope(parent, workspace, environment),
         name=name,

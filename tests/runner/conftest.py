@@ -27,6 +27,10 @@ PIPELINES = {
         node(nodes.source, inputs="params:n", outputs="raw"),
         node(nodes.evaluate, inputs="raw", outputs="scores"),
     ]),
+    "nested": pipeline([
+        node(nodes.source, inputs="params:n", outputs="raw"),
+        node(nodes.nested, inputs="raw", outputs="count"),
+    ]),
     "broken": pipeline([
         node(nodes.source, inputs="params:n", outputs="raw"),
         node(nodes.broken, inputs="raw", outputs="never"),

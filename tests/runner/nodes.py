@@ -69,3 +69,16 @@ def evaluate(frame: pd.DataFrame) -> dict[str, object]:
 def broken(frame: pd.DataFrame) -> float:
     _note("broken")
     return len(frame) / 0  # the line a failure points at
+
+
+def nested(frame: pd.DataFrame) -> int:
+    """Starts a run of its own under the node's run; ``end_run`` leaves the node's run be."""
+    import modelwright as mw
+
+    node_run = mw.active_run()
+    with mw.start_run(nested=True, run_name="inner") as inner:
+        mw.log_metric("inner_rows", len(frame))
+        assert mw.active_run() is inner
+    assert mw.active_run() is node_run
+    mw.end_run()  # the node's run is ended by the pipeline's record, not here
+    return len(frame)

@@ -52,6 +52,17 @@ def test_a_node_logs_to_its_child_run_and_its_metrics_entry_to_the_pipeline_run(
     assert result.run_id in {r.id for r in found} and child.id in {r.id for r in found}
 
 
+def test_a_run_started_in_a_node_is_a_child_of_the_nodes_run(
+    client: Client, make_project: Callable[..., Path]
+) -> None:
+    result = _session(client, make_project()).run("nested")
+    node_run = client.get_run(str(result.nodes["nested"].run_id))
+    assert node_run.status == "finished" and node_run.parent_id == result.run_id
+    (inner,) = [r for r in client.search_runs() if r.parent_id == node_run.id]
+    assert inner.name == "inner" and inner.status == "finished"
+    assert inner.metrics["inner_rows"] == 40.0
+
+
 def test_a_node_that_logs_nothing_costs_no_run_start(
     client: Client, make_project: Callable[..., Path]
 ) -> None:

@@ -78,6 +78,11 @@ class ActiveRun:
         return f"<ActiveRun {self.id} {self.info.experiment}/{self.info.name or '-'} ({self.info.environment})>"
 
     @property
+    def client(self) -> TrackingMixin:
+        """The client the run logs through."""
+        return self._client
+
+    @property
     def workspace(self) -> str:
         return self.info.workspace
 

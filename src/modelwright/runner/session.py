@@ -6,7 +6,9 @@ checked is (``catalog``): catalog entries for every input, parameters, data isol
 files. Then the scheduler (``scheduler``) runs the DAG, each node run by the tasks (``task``:
 its cache, its call, its outputs), and the recorder (``_recorder``) attaches through the
 run's hooks (``hooks``): node runs, cache entries and lineage are recorded in batches, off
-the scheduler's path.
+the scheduler's path. Inside a node, ``mw.active_run()`` is the node's child run
+(``_node_run``), so a node logs metrics, artifacts and models as any script does. The runs
+go to an experiment named after the project and the pipeline unless the caller names one.
 """
 
 from __future__ import annotations
