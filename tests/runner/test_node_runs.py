@@ -149,3 +149,15 @@ def test_the_users_frame_skips_library_frames() -> None:
     assert text.splitlines()[1] == f"  {frame}"
     assert text.splitlines()[0].startswith("JSONDecodeError: Expecting property name")
     assert "json/decoder.py" in text  # the full traceback follows
+
+
+def test_a_run_id_chosen_by_the_client_is_used_once(client: Client) -> None:
+    from modelwright.errors import AlreadyExists
+
+    chosen = "ab" * 16
+    with client.start_run("chosen", environment="dev", run_id=chosen, snapshot=False) as run:
+        assert run.id == chosen
+    with pytest.raises(AlreadyExists, match=f"run_id: run '{chosen}' exists already"):
+        client.start_run("chosen", environment="dev", run_id=chosen, snapshot=False)
+    with pytest.raises(InvalidInput, match="run_id"):
+        client.start_run("chosen", environment="dev", run_id="nope", snapshot=False)
