@@ -1,12 +1,11 @@
 """The model registry in the client: save and upload here, then one operation records a version;
-load by downloading the verified files; packages built from the same pieces (leaderboards:
-``_leaderboard``)."""
+load by downloading the verified files (leaderboards: ``_leaderboard``; packages:
+``_packaging``)."""
 
 from __future__ import annotations
 
 import os
 import shutil
-import sys
 import tempfile
 from collections.abc import Mapping
 from datetime import datetime
@@ -30,7 +29,6 @@ from modelwright.registry.artifact import (
 )
 from modelwright.registry.flavors import flavor_for, get_flavor
 from modelwright.registry.flavors.pyfunc import refuse_wrapped_estimator
-from modelwright.registry.packaging import PackageSpec, write_package
 from modelwright.registry.predict import LoadedModel, method_outputs
 from modelwright.registry.requirements import pin
 from modelwright.registry.signature import (
@@ -353,43 +351,6 @@ class RegistryMixin(TrackingMixin):
         if version is None:
             return self.call(ops.UPDATE_MODEL, **fields)
         return self.call(ops.UPDATE_MODEL_VERSION, version=version, **fields)
-
-    # -- packaging ----------------------------------------------------------------------------
-    def package_model(
-        self,
-        uri: str,
-        out: str | Path,
-        *,
-        kubernetes: bool = False,
-        image: str | None = None,
-        port: int = 8080,
-        workspace: str | None = None,
-        environment: str | None = None,
-        modelwright_requirement: str | None = None,
-    ) -> Path:
-        """Write a directory that serves the version: ``model/`` (verified artifact),
-        ``requirements.txt``, ``serve.py``, ``Dockerfile``, ``README.md``; ``k8s/`` with
-        ``kubernetes``. modelwright is pinned as ``wheels/``, a wheel of this modelwright,
-        unless ``modelwright_requirement`` names what to install instead."""
-        out = Path(out)
-        if out.exists() and any(out.iterdir()):
-            raise InvalidInput(f"out: '{out}' exists and is not empty", details={"field": "out"})
-        info = self.get_model_version(uri, workspace=workspace, environment=environment)
-        spec = PackageSpec(
-            name=info.name,
-            version=info.version,
-            digest=info.digest,
-            flavor=info.flavor,
-            flavor_meta=info.flavor_meta,
-            requirements=info.requirements,
-            python=".".join(map(str, sys.version_info[:2])),
-            port=port,
-            image=image,
-            modelwright_requirement=modelwright_requirement,
-        )
-        self.download_model(info, out / "model")
-        write_package(spec, out, kubernetes=kubernetes)
-        return out
 
     # -- MLflow-style lookups -----------------------------------------------------------------
     def search_model_versions(
