@@ -13,6 +13,7 @@ import sys
 import tempfile
 import threading
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar, Token
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
@@ -40,6 +41,21 @@ class _State:
 _lock = threading.Lock()
 _state = _State()
 _stack: list[ActiveRun] = []
+# While a pipeline's node runs, its child run (started on first use) is the active run, above
+# the runs open when the node started: (their number, the node's run). Set by the runner.
+_node_run: ContextVar[tuple[int, Callable[[], ActiveRun]] | None] = ContextVar(
+    "modelwright_node_run", default=None
+)
+
+
+def enter_node_run(
+    get: Callable[[], ActiveRun],
+) -> Token[tuple[int, Callable[[], ActiveRun]] | None]:
+    return _node_run.set((len(_stack), get))
+
+
+def leave_node_run(token: Token[tuple[int, Callable[[], ActiveRun]] | None]) -> None:
+    _node_run.reset(token)
 
 
 def set_platform(
@@ -124,14 +140,16 @@ def start_run(
                 details={"field": "run_name"},
             )
         name = run_name
-    if _stack and not nested:
+    parent = active_run()
+    if parent is not None and not nested:
         raise Conflict(
-            f"run {_stack[-1].id} is still active: end it first, or pass nested=True "
+            f"run {parent.id} is still active: end it first, or pass nested=True "
             "to start a child run",
-            details={"run_id": _stack[-1].id},
+            details={"run_id": parent.id},
         )
-    parent = _stack[-1] if _stack else None
-    run = get_client().start_run(
+    # A child run is started where its parent is (a node's run may use another client).
+    client = parent.client if parent is not None else get_client()
+    run = client.start_run(
         experiment or _state.experiment or "default",
         **_scope(parent, workspace, environment),
         name=name,
@@ -145,14 +163,15 @@ def start_run(
 
 
 def active_run() -> ActiveRun | None:
+    node = _node_run.get()
+    if node is not None and len(_stack) <= node[0]:
+        return node[1]()
     return _stack[-1] if _stack else None
 
 
 def _active() -> ActiveRun:
-    if not _stack:
-        # Like MLflow: logging without a run starts one.
-        return start_run()
-    return _stack[-1]
+    # Like MLflow: logging without a run starts one.
+    return active_run() or start_run()
 
 
 def forget(run: ActiveRun) -> None:
@@ -162,8 +181,9 @@ def forget(run: ActiveRun) -> None:
 
 def end_run(status: str = "finished") -> None:
     """End the active run (``"FINISHED"``, MLflow's spelling, is accepted too)."""
-    if _stack:
-        _stack[-1].end(status.lower())
+    run = active_run()
+    if run is not None and run in _stack:  # a node's run is ended by its pipeline's record
+        run.end(status.lower())
 
 
 def get_run(run_id: str) -> RunDetail:

@@ -152,6 +152,11 @@ def test_too_many_failures_stop_the_job_and_register_nothing(world: World) -> No
             error_threshold=0.05,
         )
     assert "'c00005': ValueError: cannot score" in err.value.message
+    # The second line says where the model's own code failed.
+    where = err.value.message.splitlines()[1].strip()
+    assert where.startswith("at ") and "_models.py:" in where
+    assert where.endswith('in predict: raise ValueError(f"cannot score x0={hit[0]}")')
+    assert err.value.details["where"] == where
     with pytest.raises(NotFound):
         client.get_dataset("scores", workspace="ml", environment="dev")
     (run,) = client.search_runs(workspace="ml", experiment="batch")

@@ -161,6 +161,20 @@ def test_access_check_exit_codes(cli: Run) -> None:
     assert unknown.code == 1 and "action" in unknown.err
 
 
+def test_grant_add_and_remove_say_what_changed(cli: Run) -> None:
+    assert cli("workspace", "create", "fraud", "--environments", "dev,prod").code == 0
+    assert cli("principal", "create", "dana").code == 0
+    added = cli("grant", "add", "dana", "viewer", "-w", "fraud", "-e", "dev")
+    assert added.out.strip() == "granted viewer to dana in fraud/dev"
+    grants = json.loads(cli("grant", "list", "--principal", "dana", "--json").out)
+    assert [(g["role"], g["workspace"], g["environment"]) for g in grants] == [
+        ("viewer", "fraud", "dev")
+    ]
+    removed = cli("grant", "remove", "dana", "viewer", "-w", "fraud", "-e", "dev")
+    assert removed.out.strip() == "removed viewer from dana in fraud/dev"
+    assert json.loads(cli("grant", "list", "--principal", "dana", "--json").out) == []
+
+
 def test_tokens_and_audit(cli: Run) -> None:
     assert cli("principal", "create", "dana").code == 0
     created = json.loads(

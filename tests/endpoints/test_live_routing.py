@@ -17,7 +17,7 @@ from tests.endpoints.test_rollouts import served
 from modelwright.client import Client
 from modelwright.endpoints.routing_models import ReportRouting, RouteReport
 from modelwright.errors import PermissionDenied
-from modelwright.rollouts import service as rollouts
+from modelwright.rollouts import steps as rollouts
 from modelwright.workflows import Worker
 
 Unchanged = Callable[[], AbstractContextManager[None]]

@@ -161,3 +161,27 @@ def test_flavors_are_found_through_their_entry_point_group(
     assert flavor_for(Doubler()).name == "pyfunc"
     with pytest.raises(InvalidInput, match=r"unknown flavor 'nope' \(known: .*scaled"):
         flavors.get_flavor("nope")
+
+
+class _BrokenOnLoad:
+    """A model whose own code fails as it is unpickled."""
+
+    def __init__(self) -> None:
+        self.table = {"a": 1}
+
+    def predict(self, data: object) -> object:
+        return data
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        raise RuntimeError("the lookup table is missing")  # the failing line
+
+
+def test_a_failing_load_names_the_users_line(tmp_path) -> None:
+    save_dir(_BrokenOnLoad(), tmp_path / "m")
+    with pytest.raises(InvalidInput) as err:
+        load_dir(tmp_path / "m", trusted=True)
+    first, second = err.value.message.splitlines()
+    assert first.endswith("failed: RuntimeError: the lookup table is missing")
+    assert second.strip().startswith("at ") and "in __setstate__: raise RuntimeError" in second
+    assert err.value.details["where"] == second.strip()
+    assert isinstance(err.value.__cause__, RuntimeError)  # the full traceback stays chained

@@ -23,6 +23,18 @@ PIPELINES = {
         node(nodes.source, inputs="params:n", outputs="raw"),
         node(nodes.summarise, inputs=["raw", "params:scale"], outputs="metrics"),
     ]),
+    "evaluated": pipeline([
+        node(nodes.source, inputs="params:n", outputs="raw"),
+        node(nodes.evaluate, inputs="raw", outputs="scores"),
+    ]),
+    "nested": pipeline([
+        node(nodes.source, inputs="params:n", outputs="raw"),
+        node(nodes.nested, inputs="raw", outputs="count"),
+    ]),
+    "broken": pipeline([
+        node(nodes.source, inputs="params:n", outputs="raw"),
+        node(nodes.broken, inputs="raw", outputs="never"),
+    ]),
     "opaque": pipeline([
         node(nodes.source, inputs="params:n", outputs="raw"),
         node(nodes.opaque, inputs="raw", outputs="blob"),

@@ -51,3 +51,34 @@ def opaque(frame: pd.DataFrame) -> object:
 def count(value: object) -> int:
     _note("count")
     return len(value)  # type: ignore[arg-type]
+
+
+def evaluate(frame: pd.DataFrame) -> dict[str, object]:
+    """Logs to its own run, and returns figures for a ``metrics`` catalog entry."""
+    import modelwright as mw
+
+    _note("evaluate")
+    run = mw.active_run()
+    assert run is not None
+    mw.log_metric("rows_seen", len(frame))
+    mw.log_param("threshold", 0.5)
+    mw.log_text(f"run {run.id}", "notes/evaluate.txt")
+    return {"mean": float(frame["x"].mean()), "f1": {"macro": 0.75}, "rows": np.int64(len(frame))}
+
+
+def broken(frame: pd.DataFrame) -> float:
+    _note("broken")
+    return len(frame) / 0  # the line a failure points at
+
+
+def nested(frame: pd.DataFrame) -> int:
+    """Starts a run of its own under the node's run; ``end_run`` leaves the node's run be."""
+    import modelwright as mw
+
+    node_run = mw.active_run()
+    with mw.start_run(nested=True, run_name="inner") as inner:
+        mw.log_metric("inner_rows", len(frame))
+        assert mw.active_run() is inner
+    assert mw.active_run() is node_run
+    mw.end_run()  # the node's run is ended by the pipeline's record, not here
+    return len(frame)

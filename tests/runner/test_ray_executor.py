@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import modelwright
+from modelwright.errors import NodeFailed
 from modelwright.runner import RayExecutor
 from modelwright.runner.session import PipelineSession
 from modelwright.testing import check_executor
@@ -41,3 +42,21 @@ def test_same_outputs_on_ray_as_sequential(
     assert results["ray"]["summary"] == results["sequential"]["summary"]
     assert results["ray"]["doubled"].equals(results["sequential"]["doubled"])
     assert np.array_equal(results["ray"]["hist"], results["sequential"]["hist"])
+
+
+def test_a_node_on_ray_logs_to_its_run_and_a_failure_names_the_users_line(
+    ray_executor: RayExecutor, tmp_path: Path, make_project: Callable[..., Path]
+) -> None:
+    project = make_project(catalog="scores: {type: metrics}\n")
+    with modelwright.connect(tmp_path / "home") as client:
+        session = PipelineSession(client, project, environment="dev")
+        result = session.run("evaluated", executor=ray_executor)
+        child = client.get_run(str(result.nodes["evaluate"].run_id))
+        assert child.metrics["rows_seen"] == 40.0 and child.parent_id == result.run_id
+        assert client.get_run(result.run_id).metrics["f1.macro"] == 0.75
+        with pytest.raises(NodeFailed) as info:
+            session.run("broken", executor=ray_executor)
+    where = str(info.value).splitlines()[1]
+    assert "nodes.py:" in where and where.endswith(
+        "in broken: return len(frame) / 0  # the line a failure points at"
+    )

@@ -42,7 +42,9 @@ def test_rerun_is_cached_and_identical_dataframe_keeps_downstream_cached(
     parent = client.get_run(second.run_id)
     assert parent.status == "finished"
     assert any(a.path == "pipeline/config.json" for a in parent.artifacts)
-    children = [r for r in client.search_runs(experiment="main") if r.parent_id == second.run_id]
+    children = [
+        r for r in client.search_runs(experiment="project-main") if r.parent_id == second.run_id
+    ]
     assert sorted(c.name for c in children) == ["double", "histogram", "source", "summarise"]
     cached_child = next(c for c in children if c.name == "summarise")
     assert cached_child.tags["modelwright.cache"] == "hit"

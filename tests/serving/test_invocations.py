@@ -112,7 +112,16 @@ BAD: list[tuple[str, Any, str]] = [
     ("a list for the body", [[1, 2]], "body: expected a JSON object"),
     ("null for the body", None, "body: expected a JSON object"),
     ("params not an object", "PARAMS_LIST", "params: expected an object, got a list"),
-    ("a predict method", "PARAMS_METHOD", "params.method: choosing the predict method"),
+    (
+        "an unknown prediction method",
+        "PARAMS_METHOD",
+        "params.method: unknown prediction method 'predict_probability'",
+    ),
+    (
+        "the method given twice",
+        {"instances": [[1.0] * 30], "params": {"method": "predict", "predict_method": "predict"}},
+        "params: give the prediction method once",
+    ),
     (
         "strings in a float column",
         "STRING_CELL",
@@ -135,7 +144,7 @@ def _body(body: Any, x: pd.DataFrame) -> Any:
             "ROW3D": {"instances": [[row, row]]},
             "SPLIT29": {"dataframe_split": {"columns": COLUMNS, "data": [row[:29]]}},
             "PARAMS_LIST": {"instances": [row], "params": [1]},
-            "PARAMS_METHOD": {"instances": [row], "params": {"method": "predict_proba"}},
+            "PARAMS_METHOD": {"instances": [row], "params": {"method": "predict_probability"}},
             "STRING_CELL": {
                 "dataframe_split": {"columns": COLUMNS, "data": [[*row[:3], "x", *row[4:]]]}
             },

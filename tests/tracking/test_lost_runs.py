@@ -164,7 +164,9 @@ def test_a_killed_pipeline_run_and_its_running_node_are_shown_lost_then_killed(
         """
     )
     assert _line(proc) == "node started"
-    [parent] = client.search_runs("", workspace=ws, experiment="stall", include_children=False)
+    [parent] = client.search_runs(
+        "", workspace=ws, experiment="project-stall", include_children=False
+    )
     [node] = [r for r in client.search_runs("", workspace=ws) if r.parent_id == parent.id]
     time.sleep(2 * LOST_AFTER)
     assert client.get_run(parent.id).status == "running"  # the recorder's heartbeats

@@ -122,3 +122,50 @@ def test_the_sign_in_link_works_once(seeded: Seeded) -> None:
             headers={"Origin": seeded.url},
         )
         assert r.headers["location"] == "/"
+
+
+def test_no_page_shows_what_the_principal_cannot_read(seeded: Seeded) -> None:
+    """Artifacts, their raw bytes, metric series and comparisons: each reached another way
+    than the run page, each refused to a principal with no grant in the workspace."""
+    run, other = seeded.run_ids["run-0"], seeded.run_ids["run-1"]
+    paths = [
+        f"/runs/{run}",
+        f"/runs/{run}/artifacts/scores.csv",
+        f"/runs/{run}/artifacts/report.html/raw",
+        f"/runs/{run}/metrics/loss",
+        f"/w/ml/compare?run={run}&run={other}",
+        "/w/ml/runs",
+    ]
+    with _signed_in(seeded, seeded.outsider_token) as http:
+        for path in paths:
+            r = http.get(path)
+            assert r.status_code in (403, 404), (path, r.status_code)
+            assert "scores" not in r.text and "0.71" not in r.text, path
+    with _signed_in(seeded, seeded.admin_token) as http:
+        for path in paths:
+            assert http.get(path).status_code == 200, path
+
+
+def test_raw_artifacts_cannot_run_as_this_site(seeded: Seeded) -> None:
+    run = seeded.run_ids["run-0"]
+    with _signed_in(seeded, seeded.admin_token) as http:
+        r = http.get(f"/runs/{run}/artifacts/report.html/raw")
+        assert r.headers["content-type"].startswith("text/html")
+        assert r.headers["content-security-policy"].startswith("sandbox")
+        r = http.get(f"/runs/{run}/artifacts/config.json/raw")
+        assert r.headers["content-type"].startswith("text/plain")
+        assert http.get(f"/runs/{run}/artifacts/nope.txt").status_code == 404
+
+
+def test_audit_times_without_a_zone_are_utc_and_a_bad_one_is_named(seeded: Seeded) -> None:
+    with _signed_in(seeded, seeded.admin_token) as http:
+        r = http.get("/audit", params={"since": "2000-01-01T00:00", "action": "grant.*"})
+        assert r.status_code == 200 and "grant.create" in r.text
+        r = http.get("/audit", params={"since": "2999-01-01T00:00"})
+        assert r.status_code == 200 and "No events match." in r.text
+        r = http.get("/audit", params={"since": "yesterday"})
+        assert r.status_code == 400 and 'role="alert"' in r.text and "since" in r.text
+    with _signed_in(seeded, seeded.outsider_token) as http:
+        # The trail shows only what the principal may see: nothing of workspace ml.
+        r = http.get("/audit")
+        assert "grant.create" not in r.text

@@ -121,7 +121,7 @@ def test_a_principal_without_a_grant_gets_no_model_or_dataset_page(catalog: Cata
         "/w/ml/datasets/dev/customers/2?against=v1",
         f"/w/ml/runs/{catalog.train_run}/lineage",
     ]
-    with _signed_in(catalog.seeded, catalog.outsider_token) as http:
+    with _signed_in(catalog.seeded, catalog.seeded.outsider_token) as http:
         for path in pages:
             r = http.get(path)
             assert r.status_code in (403, 404), (path, r.status_code)

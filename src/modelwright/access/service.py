@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import or_, select
 
 from modelwright.access import models as m
@@ -10,20 +12,14 @@ from modelwright.core.actions import ALL, Action
 from modelwright.core.context import Caller, Context, utcnow
 from modelwright.core.keyset import Key, keyset_page
 from modelwright.core.lookup import get_environment, get_principal, get_role, get_workspace
-from modelwright.core.models import Empty
+from modelwright.core.models import Empty, from_row
 from modelwright.core.pages import Page
 from modelwright.errors import AlreadyExists, Conflict, InvalidInput, NotFound, PermissionDenied
 from modelwright.store import schema
 
 
 def principal_info(p: schema.Principal) -> m.PrincipalInfo:
-    return m.PrincipalInfo(
-        name=p.name,
-        kind=p.kind,
-        display_name=p.display_name,
-        email=p.email,
-        created_at=p.created_at,
-    )
+    return from_row(m.PrincipalInfo, p)
 
 
 def role_info(r: schema.Role) -> m.RoleInfo:
@@ -45,15 +41,7 @@ def grant_info(g: schema.Grant) -> m.GrantInfo:
 
 
 def _token_info(t: schema.Token) -> m.TokenInfo:
-    return m.TokenInfo(
-        id=t.id,
-        principal=t.principal.name,
-        name=t.name,
-        prefix=t.prefix,
-        created_at=t.created_at,
-        expires_at=t.expires_at,
-        revoked_at=t.revoked_at,
-    )
+    return from_row(m.TokenInfo, t, principal=t.principal.name)
 
 
 # -- principals and roles -------------------------------------------------------------------
@@ -219,13 +207,7 @@ def create_grant(ctx: Context, req: m.GrantRequest) -> m.GrantInfo:
     ctx.session.add(row)
     ctx.session.flush()
     info = grant_info(row)
-    ctx.audit(
-        "grant.create",
-        workspace=_scope_name(req.workspace),
-        environment=_scope_name(req.environment),
-        target=f"grant/{req.principal}/{req.role}",
-        after=info.model_dump(mode="json"),
-    )
+    _audit_grant(ctx, "grant.create", req, after=info.model_dump(mode="json"))
     return info
 
 
@@ -239,14 +221,26 @@ def delete_grant(ctx: Context, req: m.GrantRequest) -> m.GrantInfo:
         )
     info = grant_info(row)
     ctx.session.delete(row)
+    _audit_grant(ctx, "grant.delete", req, before=info.model_dump(mode="json"))
+    return info
+
+
+def _audit_grant(
+    ctx: Context,
+    action: str,
+    req: m.GrantRequest,
+    *,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> None:
     ctx.audit(
-        "grant.delete",
+        action,
         workspace=_scope_name(req.workspace),
         environment=_scope_name(req.environment),
         target=f"grant/{req.principal}/{req.role}",
-        before=info.model_dump(mode="json"),
+        before=before,
+        after=after,
     )
-    return info
 
 
 def _scope_name(scope: str) -> str:

@@ -8,6 +8,7 @@ from modelwright.audit import models as m
 from modelwright.core.actions import ALL, Action
 from modelwright.core.context import Context
 from modelwright.core.keyset import Key, keyset_page
+from modelwright.core.models import from_row
 from modelwright.core.pages import Page
 from modelwright.errors import InvalidInput, PermissionDenied
 from modelwright.store import schema
@@ -43,20 +44,7 @@ def list_events(ctx: Context, req: m.AuditQuery) -> Page[m.AuditEventInfo]:
         req,
         scope="audit",
     )
-    items = [
-        m.AuditEventInfo(
-            id=e.id,
-            at=e.at,
-            principal=e.principal,
-            action=e.action,
-            workspace=e.workspace,
-            environment=e.environment,
-            target=e.target,
-            before=e.before,
-            after=e.after,
-        )
-        for e in events
-    ]
+    items = [from_row(m.AuditEventInfo, e) for e in events]
     return Page(items=items, next_page_token=token)
 
 

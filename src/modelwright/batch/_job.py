@@ -40,8 +40,9 @@ from modelwright.core.machine import usable_cores
 from modelwright.core.names import check_name
 from modelwright.data.models import DatasetVersionInfo, parse_ref
 from modelwright.data.tabular import TABULAR, read_table
-from modelwright.errors import BatchFailed, InvalidInput, ModelwrightError
+from modelwright.errors import BatchFailed, InvalidInput, ModelwrightError, user_frame
 from modelwright.registry.models import ModelVersionInfo
+from modelwright.registry.predict import check_method
 from modelwright.registry.signature import Signature, validate_input
 
 if TYPE_CHECKING:
@@ -142,6 +143,7 @@ def run_batch(
     work_dir: str | os.PathLike[str] | None = None,
     keep_work_dir: bool = False,
     progress: Callable[[BatchProgress], None] | None = None,
+    method: str = "predict",
 ) -> BatchResult:
     """Predict ``model_uri`` (``models:/churn@champion``) over ``input_ref`` (``churn@v3``,
     ``prod/churn@v3``) and register the predictions as the next version of ``output_name``.
@@ -150,6 +152,8 @@ def run_batch(
     the model's outputs (``prediction``, ``prediction_<i>``, or a DataFrame's columns) and
     ``_error``: null, or why that row has no prediction. The job stops with ``BatchFailed``
     as soon as the share of failed rows among those done passes ``error_threshold``.
+    ``method`` is the prediction method: ``predict``, ``predict_proba`` (one column per
+    class, named by its label) or ``decision_function``.
     ``workers`` defaults to the usable cores; ``executor`` is ``auto`` (this process for one
     worker; for more, this process and local processes forked from it once it has loaded the
     model, or spawned ones where forking is not safe), ``process`` (spawned local processes,
@@ -160,6 +164,7 @@ def run_batch(
     """
     started = time.perf_counter()
     _check_options(output_name, chunk_rows, workers, executor, error_threshold)
+    check_method(method)
     job = _prepare(
         client,
         model_uri,
@@ -171,6 +176,7 @@ def run_batch(
         chunk_rows=chunk_rows,
         resume=resume,
         work_dir=work_dir,
+        method=method,
     )
     todo = [c for c in job.chunks if not (job.out_dir / chunk_name(c.index)).is_file()]
     model_dir = client.download_model(job.model)
@@ -183,6 +189,7 @@ def run_batch(
         out_dir=job.out_dir,
         tmp_dir=job.tmp_dir,
         max_failed=math.floor(error_threshold * job.tally.total_rows),
+        method=method,
     )
     tally = job.tally
     # Started first: the workers load the model while the run is being recorded.
@@ -222,6 +229,7 @@ def run_batch(
                 "executor": resolve_executor(executor, n_workers),  # what ran
                 "workers": n_workers,
                 "error_threshold": error_threshold,
+                "method": method,
             }
         )
         resumed_rows = tally.rows
@@ -304,12 +312,14 @@ def _prepare(
     chunk_rows: int,
     resume: bool,
     work_dir: str | os.PathLike[str] | None,
+    method: str = "predict",
 ) -> _Job:
     """Resolve, check and plan: reads only (downloads go to the cache), no run yet."""
     ws = client.resolve_workspace(workspace)
     env = client.resolve_environment(ws, environment)
     input_env, name_ref = _split_env(input_ref, env)
     model = client.get_model_version(model_uri, workspace=ws, environment=env)
+    _check_method(model, method)
     data = client.get_dataset_version(name_ref, workspace=ws, environment=input_env)
     source = f"{data.environment}/{data.ref}"
     if data.kind != "dataframe" and data.format not in TABULAR:
@@ -324,6 +334,8 @@ def _prepare(
         output=f"{ws}/{env}/{output_name}",
         chunk_rows=chunk_rows,
         id_column=id_column,
+        # Only when not predict: the key of a predict job is the one it always was.
+        **({"method": method} if method != "predict" else {}),
     )
     work = Path(work_dir) if work_dir else cache_dir(client.transport) / "batch" / key
     if not resume:
@@ -387,6 +399,17 @@ def _check_options(
             f"error_threshold: must be a share between 0 and 1, e.g. 0.01 for 1% "
             f"(got {error_threshold!r})",
             details={"field": "error_threshold"},
+        )
+
+
+def _check_method(model: ModelVersionInfo, method: str) -> None:
+    """The version must offer ``method`` where its signature records its methods; one
+    logged before they were recorded is asked when its workers load it."""
+    methods = list(model.signature.methods) if model.signature is not None else []
+    if method != "predict" and methods and method not in methods:
+        raise InvalidInput(
+            f"method: {model.uri} has no {method} (it has {', '.join(methods)})",
+            details={"field": "method", "value": method},
         )
 
 
@@ -540,6 +563,7 @@ def _execute(  # noqa: PLR0917
     queue = list(reversed(tasks))
     running: dict[Future[list[ChunkDone]], Task] = {}
     samples: list[str] = []
+    where = ""  # where the user's code failed first
     while queue or running:
         while queue and len(running) < 2 * pool.workers:
             task = queue.pop()
@@ -550,6 +574,7 @@ def _execute(  # noqa: PLR0917
             for done in _result(future, task, tally):
                 tally.add(done)
                 samples += done.errors[: _SAMPLES - len(samples)]
+                where = where or done.where
         if progress is not None:
             progress(tally.progress("predict"))
         if tally.failed > threshold * tally.rows:
@@ -561,13 +586,15 @@ def _execute(  # noqa: PLR0917
                     f"First failures ({_id_name(tasks)}: error): {'; '.join(samples)}"
                     if samples
                     else ""
-                ),
+                )
+                + (f"\n  {where}" if where else ""),
                 details={
                     "failed_rows": tally.failed,
                     "rows": tally.rows,
                     "error_threshold": threshold,
                     "input": source,
                     "errors": samples,
+                    "where": where,
                 },
             )
 
@@ -590,10 +617,12 @@ def _result(future: Future[list[ChunkDone]], task: Task, tally: _Tally) -> list[
     except ModelwrightError:
         raise
     except Exception as exc:
+        where = user_frame(exc)
         raise BatchFailed(
             f"predicting {rows} failed: {type(exc).__name__}: {exc}; the {tally.chunks} "
-            f"chunks done of {tally.total_chunks} are kept: run the same job again to resume",
-            details={"chunks_done": tally.chunks, "chunks": tally.total_chunks},
+            f"chunks done of {tally.total_chunks} are kept: run the same job again to resume"
+            + (f"\n  {where}" if where else ""),
+            details={"chunks_done": tally.chunks, "chunks": tally.total_chunks, "where": where},
         ) from None
 
 

@@ -40,6 +40,7 @@ class Task:
     out_dir: str
     tmp_dir: str
     max_failed: int  # more failed rows than this in one task fail the job anyway
+    method: str = "predict"  # the prediction method (``predict_proba``...)
 
 
 def job_key(**parts: object) -> str:
@@ -82,6 +83,7 @@ def plan_tasks(
     out_dir: Path,
     tmp_dir: Path,
     max_failed: int,
+    method: str = "predict",
 ) -> list[Task]:
     """Chunks of one span go together, a few per task: enough tasks to keep every worker
     busy to the end, few enough that a large row group is read by as few of them as can be."""
@@ -94,12 +96,20 @@ def plan_tasks(
             or (chunk.file, chunk.row_groups) != (group[0].file, group[0].row_groups)
         ):
             tasks.append(
-                Task(tuple(group), features, id_column, str(out_dir), str(tmp_dir), max_failed)
+                Task(
+                    tuple(group),
+                    features,
+                    id_column,
+                    str(out_dir),
+                    str(tmp_dir),
+                    max_failed,
+                    method,
+                )
             )
             group = []
         group.append(chunk)
     if group:
         tasks.append(
-            Task(tuple(group), features, id_column, str(out_dir), str(tmp_dir), max_failed)
+            Task(tuple(group), features, id_column, str(out_dir), str(tmp_dir), max_failed, method)
         )
     return tasks

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from modelwright.batch._plan import Chunk, Task
+from modelwright.errors import user_frame
 from modelwright.registry.artifact import load_dir
 from modelwright.registry.predict import LoadedModel
 
@@ -54,6 +55,7 @@ class ChunkDone:
     rows: int
     failed: int
     errors: tuple[str, ...]  # the first few, as "<id>: <message>"
+    where: str = ""  # where the user's code failed first (``errors.user_frame``), if known
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,7 @@ class Predicted:
     table: pa.Table  # id, the model's outputs, error
     failed: int
     samples: tuple[str, ...]
+    where: str = ""
 
 
 class ChunkRunner:
@@ -91,6 +94,9 @@ class ChunkRunner:
 
     def predict(self, task: Task) -> list[Predicted]:
         import pyarrow.parquet as pq
+
+        # The whole job fails, not each row: no row can be answered.
+        self.model.require_method(task.method)
 
         first = task.chunks[0]
         wanted = [*task.features, *([task.id_column] if task.id_column else [])]
@@ -124,7 +130,7 @@ class ChunkRunner:
                 column_encoding=deltas if pa.types.is_integer(id_field.type) else None,
             )
             os.replace(tmp, final)
-            done.append(ChunkDone(p.chunk.index, p.chunk.rows, p.failed, p.samples))
+            done.append(ChunkDone(p.chunk.index, p.chunk.rows, p.failed, p.samples, p.where))
         return done
 
     def _chunk(self, task: Task, chunk: Chunk, table: pa.Table) -> Predicted:
@@ -146,7 +152,7 @@ class ChunkRunner:
             rows = np.arange(chunk.first_row, chunk.first_row + chunk.rows, dtype=np.int64)
             ids = pa.chunked_array([pa.array(rows)])
             id_name = ROW_COLUMN
-        predictions, errors = self._predict(frame, task.max_failed)
+        predictions, errors, where = self._predict(frame, task.max_failed, task.method)
         names = [id_name, *(n for n in predictions.column_names if n != id_name), ERROR_COLUMN]
         out = pa.table(
             [ids, *(predictions.column(n) for n in names[1:-1]), pa.chunked_array([errors])],
@@ -156,17 +162,23 @@ class ChunkRunner:
             f"{ids[i].as_py()!r}: {errors[i].as_py()}"
             for i in _first_valid(errors, 3)  # the rows that failed
         )
-        return Predicted(chunk, out, chunk.rows - errors.null_count, samples)
+        return Predicted(chunk, out, chunk.rows - errors.null_count, samples, where)
 
     # -- prediction with failed rows isolated ---------------------------------------------------
-    def _predict(self, frame: pd.DataFrame, max_failed: int) -> tuple[pa.Table, pa.Array]:
+    def _predict(
+        self, frame: pd.DataFrame, max_failed: int, method: str = "predict"
+    ) -> tuple[pa.Table, pa.Array, str]:
+        """The predictions, each row's error (null: none), and where the user's code failed
+        first (the model's own code, when it is the user's)."""
         import pyarrow as pa
 
         n = len(frame)
         try:
             data = self._validate(frame)
         except Exception as exc:  # e.g. one file of a directory with other column types
-            return pa.table({PREDICTION: pa.nulls(n)}), pa.array([_message(exc)] * n, pa.string())
+            errors = pa.array([_message(exc)] * n, pa.string())
+            return pa.table({PREDICTION: pa.nulls(n)}), errors, user_frame(exc)
+        where = ""
         done: list[tuple[int, pa.Table]] = []
         failed: list[tuple[int, int, str]] = []
         failed_rows = 0
@@ -178,18 +190,20 @@ class ChunkRunner:
                 failed_rows += hi - lo
                 continue
             try:
-                done.append((lo, self._table(_rows(data, lo, hi), hi - lo)))
+                done.append((lo, self._table(_rows(data, lo, hi), hi - lo, method)))
             except Exception as exc:
                 if hi - lo == 1:
                     failed.append((lo, hi, _message(exc)))
                     failed_rows += 1
+                    where = where or user_frame(exc)
                 else:
                     mid = (lo + hi) // 2
                     stack += [(mid, hi), (lo, mid)]
         if not failed:
             (_, only), *rest = sorted(done, key=lambda d: d[0])
             tables = [only, *(t for _, t in rest)]
-            return pa.concat_tables(tables, promote_options="permissive"), pa.nulls(n, pa.string())
+            combined = pa.concat_tables(tables, promote_options="permissive")
+            return combined, pa.nulls(n, pa.string()), ""
         schema = done[0][1].schema if done else pa.schema([(PREDICTION, pa.null())])
         parts: list[tuple[int, pa.Table, str | None]] = [(lo, t, None) for lo, t in done]
         parts += [(lo, _nulls(schema, hi - lo), msg) for lo, hi, msg in failed]
@@ -199,7 +213,7 @@ class ChunkRunner:
         for _, t, msg in parts:
             messages += [msg] * t.num_rows
         combined = pa.concat_tables(tables, promote_options="permissive")
-        return combined, pa.array(messages, pa.string())
+        return combined, pa.array(messages, pa.string()), where
 
     def _validate(self, frame: pd.DataFrame) -> Any:
         """``model.validate(frame)``, skipped when it would return the frame unchanged.
@@ -226,14 +240,14 @@ class ChunkRunner:
             self._unchanged[key] = unchanged
         return frame if unchanged else self.model.validate(frame)
 
-    def _table(self, data: Any, rows: int) -> pa.Table:
+    def _table(self, data: Any, rows: int, method: str = "predict") -> pa.Table:
         """The model's output for ``data`` as columns: ``prediction``, ``prediction_<i>`` for
-        a 2-D array, or a DataFrame's own columns."""
+        a 2-D array, or a DataFrame's own columns (the class labels, for ``predict_proba``)."""
         import numpy as np
         import pandas as pd
         import pyarrow as pa
 
-        output = self.model.predict(data, validate=False)
+        output = self.model.predict(data, validate=False, method=method)
         if isinstance(output, pd.DataFrame):
             table = pa.Table.from_pandas(output, preserve_index=False)
             table = table.rename_columns([str(c) for c in output.columns])

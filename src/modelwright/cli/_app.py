@@ -10,13 +10,14 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from modelwright.cli._options import from_settings
 from modelwright.cli._output import fit_to_terminal
 from modelwright.client import Client, connect
 from modelwright.errors import ModelwrightError
 
-__all__ = ["State", "app", "main"]
+__all__ = ["State", "app", "client_of", "main"]
 
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -40,6 +41,12 @@ class State:
     def close(self) -> None:
         if self._client is not None:
             self._client.close()
+
+
+def client_of(ctx: typer.Context) -> Client:
+    """The client the global options name, opened on first use."""
+    state: State = ctx.obj
+    return state.client()
 
 
 app = typer.Typer(
@@ -149,7 +156,8 @@ def main(argv: list[str] | None = None) -> None:
     except ModelwrightError as exc:
         if debug:
             raise
-        err_console.print(f"[red]error[/red] ({exc.code}): {exc.message}", markup=True)
+        # A node's failure says on a second line where the user's code failed.
+        err_console.print(f"[red]error[/red] ({exc.code}): {escape(exc.message)}", markup=True)
         raise SystemExit(1) from None
     except (typer.Abort, KeyboardInterrupt):
         err_console.print("aborted")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -11,8 +11,11 @@ from modelwright.errors import InvalidInput
 from modelwright.settings import client_settings
 
 __all__ = [
+    "AtMost",
     "Detach",
     "Env",
+    "FilterEnv",
+    "FilterWorkspace",
     "Imports",
     "Json",
     "Limit",
@@ -20,6 +23,7 @@ __all__ = [
     "Submit",
     "Workspace",
     "from_settings",
+    "scoped",
 ]
 
 
@@ -39,25 +43,26 @@ def from_settings(field: str) -> Callable[[str | None], str | None]:
     return fill
 
 
+def scoped(field: str, *flags: str, otherwise: str) -> Any:
+    """An option of the scope a command acts in (``workspace``, ``environment``): the flag,
+    else the client setting of that name, else what ``otherwise`` says."""
+    return typer.Option(
+        *flags,
+        callback=from_settings(field),
+        help=f"{field.capitalize()} (default: $MODELWRIGHT_{field.upper()}, else {otherwise}).",
+    )
+
+
 Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 Workspace = Annotated[
-    str | None,
-    typer.Option(
-        "--workspace",
-        "-w",
-        callback=from_settings("workspace"),
-        help="Workspace (default: $MODELWRIGHT_WORKSPACE, else the only one).",
-    ),
+    str | None, scoped("workspace", "--workspace", "-w", otherwise="the only one")
 ]
-Env = Annotated[
-    str | None,
-    typer.Option(
-        "--env",
-        "-e",
-        callback=from_settings("environment"),
-        help="Environment (default: $MODELWRIGHT_ENVIRONMENT, else the first).",
-    ),
+Env = Annotated[str | None, scoped("environment", "--env", "-e", otherwise="the first")]
+# Filters of a list, not defaults: no MODELWRIGHT_WORKSPACE/ENVIRONMENT here.
+FilterWorkspace = Annotated[
+    str | None, typer.Option("--workspace", "-w", help="Only this workspace.")
 ]
+FilterEnv = Annotated[str | None, typer.Option("--env", "-e", help="Only this environment.")]
 # Modules that declare workflows, for the commands that run them (worker, server).
 Imports = Annotated[
     list[str] | None,
@@ -84,6 +89,8 @@ Limit = Annotated[
     int | None,
     typer.Option("--limit", min=1, help="Print one page of at most this many rows."),
 ]
+# A list command that prints one page of a default size.
+AtMost = Annotated[int, typer.Option("--limit", help="At most this many.")]
 PageToken = Annotated[
     str | None,
     typer.Option("--page-token", help="Print the page after the one that printed this token."),

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 import typer
@@ -20,8 +20,12 @@ __all__ = [
     "fit_to_terminal",
     "fmt",
     "hint_next_page",
+    "print_one",
+    "print_rows",
     "table",
 ]
+
+T = TypeVar("T")
 
 console = Console(highlight=False, soft_wrap=False)
 
@@ -79,3 +83,29 @@ def hint_next_page(rows: Sequence[Any]) -> None:
     """Say on stderr how to get the next page, when there is one."""
     if token := getattr(rows, "next_page_token", None):
         typer.echo(f"more: --page-token {token}", err=True)
+
+
+def print_rows(
+    rows: Sequence[T],
+    title: str | None,
+    columns: Sequence[str],
+    cells: Callable[[T], Sequence[Any]],
+    *,
+    json: bool,
+    paged: bool,
+) -> None:
+    """A list command's output: the next page's token on stderr, then the rows as JSON (see
+    ``emit_rows_json``) or as a table of one row of ``cells`` per item."""
+    hint_next_page(rows)
+    if json:
+        emit_rows_json(rows, paged=paged)
+        return
+    table(title, columns, (cells(r) for r in rows))
+
+
+def print_one(value: T, human: Callable[[T], None], *, json: bool) -> None:
+    """One result: as JSON for scripts, else as ``human`` prints it for people."""
+    if json:
+        emit_json(value)
+    else:
+        human(value)

@@ -6,9 +6,9 @@ from typing import Annotated
 
 import typer
 
-from modelwright.cli._app import State
+from modelwright.cli._app import client_of
 from modelwright.cli._options import Json, Limit, PageToken
-from modelwright.cli._output import console, emit_json, emit_rows_json, hint_next_page, table
+from modelwright.cli._output import console, emit_json, print_rows, table
 from modelwright.cli._times import parse_expiry
 from modelwright.core.actions import Action
 
@@ -19,6 +19,13 @@ grant_app = typer.Typer(
 )
 token_app = typer.Typer(help="API tokens (shown once, stored hashed).", no_args_is_help=True)
 access_app = typer.Typer(help="Ask whether an action is allowed.", no_args_is_help=True)
+
+PrincipalName = Annotated[str, typer.Argument(help="Principal name.")]
+RoleName = Annotated[str, typer.Argument(help="Role name.")]
+GrantWorkspace = Annotated[
+    str, typer.Option("--workspace", "-w", help="Workspace, or '*' for all.")
+]
+Env = Annotated[str, typer.Option("--env", "-e", help="Environment, or '*' for all.")]
 
 
 def register(app: typer.Typer) -> None:
@@ -32,8 +39,7 @@ def register(app: typer.Typer) -> None:
 
 def whoami(ctx: typer.Context, json: Json = False) -> None:
     """Show who you are acting as, and your grants."""
-    state: State = ctx.obj
-    me = state.client().whoami()
+    me = client_of(ctx).whoami()
     if json:
         emit_json(me)
         return
@@ -51,23 +57,20 @@ def list_principals(
     ctx: typer.Context, limit: Limit = None, page_token: PageToken = None, json: Json = False
 ) -> None:
     """List users and service accounts."""
-    state: State = ctx.obj
-    rows = state.client().list_principals(page_token=page_token, limit=limit)
-    hint_next_page(rows)
-    if json:
-        emit_rows_json(rows, paged=limit is not None or page_token is not None)
-        return
-    table(
+    print_rows(
+        client_of(ctx).list_principals(page_token=page_token, limit=limit),
         "Principals",
         ["name", "kind", "display name", "email", "created"],
-        [(p.name, p.kind, p.display_name, p.email, p.created_at) for p in rows],
+        lambda p: (p.name, p.kind, p.display_name, p.email, p.created_at),
+        json=json,
+        paged=limit is not None or page_token is not None,
     )
 
 
 @principal_app.command("create")
 def create_principal(
     ctx: typer.Context,
-    name: Annotated[str, typer.Argument(help="Principal name.")],
+    name: PrincipalName,
     service: Annotated[
         bool, typer.Option("--service", help="A service account, not a user.")
     ] = False,
@@ -75,20 +78,16 @@ def create_principal(
     email: Annotated[str, typer.Option(help="E-mail address.")] = "",
 ) -> None:
     """Create a user (or, with --service, a service account)."""
-    state: State = ctx.obj
-    p = state.client().create_principal(
+    p = client_of(ctx).create_principal(
         name, kind="service" if service else "user", display_name=display_name, email=email
     )
     console.print(f"created {p.kind} {p.name}")
 
 
 @principal_app.command("delete")
-def delete_principal(
-    ctx: typer.Context, name: Annotated[str, typer.Argument(help="Principal name.")]
-) -> None:
+def delete_principal(ctx: typer.Context, name: PrincipalName) -> None:
     """Delete a principal with its grants and tokens."""
-    state: State = ctx.obj
-    state.client().delete_principal(name)
+    client_of(ctx).delete_principal(name)
     console.print(f"deleted principal {name}")
 
 
@@ -98,31 +97,27 @@ def list_roles(
     ctx: typer.Context, limit: Limit = None, page_token: PageToken = None, json: Json = False
 ) -> None:
     """List roles and the actions each allows."""
-    state: State = ctx.obj
-    rows = state.client().list_roles(page_token=page_token, limit=limit)
-    hint_next_page(rows)
-    if json:
-        emit_rows_json(rows, paged=limit is not None or page_token is not None)
-        return
-    table(
+    print_rows(
+        client_of(ctx).list_roles(page_token=page_token, limit=limit),
         "Roles",
         ["name", "built-in", "actions", "description"],
-        [(r.name, r.builtin, [a.value for a in r.actions], r.description) for r in rows],
+        lambda r: (r.name, r.builtin, [a.value for a in r.actions], r.description),
+        json=json,
+        paged=limit is not None or page_token is not None,
     )
 
 
 @role_app.command("create")
 def create_role(
     ctx: typer.Context,
-    name: Annotated[str, typer.Argument(help="Role name.")],
+    name: RoleName,
     actions: Annotated[
         str, typer.Option(help=f"Comma-separated actions: {', '.join(a.value for a in Action)}.")
     ],
     description: Annotated[str, typer.Option(help="Free text.")] = "",
 ) -> None:
     """Create a custom role."""
-    state: State = ctx.obj
-    r = state.client().create_role(
+    r = client_of(ctx).create_role(
         name, [a.strip() for a in actions.split(",")], description=description
     )
     console.print(f"created role {r.name}: {', '.join(a.value for a in r.actions)}")
@@ -139,50 +134,38 @@ def list_grants(
     json: Json = False,
 ) -> None:
     """List the grants you may see."""
-    state: State = ctx.obj
-    rows = state.client().list_grants(
-        principal=principal, workspace=workspace, page_token=page_token, limit=limit
-    )
-    hint_next_page(rows)
-    if json:
-        emit_rows_json(rows, paged=limit is not None or page_token is not None)
-        return
-    table(
+    print_rows(
+        client_of(ctx).list_grants(
+            principal=principal, workspace=workspace, page_token=page_token, limit=limit
+        ),
         "Grants",
         ["principal", "role", "workspace", "environment"],
-        [(g.principal, g.role, g.workspace, g.environment) for g in rows],
+        lambda g: (g.principal, g.role, g.workspace, g.environment),
+        json=json,
+        paged=limit is not None or page_token is not None,
     )
 
 
-Env = Annotated[str, typer.Option("--env", "-e", help="Environment, or '*' for all.")]
-
-
-@grant_app.command("add")
-def add_grant(
+def _change_grant(
     ctx: typer.Context,
-    principal: Annotated[str, typer.Argument(help="Principal name.")],
-    role: Annotated[str, typer.Argument(help="Role name.")],
-    workspace: Annotated[str, typer.Option("--workspace", "-w", help="Workspace, or '*' for all.")],
+    principal: PrincipalName,
+    role: RoleName,
+    workspace: GrantWorkspace,
     env: Env = "*",
 ) -> None:
-    """Give a principal a role in a workspace and environment."""
-    state: State = ctx.obj
-    g = state.client().grant(principal, role, workspace, env)
-    console.print(f"granted {g.role} to {g.principal} in {g.workspace}/{g.environment}")
+    client = client_of(ctx)
+    if ctx.command.name == "add":
+        g = client.grant(principal, role, workspace, env)
+        console.print(f"granted {g.role} to {g.principal} in {g.workspace}/{g.environment}")
+    else:
+        g = client.revoke_grant(principal, role, workspace, env)
+        console.print(f"removed {g.role} from {g.principal} in {g.workspace}/{g.environment}")
 
 
-@grant_app.command("remove")
-def remove_grant(
-    ctx: typer.Context,
-    principal: Annotated[str, typer.Argument(help="Principal name.")],
-    role: Annotated[str, typer.Argument(help="Role name.")],
-    workspace: Annotated[str, typer.Option("--workspace", "-w", help="Workspace, or '*' for all.")],
-    env: Env = "*",
-) -> None:
-    """Take a role away from a principal."""
-    state: State = ctx.obj
-    g = state.client().revoke_grant(principal, role, workspace, env)
-    console.print(f"removed {g.role} from {g.principal} in {g.workspace}/{g.environment}")
+grant_app.command("add", help="Give a principal a role in a workspace and environment.")(
+    _change_grant
+)
+grant_app.command("remove", help="Take a role away from a principal.")(_change_grant)
 
 
 # -- tokens ------------------------------------------------------------------------------------
@@ -199,9 +182,8 @@ def create_token(
     json: Json = False,
 ) -> None:
     """Create an API token. The secret is printed once and never stored."""
-    state: State = ctx.obj
     expires_at = parse_expiry(expires, "--expires")
-    t = state.client().create_token(principal=principal, name=name, expires_at=expires_at)
+    t = client_of(ctx).create_token(principal=principal, name=name, expires_at=expires_at)
     if json:
         emit_json(t)
         return
@@ -219,19 +201,21 @@ def list_tokens(
     json: Json = False,
 ) -> None:
     """List tokens (never their secrets)."""
-    state: State = ctx.obj
-    rows = state.client().list_tokens(principal=principal, page_token=page_token, limit=limit)
-    hint_next_page(rows)
-    if json:
-        emit_rows_json(rows, paged=limit is not None or page_token is not None)
-        return
-    table(
+    print_rows(
+        client_of(ctx).list_tokens(principal=principal, page_token=page_token, limit=limit),
         "Tokens",
         ["id", "principal", "name", "prefix", "created", "expires", "revoked"],
-        [
-            (t.id, t.principal, t.name, t.prefix + "…", t.created_at, t.expires_at, t.revoked_at)
-            for t in rows
-        ],
+        lambda t: (
+            t.id,
+            t.principal,
+            t.name,
+            t.prefix + "…",
+            t.created_at,
+            t.expires_at,
+            t.revoked_at,
+        ),
+        json=json,
+        paged=limit is not None or page_token is not None,
     )
 
 
@@ -240,8 +224,7 @@ def revoke_token(
     ctx: typer.Context, token_id: Annotated[int, typer.Argument(help="Token id.")]
 ) -> None:
     """Revoke a token; it stops working at once."""
-    state: State = ctx.obj
-    t = state.client().revoke_token(token_id)
+    t = client_of(ctx).revoke_token(token_id)
     console.print(f"revoked token {t.id} of {t.principal}")
 
 
@@ -256,8 +239,7 @@ def check_access(
     json: Json = False,
 ) -> None:
     """Would this action be allowed? Exits 0 when allowed, 3 when denied."""
-    state: State = ctx.obj
-    d = state.client().check_access(action, workspace, env, principal=principal)
+    d = client_of(ctx).check_access(action, workspace, env, principal=principal)
     if json:
         emit_json(d)
     else:

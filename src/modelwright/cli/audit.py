@@ -6,9 +6,9 @@ from typing import Annotated
 
 import typer
 
-from modelwright.cli._app import State
-from modelwright.cli._options import PageToken
-from modelwright.cli._output import emit_rows_json, hint_next_page, table
+from modelwright.cli._app import client_of
+from modelwright.cli._options import FilterWorkspace, PageToken
+from modelwright.cli._output import print_rows
 from modelwright.cli._times import parse_time
 
 
@@ -22,9 +22,7 @@ def audit(
     action: Annotated[
         str | None, typer.Option(help="An action (grant.create) or a prefix (grant.*).")
     ] = None,
-    workspace: Annotated[
-        str | None, typer.Option("--workspace", "-w", help="Only this workspace.")
-    ] = None,
+    workspace: FilterWorkspace = None,
     since: Annotated[
         str | None, typer.Option(help="From this time (ISO 8601) or age (1h, 7d).")
     ] = None,
@@ -34,8 +32,7 @@ def audit(
     json: Annotated[bool, typer.Option("--json", help="Print JSON, with before/after.")] = False,
 ) -> None:
     """Who changed what, where and when (newest first)."""
-    state: State = ctx.obj
-    events = state.client().audit_events(
+    events = client_of(ctx).audit_events(
         principal=principal,
         action=action,
         workspace=workspace,
@@ -44,12 +41,11 @@ def audit(
         limit=limit,
         page_token=page_token,
     )
-    hint_next_page(events)
-    if json:
-        emit_rows_json(events, paged=page_token is not None)
-        return
-    table(
+    print_rows(
+        events,
         "Audit trail",
         ["time (UTC)", "principal", "action", "workspace", "environment", "target"],
-        [(e.at, e.principal, e.action, e.workspace, e.environment, e.target) for e in events],
+        lambda e: (e.at, e.principal, e.action, e.workspace, e.environment, e.target),
+        json=json,
+        paged=page_token is not None,
     )

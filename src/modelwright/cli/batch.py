@@ -17,7 +17,8 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from modelwright.cli._app import State
+from modelwright.cli._app import client_of
+from modelwright.cli._follow import submit as submit_job
 from modelwright.cli._options import Detach, Env, Json, Submit, Workspace
 from modelwright.cli._output import console, emit_json, table
 
@@ -104,6 +105,14 @@ def run(
     no_resume: Annotated[
         bool, typer.Option("--no-resume", help="Start over instead of keeping done chunks.")
     ] = False,
+    method: Annotated[
+        str,
+        typer.Option(
+            "--method",
+            help="Prediction method: predict, predict_proba (a column per class) or "
+            "decision_function.",
+        ),
+    ] = "predict",
     submit: Submit = False,
     detach: Detach = False,
     json: Json = False,
@@ -111,11 +120,8 @@ def run(
     """Predict over a dataset version and register the output as a new dataset version."""
     from modelwright.batch import run_batch
 
-    state: State = ctx.obj
+    client = client_of(ctx)
     if submit:
-        from modelwright.cli.jobs import follow
-
-        client = state.client()
         spec = {
             "kind": "batch.run",
             "model": model,
@@ -127,13 +133,13 @@ def run(
             "executor": executor,
             "error_threshold": error_threshold,
             "resume": not no_resume,
+            "method": method,
         }
-        job = client.submit_job(spec, workspace=workspace, environment=env)
-        follow(client, job, detach=detach, json=json)
+        submit_job(client, spec, workspace=workspace, env=env, detach=detach, json=json)
         return
     with _progress_bar() as progress:
         result = run_batch(
-            state.client(),
+            client,
             model,
             input,
             output,
@@ -147,6 +153,7 @@ def run(
             error_threshold=error_threshold,
             resume=not no_resume,
             progress=progress,
+            method=method,
         )
     if json:
         emit_json(result)

@@ -20,9 +20,9 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
-from modelwright.cli._app import State
-from modelwright.cli._options import Limit, PageToken, from_settings
-from modelwright.cli._output import console, emit_json, emit_rows_json, fmt, hint_next_page, table
+from modelwright.cli._app import client_of
+from modelwright.cli._options import Limit, PageToken, Workspace, scoped
+from modelwright.cli._output import console, emit_json, fmt, print_one, print_rows, table
 from modelwright.data.diff import DatasetDiff
 from modelwright.data.models import DatasetProfile, DatasetVersionInfo
 
@@ -31,23 +31,9 @@ datasets_app = typer.Typer(
 )
 
 Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
-Workspace = Annotated[
-    str | None,
-    typer.Option(
-        "--workspace",
-        "-w",
-        callback=from_settings("workspace"),
-        help="Workspace (default: $MODELWRIGHT_WORKSPACE, else the only one).",
-    ),
-]
 Env = Annotated[
     str | None,
-    typer.Option(
-        "--env",
-        "-e",
-        callback=from_settings("environment"),
-        help="Environment (default: $MODELWRIGHT_ENVIRONMENT, else the first of the promotion path).",
-    ),
+    scoped("environment", "--env", "-e", otherwise="the first of the promotion path"),
 ]
 
 _PHASES = {"hash": "hashing", "store": "storing"}
@@ -84,31 +70,26 @@ def list_datasets(
     json: Json = False,
 ) -> None:
     """List datasets with their latest version."""
-    state: State = ctx.obj
-    rows = state.client().list_datasets(
+    rows = client_of(ctx).list_datasets(
         workspace=workspace, environment=env, page_token=page_token, limit=limit
     )
-    hint_next_page(rows)
-    if json:
-        emit_rows_json(rows, paged=limit is not None or page_token is not None)
-        return
-    table(
+    print_rows(
+        rows,
         f"Datasets ({len(rows)})",
         ["environment", "name", "latest", "versions", "kind", "format", "size", "rows", "updated"],
-        [
-            (
-                d.environment,
-                d.name,
-                f"v{d.latest.version}" if d.latest else None,
-                d.versions,
-                d.latest.kind if d.latest else None,
-                d.latest.format if d.latest else None,
-                _size(d.latest.size) if d.latest else None,
-                d.latest.rows if d.latest else None,
-                d.latest.created_at if d.latest else d.created_at,
-            )
-            for d in rows
-        ],
+        lambda d: (
+            d.environment,
+            d.name,
+            f"v{d.latest.version}" if d.latest else None,
+            d.versions,
+            d.latest.kind if d.latest else None,
+            d.latest.format if d.latest else None,
+            _size(d.latest.size) if d.latest else None,
+            d.latest.rows if d.latest else None,
+            d.latest.created_at if d.latest else d.created_at,
+        ),
+        json=json,
+        paged=limit is not None or page_token is not None,
     )
 
 
@@ -121,14 +102,10 @@ def show(
     json: Json = False,
 ) -> None:
     """A version's schema and profile; for a bare name also the history of versions."""
-    state: State = ctx.obj
-    client = state.client()
+    client = client_of(ctx)
     if "@" in ref:
         info = client.get_dataset_version(ref, workspace=workspace, environment=env)
-        if json:
-            emit_json(info)
-            return
-        print_version(info)
+        print_one(info, print_version, json=json)
         return
     detail = client.get_dataset(ref, workspace=workspace, environment=env)
     latest = (
@@ -286,9 +263,9 @@ def register_dataset(
     json: Json = False,
 ) -> None:
     """Register a file or directory as the next version of a dataset."""
-    state: State = ctx.obj
+    client = client_of(ctx)
     with progress_bars() as progress:
-        info = state.client().register_dataset(
+        info = client.register_dataset(
             name,
             source,
             workspace=workspace,
@@ -332,8 +309,7 @@ def copy(
     The one way production data may leave production: it needs read access to both
     environments and write access to the target.
     """
-    state: State = ctx.obj
-    info = state.client().copy_dataset(
+    info = client_of(ctx).copy_dataset(
         ref,
         to_environment=to,
         reason=reason,
@@ -362,14 +338,10 @@ def diff(
     json: Json = False,
 ) -> None:
     """Schema and profile differences between two versions."""
-    state: State = ctx.obj
     if b.startswith("@"):
         b = a.partition("@")[0] + b
-    d = state.client().diff_datasets(a, b, workspace=workspace, environment=env)
-    if json:
-        emit_json(d)
-        return
-    print_diff(d)
+    d = client_of(ctx).diff_datasets(a, b, workspace=workspace, environment=env)
+    print_one(d, print_diff, json=json)
 
 
 def print_diff(d: DatasetDiff) -> None:

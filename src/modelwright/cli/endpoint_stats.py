@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from modelwright.cli._app import State
+from modelwright.cli._app import client_of
 from modelwright.cli._options import Env, Json, Workspace
 from modelwright.cli._output import console, emit_json, table
 from modelwright.cli._times import parse_duration, parse_time
@@ -57,8 +57,7 @@ def stats(
 ) -> None:
     """Requests, errors by class (4xx, 5xx, shed) and latency percentiles per deployment, as
     every router serving the endpoint recorded them."""
-    state: State = ctx.obj
-    client = state.client()
+    client = client_of(ctx)
     start, end = parse_time(since, "--since"), parse_time(until, "--until")
     if step is not None:
         seconds = int(parse_duration(step, "--step").total_seconds())

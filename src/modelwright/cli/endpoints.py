@@ -8,9 +8,9 @@ from typing import Annotated
 
 import typer
 
-from modelwright.cli._app import State, err_console
+from modelwright.cli._app import State, client_of, err_console
 from modelwright.cli._options import Env, Json, Limit, PageToken, Workspace
-from modelwright.cli._output import console, emit_json, emit_rows_json, hint_next_page, table
+from modelwright.cli._output import console, emit_json, hint_next_page, print_rows, table
 from modelwright.core.bearer import authorization
 from modelwright.endpoints import models as em
 from modelwright.errors import InvalidInput, ServiceUnavailable
@@ -62,8 +62,7 @@ def create(
     json: Json = False,
 ) -> None:
     """Create an endpoint in an environment."""
-    state: State = ctx.obj
-    ep = state.client().create_endpoint(
+    ep = client_of(ctx).create_endpoint(
         name, workspace=workspace, environment=env, description=description
     )
     _show(ep, json)
@@ -91,30 +90,39 @@ def deploy(
     capture_rate: Annotated[
         float, typer.Option(help="Share of requests captured to the datastore (0..1).")
     ] = 0.0,
+    method: Annotated[
+        str,
+        typer.Option(
+            help="Prediction method answered: predict, predict_proba or decision_function "
+            '(a request may ask for another with {"params": {"method": ...}}).'
+        ),
+    ] = "predict",
     workspace: Workspace = None,
     env: Env = None,
     json: Json = False,
 ) -> None:
     """Deploy a model version available in the environment (or update a deployment)."""
+    from modelwright.registry.predict import check_method
     from modelwright.registry.uri import parse_model_uri
 
+    check_method(method)
+
     ref = parse_model_uri(model)
-    state: State = ctx.obj
+    client = client_of(ctx)
     version = ref.version
     if version is None:
         # An alias is resolved now: the deployment pins that version (moving the alias later
         # does not redeploy; deploy again to follow it).
-        version = (
-            state.client().get_model_version(model, workspace=workspace, environment=env).version
-        )
+        version = client.get_model_version(model, workspace=workspace, environment=env).version
     config = em.ServingConfig(
         workers=workers,
         max_batch_size=max_batch_size,
         max_latency_ms=max_latency_ms,
         max_queue=max_queue,
         capture_rate=capture_rate,
+        method=method,  # checked above
     )
-    ep = state.client().deploy(
+    ep = client.deploy(
         name,
         deployment,
         ref.name,
@@ -145,8 +153,7 @@ def traffic(
                 f"weights: expected DEPLOYMENT=PERCENT, got {item!r}", details={"field": "weights"}
             )
         parsed[key.strip()] = int(value)
-    state: State = ctx.obj
-    _show(state.client().set_traffic(name, parsed, workspace=workspace, environment=env), json)
+    _show(client_of(ctx).set_traffic(name, parsed, workspace=workspace, environment=env), json)
 
 
 @endpoint_app.command("shadow")
@@ -167,8 +174,7 @@ def shadow(
         raise InvalidInput(
             "deployment: name the shadow deployment, or pass --off", details={"field": "deployment"}
         )
-    state: State = ctx.obj
-    ep = state.client().set_shadow(
+    ep = client_of(ctx).set_shadow(
         name, None if off else deployment, percent, workspace=workspace, environment=env
     )
     _show(ep, json)
@@ -184,8 +190,7 @@ def undeploy(
     json: Json = False,
 ) -> None:
     """Remove a deployment that takes no traffic."""
-    state: State = ctx.obj
-    _show(state.client().undeploy(name, deployment, workspace=workspace, environment=env), json)
+    _show(client_of(ctx).undeploy(name, deployment, workspace=workspace, environment=env), json)
 
 
 @endpoint_app.command("delete")
@@ -196,8 +201,7 @@ def delete(
     env: Env = None,
 ) -> None:
     """Delete an endpoint and its deployments."""
-    state: State = ctx.obj
-    ep = state.client().delete_endpoint(name, workspace=workspace, environment=env)
+    ep = client_of(ctx).delete_endpoint(name, workspace=workspace, environment=env)
     console.print(f"deleted endpoint {ep.workspace}/{ep.environment}/{ep.name}")
 
 
@@ -211,27 +215,22 @@ def list_endpoints(
     json: Json = False,
 ) -> None:
     """Endpoints with their deployments and weights."""
-    state: State = ctx.obj
-    eps = state.client().list_endpoints(
+    eps = client_of(ctx).list_endpoints(
         workspace=workspace, environment=env, page_token=page_token, limit=limit
     )
-    hint_next_page(eps)
-    if json:
-        emit_rows_json(eps, paged=limit is not None or page_token is not None)
-        return
-    table(
+    print_rows(
+        eps,
         f"Endpoints ({len(eps)})",
         ["environment", "name", "deployments", "shadow", "generation"],
-        [
-            (
-                e.environment,
-                e.name,
-                ", ".join(f"{d.name}={d.uri} {d.weight}%" for d in e.deployments if not d.shadow),
-                f"{e.shadow} {e.shadow_percent}%" if e.shadow else "",
-                e.generation,
-            )
-            for e in eps
-        ],
+        lambda e: (
+            e.environment,
+            e.name,
+            ", ".join(f"{d.name}={d.uri} {d.weight}%" for d in e.deployments if not d.shadow),
+            f"{e.shadow} {e.shadow_percent}%" if e.shadow else "",
+            e.generation,
+        ),
+        json=json,
+        paged=limit is not None or page_token is not None,
     )
 
 
@@ -244,8 +243,7 @@ def show(
     json: Json = False,
 ) -> None:
     """One endpoint: deployments, weights, shadow, serving config."""
-    state: State = ctx.obj
-    _show(state.client().get_endpoint(name, workspace=workspace, environment=env), json)
+    _show(client_of(ctx).get_endpoint(name, workspace=workspace, environment=env), json)
 
 
 @endpoint_app.command("history")
@@ -266,47 +264,43 @@ def history(
     from modelwright.cli._times import parse_time
     from modelwright.registry.uri import model_uri
 
-    state: State = ctx.obj
     when = parse_time(at, "--at")
-    changes = state.client().endpoint_history(
+    changes = client_of(ctx).endpoint_history(
         name, at=when, limit=limit, workspace=workspace, environment=env, page_token=page_token
     )
-    hint_next_page(changes)
-    if json:
-        emit_rows_json(changes, paged=page_token is not None)
-        return
-    if when is not None:
-        if not changes or not changes[0].exists:
-            console.print(f"endpoint {name} did not exist at {at} (UTC)")
-            return
-        c = changes[0]
-        table(
-            f"Endpoint {name} at {at} (UTC): as left by {c.change} at {c.at:%Y-%m-%d %H:%M:%S} "
-            f"by {c.by}",
-            ["deployment", "model", "share", "shadow"],
-            [
-                (
-                    d,
-                    model_uri(s.model, s.version),
-                    f"{s.weight}%",
-                    f"{c.shadow_percent}%" if d == c.shadow else "",
-                )
-                for d, s in c.deployments.items()
-            ],
-        )
-        return
-    table(
-        f"History of endpoint {name}",
-        ["at", "change", "by", "routing"],
-        [
-            (
+    if when is None or json:
+        print_rows(
+            changes,
+            f"History of endpoint {name}",
+            ["at", "change", "by", "routing"],
+            lambda c: (
                 f"{c.at:%Y-%m-%d %H:%M:%S}",
                 c.change,
                 c.by,
                 ", ".join(f"{d} v{s.version} {s.weight}%" for d, s in c.deployments.items())
                 or ("-" if c.exists else "deleted"),
+            ),
+            json=json,
+            paged=page_token is not None,
+        )
+        return
+    hint_next_page(changes)
+    if not changes or not changes[0].exists:
+        console.print(f"endpoint {name} did not exist at {at} (UTC)")
+        return
+    c = changes[0]
+    table(
+        f"Endpoint {name} at {at} (UTC): as left by {c.change} at {c.at:%Y-%m-%d %H:%M:%S} "
+        f"by {c.by}",
+        ["deployment", "model", "share", "shadow"],
+        [
+            (
+                d,
+                model_uri(s.model, s.version),
+                f"{s.weight}%",
+                f"{c.shadow_percent}%" if d == c.shadow else "",
             )
-            for c in changes
+            for d, s in c.deployments.items()
         ],
     )
 
@@ -320,8 +314,7 @@ def routing(
     json: Json = False,
 ) -> None:
     """What each live router routes by, beside the endpoint's record (exit 1 if they differ)."""
-    state: State = ctx.obj
-    live = state.client().endpoint_routing(name, workspace=workspace, environment=env)
+    live = client_of(ctx).endpoint_routing(name, workspace=workspace, environment=env)
     if json:
         emit_json(live)
     else:

@@ -1,19 +1,19 @@
-"""``jobs list/show/cancel/retry/signal/wait`` and ``events``; how a submitting command
-follows its job."""
+"""``jobs list/show/cancel/retry/signal/wait`` and ``events``."""
 
 from __future__ import annotations
 
 import json as jsonlib
 import time
+from collections.abc import Callable
 from typing import Annotated
 
 import typer
 
-from modelwright.cli._app import State
-from modelwright.cli._options import Json, PageToken
-from modelwright.cli._output import console, emit_json, emit_rows_json, fmt, hint_next_page, table
+from modelwright.cli._app import client_of
+from modelwright.cli._follow import follow, print_job, where
+from modelwright.cli._options import AtMost, FilterEnv, FilterWorkspace, Json, PageToken
+from modelwright.cli._output import console, fmt, print_one, print_rows
 from modelwright.client import Client
-from modelwright.errors import ModelwrightError
 from modelwright.jobs import models as jm
 
 jobs_app = typer.Typer(
@@ -22,56 +22,11 @@ jobs_app = typer.Typer(
 )
 
 JobId = Annotated[int, typer.Argument(help="Job id.")]
-# Filters, not defaults: no MODELWRIGHT_WORKSPACE/ENVIRONMENT here.
-FilterWorkspace = Annotated[
-    str | None, typer.Option("--workspace", "-w", help="Only this workspace.")
-]
-FilterEnv = Annotated[str | None, typer.Option("--env", "-e", help="Only this environment.")]
-Limit = Annotated[int, typer.Option(help="At most this many.")]
 
 
 def register(app: typer.Typer) -> None:
     app.add_typer(jobs_app, name="jobs")
     app.command("events")(events)
-
-
-def _where(workspace: str, environment: str) -> str:
-    return f"{workspace}/{environment}" if workspace else "(platform)"
-
-
-def _show(job: jm.JobDetail, json: bool) -> None:
-    if json:
-        emit_json(job)
-        return
-    console.print(
-        f"[bold]Job {job.id}[/bold] {job.kind} in {_where(job.workspace, job.environment)}: "
-        f"{job.status}{' (cancel requested)' if job.cancel_requested else ''}"
-    )
-    console.print(f"started by {job.started_by} at {fmt(job.created_at)}: {job.reason or '-'}")
-    if job.waiting_for:
-        console.print(f"waiting for signal '{job.waiting_for}'")
-    elif job.status == "waiting" and job.wake_at:
-        console.print(f"sleeping until {fmt(job.wake_at)}")
-    if job.error:
-        console.print(f"[red]error[/red]: {job.error}", markup=True)
-    elif job.status == "succeeded":
-        console.print(f"result: {fmt(job.result)}")
-    table(
-        f"Steps ({len(job.steps)})",
-        ["#", "step", "status", "started (UTC)", "seconds", "failed attempts", "result / error"],
-        [
-            (
-                s.seq,
-                s.name,
-                s.status,
-                s.started_at,
-                None if s.seconds is None else f"{s.seconds:.3f}",
-                s.attempts,
-                s.error or fmt(s.result),
-            )
-            for s in job.steps
-        ],
-    )
 
 
 @jobs_app.command("list")
@@ -84,13 +39,12 @@ def list_jobs(
     kind: Annotated[str | None, typer.Option(help="Only jobs of this workflow kind.")] = None,
     workspace: FilterWorkspace = None,
     env: FilterEnv = None,
-    limit: Limit = 100,
+    limit: AtMost = 100,
     page_token: PageToken = None,
     json: Json = False,
 ) -> None:
     """Jobs of environments you may read, newest first."""
-    state: State = ctx.obj
-    found = state.client().list_jobs(
+    found = client_of(ctx).list_jobs(
         status=status,  # type: ignore[arg-type]  # checked by the request model
         kind=kind,
         workspace=workspace,
@@ -98,48 +52,43 @@ def list_jobs(
         limit=limit,
         page_token=page_token,
     )
-    hint_next_page(found)
-    if json:
-        emit_rows_json(found, paged=page_token is not None)
-        return
-    table(
+    print_rows(
+        found,
         f"Jobs ({len(found)})",
         ["id", "kind", "where", "status", "started by", "created (UTC)", "finished (UTC)", "why"],
-        [
-            (
-                j.id,
-                j.kind,
-                _where(j.workspace, j.environment),
-                j.status,
-                j.started_by,
-                j.created_at,
-                j.finished_at,
-                j.reason,
-            )
-            for j in found
-        ],
+        lambda j: (
+            j.id,
+            j.kind,
+            where(j.workspace, j.environment),
+            j.status,
+            j.started_by,
+            j.created_at,
+            j.finished_at,
+            j.reason,
+        ),
+        json=json,
+        paged=page_token is not None,
     )
 
 
-@jobs_app.command("show")
-def show(ctx: typer.Context, job_id: JobId, json: Json = False) -> None:
-    """A job with its steps: timings, results and errors."""
-    state: State = ctx.obj
-    _show(state.client().get_job(job_id), json)
+# Commands that make one call on a job and show it: each verb's client method and help.
+_ACTIONS: dict[str, tuple[Callable[[Client, int], jm.JobDetail], str]] = {
+    "show": (Client.get_job, "A job with its steps: timings, results and errors."),
+    "cancel": (Client.cancel_job, "Cancel a job (a running one stops before its next step)."),
+    "retry": (
+        Client.retry_job,
+        "Run a failed or cancelled job again from its first unfinished step.",
+    ),
+}
 
 
-@jobs_app.command("cancel")
-def cancel(ctx: typer.Context, job_id: JobId, json: Json = False) -> None:
-    """Cancel a job (a running one stops before its next step)."""
-    state: State = ctx.obj
-    _show(state.client().cancel_job(job_id), json)
+def _act(ctx: typer.Context, job_id: JobId, json: Json = False) -> None:
+    call, _ = _ACTIONS[ctx.command.name or ""]
+    print_one(call(client_of(ctx), job_id), print_job, json=json)
 
 
-@jobs_app.command("retry")
-def retry(ctx: typer.Context, job_id: JobId, json: Json = False) -> None:
-    """Run a failed or cancelled job again from its first unfinished step."""
-    state: State = ctx.obj
-    _show(state.client().retry_job(job_id), json)
+for _verb, (_, _help) in _ACTIONS.items():
+    jobs_app.command(_verb, help=_help)(_act)
 
 
 @jobs_app.command("signal")
@@ -159,8 +108,7 @@ def signal(
         raise typer.BadParameter(f"not JSON: {exc}", param_hint="--payload") from None
     if not isinstance(body, dict):
         raise typer.BadParameter("must be a JSON object", param_hint="--payload")
-    state: State = ctx.obj
-    _show(state.client().signal_job(job_id, name, body), json)
+    print_one(client_of(ctx).signal_job(job_id, name, body), print_job, json=json)
 
 
 @jobs_app.command("wait")
@@ -171,38 +119,8 @@ def wait(
     json: Json = False,
 ) -> None:
     """Wait until a job ends or waits durably (embedded: run it here if it is due)."""
-    state: State = ctx.obj
-    follow(state.client(), state.client().get_job(job_id), detach=False, json=json, timeout=timeout)
-
-
-class JobFailed(ModelwrightError):
-    """The followed job failed or was cancelled (its error was printed)."""
-
-
-def follow(
-    client: Client,
-    job: jm.JobDetail,
-    *,
-    detach: bool,
-    json: bool,
-    timeout: float | None = None,
-) -> jm.JobDetail:
-    """After submitting: say which job it is, then (unless ``detach``) wait for it and show it;
-    a job that failed makes the command fail."""
-    if not json:
-        where = _where(job.workspace, job.environment)
-        console.print(f"job {job.id} ({job.kind} in {where}) {job.status}")
-    if detach:
-        if json:
-            emit_json(job)
-        else:
-            console.print(f"follow it with: modelwright jobs wait {job.id}")
-        return job
-    done = client.wait_job(job.id, timeout=timeout)
-    _show(done, json)
-    if done.status in ("failed", "cancelled"):
-        raise JobFailed(f"job {done.id} {done.status}: {done.error or 'cancelled'}")
-    return done
+    client = client_of(ctx)
+    follow(client, client.get_job(job_id), detach=False, json=json, timeout=timeout)
 
 
 def events(
@@ -213,15 +131,14 @@ def events(
     ] = None,
     workspace: FilterWorkspace = None,
     env: FilterEnv = None,
-    limit: Limit = 100,
+    limit: AtMost = 100,
     follow: Annotated[
         bool, typer.Option("--follow", "-f", help="Keep printing new events until Ctrl-C.")
     ] = False,
     json: Annotated[bool, typer.Option("--json", help="Print one JSON object a line.")] = False,
 ) -> None:
     """Domain events after an id, in id order (of environments you may read)."""
-    state: State = ctx.obj
-    client = state.client()
+    client = client_of(ctx)
     cursor = since
     while True:
         batch = client.events(
@@ -232,7 +149,7 @@ def events(
                 typer.echo(e.model_dump_json())
             else:
                 console.print(
-                    f"{e.id}  {fmt(e.at)}  {e.kind}  {_where(e.workspace, e.environment)}  "
+                    f"{e.id}  {fmt(e.at)}  {e.kind}  {where(e.workspace, e.environment)}  "
                     f"{e.subject}  by {e.principal or '-'}  {jsonlib.dumps(e.data)}",
                     markup=False,
                 )

@@ -3,14 +3,28 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from modelwright.cli._app import State
-from modelwright.cli._options import Detach, Env, Json, Limit, PageToken, Submit, Workspace
-from modelwright.cli._output import console, emit_json, emit_rows_json, fmt, hint_next_page, table
+from modelwright.cli._app import client_of
+from modelwright.cli._follow import submit as submit_job
+from modelwright.cli._options import (
+    Detach,
+    Env,
+    FilterEnv,
+    Json,
+    Limit,
+    PageToken,
+    Submit,
+    Workspace,
+)
+from modelwright.cli._output import console, emit_json, fmt, print_rows, table
 from modelwright.registry.leaderboard import metric_help
+
+if TYPE_CHECKING:
+    from modelwright.registry.models import ModelVersionInfo
+    from modelwright.registry.signature import Schema, Signature
 
 model_app = typer.Typer(
     help="The model registry: versions, aliases, leaderboards, packages.", no_args_is_help=True
@@ -44,19 +58,14 @@ def list_models(
     json: Json = False,
 ) -> None:
     """Registered models with their latest version and aliases."""
-    state: State = ctx.obj
-    models = state.client().list_models(workspace, page_token=page_token, limit=limit)
-    hint_next_page(models)
-    if json:
-        emit_rows_json(models, paged=limit is not None or page_token is not None)
-        return
-    table(
+    models = client_of(ctx).list_models(workspace, page_token=page_token, limit=limit)
+    print_rows(
+        models,
         f"Models ({len(models)})",
         ["name", "versions", "latest", "aliases", "description"],
-        [
-            (m.name, m.versions, m.latest_version, _aliases(m.aliases), m.description[:60])
-            for m in models
-        ],
+        lambda m: (m.name, m.versions, m.latest_version, _aliases(m.aliases), m.description[:60]),
+        json=json,
+        paged=limit is not None or page_token is not None,
     )
 
 
@@ -69,8 +78,7 @@ def show(
     json: Json = False,
 ) -> None:
     """One version: flavor, signature, requirements, lineage, aliases."""
-    state: State = ctx.obj
-    v = state.client().get_model_version(uri, workspace=workspace, environment=env)
+    v = client_of(ctx).get_model_version(uri, workspace=workspace, environment=env)
     if json:
         emit_json(v)
         return
@@ -95,6 +103,8 @@ def show(
             ("run", v.run_id),
             ("datasets", v.datasets),
             ("inputs", inputs),
+            *_outputs(sig),
+            ("stored as", _storage(v)),
             ("requirements", v.requirements),
             ("by", v.created_by),
             ("at", v.created_at),
@@ -102,6 +112,28 @@ def show(
             ("tags", ", ".join(f"{k}={t}" for k, t in v.tags.items())),
         ],
     )
+
+
+def _schema_text(schema: Schema) -> str:
+    if schema.kind == "dataframe":
+        return ", ".join(f"{c.name}: {c.type}" for c in schema.columns)
+    return f"{schema.dtype}{tuple(schema.shape)}"
+
+
+def _outputs(sig: Signature | None) -> list[tuple[str, str]]:
+    """One row per prediction method: what it returns (predict's alone for older versions)."""
+    if sig is None:
+        return []
+    methods = sig.methods or ({"predict": sig.outputs} if sig.outputs is not None else {})
+    return [(f"outputs ({name})", _schema_text(schema)) for name, schema in methods.items()]
+
+
+def _storage(v: ModelVersionInfo) -> str:
+    if v.flavor == "pyfunc" or v.describe.get("storage") == "pickle":
+        return "pickle (loading it runs code from the file)"
+    if v.flavor_meta.get("untrusted_types"):
+        return f"{'skops' if v.flavor == 'sklearn' else v.flavor}, with types loading must trust"
+    return f"{'skops' if v.flavor == 'sklearn' else v.flavor + ' format'} (no pickle)"
 
 
 @model_app.command("versions")
@@ -114,29 +146,24 @@ def versions(
     json: Json = False,
 ) -> None:
     """The versions of a model you may read."""
-    state: State = ctx.obj
-    rows = state.client().model_versions(
+    rows = client_of(ctx).model_versions(
         name, workspace=workspace, page_token=page_token, limit=limit
     )
-    hint_next_page(rows)
-    if json:
-        emit_rows_json(rows, paged=limit is not None or page_token is not None)
-        return
-    table(
+    print_rows(
+        rows,
         f"{name} ({len(rows)} versions)",
         ["version", "flavor", "env", "aliases", "run", "digest", "created"],
-        [
-            (
-                v.version,
-                v.flavor,
-                v.environment,
-                _aliases(v.aliases),
-                (v.run_id or "-")[:12],
-                v.digest[:12],
-                v.created_at,
-            )
-            for v in rows
-        ],
+        lambda v: (
+            v.version,
+            v.flavor,
+            v.environment,
+            _aliases(v.aliases),
+            (v.run_id or "-")[:12],
+            v.digest[:12],
+            v.created_at,
+        ),
+        json=json,
+        paged=limit is not None or page_token is not None,
     )
 
 
@@ -151,8 +178,7 @@ def alias_set(
     reason: Annotated[str, typer.Option(help="Why, kept in the alias history.")] = "",
 ) -> None:
     """Point an alias of an environment at a version."""
-    state: State = ctx.obj
-    v = state.client().set_alias(
+    v = client_of(ctx).set_alias(
         name, alias, version, environment=env, workspace=workspace, reason=reason
     )
     console.print(f"{name}@{alias} → v{v.version} ({_aliases(v.aliases)})")
@@ -168,8 +194,7 @@ def alias_delete(
     reason: Annotated[str, typer.Option(help="Why, kept in the alias history.")] = "",
 ) -> None:
     """Remove an alias from an environment."""
-    state: State = ctx.obj
-    e = state.client().delete_alias(
+    e = client_of(ctx).delete_alias(
         name, alias, environment=env, workspace=workspace, reason=reason
     )
     console.print(f"removed {name}@{alias} from {e.environment} (was v{fmt(e.from_version)})")
@@ -180,7 +205,7 @@ def alias_history(
     ctx: typer.Context,
     name: ModelName,
     alias: Annotated[str | None, typer.Option(help="Only this alias.")] = None,
-    env: Annotated[str | None, typer.Option("--env", "-e", help="Only this environment.")] = None,
+    env: FilterEnv = None,
     at: Annotated[
         str | None,
         typer.Option(
@@ -195,28 +220,22 @@ def alias_history(
     """Who moved which alias to which version, when, and why (--at: the state at a time)."""
     from modelwright.cli._times import parse_time
 
-    state: State = ctx.obj
-    when = parse_time(at, "--at")
-    events = state.client().alias_history(
+    events = client_of(ctx).alias_history(
         name,
         alias=alias,
         environment=env,
         workspace=workspace,
-        at=when,
+        at=parse_time(at, "--at"),
         page_token=page_token,
         limit=limit,
     )
-    hint_next_page(events)
-    if json:
-        emit_rows_json(events, paged=limit is not None or page_token is not None)
-        return
-    table(
+    print_rows(
+        events,
         f"Aliases of {name} at {at} (UTC)" if at else f"Alias history of {name}",
         ["at", "env", "alias", "from", "to", "by", "reason"],
-        [
-            (e.at, e.environment, e.alias, e.from_version, e.to_version, e.by, e.reason)
-            for e in events
-        ],
+        lambda e: (e.at, e.environment, e.alias, e.from_version, e.to_version, e.by, e.reason),
+        json=json,
+        paged=limit is not None or page_token is not None,
     )
 
 
@@ -248,8 +267,7 @@ def card(
 
     if format not in ("md", "html"):
         raise typer.BadParameter("md or html", param_hint="--format")
-    state: State = ctx.obj
-    client = state.client()
+    client = client_of(ctx)
     if set_:
         tags: dict[str, str | None] = {}
         for item in set_:
@@ -309,35 +327,28 @@ def leaderboard(
     json: Json = False,
 ) -> None:
     """Rank versions by a logged metric, or by the metric re-computed on one holdout dataset."""
-    state: State = ctx.obj
+    client = client_of(ctx)
+    higher_is_better = None if lower_is_better is None else not lower_is_better
     if submit:
-        from modelwright.cli.jobs import follow
-
-        client = state.client()
         spec = {
             "kind": "leaderboard.run",
             "name": name,
             "metric": metric,
             "dataset": dataset,
             "label": label,
-            "higher_is_better": None if lower_is_better is None else not lower_is_better,
+            "higher_is_better": higher_is_better,
             "set_challenger": set_challenger,
         }
-        follow(
-            client,
-            client.submit_job(spec, workspace=workspace, environment=env),
-            detach=detach,
-            json=json,
-        )
+        submit_job(client, spec, workspace=workspace, env=env, detach=detach, json=json)
         return
-    entries = state.client().leaderboard(
+    entries = client.leaderboard(
         name,
         metric,
         dataset=dataset,
         label=label,
         environment=env,
         workspace=workspace,
-        higher_is_better=None if lower_is_better is None else not lower_is_better,
+        higher_is_better=higher_is_better,
         set_challenger=set_challenger,
     )
     if json:
@@ -383,8 +394,7 @@ def package(
     workspace: Workspace = None,
 ) -> None:
     """Write a self-contained directory that serves the model (with a Dockerfile)."""
-    state: State = ctx.obj
-    path = state.client().package_model(
+    path = client_of(ctx).package_model(
         uri,
         out,
         kubernetes=kubernetes,

@@ -6,10 +6,11 @@ from typing import Annotated
 
 import typer
 
-from modelwright.cli._app import State
+from modelwright.cli._app import client_of
 from modelwright.cli._options import Env, Json, PageToken, Workspace
-from modelwright.cli._output import console, emit_json, fmt, hint_next_page, table
-from modelwright.cli.monitors import MonitorName, monitor_app
+from modelwright.cli._output import console, emit_json, fmt, hint_next_page, print_rows, table
+from modelwright.cli.monitors import MonitorName, figure, monitor_app
+from modelwright.monitors import alert_models as am
 
 alert_app = typer.Typer(
     help="Alert rules of a monitor: a condition on its values held for N evaluations in a "
@@ -23,8 +24,8 @@ def register(app: typer.Typer) -> None:
     monitor_app.add_typer(alert_app, name="alert")
 
 
-def _value(v: float | None) -> str:
-    return "-" if v is None else f"{v:.4g}"
+def _sinks(r: am.AlertRuleInfo) -> str:
+    return ", ".join(f"{s.kind}:{s.target}" if s.target else s.kind for s in r.sinks)
 
 
 @alert_app.command("add")
@@ -65,8 +66,7 @@ def add(
     json: Json = False,
 ) -> None:
     """Add an alert rule to a monitor (needs endpoint.deploy in the environment)."""
-    state: State = ctx.obj
-    r = state.client().add_alert_rule(
+    r = client_of(ctx).add_alert_rule(
         monitor,
         name,
         when=when,
@@ -81,10 +81,9 @@ def add(
     if json:
         emit_json(r)
         return
-    sinks = ", ".join(f"{s.kind}:{s.target}" if s.target else s.kind for s in r.sinks)
     console.print(
         f"alert rule {r.name} on monitor {r.monitor}: {r.condition} for {r.consecutive} "
-        f"evaluation(s) → {sinks}" + (" (signed)" if r.signed else ""),
+        f"evaluation(s) → {_sinks(r)}" + (" (signed)" if r.signed else ""),
         markup=False,
     )
 
@@ -98,25 +97,21 @@ def list_rules(
     json: Json = False,
 ) -> None:
     """The monitor's alert rules, their sinks and states."""
-    state: State = ctx.obj
-    found = state.client().list_alert_rules(monitor, workspace=workspace, environment=env)
-    if json:
-        emit_json(found)
-        return
-    table(
+    found = client_of(ctx).list_alert_rules(monitor, workspace=workspace, environment=env)
+    print_rows(
+        found,
         f"Alert rules of {monitor} ({len(found)})",
         ["name", "condition", "for", "sinks", "signed", "state"],
-        [
-            (
-                r.name,
-                r.condition,
-                r.consecutive,
-                ", ".join(f"{s.kind}:{s.target}" if s.target else s.kind for s in r.sinks),
-                "yes" if r.signed else "no",
-                r.state,
-            )
-            for r in found
-        ],
+        lambda r: (
+            r.name,
+            r.condition,
+            r.consecutive,
+            _sinks(r),
+            "yes" if r.signed else "no",
+            r.state,
+        ),
+        json=json,
+        paged=False,
     )
 
 
@@ -129,8 +124,7 @@ def remove(
     env: Env = None,
 ) -> None:
     """Remove an alert rule and its history."""
-    state: State = ctx.obj
-    state.client().remove_alert_rule(monitor, name, workspace=workspace, environment=env)
+    client_of(ctx).remove_alert_rule(monitor, name, workspace=workspace, environment=env)
     console.print(f"alert rule {name} removed from monitor {monitor}")
 
 
@@ -145,8 +139,7 @@ def alerts(
     json: Json = False,
 ) -> None:
     """The states of the monitor's alert rules and their latest transitions."""
-    state: State = ctx.obj
-    client = state.client()
+    client = client_of(ctx)
     rules = client.list_alert_rules(monitor, workspace=workspace, environment=env)
     events = client.alert_history(
         monitor, limit=limit, workspace=workspace, environment=env, page_token=page_token
@@ -160,7 +153,7 @@ def alerts(
         ["rule", "condition", "state", "since (UTC)", "breaches", "value"],
         [
             (r.name, r.condition, r.state, fmt(r.since), f"{r.breaches}/{r.consecutive}",
-             _value(r.value))
+             figure(r.value))
             for r in rules
         ],
     )  # fmt: skip
@@ -172,7 +165,7 @@ def alerts(
                 fmt(e.evaluated_at),
                 e.rule,
                 e.state,
-                _value(e.value),
+                figure(e.value),
                 "pending"
                 if e.delivered_at is None
                 else "; ".join(

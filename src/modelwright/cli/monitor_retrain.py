@@ -7,9 +7,9 @@ from typing import Annotated
 
 import typer
 
-from modelwright.cli._app import State
+from modelwright.cli._app import client_of
 from modelwright.cli._options import Env, Json, Workspace
-from modelwright.cli._output import console, emit_json, fmt, table
+from modelwright.cli._output import console, emit_json, fmt, print_one, table
 from modelwright.cli._times import parse_duration
 from modelwright.cli.monitors import MonitorName, monitor_app
 from modelwright.monitors import retrain_models as rm
@@ -64,13 +64,12 @@ def set_(
 ) -> None:
     """Set the monitor's retraining (needs endpoint.deploy here, pipeline.run where it
     trains and promotion.request in the target); it runs and requests as you."""
-    state: State = ctx.obj
-    a = state.client().set_retraining(
+    a = client_of(ctx).set_retraining(
         monitor,
         project=project,
         pipeline=pipeline,
         model=model,
-        params=param or [],
+        params=param or (),
         output=output,
         example=example,
         train_in=train_in,
@@ -101,8 +100,7 @@ def show(
     json: Json = False,
 ) -> None:
     """The retraining action and the latest retrainings (started or skipped)."""
-    state: State = ctx.obj
-    d = state.client().get_retraining(monitor, workspace=workspace, environment=env)
+    d = client_of(ctx).get_retraining(monitor, workspace=workspace, environment=env)
     if json:
         emit_json(d)
         return
@@ -132,8 +130,7 @@ def clear(
     ctx: typer.Context, monitor: MonitorName, workspace: Workspace = None, env: Env = None
 ) -> None:
     """Remove the retraining action (its history stays)."""
-    state: State = ctx.obj
-    state.client().clear_retraining(monitor, workspace=workspace, environment=env)
+    client_of(ctx).clear_retraining(monitor, workspace=workspace, environment=env)
     console.print(f"monitor {monitor} has no retraining action any more", markup=False)
 
 
@@ -147,12 +144,8 @@ def run(
     json: Json = False,
 ) -> None:
     """Start the retraining now, as a job (skipped within the cooldown unless --force)."""
-    state: State = ctx.obj
-    r = state.client().run_retraining(monitor, force=force, workspace=workspace, environment=env)
-    if json:
-        emit_json(r)
-    else:
-        _print(r)
+    r = client_of(ctx).run_retraining(monitor, force=force, workspace=workspace, environment=env)
+    print_one(r, _print, json=json)
     if r.status == "skipped":
         raise typer.Exit(1)
 
@@ -173,8 +166,7 @@ def report(
     """A self-contained HTML report: histograms, drift over time, quality, alerts."""
     from datetime import datetime
 
-    state: State = ctx.obj
-    page, _ = state.client().monitor_report(
+    page, _ = client_of(ctx).monitor_report(
         monitor,
         window_seconds=None
         if window is None

@@ -7,9 +7,9 @@ from typing import Annotated, Any
 
 import typer
 
-from modelwright.cli._app import State
-from modelwright.cli._options import Env, Json, PageToken, Workspace
-from modelwright.cli._output import console, emit_json, emit_rows_json, fmt, hint_next_page, table
+from modelwright.cli._app import client_of
+from modelwright.cli._options import Env, FilterEnv, FilterWorkspace, Json, PageToken, Workspace
+from modelwright.cli._output import console, emit_json, fmt, print_one, print_rows, table
 from modelwright.errors import InvalidInput
 from modelwright.monitors import models as mm
 
@@ -56,29 +56,16 @@ def _thresholds(items: list[str] | None) -> dict[str, float]:
     return out
 
 
-def _value(v: float | None) -> str:
+def figure(v: float | None) -> str:
+    """A monitor's value or threshold, to four significant digits."""
     return "-" if v is None else f"{v:.4g}"
 
 
-def _results(title: str, rows: list[mm.MonitorResult], *, when: bool) -> None:
-    columns = ["signal", "metric", "feature", "value", "threshold", "status", "detail"]
-    table(
-        title,
-        (["evaluated (UTC)"] if when else []) + columns,
-        [
-            ([fmt(r.evaluated_at)] if when else [])
-            + [
-                r.signal,
-                r.metric,
-                r.feature,
-                _value(r.value),
-                _value(r.threshold),
-                r.status,
-                r.detail,
-            ]
-            for r in rows
-        ],
-    )
+_RESULT_COLUMNS = ["signal", "metric", "feature", "value", "threshold", "status", "detail"]
+
+
+def _result(r: mm.MonitorResult) -> list[object]:
+    return [r.signal, r.metric, r.feature, figure(r.value), figure(r.threshold), r.status, r.detail]
 
 
 def _watched(m: mm.MonitorInfo) -> str:
@@ -107,7 +94,7 @@ def _show(d: mm.MonitorDetail) -> None:
         console.print("not evaluated yet: modelwright monitor run " + d.name)
         return
     console.print(f"latest evaluation {fmt(d.last_evaluated_at)} UTC: [bold]{d.status}[/bold]")
-    _results("Latest evaluation", d.latest, when=False)
+    table("Latest evaluation", _RESULT_COLUMNS, [_result(r) for r in d.latest])
 
 
 @monitor_app.command("create")
@@ -182,8 +169,7 @@ def create(
     dataset series (needs data.write)."""
     from modelwright.cli._times import parse_duration
 
-    state: State = ctx.obj
-    d = state.client().create_monitor(
+    d = client_of(ctx).create_monitor(
         name,
         endpoint=endpoint,
         dataset=dataset,
@@ -201,10 +187,7 @@ def create(
         workspace=workspace,
         environment=env,
     )
-    if json:
-        emit_json(d)
-        return
-    _show(d)
+    print_one(d, _show, json=json)
 
 
 @monitor_app.command("labels")
@@ -227,9 +210,8 @@ def labels(
     data.write); a request id sent again keeps its last label."""
     if (file is None) == (dataset is None):
         raise InvalidInput("give either --file or --dataset", details={"field": "--file"})
-    state: State = ctx.obj
     frame = None if file is None else _read_labels(file)
-    r = state.client().log_labels(
+    r = client_of(ctx).log_labels(
         name,
         frame,
         dataset=dataset,
@@ -268,17 +250,14 @@ def list_monitors(
     ctx: typer.Context,
     endpoint: Annotated[str | None, typer.Option(help="Only this endpoint.")] = None,
     dataset: Annotated[str | None, typer.Option(help="Only this dataset series.")] = None,
-    workspace: Annotated[
-        str | None, typer.Option("--workspace", "-w", help="Only this workspace.")
-    ] = None,
-    env: Annotated[str | None, typer.Option("--env", "-e", help="Only this environment.")] = None,
+    workspace: FilterWorkspace = None,
+    env: FilterEnv = None,
     limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many.")] = 100,
     page_token: PageToken = None,
     json: Json = False,
 ) -> None:
     """Monitors of endpoints and dataset series you may see."""
-    state: State = ctx.obj
-    found = state.client().list_monitors(
+    found = client_of(ctx).list_monitors(
         workspace=workspace,
         environment=env,
         endpoint=endpoint,
@@ -286,25 +265,22 @@ def list_monitors(
         limit=limit,
         page_token=page_token,
     )
-    hint_next_page(found)
-    if json:
-        emit_json(found)
-        return
-    table(
+    print_rows(
+        found,
         f"Monitors ({len(found)})",
         ["name", "watches", "baseline", "window", "schedule", "last evaluated", "status"],
-        [
-            (
-                m.name,
-                f"{m.workspace}/{m.environment} {_watched(m)}",
-                m.baseline,
-                f"{m.window_seconds}s",
-                m.schedule,
-                m.last_evaluated_at,
-                m.status,
-            )
-            for m in found
-        ],
+        lambda m: (
+            m.name,
+            f"{m.workspace}/{m.environment} {_watched(m)}",
+            m.baseline,
+            f"{m.window_seconds}s",
+            m.schedule,
+            m.last_evaluated_at,
+            m.status,
+        ),
+        json=json,
+        # The JSON of a monitor list is its rows, whatever page was asked for.
+        paged=False,
     )
 
 
@@ -317,12 +293,9 @@ def show(
     json: Json = False,
 ) -> None:
     """The monitor and its latest evaluation as a table."""
-    state: State = ctx.obj
-    d = state.client().get_monitor(name, workspace=workspace, environment=env)
-    if json:
-        emit_json(d)
-        return
-    _show(d)
+    print_one(
+        client_of(ctx).get_monitor(name, workspace=workspace, environment=env), _show, json=json
+    )
 
 
 @monitor_app.command("run")
@@ -335,18 +308,13 @@ def run(
     json: Json = False,
 ) -> None:
     """Evaluate the monitor now (a job; embedded: run in this process), then show it."""
-    state: State = ctx.obj
-    client = state.client()
+    client = client_of(ctx)
     r = client.run_monitor(name, wait=not detach, workspace=workspace, environment=env)
     if detach:
         console.print(f"job {r.job_id}")
         return
     job = client.get_job(r.job_id)
-    d = client.get_monitor(name, workspace=workspace, environment=env)
-    if json:
-        emit_json(d)
-    else:
-        _show(d)
+    print_one(client.get_monitor(name, workspace=workspace, environment=env), _show, json=json)
     if job.status != "succeeded":
         console.print(f"job {job.id} {job.status}: {job.error or ''}", markup=False)
         raise typer.Exit(1)
@@ -372,8 +340,7 @@ def history(
     """Values of the monitor's evaluations over time, oldest first."""
     from modelwright.cli._times import parse_time
 
-    state: State = ctx.obj
-    found = state.client().monitor_history(
+    found = client_of(ctx).monitor_history(
         name,
         signal=signal,  # type: ignore[arg-type]  # checked by the request model
         metric=metric,
@@ -384,11 +351,14 @@ def history(
         environment=env,
         page_token=page_token,
     )
-    hint_next_page(found)
-    if json:
-        emit_rows_json(found, paged=page_token is not None)
-        return
-    _results(f"History of {name} ({len(found)})", found, when=True)
+    print_rows(
+        found,
+        f"History of {name} ({len(found)})",
+        ["evaluated (UTC)", *_RESULT_COLUMNS],
+        lambda r: [fmt(r.evaluated_at), *_result(r)],
+        json=json,
+        paged=page_token is not None,
+    )
 
 
 @monitor_app.command("delete")
@@ -396,6 +366,5 @@ def delete(
     ctx: typer.Context, name: MonitorName, workspace: Workspace = None, env: Env = None
 ) -> None:
     """Delete the monitor, its schedule and its history."""
-    state: State = ctx.obj
-    state.client().delete_monitor(name, workspace=workspace, environment=env)
+    client_of(ctx).delete_monitor(name, workspace=workspace, environment=env)
     console.print(f"monitor {name} deleted")

@@ -10,8 +10,9 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.tree import Tree
 
-from modelwright.cli._app import State
-from modelwright.cli._options import Detach, Json, Submit, from_settings
+from modelwright.cli._app import client_of
+from modelwright.cli._follow import follow
+from modelwright.cli._options import Detach, Json, Submit, scoped
 from modelwright.cli._output import console, emit_json, table
 
 if TYPE_CHECKING:
@@ -83,12 +84,7 @@ def run(
     env: Annotated[str | None, typer.Option("--env", "-e", help="Environment.")] = None,
     workspace: Annotated[
         str | None,
-        typer.Option(
-            "--workspace",
-            "-w",
-            callback=from_settings("workspace"),
-            help="Workspace (default: $MODELWRIGHT_WORKSPACE, else the only one you can see).",
-        ),
+        scoped("workspace", "--workspace", "-w", otherwise="the only one you can see"),
     ] = None,
     params: Annotated[
         list[str] | None,
@@ -101,6 +97,10 @@ def run(
         str | None, typer.Option(help="Ray cluster address (ray://host:10001); default local.")
     ] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Run every node.")] = False,
+    experiment: Annotated[
+        str | None,
+        typer.Option(help="The runs' experiment (default: <project>-<pipeline>)."),
+    ] = None,
     explain: Annotated[
         bool, typer.Option("--explain", help="Say for each node why it ran or was skipped.")
     ] = False,
@@ -120,11 +120,8 @@ def run(
     platform's workers, node after node, as you."""
     from modelwright.runner import NodeFailed, PipelineSession
 
-    state: State = ctx.obj
+    client = client_of(ctx)
     if submit:
-        from modelwright.cli.jobs import follow
-
-        client = state.client()
         job = client.submit_pipeline_run(
             name,
             project,
@@ -134,11 +131,12 @@ def run(
             to_outputs=to_outputs or [],
             workspace=workspace,
             environment=env,
+            experiment=experiment,
         )
         follow(client, job, detach=detach, json=json)
         return
     session = PipelineSession(
-        state.client(), project, environment=env, workspace=workspace, params=params or []
+        client, project, environment=env, workspace=workspace, params=params or []
     )
     pipe = session.pipeline(name)
     with Progress(
@@ -169,6 +167,7 @@ def run(
                 tags=tags or (),
                 to_outputs=to_outputs or (),
                 progress=progress,
+                experiment=experiment,
             )
         except NodeFailed as exc:
             if explain:

@@ -6,9 +6,9 @@ from typing import Annotated
 
 import typer
 
-from modelwright.cli._app import State
-from modelwright.cli._options import Json, PageToken, Workspace
-from modelwright.cli._output import console, emit_json, emit_rows_json, fmt, hint_next_page, table
+from modelwright.cli._app import client_of
+from modelwright.cli._options import AtMost, FilterWorkspace, Json, PageToken, Workspace
+from modelwright.cli._output import console, fmt, print_one, print_rows, table
 from modelwright.cli.rollouts import Alarms, Bake, MinRequests, Steps, parse_steps, seconds
 from modelwright.errors import ModelwrightError
 from modelwright.promotions import models as pm
@@ -39,10 +39,7 @@ class PromotionFailed(ModelwrightError):
     status = 409
 
 
-def _show(p: pm.PromotionInfo, json: bool) -> None:
-    if json:
-        emit_json(p)
-        return
+def _print(p: pm.PromotionInfo) -> None:
     alias = f" as @{p.alias}" if p.alias else ""
     into = p.target if p.target_workspace == p.workspace else f"{p.target_workspace}/{p.target}"
     console.print(
@@ -69,7 +66,7 @@ def _show(p: pm.PromotionInfo, json: bool) -> None:
 
 
 def _done(p: pm.PromotionInfo, json: bool) -> None:
-    _show(p, json)
+    print_one(p, _print, json=json)
     if p.status in ("failed", "rejected", "cancelled"):
         raise PromotionFailed(f"promotion {p.id} {p.status}: {p.outcome}")
 
@@ -133,8 +130,7 @@ def promote(
             "min_requests": min_requests,
             **({"alarms": alarms} if alarms else {}),
         }
-    state: State = ctx.obj
-    p = state.client().promote(
+    p = client_of(ctx).promote(
         model,
         to,
         alias=alias,
@@ -155,9 +151,7 @@ def promote(
 @promotion_app.command("list")
 def list_promotions(
     ctx: typer.Context,
-    workspace: Annotated[
-        str | None, typer.Option("--workspace", "-w", help="Only this workspace.")
-    ] = None,
+    workspace: FilterWorkspace = None,
     model: Annotated[str | None, typer.Option(help="Only this model.")] = None,
     status: Annotated[
         str | None,
@@ -165,47 +159,41 @@ def list_promotions(
             help="checking, awaiting_approval, rolling_out, promoted, rejected, failed, cancelled."
         ),
     ] = None,
-    limit: Annotated[int, typer.Option(help="At most this many.")] = 100,
+    limit: AtMost = 100,
     page_token: PageToken = None,
     json: Json = False,
 ) -> None:
     """Promotions you may read, newest first (the approval queue: --status awaiting_approval)."""
-    state: State = ctx.obj
-    found = state.client().list_promotions(
+    found = client_of(ctx).list_promotions(
         workspace=workspace,
         model=model,
         status=status,  # type: ignore[arg-type]  # checked by the request model
         limit=limit,
         page_token=page_token,
     )
-    hint_next_page(found)
-    if json:
-        emit_rows_json(found, paged=page_token is not None)
-        return
-    table(
+    print_rows(
+        found,
         f"Promotions ({len(found)})",
         ["id", "model", "from → to", "alias", "status", "requested by", "created (UTC)", "gates"],
-        [
-            (
-                p.id,
-                p.uri,
-                f"{p.source} → {p.target}",
-                p.alias or "-",
-                p.status,
-                p.requested_by,
-                p.created_at,
-                " ".join(f"{g.kind}:{g.status}" for g in p.gates) or "-",
-            )
-            for p in found
-        ],
+        lambda p: (
+            p.id,
+            p.uri,
+            f"{p.source} → {p.target}",
+            p.alias or "-",
+            p.status,
+            p.requested_by,
+            p.created_at,
+            " ".join(f"{g.kind}:{g.status}" for g in p.gates) or "-",
+        ),
+        json=json,
+        paged=page_token is not None,
     )
 
 
 @promotion_app.command("show")
 def show(ctx: typer.Context, promotion_id: PromotionId, json: Json = False) -> None:
     """A promotion with each gate's result and evidence, and the decisions."""
-    state: State = ctx.obj
-    _show(state.client().get_promotion(promotion_id), json)
+    print_one(client_of(ctx).get_promotion(promotion_id), _print, json=json)
 
 
 def approve(
@@ -216,8 +204,7 @@ def approve(
     json: Json = False,
 ) -> None:
     """Approve a promotion (not one you requested, nor of a model you produced)."""
-    state: State = ctx.obj
-    _done(state.client().approve_promotion(promotion_id, comment, wait=not detach), json)
+    _done(client_of(ctx).approve_promotion(promotion_id, comment, wait=not detach), json)
 
 
 def reject(
@@ -227,5 +214,4 @@ def reject(
     json: Json = False,
 ) -> None:
     """Reject a promotion: it ends, and nothing else changes."""
-    state: State = ctx.obj
-    _show(state.client().reject_promotion(promotion_id, comment), json)
+    print_one(client_of(ctx).reject_promotion(promotion_id, comment), _print, json=json)

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 import typer
 
-from modelwright.cli._app import State
-from modelwright.cli._options import Env, Json, PageToken, Workspace
-from modelwright.cli._output import console, emit_json, emit_rows_json, fmt, hint_next_page, table
+from modelwright.cli._app import client_of
+from modelwright.cli._options import (
+    AtMost,
+    Env,
+    FilterEnv,
+    FilterWorkspace,
+    Json,
+    PageToken,
+    Workspace,
+)
+from modelwright.cli._output import console, fmt, print_one, print_rows, table
+from modelwright.client import Client
 from modelwright.rollouts import models as rm
 
 rollout_app = typer.Typer(
@@ -56,10 +66,7 @@ MinRequests = Annotated[
 ]
 
 
-def _show(r: rm.RolloutInfo, json: bool) -> None:
-    if json:
-        emit_json(r)
-        return
+def _print(r: rm.RolloutInfo) -> None:
     console.print(
         f"[bold]Rollout {r.id}[/bold] {r.workspace}/{r.environment} endpoint {r.endpoint}: "
         f"{r.deployment} ({r.model}) replacing {r.stable}, {r.strategy} "
@@ -110,8 +117,7 @@ def start(
 ) -> None:
     """Roll a model version out on an endpoint as a new deployment (run by the workers)."""
     plan = parse_steps(steps)
-    state: State = ctx.obj
-    r = state.client().start_rollout(
+    r = client_of(ctx).start_rollout(
         endpoint,
         deployment,
         model,
@@ -125,7 +131,7 @@ def start(
         workspace=workspace,
         environment=env,
     )
-    _show(r, json)
+    print_one(r, _print, json=json)
     if not json:
         console.print(f"follow it with: modelwright rollout status {r.id}")
 
@@ -134,9 +140,8 @@ def start(
 def status(ctx: typer.Context, rollout_id: RolloutId, json: Json = False) -> None:
     """A rollout with each step's window, figures and verdict (exit 1 when it ended with the
     live routing differing from the record)."""
-    state: State = ctx.obj
-    r = state.client().get_rollout(rollout_id)
-    _show(r, json)
+    r = client_of(ctx).get_rollout(rollout_id)
+    print_one(r, _print, json=json)
     if r.status == "routing_mismatch":
         raise typer.Exit(1)
 
@@ -145,58 +150,53 @@ def status(ctx: typer.Context, rollout_id: RolloutId, json: Json = False) -> Non
 def list_rollouts(
     ctx: typer.Context,
     endpoint: Annotated[str | None, typer.Option(help="Only this endpoint.")] = None,
-    workspace: Annotated[
-        str | None, typer.Option("--workspace", "-w", help="Only this workspace.")
-    ] = None,
-    env: Annotated[str | None, typer.Option("--env", "-e", help="Only this environment.")] = None,
-    limit: Annotated[int, typer.Option(help="At most this many.")] = 100,
+    workspace: FilterWorkspace = None,
+    env: FilterEnv = None,
+    limit: AtMost = 100,
     page_token: PageToken = None,
     json: Json = False,
 ) -> None:
     """Rollouts of endpoints you may see, newest first."""
-    state: State = ctx.obj
-    found = state.client().list_rollouts(
+    found = client_of(ctx).list_rollouts(
         workspace=workspace, environment=env, endpoint=endpoint, limit=limit, page_token=page_token
     )
-    hint_next_page(found)
-    if json:
-        emit_rows_json(found, paged=page_token is not None)
-        return
-    table(
+    print_rows(
+        found,
         f"Rollouts ({len(found)})",
         ["id", "endpoint", "deployment", "model", "status", "weight", "started by", "outcome"],
-        [
-            (
-                r.id,
-                f"{r.workspace}/{r.environment}/{r.endpoint}",
-                r.deployment,
-                r.model,
-                r.status,
-                f"{r.weight}%",
-                r.started_by,
-                r.outcome,
-            )
-            for r in found
-        ],
+        lambda r: (
+            r.id,
+            f"{r.workspace}/{r.environment}/{r.endpoint}",
+            r.deployment,
+            r.model,
+            r.status,
+            f"{r.weight}%",
+            r.started_by,
+            r.outcome,
+        ),
+        json=json,
+        paged=page_token is not None,
     )
 
 
-@rollout_app.command("pause")
-def pause(ctx: typer.Context, rollout_id: RolloutId, json: Json = False) -> None:
-    """Hold the traffic where it is."""
-    state: State = ctx.obj
-    _show(state.client().pause_rollout(rollout_id), json)
+# Commands that make one call on a rollout and show it: each verb's client method and help.
+_ACTIONS: dict[str, tuple[Callable[[Client, int], rm.RolloutInfo], str]] = {
+    "pause": (Client.pause_rollout, "Hold the traffic where it is."),
+    "resume": (
+        Client.resume_rollout,
+        "Continue a paused rollout; its current step is judged afresh.",
+    ),
+    "abort": (
+        Client.abort_rollout,
+        "All traffic back on the stable deployment at once; the new one is retired.",
+    ),
+}
 
 
-@rollout_app.command("resume")
-def resume(ctx: typer.Context, rollout_id: RolloutId, json: Json = False) -> None:
-    """Continue a paused rollout; its current step is judged afresh."""
-    state: State = ctx.obj
-    _show(state.client().resume_rollout(rollout_id), json)
+def _act(ctx: typer.Context, rollout_id: RolloutId, json: Json = False) -> None:
+    call, _ = _ACTIONS[ctx.command.name or ""]
+    print_one(call(client_of(ctx), rollout_id), _print, json=json)
 
 
-@rollout_app.command("abort")
-def abort(ctx: typer.Context, rollout_id: RolloutId, json: Json = False) -> None:
-    """All traffic back on the stable deployment at once; the new one is retired."""
-    state: State = ctx.obj
-    _show(state.client().abort_rollout(rollout_id), json)
+for _verb, (_, _help) in _ACTIONS.items():
+    rollout_app.command(_verb, help=_help)(_act)

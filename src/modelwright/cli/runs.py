@@ -6,15 +6,20 @@ import math
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.tree import Tree
 
-from modelwright.cli._app import State
-from modelwright.cli._options import Json, Limit, PageToken, Workspace
-from modelwright.cli._output import console, emit_json, emit_rows_json, fmt, hint_next_page, table
+from modelwright.cli._app import client_of
+from modelwright.cli._options import FilterEnv, Json, Limit, PageToken, Workspace
+from modelwright.cli._output import console, emit_json, fmt, print_one, print_rows, table
+from modelwright.errors import error_headline
 from modelwright.lineage.models import LineageNode
+from modelwright.tracking import models as tm
 
 runs_app = typer.Typer(help="Tracked runs: params, metrics, tags, artifacts.", no_args_is_help=True)
 experiments_app = typer.Typer(help="Experiments: named groups of runs.", no_args_is_help=True)
+
+RunId = Annotated[str, typer.Argument(help="Run id.")]
 
 
 def register(app: typer.Typer) -> None:
@@ -41,7 +46,7 @@ def list_runs(
     experiment: Annotated[
         str | None, typer.Option("--experiment", "-x", help="Only this experiment.")
     ] = None,
-    env: Annotated[str | None, typer.Option("--env", "-e", help="Only this environment.")] = None,
+    env: FilterEnv = None,
     order_by: Annotated[
         list[str] | None,
         typer.Option("--order-by", "-o", help="e.g. 'metrics.auc DESC' (repeatable)."),
@@ -51,8 +56,7 @@ def list_runs(
     json: Json = False,
 ) -> None:
     """Search runs; newest first unless --order-by says otherwise."""
-    state: State = ctx.obj
-    runs = state.client().search_runs(
+    runs = client_of(ctx).search_runs(
         filter,
         workspace=workspace,
         experiment=experiment,
@@ -61,39 +65,32 @@ def list_runs(
         max_results=limit,
         page_token=page_token,
     )
-    hint_next_page(runs)
-    if json:
-        emit_rows_json(runs, paged=page_token is not None)
-        return
     metric_keys = sorted({k for r in runs for k in r.metrics})[:6]
-    table(
+    print_rows(
+        runs,
         f"Runs ({len(runs)})",
         ["id", "experiment", "name", "env", "status", "started", *metric_keys],
-        [
-            (
-                r.id[:12],
-                r.experiment,
-                r.name,
-                r.environment,
-                r.status,
-                r.started_at,
-                *(_num(r.metrics.get(k)) for k in metric_keys),
-            )
-            for r in runs
-        ],
+        lambda r: (
+            r.id[:12],
+            r.experiment,
+            r.name,
+            r.environment,
+            r.status,
+            r.started_at,
+            *(_num(r.metrics.get(k)) for k in metric_keys),
+        ),
+        json=json,
+        paged=page_token is not None,
     )
 
 
 @runs_app.command("show")
-def show_run(
-    ctx: typer.Context, run_id: Annotated[str, typer.Argument(help="Run id.")], json: Json = False
-) -> None:
+def show_run(ctx: typer.Context, run_id: RunId, json: Json = False) -> None:
     """A run's params, metrics, tags, artifacts and environment snapshot."""
-    state: State = ctx.obj
-    r = state.client().get_run(run_id)
-    if json:
-        emit_json(r)
-        return
+    print_one(client_of(ctx).get_run(run_id), print_run, json=json)
+
+
+def print_run(r: tm.RunDetail) -> None:
     console.print(f"[bold]Run {r.id}[/bold] {r.name}")
     git = r.snapshot.get("git") or {}
     table(
@@ -119,7 +116,12 @@ def show_run(
         ],
     )
     if r.error:
-        console.print(f"[red]error:[/red] {r.error.strip().splitlines()[-1]}")
+        # Where the user's code failed, when the record says; else the exception (its last line).
+        head, frame = error_headline(r.error)
+        if frame:
+            console.print(f"[red]error:[/red] {escape(head)}\n  {escape(frame)}")
+        else:
+            console.print(f"[red]error:[/red] {escape(r.error.strip().splitlines()[-1])}")
     table("Params", ["key", "value"], sorted(r.params.items()))
     table(
         "Metrics (latest)", ["key", "value"], [(k, _num(v)) for k, v in sorted(r.metrics.items())]
@@ -135,16 +137,13 @@ def show_run(
 
 
 @runs_app.command("kill")
-def kill(
-    ctx: typer.Context, run_id: Annotated[str, typer.Argument(help="Run id.")], json: Json = False
-) -> None:
+def kill(ctx: typer.Context, run_id: RunId, json: Json = False) -> None:
     """Mark a running or lost run killed, with its running child runs (a pipeline's nodes)."""
-    state: State = ctx.obj
-    r = state.client().kill_run(run_id)
-    if json:
-        emit_json(r)
-        return
-    console.print(f"run {r.id} killed: {r.error}")
+    print_one(
+        client_of(ctx).kill_run(run_id),
+        lambda r: console.print(f"run {r.id} killed: {r.error}"),
+        json=json,
+    )
 
 
 @runs_app.command("compare")
@@ -155,8 +154,7 @@ def compare(
     json: Json = False,
 ) -> None:
     """A table of the params and metrics that differ between runs."""
-    state: State = ctx.obj
-    c = state.client().compare_runs(run_ids)
+    c = client_of(ctx).compare_runs(run_ids)
     if json:
         emit_json(c)
         return
@@ -184,16 +182,13 @@ def list_experiments(
     json: Json = False,
 ) -> None:
     """List experiments with their run counts."""
-    state: State = ctx.obj
-    rows = state.client().list_experiments(workspace, page_token=page_token, limit=limit)
-    hint_next_page(rows)
-    if json:
-        emit_rows_json(rows, paged=limit is not None or page_token is not None)
-        return
-    table(
+    print_rows(
+        client_of(ctx).list_experiments(workspace, page_token=page_token, limit=limit),
         "Experiments",
         ["name", "runs", "created", "by"],
-        [(e.name, e.runs, e.created_at, e.created_by) for e in rows],
+        lambda e: (e.name, e.runs, e.created_at, e.created_by),
+        json=json,
+        paged=limit is not None or page_token is not None,
     )
 
 
@@ -213,8 +208,7 @@ def lineage(
     json: Json = False,
 ) -> None:
     """What an entity came from (ancestors) and what came from it (descendants), as trees."""
-    state: State = ctx.obj
-    g = state.client().lineage(entity, workspace=workspace, depth=depth, impact=impact)
+    g = client_of(ctx).lineage(entity, workspace=workspace, depth=depth, impact=impact)
     if json:
         emit_json(g)
         return

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from modelwright.cli._app import State
+from modelwright.cli._app import client_of
 from modelwright.cli._output import console, emit_json
 from modelwright.errors import InvalidInput
 from modelwright.setup.models import Plan
@@ -51,9 +51,8 @@ def apply(
     Prints the plan (create / update / unchanged / remove) first, then applies it in one
     transaction. Applying the same file twice changes nothing.
     """
-    state: State = ctx.obj
     spec = absolute_paths(load_spec(_read(file), source=str(file), variables=os.environ))
-    client = state.client()
+    client = client_of(ctx)
     plan = client.apply(spec, dry_run=True, prune=prune)
     if json and dry_run:
         emit_json(plan)
@@ -83,8 +82,7 @@ def export(
     ] = None,
 ) -> None:
     """Write the current state as a platform.yaml that "apply" accepts."""
-    state: State = ctx.obj
-    text = dump_spec(state.client().export())
+    text = dump_spec(client_of(ctx).export())
     if output is None:
         typer.echo(text, nl=False)
     else:

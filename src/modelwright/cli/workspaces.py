@@ -6,14 +6,18 @@ from typing import Annotated
 
 import typer
 
-from modelwright.cli._app import State
+from modelwright.cli._app import client_of
 from modelwright.cli._options import Json, Limit, PageToken
-from modelwright.cli._output import console, emit_json, emit_rows_json, table
+from modelwright.cli._output import console, print_one, print_rows, table
 from modelwright.workspaces.models import Classification, WorkspaceInfo
 from modelwright.workspaces.rules import absolute_local
 
 workspace_app = typer.Typer(help="Workspaces and their environments.", no_args_is_help=True)
 datastore_app = typer.Typer(help="Datastores attached to environments.", no_args_is_help=True)
+
+WorkspaceName = Annotated[str, typer.Argument(help="Workspace name.")]
+EnvironmentName = Annotated[str, typer.Argument(help="Environment name.")]
+DatastoreName = Annotated[str, typer.Argument(help="Datastore name.")]
 
 
 def register(app: typer.Typer) -> None:
@@ -26,40 +30,30 @@ def list_workspaces(
     ctx: typer.Context, json: Json = False, limit: Limit = None, page_token: PageToken = None
 ) -> None:
     """List the workspaces you have a grant in."""
-    state: State = ctx.obj
-    rows = state.client().list_workspaces(page_token=page_token, limit=limit)
-    if json:
-        emit_rows_json(rows, paged=limit is not None or page_token is not None)
-        return
-    table(
+    print_rows(
+        client_of(ctx).list_workspaces(page_token=page_token, limit=limit),
         "Workspaces",
         ["name", "promotion path", "production", "datastores", "created"],
-        [
-            (
-                w.name,
-                " → ".join(e.name for e in w.environments),
-                [e.name for e in w.environments if e.production],
-                sum(len(e.datastores) for e in w.environments),
-                w.created_at,
-            )
-            for w in rows
-        ],
+        lambda w: (
+            w.name,
+            " → ".join(e.name for e in w.environments),
+            [e.name for e in w.environments if e.production],
+            sum(len(e.datastores) for e in w.environments),
+            w.created_at,
+        ),
+        json=json,
+        paged=limit is not None or page_token is not None,
     )
 
 
 @workspace_app.command("show")
 def show_workspace(
     ctx: typer.Context,
-    name: Annotated[str, typer.Argument(help="Workspace name.")],
+    name: WorkspaceName,
     json: Json = False,
 ) -> None:
     """Show a workspace with its environments and datastores."""
-    state: State = ctx.obj
-    info = state.client().get_workspace(name)
-    if json:
-        emit_json(info)
-        return
-    print_workspace(info)
+    print_one(client_of(ctx).get_workspace(name), print_workspace, json=json)
 
 
 def print_workspace(info: WorkspaceInfo) -> None:
@@ -83,64 +77,57 @@ def print_workspace(info: WorkspaceInfo) -> None:
 @workspace_app.command("create")
 def create_workspace(
     ctx: typer.Context,
-    name: Annotated[str, typer.Argument(help="Workspace name.")],
+    name: WorkspaceName,
     environments: Annotated[
         str, typer.Option(help="Comma-separated promotion path; the last one is production.")
     ] = "dev,staging,prod",
     description: Annotated[str, typer.Option(help="Free text.")] = "",
 ) -> None:
     """Create a workspace with an ordered promotion path of environments."""
-    state: State = ctx.obj
     names = [n.strip() for n in environments.split(",")]
     envs = [{"name": n, "production": i == len(names) - 1} for i, n in enumerate(names)]
-    info = state.client().create_workspace(name, description=description, environments=envs)
-    print_workspace(info)
+    print_workspace(
+        client_of(ctx).create_workspace(name, description=description, environments=envs)
+    )
 
 
 @workspace_app.command("default")
 def default_workspace(ctx: typer.Context, json: Json = False) -> None:
     """Show the 'default' workspace, made first if you see no workspace yet (dev → staging →
     prod, a datastore each where the platform keeps its data; platform admins only)."""
-    state: State = ctx.obj
-    info = state.client().ensure_default_workspace()
-    if json:
-        emit_json(info)
-        return
-    print_workspace(info)
+    print_one(client_of(ctx).ensure_default_workspace(), print_workspace, json=json)
 
 
 @workspace_app.command("delete")
 def delete_workspace(
     ctx: typer.Context,
-    name: Annotated[str, typer.Argument(help="Workspace name.")],
+    name: WorkspaceName,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask.")] = False,
 ) -> None:
     """Delete a workspace, its environments, datastores and grants."""
-    state: State = ctx.obj
     if not yes:
         typer.confirm(f"Delete workspace '{name}' and everything in it?", abort=True)
-    state.client().delete_workspace(name)
+    client_of(ctx).delete_workspace(name)
     console.print(f"deleted workspace {name}")
 
 
 @workspace_app.command("add-env")
 def add_environment(
     ctx: typer.Context,
-    workspace: Annotated[str, typer.Argument(help="Workspace name.")],
+    workspace: WorkspaceName,
     name: Annotated[str, typer.Argument(help="Environment name (appended to the path).")],
     production: Annotated[bool, typer.Option(help="Mark it as a production environment.")] = False,
 ) -> None:
     """Append an environment to a workspace's promotion path."""
-    state: State = ctx.obj
-    print_workspace(state.client().create_environment(workspace, name, production=production))
+    print_workspace(client_of(ctx).create_environment(workspace, name, production=production))
 
 
 @datastore_app.command("create")
 def create_datastore(
     ctx: typer.Context,
-    workspace: Annotated[str, typer.Argument(help="Workspace name.")],
-    environment: Annotated[str, typer.Argument(help="Environment name.")],
-    name: Annotated[str, typer.Argument(help="Datastore name.")],
+    workspace: WorkspaceName,
+    environment: EnvironmentName,
+    name: DatastoreName,
     url: Annotated[str, typer.Argument(help="fsspec URL or local path (s3://bucket/prefix).")],
     classification: Annotated[
         str, typer.Option(help="non-production or production.")
@@ -148,9 +135,8 @@ def create_datastore(
     region: Annotated[str, typer.Option(help="Region label, e.g. eu-west-1.")] = "",
 ) -> None:
     """Attach a datastore to an environment."""
-    state: State = ctx.obj
     cls: Classification = classification  # type: ignore[assignment]  # validated by the service
-    info = state.client().create_datastore(
+    info = client_of(ctx).create_datastore(
         workspace, environment, name, absolute_local(url), classification=cls, region=region
     )
     console.print(f"created datastore {workspace}/{environment}/{info.name} ({info.url})")
@@ -159,11 +145,10 @@ def create_datastore(
 @datastore_app.command("delete")
 def delete_datastore(
     ctx: typer.Context,
-    workspace: Annotated[str, typer.Argument(help="Workspace name.")],
-    environment: Annotated[str, typer.Argument(help="Environment name.")],
-    name: Annotated[str, typer.Argument(help="Datastore name.")],
+    workspace: WorkspaceName,
+    environment: EnvironmentName,
+    name: DatastoreName,
 ) -> None:
     """Detach a datastore from an environment (its data is left in place)."""
-    state: State = ctx.obj
-    state.client().delete_datastore(workspace, environment, name)
+    client_of(ctx).delete_datastore(workspace, environment, name)
     console.print(f"deleted datastore {workspace}/{environment}/{name}")

@@ -16,6 +16,7 @@ from modelwright.client._jobs import JobsMixin
 from modelwright.client._labels import LabelsMixin
 from modelwright.client._leaderboard import LeaderboardMixin
 from modelwright.client._monitors import MonitorsMixin
+from modelwright.client._packaging import PackagingMixin
 from modelwright.client._pipelines import PipelinesMixin
 from modelwright.client._promotions import PromotionsMixin
 from modelwright.client._registry import RegistryMixin
@@ -72,6 +73,7 @@ class Client(
     PromotionsMixin,
     RolloutsMixin,
     LeaderboardMixin,
+    PackagingMixin,
     RegistryMixin,
     DataMixin,
     TrackingMixin,

@@ -59,8 +59,12 @@ class JobsMixin(ClientBase):
         workspace: str | None = None,
         environment: str | None = None,
         reason: str = "",
+        experiment: str | None = None,
     ) -> jm.JobDetail:
-        """Snapshot ``project`` (its code and configuration) and queue ``pipeline`` of it."""
+        """Snapshot ``project`` (its code and configuration) and queue ``pipeline`` of it;
+        its runs go to ``experiment`` (default: named after the project and the pipeline, as
+        when run here)."""
+        from modelwright.pipelines.project import experiment_name
         from modelwright.pipelines.snapshot import pack_project
 
         digest = self.transport.put_object(ObjectScope.artifacts(), pack_project(Path(project)))
@@ -71,6 +75,7 @@ class JobsMixin(ClientBase):
             cache=cache,
             tags=tags or [],
             to_outputs=to_outputs or [],
+            experiment=experiment_name(Path(project), pipeline, experiment),
         )
         return self.submit_job(spec, workspace=workspace, environment=environment, reason=reason)
 

@@ -18,7 +18,7 @@ from modelwright.api.headers import parse_acting
 from modelwright.api.operation import Operation
 from modelwright.client._objects import ObjectSource, check_source
 from modelwright.client._retry import resending
-from modelwright.client._transport import OnBytes
+from modelwright.client._transport import Connection, OnBytes
 from modelwright.core.context import Caller, Context
 from modelwright.core.platform import LOCAL_ADMIN, Platform
 from modelwright.errors import Unauthenticated
@@ -53,6 +53,14 @@ class LocalTransport:
             # The transport owns the platform; do not leak its connection pool.
             platform.close()
             raise
+
+    def connection(self) -> Connection:
+        return Connection(
+            settings=self.platform.settings,
+            token=self._token,
+            principal=None if self._token else self.caller.name,
+            acting=self.acting,
+        )
 
     def _identify(self, token: str | None, principal: str | None) -> Caller:
         if token is not None:

@@ -1,12 +1,11 @@
 """The model registry in the client: save and upload here, then one operation records a version;
-load by downloading the verified files; packages built from the same pieces (leaderboards:
-``_leaderboard``)."""
+load by downloading the verified files (leaderboards: ``_leaderboard``; packages:
+``_packaging``)."""
 
 from __future__ import annotations
 
 import os
 import shutil
-import sys
 import tempfile
 from collections.abc import Mapping
 from datetime import datetime
@@ -29,8 +28,8 @@ from modelwright.registry.artifact import (
     save_dir,
 )
 from modelwright.registry.flavors import flavor_for, get_flavor
-from modelwright.registry.packaging import PackageSpec, write_package
-from modelwright.registry.predict import LoadedModel
+from modelwright.registry.flavors.pyfunc import refuse_wrapped_estimator
+from modelwright.registry.predict import LoadedModel, method_outputs
 from modelwright.registry.requirements import pin
 from modelwright.registry.signature import (
     Signature,
@@ -60,11 +59,17 @@ class RegistryMixin(TrackingMixin):
         extra_requirements: list[str] | None = None,
         description: str = "",
         tags: Mapping[str, Any] | None = None,
+        allow_pickle: bool = False,
     ) -> rm.ModelVersionInfo:
         """Save ``model`` with its flavor, infer its signature from ``input_example`` (the
-        model must predict on it; its first rows are kept with the model, for a smoke gate
-        to replay), pin its requirements from the run's package lock, upload
-        and register it as the next version of ``name`` in the run's environment."""
+        model must predict on it, and each of its other prediction methods too: the signature
+        records every method's output; its first rows are kept with the model, for a smoke
+        gate to replay), pin its requirements from the run's package lock, upload and
+        register it as the next version of ``name`` in the run's environment.
+
+        A Python object wrapping a scikit-learn estimator would be pickled (the ``pyfunc``
+        flavor), where the estimator alone is stored with skops: refused unless
+        ``allow_pickle``."""
         # MLflow callers write log_model(m, name="model", registered_model_name="churn"):
         # there `name` names the logged artifact, so the registered name wins when both differ.
         model_name = registered_model_name or name
@@ -72,6 +77,8 @@ class RegistryMixin(TrackingMixin):
             raise InvalidInput("name: give the registered model's name", details={"field": "name"})
         run = self.get_run(run_id)
         impl = get_flavor(flavor) if flavor else flavor_for(model)
+        if impl.pickle_based and not allow_pickle:
+            refuse_wrapped_estimator(model, impl.name)
         example = None
         if input_example is not None:
             if signature is not None:
@@ -83,7 +90,9 @@ class RegistryMixin(TrackingMixin):
                     f"input_example: the model cannot predict on it ({type(exc).__name__}: {exc})",
                     details={"field": "input_example"},
                 ) from None
-            signature = signature or infer_signature(input_example, output)
+            signature = signature or infer_signature(
+                input_example, output, method_outputs(impl, model, input_example, output)
+            )
             example = example_payload(input_example)
         packages = [*impl.packages, *(extra_requirements or [])]
         if signature is not None and signature.inputs.kind == "dataframe":
@@ -342,43 +351,6 @@ class RegistryMixin(TrackingMixin):
         if version is None:
             return self.call(ops.UPDATE_MODEL, **fields)
         return self.call(ops.UPDATE_MODEL_VERSION, version=version, **fields)
-
-    # -- packaging ----------------------------------------------------------------------------
-    def package_model(
-        self,
-        uri: str,
-        out: str | Path,
-        *,
-        kubernetes: bool = False,
-        image: str | None = None,
-        port: int = 8080,
-        workspace: str | None = None,
-        environment: str | None = None,
-        modelwright_requirement: str | None = None,
-    ) -> Path:
-        """Write a directory that serves the version: ``model/`` (verified artifact),
-        ``requirements.txt``, ``serve.py``, ``Dockerfile``, ``README.md``; ``k8s/`` with
-        ``kubernetes``. modelwright is pinned as ``wheels/``, a wheel of this modelwright,
-        unless ``modelwright_requirement`` names what to install instead."""
-        out = Path(out)
-        if out.exists() and any(out.iterdir()):
-            raise InvalidInput(f"out: '{out}' exists and is not empty", details={"field": "out"})
-        info = self.get_model_version(uri, workspace=workspace, environment=environment)
-        spec = PackageSpec(
-            name=info.name,
-            version=info.version,
-            digest=info.digest,
-            flavor=info.flavor,
-            flavor_meta=info.flavor_meta,
-            requirements=info.requirements,
-            python=".".join(map(str, sys.version_info[:2])),
-            port=port,
-            image=image,
-            modelwright_requirement=modelwright_requirement,
-        )
-        self.download_model(info, out / "model")
-        write_package(spec, out, kubernetes=kubernetes)
-        return out
 
     # -- MLflow-style lookups -----------------------------------------------------------------
     def search_model_versions(

@@ -14,7 +14,7 @@ from modelwright.api import tracking as ops
 from modelwright.client._base import ClientBase
 from modelwright.client._logger import BatchLogger
 from modelwright.core.pages import PagedList
-from modelwright.errors import InvalidInput, ModelwrightError
+from modelwright.errors import InvalidInput, ModelwrightError, failure_text
 from modelwright.lineage.models import Lineage
 from modelwright.objects.models import ObjectScope
 from modelwright.tracking import models as tr
@@ -78,6 +78,11 @@ class ActiveRun:
         return f"<ActiveRun {self.id} {self.info.experiment}/{self.info.name or '-'} ({self.info.environment})>"
 
     @property
+    def client(self) -> TrackingMixin:
+        """The client the run logs through."""
+        return self._client
+
+    @property
     def workspace(self) -> str:
         return self.info.workspace
 
@@ -128,6 +133,14 @@ class ActiveRun:
         """Send everything logged so far (raises what the server refused)."""
         self._logger.flush()
 
+    def detach(self) -> None:
+        """Send what was logged and stop sending, leaving the run running: whoever owns the
+        run ends it (a pipeline's node run ends with the record of the pipeline's run)."""
+        self._ended = True
+        for hook in self.on_end:
+            hook(self)
+        self._logger.close()
+
     # -- ending -------------------------------------------------------------------------------
     def end(self, status: str = "finished", error: str = "") -> tr.RunInfo:
         if self._ended:
@@ -160,8 +173,12 @@ class ActiveRun:
         elif issubclass(exc_type, KeyboardInterrupt):
             self.end("killed", error="KeyboardInterrupt")
         else:
-            text = "".join(traceback.format_exception(exc_type, exc, tb)[-8:])
-            self.end("failed", error=text[-20_000:])
+            error = (
+                failure_text(exc)
+                if exc is not None
+                else "".join(traceback.format_exception(exc_type, exc, tb))[-20_000:]
+            )
+            self.end("failed", error=error)
 
 
 class TrackingMixin(ClientBase):
@@ -178,9 +195,11 @@ class TrackingMixin(ClientBase):
         tags: Mapping[str, Any] | None = None,
         parent_id: str | None = None,
         snapshot: bool | Mapping[str, Any] = True,
+        run_id: str | None = None,
     ) -> ActiveRun:
         """``snapshot``: take the process's snapshot (git state, packages) now, record none,
-        or record this one (taken earlier by the caller)."""
+        or record this one (taken earlier by the caller). ``run_id``: the new run's id, when
+        the caller chose it (32 hex characters)."""
         ws = self.resolve_workspace(workspace)
         env = self.resolve_environment(ws, environment)
         detail = self.call(
@@ -192,6 +211,7 @@ class TrackingMixin(ClientBase):
             parent_id=parent_id,
             tags={k: str(v) for k, v in (tags or {}).items()},
             snapshot=(take_snapshot() if snapshot is True else dict(snapshot) if snapshot else {}),
+            run_id=run_id,
         )
         return ActiveRun(self, detail)
 

@@ -4,6 +4,7 @@ to a server (the embedded one is ``client/_local.py``)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
@@ -25,12 +26,41 @@ from modelwright.objects.models import ObjectScope
 # httpx is imported when an HTTP transport is made, the services and the database only with the
 # embedded transport (client/_local.py): a script pays only for the transport it uses.
 if TYPE_CHECKING:
+    from modelwright.client._client import Client
     from modelwright.core.platform import Platform
+    from modelwright.settings import Settings
     from modelwright.store.artifacts import ArtifactStore
 
 Req = TypeVar("Req", bound=BaseModel)
 Resp = TypeVar("Resp")
 OnBytes = Callable[[int], None]  # bytes moved so far, reported as they move
+
+
+@dataclass(frozen=True)
+class Connection:
+    """How another process reaches the same platform as the same caller, acting in the same
+    environment (a pipeline's node run by a process pool or on Ray). Picklable."""
+
+    url: str | None = None  # a server's
+    settings: Settings | None = None  # an embedded platform's
+    token: str | None = None
+    principal: str | None = None
+    acting: str | None = None
+
+    def connect(self) -> Client:
+        from modelwright.client._client import Client
+
+        if self.url is not None:
+            return Client(HttpTransport(self.url, token=self.token, acting=self.acting))
+        from modelwright.client._local import LocalTransport
+        from modelwright.core.platform import Platform
+        from modelwright.settings import Settings
+
+        platform = Platform(self.settings or Settings())
+        local = LocalTransport(
+            platform, token=self.token, principal=self.principal, acting=self.acting
+        )
+        return Client(local)
 
 
 class Transport(Protocol):
@@ -77,6 +107,10 @@ class Transport(Protocol):
         """Where the client caches file hashes and downloads unless told otherwise."""
         ...
 
+    def connection(self) -> Connection:
+        """How another process connects to the same platform as the same caller."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -105,6 +139,11 @@ class HttpTransport:
         )
         self.acting = acting
         self.local_platform: Platform | None = None
+        self._base_url = base_url
+        self._token = token
+
+    def connection(self) -> Connection:
+        return Connection(url=self._base_url, token=self._token, acting=self.acting)
 
     @property
     def acting(self) -> str | None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import functools
 import typing
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-__all__ = ["Empty", "IdempotencyKey", "Idempotent", "Request", "storable_problem"]
+__all__ = ["Empty", "IdempotencyKey", "Idempotent", "Request", "from_row", "storable_problem"]
 
 IdempotencyKey = Annotated[
     str,
@@ -100,3 +100,14 @@ class Idempotent(Request):
     ``idempotency_key`` it is applied once however often it arrives."""
 
     idempotency_key: IdempotencyKey | None = None
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def from_row(model: type[M], row: object, /, **computed: Any) -> M:
+    """``model`` with each field read from ``row``'s attribute of the same name, but for the
+    fields in ``computed``: those a row does not hold as they are shown (a name through a
+    relation, a value worked out)."""
+    values = {name: getattr(row, name) for name in model.model_fields if name not in computed}
+    return model.model_validate({**values, **computed})

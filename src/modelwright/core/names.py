@@ -9,7 +9,7 @@ from pydantic import AfterValidator, WithJsonSchema
 
 from modelwright.errors import InvalidInput
 
-__all__ = ["MAX_NAME", "NAME_PATTERN", "Name", "ScopeName", "check_name"]
+__all__ = ["MAX_NAME", "NAME_PATTERN", "Name", "ScopeName", "check_name", "unique_names"]
 
 MAX_NAME = 64
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -82,3 +82,12 @@ ScopeName = Annotated[
         }
     ),
 ]
+
+
+def unique_names(names: list[str], what: str) -> None:
+    """For a model validator: a ``ValueError`` (pydantic names the field) at a repeated name."""
+    seen: set[str] = set()
+    for n in names:
+        if n in seen:
+            raise ValueError(f"{what} '{n}' is declared twice")
+        seen.add(n)

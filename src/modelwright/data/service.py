@@ -35,17 +35,28 @@ from modelwright.core.actions import Action
 from modelwright.core.context import Context, utcnow
 from modelwright.core.keyset import Key, keyset_page
 from modelwright.core.lineage import add_edges
-from modelwright.core.lookup import get_environment, get_workspace, require_member
+from modelwright.core.lookup import get_workspace, require_member
 from modelwright.core.pages import Page
 from modelwright.data import models as m
+from modelwright.data._lookup import (
+    check_dataset_isolation,
+    dataset_info,
+    dataset_named,
+    datastore_named,
+    find_version,
+    readable_env,
+    version_info,
+    version_named,
+    version_summary,
+    writable_env,
+)
 from modelwright.data._packs import check_pack_sizes
 from modelwright.data.diff import DatasetDiff, diff_versions
 from modelwright.data.manifest import load_manifest, objects_of
 from modelwright.data.tabular import TABULAR
-from modelwright.errors import Conflict, InvalidInput, NotFound
+from modelwright.errors import Conflict, InvalidInput
 from modelwright.objects.service import (
     ISOLATION_RULE,
-    check_isolation,
     index_production_objects,
     refuse_production_bytes,
 )
@@ -66,100 +77,11 @@ __all__ = [
 ]
 
 
-# -- lookups ------------------------------------------------------------------------------------
-def _readable(ctx: Context, workspace: str, environment: str) -> schema.Environment:
-    if not ctx.allowed(Action.DATA_READ, workspace, environment):
-        require_member(ctx, workspace)
-        ctx.require(Action.DATA_READ, workspace, environment)
-    return get_environment(ctx.session, workspace, environment)
-
-
-def _writable(ctx: Context, workspace: str, environment: str) -> schema.Environment:
-    ctx.require(Action.DATA_WRITE, workspace, environment)
-    return get_environment(ctx.session, workspace, environment)
-
-
-def _datastore(env: schema.Environment, name: str | None) -> schema.Datastore:
-    """The named datastore; unnamed, the environment's only one or the one called default."""
-    where = f"{env.workspace.name}/{env.name}"
-    names = [d.name for d in env.datastores]
-    if name is None:
-        if len(env.datastores) == 1:
-            return env.datastores[0]
-        if "default" in names:
-            return env.datastores[names.index("default")]
-        raise InvalidInput(
-            f"datastore: environment {where} has "
-            + (f"several datastores ({', '.join(names)}); name one" if names else "no datastore")
-            + (
-                ""
-                if names
-                else "; attach one with `modelwright datastore create` or create_datastore()"
-            ),
-            details={"field": "datastore"},
-        )
-    if name in names:
-        return env.datastores[names.index(name)]
-    raise NotFound(
-        f"datastore '{name}' not found in {where} (it has: {', '.join(names) or 'none'})",
-        details={"workspace": env.workspace.name, "environment": env.name, "datastore": name},
-    )
-
-
-def _dataset(ctx: Context, env: schema.Environment, name: str) -> schema.Dataset:
-    row = ctx.session.scalar(
-        select(schema.Dataset).where(
-            schema.Dataset.environment_id == env.id, schema.Dataset.name == name
-        )
-    )
-    if row is None:
-        raise NotFound(
-            f"dataset '{name}' not found in {env.workspace.name}/{env.name}",
-            details={"workspace": env.workspace.name, "environment": env.name, "dataset": name},
-        )
-    return row
-
-
-def _version(ctx: Context, dataset: schema.Dataset, version: int | None) -> schema.DatasetVersion:
-    q = select(schema.DatasetVersion).where(schema.DatasetVersion.dataset_id == dataset.id)
-    if version is None:
-        q = q.order_by(schema.DatasetVersion.version.desc()).limit(1)
-    else:
-        q = q.where(schema.DatasetVersion.version == version)
-    row = ctx.session.scalar(q)
-    if row is None:
-        where = f"{dataset.environment.workspace.name}/{dataset.environment.name}"
-        what = "has no versions" if version is None else f"has no version v{version}"
-        raise NotFound(
-            f"dataset '{dataset.name}' in {where} {what}"
-            + (f" (latest is v{len(dataset.versions)})" if version and dataset.versions else ""),
-            details={"dataset": dataset.name, "version": version},
-        )
-    return row
-
-
-def find_version(ctx: Context, workspace: str, environment: str, ref: str) -> schema.DatasetVersion:
-    """The version named by ``name@v3``, ``name@3``, ``name@latest`` or ``name`` (latest)."""
-    name, version = m.parse_ref(ref)
-    env = _readable(ctx, workspace, environment)
-    return _version(ctx, _dataset(ctx, env, name), version)
-
-
-def _check_isolation(
-    ctx: Context, run: schema.Run | None, datastore: schema.Datastore, dataset: str, verb: str
-) -> None:
-    env = datastore.environment
-    check_isolation(
-        ctx, run, datastore, f"dataset '{env.workspace.name}/{env.name}/{dataset}'", verb
-    )
-
-
-# -- writing ------------------------------------------------------------------------------------
 def prepare_upload(ctx: Context, req: m.PrepareUpload) -> m.UploadPlan:
-    env = _writable(ctx, req.workspace, req.environment)
-    datastore = _datastore(env, req.datastore)
+    env = writable_env(ctx, req.workspace, req.environment)
+    datastore = datastore_named(env, req.datastore)
     run = writable_run(ctx, req.run_id) if req.run_id else None
-    _check_isolation(ctx, run, datastore, req.name, "write")
+    check_dataset_isolation(ctx, run, datastore, req.name, "write")
     if datastore.classification != "production":
         refuse_production_bytes(ctx, req.digests, f"datastore '{datastore.name}'")
     store = ctx.open_store(datastore.url)
@@ -175,10 +97,10 @@ def _register(
 ) -> m.DatasetVersionInfo:
     """Record a version of objects already in the datastore; ``copy_of``: the version they
     were copied from by ``copy_dataset``, which alone may bring production bytes out."""
-    env = _writable(ctx, req.workspace, req.environment)
-    datastore = _datastore(env, req.datastore)
+    env = writable_env(ctx, req.workspace, req.environment)
+    datastore = datastore_named(env, req.datastore)
     run = writable_run(ctx, req.run_id) if req.run_id else None
-    _check_isolation(ctx, run, datastore, req.name, "write")
+    check_dataset_isolation(ctx, run, datastore, req.name, "write")
     if req.kind == "dataframe" and req.format != "parquet":
         raise InvalidInput("format: a DataFrame is stored as parquet", details={"field": "format"})
     store = ctx.open_store(datastore.url)
@@ -338,12 +260,12 @@ def copy_dataset(ctx: Context, req: m.CopyDataset) -> m.DatasetVersionInfo:
     read both (and to write the target). The bytes move store to store on the server; the
     audit names the source, the target and the reason, and whether production data left
     production."""
-    src_env = _readable(ctx, req.workspace, req.environment)
-    src = _version(ctx, _dataset(ctx, src_env, req.name), m.parse_version(req.version))
+    src_env = readable_env(ctx, req.workspace, req.environment)
+    src = version_named(ctx, dataset_named(ctx, src_env, req.name), m.parse_version(req.version))
     to_ws = req.to_workspace or req.workspace
     ctx.require(Action.DATA_READ, to_ws, req.to_environment)
-    env = _writable(ctx, to_ws, req.to_environment)
-    datastore = _datastore(env, req.to_datastore)
+    env = writable_env(ctx, to_ws, req.to_environment)
+    datastore = datastore_named(env, req.to_datastore)
     source, target = ctx.open_store(src.datastore.url), ctx.open_store(datastore.url)
     digests = [src.digest]
     if src.kind == "directory":
@@ -398,14 +320,13 @@ def _ref(v: schema.DatasetVersion) -> str:
     return f"{env.workspace.name}/{env.name}/{v.dataset.name}@v{v.version}"
 
 
-# -- reading ------------------------------------------------------------------------------------
 def load_dataset(ctx: Context, req: m.LoadDataset) -> m.DatasetVersionInfo:
     """A version about to be read: checked against isolation (from the run's environment, or
     the one the caller acts in) and, with a run, recorded as the run's input."""
-    env = _readable(ctx, req.workspace, req.environment)
-    row = _version(ctx, _dataset(ctx, env, req.name), m.parse_version(req.version))
+    env = readable_env(ctx, req.workspace, req.environment)
+    row = version_named(ctx, dataset_named(ctx, env, req.name), m.parse_version(req.version))
     run = writable_run(ctx, req.run_id) if req.run_id else None
-    _check_isolation(ctx, run, row.datastore, req.name, "read")
+    check_dataset_isolation(ctx, run, row.datastore, req.name, "read")
     if run is not None:
         add_edges(
             ctx,
@@ -416,16 +337,18 @@ def load_dataset(ctx: Context, req: m.LoadDataset) -> m.DatasetVersionInfo:
 
 
 def get_version(ctx: Context, req: m.DatasetVersionRef) -> m.DatasetVersionInfo:
-    env = _readable(ctx, req.workspace, req.environment)
-    return version_info(_version(ctx, _dataset(ctx, env, req.name), m.parse_version(req.version)))
+    env = readable_env(ctx, req.workspace, req.environment)
+    return version_info(
+        version_named(ctx, dataset_named(ctx, env, req.name), m.parse_version(req.version))
+    )
 
 
 def get_dataset(ctx: Context, req: m.DatasetRef) -> m.DatasetDetail:
-    env = _readable(ctx, req.workspace, req.environment)
-    dataset = _dataset(ctx, env, req.name)
-    history = [_summary(v) for v in dataset.versions]
+    env = readable_env(ctx, req.workspace, req.environment)
+    dataset = dataset_named(ctx, env, req.name)
+    history = [version_summary(v) for v in dataset.versions]
     return m.DatasetDetail(
-        **_info(dataset, len(history), history[-1] if history else None).model_dump(),
+        **dataset_info(dataset, len(history), history[-1] if history else None).model_dump(),
         history=history,
     )
 
@@ -433,7 +356,7 @@ def get_dataset(ctx: Context, req: m.DatasetRef) -> m.DatasetDetail:
 def list_datasets(ctx: Context, req: m.ListDatasets) -> Page[m.DatasetInfo]:
     ws = get_workspace(ctx.session, req.workspace)
     if req.environment is not None:
-        envs = [_readable(ctx, ws.name, req.environment)]
+        envs = [readable_env(ctx, ws.name, req.environment)]
     else:
         envs = [e for e in ws.environments if ctx.allowed(Action.DATA_READ, ws.name, e.name)]
         if not envs:
@@ -465,7 +388,7 @@ def list_datasets(ctx: Context, req: m.ListDatasets) -> Page[m.DatasetInfo]:
     out = []
     for d in datasets:
         v, n = latest.get(d.id, (None, 0))
-        out.append(_info(d, n, _summary(v) if v is not None else None))
+        out.append(dataset_info(d, n, version_summary(v) if v is not None else None))
     return Page(items=out, next_page_token=token)
 
 
@@ -473,51 +396,3 @@ def diff_datasets(ctx: Context, req: m.DiffDatasets) -> DatasetDiff:
     a = find_version(ctx, req.workspace, req.environment, req.a)
     b = find_version(ctx, req.workspace, req.environment, req.b)
     return diff_versions(version_info(a), version_info(b))
-
-
-# -- rendering ----------------------------------------------------------------------------------
-def _summary(v: schema.DatasetVersion) -> m.DatasetVersionSummary:
-    rows = v.profile.get("rows") if v.profile else None
-    return m.DatasetVersionSummary(
-        version=v.version,
-        digest=v.digest,
-        datastore=v.datastore.name,
-        kind=v.kind,
-        format=v.format,
-        size=v.size,
-        files=v.files,
-        rows=rows if isinstance(rows, int) else None,
-        created_at=v.created_at,
-        created_by=v.created_by,
-        run_id=v.run_id,
-    )
-
-
-def _info(
-    d: schema.Dataset, versions: int, latest: m.DatasetVersionSummary | None
-) -> m.DatasetInfo:
-    return m.DatasetInfo(
-        workspace=d.environment.workspace.name,
-        environment=d.environment.name,
-        name=d.name,
-        description=d.description,
-        created_at=d.created_at,
-        created_by=d.created_by,
-        versions=versions,
-        latest=latest,
-    )
-
-
-def version_info(v: schema.DatasetVersion, *, created: bool = False) -> m.DatasetVersionInfo:
-    env = v.dataset.environment
-    return m.DatasetVersionInfo(
-        **_summary(v).model_dump(),
-        workspace=env.workspace.name,
-        environment=env.name,
-        name=v.dataset.name,
-        description=v.dataset.description,
-        classification=v.datastore.classification,
-        columns=[m.ColumnSchema.model_validate(c) for c in v.schema_] if v.schema_ else None,
-        profile=m.DatasetProfile.model_validate(v.profile) if v.profile else None,
-        created=created,
-    )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
@@ -47,6 +47,10 @@ class ServingConfig(BaseModel):
     max_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024, le=1024**3)
     capture_rate: float = Field(
         default=0.0, ge=0.0, le=1.0, description="Share of requests captured to the datastore."
+    )
+    method: Literal["predict", "predict_proba", "decision_function"] = Field(
+        default="predict",
+        description="The prediction method answered; a request may ask for another one.",
     )
 
 

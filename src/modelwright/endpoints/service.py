@@ -16,6 +16,7 @@ from modelwright.core.actions import Action
 from modelwright.core.context import Context, utcnow
 from modelwright.core.keyset import Key, keyset_page
 from modelwright.core.lookup import get_environment, require_member, visible_workspace
+from modelwright.core.models import from_row
 from modelwright.core.pages import Page
 from modelwright.endpoints import models as m
 from modelwright.errors import (
@@ -103,32 +104,23 @@ def _deployment(row: schema.Endpoint, name: str) -> schema.EndpointDeployment:
 # -- rendering --------------------------------------------------------------------------------
 def _info(row: schema.Endpoint) -> m.EndpointInfo:
     env = row.environment
-    return m.EndpointInfo(
+    return from_row(
+        m.EndpointInfo,
+        row,
         workspace=env.workspace.name,
         environment=env.name,
-        name=row.name,
-        description=row.description,
         deployments=[
-            m.DeploymentInfo(
-                name=d.name,
+            from_row(
+                m.DeploymentInfo,
+                d,
                 model=d.version.model.name,
                 version=d.version.version,
                 uri=model_uri(d.version.model.name, d.version.version),
                 digest=d.version.digest,
-                weight=d.weight,
                 shadow=d.name == row.shadow,
-                config=m.ServingConfig.model_validate(d.config),
-                created_at=d.created_at,
-                created_by=d.created_by,
             )
             for d in row.deployments
         ],
-        shadow=row.shadow,
-        shadow_percent=row.shadow_percent,
-        generation=row.generation,
-        created_at=row.created_at,
-        created_by=row.created_by,
-        updated_at=row.updated_at,
     )
 
 
@@ -152,25 +144,33 @@ def _changed(ctx: Context, row: schema.Endpoint, action: str, before: dict[str, 
     row.updated_at = utcnow()
     ctx.session.flush()
     ctx.session.refresh(row)
-    env = row.environment
-    _event(ctx, env.workspace.name, env.name, row.name, action)
-    ctx.audit(
-        action,
-        workspace=env.workspace.name,
-        environment=env.name,
-        target=f"endpoint:{row.name}",
-        before=before,
-        after=_state(row),
-    )
+    _record(ctx, row, action, before=before, after=_state(row))
 
 
-def _event(ctx: Context, workspace: str, environment: str, name: str, change: str) -> None:
+def _record(
+    ctx: Context,
+    row: schema.Endpoint,
+    action: str,
+    *,
+    before: dict[str, object] | None = None,
+    after: dict[str, object] | None = None,
+) -> None:
+    """One change to an endpoint: its ``endpoint.changed`` event and its audit record."""
+    ws, env = row.environment.workspace.name, row.environment.name
     ctx.event(
         "endpoint.changed",
-        workspace=workspace,
-        environment=environment,
-        subject=f"endpoint/{workspace}/{environment}/{name}",
-        data={"endpoint": name, "change": change},
+        workspace=ws,
+        environment=env,
+        subject=f"endpoint/{ws}/{env}/{row.name}",
+        data={"endpoint": row.name, "change": action},
+    )
+    ctx.audit(
+        action,
+        workspace=ws,
+        environment=env,
+        target=f"endpoint:{row.name}",
+        before=before,
+        after=after,
     )
 
 
@@ -214,14 +214,7 @@ def create_endpoint(ctx: Context, req: m.CreateEndpoint) -> m.EndpointInfo:
     ctx.session.add(row)
     ctx.session.flush()
     ctx.session.refresh(row)
-    _event(ctx, req.workspace, req.environment, req.name, "endpoint.create")
-    ctx.audit(
-        "endpoint.create",
-        workspace=req.workspace,
-        environment=req.environment,
-        target=f"endpoint:{req.name}",
-        after=_state(row),
-    )
+    _record(ctx, row, "endpoint.create", after=_state(row))
     return _info(row)
 
 
@@ -251,15 +244,8 @@ def get_endpoint(ctx: Context, req: m.EndpointRef) -> m.EndpointInfo:
 def delete_endpoint(ctx: Context, req: m.EndpointRef) -> m.EndpointInfo:
     row = _for_change(ctx, req.workspace, req.environment, req.endpoint)
     info = _info(row)
+    _record(ctx, row, "endpoint.delete", before=_state(row))
     ctx.session.delete(row)
-    _event(ctx, req.workspace, req.environment, req.endpoint, "endpoint.delete")
-    ctx.audit(
-        "endpoint.delete",
-        workspace=req.workspace,
-        environment=req.environment,
-        target=f"endpoint:{req.endpoint}",
-        before=_state(row),
-    )
     return info
 
 
@@ -267,6 +253,7 @@ def deploy(ctx: Context, req: m.Deploy) -> m.EndpointInfo:
     """Add a deployment, or point an existing one at another version or config."""
     row = _for_change(ctx, req.workspace, req.environment, req.endpoint)
     version = available_version(ctx, row.environment, req.model, req.version)
+    _check_method(version, req.config.method)
     before = _state(row)
     existing = next((d for d in row.deployments if d.name == req.deployment), None)
     if existing is None:
@@ -292,6 +279,18 @@ def deploy(ctx: Context, req: m.Deploy) -> m.EndpointInfo:
     _check_weights(row)
     _changed(ctx, row, "endpoint.deploy", before)
     return _info(row)
+
+
+def _check_method(version: schema.ModelVersion, method: str) -> None:
+    """The version must offer ``method``, where its signature records its methods (a model
+    logged before they were recorded is checked by its server as it starts)."""
+    methods = list((version.signature or {}).get("methods") or {})
+    if method != "predict" and methods and method not in methods:
+        raise InvalidInput(
+            f"config.method: {model_uri(version.model.name, version.version)} has no {method} "
+            f"(it has {', '.join(methods)})",
+            details={"field": "config.method", "value": method},
+        )
 
 
 def undeploy(ctx: Context, req: m.DeploymentRef) -> m.EndpointInfo:

@@ -252,14 +252,21 @@ def serving_stats(ctx: Context, req: m.ServingStatsQuery) -> m.ServingStats:
             )
         )
     return m.ServingStats(
-        workspace=req.workspace,
-        environment=req.environment,
-        endpoint=req.endpoint,
-        since=since,
-        until=until,
+        **_about(req, since, until),
         total=m.StatsSummary(**total.summary()),
         deployments=listed,
     )
+
+
+def _about(req: m.ServingStatsQuery, since: datetime, until: datetime) -> dict[str, Any]:
+    """What an answer is about: the endpoint and the window it covers."""
+    return {
+        "workspace": req.workspace,
+        "environment": req.environment,
+        "endpoint": req.endpoint,
+        "since": since,
+        "until": until,
+    }
 
 
 def _ordered(wanted: Iterable[str], found: Iterable[str]) -> list[str]:
@@ -297,11 +304,7 @@ def serving_stats_series(ctx: Context, req: m.ServingStatsSeriesQuery) -> m.Serv
         for r in found
     ]
     return m.ServingStatsSeries(
-        workspace=req.workspace,
-        environment=req.environment,
-        endpoint=req.endpoint,
-        since=since,
-        until=until,
+        **_about(req, since, until),
         step_seconds=req.step_seconds,
         points=out,
     )

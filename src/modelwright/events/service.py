@@ -7,10 +7,14 @@ after the last id it saw misses none. A caller sees the events of environments w
 
 from __future__ import annotations
 
+from operator import eq
+
 from sqlalchemy import select
 
 from modelwright.core.actions import Action
 from modelwright.core.context import Context
+from modelwright.core.filters import where_given
+from modelwright.core.models import from_row
 from modelwright.core.scopes import check_scope_filter, visible
 from modelwright.events import models as m
 from modelwright.store import schema
@@ -33,20 +37,9 @@ def list_events(ctx: Context, req: m.EventsQuery) -> list[m.EventInfo]:
             query = query.where(E.kind.startswith(req.kind[:-1], autoescape=True))
         else:
             query = query.where(E.kind == req.kind)
-    if req.workspace is not None:
-        query = query.where(E.workspace == req.workspace)
-    if req.environment is not None:
-        query = query.where(E.environment == req.environment)
-    return [
-        m.EventInfo(
-            id=e.id,
-            at=e.at,
-            kind=e.kind,
-            workspace=e.workspace,
-            environment=e.environment,
-            subject=e.subject,
-            principal=e.principal,
-            data=e.data,
-        )
-        for e in ctx.session.scalars(query)
-    ]
+    query = where_given(
+        query,
+        (E.workspace, eq, req.workspace),
+        (E.environment, eq, req.environment),
+    )
+    return [from_row(m.EventInfo, e) for e in ctx.session.scalars(query)]

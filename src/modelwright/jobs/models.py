@@ -100,6 +100,10 @@ class PipelineRunSpec(_Spec):
     cache: bool = True
     tags: list[Name] = Field(default_factory=list, max_length=256)
     to_outputs: list[Name] = Field(default_factory=list, max_length=256)
+    experiment: Name | None = Field(
+        default=None,
+        description="Where the runs go (default: named after the project and the pipeline).",
+    )
 
 
 class BatchRunSpec(_Spec):
@@ -115,6 +119,7 @@ class BatchRunSpec(_Spec):
     executor: Literal["auto", "process", "ray", "inline"] = "auto"
     error_threshold: float = Field(default=0.01, ge=0.0, le=1.0)
     resume: bool = True
+    method: Literal["predict", "predict_proba", "decision_function"] = "predict"
 
 
 class LeaderboardSpec(_Spec):

@@ -12,14 +12,18 @@ engine appends the ``job.state_changed`` event in the same one.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from operator import eq
 from typing import Any
 
 from sqlalchemy import select
 
 from modelwright.core.actions import Action
 from modelwright.core.context import Context
+from modelwright.core.filters import where_given
 from modelwright.core.keyset import Key, keyset_page
 from modelwright.core.lookup import get_environment, require_member
+from modelwright.core.models import from_row
 from modelwright.core.pages import Page
 from modelwright.core.scopes import check_scope_filter, may_see, visible
 from modelwright.errors import NotFound
@@ -37,14 +41,13 @@ def list_jobs(ctx: Context, req: m.ListJobs) -> Page[m.JobInfo]:
     """Newest first; only jobs of environments the caller may read."""
     check_scope_filter(ctx, Action.DATA_READ, req.workspace, req.environment)
     query = select(J).where(visible(ctx, Action.DATA_READ, J.workspace, J.environment))
-    if req.status is not None:
-        query = query.where(J.status == req.status)
-    if req.kind is not None:
-        query = query.where(J.kind == req.kind)
-    if req.workspace is not None:
-        query = query.where(J.workspace == req.workspace)
-    if req.environment is not None:
-        query = query.where(J.environment == req.environment)
+    query = where_given(
+        query,
+        (J.status, eq, req.status),
+        (J.kind, eq, req.kind),
+        (J.workspace, eq, req.workspace),
+        (J.environment, eq, req.environment),
+    )
     jobs, token = keyset_page(ctx.session, query, [Key(J.id, descending=True)], req, scope="jobs")
     return Page(items=[_info(job) for job in jobs], next_page_token=token)
 
@@ -55,20 +58,16 @@ def get_job(ctx: Context, req: m.JobRef) -> m.JobDetail:
 
 def cancel_job(ctx: Context, req: m.JobRef) -> m.JobDetail:
     """A job not running stops now; a running one before its next step."""
-    job = _for_change(ctx, req.job_id)
-    before = _state(job)
-    cancel(ctx.session, job.id, by=ctx.caller.name)
-    _audit(ctx, "job.cancel", job, before)
-    return _detail(ctx, job)
+    return _change(
+        ctx, req.job_id, "job.cancel", lambda j: cancel(ctx.session, j.id, by=ctx.caller.name)
+    )
 
 
 def retry_job(ctx: Context, req: m.JobRef) -> m.JobDetail:
     """A failed or cancelled job runs again from its first unfinished step."""
-    job = _for_change(ctx, req.job_id)
-    before = _state(job)
-    retry(ctx.session, job.id, by=ctx.caller.name)
-    _audit(ctx, "job.retry", job, before)
-    return _detail(ctx, job)
+    return _change(
+        ctx, req.job_id, "job.retry", lambda j: retry(ctx.session, j.id, by=ctx.caller.name)
+    )
 
 
 def submit_job(ctx: Context, req: m.SubmitJob) -> m.JobDetail:
@@ -99,10 +98,27 @@ def submit_job(ctx: Context, req: m.SubmitJob) -> m.JobDetail:
 
 def signal_job(ctx: Context, req: m.SignalJob) -> m.JobDetail:
     """Deliver a signal; a job waiting for it continues at once."""
-    job = _for_change(ctx, req.job_id)
+    return _change(
+        ctx,
+        req.job_id,
+        "job.signal",
+        lambda j: signal(ctx.session, j.id, req.name, req.payload, sent_by=ctx.caller.name),
+        signal=req.name,
+    )
+
+
+def _change(
+    ctx: Context,
+    job_id: int,
+    action: str,
+    change: Callable[[schema.Job], object],
+    **extra: Any,
+) -> m.JobDetail:
+    """One change to a job the caller may change, audited with its state before and after."""
+    job = _for_change(ctx, job_id)
     before = _state(job)
-    signal(ctx.session, job.id, req.name, req.payload, sent_by=ctx.caller.name)
-    _audit(ctx, "job.signal", job, before, signal=req.name)
+    change(job)
+    _audit(ctx, action, job, before, **extra)
     return _detail(ctx, job)
 
 
@@ -146,26 +162,7 @@ def _value(stored: dict[str, Any] | None) -> Any:
 
 
 def _info(job: schema.Job) -> m.JobInfo:
-    return m.JobInfo(
-        id=job.id,
-        kind=job.kind,
-        queue=job.queue,
-        workspace=job.workspace,
-        environment=job.environment,
-        action=job.action,
-        status=job.status,
-        inputs=job.inputs,
-        reason=job.reason,
-        started_by=job.started_by,
-        result=_value(job.result),
-        error=job.error,
-        waiting_for=job.waiting_for,
-        wake_at=job.wake_at,
-        cancel_requested=job.cancel_requested,
-        created_at=job.created_at,
-        updated_at=job.updated_at,
-        finished_at=job.finished_at,
-    )
+    return from_row(m.JobInfo, job, result=_value(job.result))
 
 
 def _detail(ctx: Context, job: schema.Job) -> m.JobDetail:
@@ -176,16 +173,11 @@ def _detail(ctx: Context, job: schema.Job) -> m.JobDetail:
     return m.JobDetail(
         **_info(job).model_dump(),
         steps=[
-            m.StepInfo(
-                seq=s.seq,
-                name=s.name,
-                status=s.status,
-                attempts=s.attempts,
-                started_at=s.started_at,
-                finished_at=s.finished_at,
+            from_row(
+                m.StepInfo,
+                s,
                 seconds=(s.finished_at - s.started_at).total_seconds() if s.finished_at else None,
                 result=_value(s.result),
-                error=s.error,
             )
             for s in steps
         ],

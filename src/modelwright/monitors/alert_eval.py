@@ -98,7 +98,6 @@ def _transition(
     rule.state = state
     rule.since = at
     env = monitor.environment
-    alert = payload(monitor, rule, state=state, value=value, at=at, start=start)
     event = schema.AlertEvent(
         rule_id=rule.id,
         monitor_id=monitor.id,
@@ -108,9 +107,9 @@ def _transition(
         evaluated_at=at,
         window_start=start,
         window_end=at,
-        payload=alert,
         deliveries=[],
     )
+    event.payload = alert = payload(monitor, rule, event)
     ctx.session.add(event)
     ctx.session.flush()
     ctx.event(
@@ -129,15 +128,10 @@ def condition(rule: schema.AlertRule) -> str:
 
 
 def payload(
-    monitor: schema.Monitor,
-    rule: schema.AlertRule,
-    *,
-    state: str,
-    value: float,
-    at: datetime,
-    start: datetime,
+    monitor: schema.Monitor, rule: schema.AlertRule, event: schema.AlertEvent
 ) -> dict[str, Any]:
     """The alert as every sink receives it (no link: the receiver may not reach the server)."""
+    state, value, start, at = event.state, event.value, event.window_start, event.evaluated_at
     env = monitor.environment
     where = f"{env.workspace.name}/{env.name}"
     cond = condition(rule)

@@ -16,11 +16,12 @@ from sqlalchemy import select
 
 from modelwright.core.context import Context, utcnow
 from modelwright.core.keyset import Key, keyset_page
+from modelwright.core.models import from_row
 from modelwright.core.pages import Page
 from modelwright.errors import Conflict, InvalidInput, NotFound
 from modelwright.monitors import alert_models as am
+from modelwright.monitors._rows import change_action, visible_monitor
 from modelwright.monitors.alert_eval import condition
-from modelwright.monitors.service import _monitor, change_action
 from modelwright.monitors.sinks import Delivery, SinkConfig, get_sink, sink_names
 from modelwright.store import schema
 
@@ -40,7 +41,7 @@ E = schema.AlertEvent
 
 # -- operations -------------------------------------------------------------------------------
 def add_alert_rule(ctx: Context, req: am.AddAlertRule) -> am.AlertRuleInfo:
-    monitor = _monitor(ctx, req)
+    monitor = visible_monitor(ctx, req)
     ctx.require(change_action(monitor), req.workspace, req.environment)
     c = req.condition()
     if c.signal not in monitor.signals:
@@ -80,7 +81,7 @@ def add_alert_rule(ctx: Context, req: am.AddAlertRule) -> am.AlertRuleInfo:
 
 def list_alert_rules(ctx: Context, req: am.ListAlertRules) -> Page[am.AlertRuleInfo]:
     """The monitor's rules with their states, in the order they were added."""
-    monitor = _monitor(ctx, req)
+    monitor = visible_monitor(ctx, req)
     rules, token = keyset_page(
         ctx.session, _rules(monitor.id), [Key(A.id)], req, scope="alert_rules"
     )
@@ -89,7 +90,7 @@ def list_alert_rules(ctx: Context, req: am.ListAlertRules) -> Page[am.AlertRuleI
 
 def remove_alert_rule(ctx: Context, req: am.AlertRuleRef) -> am.AlertRuleInfo:
     """The rule and its history go."""
-    monitor = _monitor(ctx, req)
+    monitor = visible_monitor(ctx, req)
     ctx.require(change_action(monitor), req.workspace, req.environment)
     rule = ctx.session.scalar(_rules(monitor.id).where(A.name == req.rule))
     if rule is None:
@@ -105,7 +106,7 @@ def remove_alert_rule(ctx: Context, req: am.AlertRuleRef) -> am.AlertRuleInfo:
 
 def alert_history(ctx: Context, req: am.AlertHistory) -> Page[am.AlertEvent]:
     """The transitions of the monitor's rules, newest first."""
-    monitor = _monitor(ctx, req)
+    monitor = visible_monitor(ctx, req)
     q = select(E).join(A).where(E.monitor_id == monitor.id)
     if req.rule is not None:
         q = q.where(A.name == req.rule)
@@ -208,41 +209,22 @@ def _audit(ctx: Context, monitor: schema.Monitor, rule: schema.AlertRule, action
 
 
 def _info(rule: schema.AlertRule) -> am.AlertRuleInfo:
-    return am.AlertRuleInfo(
+    return from_row(
+        am.AlertRuleInfo,
+        rule,
         monitor=rule.monitor.name,
-        name=rule.name,
         condition=condition(rule),
-        signal=rule.signal,
-        metric=rule.metric,
-        feature=rule.feature,
-        op=rule.op,
-        threshold=rule.threshold,
-        consecutive=rule.consecutive,
         sinks=[am.SinkInfo(**s) for s in rule.sinks],
         signed=rule.secret is not None,
-        description=rule.description,
-        created_by=rule.created_by,
-        created_at=rule.created_at,
-        state=rule.state,
-        breaches=rule.breaches,
-        value=rule.value,
-        since=rule.since,
-        last_evaluated_at=rule.last_evaluated_at,
     )
 
 
 def _event(e: schema.AlertEvent) -> am.AlertEvent:
-    return am.AlertEvent(
-        id=e.id,
+    return from_row(
+        am.AlertEvent,
+        e,
         monitor=e.payload.get("monitor", ""),
         rule=e.rule.name,
         condition=e.payload.get("condition", ""),
-        state=e.state,
-        value=e.value,
-        threshold=e.threshold,
-        evaluated_at=e.evaluated_at,
-        window_start=e.window_start,
-        window_end=e.window_end,
-        delivered_at=e.delivered_at,
         deliveries=[am.DeliveryInfo(**d) for d in e.deliveries],
     )

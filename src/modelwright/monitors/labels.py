@@ -10,12 +10,15 @@ answer; evaluations report the labels that still match no captured request.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from operator import ge, le
 from typing import Any
 
 from sqlalchemy import select
 
 from modelwright.core.actions import Action
 from modelwright.core.context import Context, utcnow
+from modelwright.core.filters import where_given
+from modelwright.core.models import from_row
 from modelwright.errors import InvalidInput
 from modelwright.monitors import label_models as lm
 from modelwright.monitors.capture import captured_ids
@@ -96,16 +99,12 @@ def query_labels(ctx: Context, req: lm.QueryLabels) -> list[lm.LabelInfo]:
     q = select(L).where(L.endpoint_id == row.endpoint_id)
     if req.request_ids is not None:
         q = q.where(L.request_id.in_(req.request_ids))
-    if req.received_since is not None:
-        q = q.where(L.received_at >= req.received_since)
-    if req.received_until is not None:
-        q = q.where(L.received_at <= req.received_until)
+    q = where_given(
+        q,
+        (L.received_at, ge, req.received_since),
+        (L.received_at, le, req.received_until),
+    )
     return [
-        lm.LabelInfo(
-            request_id=r.request_id,
-            label=r.label,
-            received_at=r.received_at,
-            received_by=r.received_by,
-        )
+        from_row(lm.LabelInfo, r)
         for r in ctx.session.scalars(q.order_by(L.received_at, L.id).limit(req.limit))
     ]

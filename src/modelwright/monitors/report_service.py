@@ -21,12 +21,13 @@ from modelwright.data.manifest import load_manifest
 from modelwright.data.tabular import TABULAR, format_of, read_table
 from modelwright.errors import InvalidInput, PermissionDenied
 from modelwright.monitors import models as mm
+from modelwright.monitors._rows import model_features, monitor_row
 from modelwright.monitors.alert_models import AlertHistory, ListAlertRules
 from modelwright.monitors.alerts import alert_history, list_alert_rules
 from modelwright.monitors.capture import decode_requests, read_capture
 from modelwright.monitors.report import histograms
 from modelwright.monitors.report_models import SAMPLE_ROWS, MonitorReport, MonitorReportRequest
-from modelwright.monitors.service import get_monitor, model_features, monitor_history, monitor_row
+from modelwright.monitors.service import get_monitor, monitor_history
 from modelwright.objects.service import check_isolation
 from modelwright.store import schema
 

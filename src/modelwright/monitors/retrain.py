@@ -20,11 +20,12 @@ from sqlalchemy import select
 from modelwright.core.actions import Action
 from modelwright.core.context import Context, utcnow
 from modelwright.core.lookup import get_environment
+from modelwright.core.models import from_row
 from modelwright.errors import InvalidInput, NotFound
 from modelwright.monitors import retrain_models as rm
+from modelwright.monitors._rows import change_action, visible_monitor
 from modelwright.monitors.models import MonitorRef
 from modelwright.monitors.retrain_flow import start_retraining
-from modelwright.monitors.service import _monitor, change_action
 from modelwright.objects.service import require_nameable
 from modelwright.store import schema
 
@@ -42,7 +43,7 @@ _HISTORY = 50
 
 
 def set_retraining(ctx: Context, req: rm.SetRetraining) -> rm.RetrainingAction:
-    monitor = _monitor(ctx, req)
+    monitor = visible_monitor(ctx, req)
     ctx.require(change_action(monitor), req.workspace, req.environment)
     train = _environment(ctx, req.workspace, req.train_in or req.environment, "train_in")
     target = _target(ctx, req, train)
@@ -83,7 +84,7 @@ def set_retraining(ctx: Context, req: rm.SetRetraining) -> rm.RetrainingAction:
 
 def get_retraining(ctx: Context, req: MonitorRef) -> rm.RetrainingDetail:
     """The action (None: not set) and the latest retrainings, started or skipped."""
-    monitor = _monitor(ctx, req)
+    monitor = visible_monitor(ctx, req)
     action = ctx.session.scalar(select(RA).where(RA.monitor_id == monitor.id))
     rows = ctx.session.scalars(
         select(RT).where(RT.monitor_id == monitor.id).order_by(RT.id.desc()).limit(_HISTORY)
@@ -96,7 +97,7 @@ def get_retraining(ctx: Context, req: MonitorRef) -> rm.RetrainingDetail:
 
 def clear_retraining(ctx: Context, req: MonitorRef) -> rm.RetrainingAction:
     """The action goes; retrainings under way finish, the history stays."""
-    monitor = _monitor(ctx, req)
+    monitor = visible_monitor(ctx, req)
     ctx.require(change_action(monitor), req.workspace, req.environment)
     action = _required(ctx, monitor)
     info = _action(action)
@@ -108,7 +109,7 @@ def clear_retraining(ctx: Context, req: MonitorRef) -> rm.RetrainingAction:
 def run_retraining(ctx: Context, req: rm.RetrainRun) -> rm.RetrainingInfo:
     """Start the retraining now, unless one started within the cooldown (``force``: even
     then); a skip is answered, and kept in the history, with its reason."""
-    monitor = _monitor(ctx, req)
+    monitor = visible_monitor(ctx, req)
     ctx.require(change_action(monitor), req.workspace, req.environment)
     action = _required(ctx, monitor)
     row = start_retraining(ctx, action, "manual", force=req.force, by=ctx.caller.name)
@@ -186,39 +187,21 @@ def _required(ctx: Context, monitor: schema.Monitor) -> schema.RetrainAction:
 
 
 def _action(a: schema.RetrainAction) -> rm.RetrainingAction:
-    return rm.RetrainingAction(
+    return from_row(
+        rm.RetrainingAction,
+        a,
         monitor=a.monitor.name,
-        project=a.project,
-        pipeline=a.pipeline,
-        params=list(a.params),
-        model=a.model,
-        output=a.output,
-        example=a.example,
         train_in=a.train_env.name,
         promote_to=a.target_env.name,
-        alias=a.alias,
-        cooldown_seconds=a.cooldown_seconds,
-        created_by=a.created_by,
-        created_at=a.created_at,
-        last_started_at=a.last_started_at,
     )
 
 
 def _info(monitor: schema.Monitor, r: schema.Retraining) -> rm.RetrainingInfo:
-    return rm.RetrainingInfo(
-        id=r.id,
+    return from_row(
+        rm.RetrainingInfo,
+        r,
         monitor=monitor.name,
         trigger="alert" if r.trigger == "alert" else "manual",
-        rule=r.rule,
-        status=r.status,
-        reason=r.reason,
-        job_id=r.job_id,
-        run_id=r.run_id,
-        version=r.version,
-        promotion_id=r.promotion_id,
-        started_by=r.started_by,
-        created_at=r.created_at,
-        finished_at=r.finished_at,
     )
 
 

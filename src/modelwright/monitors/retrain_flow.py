@@ -20,7 +20,7 @@ from modelwright.errors import ModelwrightError, NotFound
 from modelwright.promotions.models import RequestPromotion
 from modelwright.promotions.service import request_promotion
 from modelwright.store import schema
-from modelwright.workflows import start
+from modelwright.workflows import start_for
 
 __all__ = ["KIND", "finish_retraining", "on_firing", "retrain_plan", "start_retraining"]
 
@@ -78,16 +78,16 @@ def start_retraining(
     if row.status == "running":
         row.reason = why + (" (cooldown overridden)" if force and wait and now < wait else "")
         action.last_started_at = now
-        row.job_id = start(
+        start_for(
             ctx.session,
+            row,
+            "retraining",
             KIND,
-            {"retraining_id": row.id},
             # As who configured it: its grants decide what the retraining may do.
             started_by=action.created_by,
             workspace=env.workspace.name,
             environment=action.train_env.name,
             reason=f"retrain for monitor {monitor.name}: {why}",
-            key=f"retraining:{row.id}",
         )
     _event(ctx, row, "retraining.started" if row.status == "running" else "retraining.skipped")
     ctx.audit(

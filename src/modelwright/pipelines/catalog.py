@@ -9,6 +9,8 @@
     reference:
       type: registered    # a registered dataset version (lineage recorded on the node's run)
       dataset: churn@v3
+    scores:
+      type: metrics       # a dict of numbers a node returns: metrics of the pipeline's run
 
 Names the catalog does not mention stay in memory between nodes.
 """
@@ -31,13 +33,15 @@ __all__ = [
     "CatalogEntry",
     "DatasetType",
     "Location",
+    "check_metrics",
     "load_file",
+    "metric_values",
     "parse_catalog",
     "resolve_locations",
     "save_file",
 ]
 
-DatasetType = Literal["parquet", "csv", "json", "npy", "registered", "memory"]
+DatasetType = Literal["parquet", "csv", "json", "npy", "registered", "memory", "metrics"]
 FILE_TYPES = ("parquet", "csv", "json", "npy")
 
 
@@ -154,6 +158,43 @@ def resolve_locations(
             )
         out[name] = loc
     return out
+
+
+def metric_values(name: str, value: Any) -> dict[str, Any]:
+    """What a ``metrics`` entry holds, checked: a mapping of names to numbers (or to such
+    mappings), with NumPy scalars made plain numbers (so the value is cached as JSON)."""
+    if not isinstance(value, Mapping):
+        raise InvalidInput(
+            f"catalog '{name}': a metrics entry holds a dict of numbers, got "
+            f"{type(value).__name__}",
+            details={"field": "catalog", "entry": name},
+        )
+    out: dict[str, Any] = {}
+    for key, v in value.items():
+        if isinstance(v, Mapping):
+            out[str(key)] = metric_values(name, v)
+            continue
+        item = v.item() if callable(getattr(v, "item", None)) else v  # a NumPy scalar
+        if isinstance(item, bool) or not isinstance(item, int | float):
+            raise InvalidInput(
+                f"catalog '{name}': metric '{key}' must be a number, got "
+                f"{type(v).__name__} {v!r:.60}",
+                details={"field": "catalog", "entry": name, "metric": str(key)},
+            )
+        out[str(key)] = item
+    return out
+
+
+def check_metrics(name: str, value: Any) -> dict[str, float]:
+    """The metrics a ``metrics`` entry holds, nested names joined with dots
+    (``{"f1": {"macro": 0.9}}`` is ``f1.macro``)."""
+    flat: dict[str, float] = {}
+    for key, v in metric_values(name, value).items():
+        if isinstance(v, dict):
+            flat.update({f"{key}.{k}": f for k, f in check_metrics(name, v).items()})
+        else:
+            flat[key] = float(v)
+    return flat
 
 
 # -- reading and writing files ----------------------------------------------------------------

@@ -5,15 +5,25 @@ such a mapping."""
 from __future__ import annotations
 
 import importlib
+import re
 import sys
+import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from types import ModuleType
 
+from modelwright.core.names import MAX_NAME, check_name
 from modelwright.errors import InvalidInput, NotFound
 from modelwright.pipelines.pipeline import Pipeline
 
-__all__ = ["MODULE", "load_pipelines", "project_module"]
+__all__ = [
+    "MODULE",
+    "default_experiment",
+    "experiment_name",
+    "load_pipelines",
+    "project_module",
+    "project_name",
+]
 
 MODULE = "pipelines"
 
@@ -68,3 +78,30 @@ def get_pipeline(project: Path, name: str) -> Pipeline:
             details={"pipeline": name},
         )
     return pipelines[name]
+
+
+def project_name(project: Path) -> str:
+    """The project's name: ``[project] name`` of its ``pyproject.toml``, else its folder's."""
+    project = project.resolve()
+    try:
+        meta = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
+        name = meta.get("project", {}).get("name")
+    except (OSError, tomllib.TOMLDecodeError, AttributeError):
+        name = None
+    return str(name) if isinstance(name, str) and name else project.name
+
+
+def default_experiment(project: Path, pipeline: str) -> str:
+    """Where a project's runs of ``pipeline`` go unless told: ``<project>-<pipeline>``, made a
+    valid name (other characters become '-')."""
+    raw = f"{project_name(project)}-{pipeline}"
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", raw).replace("..", ".")
+    name = name.lstrip("._-")[:MAX_NAME].rstrip("._-") or pipeline
+    return name
+
+
+def experiment_name(project: Path, pipeline: str, experiment: str | None) -> str:
+    """``experiment`` when given (checked), else ``default_experiment``."""
+    if experiment is not None:
+        return check_name(experiment, "experiment")
+    return default_experiment(project, pipeline)

@@ -16,7 +16,13 @@ from typing import Any
 import orjson
 from pydantic import BaseModel, Field, ValidationError
 
-from modelwright.errors import ArtifactCorrupted, InvalidInput, PermissionDenied
+from modelwright.errors import (
+    ArtifactCorrupted,
+    InvalidInput,
+    ModelwrightError,
+    PermissionDenied,
+    user_frame,
+)
 from modelwright.registry.flavors import flavor_for, get_flavor, requires_trust, untrusted_types
 from modelwright.registry.flavors.base import Flavor
 from modelwright.registry.signature import Signature
@@ -59,6 +65,8 @@ class Manifest(BaseModel):
         if data["input_example"] is None:
             # Left out: a model saved without an example keeps the digest it always had.
             del data["input_example"]
+        if data["signature"] is not None and not data["signature"]["methods"]:
+            del data["signature"]["methods"]  # likewise for one without recorded methods
         return orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
 
 
@@ -199,6 +207,17 @@ def load_verified(
             f"{', '.join(manifest.requirements) or impl.packages[0]}",
             details={"field": "flavor"},
         ) from None
+    except ModelwrightError:
+        raise
+    except Exception as exc:
+        # Code the model runs as it loads (a custom class's unpickling, a missing module of
+        # the project) failed: say where, the traceback stays chained.
+        where = user_frame(exc)
+        raise InvalidInput(
+            f"loading the {manifest.flavor} model in '{path}' failed: "
+            f"{type(exc).__name__}: {exc}" + (f"\n  {where}" if where else ""),
+            details={"flavor": manifest.flavor, "where": where},
+        ) from exc
 
 
 def scratch_dir(prefix: str) -> Path:

@@ -9,9 +9,85 @@ from modelwright.errors import InvalidInput
 from modelwright.registry.artifact import Manifest
 from modelwright.registry.flavors import get_flavor
 from modelwright.registry.flavors.base import Flavor
-from modelwright.registry.signature import Signature, validate_input
+from modelwright.registry.signature import METHODS, Signature, validate_input
 
-__all__ = ["LoadedModel", "parse_payload"]
+__all__ = [
+    "METHODS",
+    "LoadedModel",
+    "available_methods",
+    "call_method",
+    "check_method",
+    "method_outputs",
+    "parse_payload",
+]
+
+
+def check_method(method: Any, field: str = "method") -> str:
+    """``method`` if it names a prediction method (``METHODS``), else ``InvalidInput``."""
+    if not isinstance(method, str) or method not in METHODS:
+        raise InvalidInput(
+            f"{field}: unknown prediction method {method!r} (one of {', '.join(METHODS)})",
+            details={"field": field, "value": str(method)},
+        )
+    return method
+
+
+def available_methods(flavor: Flavor, raw: Any) -> list[str]:
+    """The prediction methods ``raw`` offers: ``predict``, and those of ``METHODS`` it has
+    (a scikit-learn regressor has no ``predict_proba``, nor an SVC without probabilities),
+    within the flavor's ``methods`` if it declares them (what its loaded form answers)."""
+    allowed = getattr(flavor, "methods", METHODS)
+    return [
+        "predict",
+        *(m for m in METHODS[1:] if m in allowed and callable(getattr(raw, m, None))),
+    ]
+
+
+def call_method(flavor: Flavor, raw: Any, method: str, data: Any, *, field: str = "method") -> Any:
+    """``raw``'s ``method`` on ``data``. A method giving one column per class gives a
+    DataFrame whose columns are the class labels (as text, ``classes_`` order)."""
+    import numpy as np
+    import pandas as pd
+
+    if method == "predict":
+        return flavor.predict(raw, data)
+    check_method(method, field)
+    fn = getattr(raw, method, None)
+    if not callable(fn):
+        raise _missing(flavor, raw, method, field)
+    out = np.asarray(fn(data))
+    if out.ndim != 2:
+        return out
+    classes = getattr(raw, "classes_", None)
+    labels = (
+        [str(c) for c in classes]
+        if classes is not None and len(classes) == out.shape[1]
+        else [str(i) for i in range(out.shape[1])]
+    )
+    return pd.DataFrame(out, columns=labels)
+
+
+def _missing(flavor: Flavor, raw: Any, method: str, field: str) -> InvalidInput:
+    has = ", ".join(available_methods(flavor, raw))
+    return InvalidInput(
+        f"{field}: this {type(raw).__name__} model has no {method} (it has {has})",
+        details={"field": field, "value": method},
+    )
+
+
+def method_outputs(flavor: Flavor, raw: Any, example: Any, predicted: Any) -> dict[str, Any]:
+    """Each prediction method's output on ``example`` (``predicted`` is predict's), for the
+    signature to record; a method that fails on the example is an error naming it."""
+    outputs = {"predict": predicted}
+    for method in available_methods(flavor, raw)[1:]:
+        try:
+            outputs[method] = call_method(flavor, raw, method, example)
+        except Exception as exc:
+            raise InvalidInput(
+                f"input_example: the model's {method} fails on it ({type(exc).__name__}: {exc})",
+                details={"field": "input_example", "method": method},
+            ) from None
+    return outputs
 
 
 @dataclass
@@ -37,10 +113,35 @@ class LoadedModel:
             return data
         return validate_input(self.signature.inputs, data)
 
-    def predict(self, data: Any, *, validate: bool = True) -> Any:
+    @property
+    def methods(self) -> list[str]:
+        """The prediction methods this model answers (see ``METHODS``)."""
+        return available_methods(self.flavor, self.raw)
+
+    def require_method(self, method: str, field: str = "method") -> None:
+        """``InvalidInput`` naming ``field`` unless this model answers ``method``."""
+        check_method(method, field)
+        if method not in self.methods:
+            raise _missing(self.flavor, self.raw, method, field)
+
+    def predict(self, data: Any, *, validate: bool = True, method: str = "predict") -> Any:
+        """``method``'s output on ``data``: ``predict`` (the default), ``predict_proba`` or
+        ``decision_function`` (a DataFrame with one column per class, named by its label,
+        where the model gives one)."""
+        if method != "predict":
+            check_method(method)
         if validate:
             data = self.validate(data)
-        return self.flavor.predict(self.raw, data)
+        return call_method(self.flavor, self.raw, method, data)
+
+    def predict_proba(self, data: Any, *, validate: bool = True) -> Any:
+        """Each class's probability: one column per class, named by the class labels."""
+        return self.predict(data, validate=validate, method="predict_proba")
+
+    def decision_function(self, data: Any, *, validate: bool = True) -> Any:
+        """The model's decision scores: one column per class (named by the class labels)
+        for more than two classes, one score per row for two."""
+        return self.predict(data, validate=validate, method="decision_function")
 
     def scores(self, data: Any) -> Any:
         """Probabilities where the model has them, else its predictions: the positive

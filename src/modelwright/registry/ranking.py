@@ -12,13 +12,13 @@ from modelwright.core.actions import Action
 from modelwright.core.context import Context
 from modelwright.core.lookup import get_environment
 from modelwright.registry import models as m
-from modelwright.registry.service import (
-    _readable_model,
-    _version_infos,
-    _visible_versions,
+from modelwright.registry._lookup import (
     available_version,
-    move_alias,
+    readable_model,
+    version_infos,
+    visible_versions,
 )
+from modelwright.registry.aliases import move_alias
 from modelwright.store import schema
 
 __all__ = ["leaderboard", "lower_is_better", "rank", "rank_versions"]
@@ -64,11 +64,11 @@ def _higher(req: m.LeaderboardRequest | m.RankVersions) -> bool:
 
 def leaderboard(ctx: Context, req: m.LeaderboardRequest) -> list[m.LeaderboardEntry]:
     """Versions ranked by the metric their run logged (latest value)."""
-    model, readable = _readable_model(ctx, req.workspace, req.name)
+    model, readable = readable_model(ctx, req.workspace, req.name)
     if req.environment is not None:
         env = get_environment(ctx.session, req.workspace, req.environment)
         readable &= {env.id}
-    infos = _version_infos(ctx, model, _visible_versions(ctx, model, readable))
+    infos = version_infos(ctx, model, visible_versions(ctx, model, readable))
     logged = _logged(ctx, infos, req.metric)
     return rank(
         [
@@ -100,15 +100,15 @@ def rank_versions(ctx: Context, req: m.RankVersions) -> list[m.LeaderboardEntry]
     ``set_challenger``, point that environment's ``challenger`` alias at the winner."""
     if req.set_challenger:
         ctx.require(Action.MODEL_REGISTER, req.workspace, req.environment)
-    model, readable = _readable_model(ctx, req.workspace, req.name)
+    model, readable = readable_model(ctx, req.workspace, req.name)
     env = get_environment(ctx.session, req.workspace, req.environment)
     if req.scores is None:
-        infos = _version_infos(ctx, model, _visible_versions(ctx, model, readable & {env.id}))
+        infos = version_infos(ctx, model, visible_versions(ctx, model, readable & {env.id}))
         values = _logged(ctx, infos, req.metric)
         source = "logged"
     else:
         rows = [available_version(ctx, env, model.name, s.version) for s in req.scores]
-        infos = _version_infos(ctx, model, rows)
+        infos = version_infos(ctx, model, rows)
         values = {
             s.version: (s.value, "" if s.value is not None else "no score given")
             for s in req.scores

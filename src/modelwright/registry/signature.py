@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from modelwright.errors import InvalidInput
 
@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # pandas and numpy load on first use: `import modelwright` st
 
 __all__ = [
     "EXAMPLE_ROWS",
+    "METHODS",
     "ColumnSpec",
     "Schema",
     "Signature",
@@ -31,6 +32,10 @@ __all__ = [
 # The rows of an input example kept with the model: an example, not a dataset (the manifest
 # is read on every load).
 EXAMPLE_ROWS = 100
+
+# The prediction methods a model may offer, ``predict`` first: serving, batch and
+# ``LoadedModel`` answer any of those the model has.
+METHODS = ("predict", "predict_proba", "decision_function")
 
 # Column types as users think of them; numpy/pandas dtypes map onto these.
 ColumnType = Literal["integer", "float", "boolean", "string", "datetime", "category", "object"]
@@ -51,7 +56,19 @@ class Schema(BaseModel):
 
 class Signature(BaseModel):
     inputs: Schema
-    outputs: Schema | None = None
+    outputs: Schema | None = Field(default=None, description="What ``predict`` returns.")
+    methods: dict[str, Schema] = Field(
+        default_factory=dict,
+        description="What each prediction method of the model returns (``predict`` too); "
+        "empty for a model logged before methods were recorded.",
+    )
+
+    @field_validator("methods")
+    @classmethod
+    def _in_order(cls, methods: dict[str, Schema]) -> dict[str, Schema]:
+        # Stored with sorted keys; shown in METHODS order (predict first), others after.
+        rank = {m: i for i, m in enumerate(METHODS)}
+        return dict(sorted(methods.items(), key=lambda kv: (rank.get(kv[0], len(rank)), kv[0])))
 
 
 def _column_type(dtype: Any) -> ColumnType:
@@ -96,10 +113,14 @@ def infer_schema(example: Any) -> Schema:
     )
 
 
-def infer_signature(input_example: Any, output: Any = None) -> Signature:
+def infer_signature(
+    input_example: Any, output: Any = None, methods: dict[str, Any] | None = None
+) -> Signature:
+    """``methods``: each prediction method's output on the example, by method name."""
     return Signature(
         inputs=infer_schema(input_example),
         outputs=None if output is None else infer_schema(output),
+        methods={name: infer_schema(out) for name, out in (methods or {}).items()},
     )
 
 

@@ -22,6 +22,7 @@ from modelwright.pipelines.catalog import (
     Catalog,
     Location,
     load_file,
+    metric_values,
     resolve_locations,
     save_file,
 )
@@ -118,7 +119,7 @@ class RunCatalog:
             if i in self.produced:
                 continue
             entry = self.entries.get(i)
-            if entry is None or entry.type == "memory":
+            if entry is None or entry.type in ("memory", "metrics"):
                 raise InvalidInput(
                     f"node '{n.name}' reads '{i}', which no node produces and the catalog "
                     f"of environment '{self.env}' does not define (add it to "
@@ -197,6 +198,9 @@ class RunCatalog:
         """Keep an output a node returned: in memory, where the catalog binds it (``run_id``
         as a registered dataset's writer), and in its stored form, which is returned for the
         caller to store."""
+        entry = self.entries.get(name)
+        if entry is not None and entry.type == "metrics":
+            value = metric_values(name, value)  # anything else fails the node, saying so
         serial = serialize(value)
         out = self.data[name] = Output(value=value, loaded=True)
         if isinstance(serial, str):
@@ -221,7 +225,7 @@ class RunCatalog:
 
     def _save(self, name: str, value: Any, run_id: str, obj: pm.OutputObject | None) -> None:
         entry = self.entries.get(name)
-        if entry is None or entry.type == "memory":
+        if entry is None or entry.type in ("memory", "metrics"):
             return
         if entry.type == "registered" and entry.dataset:
             ref = entry.dataset.partition("@")[0]

@@ -6,7 +6,9 @@ checked is (``catalog``): catalog entries for every input, parameters, data isol
 files. Then the scheduler (``scheduler``) runs the DAG, each node run by the tasks (``task``:
 its cache, its call, its outputs), and the recorder (``_recorder``) attaches through the
 run's hooks (``hooks``): node runs, cache entries and lineage are recorded in batches, off
-the scheduler's path.
+the scheduler's path. Inside a node, ``mw.active_run()`` is the node's child run
+(``_node_run``), so a node logs metrics, artifacts and models as any script does. The runs
+go to an experiment named after the project and the pipeline unless the caller names one.
 """
 
 from __future__ import annotations
@@ -19,13 +21,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from modelwright.api import tracking as tracking_ops
-from modelwright.errors import NodeFailed
+from modelwright.errors import NodeFailed, error_headline, failure_text
 from modelwright.pipelines import models as pm
-from modelwright.pipelines.catalog import parse_catalog
+from modelwright.pipelines.catalog import check_metrics, parse_catalog
 from modelwright.pipelines.config import ProjectConfig, flatten, load_config
 from modelwright.pipelines.hashing import fingerprint
 from modelwright.pipelines.pipeline import Pipeline
-from modelwright.pipelines.project import get_pipeline
+from modelwright.pipelines.project import experiment_name, get_pipeline
 from modelwright.runner._recorder import RecordingHooks
 from modelwright.runner.catalog import RunCatalog
 from modelwright.runner.executors import Executor, make_executor
@@ -75,7 +77,10 @@ class PipelineSession:
         from_inputs: Iterable[str] = (),
         to_outputs: Iterable[str] = (),
         progress: Progress | None = None,
+        experiment: str | None = None,
     ) -> PipelineResult:
+        """Run pipeline ``name``; its runs go to ``experiment``, by default one named after
+        the project and the pipeline (``churn-train``)."""
         pipe = self.pipeline(name)
         if tags := list(tags):
             pipe = pipe.only_tags(*tags)
@@ -95,6 +100,7 @@ class PipelineSession:
             address=address,
             cache=cache,
             progress=progress,
+            experiment=experiment,
         )
 
 
@@ -111,8 +117,11 @@ def run_pipeline(
     address: str | None = None,
     cache: bool = True,
     progress: Progress | None = None,
+    experiment: str | None = None,
 ) -> PipelineResult:
-    """Run ``pipeline`` as a tracked run; raises ``NodeFailed`` when a node fails."""
+    """Run ``pipeline`` as a tracked run in ``experiment`` (default: named after the project
+    and ``name``); raises ``NodeFailed`` when a node fails."""
+    experiment = experiment_name(Path(project), name, experiment)
     # The environment snapshot of the pipeline's run (git state, packages) is taken while
     # the pipeline runs (git runs in processes of its own), and recorded with its first batch.
     snapshot = _in_thread(take_snapshot)
@@ -127,7 +136,9 @@ def run_pipeline(
         environment=env,
         project=Path(project).resolve(),
     )
-    run = _Run(client, pipeline, catalog, name=name, config=config, cache=cache)
+    run = _Run(
+        client, pipeline, catalog, name=name, experiment=experiment, config=config, cache=cache
+    )
     catalog.prepare(pipeline)
     if not isinstance(executor, str):
         return run.execute(executor, snapshot, progress)
@@ -150,6 +161,7 @@ class _Run:
         catalog: RunCatalog,
         *,
         name: str,
+        experiment: str,
         config: ProjectConfig,
         cache: bool,
     ) -> None:
@@ -157,6 +169,7 @@ class _Run:
         self.pipeline = pipeline
         self.catalog = catalog
         self.name = name
+        self.experiment = experiment
         self.config = config
         self.use_cache = cache
         self.fingerprint = fingerprint()
@@ -169,7 +182,7 @@ class _Run:
             tracking_ops.START_RUN,
             workspace=catalog.ws,
             environment=catalog.env,
-            experiment=self.name,
+            experiment=self.experiment,
             name=f"pipeline {self.name}",
             tags={
                 "modelwright.pipeline": self.name,
@@ -192,7 +205,7 @@ class _Run:
             catalog,
             hooks,
             reports,
-            scope=RunScope(catalog.ws, catalog.env, self.name, parent.id),
+            scope=RunScope(catalog.ws, catalog.env, self.name, parent.id, self.experiment),
             executor=executor,
             cache=self.use_cache,
             fingerprint=self.fingerprint,
@@ -212,16 +225,18 @@ class _Run:
             end = pm.PipelineRunEnd(status="finished")
             if failed is not None:
                 report = reports.nodes[failed]
-                last = report.error.strip().splitlines()[-1] if report.error else ""
-                message = f"node '{failed}' failed: {last}"
+                # The node's error record: the exception, then where the user's code failed.
+                head, frame = error_headline(report.error)
+                message = f"node '{failed}' failed: {head}" + (f"\n  {frame}" if frame else "")
                 end = pm.PipelineRunEnd(
-                    status="failed", error=f"{message}\n{report.error}"[:20_000]
+                    status="failed", error=f"{message}\n\n{report.error}"[:20_000]
                 )
             hooks.after_pipeline_run(end, self._metrics(parent.id) if failed is None else {})
         except BaseException as exc:
-            error = f"{type(exc).__name__}: {exc}"[:20_000]
-            hooks.on_pipeline_error(pm.PipelineRunEnd(status="failed", error=error))
+            hooks.on_pipeline_error(pm.PipelineRunEnd(status="failed", error=failure_text(exc)))
             raise
+        finally:
+            tasks.close()
         result = PipelineResult(
             run_id=parent.id,
             pipeline=self.name,
@@ -237,15 +252,20 @@ class _Run:
         return result
 
     def _metrics(self, run_id: str) -> dict[str, float]:
-        """Outputs named ``metrics`` or ``*_metrics`` holding numbers (a mapping, nested ones
-        flattened with dots) become metrics of the pipeline's run, so an evaluation node's
-        figures show in ``runs list``, the leaderboard and promotion gates. Cached outputs
-        are read back, so a re-run logs them too."""
+        """Outputs of catalog type ``metrics`` (a dict of numbers, nested ones flattened with
+        dots) become metrics of the pipeline's run, so an evaluation node's figures show in
+        ``runs list``, the leaderboard and promotion gates; so do the numbers of outputs named
+        ``metrics`` or ``*_metrics``. Cached outputs are read back, so a re-run logs them
+        too."""
         points: dict[str, float] = {}
         for name in self.pipeline.producers:
-            if (
-                name != "metrics" and not name.endswith("_metrics")
-            ) or name not in self.catalog.data:
+            if name not in self.catalog.data:
+                continue
+            entry = self.catalog.entries.get(name)
+            if entry is not None and entry.type == "metrics":
+                points.update(check_metrics(name, self.catalog.value(name, run_id)))
+                continue
+            if name != "metrics" and not name.endswith("_metrics"):
                 continue
             value = self.catalog.value(name, run_id)
             if isinstance(value, Mapping):

@@ -11,9 +11,9 @@ run is started first (the dataset version names it).
 from __future__ import annotations
 
 import json
+import os
 import random
 import time
-import traceback
 from collections.abc import Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -23,12 +23,13 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import TypeAdapter, ValidationError
 
 from modelwright.api import tracking as tracking_ops
-from modelwright.errors import InvalidInput
+from modelwright.errors import InvalidInput, failure_text
 from modelwright.pipelines import models as pm
 from modelwright.pipelines.hashing import cache_key, code_hash
 from modelwright.pipelines.node import Node
 from modelwright.pipelines.pipeline import Pipeline
 from modelwright.pipelines.service import TAG_CODE, TAG_ENV, TAG_INPUT, environment_tag
+from modelwright.runner._node_run import NodeRunScope, NodeRunState, forget_client, local_client
 from modelwright.runner.catalog import RunCatalog
 from modelwright.runner.executors import Executor
 from modelwright.runner.hooks import RunHooks
@@ -38,24 +39,50 @@ from modelwright.tracking.models import Key, ParamValue
 if TYPE_CHECKING:
     from modelwright.client import Client
 
-__all__ = ["NodeTasks", "RunScope", "call_node"]
+__all__ = ["NodeOutcome", "NodeTasks", "RunScope", "call_node", "run_node"]
 
 _PARAMS: TypeAdapter[dict[str, str]] = TypeAdapter(dict[Key, ParamValue])
 
 
 def call_node(node: Node, values: list[Any]) -> dict[str, Any]:
-    """What an executor runs: one node on its input values."""
+    """One node on its input values."""
     return node.call(values)
 
 
 @dataclass(frozen=True)
+class NodeOutcome:
+    """What a node's call gave: its outputs, or what it raised as text (an exception's
+    traceback does not survive every executor's trip back), and whether the node started
+    its run on the platform (by logging to it)."""
+
+    outputs: dict[str, Any]
+    error: str = ""  # ``errors.failure_text``: the exception, where the user's code failed
+    summary: str = ""  # the exception on one line
+    started: bool = False
+
+
+def run_node(node: Node, values: list[Any], scope: NodeRunScope) -> NodeOutcome:
+    """What an executor runs: one node on its input values, its child run the active run."""
+    state = NodeRunState(scope)
+    try:
+        with state:
+            outputs = call_node(node, values)
+    except Exception as exc:
+        summary = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        return NodeOutcome({}, failure_text(exc), summary, state.started)
+    return NodeOutcome(outputs, started=state.started)
+
+
+@dataclass(frozen=True)
 class RunScope:
-    """Where a pipeline's run is recorded: its workspace, environment, name and run."""
+    """Where a pipeline's run is recorded: its workspace, environment, pipeline, experiment
+    and run."""
 
     workspace: str
     environment: str
     pipeline: str
     run_id: str
+    experiment: str
 
 
 @dataclass
@@ -98,6 +125,12 @@ class NodeTasks:
         self.statuses: dict[str, pm.NodeStatus] = {}
         self.children: dict[str, _Child] = {}
         self._memo: dict[int, str] = {}
+        # Nodes run in this process log through this client; elsewhere, they connect anew.
+        self._client_key = local_client(client)
+        self._connection = client.transport.connection()
+
+    def close(self) -> None:
+        forget_client(self._client_key)
 
     # -- the cache ----------------------------------------------------------------------------
     def look_up_all(self) -> None:
@@ -189,7 +222,20 @@ class NodeTasks:
             values = [self.catalog.value(i, child.run_id) for i in n.inputs]
         except Exception as exc:
             return _failed(exc)
-        return self.executor.submit(call_node, n, values)
+        scope = NodeRunScope(
+            run_id=child.run_id,
+            parent_id=self.scope.run_id,
+            name=n.name,
+            workspace=self.scope.workspace,
+            environment=self.scope.environment,
+            experiment=self.scope.experiment,
+            started=child.started,
+            connection=self._connection,
+            tags={"modelwright.node": n.name, "modelwright.cache": "miss"},
+            client_key=self._client_key,
+            pid=os.getpid(),
+        )
+        return self.executor.submit(run_node, n, values, scope)
 
     def _child_run(self, n: Node) -> tuple[str, bool]:
         """The id of the node's child run, and whether it is started now. It is recorded when
@@ -201,7 +247,7 @@ class NodeTasks:
             tracking_ops.START_RUN,
             workspace=self.scope.workspace,
             environment=self.scope.environment,
-            experiment=self.scope.pipeline,
+            experiment=self.scope.experiment,
             name=n.name,
             parent_id=self.scope.run_id,
             tags={"modelwright.node": n.name, "modelwright.cache": "miss"},
@@ -230,16 +276,21 @@ class NodeTasks:
         child = self.children[n.name]
         duration = time.perf_counter() - child.clock
         metrics = {"duration_s": duration}
+        error = reason = ""
         try:
-            outputs = future.result()
-            serials = [self.catalog.keep(name, v, child.run_id) for name, v in outputs.items()]
+            outcome: NodeOutcome = future.result()
+            child.started = child.started or outcome.started
+            if outcome.error:
+                error, reason = outcome.error, f"raised {outcome.summary}"
+            else:
+                outputs = outcome.outputs
+                serials = [self.catalog.keep(name, v, child.run_id) for name, v in outputs.items()]
         except Exception as exc:
-            text = "".join(traceback.format_exception(exc)[-8:])
-            error = text[-20_000:]
+            error, reason = failure_text(exc), f"raised {type(exc).__name__}: {exc}"
+        if error:
             record = self._record(n, child, "failed", error=error, metrics=metrics)
             self.hooks.on_node_error(record)
-            reason = f"raised {type(exc).__name__}: {exc}"
-            self.reports.update(n.name, "failed", reason, duration=duration, error=text)
+            self.reports.update(n.name, "failed", reason, duration=duration, error=error)
             return False
         stored = {o: obj for o in outputs if (obj := self.catalog.data[o].obj) is not None}
         why_not = self._cacheable(n) or next(

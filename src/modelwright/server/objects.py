@@ -33,6 +33,8 @@ __all__ = ["add_object_routes"]
 
 Authenticate = Callable[[Platform, Request], Caller]
 
+_PUT_SUMMARY = "Upload an object (raw bytes; the digest in the path is checked)"
+
 
 def add_object_routes(app: FastAPI, authenticate: Authenticate) -> None:
     routes = (
@@ -53,29 +55,24 @@ def add_object_routes(app: FastAPI, authenticate: Authenticate) -> None:
     )
     for path, tag, put_name, get_name, where in routes:
         params = tuple(re.findall(r"{(\w+)}", path))
-        app.add_api_route(
-            path,
-            _put(authenticate),
-            methods=["PUT"],
-            name=put_name,
-            summary="Upload an object (raw bytes; the digest in the path is checked)",
-            tags=[tag],
-            status_code=201,
-            # Not FastAPI's default class: its JSON content would be documented for bodies
-            # these routes never send.
-            response_class=Response,
-            openapi_extra=object_openapi(params, "PUT", where),
+        faces = (
+            ("PUT", _put(authenticate), put_name, 201, _PUT_SUMMARY),
+            ("GET", _get(authenticate), get_name, None, "Download an object (raw bytes)"),
         )
-        app.add_api_route(
-            path,
-            _get(authenticate),
-            methods=["GET"],
-            name=get_name,
-            summary="Download an object (raw bytes)",
-            tags=[tag],
-            response_class=Response,
-            openapi_extra=object_openapi(params, "GET", where),
-        )
+        for method, endpoint, name, status, summary in faces:
+            app.add_api_route(
+                path,
+                endpoint,
+                methods=[method],
+                name=name,
+                summary=summary,
+                tags=[tag],
+                status_code=status,
+                # Not FastAPI's default class: its JSON content would be documented for bodies
+                # these routes never send.
+                response_class=Response,
+                openapi_extra=object_openapi(params, method, where),
+            )
 
 
 def _scope(request: Request) -> tuple[ObjectScope, str]:

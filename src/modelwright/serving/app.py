@@ -38,7 +38,13 @@ from modelwright.serving._asgi import (
 from modelwright.serving._errors import Protocol, error_body
 from modelwright.serving.capture import Capture
 from modelwright.serving.config import ServingConfig
-from modelwright.serving.invocations import CONTENT_TYPES, parse_csv, parse_payload, split_params
+from modelwright.serving.invocations import (
+    CONTENT_TYPES,
+    params_method,
+    parse_csv,
+    parse_payload,
+    split_params,
+)
 from modelwright.serving.metrics import ServerMetrics
 from modelwright.serving.oip import (
     HEADER_LENGTH,
@@ -96,6 +102,9 @@ class ModelServer:
         self.name = name
         self.version = version
         self.config = config or ServingConfig()
+        # Refused before serving anything: every request would fail.
+        model.require_method(self.config.method, "config.method")
+        self.methods = model.methods
         self.metrics = ServerMetrics()
         self.predictor = Predictor(model, self.config, self.metrics)
         self.capture = capture
@@ -183,7 +192,8 @@ class ModelServer:
                 "versions": [self.version],
                 "platform": self.model.manifest.flavor,
             }
-            return "metadata", _Reply(200, {**meta, **tensor_metadata(self.model.signature)}), None
+            outputs = tensor_metadata(self.model.signature, self.config.method)
+            return "metadata", _Reply(200, {**meta, **outputs}), None
         if rest == ["ready"] and method == "GET":
             return "health", _Reply(200, {"name": self.name, "ready": True}), None
         if rest == ["infer"]:
@@ -260,6 +270,7 @@ class ModelServer:
 
     async def _invocations(self, body: bytes, request: _Request) -> _Reply:
         signature = self.model.signature
+        method: str = self.config.method
         if request.content_type.split(";")[0].strip().lower() == "text/csv":
             data: Any = self._validate(parse_csv(body, signature))
         else:
@@ -269,23 +280,25 @@ class ModelServer:
                 raise InvalidInput(
                     f"body: not valid JSON ({exc})", details={"field": "body"}
                 ) from None
-            # Params are read (a predict method is refused) and otherwise not used: the
-            # flavors' predict takes none.
-            plain, _params = split_params(payload)
+            # Params choose the prediction method (MLflow's ``params``); others are ignored.
+            plain, params = split_params(payload)
+            method = params_method(params, method, self.methods)
             data = self.predictor.fast.parse(plain) if self.predictor.fast else None
             if data is None:
                 data = self._validate(parse_payload(plain, signature))
-        predictions = await self.predictor.predict(data)
+        predictions = await self.predictor.predict(data, method)
         return _Reply(200, {"predictions": _jsonable(predictions)})
 
     async def _infer(self, body: bytes, request: _Request) -> _Reply:
         signature = self.model.signature
         infer = read_request(body, header(request.scope, HEADER_LENGTH.encode()))
-        advertised = output_names(signature)
+        # ``parameters.method`` chooses the prediction method, as ``params`` does above.
+        method = params_method(infer.parameters, self.config.method, self.methods, "parameters")
+        advertised = output_names(signature, method)
         if advertised is not None:
             check_requested(infer, advertised)  # before predicting, not after
         data = self._validate(to_model_input(infer, signature))
-        predictions = await self.predictor.predict(data)
+        predictions = await self.predictor.predict(data, method)
         head = {
             "model_name": self.name,
             "model_version": self.version,

@@ -2,7 +2,8 @@
 
 What MLflow's scoring server takes, callers send here too: a JSON object holding exactly one
 of ``dataframe_split``, ``dataframe_records``, ``instances`` or ``inputs``, optionally beside a
-``params`` object, or a ``text/csv`` body (read by pandas). Its structure is checked against
+``params`` object (whose ``method`` chooses the prediction method: ``predict_proba``…), or
+a ``text/csv`` body (read by pandas). Its structure is checked against
 the signature before pandas or numpy see it, so a wrong row width, a scalar where rows are
 expected, a null record or a nested array is a 400 naming the place (``instances[3]: …``)
 rather than whatever exception the DataFrame constructor would raise.
@@ -17,15 +18,24 @@ import numpy as np
 import pandas as pd
 
 from modelwright.errors import InvalidInput
+from modelwright.registry.predict import check_method
 from modelwright.registry.signature import Schema, Signature
 from modelwright.serving._json import json_kind
 
-__all__ = ["CONTENT_TYPES", "FORMATS", "parse_csv", "parse_payload", "split_params"]
+__all__ = [
+    "CONTENT_TYPES",
+    "FORMATS",
+    "params_method",
+    "parse_csv",
+    "parse_payload",
+    "split_params",
+]
 
 FORMATS = ("dataframe_split", "dataframe_records", "instances", "inputs")
 CONTENT_TYPES = ("application/json", "text/csv")
-# Parameters that would choose another predict function: refused rather than ignored, since
-# ignoring them would answer something other than what was asked.
+# The parameters naming the prediction method (MLflow's ``params``): ``method``, or
+# ``predict_method`` as some MLflow wrappers call it. Any other parameter is ignored, as
+# MLflow's scoring server ignores the ones a model does not declare.
 _METHOD_PARAMS = ("method", "predict_method")
 _SCALAR = (int, float, str, bool, type(None))
 
@@ -46,13 +56,9 @@ def split_params(payload: Any) -> tuple[dict[str, Any], dict[str, Any]]:
         params = {}
     if not isinstance(params, dict):
         raise _bad("params", f"expected an object, got {json_kind(params)}")
-    for key in _METHOD_PARAMS:
-        if key in params:
-            raise _bad(
-                f"params.{key}",
-                "choosing the predict method is not supported: this endpoint answers the "
-                "model's predict",
-            )
+    named = [k for k in _METHOD_PARAMS if k in params]
+    if len(named) > 1:
+        raise _bad("params", f"give the prediction method once (got {' and '.join(named)})")
     data = {k: v for k, v in payload.items() if k != "params"}
     unknown = [k for k in data if k not in FORMATS]
     if unknown:
@@ -64,6 +70,21 @@ def split_params(payload: Any) -> tuple[dict[str, Any], dict[str, Any]]:
         given = " and ".join(data) if data else "none"
         raise _bad("body", f"expected exactly one of {', '.join(FORMATS)}, got {given}")
     return data, params
+
+
+def params_method(
+    params: dict[str, Any], default: str, available: list[str], where: str = "params"
+) -> str:
+    """The prediction method the params ask for (``default`` if none); a bad name, or one
+    the model does not have (not in ``available``), is a 400 naming the parameter."""
+    for key in _METHOD_PARAMS:
+        if key in params:
+            field = f"{where}.{key}"
+            method = check_method(params[key], field)
+            if method not in available:
+                raise _bad(field, f"this model has no {method} (it has {', '.join(available)})")
+            return method
+    return default
 
 
 def parse_payload(data: dict[str, Any], signature: Signature | None) -> Any:

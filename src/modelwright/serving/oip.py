@@ -5,7 +5,8 @@ the ``Inference-Header-Content-Length`` header gives the JSON's length, an input
 ``parameters.binary_data_size`` is set takes that many bytes of what follows, in order).
 Outputs are returned as JSON, or as binary data when the request asks for it
 (``outputs[i].parameters.binary_data``, or ``parameters.binary_data_output`` for all), under
-the names the model's metadata advertises. Values are never converted with loss: 1.5 in an
+the names the model's metadata advertises. ``parameters.method`` chooses the prediction
+method (``predict_proba`` gives one output per class, named by its label). Values are never converted with loss: 1.5 in an
 INT64 tensor, a string in an FP64 one or a boolean in a shape is a 400 naming the input.
 """
 
@@ -21,7 +22,7 @@ import orjson
 import pandas as pd
 
 from modelwright.errors import InvalidInput
-from modelwright.registry.signature import Signature
+from modelwright.registry.signature import Schema, Signature
 from modelwright.serving._json import json_kind
 
 __all__ = [
@@ -399,12 +400,21 @@ def to_model_input(request: InferRequest, signature: Signature | None) -> Any:
     return pd.DataFrame(columns)
 
 
-def output_names(signature: Signature | None) -> list[str] | None:
-    """The outputs the metadata advertises (None: not known before predicting)."""
-    if signature is None or signature.outputs is None:
+def _output_schema(signature: Signature | None, method: str) -> Schema | None:
+    """What ``method`` returns, as the signature records it (None: not recorded)."""
+    if signature is None:
         return None
-    if signature.outputs.kind == "dataframe":
-        return [c.name for c in signature.outputs.columns]
+    return signature.methods.get(method) or (signature.outputs if method == "predict" else None)
+
+
+def output_names(signature: Signature | None, method: str = "predict") -> list[str] | None:
+    """The outputs ``method`` gives, as the metadata advertises them (None: not known before
+    predicting). A method giving one column per class has one output per class label."""
+    schema = _output_schema(signature, method)
+    if schema is None:
+        return None
+    if schema.kind == "dataframe":
+        return [c.name for c in schema.columns]
     return [PREDICT]
 
 
@@ -459,12 +469,16 @@ def _output(name: str, array: np.ndarray, binary: bool) -> tuple[dict[str, Any],
     return entry, raw
 
 
-def tensor_metadata(signature: Signature | None) -> dict[str, list[dict[str, Any]]]:
-    """The ``inputs``/``outputs`` of a model metadata response, from the signature."""
+def tensor_metadata(
+    signature: Signature | None, method: str = "predict"
+) -> dict[str, list[dict[str, Any]]]:
+    """The ``inputs``/``outputs`` of a model metadata response, from the signature: the
+    outputs of ``method``, the one the deployment answers."""
     out: dict[str, list[dict[str, Any]]] = {"inputs": [], "outputs": []}
     if signature is None:
         return out
-    for key, schema in (("inputs", signature.inputs), ("outputs", signature.outputs)):
+    outputs = _output_schema(signature, method)
+    for key, schema in (("inputs", signature.inputs), ("outputs", outputs)):
         if schema is None:
             continue
         if schema.kind == "dataframe":

@@ -3,7 +3,8 @@
 Inputs arrive validated. ``admit`` refuses work beyond ``max_queue`` (the caller answers 503);
 with ``max_batch_size`` > 1 concurrent requests are merged into one predict call, waiting at
 most ``max_latency_ms`` after the first one for the batch to fill. A batch that fails is
-retried request by request, so one bad input never fails the others.
+retried request by request, so one bad input never fails the others. Only requests for the
+same prediction method (``predict``, ``predict_proba``…) are merged.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from modelwright.serving.metrics import ServerMetrics
 
 __all__ = ["Predictor"]
 
-_Item = tuple[Any, "asyncio.Future[Any]"]
+_Item = tuple[Any, str, "asyncio.Future[Any]"]
 
 
 class Predictor:
@@ -59,16 +60,18 @@ class Predictor:
         self.pending -= 1
         self.metrics.queue_depth.set(self.pending)
 
-    async def predict(self, data: Any) -> Any:
-        """Predictions for validated ``data`` (call ``admit`` first, ``release`` after)."""
+    async def predict(self, data: Any, method: str = "predict") -> Any:
+        """``method``'s output for validated ``data`` (call ``admit`` first, ``release``
+        after)."""
         if self.config.max_batch_size <= 1:
             self.metrics.batch_size.observe(1)
-            return await asyncio.get_running_loop().run_in_executor(self._pool, self._call, data)
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(self._pool, self._call, data, method)
         if self._queue is None:
             self._queue = asyncio.Queue()
             self._batcher = asyncio.get_running_loop().create_task(self._batch_loop(self._queue))
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        await self._queue.put((data, future))
+        await self._queue.put((data, method, future))
         return await future
 
     def close(self) -> None:
@@ -76,13 +79,13 @@ class Predictor:
             self._batcher.cancel()
         self._pool.shutdown(wait=False, cancel_futures=True)
 
-    def _call(self, data: Any) -> Any:
+    def _call(self, data: Any, method: str) -> Any:
         if isinstance(data, NumericRows):
             if self.fast is None:  # only the fast path makes NumericRows
                 raise TypeError("numeric rows reached a model server without a fast path")
             data = data.values if self.fast_array else self.fast.frame(data.values)
         try:
-            return self.model.predict(data, validate=False)
+            return self.model.predict(data, validate=False, method=method)
         except (ValueError, TypeError) as exc:
             raise _rejected(data, exc) from None
 
@@ -103,21 +106,22 @@ class Predictor:
             await self._run_batch(loop, items)
 
     async def _run_batch(self, loop: asyncio.AbstractEventLoop, items: list[_Item]) -> None:
-        if len(items) > 1:
+        methods = {m for _, m, _ in items}
+        if len(items) > 1 and len(methods) == 1:
             try:
-                merged = _concat([d for d, _ in items])
-                out = await loop.run_in_executor(self._pool, self._call, merged)
-                parts = _split(out, [_rows(d) for d, _ in items])
+                merged = _concat([d for d, _, _ in items])
+                out = await loop.run_in_executor(self._pool, self._call, merged, methods.pop())
+                parts = _split(out, [_rows(d) for d, _, _ in items])
             except Exception:
                 parts = None
             if parts is not None:
-                for (_, future), part in zip(items, parts, strict=True):
+                for (_, _, future), part in zip(items, parts, strict=True):
                     if not future.done():
                         future.set_result(part)
                 return
-        for data, future in items:
+        for data, method, future in items:
             try:
-                result = await loop.run_in_executor(self._pool, self._call, data)
+                result = await loop.run_in_executor(self._pool, self._call, data, method)
             except Exception as exc:
                 if not future.done():
                     future.set_exception(exc)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
+from pydantic import BaseModel
 from sqlalchemy import select
 
 from modelwright.core.actions import ALL, BUILTIN_ROLES
@@ -78,22 +79,15 @@ def export_platform(ctx: Context, req: Empty) -> PlatformSpec:
             if named:
                 grant_specs.append(GrantSpec(principal=principal, role=role, environments=named))
         workspaces.append(
-            WorkspaceSpec(
-                name=w["name"],
-                description=w["description"],
+            _spec(
+                WorkspaceSpec,
+                w,
                 environments=[
-                    EnvironmentSpec(
-                        name=e["name"],
-                        production=e["production"],
-                        description=e["description"],
-                        promotion=e["promotion"],
+                    _spec(
+                        EnvironmentSpec,
+                        e,
                         datastores=[
-                            DatastoreSpec(
-                                name=d["name"],
-                                url=d["url"],
-                                classification=d["classification"],
-                                region=d["region"],
-                            )
+                            _spec(DatastoreSpec, d)
                             for d in of("datastore")
                             if d["workspace"] == w["name"] and d["environment"] == e["name"]
                         ],
@@ -106,12 +100,19 @@ def export_platform(ctx: Context, req: Empty) -> PlatformSpec:
     return PlatformSpec(
         roles=[RoleSpec.model_validate(r) for r in of("role")],
         principals=[PrincipalSpec.model_validate(p) for p in of("principal")],
-        grants=[
-            PlatformGrantSpec(principal=g["principal"], role=g["role"])
-            for g in of("grant")
-            if g["workspace"] == ALL
-        ],
+        grants=[_spec(PlatformGrantSpec, g) for g in of("grant") if g["workspace"] == ALL],
         workspaces=workspaces,
+    )
+
+
+S = TypeVar("S", bound=BaseModel)
+
+
+def _spec(model: type[S], attrs: dict[str, Any], **nested: Any) -> S:
+    """A spec from the attributes the state holds for its fields (the state also holds where
+    the thing lives, which the spec says by nesting)."""
+    return model.model_validate(
+        {**{k: v for k, v in attrs.items() if k in model.model_fields}, **nested}
     )
 
 

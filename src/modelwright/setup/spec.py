@@ -9,7 +9,7 @@ from pydantic import ConfigDict, Field, model_validator
 from modelwright.access.models import PrincipalKind
 from modelwright.core.actions import BUILTIN_ROLES, Action
 from modelwright.core.models import Request
-from modelwright.core.names import Name
+from modelwright.core.names import Name, unique_names
 from modelwright.workspaces.models import EnvironmentSpec, default_environments
 
 API_VERSION: Final = "modelwright/v1"
@@ -56,7 +56,7 @@ class WorkspaceSpec(Request):
     @model_validator(mode="after")
     def _check(self) -> WorkspaceSpec:
         names = [e.name for e in self.environments]
-        _unique(names, "environment")
+        unique_names(names, "environment")
         for g in self.grants:
             if g.environments != "*":
                 for env in g.environments:
@@ -79,18 +79,10 @@ class PlatformSpec(Request):
 
     @model_validator(mode="after")
     def _check(self) -> PlatformSpec:
-        _unique([r.name for r in self.roles], "role")
-        _unique([p.name for p in self.principals], "principal")
-        _unique([w.name for w in self.workspaces], "workspace")
+        unique_names([r.name for r in self.roles], "role")
+        unique_names([p.name for p in self.principals], "principal")
+        unique_names([w.name for w in self.workspaces], "workspace")
         return self
-
-
-def _unique(names: list[str], what: str) -> None:
-    seen: set[str] = set()
-    for n in names:
-        if n in seen:
-            raise ValueError(f"{what} '{n}' is declared twice")
-        seen.add(n)
 
 
 def dotted(loc: tuple[Any, ...]) -> str:

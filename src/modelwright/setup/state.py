@@ -84,36 +84,29 @@ def current_state(session: Session) -> State:
             "actions": sorted(r.actions),
         }
     for p in session.scalars(select(schema.Principal)):
-        state["principal", p.name] = {
-            "name": p.name,
-            "kind": p.kind,
-            "display_name": p.display_name,
-            "email": p.email,
-        }
+        state["principal", p.name] = _attrs(p, "name", "kind", "display_name", "email")
     for ws in session.scalars(select(schema.Workspace)):
         state["workspace", ws.name] = {"name": ws.name, "description": ws.description}
         for e in ws.environments:
             state["environment", f"{ws.name}/{e.name}"] = {
                 "workspace": ws.name,
-                "name": e.name,
-                "position": e.position,
-                "production": e.production,
-                "description": e.description,
+                **_attrs(e, "name", "position", "production", "description"),
                 "promotion": e.promotion_policy,
             }
             for d in e.datastores:
                 state["datastore", f"{ws.name}/{e.name}/{d.name}"] = {
                     "workspace": ws.name,
                     "environment": e.name,
-                    "name": d.name,
-                    "url": d.url,
-                    "classification": d.classification,
-                    "region": d.region,
+                    **_attrs(d, "name", "url", "classification", "region"),
                 }
     for g in session.scalars(select(schema.Grant)):
         key = grant_key(g.principal.name, g.role.name, g.workspace, g.environment)
         state["grant", key] = _grant(g.principal.name, g.role.name, g.workspace, g.environment)
     return state
+
+
+def _attrs(row: object, *names: str) -> dict[str, Any]:
+    return {n: getattr(row, n) for n in names}
 
 
 def builtin_role_names() -> set[str]:

@@ -57,6 +57,7 @@ def _run_pipeline(
             cache=inputs["cache"],
             tags=inputs["tags"],
             to_outputs=inputs["to_outputs"],
+            experiment=inputs.get("experiment"),
         )
     except NodeFailed as exc:
         raise NodeFailed(f"run {exc.result.run_id}: {exc}", exc.result) from exc
@@ -94,6 +95,7 @@ def _batch(client: Client, ws: str, env: str, inputs: dict[str, Any], work: Path
         error_threshold=inputs["error_threshold"],
         resume=inputs["resume"],
         work_dir=work / "batch",
+        method=inputs.get("method", "predict"),
     )
     return result.model_dump(mode="json")
 

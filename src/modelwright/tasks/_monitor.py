@@ -13,7 +13,7 @@ from typing import Any
 
 from modelwright.core.actions import Action
 from modelwright.monitors import alerts
-from modelwright.monitors.service import evaluation_plan, record_evaluation
+from modelwright.monitors.steps import evaluation_plan, record_evaluation
 from modelwright.tasks._spawn import TaskFailed, in_unit, run_in_child
 from modelwright.workflows import Flow, workflow
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from modelwright.core.actions import Action
 from modelwright.core.context import Context
-from modelwright.promotions.service import (
+from modelwright.promotions.steps import (
     approval_state,
     begin_release,
     evaluation_plan,
@@ -29,22 +29,23 @@ from modelwright.workflows import Flow, workflow
 __all__ = ["promotion"]
 
 
-def _evaluate(flow: Flow, promotion_id: int) -> str:
-    plan: dict[str, Any] = in_unit(flow, evaluation_plan, promotion_id)
-    try:
-        scores = run_in_child(flow, "promotion.evaluate", plan)
-    except TaskFailed as exc:
-        return str(in_unit(flow, gates_unjudged, promotion_id, "evaluate", str(exc)))
-    return str(in_unit(flow, record_evaluation, promotion_id, scores))
+# The steps whose gates a child process judges (it loads models): what the child is to do,
+# and how its findings become the gates' results.
+_IN_CHILD: dict[str, tuple[Callable[[Context, int], dict[str, Any]], Callable[..., str]]] = {
+    "evaluate": (evaluation_plan, record_evaluation),
+    "smoke": (smoke_plan, record_smoke),
+}
 
 
-def _smoke(flow: Flow, promotion_id: int) -> str:
-    plan: dict[str, Any] = in_unit(flow, smoke_plan, promotion_id)
+def _in_child(flow: Flow, promotion_id: int, step: str) -> str:
+    """Judge ``step``'s gates in a child process; a child that fails fails those gates."""
+    plan_of, record = _IN_CHILD[step]
+    plan: dict[str, Any] = in_unit(flow, plan_of, promotion_id)
     try:
-        evidence = run_in_child(flow, "promotion.smoke", plan)
+        found = run_in_child(flow, f"promotion.{step}", plan)
     except TaskFailed as exc:
-        return str(in_unit(flow, gates_unjudged, promotion_id, "smoke", str(exc)))
-    return str(in_unit(flow, record_smoke, promotion_id, evidence))
+        return str(in_unit(flow, gates_unjudged, promotion_id, step, str(exc)))
+    return str(in_unit(flow, record, promotion_id, found))
 
 
 def _until(
@@ -60,9 +61,9 @@ def _until(
 def promotion(flow: Flow, promotion_id: int) -> str:
     after = flow.step(in_unit, flow, run_checks, promotion_id, name="gates")
     if after == "evaluate":
-        after = flow.step(_evaluate, flow, promotion_id, name="evaluate")
+        after = flow.step(_in_child, flow, promotion_id, "evaluate", name="evaluate")
     if after == "smoke":
-        after = flow.step(_smoke, flow, promotion_id, name="smoke")
+        after = flow.step(_in_child, flow, promotion_id, "smoke", name="smoke")
     if after == "stop":
         return "stopped"
     if (

@@ -10,7 +10,7 @@ from typing import Any
 
 from modelwright.core.actions import Action
 from modelwright.core.context import Context
-from modelwright.rollouts.service import (
+from modelwright.rollouts.steps import (
     analyse,
     begin_rollout,
     check_serving,

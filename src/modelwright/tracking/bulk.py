@@ -102,10 +102,16 @@ def record_child_runs(ctx: Context, parent: schema.Run, children: Sequence[Child
     latest: list[dict[str, Any]] = []
     files: list[dict[str, Any]] = []
     edges: list[Edge] = []
+    started: set[str] = set()
     for c in children:
         row = existing.get(c.run_id)
-        if c.started:
+        # A node that logged to its run started it while it ran, which the record may not
+        # know (its worker died): a running child of this run with this id is that run.
+        if c.started or (
+            row is not None and row.parent_id == parent.id and row.status == "running"
+        ):
             _end_started(c, row, parent)
+            started.add(c.run_id)
         elif row is not None:
             raise Conflict(
                 f"run '{c.run_id}' of node '{c.name}' exists already",
@@ -127,7 +133,6 @@ def record_child_runs(ctx: Context, parent: schema.Run, children: Sequence[Child
         ]
         edges += [("run", rid, "artifact", f.digest, "output") for f in c.files]
         edges += [("artifact", d, "run", rid, "input") for d in c.inputs]
-    started = {c.run_id for c in children if c.started}
     if started:
         # A started run may have logged some of these already (its tags at start): the
         # record replaces them.

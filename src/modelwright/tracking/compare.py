@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import TypeVar
 
 from modelwright.core.context import Context
 from modelwright.errors import InvalidInput
+from modelwright.tracking._lookup import readable_run, run_infos
 from modelwright.tracking.models import CompareRuns, RunComparison, RunInfo
-from modelwright.tracking.service import _infos, readable_run
 
 __all__ = ["RunComparison", "compare", "compare_runs"]
+
+V = TypeVar("V", str, float)
 
 
 def compare(ctx: Context, req: CompareRuns) -> RunComparison:
@@ -20,7 +23,7 @@ def compare(ctx: Context, req: CompareRuns) -> RunComparison:
         raise InvalidInput(
             "run_ids: give at least two runs to compare", details={"field": "run_ids"}
         )
-    return compare_runs(_infos(ctx, [readable_run(ctx, r) for r in req.run_ids]))
+    return compare_runs(run_infos(ctx, [readable_run(ctx, r) for r in req.run_ids]))
 
 
 def _same(values: Sequence[object]) -> bool:
@@ -37,23 +40,25 @@ def _same(values: Sequence[object]) -> bool:
     return True
 
 
+def _split(
+    per_run: Sequence[Mapping[str, V]],
+) -> tuple[dict[str, list[V | None]], dict[str, V]]:
+    """Each key's values across the runs, apart from the keys every run has the same value of."""
+    differ: dict[str, list[V | None]] = {}
+    same: dict[str, V] = {}
+    for key in sorted({k for values in per_run for k in values}):
+        found = [values.get(key) for values in per_run]
+        first = found[0]
+        if _same(found) and first is not None:
+            same[key] = first
+        else:
+            differ[key] = found
+    return differ, same
+
+
 def compare_runs(runs: Sequence[RunInfo]) -> RunComparison:
-    params: dict[str, list[str | None]] = {}
-    metrics: dict[str, list[float | None]] = {}
-    same_params: dict[str, str] = {}
-    same_metrics: dict[str, float] = {}
-    for key in sorted({k for r in runs for k in r.params}):
-        pv = [r.params.get(key) for r in runs]
-        if _same(pv) and pv[0] is not None:
-            same_params[key] = pv[0]
-        else:
-            params[key] = pv
-    for key in sorted({k for r in runs for k in r.metrics}):
-        mv = [r.metrics.get(key) for r in runs]
-        if _same(mv) and mv[0] is not None:
-            same_metrics[key] = mv[0]
-        else:
-            metrics[key] = mv
+    params, same_params = _split([r.params for r in runs])
+    metrics, same_metrics = _split([r.metrics for r in runs])
     return RunComparison(
         run_ids=[r.id for r in runs],
         params=params,

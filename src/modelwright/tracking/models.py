@@ -110,6 +110,11 @@ class StartRun(Idempotent):
     snapshot: dict[str, Any] = Field(
         default_factory=dict, description="Environment snapshot taken by the client at start."
     )
+    run_id: RunId | None = Field(
+        default=None,
+        description="The id of the new run when its client chose it (a pipeline's node run, "
+        "named before it starts); default: a new one.",
+    )
 
 
 class MetricBatch(_Floats):

@@ -15,167 +15,60 @@ from __future__ import annotations
 
 import math
 import uuid
-from collections.abc import Iterable
-from datetime import datetime, timedelta
-from typing import Any, cast
+from datetime import timedelta
+from typing import cast
 
-from sqlalchemy import Table, func, insert, select, update
+from sqlalchemy import Table, insert, select, update
 
 from modelwright.core.actions import Action
 from modelwright.core.context import Context, utcnow
-from modelwright.core.keyset import Key, keyset_page
+from modelwright.core.keyset import keyset_page
 from modelwright.core.lineage import add_edges
-from modelwright.core.lookup import (
-    get_environment,
-    get_workspace,
-    require_member,
-    visible_workspace,
-)
+from modelwright.core.lookup import get_environment, get_workspace, require_member
 from modelwright.core.pages import Page
 from modelwright.errors import AlreadyExists, Conflict, InvalidInput, NotFound
 from modelwright.objects.service import require_nameable
 from modelwright.store import schema
-from modelwright.store.db import insert_one_missing
 from modelwright.tracking import models as m
+from modelwright.tracking._lookup import (
+    get_run,
+    lost_before,
+    readable_run,
+    run_detail,
+    run_info,
+    run_info_of,
+    run_infos,
+    run_scope,
+    writable_run,
+)
+from modelwright.tracking.experiments import create_experiment, experiment_row, list_experiments
 from modelwright.tracking.search import apply_filter, base_query, order_keys, parse_filter
 
-
-# -- lookups ----------------------------------------------------------------------------------
-def get_run(ctx: Context, run_id: str) -> schema.Run:
-    run = ctx.session.get(schema.Run, run_id)
-    if run is None:
-        raise NotFound(f"run '{run_id}' not found", details={"run_id": run_id})
-    return run
-
-
-def _scope(run: schema.Run) -> tuple[str, str]:
-    return run.experiment.workspace.name, run.environment.name
-
-
-def readable_run(ctx: Context, run_id: str) -> schema.Run:
-    run = get_run(ctx, run_id)
-    ws, env = _scope(run)
-    if not ctx.allowed(Action.DATA_READ, ws, env):
-        # Same answer as for a missing run, so run ids do not leak to outsiders.
-        if not ctx.is_member(ws):
-            raise NotFound(f"run '{run_id}' not found", details={"run_id": run_id})
-        ctx.require(Action.DATA_READ, ws, env)
-    return run
-
-
-def writable_run(ctx: Context, run_id: str) -> schema.Run:
-    run = readable_run(ctx, run_id)
-    ws, env = _scope(run)
-    ctx.require(Action.PIPELINE_RUN, ws, env)
-    if run.status != "running":
-        raise Conflict(
-            f"run '{run_id}' is {run.status}: nothing more can be logged to it",
-            details={"run_id": run_id, "status": run.status},
-        )
-    return run
+# The operations table and other services name runs' and experiments' operations here.
+__all__ = [
+    "create_experiment",
+    "end_run",
+    "end_run_row",
+    "get_run",
+    "get_run_detail",
+    "kill_run",
+    "list_experiments",
+    "log_artifacts",
+    "log_artifacts_row",
+    "log_batch",
+    "log_params_row",
+    "lost_before",
+    "metric_history",
+    "readable_run",
+    "run_detail",
+    "run_info",
+    "search_runs",
+    "start_run",
+    "touch",
+    "writable_run",
+]
 
 
-# -- experiments ------------------------------------------------------------------------------
-_EXPERIMENTS = cast(Table, schema.Experiment.__table__)
-
-
-def list_experiments(ctx: Context, req: m.ListExperiments) -> Page[m.ExperimentInfo]:
-    ws = visible_workspace(ctx, req.workspace)
-    rows, token = keyset_page(
-        ctx.session,
-        select(schema.Experiment).where(schema.Experiment.workspace_id == ws.id),
-        [Key(schema.Experiment.name)],
-        req,
-        scope="experiments",
-    )
-    counts = dict(
-        ctx.session.execute(
-            select(schema.Run.experiment_id, func.count())
-            .where(schema.Run.experiment_id.in_([e.id for e in rows]))
-            .group_by(schema.Run.experiment_id)
-        ).all()
-    )
-    items = [_experiment_info(e, ws.name, runs=counts.get(e.id, 0)) for e in rows]
-    return Page(items=items, next_page_token=token)
-
-
-def _experiment_info(e: schema.Experiment, workspace: str, *, runs: int) -> m.ExperimentInfo:
-    return m.ExperimentInfo(
-        name=e.name,
-        workspace=workspace,
-        description=e.description,
-        created_at=e.created_at,
-        created_by=e.created_by,
-        runs=runs,
-    )
-
-
-def create_experiment(ctx: Context, req: m.CreateExperiment) -> m.ExperimentInfo:
-    """Whoever may start runs in one of the workspace's environments may create its
-    experiments (starting a run in a new experiment creates it just the same)."""
-    ws = get_workspace(ctx.session, req.workspace)
-    if not any(ctx.allowed(Action.PIPELINE_RUN, ws.name, e.name) for e in ws.environments):
-        ctx.require(Action.PIPELINE_RUN, ws.name)
-    named = select(schema.Experiment).where(
-        schema.Experiment.workspace_id == ws.id, schema.Experiment.name == req.name
-    )
-    created = insert_one_missing(
-        ctx.session,
-        _EXPERIMENTS,
-        {
-            "workspace_id": ws.id,
-            "name": req.name,
-            "description": req.description,
-            "created_at": utcnow(),
-            "created_by": ctx.caller.name,
-        },
-    )
-    if not created:
-        raise AlreadyExists(
-            f"experiment '{req.name}' already exists in workspace '{ws.name}'",
-            details={"experiment": req.name, "workspace": ws.name},
-        )
-    exp = ctx.session.scalars(named).one()
-    ctx.audit(
-        "experiment.create",
-        workspace=ws.name,
-        target=f"experiment/{ws.name}/{req.name}",
-        after={"name": req.name, "description": req.description},
-    )
-    return _experiment_info(exp, ws.name, runs=0)
-
-
-def _experiment(ctx: Context, ws: schema.Workspace, name: str) -> schema.Experiment:
-    """The experiment, created if new: atomically, since runs of a new experiment are often
-    started by several processes at once (a loser of a select-then-insert race would fail)."""
-    named = select(schema.Experiment).where(
-        schema.Experiment.workspace_id == ws.id, schema.Experiment.name == name
-    )
-    exp = ctx.session.scalar(named)
-    if exp is not None:
-        return exp
-    created = insert_one_missing(
-        ctx.session,
-        _EXPERIMENTS,
-        {
-            "workspace_id": ws.id,
-            "name": name,
-            "created_at": utcnow(),
-            "created_by": ctx.caller.name,
-        },
-    )
-    exp = ctx.session.scalars(named).one()
-    if created:
-        ctx.audit(
-            "experiment.create",
-            workspace=ws.name,
-            target=f"experiment/{ws.name}/{name}",
-            after={"name": name},
-        )
-    return exp
-
-
-# -- runs -------------------------------------------------------------------------------------
 def start_run(ctx: Context, req: m.StartRun) -> m.RunDetail:
     ctx.require(Action.PIPELINE_RUN, req.workspace, req.environment)
     env = get_environment(ctx.session, req.workspace, req.environment)
@@ -186,10 +79,14 @@ def start_run(ctx: Context, req: m.StartRun) -> m.RunDetail:
                 f"parent_id: run '{req.parent_id}' is in another environment",
                 details={"field": "parent_id"},
             )
-    exp = _experiment(ctx, env.workspace, req.experiment)
+    if req.run_id is not None and ctx.session.get(schema.Run, req.run_id) is not None:
+        raise AlreadyExists(
+            f"run_id: run '{req.run_id}' exists already", details={"field": "run_id"}
+        )
+    exp = experiment_row(ctx, env.workspace, req.experiment)
     now = utcnow()
     run = schema.Run(
-        id=uuid.uuid4().hex,
+        id=req.run_id or uuid.uuid4().hex,
         experiment=exp,
         environment=env,
         parent_id=req.parent_id,
@@ -218,7 +115,7 @@ def start_run(ctx: Context, req: m.StartRun) -> m.RunDetail:
     )
     # Nothing but its tags was logged to the new run: its detail needs no query.
     return m.RunDetail(
-        **_info(run, {}, dict(req.tags), {}, None).model_dump(),
+        **run_info_of(run, {}, dict(req.tags), {}, None).model_dump(),
         snapshot=run.snapshot,
         artifacts=[],
     )
@@ -226,7 +123,7 @@ def start_run(ctx: Context, req: m.StartRun) -> m.RunDetail:
 
 def end_run(ctx: Context, req: m.EndRun) -> m.RunInfo:
     run = readable_run(ctx, req.run_id)
-    ws, env = _scope(run)
+    ws, env = run_scope(run)
     ctx.require(Action.PIPELINE_RUN, ws, env)
     end_run_row(ctx, run, req.status, req.error)
     return run_info(ctx, run)
@@ -241,7 +138,7 @@ def end_run_row(ctx: Context, run: schema.Run, status: m.RunStatus, error: str) 
             f"run '{run.id}' already ended as {run.status}",
             details={"run_id": run.id, "status": run.status},
         )
-    ws, env = _scope(run)
+    ws, env = run_scope(run)
     run.status = status
     run.ended_at = utcnow()
     run.error = error
@@ -260,7 +157,7 @@ def kill_run(ctx: Context, req: m.RunRef) -> m.RunInfo:
     """Mark a running (or lost) run killed, with its running descendants (a pipeline's
     nodes): for runs whose process died, or that should stop being written to."""
     run = readable_run(ctx, req.run_id)
-    ws, env = _scope(run)
+    ws, env = run_scope(run)
     ctx.require(Action.PIPELINE_RUN, ws, env)
     if run.status == "killed":
         return run_info(ctx, run)  # killing again changes nothing
@@ -447,7 +344,7 @@ def log_artifacts_row(ctx: Context, run: schema.Run, artifacts: list[m.ArtifactF
         else:
             row.digest, row.size = a.digest, a.size
     s.flush()
-    ws, env = _scope(run)
+    ws, env = run_scope(run)
     ctx.audit(
         "run.log_artifacts",
         workspace=ws,
@@ -518,83 +415,4 @@ def search_runs(ctx: Context, req: m.SearchRuns) -> Page[m.RunInfo]:
         scope="runs:" + "|".join(req.order_by),
         unique=True,
     )
-    return Page(items=_infos(ctx, runs), next_page_token=token)
-
-
-# -- rendering --------------------------------------------------------------------------------
-def lost_before(ctx: Context) -> datetime:
-    """Running runs whose last heartbeat is older than this are shown as lost."""
-    return utcnow() - timedelta(seconds=ctx.settings.run_lost_after)
-
-
-def _infos(ctx: Context, runs: list[schema.Run]) -> list[m.RunInfo]:
-    cutoff = lost_before(ctx)
-    ids = [r.id for r in runs]
-    params: dict[str, dict[str, str]] = {i: {} for i in ids}
-    tags: dict[str, dict[str, str]] = {i: {} for i in ids}
-    metrics: dict[str, dict[str, float]] = {i: {} for i in ids}
-    for chunk in _chunks(ids, 500):
-        for p in ctx.session.scalars(
-            select(schema.RunParam).where(schema.RunParam.run_id.in_(chunk))
-        ):
-            params[p.run_id][p.key] = p.value
-        for t in ctx.session.scalars(select(schema.RunTag).where(schema.RunTag.run_id.in_(chunk))):
-            tags[t.run_id][t.key] = t.value
-        for lm in ctx.session.scalars(
-            select(schema.LatestMetric).where(schema.LatestMetric.run_id.in_(chunk))
-        ):
-            metrics[lm.run_id][lm.key] = math.nan if lm.is_nan else lm.value
-    return [_info(r, params[r.id], tags[r.id], metrics[r.id], cutoff) for r in runs]
-
-
-def _info(
-    r: schema.Run,
-    params: dict[str, str],
-    tags: dict[str, str],
-    metrics: dict[str, float],
-    cutoff: datetime | None,
-) -> m.RunInfo:
-    """``cutoff``: a running run whose last heartbeat is older is shown as lost."""
-    status = r.status
-    if status == "running" and cutoff is not None:
-        status = "lost" if (r.heartbeat_at or r.started_at) < cutoff else status
-    return m.RunInfo(
-        id=r.id,
-        name=r.name,
-        workspace=r.experiment.workspace.name,
-        environment=r.environment.name,
-        experiment=r.experiment.name,
-        status=status,
-        created_by=r.created_by,
-        started_at=r.started_at,
-        ended_at=r.ended_at,
-        heartbeat_at=r.heartbeat_at,
-        error=r.error,
-        parent_id=r.parent_id,
-        params=params,
-        tags=tags,
-        metrics=metrics,
-    )
-
-
-def run_info(ctx: Context, run: schema.Run) -> m.RunInfo:
-    return _infos(ctx, [run])[0]
-
-
-def run_detail(ctx: Context, run: schema.Run) -> m.RunDetail:
-    info = run_info(ctx, run)
-    artifacts = ctx.session.scalars(
-        select(schema.RunArtifact)
-        .where(schema.RunArtifact.run_id == run.id)
-        .order_by(schema.RunArtifact.path)
-    )
-    return m.RunDetail(
-        **info.model_dump(),
-        snapshot=run.snapshot,
-        artifacts=[m.ArtifactFile(path=a.path, digest=a.digest, size=a.size) for a in artifacts],
-    )
-
-
-def _chunks(items: list[Any], n: int) -> Iterable[list[Any]]:
-    for i in range(0, len(items), n):
-        yield items[i : i + n]
+    return Page(items=run_infos(ctx, runs), next_page_token=token)

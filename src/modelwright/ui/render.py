@@ -12,9 +12,12 @@ from starlette.responses import HTMLResponse, Response
 
 __all__ = ["CSP", "page", "page_headers"]
 
-# Everything comes from this server: no inline script, no third party, no framing.
+# Everything comes from this server: no inline script, no third party, no framing. Style
+# attributes are allowed (uPlot positions its legend and cursor with them), <style> elements
+# are not.
 CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "default-src 'self'; script-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; "
+    "img-src 'self' data:; "
     "connect-src 'self'; frame-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
     "form-action 'self'; object-src 'none'"
 )

@@ -11,6 +11,7 @@ from modelwright.workflows._engine import (
     retry,
     signal,
     start,
+    start_for,
 )
 from modelwright.workflows._flow import CancelRequested, Flow, StepFailed
 from modelwright.workflows._registry import (
@@ -36,6 +37,7 @@ __all__ = [
     "retry",
     "signal",
     "start",
+    "start_for",
     "workflow",
     "workflow_kinds",
 ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from cronsim import CronSim, CronSimError
 from sqlalchemy import delete, select
@@ -90,6 +90,42 @@ def start(
             principal=started_by,
         )
     return job_id
+
+
+class JobOwner(Protocol):
+    """A row that one job drives (a promotion, a rollout, a retraining)."""
+
+    @property
+    def id(self) -> int: ...
+
+    job_id: int | None
+
+
+def start_for(
+    session: Session,
+    owner: JobOwner,
+    name: str,
+    kind: str,
+    *,
+    started_by: str,
+    workspace: str,
+    environment: str,
+    reason: str,
+) -> None:
+    """Store the new ``owner`` and queue the job that drives it: the job's input is
+    ``<name>_id``, its key ``<name>:<id>``, so the owner never gets two."""
+    session.add(owner)
+    session.flush()
+    owner.job_id = start(
+        session,
+        kind,
+        {f"{name}_id": owner.id},
+        started_by=started_by,
+        workspace=workspace,
+        environment=environment,
+        reason=reason,
+        key=f"{name}:{owner.id}",
+    )
 
 
 def job_state_changed(

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from modelwright.core.models import Request
-from modelwright.core.names import Name
+from modelwright.core.names import Name, unique_names
 from modelwright.core.pages import PageParams
 from modelwright.workspaces.policy import PromotionPolicy
 from modelwright.workspaces.rules import placement_problem, url_problem
@@ -46,7 +46,7 @@ class EnvironmentSpec(Request):
 
     @model_validator(mode="after")
     def _datastores(self) -> EnvironmentSpec:
-        _unique([d.name for d in self.datastores], "datastore")
+        unique_names([d.name for d in self.datastores], "datastore")
         for d in self.datastores:
             problem = placement_problem(self.name, self.production, d.name, d.classification)
             if problem:
@@ -73,16 +73,8 @@ class CreateWorkspace(Request):
 
     @model_validator(mode="after")
     def _environments(self) -> CreateWorkspace:
-        _unique([e.name for e in self.environments], "environment")
+        unique_names([e.name for e in self.environments], "environment")
         return self
-
-
-def _unique(names: list[str], what: str) -> None:
-    seen: set[str] = set()
-    for n in names:
-        if n in seen:
-            raise ValueError(f"{what} '{n}' is declared twice")
-        seen.add(n)
 
 
 class WorkspaceRef(Request):

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from modelwright.core.names import NAME_PATTERN
 
@@ -75,6 +75,16 @@ def parse_threshold(text: str) -> Threshold:
     return Threshold(match.group(1), match.group(2), bound)
 
 
+def _parse_all(values: list[str]) -> list[str]:
+    for text in values:
+        parse_threshold(text)
+    return values
+
+
+# Every one parses, so a typo is refused with the policy, not when a promotion meets it.
+_Thresholds = Annotated[list[str], AfterValidator(_parse_all)]
+
+
 class _Gate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -83,14 +93,7 @@ class MetricGate(_Gate):
     """Thresholds on the metrics logged by the run that produced the version."""
 
     kind: Literal["metric"]
-    require: list[str] = Field(min_length=1, max_length=64, description="e.g. 'val_auc >= 0.8'")
-
-    @field_validator("require")
-    @classmethod
-    def _parse(cls, values: list[str]) -> list[str]:
-        for text in values:
-            parse_threshold(text)
-        return values
+    require: _Thresholds = Field(min_length=1, max_length=64, description="e.g. 'val_auc >= 0.8'")
 
 
 class PolicyGate(_Gate):
@@ -113,14 +116,7 @@ class EvaluationGate(_Gate):
     kind: Literal["evaluation"]
     dataset: str = Field(min_length=1, max_length=200, description="name@vN in the target.")
     label: str | None = Field(default=None, max_length=200)
-    require: list[str] = Field(min_length=1, max_length=64, description="e.g. 'roc_auc >= 0.8'")
-
-    @field_validator("require")
-    @classmethod
-    def _parse(cls, values: list[str]) -> list[str]:
-        for text in values:
-            parse_threshold(text)
-        return values
+    require: _Thresholds = Field(min_length=1, max_length=64, description="e.g. 'roc_auc >= 0.8'")
 
 
 class ChampionGate(_Gate):

@@ -11,7 +11,7 @@ from modelwright.core.actions import ALL, Action
 from modelwright.core.context import Context, utcnow
 from modelwright.core.keyset import Key, keyset_page
 from modelwright.core.lookup import get_environment, get_workspace, visible_workspace
-from modelwright.core.models import Empty
+from modelwright.core.models import Empty, from_row
 from modelwright.core.pages import Page
 from modelwright.errors import AlreadyExists, Conflict, InvalidInput, NotFound
 from modelwright.store import schema
@@ -31,26 +31,15 @@ def workspace_info(ws: schema.Workspace, ctx: Context | None = None) -> m.Worksp
             return d.url
         return ""
 
-    return m.WorkspaceInfo(
-        name=ws.name,
-        description=ws.description,
-        created_at=ws.created_at,
+    return from_row(
+        m.WorkspaceInfo,
+        ws,
         environments=[
-            m.EnvironmentInfo(
-                name=e.name,
-                position=e.position,
-                production=e.production,
-                description=e.description,
+            from_row(
+                m.EnvironmentInfo,
+                e,
                 promotion=e.promotion_policy,
-                datastores=[
-                    m.DatastoreInfo(
-                        name=d.name,
-                        url=url(e, d),
-                        classification=d.classification,
-                        region=d.region,
-                    )
-                    for d in e.datastores
-                ],
+                datastores=[from_row(m.DatastoreInfo, d, url=url(e, d)) for d in e.datastores],
             )
             for e in ws.environments
         ],
@@ -254,13 +243,7 @@ def create_datastore(ctx: Context, req: m.CreateDatastore) -> m.DatastoreInfo:
     env.datastores.append(new_datastore(spec))
     ctx.session.flush()
     info = m.DatastoreInfo(**spec.model_dump())
-    ctx.audit(
-        "datastore.create",
-        workspace=req.workspace,
-        environment=env.name,
-        target=f"datastore/{req.workspace}/{env.name}/{req.name}",
-        after=info.model_dump(mode="json"),
-    )
+    _audit_datastore(ctx, "datastore.create", env, info, after=info.model_dump(mode="json"))
     return info
 
 
@@ -293,15 +276,27 @@ def delete_datastore(ctx: Context, req: m.DatastoreRef) -> m.DatastoreInfo:
             },
         )
     refuse_if_in_use(ctx, row, f"{req.workspace}/{env.name}")
-    info = m.DatastoreInfo(
-        name=row.name, url=row.url, classification=row.classification, region=row.region
-    )
+    info = from_row(m.DatastoreInfo, row)
     env.datastores.remove(row)
-    ctx.audit(
-        "datastore.delete",
-        workspace=req.workspace,
-        environment=env.name,
-        target=f"datastore/{req.workspace}/{env.name}/{req.datastore}",
-        before=info.model_dump(mode="json"),
-    )
+    _audit_datastore(ctx, "datastore.delete", env, info, before=info.model_dump(mode="json"))
     return info
+
+
+def _audit_datastore(
+    ctx: Context,
+    action: str,
+    env: schema.Environment,
+    info: m.DatastoreInfo,
+    *,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> None:
+    ws = env.workspace.name
+    ctx.audit(
+        action,
+        workspace=ws,
+        environment=env.name,
+        target=f"datastore/{ws}/{env.name}/{info.name}",
+        before=before,
+        after=after,
+    )

@@ -10,7 +10,7 @@ import numpy as np
 from modelwright.monitoring.errors import EmptyColumn
 from modelwright.monitoring.results import ColumnKind, Score, ScoreKind
 
-__all__ = ["Array", "BaseMethod", "DriftMethod", "require_values"]
+__all__ = ["Array", "BaseMethod", "Distance", "DriftMethod", "PValueTest", "require_values"]
 
 Array = np.ndarray[Any, Any]
 
@@ -74,6 +74,22 @@ class BaseMethod:
         if self.score_kind == "distance":
             return bool(score >= threshold)
         return bool(score <= threshold) if self.inclusive else bool(score < threshold)
+
+
+@dataclass(frozen=True)
+class Distance(BaseMethod):
+    """A built-in whose score is a distance: drift at ``distance >= 0.1`` by default."""
+
+    default_threshold: float = 0.1
+    score_kind: ScoreKind = "distance"
+
+
+@dataclass(frozen=True)
+class PValueTest(BaseMethod):
+    """A built-in statistical test whose score is a p-value: drift at ``p < 0.05`` by default."""
+
+    default_threshold: float = 0.05
+    score_kind: ScoreKind = "p_value"
 
 
 def require_values(reference: Array, current: Array, column: str = "<values>") -> None:

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 from scipy import stats
 from scipy.spatial import distance
 
 from modelwright.monitoring._counts import aligned_counts, binned_percents
-from modelwright.monitoring.methods._base import Array, BaseMethod, require_values
-from modelwright.monitoring.results import ColumnKind, Score, ScoreKind
+from modelwright.monitoring.methods._base import Array, Distance, require_values
+from modelwright.monitoring.results import ColumnKind, Score
 
 __all__ = ["PSI", "Hellinger", "JensenShannon", "KullbackLeibler", "Wasserstein", "wasserstein_1d"]
 
@@ -45,7 +46,7 @@ def wasserstein_1d(u: Array, v: Array) -> float:
 
 
 @dataclass(frozen=True)
-class Wasserstein(BaseMethod):
+class Wasserstein(Distance):
     """First Wasserstein distance, divided by the reference's standard deviation (at least
     0.001) when ``normalize`` (``wasserstein_distance_norm``, which uses ddof=0, numpy's
     default; ``ddof=1`` gives the sample standard deviation some libraries use).
@@ -53,8 +54,6 @@ class Wasserstein(BaseMethod):
 
     name: str = "wasserstein"
     label: str = "Wasserstein distance (normed)"
-    default_threshold: float = 0.1
-    score_kind: ScoreKind = "distance"
     kinds: frozenset[ColumnKind] = field(default=_NUMERICAL)
     normalize: bool = True
     ddof: int = 0
@@ -68,7 +67,24 @@ class Wasserstein(BaseMethod):
 
 
 @dataclass(frozen=True)
-class JensenShannon(BaseMethod):
+class _BinnedShares(Distance):
+    """A distance between the two sides' binned shares (``binned_percents``); ``fill``: empty
+    bins get a small share, as the Evidently function does, so a logarithm stays finite."""
+
+    fill: ClassVar[bool] = True
+
+    def compute(self, reference: Array, current: Array, kind: ColumnKind) -> Score:
+        require_values(reference, current)
+        ref, cur = binned_percents(reference, current, kind == "numerical", fill=self.fill)
+        value = self.between(ref, cur)
+        return Score(value=value, statistic=value)
+
+    def between(self, ref: Array, cur: Array) -> float:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class JensenShannon(_BinnedShares):
     """Jensen–Shannon distance of the binned shares (``jensenshannon._jensenshannon``): natural
     log by default as in Evidently (at most √ln 2 ≈ 0.83); ``base=2`` bounds it by 1, the
     convention of NannyML and Azure ML.
@@ -76,51 +92,37 @@ class JensenShannon(BaseMethod):
 
     name: str = "jensenshannon"
     label: str = "Jensen-Shannon distance"
-    default_threshold: float = 0.1
-    score_kind: ScoreKind = "distance"
     base: float | None = None
+    fill: ClassVar[bool] = False
 
-    def compute(self, reference: Array, current: Array, kind: ColumnKind) -> Score:
-        require_values(reference, current)
-        ref, cur = binned_percents(reference, current, kind == "numerical", fill=False)
-        value = float(distance.jensenshannon(ref, cur, self.base))
-        return Score(value=value, statistic=value)
+    def between(self, ref: Array, cur: Array) -> float:
+        return float(distance.jensenshannon(ref, cur, self.base))
 
 
 @dataclass(frozen=True)
-class PSI(BaseMethod):
+class PSI(_BinnedShares):
     """Population stability index over the binned shares, empty bins filled (``psi._psi``)."""
 
     name: str = "psi"
     label: str = "PSI"
-    default_threshold: float = 0.1
-    score_kind: ScoreKind = "distance"
 
-    def compute(self, reference: Array, current: Array, kind: ColumnKind) -> Score:
-        require_values(reference, current)
-        ref, cur = binned_percents(reference, current, kind == "numerical", fill=True)
-        value = float(np.sum((ref - cur) * np.log(ref / cur)))
-        return Score(value=value, statistic=value)
+    def between(self, ref: Array, cur: Array) -> float:
+        return float(np.sum((ref - cur) * np.log(ref / cur)))
 
 
 @dataclass(frozen=True)
-class KullbackLeibler(BaseMethod):
+class KullbackLeibler(_BinnedShares):
     """KL(reference ‖ current) over the binned shares, empty bins filled (``kl_div._kl_div``)."""
 
     name: str = "kl_div"
     label: str = "Kullback-Leibler divergence"
-    default_threshold: float = 0.1
-    score_kind: ScoreKind = "distance"
 
-    def compute(self, reference: Array, current: Array, kind: ColumnKind) -> Score:
-        require_values(reference, current)
-        ref, cur = binned_percents(reference, current, kind == "numerical", fill=True)
-        value = float(stats.entropy(ref, cur))
-        return Score(value=value, statistic=value)
+    def between(self, ref: Array, cur: Array) -> float:
+        return float(stats.entropy(ref, cur))
 
 
 @dataclass(frozen=True)
-class Hellinger(BaseMethod):
+class Hellinger(Distance):
     """Hellinger distance (``hellinger_distance._hellinger_distance``): per value for
     categorical columns; for numerical ones, densities over Sturges bins of the *distinct*
     values of both sides.
@@ -128,8 +130,6 @@ class Hellinger(BaseMethod):
 
     name: str = "hellinger"
     label: str = "Hellinger distance"
-    default_threshold: float = 0.1
-    score_kind: ScoreKind = "distance"
 
     def compute(self, reference: Array, current: Array, kind: ColumnKind) -> Score:
         require_values(reference, current)

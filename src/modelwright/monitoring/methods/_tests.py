@@ -13,8 +13,8 @@ import numpy as np
 from scipy import stats
 
 from modelwright.monitoring._counts import aligned_counts
-from modelwright.monitoring.methods._base import Array, BaseMethod, require_values
-from modelwright.monitoring.results import ColumnKind, Score, ScoreKind
+from modelwright.monitoring.methods._base import Array, PValueTest, require_values
+from modelwright.monitoring.results import ColumnKind, Score
 
 __all__ = ["AndersonDarling", "ChiSquare", "KolmogorovSmirnov", "ZTest", "ks_2samp"]
 
@@ -25,13 +25,11 @@ _CATEGORICAL: frozenset[ColumnKind] = frozenset({"categorical"})
 
 
 @dataclass(frozen=True)
-class KolmogorovSmirnov(BaseMethod):
+class KolmogorovSmirnov(PValueTest):
     """Two-sample K–S, two-sided (``ks_stattest._ks_stat_test``): drift at ``p <= threshold``."""
 
     name: str = "ks"
     label: str = "K-S p_value"
-    default_threshold: float = 0.05
-    score_kind: ScoreKind = "p_value"
     kinds: frozenset[ColumnKind] = field(default=_NUMERICAL)
     inclusive: bool = True
 
@@ -79,7 +77,7 @@ def ks_2samp(reference: Array, current: Array) -> tuple[float, float]:
 
 
 @dataclass(frozen=True)
-class ChiSquare(BaseMethod):
+class ChiSquare(PValueTest):
     """Pearson chi-square of current counts against reference shares scaled to the current size
     (``chisquare_stattest._chi_stat_test``). A value never seen in the reference gives an
     infinite statistic and p = 0, as in Evidently.
@@ -87,8 +85,6 @@ class ChiSquare(BaseMethod):
 
     name: str = "chisquare"
     label: str = "chi-square p_value"
-    default_threshold: float = 0.05
-    score_kind: ScoreKind = "p_value"
     kinds: frozenset[ColumnKind] = field(default=_CATEGORICAL)
 
     def compute(self, reference: Array, current: Array, kind: ColumnKind) -> Score:
@@ -102,7 +98,7 @@ class ChiSquare(BaseMethod):
 
 
 @dataclass(frozen=True)
-class ZTest(BaseMethod):
+class ZTest(PValueTest):
     """Two-proportion Z-test (``z_stattest._z_stat_test``): the share of values other than the
     smallest value (in sorted order) on each side. p = 2·(1 − Φ(|z|)), written as Evidently
     writes it (not ``2·sf``), so tiny p-values round the same way.
@@ -110,8 +106,6 @@ class ZTest(BaseMethod):
 
     name: str = "z"
     label: str = "Z-test p_value"
-    default_threshold: float = 0.05
-    score_kind: ScoreKind = "p_value"
     kinds: frozenset[ColumnKind] = field(default=_CATEGORICAL)
 
     def compute(self, reference: Array, current: Array, kind: ColumnKind) -> Score:
@@ -132,7 +126,7 @@ class ZTest(BaseMethod):
 
 
 @dataclass(frozen=True)
-class AndersonDarling(BaseMethod):
+class AndersonDarling(PValueTest):
     """k-sample Anderson–Darling (``anderson_darling_stattest``) with scipy's default p-value,
     which scipy caps to [0.001, 0.25]; drift at ``p < threshold`` (default 0.1).
     """
@@ -140,7 +134,6 @@ class AndersonDarling(BaseMethod):
     name: str = "anderson"
     label: str = "Anderson-Darling"
     default_threshold: float = 0.1
-    score_kind: ScoreKind = "p_value"
     kinds: frozenset[ColumnKind] = field(default=_NUMERICAL)
 
     def compute(self, reference: Array, current: Array, kind: ColumnKind) -> Score:

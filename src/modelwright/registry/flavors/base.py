@@ -17,6 +17,10 @@ class Flavor(Protocol):
     ``load`` needs back (JSON-ready). ``load`` is only ever given files whose hashes were
     checked. ``pickle_based`` flavors run code when loading: the registry loads them only from
     its own verified artifacts, or when the caller opts in explicitly.
+
+    A flavor may also declare ``methods`` (a tuple of ``signature.METHODS``): the prediction
+    methods its loaded models answer, when the saved object offers more than its loaded form
+    does. Without it, whichever of ``predict_proba`` and ``decision_function`` the object has.
     """
 
     name: ClassVar[str]

@@ -20,6 +20,8 @@ class LightGBMFlavor:
     name: ClassVar[str] = "lightgbm"
     pickle_based: ClassVar[bool] = False
     packages: ClassVar[tuple[str, ...]] = ("lightgbm", "numpy", "scipy")
+    # Loaded back as a Booster, which has predict alone (probabilities, for a classifier).
+    methods: ClassVar[tuple[str, ...]] = ("predict",)
 
     def handles(self, model: Any) -> bool:
         return any(c.__module__.startswith("lightgbm.") for c in type(model).__mro__)

@@ -1,4 +1,9 @@
-"""Any Python function, or object with a ``predict`` method: pickled (cloudpickle if present)."""
+"""Any Python function, or object with a ``predict`` method: pickled (cloudpickle if present).
+
+Loading a pickle runs code from the file. An object that merely wraps a scikit-learn
+estimator is refused here unless the caller allows pickle (``refuse_wrapped_estimator``): the
+estimator alone is stored with skops, which runs none.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +12,10 @@ import sys
 from pathlib import Path
 from typing import Any, ClassVar
 
+from modelwright.errors import InvalidInput
 from modelwright.registry.flavors._util import class_path
 
-__all__ = ["PyfuncFlavor"]
+__all__ = ["PyfuncFlavor", "refuse_wrapped_estimator", "wrapped_estimator"]
 
 _FILE = "model.pkl"
 
@@ -51,4 +57,48 @@ class PyfuncFlavor:
 
     def describe(self, model: Any) -> dict[str, Any]:
         kind = "object" if callable(getattr(model, "predict", None)) else "function"
-        return {"class": class_path(model), "kind": kind}
+        # Said where the version is shown: loading it runs code from the file.
+        return {"class": class_path(model), "kind": kind, "storage": "pickle"}
+
+
+def _is_estimator(value: Any) -> bool:
+    return any(c.__module__.startswith("sklearn.") for c in type(value).__mro__)
+
+
+def wrapped_estimator(model: Any) -> str | None:
+    """Where ``model`` holds a scikit-learn estimator: an attribute (``clf``), a variable a
+    function closes over, or the object of a bound method (``clf.predict``); None if it holds
+    none (one level deep: what a wrapper does)."""
+    fields: dict[str, Any] = {"__self__": getattr(model, "__self__", None)}  # a bound method
+    with_dict = getattr(model, "__dict__", None)
+    if isinstance(with_dict, dict) and not callable(getattr(model, "__code__", None)):
+        fields.update(with_dict)
+    code, cells = getattr(model, "__code__", None), getattr(model, "__closure__", None)
+    if code is not None and cells:
+        for name, cell in zip(code.co_freevars, cells, strict=False):
+            try:
+                fields[name] = cell.cell_contents
+            except ValueError:  # an empty cell
+                continue
+    for name, value in fields.items():
+        values = value.values() if isinstance(value, dict) else value
+        items = list(values) if isinstance(values, list | tuple) else [values]
+        if any(_is_estimator(v) for v in items):
+            return name
+    return None
+
+
+def refuse_wrapped_estimator(model: Any, flavor: str) -> None:
+    """``InvalidInput`` if ``model`` wraps a scikit-learn estimator: it would be pickled,
+    and loading it would run code from the file, where the estimator alone needs none."""
+    where = wrapped_estimator(model)
+    if where is None:
+        return
+    raise InvalidInput(
+        f"model: this {type(model).__qualname__} wraps a scikit-learn estimator (in {where!r}), "
+        f"so it would be stored as a pickle (the {flavor} flavor), and loading a pickle runs "
+        "code from the file. Log the estimator itself (stored with skops, no pickle; a "
+        "scikit-learn Pipeline can hold the preprocessing), or pass allow_pickle=True to "
+        "store this object pickled.",
+        details={"field": "model", "storage": "pickle", "wraps": where},
+    )

@@ -36,9 +36,39 @@ async function drawChart(el) {
   el.dataset.total = String(series.total);
 }
 
+const PALETTE = ["#0b62c4", "#d9480f", "#2b8a3e", "#862e9c", "#e8590c", "#1098ad", "#c2255c", "#5c940d"];
+
+// Several runs' series of one metric on one chart: the steps are merged, and a run without a
+// point at a step leaves a gap there.
+async function drawOverlaid(el) {
+  if (el.dataset.drawn) return;
+  el.dataset.drawn = "1";
+  const width = Math.max(300, Math.floor(el.clientWidth || 800));
+  const wanted = JSON.parse(el.dataset.multi);
+  const all = await Promise.all(wanted.map(async (s) => {
+    const r = await fetch(s.url + "?points=" + width, {credentials: "same-origin"});
+    return r.ok ? await r.json() : {steps: [], values: []};
+  }));
+  const steps = [...new Set(all.flatMap((s) => s.steps))].sort((a, b) => a - b);
+  const index = new Map(steps.map((s, i) => [s, i]));
+  const columns = all.map((s) => {
+    const column = new Array(steps.length).fill(null);
+    s.steps.forEach((step, i) => { column[index.get(step)] = s.values[i]; });
+    return column;
+  });
+  const style = getComputedStyle(document.documentElement);
+  const axis = {stroke: style.getPropertyValue("--muted").trim(), grid: {stroke: style.getPropertyValue("--line").trim()}};
+  new uPlot({
+    width: width, height: 300, scales: {x: {time: false}}, axes: [axis, axis],
+    series: [{label: "step"}, ...wanted.map((s, i) => ({label: s.label, stroke: PALETTE[i % PALETTE.length], width: 1.5}))],
+  }, [steps, ...columns], el);
+  el.dataset.count = String(wanted.length);
+}
+
 function enhance(root) {
   localTimes(root);
   for (const el of root.querySelectorAll(".chart[data-series]")) drawChart(el);
+  for (const el of root.querySelectorAll(".chart[data-multi]")) drawOverlaid(el);
 }
 
 document.addEventListener("DOMContentLoaded", () => enhance(document));

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from modelwright.ui.views import datasets, lineage, models, runs, signin
+from modelwright.ui.views import (
+    artifacts,
+    compare,
+    datasets,
+    governance,
+    lineage,
+    models,
+    runs,
+    signin,
+)
 from modelwright.ui.views._base import Endpoint
 
 __all__ = ["ROUTES"]
@@ -10,6 +19,9 @@ __all__ = ["ROUTES"]
 ROUTES: list[tuple[str, Endpoint, list[str]]] = [
     *signin.ROUTES,
     *runs.ROUTES,
+    *artifacts.ROUTES,
+    *compare.ROUTES,
+    *governance.ROUTES,
     *models.ROUTES,
     *datasets.ROUTES,
     *lineage.ROUTES,

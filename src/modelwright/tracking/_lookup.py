@@ -1,0 +1,137 @@
+"""Finding a run the caller may read or write, and rendering runs (shared by the tracking
+operations and the services that record into runs)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from modelwright.core.actions import Action
+from modelwright.core.context import Context, utcnow
+from modelwright.core.models import from_row
+from modelwright.errors import Conflict, NotFound
+from modelwright.store import schema
+from modelwright.tracking import models as m
+
+__all__ = [
+    "chunks",
+    "get_run",
+    "lost_before",
+    "readable_run",
+    "run_detail",
+    "run_info",
+    "run_info_of",
+    "run_infos",
+    "run_scope",
+    "writable_run",
+]
+
+
+def get_run(ctx: Context, run_id: str) -> schema.Run:
+    run = ctx.session.get(schema.Run, run_id)
+    if run is None:
+        raise NotFound(f"run '{run_id}' not found", details={"run_id": run_id})
+    return run
+
+
+def run_scope(run: schema.Run) -> tuple[str, str]:
+    return run.experiment.workspace.name, run.environment.name
+
+
+def readable_run(ctx: Context, run_id: str) -> schema.Run:
+    run = get_run(ctx, run_id)
+    ws, env = run_scope(run)
+    if not ctx.allowed(Action.DATA_READ, ws, env):
+        # Same answer as for a missing run, so run ids do not leak to outsiders.
+        if not ctx.is_member(ws):
+            raise NotFound(f"run '{run_id}' not found", details={"run_id": run_id})
+        ctx.require(Action.DATA_READ, ws, env)
+    return run
+
+
+def writable_run(ctx: Context, run_id: str) -> schema.Run:
+    run = readable_run(ctx, run_id)
+    ws, env = run_scope(run)
+    ctx.require(Action.PIPELINE_RUN, ws, env)
+    if run.status != "running":
+        raise Conflict(
+            f"run '{run_id}' is {run.status}: nothing more can be logged to it",
+            details={"run_id": run_id, "status": run.status},
+        )
+    return run
+
+
+def lost_before(ctx: Context) -> datetime:
+    """Running runs whose last heartbeat is older than this are shown as lost."""
+    return utcnow() - timedelta(seconds=ctx.settings.run_lost_after)
+
+
+def run_infos(ctx: Context, runs: list[schema.Run]) -> list[m.RunInfo]:
+    cutoff = lost_before(ctx)
+    ids = [r.id for r in runs]
+    params: dict[str, dict[str, str]] = {i: {} for i in ids}
+    tags: dict[str, dict[str, str]] = {i: {} for i in ids}
+    metrics: dict[str, dict[str, float]] = {i: {} for i in ids}
+    for chunk in chunks(ids, 500):
+        for p in ctx.session.scalars(
+            select(schema.RunParam).where(schema.RunParam.run_id.in_(chunk))
+        ):
+            params[p.run_id][p.key] = p.value
+        for t in ctx.session.scalars(select(schema.RunTag).where(schema.RunTag.run_id.in_(chunk))):
+            tags[t.run_id][t.key] = t.value
+        for lm in ctx.session.scalars(
+            select(schema.LatestMetric).where(schema.LatestMetric.run_id.in_(chunk))
+        ):
+            metrics[lm.run_id][lm.key] = math.nan if lm.is_nan else lm.value
+    return [run_info_of(r, params[r.id], tags[r.id], metrics[r.id], cutoff) for r in runs]
+
+
+def run_info_of(
+    r: schema.Run,
+    params: dict[str, str],
+    tags: dict[str, str],
+    metrics: dict[str, float],
+    cutoff: datetime | None,
+) -> m.RunInfo:
+    """``cutoff``: a running run whose last heartbeat is older is shown as lost."""
+    status = r.status
+    if status == "running" and cutoff is not None:
+        status = "lost" if (r.heartbeat_at or r.started_at) < cutoff else status
+    return from_row(
+        m.RunInfo,
+        r,
+        workspace=r.experiment.workspace.name,
+        environment=r.environment.name,
+        experiment=r.experiment.name,
+        status=status,
+        params=params,
+        tags=tags,
+        metrics=metrics,
+    )
+
+
+def run_info(ctx: Context, run: schema.Run) -> m.RunInfo:
+    return run_infos(ctx, [run])[0]
+
+
+def run_detail(ctx: Context, run: schema.Run) -> m.RunDetail:
+    info = run_info(ctx, run)
+    artifacts = ctx.session.scalars(
+        select(schema.RunArtifact)
+        .where(schema.RunArtifact.run_id == run.id)
+        .order_by(schema.RunArtifact.path)
+    )
+    return m.RunDetail(
+        **info.model_dump(),
+        snapshot=run.snapshot,
+        artifacts=[m.ArtifactFile(path=a.path, digest=a.digest, size=a.size) for a in artifacts],
+    )
+
+
+def chunks(items: list[Any], n: int) -> Iterable[list[Any]]:
+    for i in range(0, len(items), n):
+        yield items[i : i + n]
