@@ -115,6 +115,21 @@ def test_aliases_with_history(connector: Connector, client: Client, ws: str, fra
     assert audit.count("model.alias.set") == 3 and "model.alias.delete" in audit
 
 
+def test_alias_names_are_lowercase_and_a_capital_is_named(
+    client: Client, ws: str, frame: pd.DataFrame, labels: np.ndarray, unchanged: Unchanged
+) -> None:
+    with client.start_run("churn", workspace=ws) as run:
+        run.log_model(_fit(frame, labels), "churn", input_example=frame[:5])
+    with unchanged():
+        with pytest.raises(
+            InvalidInput, match=r"alias: must be lowercase.*'Champion'.*use 'champion'"
+        ):
+            client.set_alias("churn", "Champion", 1, workspace=ws)
+        with pytest.raises(InvalidInput, match=r"alias: must be lowercase.*'2nd'"):
+            client.set_alias("churn", "2nd", 1, workspace=ws)
+    assert client.set_alias("churn", "blue-green_2", 1, workspace=ws).version == 1
+
+
 def test_bad_input_stores_nothing(
     connector: Connector, client: Client, ws: str, frame, labels, unchanged
 ) -> None:
