@@ -69,6 +69,21 @@ def test_log_and_load_round_trip(client: Client, ws: str, frame, labels) -> None
     lineage = client.lineage("model:churn/1", workspace=ws)
     assert lineage.entity.label.startswith("model churn/v1 (sklearn, dev")
     assert [(n.kind, n.id) for n in lineage.ancestors] == [("run", run.id)]
+    # models:/ URIs name the same versions, as everywhere else.
+    client.set_alias("churn", "champion", 1, workspace=ws)
+    for uri, version in [
+        ("models:/churn/1", 1),
+        ("models:/churn@champion", 1),
+        ("models:/dev/churn@champion", 1),
+        ("models:/churn/latest", 2),
+    ]:
+        assert client.lineage(uri, workspace=ws).entity.label.startswith(
+            f"model churn/v{version} "
+        ), uri
+    with pytest.raises(InvalidInput, match="entity: expected models:/"):
+        client.lineage("models:/", workspace=ws)
+    with pytest.raises(NotFound, match="no alias 'gone'"):
+        client.lineage("models:/churn@gone", workspace=ws)
 
 
 def test_a_run_using_a_version_is_its_descendant(
