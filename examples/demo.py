@@ -744,6 +744,11 @@ def main() -> None:
     cd_and_monitoring()
     audit_and_export()
     print("\ndemo: done")
+    print(
+        f"Open the web UI over what the demo made: .venv/bin/modelwright ui --home {HOME}\n"
+        "(it prints a link that signs you in once; the runs, their charts and artifacts, "
+        "comparisons and the audit trail are there)"
+    )
 
 
 if __name__ == "__main__":

@@ -46,6 +46,27 @@ def test_export_round_trips_through_apply(cli: Run, tmp_path: Path) -> None:
     assert cli("export").out == out.read_text()
 
 
+def test_export_keeps_an_existing_file_unless_forced_and_makes_folders(
+    cli: Run, tmp_path: Path
+) -> None:
+    assert cli("apply", "-f", str(EXAMPLE)).code == 0
+    out = tmp_path / "kept.yaml"
+    out.write_text("mine\n")
+    refused = cli("export", "-o", str(out))
+    assert refused.code != 0
+    assert "exists; pass --force to overwrite it" in refused.err
+    assert out.read_text() == "mine\n"
+    assert cli("export", "-o", str(out), "--force").code == 0
+    assert "workspaces:" in out.read_text()
+    deep = tmp_path / "a" / "b" / "platform.yaml"
+    assert cli("export", "-o", str(deep)).code == 0
+    assert deep.read_text() == out.read_text()
+    blocked = tmp_path / "file-not-folder"
+    blocked.write_text("x")
+    failed = cli("export", "-o", str(blocked / "platform.yaml"))
+    assert failed.code != 0 and "cannot write" in failed.err
+
+
 def test_update_and_removal_are_planned_and_need_confirmation(cli: Run, tmp_path: Path) -> None:
     assert cli("apply", "-f", str(EXAMPLE)).code == 0
     changed = EXAMPLE.read_text().replace("region: eu-west-1", "region: eu-central-1", 1)

@@ -69,6 +69,21 @@ def test_log_and_load_round_trip(client: Client, ws: str, frame, labels) -> None
     lineage = client.lineage("model:churn/1", workspace=ws)
     assert lineage.entity.label.startswith("model churn/v1 (sklearn, dev")
     assert [(n.kind, n.id) for n in lineage.ancestors] == [("run", run.id)]
+    # models:/ URIs name the same versions, as everywhere else.
+    client.set_alias("churn", "champion", 1, workspace=ws)
+    for uri, version in [
+        ("models:/churn/1", 1),
+        ("models:/churn@champion", 1),
+        ("models:/dev/churn@champion", 1),
+        ("models:/churn/latest", 2),
+    ]:
+        assert client.lineage(uri, workspace=ws).entity.label.startswith(
+            f"model churn/v{version} "
+        ), uri
+    with pytest.raises(InvalidInput, match="entity: expected models:/"):
+        client.lineage("models:/", workspace=ws)
+    with pytest.raises(NotFound, match="no alias 'gone'"):
+        client.lineage("models:/churn@gone", workspace=ws)
 
 
 def test_a_run_using_a_version_is_its_descendant(
@@ -113,6 +128,21 @@ def test_aliases_with_history(connector: Connector, client: Client, ws: str, fra
     assert loaded.digest == client.get_model_version("models:/churn/2", workspace=ws).digest
     audit = [e.action for e in client.audit_events(workspace=ws) if e.action.startswith("model.")]
     assert audit.count("model.alias.set") == 3 and "model.alias.delete" in audit
+
+
+def test_alias_names_are_lowercase_and_a_capital_is_named(
+    client: Client, ws: str, frame: pd.DataFrame, labels: np.ndarray, unchanged: Unchanged
+) -> None:
+    with client.start_run("churn", workspace=ws) as run:
+        run.log_model(_fit(frame, labels), "churn", input_example=frame[:5])
+    with unchanged():
+        with pytest.raises(
+            InvalidInput, match=r"alias: must be lowercase.*'Champion'.*use 'champion'"
+        ):
+            client.set_alias("churn", "Champion", 1, workspace=ws)
+        with pytest.raises(InvalidInput, match=r"alias: must be lowercase.*'2nd'"):
+            client.set_alias("churn", "2nd", 1, workspace=ws)
+    assert client.set_alias("churn", "blue-green_2", 1, workspace=ws).version == 1
 
 
 def test_bad_input_stores_nothing(

@@ -195,7 +195,11 @@ def list_experiments(
 def lineage(
     ctx: typer.Context,
     entity: Annotated[
-        str, typer.Argument(help="run:<id>, dataset:<env>/<name>@<version> or artifact:<sha256>")
+        str,
+        typer.Argument(
+            help="run:<id>, dataset:<env>/<name>@<version>, artifact:<sha256>, "
+            "model:<name>/<version> or a models:/ URI"
+        ),
     ],
     workspace: Workspace = None,
     depth: Annotated[int, typer.Option(help="How many steps to follow.")] = 10,

@@ -78,16 +78,35 @@ def apply(
 def export(
     ctx: typer.Context,
     output: Annotated[
-        Path | None, typer.Option("-o", "--output", help="Write to a file instead of stdout.")
+        Path | None,
+        typer.Option(
+            "-o", "--output", help="Write to a file (its folders are made) instead of stdout."
+        ),
     ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Overwrite --output if it exists.")
+    ] = False,
 ) -> None:
     """Write the current state as a platform.yaml that "apply" accepts."""
+    if output is not None and output.exists() and not force:
+        raise typer.BadParameter(
+            f"{output} exists; pass --force to overwrite it", param_hint="--output"
+        )
     text = dump_spec(client_of(ctx).export())
     if output is None:
         typer.echo(text, nl=False)
-    else:
-        output.write_text(text, encoding="utf-8")
-        console.print(f"wrote {output}")
+        return
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        # Written whole or not at all: a failed write never leaves half a file behind.
+        partial = output.with_name(f".{output.name}.partial")
+        partial.write_text(text, encoding="utf-8")
+        partial.replace(output)
+    except OSError as exc:
+        raise typer.BadParameter(
+            f"cannot write {output}: {exc.strerror or exc}", param_hint="--output"
+        ) from None
+    console.print(f"wrote {output}")
 
 
 def print_plan(plan: Plan, *, show_unchanged: bool = False) -> None:

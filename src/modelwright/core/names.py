@@ -9,7 +9,15 @@ from pydantic import AfterValidator, WithJsonSchema
 
 from modelwright.errors import InvalidInput
 
-__all__ = ["MAX_NAME", "NAME_PATTERN", "Name", "ScopeName", "check_name", "unique_names"]
+__all__ = [
+    "MAX_NAME",
+    "NAME_PATTERN",
+    "AliasName",
+    "Name",
+    "ScopeName",
+    "check_name",
+    "unique_names",
+]
 
 MAX_NAME = 64
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -60,6 +68,35 @@ Name = Annotated[
     AfterValidator(_pydantic_check),
     WithJsonSchema(
         {"type": "string", "minLength": 1, "maxLength": MAX_NAME, "pattern": NAME_PATTERN}
+    ),
+]
+
+
+# An alias is what people type in URIs (models:/churn@champion): lowercase, so that
+# "Champion" and "champion" can never be two aliases of one model.
+_ALIAS = re.compile(r"[a-z][a-z0-9_-]*")
+ALIAS_PATTERN = r"^[a-z][a-z0-9_-]*$"
+
+
+def _alias_check(value: str) -> str:
+    if not value:
+        raise ValueError("must not be empty")
+    if len(value) > MAX_NAME:
+        raise ValueError(f"must be at most {MAX_NAME} characters (got {len(value)})")
+    if not _ALIAS.fullmatch(value):
+        hint = f"; use {value.lower()!r}" if _ALIAS.fullmatch(value.lower()) else ""
+        raise ValueError(
+            "must be lowercase letters, digits, '_' or '-', starting with a letter "
+            f"(got {value!r}{hint})"
+        )
+    return value
+
+
+AliasName = Annotated[
+    str,
+    AfterValidator(_alias_check),
+    WithJsonSchema(
+        {"type": "string", "minLength": 1, "maxLength": MAX_NAME, "pattern": ALIAS_PATTERN}
     ),
 ]
 

@@ -18,7 +18,7 @@ class LineageRequest(Request):
         min_length=3,
         max_length=300,
         description="run:<id>, dataset:<environment>/<name>@<version>, artifact:<sha256>, "
-        "model:<name>/<version>",
+        "model:<name>/<version>, or a models:/ URI (models:/churn/3, models:/churn@champion)",
     )
     depth: int = Field(default=10, ge=1, le=50)
     impact: bool = Field(

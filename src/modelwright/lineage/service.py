@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from modelwright.core.actions import Action
 from modelwright.core.context import Context
@@ -90,6 +90,8 @@ def _reads_anywhere(ctx: Context, ws: schema.Workspace) -> bool:
 
 
 def _resolve(ctx: Context, ws: schema.Workspace, entity: str) -> tuple[str, str]:
+    if entity.startswith("models:/"):
+        return "model_version", _model_uri_version_id(ctx, ws, entity)
     kind, sep, ref = entity.partition(":")
     if not sep or not ref:
         raise InvalidInput(
@@ -123,6 +125,41 @@ def _resolve(ctx: Context, ws: schema.Workspace, entity: str) -> tuple[str, str]
         f"entity: unknown kind {kind!r} (run, dataset, artifact, model)",
         details={"field": "entity"},
     )
+
+
+def _model_uri_version_id(ctx: Context, ws: schema.Workspace, uri: str) -> str:
+    """``models:/churn/3``, ``models:/churn/latest`` or ``models:/[env/]churn@alias`` (an
+    alias in the named environment, else the acting one, else the workspace's first)."""
+    from modelwright.registry import models as rm
+    from modelwright.registry.aliases import resolve_alias
+    from modelwright.registry.uri import parse_model_uri
+
+    try:
+        ref = parse_model_uri(uri)
+    except InvalidInput as exc:
+        raise InvalidInput(
+            f"entity: {exc.message.removeprefix('uri: ')}", details={"field": "entity"}
+        ) from None
+    if ref.alias is not None:
+        env = ref.environment or ctx.acting or min(ws.environments, key=lambda e: e.position).name
+        req = rm.AliasRef(workspace=ws.name, name=ref.name, alias=ref.alias, environment=env)
+        return _model_version_id(ctx, ws, f"{ref.name}/{resolve_alias(ctx, req).version}")
+    if ref.latest:
+        latest = ctx.session.scalar(
+            select(func.max(schema.ModelVersion.version))
+            .join(schema.RegisteredModel)
+            .where(
+                schema.RegisteredModel.workspace_id == ws.id,
+                schema.RegisteredModel.name == ref.name,
+            )
+        )
+        if latest is None:
+            raise NotFound(
+                f"model '{ref.name}' not found in workspace '{ws.name}'",
+                details={"model": ref.name},
+            )
+        return _model_version_id(ctx, ws, f"{ref.name}/{latest}")
+    return _model_version_id(ctx, ws, f"{ref.name}/{ref.version}")
 
 
 def _model_version_id(ctx: Context, ws: schema.Workspace, ref: str) -> str:

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from modelwright.core.ints import INT32_MAX, VersionNumber
 from modelwright.core.models import Idempotent, Request
-from modelwright.core.names import Name
+from modelwright.core.names import AliasName, Name
 from modelwright.core.pages import PageParams
 from modelwright.rollouts.models import RolloutPlan
 
@@ -43,7 +43,7 @@ class RequestPromotion(Idempotent):
         default=None,
         description="Where the version comes from (default: the environment before 'to').",
     )
-    alias: Name | None = Field(default=None, description="Moved to the version once promoted.")
+    alias: AliasName | None = Field(default=None, description="Moved to the version once promoted.")
     to_workspace: Name | None = Field(
         default=None,
         description="Enter 'to' of this workspace (one workspace per environment); its "

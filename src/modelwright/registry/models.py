@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from modelwright.core.ints import VersionNumber
 from modelwright.core.models import Request
-from modelwright.core.names import Name
+from modelwright.core.names import AliasName, Name
 from modelwright.core.pages import PageParams
 from modelwright.registry.artifact import FileEntry
 from modelwright.registry.signature import Signature
@@ -87,7 +87,7 @@ class AliasRef(Request):
 class SetAlias(Request):
     workspace: Name
     name: Name
-    alias: Name
+    alias: AliasName
     environment: Name
     version: VersionNumber
     reason: str = Field(default="", max_length=2000)
