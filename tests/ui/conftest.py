@@ -8,12 +8,12 @@ import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote
 
 import pandas as pd
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, BrowserType, Page, Playwright, expect, sync_playwright
 from tests.conftest import LiveServer
 
 from modelwright.client import Client
@@ -132,6 +132,34 @@ def catalog(
 
 # Debian's Chromium: Playwright's own browser download is not something a test may need.
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+# pytest-playwright starts Playwright once a session; its sync API then keeps an event loop
+# running in the test thread, and every later test of that worker calling asyncio.run() fails.
+# Started and stopped a module at a time instead, the loop is gone when the module ends.
+@pytest.fixture(scope="module")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as pw:
+        yield pw
+
+
+@pytest.fixture(scope="module")
+def browser_context_args() -> dict[str, Any]:
+    return {}  # no device emulation, no base URL: the tests give full URLs
+
+
+@pytest.fixture(scope="module")
+def browser_type(playwright: Playwright, browser_name: str) -> BrowserType:
+    return cast("BrowserType", getattr(playwright, browser_name))
+
+
+@pytest.fixture(scope="module")
+def browser(
+    browser_type: BrowserType, browser_type_launch_args: dict[str, Any]
+) -> Iterator[Browser]:
+    launched = browser_type.launch(**browser_type_launch_args)
+    yield launched
+    launched.close()
 
 
 @pytest.fixture(scope="session")
