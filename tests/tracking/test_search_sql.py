@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from modelwright.client import Client
-from modelwright.errors import InvalidInput
+from modelwright.errors import InvalidInput, NotFound
 from modelwright.tracking.search import MAX_CLAUSES, apply_filter, base_query, parse_filter
 
 
@@ -152,3 +152,13 @@ def test_at_most_ten_sort_keys(client: Client, runs: dict[str, dict[str, Any]]) 
     assert len(client.search_runs("", workspace="ml", order_by=["name"] * 10)) == 6
     with pytest.raises(InvalidInput, match="order_by: List should have at most 10 items"):
         client.search_runs("", workspace="ml", order_by=["name"] * 11)
+
+
+def test_an_unknown_environment_is_named_not_an_empty_page(
+    client: Client, runs: dict[str, dict[str, Any]]
+) -> None:
+    assert len(client.search_runs(workspace="ml", environment="dev")) == len(runs)
+    with pytest.raises(
+        NotFound, match=r"environment 'dve' not found in workspace 'ml' \(it has: dev"
+    ):
+        client.search_runs(workspace="ml", environment="dve")

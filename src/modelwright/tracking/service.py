@@ -400,7 +400,9 @@ def search_runs(ctx: Context, req: m.SearchRuns) -> Page[m.RunInfo]:
     if req.experiment:
         q = q.where(schema.Experiment.name == req.experiment)
     if req.environment:
-        q = q.where(schema.Environment.name == req.environment)
+        # A misspelt environment is named, not answered with an empty page.
+        env = get_environment(ctx.session, ws.name, req.environment)
+        q = q.where(schema.Run.environment_id == env.id)
     if not req.include_children:
         q = q.where(schema.Run.parent_id.is_(None))
     cutoff = lost_before(ctx)
