@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -13,7 +14,10 @@ from modelwright.core.context import Caller, utcnow
 from modelwright.errors import Unauthenticated
 from modelwright.store import schema
 
-__all__ = ["PREFIX", "authenticate", "hash_secret", "new_secret"]
+if TYPE_CHECKING:
+    from modelwright.core.platform import Platform
+
+__all__ = ["PREFIX", "authenticate", "authenticate_on", "hash_secret", "new_secret"]
 
 PREFIX = "mwt_"
 # 32 random bytes, urlsafe base64 without padding: 43 characters.
@@ -50,3 +54,14 @@ def authenticate(session: Session, secret: str) -> Caller:
             f"token {token.prefix}… expired at {token.expires_at:%Y-%m-%d %H:%M:%S} UTC"
         )
     return Caller(name=principal, principal_id=token.principal_id)
+
+
+_ANONYMOUS = Caller(name="", principal_id=0)
+
+
+def authenticate_on(platform: Platform, secret: str) -> Caller:
+    """``authenticate`` in a unit of its own, as whoever presents a token (the REST API, the
+    web UI's session, an in-process client) does before acting. Only reads: on SQLite it does
+    not queue behind writers."""
+    with platform.unit(_ANONYMOUS, reading_only=True) as ctx:
+        return authenticate(ctx.session, secret)

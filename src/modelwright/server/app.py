@@ -26,7 +26,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.staticfiles import StaticFiles
 
 from modelwright import __version__
-from modelwright.access.tokens import authenticate
+from modelwright.access.tokens import authenticate_on
 from modelwright.api import OPERATIONS, Operation
 from modelwright.api.headers import ENVIRONMENT_HEADER, parse_acting
 from modelwright.api.invoke import invalid_input, parse_request, run_operation
@@ -207,9 +207,7 @@ def _authenticate(platform: Platform, request: Request) -> Caller:
         raise Unauthenticated(
             f"malformed Authorization header: {exc}; expected 'Bearer <token>'"
         ) from None
-    # Only reads: on SQLite it does not queue behind writers.
-    with platform.unit(_ANONYMOUS, reading_only=True) as ctx:
-        return authenticate(ctx.session, secret)
+    return authenticate_on(platform, secret)
 
 
 async def _body(request: Request, op: Operation[Any, Any]) -> dict[str, Any]:

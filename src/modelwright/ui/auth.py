@@ -18,22 +18,26 @@ import hmac
 import secrets
 import threading
 import time
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from starlette.requests import Request
 from starlette.responses import Response
 
-from modelwright.access.tokens import authenticate
+from modelwright.access.tokens import authenticate_on
 from modelwright.core.context import Caller
 from modelwright.core.platform import Platform
 from modelwright.errors import PermissionDenied, Unauthenticated
 
-__all__ = ["COOKIE", "CSRF_FIELD", "CSRF_HEADER", "UiAuth", "safe_next"]
+__all__ = ["COOKIE", "CSRF_FIELD", "CSRF_HEADER", "UiAuth", "read_form", "safe_next"]
 
 COOKIE = "mw_session"
 CSRF_FIELD = "csrf"
 CSRF_HEADER = "x-csrf-token"
-_ANONYMOUS = Caller(name="", principal_id=0)
+
+
+def read_form(body: bytes) -> dict[str, str]:
+    """A posted ``application/x-www-form-urlencoded`` body (the UI's forms send no files)."""
+    return dict(parse_qsl(body.decode(errors="replace")))
 
 
 class UiAuth:
@@ -52,8 +56,7 @@ class UiAuth:
         return token, self.authenticate(platform, token)
 
     def authenticate(self, platform: Platform, token: str) -> Caller:
-        with platform.unit(_ANONYMOUS, reading_only=True) as ctx:
-            return authenticate(ctx.session, token)
+        return authenticate_on(platform, token)
 
     def sign_in(self, response: Response, request: Request, token: str) -> None:
         response.set_cookie(

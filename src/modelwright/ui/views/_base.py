@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl, quote
+from urllib.parse import quote
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -20,7 +20,7 @@ from modelwright.api.invoke import parse_request, run_operation
 from modelwright.core.context import Caller
 from modelwright.core.platform import Platform
 from modelwright.errors import ModelwrightError, Unauthenticated
-from modelwright.ui.auth import CSRF_FIELD, CSRF_HEADER, UiAuth
+from modelwright.ui.auth import CSRF_FIELD, CSRF_HEADER, UiAuth, read_form
 from modelwright.ui.render import page
 
 __all__ = ["Endpoint", "Me", "signed_in"]
@@ -52,7 +52,7 @@ class Me:
 
     async def form(self) -> dict[str, str]:
         """The posted form, after the origin and CSRF checks."""
-        fields = dict(parse_qsl((await self.request.body()).decode(errors="replace")))
+        fields = read_form(await self.request.body())
         sent = fields.get(CSRF_FIELD) or self.request.headers.get(CSRF_HEADER)
         self.auth.check_post(self.request, self.token, sent)
         return fields

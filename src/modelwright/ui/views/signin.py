@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl
-
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from modelwright.core.platform import Platform
 from modelwright.errors import InvalidInput, ModelwrightError, Unauthenticated
-from modelwright.ui.auth import UiAuth, safe_next
+from modelwright.ui.auth import UiAuth, read_form, safe_next
 from modelwright.ui.render import page
 from modelwright.ui.views._base import Endpoint, Me, signed_in
 
@@ -35,7 +33,7 @@ async def sign_in_form(request: Request) -> Response:
 async def sign_in(request: Request) -> Response:
     platform: Platform = request.app.state.platform
     auth: UiAuth = request.app.state.ui_auth
-    fields = dict(parse_qsl((await request.body()).decode(errors="replace")))
+    fields = read_form(await request.body())
     target = safe_next(fields.get("next"))
     try:
         auth.check_post(request, None, None)
