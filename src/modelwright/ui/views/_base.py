@@ -23,7 +23,7 @@ from modelwright.errors import ModelwrightError, Unauthenticated
 from modelwright.ui.auth import CSRF_FIELD, CSRF_HEADER, UiAuth, read_form
 from modelwright.ui.render import page
 
-__all__ = ["Endpoint", "Me", "signed_in"]
+__all__ = ["Endpoint", "Me", "column_value", "signed_in"]
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -85,3 +85,10 @@ def signed_in(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
             return me.render("error.html", exc.status, error=exc)
 
     return endpoint
+
+
+def column_value(run: Any, column: str) -> Any:
+    """A run's value in a column named as the search language names it (``metrics.auc``,
+    ``params.depth``, ``tags.team``); ``None`` where the run has none."""
+    kind, _, key = column.partition(".")
+    return {"metrics": run.metrics, "params": run.params, "tags": run.tags}.get(kind, {}).get(key)

@@ -16,7 +16,7 @@ from starlette.responses import Response
 
 from modelwright.api import tracking as tr_ops
 from modelwright.errors import InvalidInput
-from modelwright.ui.views._base import Endpoint, Me, signed_in
+from modelwright.ui.views._base import Endpoint, Me, column_value, signed_in
 
 __all__ = ["ROUTES"]
 
@@ -48,13 +48,8 @@ def _scale(values: list[float], low_px: float, high_px: float) -> list[float]:
     return [low_px + (v - lo) / span * (high_px - low_px) for v in values]
 
 
-def _value(run: Any, column: str) -> Any:
-    kind, _, key = column.partition(".")
-    return {"metrics": run.metrics, "params": run.params}.get(kind, {}).get(key)
-
-
 def _scatter(runs: list[Any], x: str, y: str) -> list[Point]:
-    pairs = [(r, _number(_value(r, x)), _number(_value(r, y))) for r in runs]
+    pairs = [(r, _number(column_value(r, x)), _number(column_value(r, y))) for r in runs]
     kept = [(r, a, b) for r, a, b in pairs if a is not None and b is not None]
     if not kept:
         return []
@@ -69,7 +64,7 @@ def _scatter(runs: list[Any], x: str, y: str) -> list[Point]:
 def _parallel(runs: list[Any], axes: list[str]) -> list[tuple[str, str]]:
     """One polyline a run across ``axes`` (each scaled to its own range); runs missing a
     value on an axis are left out."""
-    columns = [[_number(_value(r, a)) for r in runs] for a in axes]
+    columns = [[_number(column_value(r, a)) for r in runs] for a in axes]
     complete = [i for i in range(len(runs)) if all(c[i] is not None for c in columns)]
     if len(axes) < 2 or not complete:
         return []

@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from modelwright.api import operations as ops
 from modelwright.api import tracking as tr_ops
 from modelwright.errors import InvalidInput, ModelwrightError
-from modelwright.ui.views._base import Endpoint, Me, signed_in
+from modelwright.ui.views._base import Endpoint, Me, column_value, signed_in
 
 __all__ = ["ROUTES"]
 
@@ -76,14 +76,8 @@ async def runs(me: Me) -> Response:
         every_column=sorted(set(every) | set(columns)),
         page_sizes=_PAGE_SIZES,
         error=error,
-        cell=_cell,
+        cell=column_value,
     )
-
-
-def _cell(run: Any, column: str) -> Any:
-    kind, _, key = column.partition(".")
-    source = {"metrics": run.metrics, "params": run.params, "tags": run.tags}.get(kind, {})
-    return source.get(key, "")
 
 
 @signed_in
