@@ -283,10 +283,12 @@ class TrackingMixin(ClientBase):
         max_results: int = 1000,
         include_children: bool = True,
         page_token: str | None = None,
+        columns: list[str] | None = None,
     ) -> PagedList[tr.RunInfo]:
         """``search_runs("metrics.auc > 0.8 and params.depth = '5'", order_by=["metrics.auc DESC"])``:
         one page of at most ``max_results``; pass its ``next_page_token`` as ``page_token``
-        (with the same filter and order) for the next."""
+        (with the same filter and order) for the next. ``columns``: only these params, tags
+        and metrics of each run (``["metrics.auc", "params.depth"]``); every one by default."""
         return self.call_pages(
             ops.SEARCH_RUNS,
             page_token=page_token,
@@ -299,6 +301,16 @@ class TrackingMixin(ClientBase):
             order_by=order_by or [],
             limit=max_results,
             include_children=include_children,
+            columns=columns,
+        )
+
+    def run_columns(
+        self, experiment: str | None = None, *, workspace: str | None = None
+    ) -> tr.RunColumns:
+        """The metric, param and tag keys of the experiment's runs (every experiment's when
+        None): the columns a table of its runs can show."""
+        return self.call(
+            ops.RUN_COLUMNS, workspace=self.resolve_workspace(workspace), experiment=experiment
         )
 
     def compare_runs(self, run_ids: list[str]) -> tr.RunComparison:

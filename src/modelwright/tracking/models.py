@@ -86,6 +86,9 @@ Key = Annotated[
         {"type": "string", "minLength": 1, "maxLength": MAX_KEY, "pattern": KEY_PATTERN}
     ),
 ]
+# Points of a thinned series: a chart a few thousand pixels wide at most.
+MAX_SERIES_POINTS = 10_000
+
 RunId = Annotated[
     str,
     AfterValidator(_run_id),
@@ -176,6 +179,15 @@ class RunComparison(BaseModel):
 class MetricHistoryRequest(Request):
     run_id: RunId
     key: Key
+    max_points: int | None = Field(
+        default=None,
+        ge=2,
+        le=MAX_SERIES_POINTS,
+        description="Thin the series to at most this many points, for a chart: the steps "
+        "fall into buckets of equal width, and each bucket answers its smallest and its "
+        "largest value, so that a spike survives however long the series. Every point when "
+        "omitted.",
+    )
 
 
 class MetricHistory(BaseModel):
@@ -185,6 +197,11 @@ class MetricHistory(BaseModel):
     values: list[float]
     steps: list[int]
     timestamps: list[int]
+    total: int | None = Field(
+        default=None,
+        description="How many points are stored: more than the answer holds when "
+        "`max_points` thinned it.",
+    )
 
 
 class ArtifactFile(Request):
@@ -209,6 +226,23 @@ class ExperimentInfo(BaseModel):
 
 class ListExperiments(PageParams, Request):
     workspace: Name
+
+
+# Keys of one kind a runs table offers to show.
+MAX_COLUMNS = 5_000
+
+
+class ListRunColumns(Request):
+    workspace: Name
+    experiment: Name | None = None
+
+
+class RunColumns(BaseModel):
+    """The keys of each kind that the runs have (each list sorted, at most MAX_COLUMNS)."""
+
+    metrics: list[str]
+    params: list[str]
+    tags: list[str]
 
 
 class CreateExperiment(Request):
@@ -269,6 +303,13 @@ class SearchRuns(Request):
     )
     include_children: bool = Field(
         default=True, description="Also return child runs (e.g. pipeline nodes)."
+    )
+    columns: list[Annotated[str, Field(max_length=MAX_KEY + 20)]] | None = Field(
+        default=None,
+        max_length=1000,
+        description="Only these params, tags and metrics of each run, named as the filter "
+        "names them (e.g. ['metrics.auc', 'params.depth']): a table of a few columns over "
+        "runs of hundreds reads only those. Every one when omitted.",
     )
 
     @property
