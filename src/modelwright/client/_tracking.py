@@ -254,8 +254,12 @@ class TrackingMixin(ClientBase):
     def get_run(self, run_id: str) -> tr.RunDetail:
         return self.call(ops.GET_RUN, run_id=run_id)
 
-    def metric_history(self, run_id: str, key: str) -> tr.MetricHistory:
-        return self.call(ops.METRIC_HISTORY, run_id=run_id, key=key)
+    def metric_history(
+        self, run_id: str, key: str, *, max_points: int | None = None
+    ) -> tr.MetricHistory:
+        """Every point of the metric by step; ``max_points``: at most that many, thinned by
+        the server for a chart (each bucket of steps its smallest and largest value)."""
+        return self.call(ops.METRIC_HISTORY, run_id=run_id, key=key, max_points=max_points)
 
     def list_experiments(
         self,
