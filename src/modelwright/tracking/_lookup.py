@@ -97,9 +97,7 @@ def run_infos(
     a table of a few columns over runs of hundreds reads only what it shows."""
     cutoff = lost_before(ctx)
     ids = [r.id for r in runs]
-    values: dict[str, dict[str, dict[str, Any]]] = {
-        kind: {i: {} for i in ids} for kind in _KINDS
-    }
+    values: dict[str, dict[str, dict[str, Any]]] = {kind: {i: {} for i in ids} for kind in _KINDS}
     for kind, table in _KINDS.items():
         keys = None if columns is None else sorted(set(columns.get(kind, ())))
         if keys == []:
@@ -107,9 +105,7 @@ def run_infos(
         # Plain rows, not entities: a page of runs has tens of thousands of these.
         nan = table.is_nan if kind == "metrics" else false()
         for chunk in chunks(ids, 500):
-            query = select(table.run_id, table.key, table.value, nan).where(
-                table.run_id.in_(chunk)
-            )
+            query = select(table.run_id, table.key, table.value, nan).where(table.run_id.in_(chunk))
             if keys is not None:
                 query = query.where(table.key.in_(keys))
             for run_id, key, value, is_nan in ctx.session.execute(query):

@@ -46,11 +46,11 @@ def series(ctx: Context, run_id: str, key: str, max_points: int | None) -> m.Met
     high = ctx.session.scalar(select(func.max(_M.step)).where(*where))
     if low is None or high is None:
         raise _missing(run_id, key)
-    return _thinned(ctx, key, where, low, high, max_points)
+    return _thinned(ctx, key, where, low=low, high=high, max_points=max_points)
 
 
 def _thinned(
-    ctx: Context, key: str, where: tuple[Any, ...], low: int, high: int, max_points: int
+    ctx: Context, key: str, where: tuple[Any, ...], *, low: int, high: int, max_points: int
 ) -> m.MetricHistory:
     buckets = max(1, max_points // 2)
     width = max(1, -(-(high - low + 1) // buckets))  # steps per bucket, rounded up
@@ -108,6 +108,4 @@ def _falling(means: list[float | None], i: int) -> bool:
 
 
 def _missing(run_id: str, key: str) -> NotFound:
-    return NotFound(
-        f"run '{run_id}' has no metric '{key}'", details={"run_id": run_id, "key": key}
-    )
+    return NotFound(f"run '{run_id}' has no metric '{key}'", details={"run_id": run_id, "key": key})

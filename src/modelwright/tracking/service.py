@@ -26,7 +26,7 @@ from modelwright.core.keyset import keyset_page
 from modelwright.core.lineage import add_edges
 from modelwright.core.lookup import get_environment, get_workspace
 from modelwright.core.pages import Page
-from modelwright.errors import AlreadyExists, Conflict, InvalidInput, NotFound
+from modelwright.errors import AlreadyExists, Conflict, InvalidInput
 from modelwright.objects.service import require_nameable
 from modelwright.store import schema
 from modelwright.tracking import models as m
@@ -43,7 +43,6 @@ from modelwright.tracking._lookup import (
     writable_run,
 )
 from modelwright.tracking.experiments import create_experiment, experiment_row, list_experiments
-from modelwright.tracking.series import series
 from modelwright.tracking.search import (
     apply_filter,
     base_query,
@@ -51,6 +50,7 @@ from modelwright.tracking.search import (
     parse_columns,
     parse_filter,
 )
+from modelwright.tracking.series import series
 
 # The operations table and other services name runs' and experiments' operations here.
 __all__ = [
