@@ -8,9 +8,12 @@ Run on demand, never in CI. Both tools get the same data (``_ui_data.py``): an e
 100 runs of the experiment to compare. Each is loaded once by the tool's fastest path and kept
 in ``bench/.data/ui`` (git-ignored), so that a rerun skips loading (``--reload`` loads again):
 
-* modelwright: the embedded client over its home (one ``start_run``, one ``log_batch`` of the
-  run's 40 values and one ``end_run`` per run; the long series in ``log_batch`` calls of
-  10,000 points); then ``modelwright server`` over that home on a free loopback port;
+* modelwright: it has no bulk import of runs, and its services take one run at a time
+  (hours for 10,000 on a busy two-core machine), so the first run goes through the embedded
+  client and the others are copies of its rows with their own ids, names and values, written
+  with SQLAlchemy Core into the same tables; the long series through the client, in
+  ``log_batch`` calls of 10,000 points; then ``modelwright server`` over that home on a free
+  loopback port;
 * MLflow (pinned in ``bench/requirements-mlflow.txt``, its own venv ``bench/.venvs/mlflow``):
   ``MlflowClient`` over its SQLite database, in-process (MLflow's SQLAlchemy store, no
   server: one ``create_run``, one ``log_batch`` and one ``set_terminated`` per run; the long
@@ -39,6 +42,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -100,6 +104,7 @@ class Side:
     ready: dict[str, str]  # page -> a JavaScript predicate over ``arg``
     arg: dict[str, Any]
     seconds: dict[str, list[float | None]] = field(default_factory=dict)  # None: timed out
+    first: dict[str, float | None] = field(default_factory=dict)  # the untimed-for-median load
 
 
 # -- loading ----------------------------------------------------------------------------------
@@ -300,15 +305,16 @@ def measure(page: Any, side: Side, which: str, timeout: float) -> float | None:
 
 
 @contextmanager
-def browser_page() -> Iterator[Any]:
-    """A page of a fresh headless Chromium context."""
+def browser_pages(count: int) -> Iterator[list[Any]]:
+    """``count`` pages of one headless Chromium, each in a context of its own (its own
+    cookies and HTTP cache)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True)
         try:
-            context = browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
-            yield context.new_page()
+            contexts = [browser.new_context(viewport=VIEWPORT) for _ in range(count)]  # type: ignore[arg-type]
+            yield [c.new_page() for c in contexts]
         finally:
             browser.close()
 
@@ -352,6 +358,8 @@ def rows(sides: list[Side], timeout: float) -> list[tuple[str, ...]]:
                 ratio,
                 " / ".join(_fmt(v, timeout) for v in mw.seconds[which]),
                 " / ".join(_fmt(v, timeout) for v in ml.seconds[which]) if ml else "",
+                _fmt(mw.first[which], timeout)
+                + (f" / {_fmt(ml.first[which], timeout)}" if ml else ""),
             )
         )
     return out
@@ -364,6 +372,7 @@ COLUMNS = (
     "MLflow ÷ modelwright",
     "modelwright, each repeat",
     "MLflow, each repeat",
+    "first load, cold cache (modelwright / MLflow)",
 )
 
 
@@ -399,7 +408,7 @@ def document(
     mlflow_version = _peers.mlflow_pin() if len(sides) > 1 else f"{_peers.mlflow_pin()} (not run)"
     table = [
         "| " + " | ".join(COLUMNS) + " |",
-        "|---|--:|--:|--:|---|---|",
+        "|---|--:|--:|--:|---|---|---|",
         *("| " + " | ".join(r) + " |" for r in rows(sides, args.timeout)),
     ]
     loaded = [
@@ -425,10 +434,12 @@ def document(
             "bench/bench_ui.py` on a quiet machine for cleaner ones."
         )
     notes = [
-        "*Loading* (once, kept in `bench/.data/ui`; not part of any figure): modelwright "
-        "through its embedded client over its home (per run one `start_run`, one `log_batch` "
-        "of its 40 values, one `end_run`; the long series in `log_batch` calls of 10,000 "
-        "points); MLflow through `MlflowClient` over its SQLite database in-process (its "
+        "*Loading* (once, kept in `bench/.data/ui`; not part of any figure): modelwright has "
+        "no bulk import of runs and its services take one run at a time, so its first run "
+        "went through the embedded client and the others are copies of that run's rows (own "
+        "ids, names and values) written with SQLAlchemy Core into its tables; the long series "
+        "through the client in `log_batch` calls of 10,000 points. MLflow through "
+        "`MlflowClient` over its SQLite database in-process (its "
         "SQLAlchemy store, no server: per run one `create_run`, one `log_batch`, one "
         "`set_terminated`; the long series in `log_batch` calls of 1,000 points, its limit). "
         + "; ".join(loaded)
@@ -513,7 +524,8 @@ def _parse() -> argparse.Namespace:
 
 def _chromium() -> str:
     done = subprocess.run([CHROMIUM, "--version"], capture_output=True, text=True, check=False)
-    return done.stdout.split()[-1] if done.returncode == 0 and done.stdout.split() else "unknown"
+    found = re.search(r"\d+(?:\.\d+)+", done.stdout)
+    return found.group(0) if found else "unknown"
 
 
 def main() -> int:
@@ -541,17 +553,16 @@ def main() -> int:
             bench_tracking.modelwright_server(data / "modelwright" / "home", data)
         )
         sides = [modelwright_side(url, loads["modelwright"], spec)]
-        pages = [stack.enter_context(browser_page())]
-        _sign_in(pages[0], url, token)
         if python is not None:
             ml_url = stack.enter_context(_peers.mlflow_server(python, data / "mlflow"))
             sides.append(mlflow_side(ml_url, loads["MLflow"], spec))
-            pages.append(stack.enter_context(browser_page()))
+        pages = stack.enter_context(browser_pages(len(sides)))
+        _sign_in(pages[0], url, token)
         for side, page in zip(sides, pages, strict=True):
             for which in PAGES:
                 side.seconds[which] = []
-                log(f"{side.name}: {which}, untimed first load")
-                measure(page, side, which, args.timeout)
+                side.first[which] = measure(page, side, which, args.timeout)
+                log(f"{side.name}: {which}, first load: {_fmt(side.first[which], args.timeout)}")
         for repeat in range(1, args.repeats + 1):
             loadavg.append(os.getloadavg()[0])
             for side, page in zip(sides, pages, strict=True):

@@ -110,3 +110,18 @@ def test_a_thinned_series_keeps_its_extremes_and_says_how_long_it_is(
         client.metric_history(run.id, "loss", max_points=1)
     with pytest.raises(NotFound, match="has no metric 'acc'"):
         client.metric_history(run.id, "acc", max_points=100)
+
+
+def test_the_chart_of_a_running_run_follows_its_points_and_an_ended_one_stays(
+    client: Client, ws: str
+) -> None:
+    run = client.start_run("exp", workspace=ws, snapshot=False)
+    client.log_batch(run.id, metrics=[("m", float(i), i, 1) for i in range(100)])
+    assert client.metric_history(run.id, "m", max_points=10).total == 100
+    client.log_batch(run.id, metrics=[("m", 500.0, 100, 2)])
+    grown = client.metric_history(run.id, "m", max_points=10)
+    assert grown.total == 101 and max(grown.values) == 500.0
+    run.end()
+    for _ in range(2):  # read, then kept: the same answer
+        ended = client.metric_history(run.id, "m", max_points=10)
+        assert (ended.steps, ended.values, ended.total) == (grown.steps, grown.values, 101)

@@ -373,7 +373,7 @@ def get_run_detail(ctx: Context, req: m.RunRef) -> m.RunDetail:
 
 def metric_history(ctx: Context, req: m.MetricHistoryRequest) -> m.MetricHistory:
     run = readable_run(ctx, req.run_id)
-    return series(ctx, run.id, req.key, req.max_points)
+    return series(ctx, run, req.key, req.max_points)
 
 
 def search_runs(ctx: Context, req: m.SearchRuns) -> Page[m.RunInfo]:
