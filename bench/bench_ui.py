@@ -372,7 +372,7 @@ COLUMNS = (
     "MLflow ÷ modelwright",
     "modelwright, each repeat",
     "MLflow, each repeat",
-    "first load, cold cache (modelwright / MLflow)",
+    "first load (modelwright / MLflow)",
 )
 
 
@@ -463,12 +463,23 @@ def document(
         f"(`#/experiments/ID/runs/ID/model-metrics`), ready when its plotly chart has drawn "
         "the line. Both servers downsample: modelwright to the chart's width in pixels "
         "(the smallest and largest value of each bucket, so that spikes stay), MLflow to 320 "
-        "sampled steps (`get-history-bulk-interval`).",
+        "sampled steps (`get-history-bulk-interval`). The database's pass over a million "
+        "points is modelwright's whole cost here: an ended run takes no more points, so its "
+        "thinned series is kept in the server's memory after the first read, and the timed "
+        "repeats are served from there. *First load* is the load before the repeats: for "
+        "modelwright the one that read the million points, for MLflow the one with a cold "
+        "HTTP cache (its scripts are several megabytes).",
         f"*{PAGES['compare']}*: the first "
         f"{spec.compare} runs of the experiment. modelwright `/w/default/compare?run=...`, "
         "ready when the table names the last run and the overlaid metric chart is drawn; "
         "MLflow `#/compare-runs?runs=[...]&experiments=[...]`, ready when its run details "
         "table names the last run and its first plot (parallel coordinates) is drawn.",
+        "*What modelwright's pages read*: the runs table asks the search for the values of "
+        "its shown columns only (`search_runs(..., columns=[...])`), and its column chooser "
+        "lists the keys of the experiment's newest 1,000 runs (`run_columns`); a chart asks "
+        "for at most as many points as it has pixels (`metric_history(..., max_points=N)`), "
+        "thinned by the database in one `GROUP BY`; the comparison reads each run's values "
+        "once.",
     ]
     lines = [
         HEADING,
@@ -481,6 +492,7 @@ def document(
         f"| cpu | {info['cpu']} |",
         f"| cores | {info['cores']} |",
         f"| ram | {info['ram']} |",
+        "| gpu | none |",
         f"| os | {info['os']} |",
         f"| python | {info['python']} |",
         f"| versions | modelwright {metadata.version('modelwright')}, mlflow {mlflow_version} "
