@@ -28,7 +28,7 @@ __all__ = ["KEPT", "series"]
 
 _M = schema.RunMetric
 KEPT = 64
-_kept: OrderedDict[tuple[str, str, str, int], m.MetricHistory] = OrderedDict()
+_kept: OrderedDict[tuple[str, ...], m.MetricHistory] = OrderedDict()
 _lock = threading.Lock()
 
 
@@ -36,8 +36,10 @@ def series(ctx: Context, run: schema.Run, key: str, max_points: int | None) -> m
     """Every point of the run's metric ``key`` by step, or at most ``max_points`` of them."""
     if max_points is None or run.status == "running":
         return _read(ctx, run.id, key, max_points)
-    # The database is part of the name: a process may hold several platforms.
-    name = (str(ctx.session.get_bind().engine.url), run.id, key, max_points)
+    # The database is part of the name (a process may hold several platforms), and so is the
+    # run's start (a run id chosen by its caller may name a new run once the old is gone).
+    url = str(ctx.session.get_bind().engine.url)
+    name = (url, run.id, run.started_at.isoformat(), key, str(max_points))
     with _lock:
         if name in _kept:
             _kept.move_to_end(name)
