@@ -393,6 +393,13 @@ def verdicts(sides: list[Side], timeout: float) -> list[str]:
             got = "met" if ratio >= TARGET_RATIO else "**missed**"
             more = "more than " if theirs is None else ""
             line += f"; {more}{ratio:,.1f}× faster than MLflow, ≥ {TARGET_RATIO:g}× {got}"
+        first = mw.first.get(which)
+        if first is None or first >= TARGET_SECONDS:
+            line += f". Its first load took {_fmt(first, timeout)}, over {TARGET_SECONDS:g} s" + (
+                " (it read the million points; the repeats got them kept)"
+                if which == "chart"
+                else ""
+            )
         lines.append(line + ".")
     return lines
 
@@ -429,7 +436,8 @@ def document(
     if busy:
         intro += (
             " **Other work shared the machine during the run** (a median 1-minute load "
-            f"average of {statistics.median(loadavg):.1f} on {info['cores']}): absolute figures "
+            f"average of {statistics.median(loadavg):.1f} on {len(os.sched_getaffinity(0))} "
+            "cores): absolute figures "
             "are slower than on an idle machine and vary more; rerun with `python "
             "bench/bench_ui.py` on a quiet machine for cleaner ones."
         )
@@ -468,7 +476,8 @@ def document(
         "thinned series is kept in the server's memory after the first read, and the timed "
         "repeats are served from there. *First load* is the load before the repeats: for "
         "modelwright the one that read the million points, for MLflow the one with a cold "
-        "HTTP cache (its scripts are several megabytes).",
+        "HTTP cache (its scripts are several megabytes; modelwright's few were cached by its "
+        "sign-in page).",
         f"*{PAGES['compare']}*: the first "
         f"{spec.compare} runs of the experiment. modelwright `/w/default/compare?run=...`, "
         "ready when the table names the last run and the overlaid metric chart is drawn; "
