@@ -117,11 +117,12 @@ def _loaded(where: Path, spec: Spec) -> dict[str, Any] | None:
 
 
 def load_modelwright(data: Path, spec: Spec, reload: bool, log: Any) -> dict[str, Any]:
-    """modelwright has no bulk import of runs, and its services take a run at a time (about
-    0.25 s each for start, batch and end on this machine, hours for 10,000): the first run
-    goes through the embedded client, and the others are copies of its rows, written into the
-    same tables with SQLAlchemy Core in one transaction (with their own ids, names and
-    values). The long series goes through the client, 10,000 points a ``log_batch``."""
+    """modelwright has no bulk import of runs, and its services take a run at a time (its
+    start, batch and end took 0.2 to 2 s a run on this busy machine: hours for 10,000): the
+    first run goes through the embedded client, and the others are copies of its rows,
+    written into the same tables with SQLAlchemy Core in one transaction (with their own
+    ids, names and values). The long series goes through the client, 10,000 points a
+    ``log_batch``."""
     where = data / "modelwright"
     done = None if reload else _loaded(where, spec)
     if done:
