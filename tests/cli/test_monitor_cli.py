@@ -57,5 +57,8 @@ def test_create_run_show_history_and_delete_a_monitor(cli: Run, home: Path, tmp_
     reported = cli("monitor", "report", "watch", "--window", "1h", "--out", str(out), *scope)
     assert reported.code == 0, reported.err
     assert "200 captured row(s)" in out.read_text() and "written to" in reported.out
-    assert cli("monitor", "delete", "watch", *scope).code == 0
+    data = cli("monitor", "report", "watch", "--window", "1h", "--out", str(out), "--json", *scope)
+    assert json.loads(data.out)["current_rows"] == 200
+    deleted = cli("monitor", "delete", "watch", "--json", *scope)
+    assert deleted.code == 0 and json.loads(deleted.out)["name"] == "watch"
     assert "monitor 'watch' not found" in cli("monitor", "show", "watch", *scope).err
