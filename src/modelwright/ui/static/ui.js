@@ -78,3 +78,38 @@ document.addEventListener("htmx:configRequest", (event) => {
   const token = document.body.dataset.csrf;
   if (token) event.detail.headers["X-CSRF-Token"] = token;
 });
+
+// --- Endpoints, rollouts, promotions and monitors --------------------------------------------
+// Series over time ({x: [seconds since the epoch], series: [{label, values}]}), one line a
+// label, the time axis in the viewer's zone.
+async function drawTimeSeries(el) {
+  if (el.dataset.drawn) return;
+  el.dataset.drawn = "1";
+  const response = await fetch(el.dataset.timeseries, {credentials: "same-origin"});
+  if (!response.ok) {
+    el.textContent = "Could not load the series (" + response.status + ").";
+    return;
+  }
+  const data = await response.json();
+  el.dataset.count = String(data.series.length);
+  if (!data.x.length) {
+    el.textContent = "No data in this window.";
+    return;
+  }
+  const width = Math.max(300, Math.floor(el.clientWidth || 600));
+  const style = getComputedStyle(document.documentElement);
+  const axis = {stroke: style.getPropertyValue("--muted").trim(), grid: {stroke: style.getPropertyValue("--line").trim()}};
+  new uPlot({
+    width: width, height: 220, axes: [axis, axis],
+    series: [{label: "time"}, ...data.series.map((s, i) => ({
+      label: s.label, stroke: PALETTE[i % PALETTE.length], width: 1.5, points: {show: data.x.length < 50},
+    }))],
+  }, [data.x, ...data.series.map((s) => s.values)], el);
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  for (const el of document.querySelectorAll(".chart[data-timeseries]")) drawTimeSeries(el);
+});
+document.addEventListener("htmx:afterSettle", (event) => {
+  for (const el of event.target.querySelectorAll(".chart[data-timeseries]")) drawTimeSeries(el);
+});
