@@ -99,8 +99,11 @@ async function drawTimeSeries(el) {
   const width = Math.max(300, Math.floor(el.clientWidth || 600));
   const style = getComputedStyle(document.documentElement);
   const axis = {stroke: style.getPropertyValue("--muted").trim(), grid: {stroke: style.getPropertyValue("--line").trim()}};
+  // A single evaluation or flush still gets a readable time axis: ten minutes around it.
+  const span = data.range || (data.x.length > 1 ? null : [data.x[0] - 300, data.x[0] + 300]);
   new uPlot({
     width: width, height: 220, axes: [axis, axis],
+    scales: span ? {x: {time: true, range: () => span}} : {x: {time: true}},
     series: [{label: "time"}, ...data.series.map((s, i) => ({
       label: s.label, stroke: PALETTE[i % PALETTE.length], width: 1.5, points: {show: data.x.length < 50},
     }))],

@@ -18,10 +18,14 @@ __all__ = ["PairedBar", "paired_bars", "time_series"]
 WIDTH, HEIGHT = 300.0, 80.0
 
 
-def time_series(points: Iterable[tuple[datetime, str, float | None]]) -> JSONResponse:
+def time_series(
+    points: Iterable[tuple[datetime, str, float | None]],
+    window: tuple[datetime, datetime] | None = None,
+) -> JSONResponse:
     """``(when, series label, value)`` points as one chart's columns: the times (seconds since
     the epoch, which the page's script shows in the viewer's zone) and a column a label; a
-    label without a value at a time leaves a gap there."""
+    label without a value at a time leaves a gap there. ``window``: the time axis's span
+    (default: the points')."""
     rows = list(points)
     times = sorted({when.timestamp() for when, _, _ in rows})
     index = {t: i for i, t in enumerate(times)}
@@ -33,6 +37,7 @@ def time_series(points: Iterable[tuple[datetime, str, float | None]]) -> JSONRes
     body = {
         "x": times,
         "series": [{"label": k, "values": v} for k, v in sorted(columns.items())],
+        "range": [window[0].timestamp(), window[1].timestamp()] if window else None,
     }
     return JSONResponse(body, headers={"Cache-Control": "no-store"})
 

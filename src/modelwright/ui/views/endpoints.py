@@ -94,7 +94,8 @@ async def endpoint_series(me: Me) -> Response:
         step_seconds=_STEP_SECONDS,
     )
     return time_series(
-        (p.at, p.deployment or "(refused)", read(p)) for p in series.points if p.has_data
+        ((p.at, p.deployment or "(refused)", read(p)) for p in series.points if p.has_data),
+        window=(series.since, series.until),
     )
 
 
