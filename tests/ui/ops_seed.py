@@ -68,5 +68,4 @@ def work(platform: Platform) -> None:
 
 
 def csrf_of(html: str) -> str:
-    return html.split('name="csrf" value="')[1].split('"')[0]
-
+    return html.split('name="csrf" value="')[1].split('"', maxsplit=1)[0]

@@ -101,9 +101,7 @@ def test_a_rollout_page_follows_the_rollback_without_reloading(
     work(rolling.platform)
     expect(live).to_have_attribute("data-status", "rolled_back", timeout=15_000)
     assert page.evaluate("window.unreloaded") is True
-    expect(page.locator("#rollout-outcome")).to_contain_text(
-        "server_error_rate > 0.05 (was 0.1)"
-    )
+    expect(page.locator("#rollout-outcome")).to_contain_text("server_error_rate > 0.05 (was 0.1)")
     expect(page.locator("#rollout-history tbody tr", has_text="alarm")).to_contain_text("20")
     expect(page.locator("#rollout-weight")).to_have_text("0%")
     # Ended: no more polling, no more actions.
@@ -128,7 +126,9 @@ def test_a_viewer_and_a_post_without_csrf_change_no_rollout(rolling: Rolling) ->
         assert page.status_code == 200 and "Resume" in page.text
         csrf = csrf_of(page.text)
         for action in ("pause", "resume", "abort"):
-            r = http.post(f"/rollouts/{rolling.rollout}/{action}", data={"csrf": csrf}, headers=origin)
+            r = http.post(
+                f"/rollouts/{rolling.rollout}/{action}", data={"csrf": csrf}, headers=origin
+            )
             assert r.status_code == 403, (action, r.text)
             assert "principal &#39;vera&#39; may not" in r.text
             assert _state(rolling) == before

@@ -103,7 +103,9 @@ def test_the_requester_is_refused_and_another_approver_approves(
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: problems.append(str(e)))
     page.on("requestfailed", lambda r: problems.append(f"{r.url}: {r.failure}"))
-    page.on("response", lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    page.on(
+        "response", lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None
+    )
     sign_in(page, seeded, queue.alice, start="/w/team/promotions")
     row = page.locator("#promotions-table tbody tr", has_text="churn v1")
     expect(row).to_contain_text("awaiting approval")

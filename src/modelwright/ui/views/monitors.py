@@ -10,6 +10,7 @@ from starlette.responses import RedirectResponse, Response
 
 from modelwright.api import alerts as al_ops
 from modelwright.api import monitors as mo_ops
+from modelwright.monitors.models import SIGNALS
 from modelwright.ui.views._base import Endpoint, Me, signed_in
 from modelwright.ui.views._charts import HEIGHT, WIDTH, paired_bars, time_series
 
@@ -37,7 +38,9 @@ def _charts(latest: list[Any]) -> list[tuple[str, str, int]]:
     lines: dict[tuple[str, str], set[str | None]] = {}
     for r in latest:
         lines.setdefault((r.signal, r.metric), set()).add(r.feature)
-    return [(s, m, len(f)) for (s, m), f in lines.items()]
+    # The monitor's own signals first (drift, then prediction, quality, ...).
+    order = sorted(lines, key=lambda k: SIGNALS.index(k[0]) if k[0] in SIGNALS else len(SIGNALS))
+    return [(s, m, len(lines[s, m])) for s, m in order]
 
 
 @signed_in
@@ -70,9 +73,7 @@ async def monitor_series(me: Me) -> Response:
         metric=q.get("metric") or None,
         limit=_POINTS,
     )
-    return time_series(
-        (r.evaluated_at, r.feature or r.metric, r.value) for r in found.items
-    )
+    return time_series((r.evaluated_at, r.feature or r.metric, r.value) for r in found.items)
 
 
 @signed_in

@@ -44,9 +44,7 @@ async def promotions(me: Me) -> Response:
 
 @signed_in
 async def promotion_page(me: Me) -> Response:
-    p = await me.call(
-        pr_ops.GET_PROMOTION, promotion_id=me.request.path_params["promotion_id"]
-    )
+    p = await me.call(pr_ops.GET_PROMOTION, promotion_id=me.request.path_params["promotion_id"])
     return me.render(
         "promotion.html",
         p=p,
