@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pandas as pd
+from playwright.sync_api import Page
 
 from modelwright.client import Client
 from modelwright.core.platform import Platform
@@ -65,6 +66,20 @@ def served(c: Client, deployment: str, ok: int, server: int = 0, ms: float = 5.0
 
 def work(platform: Platform) -> None:
     Worker(platform).run_once()
+
+
+def problems_of(page: Page) -> list[str]:
+    """What ``watched`` fails a test on (console errors, failed requests, error statuses), as a
+    list the test checks itself: for a test where one of them is expected."""
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.on("requestfailed", lambda r: problems.append(f"{r.url}: {r.failure}"))
+    page.on(
+        "response",
+        lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None,
+    )
+    return problems
 
 
 def csrf_of(html: str) -> str:

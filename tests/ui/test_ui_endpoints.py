@@ -1,6 +1,6 @@
 """The endpoint and rollout pages in Chromium: endpoints with their traffic, an endpoint's
 deployments, serving figures and charts, live routing and changes; a rollout followed live
-(no reload) while an alarm rolls it back; over HTTP, a viewer's and a CSRF-less pause, resume
+(its events, no reload) while an alarm rolls it back; over HTTP, a viewer's and a CSRF-less pause, resume
 or abort refused with nothing changed."""
 
 from __future__ import annotations
@@ -8,10 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.sync_api import Page, expect
 from tests.ui.conftest import Seeded, sign_in, unlabelled_controls
-from tests.ui.ops_seed import DEV, csrf_of, served, train_churn, work
+from tests.ui.ops_seed import DEV, csrf_of, problems_of, served, train_churn, work
 from tests.ui.test_ui_http import _signed_in
 
 from modelwright.client import Client
@@ -84,13 +85,17 @@ def test_endpoints_show_traffic_figures_routing_and_rollouts(
 
 
 def test_a_rollout_page_follows_the_rollback_without_reloading(
-    watched: Page, rolling: Rolling, shots: Path
+    page: Page, rolling: Rolling, shots: Path
 ) -> None:
-    page = watched
-    start = f"/rollouts/{rolling.rollout}"
-    sign_in(page, rolling.seeded, rolling.seeded.admin_token, start=start)
+    # As ``watched``, but the page closes its event stream once the rollout ended, which the
+    # browser reports as an aborted request: that one alone may "fail".
+    problems = problems_of(page)
+    sign_in(page, rolling.seeded, rolling.seeded.admin_token, start="/w/ml/endpoints")
+    page.get_by_role("link", name=f"#{rolling.rollout}").click()
     live = page.locator("#rollout-live")
     expect(live).to_have_attribute("data-status", "paused")
+    # The page follows the platform's events (no polling): connected before anything changes.
+    expect(live).to_have_attribute("data-following", "1")
     expect(page.locator("#rollout-history")).to_contain_text("no data")
     page.get_by_role("button", name="Resume").click()
     expect(live).to_have_attribute("data-status", "running")
@@ -104,10 +109,12 @@ def test_a_rollout_page_follows_the_rollback_without_reloading(
     expect(page.locator("#rollout-outcome")).to_contain_text("server_error_rate > 0.05 (was 0.1)")
     expect(page.locator("#rollout-history tbody tr", has_text="alarm")).to_contain_text("20")
     expect(page.locator("#rollout-weight")).to_have_text("0%")
-    # Ended: no more polling, no more actions.
-    assert live.get_attribute("hx-trigger") is None
+    # Ended: nothing more to follow, no more actions.
+    assert live.get_attribute("data-events") is None
     expect(page.get_by_role("button", name="Abort and roll back")).to_have_count(0)
     page.screenshot(path=str(shots / "rollout.png"), full_page=True, caret="initial")
+    stream = f"{rolling.seeded.url}/events/stream?kind=rollout.changed&workspace=ml&environment=dev"
+    assert [p for p in problems if p != f"{stream}: net::ERR_ABORTED"] == [], problems
     assert {d.name: d.weight for d in rolling.client.get_endpoint("churn", **DEV).deployments} == {
         "blue": 100
     }
@@ -152,3 +159,20 @@ def test_a_viewer_and_a_post_without_csrf_change_no_rollout(rolling: Rolling) ->
             r = http.get(path)
             assert r.status_code in (403, 404), (path, r.status_code)
             assert "green" not in r.text, path
+
+
+def test_the_pages_event_stream_needs_a_session_and_shows_what_it_may_read(
+    rolling: Rolling,
+) -> None:
+    seeded = rolling.seeded
+    path = "/events/stream?kind=rollout.changed&workspace=ml&environment=dev"
+    with httpx.Client(base_url=seeded.url) as anon:
+        assert anon.get(path).status_code == 401
+    with _signed_in(seeded, seeded.viewer_token) as http, http.stream("GET", path) as r:
+        assert r.headers["content-type"].startswith("text/event-stream")
+        lines = r.iter_lines()
+        event = next(line for line in lines if line.startswith("event:"))
+        assert event == "event: rollout.changed"
+        assert f'"subject":"rollout/{rolling.rollout}"' in next(lines)
+    with _signed_in(seeded, seeded.outsider_token) as http:
+        assert http.get(path).status_code in (403, 404)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 from tests.ui.conftest import Seeded, sign_in, unlabelled_controls
-from tests.ui.ops_seed import csrf_of, work
+from tests.ui.ops_seed import csrf_of, problems_of, work
 from tests.ui.test_ui_http import _signed_in
 
 import modelwright
@@ -99,13 +99,7 @@ def test_the_requester_is_refused_and_another_approver_approves(
     seeded = queue.seeded
     run_id = queue.client.get_model_version("models:/churn/1", workspace="team").run_id or ""
     # As ``watched``, but the refusal of alice's approval is expected: it alone may fail.
-    problems: list[str] = []
-    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: problems.append(str(e)))
-    page.on("requestfailed", lambda r: problems.append(f"{r.url}: {r.failure}"))
-    page.on(
-        "response", lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None
-    )
+    problems = problems_of(page)
     sign_in(page, seeded, queue.alice, start="/w/team/promotions")
     row = page.locator("#promotions-table tbody tr", has_text="churn v1")
     expect(row).to_contain_text("awaiting approval")

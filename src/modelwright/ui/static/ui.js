@@ -110,9 +110,47 @@ async function drawTimeSeries(el) {
   }, [data.x, ...data.series.map((s) => s.values)], el);
 }
 
+// Parts of a page that change with the platform follow its events stream: an element with
+// data-events (the stream's URL), data-kind and data-subject receives "mw:event" (its
+// hx-trigger, which reads it again) at each event of that subject. One connection a URL, closed
+// once no element wants it (the change ended, or the page moved on).
+const streams = new Map();
+
+function followEvents() {
+  const wanted = [...document.querySelectorAll("[data-events]")];
+  for (const el of wanted) {
+    const url = el.dataset.events;
+    if (!streams.has(url)) {
+      const source = new EventSource(url);
+      source.addEventListener(el.dataset.kind, (message) => {
+        const subject = JSON.parse(message.data).subject;
+        for (const target of document.querySelectorAll("[data-events][data-subject]")) {
+          if (target.dataset.subject === subject) htmx.trigger(target, "mw:event");
+        }
+      });
+      source.addEventListener("open", () => {
+        for (const target of document.querySelectorAll("[data-events]")) {
+          if (target.dataset.events === url) target.dataset.following = "1";
+        }
+      });
+      streams.set(url, source);
+    } else if (streams.get(url).readyState === EventSource.OPEN) {
+      el.dataset.following = "1";
+    }
+  }
+  for (const [url, source] of streams) {
+    if (!wanted.some((el) => el.dataset.events === url)) {
+      source.close();
+      streams.delete(url);
+    }
+  }
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   for (const el of document.querySelectorAll(".chart[data-timeseries]")) drawTimeSeries(el);
+  followEvents();
 });
 document.addEventListener("htmx:afterSettle", (event) => {
   for (const el of event.target.querySelectorAll(".chart[data-timeseries]")) drawTimeSeries(el);
+  followEvents();
 });
