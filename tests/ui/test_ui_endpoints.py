@@ -83,6 +83,15 @@ def test_endpoints_show_traffic_figures_routing_and_rollouts(
     assert unlabelled_controls(page) == []
     page.screenshot(path=str(shots / "endpoint.png"), full_page=True, caret="initial")
 
+    # An admin moves the traffic and mirrors nothing more: the page shows the new routing.
+    page.get_by_text("Change traffic or shadow").click()
+    page.get_by_label("blue %").fill("70")
+    page.get_by_label("green %").fill("30")
+    page.get_by_role("button", name="Set traffic").click()
+    expect(deployments.nth(0)).to_contain_text("70%")
+    expect(deployments.nth(1)).to_contain_text("30%")
+    expect(changes.first).to_contain_text("blue v1 70%")
+
 
 def test_a_rollout_page_follows_the_rollback_without_reloading(
     page: Page, rolling: Rolling, shots: Path
@@ -120,31 +129,51 @@ def test_a_rollout_page_follows_the_rollback_without_reloading(
     }
 
 
-def _state(rolling: Rolling) -> tuple[str, int, object]:
+def _state(rolling: Rolling) -> tuple[object, ...]:
     r = rolling.client.get_rollout(rolling.rollout)
-    return r.status, r.weight, r.updated_at
+    e = rolling.client.get_endpoint("churn", **DEV)
+    return r.status, r.weight, r.updated_at, e.generation
 
 
-def test_a_viewer_and_a_post_without_csrf_change_no_rollout(rolling: Rolling) -> None:
+def _forms(rolling: Rolling) -> list[tuple[str, dict[str, str]]]:
+    """Every form of the endpoint and rollout pages: where it posts and what it sends."""
+    one = f"/rollouts/{rolling.rollout}"
+    return [
+        (f"{one}/pause", {}),
+        (f"{one}/resume", {}),
+        (f"{one}/abort", {}),
+        ("/w/ml/endpoints/dev/churn/traffic", {"weight.blue": "0", "weight.green": "100"}),
+        ("/w/ml/endpoints/dev/churn/shadow", {"deployment": "", "percent": "100"}),
+    ]
+
+
+def test_a_viewer_and_a_post_without_csrf_change_nothing(rolling: Rolling) -> None:
     seeded, before = rolling.seeded, _state(rolling)
     origin = {"Origin": seeded.url}
     with _signed_in(seeded, seeded.viewer_token) as http:
         page = http.get(f"/rollouts/{rolling.rollout}")
         assert page.status_code == 200 and "Resume" in page.text
+        assert "Set traffic" in http.get("/w/ml/endpoints/dev/churn").text
         csrf = csrf_of(page.text)
-        for action in ("pause", "resume", "abort"):
-            r = http.post(
-                f"/rollouts/{rolling.rollout}/{action}", data={"csrf": csrf}, headers=origin
-            )
-            assert r.status_code == 403, (action, r.text)
+        for path, form in _forms(rolling):
+            r = http.post(path, data={"csrf": csrf, **form}, headers=origin)
+            assert r.status_code == 403, (path, r.text)
             assert "principal &#39;vera&#39; may not" in r.text
             assert _state(rolling) == before
-        assert http.get("/w/ml/endpoints/dev/churn").status_code == 200
     with _signed_in(seeded, seeded.admin_token) as http:
-        for action in ("pause", "resume", "abort"):
-            r = http.post(f"/rollouts/{rolling.rollout}/{action}", data={}, headers=origin)
-            assert r.status_code == 403 and "CSRF" in r.text
+        for path, form in _forms(rolling):
+            r = http.post(path, data=form, headers=origin)
+            assert r.status_code == 403 and "CSRF" in r.text, path
             assert _state(rolling) == before
+        # The service's word on a wrong change, on the page.
+        csrf = csrf_of(http.get("/w/ml/endpoints/dev/churn").text)
+        weights = {"csrf": csrf, "weight.blue": "70", "weight.green": "20"}
+        r = http.post("/w/ml/endpoints/dev/churn/traffic", data=weights, headers=origin)
+        assert r.status_code == 400 and "weights: must sum to 100, got 90" in r.text
+        shadow = {"csrf": csrf, "deployment": "blue", "percent": "50"}
+        r = http.post("/w/ml/endpoints/dev/churn/shadow", data=shadow, headers=origin)
+        assert r.status_code == 409 and "takes 90% of the live traffic" in r.text
+        assert _state(rolling) == before
         r = http.get("/w/ml/endpoints/dev/churn/series", params={"measure": "fun"})
         assert r.status_code == 400 and "measure" in r.text
         assert http.get("/rollouts/999").status_code == 404

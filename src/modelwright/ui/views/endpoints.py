@@ -1,6 +1,6 @@
 """Real-time endpoints and their rollouts: a workspace's endpoints, one endpoint (deployments,
-traffic weights and shadow, request rate, latency and errors per deployment, what the live
-routers route by, its changes and rollouts), and a rollout's steps with their verdicts,
+traffic weights and shadow, set there by those allowed; request rate, latency and errors per
+deployment, what the live routers route by, its changes and rollouts), and a rollout's steps with their verdicts,
 followed live while it runs and paused, resumed or aborted by those allowed."""
 
 from __future__ import annotations
@@ -99,6 +99,34 @@ async def endpoint_series(me: Me) -> Response:
     )
 
 
+def _endpoint_path(ref: dict[str, str]) -> str:
+    return f"/w/{ref['workspace']}/endpoints/{ref['environment']}/{ref['endpoint']}"
+
+
+@signed_in
+async def set_traffic(me: Me) -> Response:
+    """The weights form: one ``weight.<deployment>`` field a deployment (the service checks
+    them: names, bounds, the sum)."""
+    fields = await me.form()
+    ref = _endpoint_ref(me)
+    weights = {k.removeprefix("weight."): v for k, v in fields.items() if k.startswith("weight.")}
+    await me.call(ep_ops.SET_TRAFFIC, **ref, weights=weights)
+    return RedirectResponse(_endpoint_path(ref), 303)
+
+
+@signed_in
+async def set_shadow(me: Me) -> Response:
+    fields = await me.form()
+    ref = _endpoint_ref(me)
+    await me.call(
+        ep_ops.SET_SHADOW,
+        **ref,
+        deployment=fields.get("deployment") or None,
+        percent=fields.get("percent") or 100,
+    )
+    return RedirectResponse(_endpoint_path(ref), 303)
+
+
 async def _rollout(me: Me) -> Any:
     return await me.call(ro_ops.GET_ROLLOUT, rollout_id=me.request.path_params["rollout_id"])
 
@@ -134,6 +162,8 @@ ROUTES: list[tuple[str, Endpoint, list[str]]] = [
     ("/w/{workspace}/endpoints", endpoints, ["GET"]),
     (_EP, endpoint_page, ["GET"]),
     (f"{_EP}/series", endpoint_series, ["GET"]),
+    (f"{_EP}/traffic", set_traffic, ["POST"]),
+    (f"{_EP}/shadow", set_shadow, ["POST"]),
     (_RO, rollout_page, ["GET"]),
     (f"{_RO}/live", rollout_live, ["GET"]),
     (f"{_RO}/pause", _rollout_action(ro_ops.PAUSE_ROLLOUT), ["POST"]),
