@@ -1,7 +1,7 @@
-"""Real-time endpoints and their rollouts: a workspace's endpoints, one endpoint (deployments,
+"""Real-time endpoints and their rollouts: a workspace's endpoints; one endpoint (deployments,
 traffic weights and shadow, set there by those allowed; request rate, latency and errors per
-deployment, what the live routers route by, its changes and rollouts), and a rollout's steps with their verdicts,
-followed live while it runs and paused, resumed or aborted by those allowed."""
+deployment; what the live routers route by; its changes and rollouts); and a rollout's steps
+with their verdicts, followed live while it runs, paused, resumed or aborted by those allowed."""
 
 from __future__ import annotations
 
