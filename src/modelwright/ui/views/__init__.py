@@ -6,9 +6,12 @@ from modelwright.ui.views import (
     artifacts,
     compare,
     datasets,
+    endpoints,
     governance,
     lineage,
     models,
+    monitors,
+    promotions,
     runs,
     signin,
 )
@@ -25,4 +28,7 @@ ROUTES: list[tuple[str, Endpoint, list[str]]] = [
     *models.ROUTES,
     *datasets.ROUTES,
     *lineage.ROUTES,
+    *endpoints.ROUTES,
+    *promotions.ROUTES,
+    *monitors.ROUTES,
 ]
