@@ -64,7 +64,7 @@ def test_nodes_cost_no_call_of_their_own(
     parent = client.get_run(result.run_id)
     assert parent.status == "finished"
     assert parent.params["scale"] == "1.5"
-    assert [a.path for a in parent.artifacts] == ["pipeline/config.json"]
+    assert [a.path for a in parent.artifacts] == ["pipeline/config.json", "pipeline/dag.json"]
     summarise = client.get_run(str(result.nodes["summarise"].run_id))
     assert summarise.parent_id == result.run_id and summarise.status == "finished"
     assert summarise.params == {"scale": "1.5"}

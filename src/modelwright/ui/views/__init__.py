@@ -9,6 +9,7 @@ from modelwright.ui.views import (
     governance,
     lineage,
     models,
+    pipelines,
     runs,
     signin,
 )
@@ -25,4 +26,5 @@ ROUTES: list[tuple[str, Endpoint, list[str]]] = [
     *models.ROUTES,
     *datasets.ROUTES,
     *lineage.ROUTES,
+    *pipelines.ROUTES,
 ]
