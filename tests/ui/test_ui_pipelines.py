@@ -69,7 +69,7 @@ def test_a_pipeline_run_shows_its_dag_with_each_node_status_duration_and_reason(
     sign_in(page, pipelines.seeded, pipelines.seeded.admin_token, start="/w/ml/pipelines")
     row = page.locator("#pipelines-table tbody tr", has_text="scoring")
     expect(row.locator(".status")).to_have_text("failed")
-    row.get_by_role("link", name="Latest run of scoring").click()
+    row.get_by_role("link", name="the latest run of scoring").click()
     dag = page.get_by_role("group", name="DAG of pipeline scoring")
     expect(dag).to_be_visible()
     statuses = {
