@@ -14,9 +14,9 @@ import pytest
 from playwright.sync_api import Page, expect
 from starlette.routing import Match, Route
 from tests.ui.conftest import Catalog, Seeded, sign_in
+from tests.ui.test_ui_lineage import served  # noqa: F401 - a fixture
 from tests.ui.test_ui_pipelines import Pipelines, pipelines  # noqa: F401 - a fixture
 
-from modelwright.client import Client
 from modelwright.ui.views import ROUTES
 
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
@@ -44,11 +44,9 @@ _MAX_PAGES = 80
 
 
 @pytest.fixture
-def everything(pipelines: Pipelines, catalog: Catalog, local_client: Client) -> Seeded:  # noqa: F811
+def everything(pipelines: Pipelines, served: Catalog) -> Seeded:  # noqa: F811
     """Runs, artifacts, datasets, models, an endpoint serving one, and pipeline runs."""
-    local_client.create_endpoint("churn-api", workspace="ml", environment="dev")
-    local_client.deploy("churn-api", "blue", "churner", 2, workspace="ml", environment="dev")
-    return catalog.seeded
+    return served.seeded
 
 
 def _route(path: str) -> str | None:
