@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from playwright.sync_api import Page, expect
 from tests.ui.conftest import Catalog, sign_in
@@ -16,9 +17,15 @@ from modelwright.client import Client
 
 @pytest.fixture
 def served(catalog: Catalog, local_client: Client) -> Catalog:
-    """The catalog, with version 2 of the model serving on an endpoint in dev."""
-    local_client.create_endpoint("churn-api", workspace="ml", environment="dev")
-    local_client.deploy("churn-api", "blue", "churner", 2, workspace="ml", environment="dev")
+    """The catalog, with version 2 of the model serving on an endpoint in dev, and scoring
+    data as batch inference does (a run using the version, writing a dataset)."""
+    c = local_client
+    c.create_endpoint("churn-api", workspace="ml", environment="dev")
+    c.deploy("churn-api", "blue", "churner", 2, workspace="ml", environment="dev")
+    with c.start_run("scoring", workspace="ml", name="score", snapshot=False) as run:
+        c.use_model_version("churner", 2, run_id=run.id, workspace="ml")
+        scores = pd.DataFrame({"id": [1, 2], "prediction": [0, 1]})
+        c.register_dataset("scores", scores, workspace="ml", environment="dev", run_id=run.id)
     return catalog
 
 
@@ -50,6 +57,11 @@ def test_lineage_is_followed_from_a_dataset_to_the_endpoint_through_the_graph(
     )
     _centre(page, "model version churner/v2")
     expect(heading).to_contain_text("Lineage of model churner/v2")
+    # Downstream of the version: the batch run that used it and what it wrote.
+    expect(page.get_by_role("link", name="run score: centre the graph here")).to_be_visible()
+    expect(
+        page.get_by_role("link", name="Open the page of dataset dev/scores@v1")
+    ).to_have_attribute("href", "/w/ml/datasets/dev/scores/1")
     expect(
         page.get_by_role("link", name="Open the page of model version churner/v2")
     ).to_have_attribute("href", "/w/ml/models/churner/versions/2")

@@ -19,8 +19,9 @@ __all__ = ["ROUTES"]
 
 # The run's own inputs and outputs; the impact follows its outputs further down.
 _DEPTH = 2
-# How far the graph page reaches each way by default: a run's data, its models, their endpoints.
-_GRAPH_DEPTH = 3
+# How far the graph page reaches each way by default: from data, its readers, their models, the
+# runs using those (batch inference) and what they wrote.
+_GRAPH_DEPTH = 4
 _MAX_DEPTH = 10
 _KIND_NAMES = {"dataset_version": "dataset", "model_version": "model version"}
 
