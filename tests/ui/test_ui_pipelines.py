@@ -128,7 +128,11 @@ def test_a_finished_pipeline_run_shows_every_node_ran(watched: Page, pipelines: 
 
 def test_no_pipeline_page_without_a_grant(pipelines: Pipelines) -> None:
     with _signed_in(pipelines.seeded, pipelines.seeded.outsider_token) as http:
-        for path in ["/w/ml/pipelines", f"/runs/{pipelines.second}/pipeline"]:
+        for path in [
+            "/w/ml/pipelines",
+            f"/runs/{pipelines.second}/pipeline",
+            f"/runs/{pipelines.second}/state",
+        ]:
             r = http.get(path)
             assert r.status_code in (403, 404), path
             assert "summarise" not in r.text

@@ -55,11 +55,15 @@ async def lineage_page(me: Me) -> Response:
     workspace = me.request.path_params["workspace"]
     node = me.request.query_params.get("node", "").strip()
     if not node:
-        raise InvalidInput("node: name a node, as run:<id>, dataset:<env>/<name>@v<n> or models:/…")
+        raise InvalidInput(
+            "node: name a node, as run:<id>, dataset:<env>/<name>@v<n> or models:/…",
+            details={"field": "node"},
+        )
     raw_depth = me.request.query_params.get("depth", str(_GRAPH_DEPTH))
     if not raw_depth.isdigit() or not 1 <= int(raw_depth) <= _MAX_DEPTH:
         raise InvalidInput(
-            f"depth: expected a whole number from 1 to {_MAX_DEPTH} (got {raw_depth!r})"
+            f"depth: expected a whole number from 1 to {_MAX_DEPTH} (got {raw_depth!r})",
+            details={"field": "depth"},
         )
     depth = int(raw_depth)
     if node.startswith("endpoint:"):
@@ -149,7 +153,8 @@ async def _around_endpoint(me: Me, workspace: str, node: str, depth: int) -> tup
     env, slash, name = node.removeprefix("endpoint:").partition("/")
     if not slash or not name:
         raise InvalidInput(
-            f"node: an endpoint is named as endpoint:<environment>/<name> (got {node!r})"
+            f"node: an endpoint is named as endpoint:<environment>/<name> (got {node!r})",
+            details={"field": "node"},
         )
     info: Any = await me.call(
         ep_ops.GET_ENDPOINT, workspace=workspace, environment=env, endpoint=name

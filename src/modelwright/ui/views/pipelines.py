@@ -27,6 +27,8 @@ PIPELINE_TAG = "modelwright.pipeline"
 _NODE_TAG = "modelwright.node"
 _DAG_BYTES = 4 * 1024 * 1024
 _LIST_LIMIT = 200
+# A node after one of these never starts.
+_STOPS = {"failed", "skipped"}
 
 
 @dataclass
@@ -111,9 +113,6 @@ def _not_run(n: DagNode, earlier: dict[str, NodeRow], *, running: bool) -> NodeR
     if running:
         return NodeRow(n.name, "pending", "waiting for upstream nodes")
     return NodeRow(n.name, "skipped", "the run ended before it started")
-
-
-_STOPS = {"failed", "skipped"}
 
 
 def _row(name: str, child: Any) -> NodeRow:
