@@ -13,13 +13,16 @@ from modelwright.core.names import Name
 from modelwright.tracking.models import ArtifactFile, Key, ParamValue, RunId, RunStatus, TagValue
 
 __all__ = [
+    "DAG_ARTIFACT",
     "CacheEntry",
+    "DagNode",
     "Digest",
     "LookupCache",
     "NodeLookup",
     "NodeRun",
     "NodeStatus",
     "OutputObject",
+    "PipelineDag",
     "PipelineRunEnd",
     "PipelineRunRecorded",
     "RecordCache",
@@ -188,3 +191,21 @@ class PipelineRunRecorded(BaseModel):
     run_ids: dict[str, str] = Field(description="Node name → its child run.")
     cache_entries: int = Field(description="Cache entries created (existing keys are kept).")
     status: RunStatus = Field(description="The pipeline's run's status after the call.")
+
+
+# The artifact of a pipeline's run that holds its DAG (``PipelineDag`` as JSON).
+DAG_ARTIFACT = "pipeline/dag.json"
+
+
+class DagNode(BaseModel):
+    name: str
+    needs: list[str] = Field(default_factory=list, description="The nodes it reads outputs of.")
+    inputs: list[str] = Field(default_factory=list)
+    outputs: list[str] = Field(default_factory=list)
+
+
+class PipelineDag(BaseModel):
+    """A pipeline's nodes as its run ran them (in order), kept with the run so that a node
+    that never started (skipped after a failure, waiting) still has its place."""
+
+    nodes: list[DagNode]

@@ -44,6 +44,8 @@ __all__ = [
 TAG_CODE = "modelwright.cache.code"
 TAG_ENV = "modelwright.cache.environment"
 TAG_INPUT = "modelwright.cache.input."
+# Why a node ran, came from the cache or failed, as its run's report said (the UI shows it).
+TAG_REASON = "modelwright.reason"
 
 
 def _entry(ctx: Context, env_id: int, key: str) -> schema.NodeCacheEntry | None:

@@ -10,6 +10,8 @@ from urllib.parse import urlencode
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.responses import HTMLResponse, Response
 
+from modelwright.ui.views._links import lineage_link
+
 __all__ = ["CSP", "UI_EVENTS", "page", "page_headers"]
 
 # The domain events as Server-Sent Events for the pages: the server serves the REST API's
@@ -56,6 +58,7 @@ def _number(value: Any) -> str:
 
 _env.globals["query"] = _query
 _env.globals["events_path"] = UI_EVENTS
+_env.globals["lineage_link"] = lineage_link
 _env.filters["when"] = _when
 _env.filters["number"] = _number
 _env.filters["pretty"] = lambda v: json.dumps(v, indent=2, sort_keys=True, default=str)

@@ -11,6 +11,7 @@ from modelwright.ui.views import (
     lineage,
     models,
     monitors,
+    pipelines,
     promotions,
     runs,
     signin,
@@ -31,4 +32,5 @@ ROUTES: list[tuple[str, Endpoint, list[str]]] = [
     *endpoints.ROUTES,
     *promotions.ROUTES,
     *monitors.ROUTES,
+    *pipelines.ROUTES,
 ]
