@@ -43,6 +43,7 @@ from modelwright.tracking._lookup import (
     writable_run,
 )
 from modelwright.tracking.experiments import create_experiment, experiment_row, list_experiments
+from modelwright.tracking.params import check_unchanged
 from modelwright.tracking.search import apply_filter, base_query, order_keys, parse_filter
 
 # The operations table and other services name runs' and experiments' operations here.
@@ -241,13 +242,7 @@ def log_params_row(ctx: Context, run: schema.Run, params: dict[str, str]) -> Non
                 )
             ).all()
         )
-        for key, value in params.items():
-            if key in existing and existing[key] != value:
-                raise Conflict(
-                    f"param '{key}' of run '{run.id}' is already {existing[key]!r}; params are "
-                    f"immutable (got {value!r}) — log a tag or a new run instead",
-                    details={"run_id": run.id, "key": key},
-                )
+        check_unchanged(run.id, existing, params)
         new = [
             {"run_id": run.id, "key": k, "value": v} for k, v in params.items() if k not in existing
         ]
