@@ -10,6 +10,7 @@ from modelwright.errors import NotFound
 from modelwright.store import schema
 
 __all__ = [
+    "check_acting",
     "check_scope",
     "get_environment",
     "get_principal",
@@ -108,3 +109,12 @@ def check_scope(ctx: Context, workspace: str | None, environment: str | None) ->
             f"(they have: {', '.join(known) or 'none'})",
             details={"environment": environment},
         )
+
+
+def check_acting(ctx: Context, acting: str, workspace: object) -> None:
+    """The environment the caller declares it acts in (``acting``) exists: ``workspace/env``
+    anywhere, a bare ``env`` in ``workspace`` (the request's, when it names one)."""
+    ws, _, env = acting.rpartition("/")
+    ws = ws or (workspace if isinstance(workspace, str) else "")
+    if ws:
+        check_scope(ctx, ws, env)

@@ -15,7 +15,7 @@ from sqlalchemy import or_, select
 from modelwright.core.actions import Action
 from modelwright.core.context import Context, utcnow
 from modelwright.core.keyset import Key, keyset_page
-from modelwright.core.lookup import get_environment, get_workspace, require_member
+from modelwright.core.lookup import check_scope, get_environment, get_workspace, require_member
 from modelwright.core.pages import Page
 from modelwright.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from modelwright.promotions import models as m
@@ -119,6 +119,7 @@ def request_promotion(ctx: Context, req: m.RequestPromotion) -> m.PromotionInfo:
 def list_promotions(ctx: Context, req: m.ListPromotions) -> Page[m.PromotionInfo]:
     """Newest first; only promotions whose source or target the caller may read."""
     # Filters run in SQL, before the limit; only what the caller may see is decided here.
+    check_scope(ctx, req.workspace, None)
     query = select(P)
     if req.status is not None:
         query = query.where(P.status == req.status)
