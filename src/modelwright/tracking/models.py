@@ -16,7 +16,7 @@ from pydantic import (
 )
 
 from modelwright.core.ints import ByteSize, DbInt64
-from modelwright.core.models import Idempotent, Request
+from modelwright.core.models import Compact, Idempotent, Request
 from modelwright.core.names import Name
 from modelwright.core.pages import MAX_TOKEN, PageParams
 
@@ -238,7 +238,8 @@ class CreateExperiment(Request):
     description: str = Field(default="", max_length=10_000)
 
 
-class RunInfo(BaseModel):
+class RunInfo(Compact):
+    shown = ("id", "experiment", "name", "environment", "status")
     model_config = ConfigDict(ser_json_inf_nan="strings")
 
     id: str
