@@ -122,7 +122,7 @@ def test_missing_file_is_a_clear_error(cli: Run, tmp_path: Path) -> None:
 def test_errors_are_one_line_unless_debug(cli: Run) -> None:
     r = cli("workspace", "show", "nope")
     assert r.code == 1
-    assert r.err.strip() == "error (not_found): workspace 'nope' not found"
+    assert r.err.strip() == "error (not_found): workspace 'nope' not found (you can see: none)"
     with pytest.raises(NotFound, match="workspace 'nope' not found"):
         main(["--debug", "workspace", "show", "nope"])
 

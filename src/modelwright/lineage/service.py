@@ -12,6 +12,7 @@ from modelwright.lineage import models as m
 from modelwright.objects.service import artifact_readable
 from modelwright.registry.uri import model_uri
 from modelwright.store import schema
+from modelwright.tracking.service import find_run
 
 __all__ = ["lineage"]
 
@@ -101,8 +102,8 @@ def _resolve(ctx: Context, ws: schema.Workspace, entity: str) -> tuple[str, str]
             details={"field": "entity"},
         )
     if kind == "run":
-        run = ctx.session.get(schema.Run, ref)
-        if run is None or run.experiment.workspace_id != ws.id:
+        run = find_run(ctx, ref, workspace_id=ws.id)
+        if run is None:
             raise NotFound(
                 f"run '{ref}' not found in workspace '{ws.name}'", details={"run_id": ref}
             )

@@ -10,7 +10,15 @@ from pydantic import Base64Bytes, BaseModel, ConfigDict, Field, model_validator
 from modelwright.core.ints import ByteSize
 from modelwright.core.models import Idempotent, Request
 from modelwright.core.names import Name
-from modelwright.tracking.models import ArtifactFile, Key, ParamValue, RunId, RunStatus, TagValue
+from modelwright.tracking.models import (
+    ArtifactFile,
+    Key,
+    NewRunId,
+    ParamValue,
+    RunId,
+    RunStatus,
+    TagValue,
+)
 
 __all__ = [
     "DAG_ARTIFACT",
@@ -84,7 +92,7 @@ class NodeStatus(BaseModel):
 class CacheEntry(Request):
     node: NodeName
     cache_key: Digest
-    run_id: RunId
+    run_id: NewRunId
     outputs: dict[str, OutputObject]
     inputs: list[Digest] = Field(
         default_factory=list, description="Artifact digests the node read (lineage edges)."
@@ -113,7 +121,7 @@ class NodeRun(Request):
     model_config = ConfigDict(extra="forbid", ser_json_inf_nan="strings")
 
     node: NodeName
-    run_id: RunId = Field(
+    run_id: NewRunId = Field(
         description="Chosen by the runner (32 lowercase hex characters), so that progress "
         "reports name the child run before it is recorded."
     )
