@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.responses import HTMLResponse, Response
 
-from modelwright.ui.views._links import lineage_link
+from modelwright.ui.links import lineage_link
 
 __all__ = ["CSP", "UI_EVENTS", "page", "page_headers"]
 

@@ -18,9 +18,9 @@ from modelwright.core.clock import utcnow
 from modelwright.endpoints.stats_models import SeriesPoint
 from modelwright.errors import InvalidInput
 from modelwright.rollouts.models import ACTIVE
+from modelwright.ui.links import model_link
 from modelwright.ui.views._base import Endpoint, Me, signed_in
 from modelwright.ui.views._charts import time_series
-from modelwright.ui.views._links import model_link
 
 __all__ = ["ROUTES"]
 

@@ -11,9 +11,9 @@ from modelwright.api import endpoints as ep_ops
 from modelwright.api import tracking as tr_ops
 from modelwright.errors import InvalidInput, ModelwrightError
 from modelwright.lineage.models import Lineage, LineageNode
+from modelwright.ui.links import dataset_link, lineage_link, model_link, node_link
 from modelwright.ui.views._base import Endpoint, Me, signed_in
 from modelwright.ui.views._graph import Edge, Graph, Node, layered
-from modelwright.ui.views._links import dataset_link, lineage_link, model_link, node_link
 
 __all__ = ["ROUTES"]
 

@@ -10,8 +10,8 @@ from starlette.responses import RedirectResponse, Response
 from modelwright.api import Operation
 from modelwright.api import promotions as pr_ops
 from modelwright.promotions.models import FINISHED, PromotionStatus
+from modelwright.ui.links import model_link
 from modelwright.ui.views._base import Endpoint, Me, signed_in
-from modelwright.ui.views._links import model_link
 
 __all__ = ["ROUTES"]
 
