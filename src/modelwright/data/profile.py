@@ -14,6 +14,7 @@ varies with the data is only how numeric columns are summarised (see ``_summary`
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -23,7 +24,7 @@ import pyarrow as pa
 from modelwright.data._summary import HISTOGRAM_BINS, QUANTILES, Values, summarize
 from modelwright.data.models import ColumnProfile, ColumnSchema, DatasetProfile, Histogram
 
-__all__ = ["HISTOGRAM_BINS", "QUANTILES", "TOP_VALUES", "profile_table", "schema_of", "type_name"]
+__all__ = ["HISTOGRAM_BINS", "QUANTILES", "TOP_VALUES", "profile_columns", "profile_table", "schema_of", "type_name"]
 
 TOP_VALUES = 100
 
@@ -43,10 +44,16 @@ def schema_of(schema: pa.Schema) -> list[ColumnSchema]:
 
 
 def profile_table(table: pa.Table) -> DatasetProfile:
-    columns = {
-        field.name: _column(table.column(i), field.type) for i, field in enumerate(table.schema)
-    }
-    return DatasetProfile(rows=table.num_rows, columns=columns)
+    return profile_columns(table.schema, table.num_rows, table.column)
+
+
+def profile_columns(
+    schema: pa.Schema, rows: int, column: Callable[[int], pa.ChunkedArray]
+) -> DatasetProfile:
+    """The profile of a table whose columns are read one at a time by ``column(i)``: only
+    the column being summarised needs to be in memory."""
+    columns = {field.name: _column(column(i), field.type) for i, field in enumerate(schema)}
+    return DatasetProfile(rows=rows, columns=columns)
 
 
 def _column(col: pa.ChunkedArray, t: pa.DataType) -> ColumnProfile:
