@@ -70,7 +70,7 @@ def csv_to_parquet(
     fixed: dict[str, pa.DataType] = {}
     while True:
         try:
-            return _convert(source, dest, fmt, what, block_size, fixed)
+            return _convert(source, dest, fmt=fmt, what=what, block_size=block_size, fixed=fixed)
         except _Widen as w:
             if w.name in fixed:  # widened once already: the whole-file type cannot hold it
                 raise unreadable(w.error, fmt, what, f"; column '{w.name}'") from None
@@ -88,6 +88,7 @@ class _Widen(Exception):
 def _convert(
     source: str,
     dest: Path,
+    *,
     fmt: str,
     what: str,
     block_size: int,
@@ -95,7 +96,9 @@ def _convert(
 ) -> Spilled:
     options = csv_options(fmt, fixed)
     try:
-        reader = csv.open_csv(source, read_options=csv.ReadOptions(block_size=block_size), **options)
+        reader = csv.open_csv(
+            source, read_options=csv.ReadOptions(block_size=block_size), **options
+        )
     except (pa.ArrowException, OSError, ValueError) as exc:
         raise _refined(exc, reader=None, fmt=fmt, what=what, rows=0) from None
     rows = 0

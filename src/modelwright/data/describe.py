@@ -17,8 +17,8 @@ import pyarrow as pa
 
 from modelwright.core.machine import usable_cores
 from modelwright.data._packs import unpack
-from modelwright.data.manifest import ManifestEntry
 from modelwright.data._streamed import Description, describe_file
+from modelwright.data.manifest import ManifestEntry
 from modelwright.data.profile import profile_table, schema_of
 from modelwright.data.tabular import TABULAR, format_of, read_table
 from modelwright.store.artifacts import ArtifactStore

@@ -24,7 +24,15 @@ import pyarrow as pa
 from modelwright.data._summary import HISTOGRAM_BINS, QUANTILES, Values, summarize
 from modelwright.data.models import ColumnProfile, ColumnSchema, DatasetProfile, Histogram
 
-__all__ = ["HISTOGRAM_BINS", "QUANTILES", "TOP_VALUES", "profile_columns", "profile_table", "schema_of", "type_name"]
+__all__ = [
+    "HISTOGRAM_BINS",
+    "QUANTILES",
+    "TOP_VALUES",
+    "profile_columns",
+    "profile_table",
+    "schema_of",
+    "type_name",
+]
 
 TOP_VALUES = 100
 

@@ -19,8 +19,8 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 __all__ = [
-    "TABULAR",
     "FRAME_ROW_GROUP",
+    "TABULAR",
     "check_arrow_schema",
     "csv_options",
     "dataframe_to_parquet",
