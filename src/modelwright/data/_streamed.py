@@ -48,15 +48,22 @@ class Spilled:
     row_groups: int
 
 
-def describe_file(source: str, fmt: str, what: str, *, block_size: int = BLOCK_SIZE) -> Description:
+def describe_file(
+    source: str, fmt: str, what: str, *, block_size: int | None = None
+) -> Description:
     """Schema and profile of one file of a tabular format, read a block or a column at a time
-    where the format allows (Parquet, CSV, TSV); JSON lines are read whole."""
+    where the format allows (Parquet, CSV, TSV); JSON lines are read whole. ``block_size``:
+    bytes of CSV parsed at once (``BLOCK_SIZE``)."""
     if fmt == "parquet":
         return _describe_parquet(source, fmt, what)
     if fmt in ("csv", "tsv"):
         with tempfile.TemporaryDirectory(prefix="mw-describe-") as tmp:
             spilled = csv_to_parquet(
-                source, Path(tmp) / "table.parquet", fmt, what=what, block_size=block_size
+                source,
+                Path(tmp) / "table.parquet",
+                fmt,
+                what=what,
+                block_size=block_size or BLOCK_SIZE,
             )
             return _describe_parquet(str(spilled.path), fmt, what, spilled.schema)
     table = read_table(source, fmt, what)
