@@ -108,9 +108,9 @@ def make_csv(path: Path, size: int) -> None:
                     "quantity": rng.integers(0, 50, n),
                     "category": rng.choice(categories, n),
                     "city": rng.choice(cities, n),
-                    "when": (
-                        pd.Timestamp("2024-01-01") + pd.to_timedelta(ids, unit="s")
-                    ).strftime("%Y-%m-%d %H:%M:%S"),
+                    "when": (pd.Timestamp("2024-01-01") + pd.to_timedelta(ids, unit="s")).strftime(
+                        "%Y-%m-%d %H:%M:%S"
+                    ),
                     "flag": rng.random(n) < 0.2,
                 }
             )
@@ -119,9 +119,7 @@ def make_csv(path: Path, size: int) -> None:
     tmp.rename(path)
 
 
-def run_json(
-    code: str, args: list[str], src: Path, cache: Path | None = None
-) -> dict[str, Any]:
+def run_json(code: str, args: list[str], src: Path, cache: Path | None = None) -> dict[str, Any]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MODELWRIGHT_")}
     env["PYTHONPATH"] = str(src)
     if cache is not None:
@@ -178,7 +176,10 @@ def main() -> int:
 
 
 def render(
-    size: int, sizes: dict[str, Any], rows: list[tuple[str, dict[str, Any]]], machine: dict[str, str]
+    size: int,
+    sizes: dict[str, Any],
+    rows: list[tuple[str, dict[str, Any]]],
+    machine: dict[str, str],
 ) -> str:
     lines = [
         "## Registering a large CSV: peak memory",

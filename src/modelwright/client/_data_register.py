@@ -69,6 +69,18 @@ class _NewVersion:
         }
 
 
+@dataclass(frozen=True)
+class _Asked:
+    """What a caller asked to register, before the version's place is resolved."""
+
+    name: str
+    workspace: str | None
+    environment: str | None
+    datastore: str | None
+    run_id: str | None
+    description: str
+
+
 class _Stored(NamedTuple):
     """Bytes in a datastore, to be recorded as the new version."""
 
@@ -124,31 +136,13 @@ class RegisterMixin(TrackingMixin):
         A callable ``progress(phase, done, total)`` gets the figures instead.
         """
         check_name(name, "name")
+        asked = _Asked(name, workspace, environment, datastore, run_id, description)
         with progress_of(progress) as callback:
             meter = Meter(callback)
-            if not isinstance(source, str | os.PathLike):
-                version = self._register_frame(
-                    name,
-                    source,
-                    meter,
-                    workspace=workspace,
-                    environment=environment,
-                    run_id=run_id,
-                    description=description,
-                    datastore=datastore,
-                )
+            if isinstance(source, str | os.PathLike):
+                version = self._register_path(asked, Path(source), meter, format)
             else:
-                version = self._register_path(
-                    name,
-                    Path(source),
-                    meter,
-                    workspace=workspace,
-                    environment=environment,
-                    run_id=run_id,
-                    description=description,
-                    datastore=datastore,
-                    format=format,
-                )
+                version = self._register_frame(asked, source, meter)
             if version.fmt in TABULAR:  # the service reads the stored table to profile it
                 meter.start("profile", 0)
             info = self._record(*version)
@@ -158,21 +152,11 @@ class RegisterMixin(TrackingMixin):
             return info
 
     def _register_path(
-        self,
-        name: str,
-        path: Path,
-        meter: Meter,
-        *,
-        workspace: str | None,
-        environment: str | None,
-        run_id: str | None,
-        description: str,
-        datastore: str | None,
-        format: str | None,
+        self, asked: _Asked, path: Path, meter: Meter, format: str | None
     ) -> _Stored:
         files = scan(path)  # before any request: a missing source changes nothing anywhere
-        ws, env = self._where(workspace, environment, run_id)
-        new = _NewVersion(ws, env, name, run_id, description)
+        new = self._new(asked)
+        ws, env, datastore = new.ws, new.env, asked.datastore
         kind: dm.Kind = "directory" if path.is_dir() else "file"
         fmt = format or (
             format_of(files[0].rel) if kind == "file" else format_of_files(f.rel for f in files)
@@ -200,18 +184,7 @@ class RegisterMixin(TrackingMixin):
             digest = self.transport.put_object(scope, dump_manifest(entries))
         return _Stored(new, store_name, kind, fmt, digest)
 
-    def _register_frame(
-        self,
-        name: str,
-        frame: Any,
-        meter: Meter,
-        *,
-        workspace: str | None,
-        environment: str | None,
-        run_id: str | None,
-        description: str,
-        datastore: str | None,
-    ) -> _Stored:
+    def _register_frame(self, asked: _Asked, frame: Any, meter: Meter) -> _Stored:
         import pandas as pd
 
         if not isinstance(frame, pd.DataFrame):
@@ -225,15 +198,14 @@ class RegisterMixin(TrackingMixin):
             meter.start("rows", len(frame))
             # Refuses unsupported columns before any request; a slice at a time.
             write_frame(frame, path, on_rows=meter.add)
-            ws, env = self._where(workspace, environment, run_id)
-            new = _NewVersion(ws, env, name, run_id, description)
+            new = self._new(asked)
             size = path.stat().st_size
             meter.start("hash", size)
             digest = sha256_file(str(path), meter.add)
-            plan = self._prepare(new, datastore, [digest])
+            plan = self._prepare(new, asked.datastore, [digest])
             meter.start("store", size if plan.missing else 0)
             if plan.missing:
-                scope = ObjectScope.in_datastore(ws, env, plan.datastore)
+                scope = ObjectScope.in_datastore(new.ws, new.env, plan.datastore)
                 self.transport.put_object(scope, path, digest=digest, on_bytes=meter.add)
         return _Stored(new, plan.datastore, "dataframe", "parquet", digest)
 
@@ -249,6 +221,10 @@ class RegisterMixin(TrackingMixin):
             digest=digest,
             description=new.description,
         )
+
+    def _new(self, asked: _Asked) -> _NewVersion:
+        ws, env = self._where(asked.workspace, asked.environment, asked.run_id)
+        return _NewVersion(ws, env, asked.name, asked.run_id, asked.description)
 
     def _where(
         self, workspace: str | None, environment: str | None, run_id: str | None
