@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from modelwright.data._summary import HISTOGRAM_BINS, QUANTILES, Values, summarize
 from modelwright.data.models import ColumnProfile, ColumnSchema, DatasetProfile, Histogram
@@ -169,16 +170,22 @@ def _categorical(col: pa.ChunkedArray, name: str, *, boolean: bool) -> ColumnPro
 
 
 def _datetime(col: pa.ChunkedArray, name: str) -> ColumnProfile:
-    series = pd.Series(col.to_pandas(date_as_object=False))
-    missing = int(series.isna().sum())
-    present = series.dropna()
+    missing = col.null_count
+    present = col.drop_null() if missing else col
     profile = ColumnProfile(
-        kind="datetime",
-        type=name,
-        count=len(present),
-        missing=missing,
-        distinct=int(present.nunique()),
+        kind="datetime", type=name, count=len(present), missing=missing, distinct=0
     )
-    if not present.empty:
-        profile.min, profile.max = present.min().isoformat(), present.max().isoformat()
+    if not len(present):
+        return profile
+    # Distinct instants counted on their integer storage (sorted, counted or sorted copy, as
+    # numbers are): a hash table of a column of distinct timestamps is several times its size.
+    width = pa.int32() if pa.types.is_date32(col.type) else pa.int64()
+    stored = present.cast(width)
+    parts = [chunk.to_numpy(zero_copy_only=False) for chunk in stored.chunks]
+    profile.distinct = summarize(Values(parts, np.dtype(width.to_pandas_dtype()))).distinct
+    # The ends as pandas writes them: only these two values are converted.
+    ends = pc.min_max(present)
+    both = pa.chunked_array([pa.array([ends["min"], ends["max"]], col.type)])
+    lo, hi = pd.Series(both.to_pandas(date_as_object=False))
+    profile.min, profile.max = lo.isoformat(), hi.isoformat()
     return profile
