@@ -147,6 +147,8 @@ def _categorical(col: pa.ChunkedArray, name: str, *, boolean: bool) -> ColumnPro
             value_counts={},
             other=0,
         )
+    if not pa.types.is_dictionary(col.type):
+        return _counted_in_arrow(col, name, boolean=boolean)
     series = col.to_pandas()
     missing = int(series.isna().sum())
     counts = series.value_counts(dropna=True)
@@ -166,6 +168,31 @@ def _categorical(col: pa.ChunkedArray, name: str, *, boolean: bool) -> ColumnPro
         distinct=len(frame),
         value_counts={str(v): int(n) for v, n in zip(top["value"], top["n"], strict=True)},
         other=present - int(top["n"].sum()),
+    )
+
+
+def _counted_in_arrow(col: pa.ChunkedArray, name: str, *, boolean: bool) -> ColumnProfile:
+    """Strings and booleans counted by Arrow, chunk by chunk: memory for the distinct values
+    only, where pandas would first make a copy of the column. The same figures and order."""
+    counts = pc.value_counts(col)
+    values, ns = counts.field("values").to_pylist(), counts.field("counts").to_pylist()
+    pairs = [
+        (str(v).lower() if boolean else str(v), int(n))
+        for v, n in zip(values, ns, strict=True)
+        if v is not None
+    ]
+    # Most frequent first; ties in value order, so the same data gives the same profile.
+    pairs.sort(key=lambda p: (-p[1], p[0]))
+    top = pairs[:TOP_VALUES]
+    present = len(col) - col.null_count
+    return ColumnProfile(
+        kind="categorical",
+        type=name,
+        count=present,
+        missing=col.null_count,
+        distinct=len(pairs),
+        value_counts=dict(top),
+        other=present - sum(n for _, n in top),
     )
 
 
