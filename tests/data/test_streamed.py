@@ -168,3 +168,19 @@ def test_a_progress_callback_gets_every_phase(world: World) -> None:
     )
     assert seen["rows"] == (ROWS, ROWS)
     assert seen["hash"] == seen["store"] == seen["profile"] == (v.size, v.size)
+
+
+def test_strings_are_counted_as_pandas_counts_them() -> None:
+    """Most frequent first, ties in code point order, the top values only."""
+    rng = np.random.default_rng(5)
+    words = np.array(["b", "a", "é", "Z", "z", "😀", "ab", "10", "9", " "])
+    values = ["".join(rng.choice(words, 2)) for _ in range(4_000)] + [None] * 30
+    col = pa.chunked_array([pa.array(values[:1_500]), pa.array(values[1_500:])])
+    profile = profile_table(pa.table({"s": col})).columns["s"]
+    series = pd.Series(values, dtype=object).dropna()
+    counts = series.value_counts()
+    expected = sorted(counts.items(), key=lambda p: (-p[1], p[0]))
+    assert len(expected) > 100
+    assert list((profile.value_counts or {}).items()) == expected[:100]
+    assert (profile.count, profile.missing, profile.distinct) == (4_000, 30, len(expected))
+    assert profile.other == 4_000 - sum(n for _, n in expected[:100])

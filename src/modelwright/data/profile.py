@@ -172,25 +172,29 @@ def _categorical(col: pa.ChunkedArray, name: str, *, boolean: bool) -> ColumnPro
 
 
 def _counted_in_arrow(col: pa.ChunkedArray, name: str, *, boolean: bool) -> ColumnProfile:
-    """Strings and booleans counted by Arrow, chunk by chunk: memory for the distinct values
-    only, where pandas would first make a copy of the column. The same figures and order."""
-    counts = pc.value_counts(col)
-    values, ns = counts.field("values").to_pylist(), counts.field("counts").to_pylist()
-    pairs = [
+    """Strings and booleans counted and ranked by Arrow: memory for the distinct values only
+    (pandas first made a copy of the column), and only the top values become Python
+    objects. The same figures and order as counting in pandas (UTF-8 byte order is the
+    order of code points; false before true)."""
+    counts = pc.value_counts(col).flatten()
+    counted = pa.table({"value": counts[0], "n": counts[1]}).filter(pc.is_valid(counts[0]))
+    ranked = counted.take(
+        pc.select_k_unstable(counted, TOP_VALUES, [("n", "descending"), ("value", "ascending")])
+    )
+    top = [
         (str(v).lower() if boolean else str(v), int(n))
-        for v, n in zip(values, ns, strict=True)
-        if v is not None
+        for v, n in zip(
+            ranked.column("value").to_pylist(), ranked.column("n").to_pylist(), strict=True
+        )
     ]
-    # Most frequent first; ties in value order, so the same data gives the same profile.
-    pairs.sort(key=lambda p: (-p[1], p[0]))
-    top = pairs[:TOP_VALUES]
+    top.sort(key=lambda p: (-p[1], p[0]))  # selected unordered: most frequent first
     present = len(col) - col.null_count
     return ColumnProfile(
         kind="categorical",
         type=name,
         count=present,
         missing=col.null_count,
-        distinct=len(pairs),
+        distinct=counted.num_rows,
         value_counts=dict(top),
         other=present - sum(n for _, n in top),
     )
