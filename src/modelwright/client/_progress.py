@@ -92,7 +92,7 @@ def _bars(console: Console) -> Iterator[Progress]:
     from rich.progress import Progress as Bars
     from rich.text import Text
 
-    downloaded = DownloadColumn(binary_units=True)
+    downloaded, speed = DownloadColumn(binary_units=True), TransferSpeedColumn()
 
     class Amount(ProgressColumn):
         def render(self, task: Task) -> Text:
@@ -101,11 +101,15 @@ def _bars(console: Console) -> Iterator[Progress]:
                 return Text(f"{int(task.completed):,}{total} rows", style="progress.download")
             return downloaded.render(task)
 
+    class Speed(ProgressColumn):
+        def render(self, task: Task) -> Text:
+            return Text("") if task.fields.get("rows") else speed.render(task)
+
     bars = Bars(
         TextColumn("{task.description:<9}"),
         BarColumn(),
         Amount(),
-        TransferSpeedColumn(),
+        Speed(),
         TimeRemainingColumn(),
         console=console,
         transient=False,
