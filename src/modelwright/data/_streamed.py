@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -170,15 +171,14 @@ def _describe_parquet(
     with pf:
         arrow = schema if schema is not None else pf.schema_arrow
 
-        def column(i: int) -> pa.ChunkedArray:
+        def chunks(i: int) -> Iterator[pa.Array]:
             field = arrow.field(i)
             try:
-                batches = pf.iter_batches(_BATCH_ROWS, columns=[field.name], use_threads=False)
-                stored = pf.schema_arrow.field(i).type
-                col = pa.chunked_array([b.column(0) for b in batches], stored)
+                for batch in pf.iter_batches(_BATCH_ROWS, columns=[field.name], use_threads=False):
+                    chunk = batch.column(0)
+                    yield chunk if chunk.type == field.type else chunk.cast(field.type)
             except errors as exc:
                 raise unreadable(exc, fmt, what, f"; column '{field.name}'") from None
-            return col if col.type == field.type else col.cast(field.type)
 
         if len(set(arrow.names)) != len(arrow.names):  # not readable by name: read it whole
             try:
@@ -186,4 +186,4 @@ def _describe_parquet(
             except errors as exc:
                 raise unreadable(exc, fmt, what) from None
             return schema_of(table.schema), profile_table(table)
-        return schema_of(arrow), profile_columns(arrow, pf.metadata.num_rows, column)
+        return schema_of(arrow), profile_columns(arrow, pf.metadata.num_rows, chunks)

@@ -14,7 +14,7 @@ varies with the data is only how numeric columns are summarised (see ``_summary`
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -36,6 +36,7 @@ __all__ = [
 ]
 
 TOP_VALUES = 100
+_MERGE_EVERY = 64  # chunks' counts merged into one table this often
 
 
 def type_name(t: pa.DataType) -> str:
@@ -53,15 +54,22 @@ def schema_of(schema: pa.Schema) -> list[ColumnSchema]:
 
 
 def profile_table(table: pa.Table) -> DatasetProfile:
-    return profile_columns(table.schema, table.num_rows, table.column)
+    return profile_columns(table.schema, table.num_rows, lambda i: iter(table.column(i).chunks))
 
 
 def profile_columns(
-    schema: pa.Schema, rows: int, column: Callable[[int], pa.ChunkedArray]
+    schema: pa.Schema, rows: int, chunks: Callable[[int], Iterator[pa.Array]]
 ) -> DatasetProfile:
-    """The profile of a table whose columns are read one at a time by ``column(i)``: only
-    the column being summarised needs to be in memory."""
-    columns = {field.name: _column(column(i), field.type) for i, field in enumerate(schema)}
+    """The profile of a table whose columns are read one at a time, a chunk at a time, by
+    ``chunks(i)``: at most the column being summarised is in memory, and of strings and
+    booleans, only their counts."""
+    columns = {}
+    for i, field in enumerate(schema):
+        t = field.type
+        if pa.types.is_boolean(t) or pa.types.is_string(t) or pa.types.is_large_string(t):
+            columns[field.name] = _counted_in_arrow(chunks(i), t)
+        else:
+            columns[field.name] = _column(pa.chunked_array(list(chunks(i)), t), t)
     return DatasetProfile(rows=rows, columns=columns)
 
 
@@ -148,7 +156,7 @@ def _categorical(col: pa.ChunkedArray, name: str, *, boolean: bool) -> ColumnPro
             other=0,
         )
     if not pa.types.is_dictionary(col.type):
-        return _counted_in_arrow(col, name, boolean=boolean)
+        return _counted_in_arrow(iter(col.chunks), col.type)
     series = col.to_pandas()
     missing = int(series.isna().sum())
     counts = series.value_counts(dropna=True)
@@ -171,16 +179,26 @@ def _categorical(col: pa.ChunkedArray, name: str, *, boolean: bool) -> ColumnPro
     )
 
 
-def _counted_in_arrow(col: pa.ChunkedArray, name: str, *, boolean: bool) -> ColumnProfile:
-    """Strings and booleans counted and ranked by Arrow: memory for the distinct values only
-    (pandas first made a copy of the column), and only the top values become Python
-    objects. The same figures and order as counting in pandas (UTF-8 byte order is the
-    order of code points; false before true)."""
-    counts = pc.value_counts(col).flatten()
-    counted = pa.table({"value": counts[0], "n": counts[1]}).filter(pc.is_valid(counts[0]))
+def _counted_in_arrow(chunks: Iterator[pa.Array], t: pa.DataType) -> ColumnProfile:
+    """Strings and booleans counted and ranked by Arrow, a chunk at a time: memory for the
+    distinct values only (pandas first made a copy of the column), and only the top values
+    become Python objects. The same figures and order as counting in pandas (UTF-8 byte
+    order is the order of code points; false before true)."""
+    length = nulls = 0
+    parts: list[pa.Table] = []
+    for chunk in chunks:
+        length += len(chunk)
+        nulls += chunk.null_count
+        counts = pc.value_counts(chunk).flatten()
+        parts.append(pa.table({"value": counts[0], "n": counts[1]}))
+        if len(parts) >= _MERGE_EVERY:
+            parts = [_merged(parts)]
+    counted = _merged(parts) if parts else pa.table({"value": pa.array([], t), "n": []})
+    counted = counted.filter(pc.is_valid(counted.column("value")))
     ranked = counted.take(
         pc.select_k_unstable(counted, TOP_VALUES, [("n", "descending"), ("value", "ascending")])
     )
+    boolean = pa.types.is_boolean(t)
     top = [
         (str(v).lower() if boolean else str(v), int(n))
         for v, n in zip(
@@ -188,16 +206,24 @@ def _counted_in_arrow(col: pa.ChunkedArray, name: str, *, boolean: bool) -> Colu
         )
     ]
     top.sort(key=lambda p: (-p[1], p[0]))  # selected unordered: most frequent first
-    present = len(col) - col.null_count
+    present = length - nulls
     return ColumnProfile(
         kind="categorical",
-        type=name,
+        type=type_name(t),
         count=present,
-        missing=col.null_count,
+        missing=nulls,
         distinct=counted.num_rows,
         value_counts=dict(top),
         other=present - sum(n for _, n in top),
     )
+
+
+def _merged(parts: list[pa.Table]) -> pa.Table:
+    """The counts of several chunks as one count per value."""
+    if len(parts) == 1:
+        return parts[0]
+    summed = pa.concat_tables(parts).group_by("value").aggregate([("n", "sum")])
+    return pa.table({"value": summed.column("value"), "n": summed.column("n_sum")})
 
 
 def _datetime(col: pa.ChunkedArray, name: str) -> ColumnProfile:
