@@ -6,9 +6,11 @@ Per column: how many values are present and missing, and by kind
 - categorical (strings, booleans, categories): distinct count and the ``TOP_VALUES`` most
   frequent values with their counts;
 - datetime: min and max (ISO 8601).
-Statistics come from pandas and numpy, one column at a time, so a wide table is never
-converted to pandas as a whole. Every figure is exact, whatever the size of the table: what
-varies with the data is only how numeric columns are summarised (see ``_summary``).
+Statistics come from numpy and pandas (Arrow counts strings and booleans, a chunk at a
+time), one column at a time, so a wide table is never converted to pandas as a whole and a
+large one can be read a column at a time (``profile_columns``). Every figure is exact,
+whatever the size of the table, and the same as pandas gives: what varies with the data is
+only how numeric columns are summarised (see ``_summary``).
 """
 
 from __future__ import annotations
