@@ -214,7 +214,12 @@ def _general(values: Values) -> Summary:
     whole = values.whole()
     sample = whole[:: max(1, len(whole) // _SAMPLE)]
     if len(pd.unique(sample)) * 8 >= len(sample):
-        return _sorted(Values([np.sort(whole)], values.dtype), unsorted=values)
+        if len(values.parts) > 1:  # joined into a copy of its own: sorted in place
+            whole.sort()
+            ordered = whole
+        else:
+            ordered = np.sort(whole)
+        return _sorted(Values([ordered], values.dtype), unsorted=values)
     floats = whole.astype("float64", copy=False)
     finite_mask = np.isfinite(floats)
     finite = floats if finite_mask.all() else floats[finite_mask]

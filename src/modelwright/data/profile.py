@@ -6,26 +6,39 @@ Per column: how many values are present and missing, and by kind
 - categorical (strings, booleans, categories): distinct count and the ``TOP_VALUES`` most
   frequent values with their counts;
 - datetime: min and max (ISO 8601).
-Statistics come from pandas and numpy, one column at a time, so a wide table is never
-converted to pandas as a whole. Every figure is exact, whatever the size of the table: what
-varies with the data is only how numeric columns are summarised (see ``_summary``).
+Statistics come from numpy and pandas (Arrow counts strings and booleans, a chunk at a
+time), one column at a time, so a wide table is never converted to pandas as a whole and a
+large one can be read a column at a time (``profile_columns``). Every figure is exact,
+whatever the size of the table, and the same as pandas gives: what varies with the data is
+only how numeric columns are summarised (see ``_summary``).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from modelwright.data._summary import HISTOGRAM_BINS, QUANTILES, Values, summarize
 from modelwright.data.models import ColumnProfile, ColumnSchema, DatasetProfile, Histogram
 
-__all__ = ["HISTOGRAM_BINS", "QUANTILES", "TOP_VALUES", "profile_table", "schema_of", "type_name"]
+__all__ = [
+    "HISTOGRAM_BINS",
+    "QUANTILES",
+    "TOP_VALUES",
+    "profile_columns",
+    "profile_table",
+    "schema_of",
+    "type_name",
+]
 
 TOP_VALUES = 100
+_MERGE_EVERY = 64  # chunks' counts merged into one table this often
 
 
 def type_name(t: pa.DataType) -> str:
@@ -43,10 +56,23 @@ def schema_of(schema: pa.Schema) -> list[ColumnSchema]:
 
 
 def profile_table(table: pa.Table) -> DatasetProfile:
-    columns = {
-        field.name: _column(table.column(i), field.type) for i, field in enumerate(table.schema)
-    }
-    return DatasetProfile(rows=table.num_rows, columns=columns)
+    return profile_columns(table.schema, table.num_rows, lambda i: iter(table.column(i).chunks))
+
+
+def profile_columns(
+    schema: pa.Schema, rows: int, chunks: Callable[[int], Iterator[pa.Array]]
+) -> DatasetProfile:
+    """The profile of a table whose columns are read one at a time, a chunk at a time, by
+    ``chunks(i)``: at most the column being summarised is in memory, and of strings and
+    booleans, only their counts."""
+    columns = {}
+    for i, field in enumerate(schema):
+        t = field.type
+        if pa.types.is_boolean(t) or pa.types.is_string(t) or pa.types.is_large_string(t):
+            columns[field.name] = _counted_in_arrow(chunks(i), t)
+        else:
+            columns[field.name] = _column(pa.chunked_array(list(chunks(i)), t), t)
+    return DatasetProfile(rows=rows, columns=columns)
 
 
 def _column(col: pa.ChunkedArray, t: pa.DataType) -> ColumnProfile:
@@ -131,6 +157,8 @@ def _categorical(col: pa.ChunkedArray, name: str, *, boolean: bool) -> ColumnPro
             value_counts={},
             other=0,
         )
+    if not pa.types.is_dictionary(col.type):
+        return _counted_in_arrow(iter(col.chunks), col.type)
     series = col.to_pandas()
     missing = int(series.isna().sum())
     counts = series.value_counts(dropna=True)
@@ -153,17 +181,70 @@ def _categorical(col: pa.ChunkedArray, name: str, *, boolean: bool) -> ColumnPro
     )
 
 
-def _datetime(col: pa.ChunkedArray, name: str) -> ColumnProfile:
-    series = pd.Series(col.to_pandas(date_as_object=False))
-    missing = int(series.isna().sum())
-    present = series.dropna()
-    profile = ColumnProfile(
-        kind="datetime",
-        type=name,
-        count=len(present),
-        missing=missing,
-        distinct=int(present.nunique()),
+def _counted_in_arrow(chunks: Iterator[pa.Array], t: pa.DataType) -> ColumnProfile:
+    """Strings and booleans counted and ranked by Arrow, a chunk at a time: memory for the
+    distinct values only (pandas first made a copy of the column), and only the top values
+    become Python objects. The same figures and order as counting in pandas (UTF-8 byte
+    order is the order of code points; false before true)."""
+    length = nulls = 0
+    parts: list[pa.Table] = []
+    for chunk in chunks:
+        length += len(chunk)
+        nulls += chunk.null_count
+        counts = pc.value_counts(chunk).flatten()
+        parts.append(pa.table({"value": counts[0], "n": counts[1]}))
+        if len(parts) >= _MERGE_EVERY:
+            parts = [_merged(parts)]
+    counted = _merged(parts) if parts else pa.table({"value": pa.array([], t), "n": []})
+    counted = counted.filter(pc.is_valid(counted.column("value")))
+    ranked = counted.take(
+        pc.select_k_unstable(counted, TOP_VALUES, [("n", "descending"), ("value", "ascending")])
     )
-    if not present.empty:
-        profile.min, profile.max = present.min().isoformat(), present.max().isoformat()
+    boolean = pa.types.is_boolean(t)
+    top = [
+        (str(v).lower() if boolean else str(v), int(n))
+        for v, n in zip(
+            ranked.column("value").to_pylist(), ranked.column("n").to_pylist(), strict=True
+        )
+    ]
+    top.sort(key=lambda p: (-p[1], p[0]))  # selected unordered: most frequent first
+    present = length - nulls
+    return ColumnProfile(
+        kind="categorical",
+        type=type_name(t),
+        count=present,
+        missing=nulls,
+        distinct=counted.num_rows,
+        value_counts=dict(top),
+        other=present - sum(n for _, n in top),
+    )
+
+
+def _merged(parts: list[pa.Table]) -> pa.Table:
+    """The counts of several chunks as one count per value."""
+    if len(parts) == 1:
+        return parts[0]
+    summed = pa.concat_tables(parts).group_by("value").aggregate([("n", "sum")])
+    return pa.table({"value": summed.column("value"), "n": summed.column("n_sum")})
+
+
+def _datetime(col: pa.ChunkedArray, name: str) -> ColumnProfile:
+    missing = col.null_count
+    present = col.drop_null() if missing else col
+    profile = ColumnProfile(
+        kind="datetime", type=name, count=len(present), missing=missing, distinct=0
+    )
+    if not len(present):
+        return profile
+    # Distinct instants counted on their integer storage (sorted, counted or sorted copy, as
+    # numbers are): a hash table of a column of distinct timestamps is several times its size.
+    width = pa.int32() if pa.types.is_date32(col.type) else pa.int64()
+    stored = present.cast(width)
+    parts = [chunk.to_numpy(zero_copy_only=False) for chunk in stored.chunks]
+    profile.distinct = summarize(Values(parts, np.dtype(width.to_pandas_dtype()))).distinct
+    # The ends as pandas writes them: only these two values are converted.
+    ends = pc.min_max(present)
+    both = pa.chunked_array([pa.array([ends["min"], ends["max"]], col.type)])
+    lo, hi = pd.Series(both.to_pandas(date_as_object=False))
+    profile.min, profile.max = lo.isoformat(), hi.isoformat()
     return profile

@@ -29,7 +29,7 @@ _TABLES: dict[str, Any] = {
 
 
 def run_columns(ctx: Context, req: m.ListRunColumns) -> m.RunColumns:
-    ws = get_workspace(ctx.session, req.workspace)
+    ws = get_workspace(ctx, req.workspace)
     readable = readable_environments(ctx, ws)
     R, E = schema.Run, schema.Experiment
     newest = (

@@ -91,6 +91,12 @@ async def run_page(me: Me) -> Response:
 
 
 @signed_in
+async def run_state(me: Me) -> Response:
+    run = await me.call(tr_ops.GET_RUN, run_id=me.request.path_params["run_id"])
+    return me.render("_run_state.html", run=run)
+
+
+@signed_in
 async def metric_points(me: Me) -> Response:
     """One metric's series, at most ``points`` of them, thinned by the database (each
     bucket of steps its smallest and largest value, so a spike survives)."""
@@ -120,6 +126,7 @@ ROUTES: list[tuple[str, Endpoint, list[str]]] = [
     ("/", home, ["GET"]),
     ("/w/{workspace}/runs", runs, ["GET"]),
     ("/runs/{run_id}", run_page, ["GET"]),
+    ("/runs/{run_id}/state", run_state, ["GET"]),
     ("/runs/{run_id}/metrics/{key:path}", metric_points, ["GET"]),
     ("/runs/{run_id}/kill", kill_run, ["POST"]),
 ]
