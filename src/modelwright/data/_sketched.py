@@ -90,12 +90,13 @@ class Distinct:
 
 
 class Counts:
-    """Counts of the values of string or boolean chunks, each chunk counted by Arrow: exact
-    while there are at most ``limit`` distinct values (no limit: always), then a
-    frequent-items sketch and HLL."""
+    """Counts of the values of string or boolean chunks, each chunk counted by Arrow: exact,
+    or when ``bounded`` exact while there are at most ``EXACT_DISTINCT`` distinct values,
+    then a frequent-items sketch and HLL."""
 
-    def __init__(self, t: pa.DataType, limit: int | None) -> None:
-        self.type, self.limit = t, limit
+    def __init__(self, t: pa.DataType, *, bounded: bool) -> None:
+        self.type = t
+        self.limit = EXACT_DISTINCT if bounded else None
         self.parts: list[pa.Table] = []
         self.frequent: ds.frequent_strings_sketch | None = None
         self.hll: ds.hll_sketch | None = None

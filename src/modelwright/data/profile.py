@@ -27,7 +27,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from modelwright.data._sketched import EXACT_DISTINCT, EXACT_ROWS, Counts, sketched_column
+from modelwright.data._sketched import EXACT_ROWS, Counts, sketched_column
 from modelwright.data._summary import HISTOGRAM_BINS, QUANTILES, Values, summarize
 from modelwright.data.models import ColumnProfile, ColumnSchema, DatasetProfile, Histogram
 
@@ -75,16 +75,13 @@ def profile_columns(
     for i, field in enumerate(schema):
         t = field.type
         if pa.types.is_boolean(t) or pa.types.is_string(t) or pa.types.is_large_string(t):
-            limit = EXACT_DISTINCT if sketched else None
-            columns[field.name] = _counted_in_arrow(chunks(i), t, limit=limit)
+            columns[field.name] = _counted_in_arrow(chunks(i), t, bounded=sketched)
             continue
         if sketched:
             column = sketched_column(partial(chunks, i), t, type_name(t))
             if column is None and _string_categories(t):
                 decoded = (c.dictionary_decode() for c in chunks(i))
-                column = _counted_in_arrow(
-                    decoded, t.value_type, name=type_name(t), limit=EXACT_DISTINCT
-                )
+                column = _counted_in_arrow(decoded, t.value_type, name=type_name(t), bounded=True)
             if column is not None:
                 columns[field.name] = column
                 continue
@@ -206,15 +203,15 @@ def _categorical(col: pa.ChunkedArray, name: str, *, boolean: bool) -> ColumnPro
 
 
 def _counted_in_arrow(
-    chunks: Iterator[pa.Array], t: pa.DataType, *, name: str | None = None, limit: int | None = None
+    chunks: Iterator[pa.Array], t: pa.DataType, *, name: str | None = None, bounded: bool = False
 ) -> ColumnProfile:
     """Strings and booleans counted and ranked by Arrow, a chunk at a time: memory for the
     distinct values only (pandas first made a copy of the column), and only the top values
     become Python objects. The same figures and order as counting in pandas (UTF-8 byte
-    order is the order of code points; false before true). Past ``limit`` distinct values,
-    sketched (``Counts``)."""
+    order is the order of code points; false before true). ``bounded``: past
+    ``EXACT_DISTINCT`` distinct values, sketched (``Counts``)."""
     length = nulls = 0
-    counts = Counts(t, limit)
+    counts = Counts(t, bounded=bounded)
     for chunk in chunks:
         length += len(chunk)
         nulls += chunk.null_count
