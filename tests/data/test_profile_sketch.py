@@ -50,7 +50,9 @@ def _frame() -> pd.DataFrame:
 
 
 @pytest.fixture
-def described(tmp_path: Path, low_threshold: None) -> tuple[DatasetProfile, DatasetProfile, pd.DataFrame]:
+def described(
+    tmp_path: Path, low_threshold: None
+) -> tuple[DatasetProfile, DatasetProfile, pd.DataFrame]:
     """The profile of a CSV as registering describes it (streamed, sketched) and the exact one."""
     df = _frame()
     path = tmp_path / "t.csv"

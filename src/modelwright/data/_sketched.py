@@ -65,17 +65,13 @@ class Distinct:
     def add(self, values: Array) -> None:
         unique = np.unique(values)
         if self.hll is not None:
-            self._sketch(unique)
+            _each(self.hll.update, unique.tolist())
             return
         self.seen = unique if self.seen is None else np.union1d(self.seen, unique)
         if len(self.seen) > EXACT_DISTINCT:
             self.hll = ds.hll_sketch(HLL_LG_K)
-            self._sketch(self.seen)
+            _each(self.hll.update, self.seen.tolist())
             self.seen = None
-
-    def _sketch(self, unique: Array) -> None:
-        assert self.hll is not None
-        _each(self.hll.update, unique.tolist())
 
     @property
     def approximate(self) -> bool:
@@ -97,45 +93,49 @@ class Counts:
         self.type = t
         self.limit = EXACT_DISTINCT if bounded else None
         self.parts: list[pa.Table] = []
-        self.frequent: ds.frequent_strings_sketch | None = None
-        self.hll: ds.hll_sketch | None = None
+        # Once sketched: the frequent items, and an HLL for the distinct count.
+        self.sketches: tuple[ds.frequent_strings_sketch, ds.hll_sketch] | None = None
 
     def add(self, chunk: pa.Array) -> None:
         counts = pc.value_counts(chunk).flatten()
         part = pa.table({"value": counts[0], "n": counts[1]})
         part = part.filter(pc.is_valid(part.column("value")))
-        if self.frequent is not None:
-            self._sketch(part)
+        if self.sketches is not None:
+            self._sketch(part, *self.sketches)
             return
         self.parts.append(part)
         held = sum(p.num_rows for p in self.parts)
         if len(self.parts) >= _MERGE_EVERY or (self.limit is not None and held > self.limit):
             self.parts = [_merged(self.parts)]
             if self.limit is not None and self.parts[0].num_rows > self.limit:
-                self.frequent = ds.frequent_strings_sketch(_FREQUENT_LG_K)
-                self.hll = ds.hll_sketch(HLL_LG_K)
-                self._sketch(self.parts[0])
+                self.sketches = (
+                    ds.frequent_strings_sketch(_FREQUENT_LG_K),
+                    ds.hll_sketch(HLL_LG_K),
+                )
+                self._sketch(self.parts[0], *self.sketches)
                 self.parts = []
 
-    def _sketch(self, part: pa.Table) -> None:
-        assert self.frequent is not None and self.hll is not None
+    def _sketch(
+        self, part: pa.Table, frequent: ds.frequent_strings_sketch, hll: ds.hll_sketch
+    ) -> None:
         values = part.column("value").to_pylist()
         if pa.types.is_boolean(self.type):
             values = [str(v).lower() for v in values]
-        _each(self.frequent.update, values, part.column("n").to_pylist())
-        _each(self.hll.update, values)
+        _each(frequent.update, values, part.column("n").to_pylist())
+        _each(hll.update, values)
 
     @property
     def approximate(self) -> bool:
-        return self.frequent is not None
+        return self.sketches is not None
 
     def result(self, top: int) -> tuple[int, list[tuple[str, int]]]:
         """The distinct count and the ``top`` most frequent values, most frequent first
         (ties in value order: UTF-8 byte order, false before true)."""
-        if self.frequent is not None and self.hll is not None:
-            items = self.frequent.get_frequent_items(ds.NO_FALSE_POSITIVES)
+        if self.sketches is not None:
+            frequent, hll = self.sketches
+            items = frequent.get_frequent_items(ds.NO_FALSE_POSITIVES)
             ranked = sorted(((v, int(n)) for v, n, _, _ in items), key=lambda p: (-p[1], p[0]))
-            return round(float(self.hll.get_estimate())), ranked[:top]
+            return round(float(hll.get_estimate())), ranked[:top]
         if self.parts:
             counted = _merged(self.parts)
         else:
