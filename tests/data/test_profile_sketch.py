@@ -10,6 +10,7 @@ import datasketches as ds
 import numpy as np
 import pandas as pd
 import pytest
+from tests.data.conftest import World
 
 from modelwright.data import _sketched, profile
 from modelwright.data._streamed import describe_file
@@ -184,3 +185,24 @@ def test_a_dataframe_stored_as_parquet_is_sketched_as_the_csv_is(
             continue
         assert column.approximate == streamed.columns[name].approximate, name
         assert column.histogram == streamed.columns[name].histogram, name
+
+
+def test_a_registered_version_keeps_its_approximate_marks(
+    world: World, low_threshold: None, tmp_path: Path
+) -> None:
+    df = _frame()
+    v = world.client.register_dataset("big", df, workspace="demo", environment="dev")
+    df.to_parquet(tmp_path / "t.parquet", index=False)
+    _, described = describe_file(str(tmp_path / "t.parquet"), "parquet", "the DataFrame")
+    read = world.client.get_dataset_version("big", workspace="demo", environment="dev")
+    assert read.profile == v.profile
+    assert read.profile is not None and described is not None
+    # KLL's compactions are random: its quantiles vary within the rank error between runs.
+    assert _without_quantiles(read.profile) == _without_quantiles(described)
+    assert read.profile.columns["word"].approximate == ["distinct", "other", "value_counts"]
+    assert read.profile.columns["flag"].approximate is None
+
+
+def _without_quantiles(p: DatasetProfile) -> DatasetProfile:
+    columns = {n: c.model_copy(update={"quantiles": None}) for n, c in p.columns.items()}
+    return p.model_copy(update={"columns": columns})

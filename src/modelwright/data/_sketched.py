@@ -10,7 +10,9 @@ Above ``EXACT_ROWS`` rows a column is never held whole (``profile`` holds one to
 - strings and booleans: value counts exact while there are at most ``EXACT_DISTINCT``
   distinct values, then a frequent-items sketch: only values certainly among the most
   frequent are listed, with estimated counts.
-Each column's ``approximate`` names the figures that came from a sketch.
+Each column's ``approximate`` names the figures that came from a sketch. KLL compacts at
+random (the library takes no seed): profiling the same large table twice gives quantiles
+that differ within the rank error; a version is profiled once, when it is registered.
 """
 
 from __future__ import annotations
