@@ -3,12 +3,15 @@ distinct and value counts from sketches, marked approximate; everything else exa
 
 from __future__ import annotations
 
+import datetime as dt
+import decimal
 import math
 from pathlib import Path
 
 import datasketches as ds
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from tests.data.conftest import World
 
@@ -206,3 +209,39 @@ def test_a_registered_version_keeps_its_approximate_marks(
 def _without_quantiles(p: DatasetProfile) -> DatasetProfile:
     columns = {n: c.model_copy(update={"quantiles": None}) for n, c in p.columns.items()}
     return p.model_copy(update={"columns": columns})
+
+
+def test_every_kind_of_column_is_sketched_as_the_exact_profile_says_apart_from_marked_figures(
+    low_threshold: None,
+) -> None:
+    n = 3_000
+    table = pa.table(
+        {
+            "no_ints": pa.array([None] * n, pa.int64()),
+            "all_nan": pa.array([float("nan")] * n),
+            "all_inf": pa.array([float("inf")] * n),
+            "decimal": pa.array(
+                [decimal.Decimal("1.25") * i for i in range(n)], pa.decimal128(12, 2)
+            ),
+            "day": pa.array([dt.date(2020, 1, 1) + dt.timedelta(days=i % 400) for i in range(n)]),
+            "no_flags": pa.array([None] * n, pa.bool_()),
+            "no_words": pa.array([None] * n, pa.string()),
+            "huge": pa.array([2**62 + i for i in range(n)], pa.int64()),  # no float64 bins
+            "null": pa.nulls(n),
+            "category": pa.array(["a", "b", "c"] * (n // 3)).dictionary_encode(),
+            "int_category": pa.array([1, 2, 3] * (n // 3)).dictionary_encode(),
+            "bytes": pa.array([b"x"] * n),
+            "instant": pa.array(np.arange(n).astype("datetime64[ns]")),
+        }
+    )
+    sketched = profile_table(table)
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(profile, "EXACT_ROWS", 10**9)
+        exact = profile_table(table)
+    for name, column in sketched.columns.items():
+        marked = set(column.approximate or [])
+        got = column.model_dump(exclude=marked | {"approximate"})
+        assert got == exact.columns[name].model_dump(exclude=marked | {"approximate"}), name
+    assert sketched.columns["decimal"].approximate == ["distinct", "quantiles"]
+    assert sketched.columns["huge"].histogram is None
+    assert sketched.columns["category"].approximate is None
