@@ -2,9 +2,11 @@
 
 A CSV or TSV file is parsed a block at a time (pyarrow's streaming reader) into a temporary
 Parquet file, one row group per block; a Parquet file is read as it is. The profile then
-reads one column at a time. What is in memory at once is the blocks in flight while
-parsing, then one column and its statistics' working copies (exact quantiles and distinct counts need every
-value of a column), never the whole table (a 537 MB CSV used to peak at 1.78 GB).
+reads one column at a time, a batch at a time. What is in memory at once is the blocks in
+flight while parsing (pyarrow's reader reads up to 32 ahead), then for a table of up to
+``EXACT_ROWS`` rows one column and its statistics' working copies (exact quantiles need
+every value), for a larger one a batch and the fixed-size sketches of ``_sketched``; never
+the whole table (a 537 MB CSV used to peak at 1.78 GB).
 
 The streaming reader infers the column types from the first block and holds later blocks to
 them. A later block that does not fit (a whole number column that turns decimal, text in a

@@ -8,15 +8,18 @@ Per column: how many values are present and missing, and by kind
 - datetime: min and max (ISO 8601).
 Statistics come from numpy and pandas (Arrow counts strings and booleans, a chunk at a
 time), one column at a time, so a wide table is never converted to pandas as a whole and a
-large one can be read a column at a time (``profile_columns``). Every figure is exact,
-whatever the size of the table, and the same as pandas gives: what varies with the data is
-only how numeric columns are summarised (see ``_summary``).
+large one can be read a column at a time (``profile_columns``). Up to ``EXACT_ROWS`` rows
+every figure is exact and the same as pandas gives: what varies with the data is only how
+numeric columns are summarised (see ``_summary``). Above it, a column is read a batch at a
+time and never held whole; quantiles, and distinct and value counts of many distinct values,
+come from sketches, and the column's ``approximate`` names them (see ``_sketched``).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -24,10 +27,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from modelwright.data._sketched import EXACT_ROWS, Counts, sketched_column
 from modelwright.data._summary import HISTOGRAM_BINS, QUANTILES, Values, summarize
 from modelwright.data.models import ColumnProfile, ColumnSchema, DatasetProfile, Histogram
 
 __all__ = [
+    "EXACT_ROWS",
     "HISTOGRAM_BINS",
     "QUANTILES",
     "TOP_VALUES",
@@ -38,7 +43,6 @@ __all__ = [
 ]
 
 TOP_VALUES = 100
-_MERGE_EVERY = 64  # chunks' counts merged into one table this often
 
 
 def type_name(t: pa.DataType) -> str:
@@ -64,15 +68,32 @@ def profile_columns(
 ) -> DatasetProfile:
     """The profile of a table whose columns are read one at a time, a chunk at a time, by
     ``chunks(i)``: at most the column being summarised is in memory, and of strings and
-    booleans, only their counts."""
+    booleans, only their counts. Above ``EXACT_ROWS`` rows, not even a column: figures that
+    need one whole come from sketches (``_sketched``)."""
     columns = {}
+    sketched = rows > EXACT_ROWS
     for i, field in enumerate(schema):
         t = field.type
         if pa.types.is_boolean(t) or pa.types.is_string(t) or pa.types.is_large_string(t):
-            columns[field.name] = _counted_in_arrow(chunks(i), t)
-        else:
-            columns[field.name] = _column(pa.chunked_array(list(chunks(i)), t), t)
+            columns[field.name] = _counted_in_arrow(chunks(i), t, bounded=sketched)
+            continue
+        if sketched:
+            column = sketched_column(partial(chunks, i), t, type_name(t))
+            if column is None and _string_categories(t):
+                decoded = (c.dictionary_decode() for c in chunks(i))
+                column = _counted_in_arrow(decoded, t.value_type, name=type_name(t), bounded=True)
+            if column is not None:
+                columns[field.name] = column
+                continue
+        columns[field.name] = _column(pa.chunked_array(list(chunks(i)), t), t)
     return DatasetProfile(rows=rows, columns=columns)
+
+
+def _string_categories(t: pa.DataType) -> bool:
+    return bool(
+        pa.types.is_dictionary(t)
+        and (pa.types.is_string(t.value_type) or pa.types.is_large_string(t.value_type))
+    )
 
 
 def _column(col: pa.ChunkedArray, t: pa.DataType) -> ColumnProfile:
@@ -181,51 +202,32 @@ def _categorical(col: pa.ChunkedArray, name: str, *, boolean: bool) -> ColumnPro
     )
 
 
-def _counted_in_arrow(chunks: Iterator[pa.Array], t: pa.DataType) -> ColumnProfile:
+def _counted_in_arrow(
+    chunks: Iterator[pa.Array], t: pa.DataType, *, name: str | None = None, bounded: bool = False
+) -> ColumnProfile:
     """Strings and booleans counted and ranked by Arrow, a chunk at a time: memory for the
     distinct values only (pandas first made a copy of the column), and only the top values
     become Python objects. The same figures and order as counting in pandas (UTF-8 byte
-    order is the order of code points; false before true)."""
+    order is the order of code points; false before true). ``bounded``: past
+    ``EXACT_DISTINCT`` distinct values, sketched (``Counts``)."""
     length = nulls = 0
-    parts: list[pa.Table] = []
+    counts = Counts(t, bounded=bounded)
     for chunk in chunks:
         length += len(chunk)
         nulls += chunk.null_count
-        counts = pc.value_counts(chunk).flatten()
-        parts.append(pa.table({"value": counts[0], "n": counts[1]}))
-        if len(parts) >= _MERGE_EVERY:
-            parts = [_merged(parts)]
-    counted = _merged(parts) if parts else pa.table({"value": pa.array([], t), "n": []})
-    counted = counted.filter(pc.is_valid(counted.column("value")))
-    ranked = counted.take(
-        pc.select_k_unstable(counted, TOP_VALUES, [("n", "descending"), ("value", "ascending")])
-    )
-    boolean = pa.types.is_boolean(t)
-    top = [
-        (str(v).lower() if boolean else str(v), int(n))
-        for v, n in zip(
-            ranked.column("value").to_pylist(), ranked.column("n").to_pylist(), strict=True
-        )
-    ]
-    top.sort(key=lambda p: (-p[1], p[0]))  # selected unordered: most frequent first
+        counts.add(chunk)
+    distinct, top = counts.result(TOP_VALUES)
     present = length - nulls
     return ColumnProfile(
         kind="categorical",
-        type=type_name(t),
+        type=name or type_name(t),
         count=present,
         missing=nulls,
-        distinct=counted.num_rows,
+        distinct=distinct,
         value_counts=dict(top),
         other=present - sum(n for _, n in top),
+        approximate=["distinct", "other", "value_counts"] if counts.approximate else None,
     )
-
-
-def _merged(parts: list[pa.Table]) -> pa.Table:
-    """The counts of several chunks as one count per value."""
-    if len(parts) == 1:
-        return parts[0]
-    summed = pa.concat_tables(parts).group_by("value").aggregate([("n", "sum")])
-    return pa.table({"value": summed.column("value"), "n": summed.column("n_sum")})
 
 
 def _datetime(col: pa.ChunkedArray, name: str) -> ColumnProfile:
