@@ -26,8 +26,12 @@ __all__ = [
     "MAX_PARAM_VALUE",
     "ArtifactFile",
     "CompareRuns",
+    "DeleteExperiment",
+    "DeleteRun",
+    "Deletion",
     "EndRun",
     "ExperimentInfo",
+    "ExperimentRef",
     "Key",
     "ListExperiments",
     "LogArtifacts",
@@ -44,12 +48,17 @@ __all__ = [
     "RunStatus",
     "SearchRuns",
     "StartRun",
+    "ViewType",
 ]
 
 MAX_KEY = 250
 MAX_PARAM_VALUE = 6000
 _KEY = re.compile(r"[A-Za-z0-9_\-. /:]+")
 _RUN_ID = re.compile(r"[0-9a-f]{32}")
+
+# Which of the runs or experiments a listing shows, as MLflow's ``ViewType`` says it.
+ViewType = Literal["active_only", "deleted_only", "all"]
+_VIEW_TYPE = "active_only: not deleted (the default); deleted_only: deleted ones; all: both."
 
 # "lost" is never stored: it is how a running run whose heartbeats stopped is shown.
 RunStatus = Literal["running", "lost", "finished", "failed", "killed"]
@@ -205,10 +214,47 @@ class ExperimentInfo(BaseModel):
     created_at: datetime
     created_by: str
     runs: int
+    deleted_at: datetime | None = Field(
+        default=None, description="When it was deleted (restorable until deleted permanently)."
+    )
 
 
 class ListExperiments(PageParams, Request):
     workspace: Name
+    view_type: ViewType = Field(default="active_only", description=_VIEW_TYPE)
+
+
+class ExperimentRef(Request):
+    workspace: Name
+    name: Name
+
+
+class DeleteExperiment(ExperimentRef):
+    permanent: bool = Field(
+        default=False,
+        description="Remove it and its runs for good; only once deleted for the retention.",
+    )
+
+
+class DeleteRun(Request):
+    run_id: RunId
+    permanent: bool = Field(
+        default=False,
+        description="Remove the run for good; only once deleted for the retention.",
+    )
+
+
+class Deletion(BaseModel):
+    """What a deletion did: soft (restorable) or permanent (rows removed; the objects they
+    named are freed by garbage collection)."""
+
+    target: str
+    permanent: bool
+    runs: list[str] = Field(description="The runs deleted with it (itself included).")
+    deleted_at: datetime | None = Field(description="When it was (soft-)deleted.")
+    permanent_after: datetime | None = Field(
+        default=None, description="When it may be deleted permanently (soft deletion only)."
+    )
 
 
 class CreateExperiment(Request):
@@ -238,6 +284,9 @@ class RunInfo(BaseModel):
     tags: dict[str, str] = Field(default_factory=dict)
     metrics: dict[str, float] = Field(
         default_factory=dict, description="The latest value of each metric."
+    )
+    deleted_at: datetime | None = Field(
+        default=None, description="When it was deleted (restorable until deleted permanently)."
     )
 
 
@@ -270,6 +319,7 @@ class SearchRuns(Request):
     include_children: bool = Field(
         default=True, description="Also return child runs (e.g. pipeline nodes)."
     )
+    view_type: ViewType = Field(default="active_only", description=_VIEW_TYPE)
 
     @property
     def limit(self) -> int:

@@ -1,0 +1,148 @@
+"""``collect_garbage``: mark and sweep over the artifact store and every datastore.
+
+Deleting records never deletes bytes (content addressing shares an object between records
+of any workspace); this operation does, for objects that nothing live names any more:
+
+1. **List** each store's objects, with their size and last write.
+2. **Mark** every digest a record names (``_marks``): runs' artifacts (deleted runs too, as
+   they can be restored), model versions' manifests and files, node cache entries, project
+   snapshots of jobs and retraining actions, recent uploads; in a datastore, each dataset
+   version's object, or its manifest with every object and pack it lists. Capture files
+   and anything else outside the content-addressed tree are never looked at.
+3. **Sweep** the listed objects that are unmarked and older than the grace period
+   (``Settings.gc_grace_minutes``). Listing comes before marking, so a record committed
+   meanwhile is seen; the grace period covers what a registration uploads before it
+   records the version naming it, so an object being written is never collected.
+
+Only a platform admin may collect garbage (it reads every workspace's records and touches
+every store); a run that deletes something is audited with the counts and bytes freed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+
+from sqlalchemy import select
+
+from modelwright.core.context import Context
+from modelwright.errors import ModelwrightError
+from modelwright.gc import models as m
+from modelwright.gc._marks import artifact_marks, datastore_marks
+from modelwright.store import schema
+from modelwright.store.artifacts import ArtifactStore, StoredObject, location_of
+
+__all__ = ["collect_garbage"]
+
+# How many freed digests a report lists per store.
+_LISTED = 1000
+
+
+def collect_garbage(ctx: Context, req: m.CollectGarbage) -> m.GarbageReport:
+    ctx.require_platform_admin("collect garbage")
+    grace = ctx.settings.gc_grace_minutes
+    cutoff = time.time() - grace * 60
+    stores = _stores(ctx)
+    # Listed before anything is marked: see the module's notes.
+    listed: dict[str, list[StoredObject] | str] = {}
+    for location, (store, _, _) in stores.items():
+        listed[location] = _list(store)
+    sweeps: list[m.StoreSweep] = []
+    for location, (store, label, datastores) in stores.items():
+        objects = listed[location]
+        if isinstance(objects, str):
+            sweeps.append(m.StoreSweep(store=label, location=location, error=objects))
+            continue
+        marks = datastore_marks(ctx, store, datastores)
+        if location == location_of(ctx.artifacts):
+            marks |= artifact_marks(ctx, cutoff)
+        sweep = _sweep(store, objects, marks, cutoff=cutoff, dry_run=req.dry_run)
+        sweeps.append(sweep.model_copy(update={"store": label, "location": location}))
+    report = m.GarbageReport(
+        dry_run=req.dry_run,
+        grace_minutes=grace,
+        objects_freed=sum(s.freed for s in sweeps),
+        bytes_freed=sum(s.bytes_freed for s in sweeps),
+        stores=sweeps,
+    )
+    if not req.dry_run and report.objects_freed:
+        ctx.audit(
+            "gc.collect",
+            target="stores",
+            after={
+                "objects_freed": report.objects_freed,
+                "bytes_freed": report.bytes_freed,
+                "stores": {s.store: {"freed": s.freed, "bytes": s.bytes_freed} for s in sweeps},
+            },
+        )
+    return report
+
+
+_ARTIFACTS = "artifact store"
+
+
+def _stores(ctx: Context) -> dict[str, tuple[ArtifactStore, str, list[schema.Datastore]]]:
+    """Each store once, by where it keeps its objects, with a label and its datastores:
+    datastores sharing a location (or the artifact store's) are swept together, with the
+    marks of all of them."""
+    artifacts = ctx.artifacts
+    found: dict[str, tuple[ArtifactStore, list[str], list[schema.Datastore]]] = {
+        location_of(artifacts): (artifacts, [_ARTIFACTS], [])
+    }
+    for ds in ctx.session.scalars(select(schema.Datastore).order_by(schema.Datastore.id)):
+        store = ctx.open_store(ds.url)
+        store, labels, datastores = found.setdefault(location_of(store), (store, [], []))
+        labels.append(f"datastore {_name(ds)}")
+        datastores.append(ds)
+    return {loc: (st, ", ".join(labels), dss) for loc, (st, labels, dss) in found.items()}
+
+
+def _name(ds: schema.Datastore) -> str:
+    env = ds.environment
+    return f"{env.workspace.name}/{env.name}/{ds.name}"
+
+
+def _list(store: ArtifactStore) -> list[StoredObject] | str:
+    lister = getattr(store, "list_objects", None)
+    if lister is None:
+        return f"{type(store).__name__} cannot list its objects, so it was not swept"
+    try:
+        return list(lister())
+    except (OSError, ModelwrightError) as exc:
+        return f"its objects could not be listed: {exc}"
+
+
+def _sweep(
+    store: ArtifactStore,
+    objects: Iterable[StoredObject],
+    marks: set[str],
+    *,
+    cutoff: float,
+    dry_run: bool,
+) -> m.StoreSweep:
+    found = live = recent = freed = freed_bytes = 0
+    digests: list[str] = []
+    for obj in objects:
+        found += 1
+        if obj.digest in marks:
+            live += 1
+            continue
+        if obj.modified >= cutoff:
+            recent += 1
+            continue
+        if not dry_run and not store.delete(obj.digest):
+            continue  # gone already (another collection)
+        freed += 1
+        freed_bytes += obj.size
+        if len(digests) < _LISTED:
+            digests.append(obj.digest)
+    return m.StoreSweep(
+        store="",
+        location="",
+        objects=found,
+        live=live,
+        recent=recent,
+        freed=freed,
+        bytes_freed=freed_bytes,
+        digests=digests,
+    )
