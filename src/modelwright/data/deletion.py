@@ -84,11 +84,12 @@ def needed_by(ctx: Context, row: schema.DatasetVersion) -> list[str]:
             break
         nxt: list[tuple[str, str]] = []
         for kind, ident in frontier:
-            for target in ctx.session.execute(
+            for target_kind, target_id in ctx.session.execute(
                 select(E.target_kind, E.target_id).where(
                     E.source_kind == kind, E.source_id == ident
                 )
-            ).tuples():
+            ):
+                target = (target_kind, target_id)
                 if target in seen:
                     continue
                 seen.add(target)

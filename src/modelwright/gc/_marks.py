@@ -60,7 +60,7 @@ def datastore_marks(
         select(schema.DatasetVersion.digest, schema.DatasetVersion.kind).where(
             schema.DatasetVersion.datastore_id.in_(ids)
         )
-    ).tuples()
+    )
     for digest, kind in rows:
         marks.add(digest)
         if kind == "directory":

@@ -89,7 +89,7 @@ def version_users(ctx: Context, row: schema.ModelVersion) -> list[str]:
     D, EP = schema.EndpointDeployment, schema.Endpoint
     for dep, endpoint in ctx.session.execute(
         select(D, EP).join(EP, EP.id == D.endpoint_id).where(D.version_id == row.id)
-    ).tuples():
+    ):
         env = endpoint.environment
         users.append(
             f"deployment '{dep.name}' of endpoint '{endpoint.name}' in "
