@@ -130,6 +130,7 @@ def test_an_experiment_is_deleted_and_restored_with_its_runs(
     assert [e.name for e in client.list_experiments(ws)] == ["new"]
     hidden = client.list_experiments(ws, view_type="deleted_only")
     assert [e.name for e in hidden] == ["old"] and hidden[0].deleted_at is not None
+    assert hidden[0].runs == 1  # the run deleted with it (b was deleted before)
     assert _ids(client.search_runs(workspace=ws)) == {other.id}
     with pytest.raises(Conflict, match="experiment 'old' of workspace 'ml' is deleted"):
         client.start_run("old", workspace=ws)
@@ -139,6 +140,7 @@ def test_an_experiment_is_deleted_and_restored_with_its_runs(
     info = client.restore_experiment("old", workspace=ws)
     assert info.deleted_at is None and info.runs == 1
     assert _ids(client.search_runs(workspace=ws)) == {a.id, other.id}
+    assert {e.name: e.runs for e in client.list_experiments(ws)} == {"old": 1, "new": 1}
 
     client.delete_experiment("old", workspace=ws)
     _age_deletions(connector, 31)

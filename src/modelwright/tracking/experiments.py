@@ -43,14 +43,16 @@ def list_experiments(ctx: Context, req: m.ListExperiments) -> Page[m.ExperimentI
         req,
         scope="experiments",
     )
-    counts = dict(
-        ctx.session.execute(
-            select(schema.Run.experiment_id, func.count())
+    # The runs shown with each experiment: its live runs, or those deleted with it.
+    counts: dict[tuple[int, datetime | None], int] = {
+        (exp_id, deleted_at): n
+        for exp_id, deleted_at, n in ctx.session.execute(
+            select(schema.Run.experiment_id, schema.Run.deleted_at, func.count())
             .where(schema.Run.experiment_id.in_([e.id for e in rows]))
-            .group_by(schema.Run.experiment_id)
-        ).all()
-    )
-    items = [experiment_info(e, ws.name, runs=counts.get(e.id, 0)) for e in rows]
+            .group_by(schema.Run.experiment_id, schema.Run.deleted_at)
+        )
+    }
+    items = [experiment_info(e, ws.name, runs=counts.get((e.id, e.deleted_at), 0)) for e in rows]
     return Page(items=items, next_page_token=token)
 
 
