@@ -85,9 +85,7 @@ def test_a_monitor_baseline_keeps_its_version_and_its_endpoint(
         client.delete_endpoint("scores", **WHERE)
     client.delete_monitor("drift", **WHERE)
     client.delete_endpoint("scores", **WHERE)
-    assert [e.action for e in client.audit_events(action="endpoint.delete")] == [
-        "endpoint.delete"
-    ]
+    assert [e.action for e in client.audit_events(action="endpoint.delete")] == ["endpoint.delete"]
 
 
 def test_deleting_a_version_is_permission_checked_and_audited(

@@ -35,9 +35,7 @@ def _age_deletions(connector: Connector, days: float) -> None:
     then = utcnow() - timedelta(days=days)
     with connector.platform.engine.begin() as conn:
         for table in (schema.Run, schema.Experiment):
-            conn.execute(
-                update(table).where(table.deleted_at.is_not(None)).values(deleted_at=then)
-            )
+            conn.execute(update(table).where(table.deleted_at.is_not(None)).values(deleted_at=then))
 
 
 def test_a_deleted_run_is_hidden_restorable_and_no_longer_written_to(

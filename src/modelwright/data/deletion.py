@@ -11,9 +11,10 @@ datastore until ``modelwright gc`` finds that no other version names them. Delet
 
 from __future__ import annotations
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import select
 
 from modelwright.core.context import Context
+from modelwright.core.lineage import remove_edges
 from modelwright.data import models as m
 from modelwright.data._lookup import dataset_named, version_info, version_named, writable_env
 from modelwright.errors import Conflict
@@ -36,16 +37,7 @@ def delete_version(ctx: Context, req: m.DatasetVersionRef) -> m.DatasetVersionIn
             details={"dataset": req.name, "version": row.version, "needed_by": users},
         )
     info = version_info(row)
-    ident = str(row.id)
-    E = schema.LineageEdge
-    ctx.session.execute(
-        delete(E).where(
-            or_(
-                (E.source_kind == "dataset_version") & (E.source_id == ident),
-                (E.target_kind == "dataset_version") & (E.target_id == ident),
-            )
-        )
-    )
+    remove_edges(ctx, "dataset_version", [str(row.id)])
     ctx.session.delete(row)
     ctx.session.flush()
     ctx.event(

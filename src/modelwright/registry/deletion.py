@@ -10,10 +10,11 @@ serves it, a rollout of it is under way or a promotion of it is open. Deleting n
 
 from __future__ import annotations
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import or_, select
 
 from modelwright.core.actions import Action
 from modelwright.core.context import Context
+from modelwright.core.lineage import remove_edges
 from modelwright.errors import Conflict
 from modelwright.registry import models as m
 from modelwright.registry._lookup import available_in, env_names, readable_version, version_infos
@@ -42,16 +43,7 @@ def delete_version(ctx: Context, req: m.VersionRef) -> m.ModelVersionInfo:
             details={"model": model.name, "version": row.version, "used_by": users},
         )
     info = version_infos(ctx, model, [row])[0]
-    ident = str(row.id)
-    E = schema.LineageEdge
-    ctx.session.execute(
-        delete(E).where(
-            or_(
-                (E.source_kind == "model_version") & (E.source_id == ident),
-                (E.target_kind == "model_version") & (E.target_id == ident),
-            )
-        )
-    )
+    remove_edges(ctx, "model_version", [str(row.id)])
     ctx.session.delete(row)
     ctx.session.flush()
     ctx.event(

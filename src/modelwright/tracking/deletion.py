@@ -16,10 +16,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import select
 
 from modelwright.core.actions import Action
 from modelwright.core.context import Context, utcnow
+from modelwright.core.lineage import remove_edges
 from modelwright.core.lookup import visible_workspace
 from modelwright.errors import Conflict, NotFound
 from modelwright.store import schema
@@ -211,17 +212,7 @@ def _check_retention(ctx: Context, target: str, deleted_at: datetime | None) -> 
 def _remove_runs(ctx: Context, runs: list[schema.Run]) -> None:
     """Remove the runs' rows: their metrics, params, tags and artifact records go with them
     (foreign keys cascade); lineage edges name runs by id, so they go here."""
-    ids = _ids(runs)
-    E = schema.LineageEdge
-    for chunk in chunks(ids, 500):
-        ctx.session.execute(
-            delete(E).where(
-                or_(
-                    (E.source_kind == "run") & E.source_id.in_(chunk),
-                    (E.target_kind == "run") & E.target_id.in_(chunk),
-                )
-            )
-        )
+    remove_edges(ctx, "run", _ids(runs))
     # Children first: a parent's cascade would otherwise race the session's own deletes.
     for r in reversed(runs):
         ctx.session.delete(r)
