@@ -54,7 +54,7 @@ def collect_garbage(ctx: Context, req: m.CollectGarbage) -> m.GarbageReport:
             sweeps.append(m.StoreSweep(store=label, location=location, error=objects))
             continue
         marks = datastore_marks(ctx, store, datastores)
-        if location == location_of(ctx.artifacts):
+        if location == _location(ctx.artifacts):
             marks |= artifact_marks(ctx, cutoff)
         sweep = _sweep(store, objects, marks, cutoff=cutoff, dry_run=req.dry_run)
         sweeps.append(sweep.model_copy(update={"store": label, "location": location}))
@@ -87,14 +87,20 @@ def _stores(ctx: Context) -> dict[str, tuple[ArtifactStore, str, list[schema.Dat
     marks of all of them."""
     artifacts = ctx.artifacts
     found: dict[str, tuple[ArtifactStore, list[str], list[schema.Datastore]]] = {
-        location_of(artifacts): (artifacts, [_ARTIFACTS], [])
+        _location(artifacts): (artifacts, [_ARTIFACTS], [])
     }
     for ds in ctx.session.scalars(select(schema.Datastore).order_by(schema.Datastore.id)):
         store = ctx.open_store(ds.url)
-        store, labels, datastores = found.setdefault(location_of(store), (store, [], []))
+        store, labels, datastores = found.setdefault(_location(store), (store, [], []))
         labels.append(f"datastore {_name(ds)}")
         datastores.append(ds)
     return {loc: (st, ", ".join(labels), dss) for loc, (st, labels, dss) in found.items()}
+
+
+def _location(store: ArtifactStore) -> str:
+    """Where a store keeps its objects, as a URL: a path alone could name a directory of
+    two filesystems (``/x`` on disk, ``memory://x``)."""
+    return str(getattr(store, "url", None) or location_of(store))
 
 
 def _name(ds: schema.Datastore) -> str:
