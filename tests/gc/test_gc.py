@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from sqlalchemy import update
+from sqlalchemy import insert, update
+from sqlalchemy.orm import Session
 from tests.conftest import Connector
 from tests.registry.conftest import Doubler
 
@@ -184,3 +185,41 @@ def test_only_a_platform_admin_collects_garbage(
         who = connector.as_principal(name)
         with unchanged(), pytest.raises(PermissionDenied, match="may not collect garbage"):
             who.collect_garbage(dry_run=True)
+
+
+@pytest.mark.parametrize("backend", ["local"])
+@pytest.mark.parametrize("db", [pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_an_old_object_named_again_while_collecting_is_kept(
+    connector: Connector, client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A registration that names an old, unnamed object (its bytes were already stored, so
+    nothing was uploaded) and commits after the first marks: the second marks, taken just
+    before deleting, see it. (On SQLite a collection holds the write lock: no registration
+    commits meanwhile.)"""
+    from modelwright.gc import service
+
+    client.create_workspace("ml")
+    run = client.start_run("x", workspace="ml")
+    artifacts = Path(connector.platform.settings.home) / "artifacts"
+    orphan = open_artifact_store(str(artifacts)).put_bytes(b"stored long ago")
+    _age(artifacts)
+    first = service.artifact_marks
+    calls: list[int] = []
+
+    def registering_meanwhile(session: Session, cutoff: float) -> set[str]:
+        marks = first(session, cutoff)
+        if not calls:  # a registration commits between the first marks and the sweep
+            with connector.platform.engine.begin() as conn:
+                conn.execute(
+                    insert(schema.RunArtifact).values(
+                        run_id=run.id, path="late.txt", digest=orphan, size=15
+                    )
+                )
+        calls.append(1)
+        return marks
+
+    monkeypatch.setattr(service, "artifact_marks", registering_meanwhile)
+    report = client.collect_garbage()
+    assert len(calls) == 2 and report.objects_freed == 0
+    out = client.download_artifacts(run.id, "late.txt", artifacts.parent / "out")
+    assert out.read_bytes() == b"stored long ago"

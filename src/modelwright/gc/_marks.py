@@ -7,13 +7,13 @@ added, or its objects would be collected.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from modelwright.core.context import Context
 from modelwright.data.manifest import load_manifest, objects_of
 from modelwright.errors import ModelwrightError
 from modelwright.store import schema
@@ -24,10 +24,9 @@ __all__ = ["artifact_marks", "datastore_marks"]
 _DIGEST = re.compile(r"[0-9a-f]{64}")
 
 
-def artifact_marks(ctx: Context, cutoff: float) -> set[str]:
+def artifact_marks(s: Session, cutoff: float) -> set[str]:
     """Objects of the artifact store that records name, or that were uploaded (claimed)
     since ``cutoff`` (epoch seconds) by someone who may name them in a record next."""
-    s = ctx.session
     marks: set[str] = set(s.scalars(select(schema.RunArtifact.digest).distinct()))
     for digest, meta in s.execute(
         select(schema.ModelVersion.digest, schema.ModelVersion.metadata_)
@@ -47,18 +46,15 @@ def artifact_marks(ctx: Context, cutoff: float) -> set[str]:
     return marks
 
 
-def datastore_marks(
-    ctx: Context, store: ArtifactStore, datastores: Iterable[schema.Datastore]
-) -> set[str]:
-    """Objects of one datastore location that its dataset versions name: a file's object, or
-    a directory's manifest with every object and pack it lists."""
-    ids = [d.id for d in datastores]
-    if not ids:
+def datastore_marks(s: Session, store: ArtifactStore, datastore_ids: list[int]) -> set[str]:
+    """Objects of one datastore location that the dataset versions of its datastores name: a
+    file's object, or a directory's manifest with every object and pack it lists."""
+    if not datastore_ids:
         return set()
     marks: set[str] = set()
-    rows = ctx.session.execute(
+    rows = s.execute(
         select(schema.DatasetVersion.digest, schema.DatasetVersion.kind).where(
-            schema.DatasetVersion.datastore_id.in_(ids)
+            schema.DatasetVersion.datastore_id.in_(datastore_ids)
         )
     )
     for digest, kind in rows:

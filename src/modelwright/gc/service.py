@@ -12,7 +12,10 @@ of any workspace); this operation does, for objects that nothing live names any 
 3. **Sweep** the listed objects that are unmarked and older than the grace period
    (``Settings.gc_grace_minutes``). Listing comes before marking, so a record committed
    meanwhile is seen; the grace period covers what a registration uploads before it
-   records the version naming it, so an object being written is never collected.
+   records the version naming it, so an object being written is never collected. Just
+   before deleting, the candidates are marked again in a transaction of their own, which
+   sees a record committed since that names an old object again (its bytes were already
+   stored, so nothing was uploaded); on SQLite no record commits while this runs at all.
 
 Only a platform admin may collect garbage (it reads every workspace's records and touches
 every store); a run that deletes something is audited with the counts and bytes freed.
@@ -21,9 +24,10 @@ every store); a run that deletes something is audited with the counts and bytes 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from modelwright.core.context import Context
 from modelwright.errors import ModelwrightError
@@ -31,6 +35,7 @@ from modelwright.gc import models as m
 from modelwright.gc._marks import artifact_marks, datastore_marks
 from modelwright.store import schema
 from modelwright.store.artifacts import ArtifactStore, StoredObject, location_of
+from modelwright.store.db import reading_only
 
 __all__ = ["collect_garbage"]
 
@@ -53,10 +58,10 @@ def collect_garbage(ctx: Context, req: m.CollectGarbage) -> m.GarbageReport:
         if isinstance(objects, str):
             sweeps.append(m.StoreSweep(store=label, location=location, error=objects))
             continue
-        marks = datastore_marks(ctx, store, datastores)
-        if location == _location(ctx.artifacts):
-            marks |= artifact_marks(ctx, cutoff)
-        sweep = _sweep(store, objects, marks, cutoff=cutoff, dry_run=req.dry_run)
+        named = _marker(
+            store, [d.id for d in datastores], location == _location(ctx.artifacts), cutoff
+        )
+        sweep = _sweep(store, objects, named, ctx.session, cutoff=cutoff, dry_run=req.dry_run)
         sweeps.append(sweep.model_copy(update={"store": label, "location": location}))
     report = m.GarbageReport(
         dry_run=req.dry_run,
@@ -118,37 +123,49 @@ def _list(store: ArtifactStore) -> list[StoredObject] | str:
         return f"its objects could not be listed: {exc}"
 
 
+def _marker(
+    store: ArtifactStore, datastore_ids: list[int], artifacts: bool, cutoff: float
+) -> Callable[[Session], set[str]]:
+    """What names objects of one store, read in a given transaction."""
+
+    def named(session: Session) -> set[str]:
+        marks = datastore_marks(session, store, datastore_ids)
+        return marks | artifact_marks(session, cutoff) if artifacts else marks
+
+    return named
+
+
 def _sweep(
     store: ArtifactStore,
-    objects: Iterable[StoredObject],
-    marks: set[str],
+    objects: list[StoredObject],
+    named: Callable[[Session], set[str]],
+    session: Session,
     *,
     cutoff: float,
     dry_run: bool,
 ) -> m.StoreSweep:
-    found = live = recent = freed = freed_bytes = 0
-    digests: list[str] = []
-    for obj in objects:
-        found += 1
-        if obj.digest in marks:
-            live += 1
-            continue
-        if obj.modified >= cutoff:
-            recent += 1
-            continue
-        if not dry_run and not store.delete(obj.digest):
-            continue  # gone already (another collection)
-        freed += 1
-        freed_bytes += obj.size
-        if len(digests) < _LISTED:
-            digests.append(obj.digest)
+    marks = named(session)
+    live = sum(1 for o in objects if o.digest in marks)
+    recent = sum(1 for o in objects if o.digest not in marks and o.modified >= cutoff)
+    doomed = [o for o in objects if o.digest not in marks and o.modified < cutoff]
+    if doomed and not dry_run:
+        # Marked again in a transaction of its own, which sees what was committed since the
+        # first marks (a registration naming an old object again), just before deleting.
+        with reading_only(), Session(session.get_bind()) as fresh:
+            again = named(fresh)
+        live += sum(1 for o in doomed if o.digest in again)
+        doomed = [o for o in doomed if o.digest not in again]
+    freed: list[StoredObject] = []
+    for obj in doomed:
+        if dry_run or store.delete(obj.digest):  # False: gone already (another collection)
+            freed.append(obj)
     return m.StoreSweep(
         store="",
         location="",
-        objects=found,
+        objects=len(objects),
         live=live,
         recent=recent,
-        freed=freed,
-        bytes_freed=freed_bytes,
-        digests=digests,
+        freed=len(freed),
+        bytes_freed=sum(o.size for o in freed),
+        digests=[o.digest for o in freed[:_LISTED]],
     )
