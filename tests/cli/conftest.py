@@ -3,6 +3,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -46,3 +47,14 @@ def cli(home: Path, capsys: pytest.CaptureFixture[str]) -> Run:
         return Result(code, captured.out, captured.err)
 
     return run
+
+
+def every_command(group: Any, prefix: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], Any]]:
+    """Every command and group under ``group``, by path (typer ships its own click, so
+    duck-typed)."""
+    out: list[tuple[tuple[str, ...], Any]] = []
+    for name, cmd in group.commands.items():
+        out.append(((*prefix, name), cmd))
+        if hasattr(cmd, "commands"):
+            out += every_command(cmd, (*prefix, name))
+    return out

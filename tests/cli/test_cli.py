@@ -4,11 +4,10 @@ import json
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 import typer.main
-from tests.cli.conftest import Run
+from tests.cli.conftest import Run, every_command
 
 from modelwright.cli import app, main
 from modelwright.errors import NotFound
@@ -123,7 +122,7 @@ def test_missing_file_is_a_clear_error(cli: Run, tmp_path: Path) -> None:
 def test_errors_are_one_line_unless_debug(cli: Run) -> None:
     r = cli("workspace", "show", "nope")
     assert r.code == 1
-    assert r.err.strip() == "error (not_found): workspace 'nope' not found"
+    assert r.err.strip() == "error (not_found): workspace 'nope' not found (you can see: none)"
     with pytest.raises(NotFound, match="workspace 'nope' not found"):
         main(["--debug", "workspace", "show", "nope"])
 
@@ -237,27 +236,19 @@ def test_cli_talks_to_a_server(cli: Run, home: Path) -> None:
         platform.close()
 
 
-def _commands(group: Any, prefix: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], Any]]:
-    """Every command and sub-command (typer ships its own click, so duck-typed)."""
-    out: list[tuple[tuple[str, ...], Any]] = []
-    for name, cmd in group.commands.items():
-        out.append(((*prefix, name), cmd))
-        if hasattr(cmd, "commands"):
-            out += _commands(cmd, (*prefix, name))
-    return out
-
-
 def test_every_command_has_help_and_every_option_is_described(cli: Run) -> None:
     root = typer.main.get_command(app)
-    commands = _commands(root)
+    commands = every_command(root)
     assert len(commands) > 20
-    for path, cmd in commands:
+    for path, cmd in [((), root), *commands]:
         assert cmd.help, f"'modelwright {' '.join(path)}' has no help text"
         for param in cmd.params:
             if param.param_type_name == "option":
                 assert param.help, f"option {param.opts} of {' '.join(path)} has no help"
         r = cli(*path, "--help")
         assert r.code == 0, (path, r.err)
+        # A flag takes no value, so its help shows no type beside it.
+        assert "<bool>" not in r.out and "BOOLEAN" not in r.out, (path, r.out)
 
 
 def test_importing_the_entry_point_does_not_import_the_commands() -> None:

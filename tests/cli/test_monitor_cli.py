@@ -57,5 +57,18 @@ def test_create_run_show_history_and_delete_a_monitor(cli: Run, home: Path, tmp_
     reported = cli("monitor", "report", "watch", "--window", "1h", "--out", str(out), *scope)
     assert reported.code == 0, reported.err
     assert "200 captured row(s)" in out.read_text() and "written to" in reported.out
-    assert cli("monitor", "delete", "watch", *scope).code == 0
+    data = cli("monitor", "report", "watch", "--window", "1h", "--out", str(out), "--json", *scope)
+    assert json.loads(data.out)["current_rows"] == 200
+    project = Path(__file__).resolve().parents[2] / "examples" / "churn_pipeline"
+    retrain = ["monitor", "retrain", "set", "watch", "--pipeline", "train", "--model", "churn",
+               "--project", str(project), "--json", *scope]  # fmt: skip
+    set_ = cli(*retrain)
+    assert set_.code == 0, set_.err
+    assert json.loads(set_.out)["pipeline"] == "train"
+    cleared = cli("monitor", "retrain", "clear", "watch", "--json", *scope)
+    assert cleared.code == 0 and json.loads(cleared.out)["pipeline"] == "train"
+    shown = cli("monitor", "retrain", "show", "watch", "--json", *scope)
+    assert json.loads(shown.out)["action"] is None
+    deleted = cli("monitor", "delete", "watch", "--json", *scope)
+    assert deleted.code == 0 and json.loads(deleted.out)["name"] == "watch"
     assert "monitor 'watch' not found" in cli("monitor", "show", "watch", *scope).err

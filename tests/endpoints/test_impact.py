@@ -41,3 +41,16 @@ def test_impact_of_a_dataset_version_names_models_and_where_they_serve(
     ]
     assert g.impact.hidden == 0
     assert client.lineage("dataset:dev/customers@v1", workspace="ml").impact is None
+    # Each node names itself as the entity its own lineage is asked for with.
+    [reader] = g.descendants
+    assert reader.ref == f"run:{run.id}"
+    [trained] = reader.children
+    assert trained.ref == f"models:/churn/{version}"
+    assert client.lineage(reader.ref, workspace="ml").entity.id == run.id
+    # A model version's impact: where it serves itself.
+    own = client.lineage(trained.ref, workspace="ml", impact=True)
+    assert own.entity.ref == trained.ref
+    assert [a.ref for a in own.ancestors] == [f"run:{run.id}"]
+    assert own.ancestors[0].children[0].ref == "dataset:dev/customers@v1"
+    assert own.impact is not None and own.impact.model_versions == []
+    assert [(e.endpoint, e.model) for e in own.impact.endpoints] == [("churn", trained.ref)]

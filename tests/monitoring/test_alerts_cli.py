@@ -71,5 +71,6 @@ def test_add_list_show_and_remove_alert_rules(
     shown = cli("monitor", "alerts", "watch", *SCOPE)
     assert shown.code == 0, shown.err
     assert "firing" in shown.out and "ok (delivered)" in shown.out
-    assert cli("monitor", "alert", "remove", "watch", "tenure", *SCOPE).code == 0
+    removed = cli("monitor", "alert", "remove", "watch", "tenure", "--json", *SCOPE)
+    assert removed.code == 0 and json.loads(removed.out)["name"] == "tenure"
     assert json.loads(cli("monitor", "alert", "list", "watch", "--json", *SCOPE).out) == []

@@ -49,7 +49,7 @@ def _walk(nodes: list[LineageNode]) -> Iterator[LineageNode]:
 
 
 def test_nodes_cost_no_call_of_their_own(
-    client: Client, make_project: Callable[..., Path], operations: list[str]
+    client: Client, make_project: Callable[..., Path], operations: list[str], tmp_path: Path
 ) -> None:
     project = make_project()
     result = PipelineSession(client, project, environment="dev").run("main")
@@ -64,12 +64,23 @@ def test_nodes_cost_no_call_of_their_own(
     parent = client.get_run(result.run_id)
     assert parent.status == "finished"
     assert parent.params["scale"] == "1.5"
-    assert [a.path for a in parent.artifacts] == ["pipeline/config.json"]
+    assert [a.path for a in parent.artifacts] == ["pipeline/config.json", "pipeline/dag.json"]
+    # The DAG as it ran, so that a node that never starts still has its place on the record.
+    saved = client.download_artifacts(result.run_id, pm.DAG_ARTIFACT, tmp_path / "dag")
+    dag = pm.PipelineDag.model_validate_json(saved.read_bytes())
+    assert {n.name: n.needs for n in dag.nodes} == {
+        "source": [],
+        "double": ["source"],
+        "summarise": ["double"],
+        "histogram": ["double"],
+    }
+    assert next(n for n in dag.nodes if n.name == "summarise").inputs == ["doubled", "params:scale"]
     summarise = client.get_run(str(result.nodes["summarise"].run_id))
     assert summarise.parent_id == result.run_id and summarise.status == "finished"
     assert summarise.params == {"scale": "1.5"}
     assert summarise.metrics["duration_s"] >= 0
     assert summarise.tags["modelwright.cache"] == "miss"
+    assert summarise.tags["modelwright.reason"] == result.nodes["summarise"].reason
     assert summarise.tags["modelwright.cache.input.params:scale"]
     assert summarise.ended_at is not None and summarise.ended_at >= summarise.started_at
     [summary] = summarise.artifacts
@@ -89,6 +100,7 @@ def test_nodes_cost_no_call_of_their_own(
     assert operations.count(pipeline_ops.RECORD_PIPELINE_RUN.name) == 1
     cached = client.get_run(str(again.nodes["summarise"].run_id))
     assert cached.tags["modelwright.cache.source_run"] == summarise.id
+    assert cached.tags["modelwright.reason"] == again.nodes["summarise"].reason
 
 
 def test_registered_datasets_are_read_and_written_by_the_node_run(

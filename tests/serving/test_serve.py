@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -176,6 +177,7 @@ def test_serve_routes_restarts_and_follows_changes_without_dropping_requests(
                 serve.url,
                 "-d",
                 '{"dataframe_split": {"columns": ["tenure", "calls"], "data": [[0.4, 1]]}}',
+                "--json",
             ],
             env={**os.environ, "MODELWRIGHT_HOME": str(home)},
             capture_output=True,
@@ -183,7 +185,7 @@ def test_serve_routes_restarts_and_follows_changes_without_dropping_requests(
             check=False,
         )
         assert cli.returncode == 0, cli.stderr
-        assert '"predictions"' in cli.stdout
+        assert json.loads(cli.stdout) == {"predictions": [1]}
 
         # So does Triton's own client, unchanged, with binary tensors.
         import numpy as np

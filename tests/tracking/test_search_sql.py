@@ -162,3 +162,18 @@ def test_an_unknown_environment_is_named_not_an_empty_page(
         NotFound, match=r"environment 'dve' not found in workspace 'ml' \(it has: dev"
     ):
         client.search_runs(workspace="ml", environment="dve")
+
+
+def test_a_runs_children_are_found_by_parent_id(
+    client: Client, runs: dict[str, dict[str, Any]]
+) -> None:
+    with client.start_run("nest", workspace="ml", snapshot=False) as parent:
+        for name in ("left", "right"):
+            with client.start_run(
+                "nest", workspace="ml", name=name, parent_id=parent.id, snapshot=False
+            ):
+                pass
+    children = client.search_runs(f"parent_id = '{parent.id}'", workspace="ml")
+    assert sorted(r.name for r in children) == ["left", "right"]
+    leaf = children[0].id
+    assert list(client.search_runs(f"attributes.parent_id = '{leaf}'", workspace="ml")) == []

@@ -4,6 +4,7 @@ lineage from a dataset to the run that read it and the model version it made."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from playwright.sync_api import Page, expect
@@ -24,6 +25,10 @@ def test_datasets_are_listed_per_environment(watched: Page, catalog: Catalog) ->
     )
     page.get_by_label("Environment").select_option("dev")
     page.get_by_role("button", name="Apply").click()
+    # The dev table is swapped in whole before its link is followed (a click during the swap
+    # can land on the outgoing table).
+    expect(page).to_have_url(re.compile(r"environment=dev"))
+    expect(row.locator("td").nth(0)).to_have_text("dev")
     page.get_by_role("link", name="customers v2").click()
     expect(page.get_by_role("heading", name="customers v2")).to_be_visible()
 

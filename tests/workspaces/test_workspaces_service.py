@@ -292,5 +292,6 @@ def test_members_see_only_their_workspaces(connector: Connector) -> None:
         bob.get_workspace("b")
     with pytest.raises(NotFound) as missing:
         bob.get_workspace("zzz")
-    assert hidden.value.message == "workspace 'b' not found"
-    assert missing.value.message == "workspace 'zzz' not found"
+    # ...but the workspaces the caller does see are named, for a misspelt one
+    assert hidden.value.message == "workspace 'b' not found (you can see: a, c)"
+    assert missing.value.message == "workspace 'zzz' not found (you can see: a, c)"

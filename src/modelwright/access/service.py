@@ -149,9 +149,9 @@ def _check_scope(ctx: Context, workspace: str, environment: str) -> None:
             )
         return
     if environment == ALL:
-        get_workspace(ctx.session, workspace)
+        get_workspace(ctx, workspace)
     else:
-        get_environment(ctx.session, workspace, environment)
+        get_environment(ctx, workspace, environment)
 
 
 def _find_grant(ctx: Context, req: m.GrantRequest) -> schema.Grant | None:

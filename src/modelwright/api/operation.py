@@ -63,6 +63,13 @@ class Operation(Generic[Req, Resp]):
     def run(self, ctx: Context, req: Req) -> Resp:
         """Run the service function in ``ctx`` (the caller's unit of work); once per
         idempotency key."""
+        if ctx.acting and (self.method == "GET" or self.reads_only):
+            # A misspelt acting environment is named at its first use rather than read as
+            # "nothing there". Writes name their environment themselves (and one may make
+            # the environment the caller is about to act in).
+            from modelwright.core.lookup import check_acting
+
+            check_acting(ctx, ctx.acting, getattr(req, "workspace", None))
         key = getattr(req, "idempotency_key", None)
         if key is None:
             return self.handler_function(ctx, req)

@@ -112,6 +112,7 @@ SEARCH_RUNS = Operation(
     "modelwright.tracking.service:search_runs",
     "Search runs by metrics, params, tags and attributes",
     "tracking",
+    reads_only=True,
 )
 COMPARE_RUNS = Operation(
     "compare_runs",

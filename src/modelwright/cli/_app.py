@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from modelwright.cli._help import show_flags_plainly
 from modelwright.cli._options import from_settings
 from modelwright.cli._output import fit_to_terminal
 from modelwright.client import Client, connect
@@ -20,6 +21,7 @@ from modelwright.errors import ModelwrightError
 __all__ = ["State", "app", "client_of", "main"]
 
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+show_flags_plainly()
 
 
 @dataclass

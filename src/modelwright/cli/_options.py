@@ -53,7 +53,7 @@ def scoped(field: str, *flags: str, otherwise: str) -> Any:
     )
 
 
-Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+Json = Annotated[bool, typer.Option("--json", help="Print the result as JSON, for scripts.")]
 Workspace = Annotated[
     str | None, scoped("workspace", "--workspace", "-w", otherwise="the only one")
 ]

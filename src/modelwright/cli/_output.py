@@ -20,6 +20,7 @@ __all__ = [
     "fit_to_terminal",
     "fmt",
     "hint_next_page",
+    "print_done",
     "print_one",
     "print_rows",
     "table",
@@ -109,3 +110,12 @@ def print_one(value: T, human: Callable[[T], None], *, json: bool) -> None:
         emit_json(value)
     else:
         human(value)
+
+
+def print_done(message: str, *, json: bool, **facts: Any) -> None:
+    """What a command with no result to print did: ``message`` for people, or (``json``)
+    an object of ``facts`` for scripts."""
+    if json:
+        emit_json(facts)
+    else:
+        console.print(message, markup=False)

@@ -8,7 +8,7 @@ import typer
 
 from modelwright.cli._app import client_of
 from modelwright.cli._options import Json, Limit, PageToken
-from modelwright.cli._output import console, emit_json, print_rows, table
+from modelwright.cli._output import console, emit_json, print_one, print_rows, table
 from modelwright.cli._times import parse_expiry
 from modelwright.core.actions import Action
 
@@ -76,19 +76,26 @@ def create_principal(
     ] = False,
     display_name: Annotated[str, typer.Option(help="Full name.")] = "",
     email: Annotated[str, typer.Option(help="E-mail address.")] = "",
+    json: Json = False,
 ) -> None:
     """Create a user (or, with --service, a service account)."""
-    p = client_of(ctx).create_principal(
-        name, kind="service" if service else "user", display_name=display_name, email=email
+    print_one(
+        client_of(ctx).create_principal(
+            name, kind="service" if service else "user", display_name=display_name, email=email
+        ),
+        lambda p: console.print(f"created {p.kind} {p.name}"),
+        json=json,
     )
-    console.print(f"created {p.kind} {p.name}")
 
 
 @principal_app.command("delete")
-def delete_principal(ctx: typer.Context, name: PrincipalName) -> None:
+def delete_principal(ctx: typer.Context, name: PrincipalName, json: Json = False) -> None:
     """Delete a principal with its grants and tokens."""
-    client_of(ctx).delete_principal(name)
-    console.print(f"deleted principal {name}")
+    print_one(
+        client_of(ctx).delete_principal(name),
+        lambda p: console.print(f"deleted principal {p.name}"),
+        json=json,
+    )
 
 
 # -- roles -------------------------------------------------------------------------------------
@@ -115,12 +122,16 @@ def create_role(
         str, typer.Option(help=f"Comma-separated actions: {', '.join(a.value for a in Action)}.")
     ],
     description: Annotated[str, typer.Option(help="Free text.")] = "",
+    json: Json = False,
 ) -> None:
     """Create a custom role."""
-    r = client_of(ctx).create_role(
-        name, [a.strip() for a in actions.split(",")], description=description
+    print_one(
+        client_of(ctx).create_role(
+            name, [a.strip() for a in actions.split(",")], description=description
+        ),
+        lambda r: console.print(f"created role {r.name}: {', '.join(a.value for a in r.actions)}"),
+        json=json,
     )
-    console.print(f"created role {r.name}: {', '.join(a.value for a in r.actions)}")
 
 
 # -- grants ------------------------------------------------------------------------------------
@@ -152,14 +163,16 @@ def _change_grant(
     role: RoleName,
     workspace: GrantWorkspace,
     env: Env = "*",
+    json: Json = False,
 ) -> None:
     client = client_of(ctx)
     if ctx.command.name == "add":
         g = client.grant(principal, role, workspace, env)
-        console.print(f"granted {g.role} to {g.principal} in {g.workspace}/{g.environment}")
+        said = f"granted {g.role} to {g.principal}"
     else:
         g = client.revoke_grant(principal, role, workspace, env)
-        console.print(f"removed {g.role} from {g.principal} in {g.workspace}/{g.environment}")
+        said = f"removed {g.role} from {g.principal}"
+    print_one(g, lambda g: console.print(f"{said} in {g.workspace}/{g.environment}"), json=json)
 
 
 grant_app.command("add", help="Give a principal a role in a workspace and environment.")(
@@ -221,11 +234,16 @@ def list_tokens(
 
 @token_app.command("revoke")
 def revoke_token(
-    ctx: typer.Context, token_id: Annotated[int, typer.Argument(help="Token id.")]
+    ctx: typer.Context,
+    token_id: Annotated[int, typer.Argument(help="Token id.")],
+    json: Json = False,
 ) -> None:
     """Revoke a token; it stops working at once."""
-    t = client_of(ctx).revoke_token(token_id)
-    console.print(f"revoked token {t.id} of {t.principal}")
+    print_one(
+        client_of(ctx).revoke_token(token_id),
+        lambda t: console.print(f"revoked token {t.id} of {t.principal}"),
+        json=json,
+    )
 
 
 # -- access check ------------------------------------------------------------------------------

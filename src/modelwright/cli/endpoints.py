@@ -199,9 +199,13 @@ def delete(
     name: EndpointName,
     workspace: Workspace = None,
     env: Env = None,
+    json: Json = False,
 ) -> None:
     """Delete an endpoint and its deployments."""
     ep = client_of(ctx).delete_endpoint(name, workspace=workspace, environment=env)
+    if json:
+        emit_json(ep)
+        return
     console.print(f"deleted endpoint {ep.workspace}/{ep.environment}/{ep.name}")
 
 
@@ -352,6 +356,12 @@ def invoke(
     ] = None,
     workspace: Workspace = None,
     env: Env = None,
+    json: Annotated[
+        bool,
+        typer.Option(
+            "--json", help="Print the answer as plain JSON (no colours, no wrapped lines)."
+        ),
+    ] = False,
 ) -> None:
     """Send one request to an endpoint through the running router; print the answer."""
     import httpx
@@ -380,6 +390,9 @@ def invoke(
         message = payload.get("error", payload) if isinstance(payload, dict) else payload
         text = message.get("message", str(message)) if isinstance(message, dict) else str(message)
         raise InvalidInput(f"endpoint answered {r.status_code}: {text}")
-    console.print_json(jsonlib.dumps(payload))
+    if json:
+        emit_json(payload)
+    else:
+        console.print_json(jsonlib.dumps(payload))
     if answered := r.headers.get("x-modelwright-deployment"):
         err_console.print(f"answered by deployment '{answered}'")

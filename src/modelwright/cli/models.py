@@ -176,11 +176,15 @@ def alias_set(
     env: Env = None,
     workspace: Workspace = None,
     reason: Annotated[str, typer.Option(help="Why, kept in the alias history.")] = "",
+    json: Json = False,
 ) -> None:
     """Point an alias of an environment at a version."""
     v = client_of(ctx).set_alias(
         name, alias, version, environment=env, workspace=workspace, reason=reason
     )
+    if json:
+        emit_json(v)
+        return
     console.print(f"{name}@{alias} → v{v.version} ({_aliases(v.aliases)})")
 
 
@@ -192,11 +196,15 @@ def alias_delete(
     env: Env = None,
     workspace: Workspace = None,
     reason: Annotated[str, typer.Option(help="Why, kept in the alias history.")] = "",
+    json: Json = False,
 ) -> None:
     """Remove an alias from an environment."""
     e = client_of(ctx).delete_alias(
         name, alias, environment=env, workspace=workspace, reason=reason
     )
+    if json:
+        emit_json(e)
+        return
     console.print(f"removed {name}@{alias} from {e.environment} (was v{fmt(e.from_version)})")
 
 
@@ -392,6 +400,7 @@ def package(
     ] = None,
     env: Env = None,
     workspace: Workspace = None,
+    json: Json = False,
 ) -> None:
     """Write a self-contained directory that serves the model (with a Dockerfile)."""
     path = client_of(ctx).package_model(
@@ -405,4 +414,7 @@ def package(
         environment=env,
     )
     files = sorted(p.relative_to(path).as_posix() for p in path.rglob("*") if p.is_file())
+    if json:
+        emit_json({"model": uri, "out": str(path), "files": files})
+        return
     console.print(f"packaged {uri} into {path}: {', '.join(files)}")

@@ -8,7 +8,15 @@ import typer
 
 from modelwright.cli._app import client_of
 from modelwright.cli._options import Env, Json, PageToken, Workspace
-from modelwright.cli._output import console, emit_json, fmt, hint_next_page, print_rows, table
+from modelwright.cli._output import (
+    console,
+    emit_json,
+    fmt,
+    hint_next_page,
+    print_one,
+    print_rows,
+    table,
+)
 from modelwright.cli.monitors import MonitorName, figure, monitor_app
 from modelwright.monitors import alert_models as am
 
@@ -37,7 +45,8 @@ def add(
         str,
         typer.Option(
             help="<signal>.<metric>[<feature>] <op> <number>: 'drift.drift_share >= 0.5', "
-            "'service.p99_ms > 250', 'quality.missing_share[plan] > 0.1'."
+            "'service.p99_ms > 250', 'quality.missing_share[plan] > 0.1'; metrics by signal: "
+            f"{am.metrics_help()}."
         ),
     ],
     for_: Annotated[
@@ -122,10 +131,14 @@ def remove(
     name: RuleName,
     workspace: Workspace = None,
     env: Env = None,
+    json: Json = False,
 ) -> None:
     """Remove an alert rule and its history."""
-    client_of(ctx).remove_alert_rule(monitor, name, workspace=workspace, environment=env)
-    console.print(f"alert rule {name} removed from monitor {monitor}")
+    print_one(
+        client_of(ctx).remove_alert_rule(monitor, name, workspace=workspace, environment=env),
+        lambda r: console.print(f"alert rule {r.name} removed from monitor {monitor}"),
+        json=json,
+    )
 
 
 @monitor_app.command("alerts")

@@ -127,11 +127,20 @@ def show(
 
 @retrain_app.command("clear")
 def clear(
-    ctx: typer.Context, monitor: MonitorName, workspace: Workspace = None, env: Env = None
+    ctx: typer.Context,
+    monitor: MonitorName,
+    workspace: Workspace = None,
+    env: Env = None,
+    json: Json = False,
 ) -> None:
     """Remove the retraining action (its history stays)."""
-    client_of(ctx).clear_retraining(monitor, workspace=workspace, environment=env)
-    console.print(f"monitor {monitor} has no retraining action any more", markup=False)
+    print_one(
+        client_of(ctx).clear_retraining(monitor, workspace=workspace, environment=env),
+        lambda _: console.print(
+            f"monitor {monitor} has no retraining action any more", markup=False
+        ),
+        json=json,
+    )
 
 
 @retrain_app.command("run")
@@ -162,11 +171,14 @@ def report(
     until: Annotated[str | None, typer.Option(help="End (ISO time, UTC; default now).")] = None,
     workspace: Workspace = None,
     env: Env = None,
+    json: Annotated[
+        bool, typer.Option("--json", help="Also print the report's data as JSON.")
+    ] = False,
 ) -> None:
     """A self-contained HTML report: histograms, drift over time, quality, alerts."""
     from datetime import datetime
 
-    page, _ = client_of(ctx).monitor_report(
+    page, data = client_of(ctx).monitor_report(
         monitor,
         window_seconds=None
         if window is None
@@ -177,4 +189,8 @@ def report(
         environment=env,
     )
     out.write_text(page, encoding="utf-8")
-    console.print(f"report of monitor {monitor} written to {out}", markup=False)
+    print_one(
+        data,
+        lambda _: console.print(f"report of monitor {monitor} written to {out}", markup=False),
+        json=json,
+    )

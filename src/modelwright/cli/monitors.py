@@ -7,10 +7,11 @@ from typing import Annotated, Any
 
 import typer
 
-from modelwright.cli._app import client_of
+from modelwright.cli._app import client_of, err_console
 from modelwright.cli._options import Env, FilterEnv, FilterWorkspace, Json, PageToken, Workspace
 from modelwright.cli._output import console, emit_json, fmt, print_one, print_rows, table
 from modelwright.errors import InvalidInput
+from modelwright.monitors import alert_models as am
 from modelwright.monitors import models as mm
 
 monitor_app = typer.Typer(
@@ -311,12 +312,13 @@ def run(
     client = client_of(ctx)
     r = client.run_monitor(name, wait=not detach, workspace=workspace, environment=env)
     if detach:
-        console.print(f"job {r.job_id}")
+        print_one(r, lambda r: console.print(f"job {r.job_id}"), json=json)
         return
     job = client.get_job(r.job_id)
     print_one(client.get_monitor(name, workspace=workspace, environment=env), _show, json=json)
     if job.status != "succeeded":
-        console.print(f"job {job.id} {job.status}: {job.error or ''}", markup=False)
+        # On stderr: with --json, stdout holds the monitor alone.
+        err_console.print(f"job {job.id} {job.status}: {job.error or ''}", markup=False)
         raise typer.Exit(1)
 
 
@@ -328,7 +330,9 @@ def history(
         str | None,
         typer.Option(help="drift, prediction, quality, performance or service."),
     ] = None,
-    metric: Annotated[str | None, typer.Option(help="drift, missing_share, p99_ms, …")] = None,
+    metric: Annotated[
+        str | None, typer.Option(help=f"Only this metric; by signal, {am.metrics_help()}.")
+    ] = None,
     feature: Annotated[str | None, typer.Option(help="One input feature.")] = None,
     since: Annotated[str | None, typer.Option(help="ISO time or age: 1d, 2h.")] = None,
     limit: Annotated[int, typer.Option(help="At most this many values (the latest).")] = 1000,
@@ -363,8 +367,15 @@ def history(
 
 @monitor_app.command("delete")
 def delete(
-    ctx: typer.Context, name: MonitorName, workspace: Workspace = None, env: Env = None
+    ctx: typer.Context,
+    name: MonitorName,
+    workspace: Workspace = None,
+    env: Env = None,
+    json: Json = False,
 ) -> None:
     """Delete the monitor, its schedule and its history."""
-    client_of(ctx).delete_monitor(name, workspace=workspace, environment=env)
-    console.print(f"monitor {name} deleted")
+    print_one(
+        client_of(ctx).delete_monitor(name, workspace=workspace, environment=env),
+        lambda m: console.print(f"monitor {m.name} deleted"),
+        json=json,
+    )

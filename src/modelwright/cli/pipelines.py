@@ -16,7 +16,7 @@ from modelwright.cli._options import Detach, Json, Submit, scoped
 from modelwright.cli._output import console, emit_json, table
 
 if TYPE_CHECKING:
-    from modelwright.runner import NodeReport
+    from modelwright.runner import NodeReport, PipelineResult
 
 pipeline_app = typer.Typer(
     help="Pipelines: nodes over a data catalog, cached and tracked.", no_args_is_help=True
@@ -57,11 +57,29 @@ def list_pipelines(
 def show(
     name: Annotated[str, typer.Argument(help="The pipeline.")],
     project: ProjectDir = Path(),
+    json: Json = False,
 ) -> None:
     """The pipeline's DAG as a tree: each node under the nodes it depends on."""
     from modelwright.pipelines.project import get_pipeline
 
     pipe = get_pipeline(project, name)
+    if json:
+        emit_json(
+            {
+                "name": name,
+                "nodes": [
+                    {
+                        "name": n.name,
+                        "inputs": list(n.inputs),
+                        "outputs": list(n.outputs),
+                        "tags": sorted(n.tags),
+                        "after": sorted(pipe.dependencies[n.name]),
+                    }
+                    for n in pipe
+                ],
+            }
+        )
+        return
     root = Tree(f"[bold]{name}[/bold] ({len(pipe)} nodes)")
     branches: dict[str, Tree] = {}
     for n in pipe:
@@ -146,6 +164,7 @@ def run(
         TimeElapsedColumn(),
         console=console,
         transient=True,
+        disable=json,
     ) as bar:
         task = bar.add_task(f"{name} ({session.environment})", total=len(pipe))
 
@@ -166,18 +185,37 @@ def run(
                 cache=not no_cache,
                 tags=tags or (),
                 to_outputs=to_outputs or (),
-                progress=progress,
+                progress=None if json else progress,
                 experiment=experiment,
             )
         except NodeFailed as exc:
-            if explain:
-                _explain(exc.result.nodes.values())
-            console.print(f"run {exc.result.run_id} failed")
+            if json:
+                _emit_result(exc.result)
+            else:
+                if explain:
+                    _explain(exc.result.nodes.values())
+                console.print(f"run {exc.result.run_id} failed")
             raise
+    if json:
+        _emit_result(result)
+        return
     if explain:
         _explain(result.nodes.values())
     counts = {s: sum(r.status == s for r in result.nodes.values()) for s in ("ran", "cached")}
     console.print(f"run {result.run_id} finished: {counts['ran']} ran, {counts['cached']} cached")
+
+
+def _emit_result(result: PipelineResult) -> None:
+    """The run for scripts: its id, the node that failed, and each node's report (why it ran
+    or was skipped, its run, its cache key)."""
+    emit_json(
+        {
+            "run_id": result.run_id,
+            "pipeline": result.pipeline,
+            "failed": result.failed,
+            "nodes": list(result.nodes.values()),
+        }
+    )
 
 
 def _explain(reports: Iterable[NodeReport]) -> None:

@@ -19,7 +19,7 @@ from modelwright.tracking import models as tm
 runs_app = typer.Typer(help="Tracked runs: params, metrics, tags, artifacts.", no_args_is_help=True)
 experiments_app = typer.Typer(help="Experiments: named groups of runs.", no_args_is_help=True)
 
-RunId = Annotated[str, typer.Argument(help="Run id.")]
+RunId = Annotated[str, typer.Argument(help="Run id, or a unique prefix of 8 or more characters.")]
 View = Annotated[
     tm.ViewType,
     typer.Option(

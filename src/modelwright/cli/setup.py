@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from modelwright.cli._app import client_of
-from modelwright.cli._output import console, emit_json
+from modelwright.cli._output import console, emit_json, print_done
 from modelwright.errors import InvalidInput
 from modelwright.setup.models import Plan
 from modelwright.setup.yaml_io import absolute_paths, dump_spec, load_spec
@@ -86,13 +86,18 @@ def export(
     force: Annotated[
         bool, typer.Option("--force", help="Overwrite --output if it exists.")
     ] = False,
+    json: Annotated[
+        bool,
+        typer.Option("--json", help="Write JSON instead of YAML (which 'apply' reads too)."),
+    ] = False,
 ) -> None:
     """Write the current state as a platform.yaml that "apply" accepts."""
     if output is not None and output.exists() and not force:
         raise typer.BadParameter(
             f"{output} exists; pass --force to overwrite it", param_hint="--output"
         )
-    text = dump_spec(client_of(ctx).export())
+    spec = client_of(ctx).export()
+    text = dump_spec(spec, json=json)
     if output is None:
         typer.echo(text, nl=False)
         return
@@ -106,7 +111,7 @@ def export(
         raise typer.BadParameter(
             f"cannot write {output}: {exc.strerror or exc}", param_hint="--output"
         ) from None
-    console.print(f"wrote {output}")
+    print_done(f"wrote {output}", json=json, wrote=str(output))
 
 
 def print_plan(plan: Plan, *, show_unchanged: bool = False) -> None:

@@ -9,7 +9,7 @@ import typer
 
 from modelwright.cli._app import State, err_console
 from modelwright.cli._options import Imports
-from modelwright.cli._output import console
+from modelwright.cli._output import print_done
 from modelwright.errors import InvalidInput
 
 # Repeatable option shared with ``server``.
@@ -29,6 +29,9 @@ def worker(
         bool, typer.Option("--once", help="Run what is due, then exit (for cron and CI).")
     ] = False,
     imports: Imports = None,
+    json: Annotated[
+        bool, typer.Option("--json", help="With --once: print what ran as JSON.")
+    ] = False,
 ) -> None:
     """Run workflow jobs, schedules and triggers (embedded home or MODELWRIGHT_DB_URL).
 
@@ -54,7 +57,12 @@ def worker(
         kinds = ", ".join(workflow_kinds()) or "none"
         if once:
             ran = runner.run_once()
-            console.print(f"ran {ran} job(s); workflows known: {kinds}")
+            print_done(
+                f"ran {ran} job(s); workflows known: {kinds}",
+                json=json,
+                ran=ran,
+                workflows=workflow_kinds(),
+            )
             return
         err_console.print(
             f"worker {runner.worker_id}: queues {', '.join(chosen or ['all'])}, "

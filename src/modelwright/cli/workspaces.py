@@ -82,12 +82,15 @@ def create_workspace(
         str, typer.Option(help="Comma-separated promotion path; the last one is production.")
     ] = "dev,staging,prod",
     description: Annotated[str, typer.Option(help="Free text.")] = "",
+    json: Json = False,
 ) -> None:
     """Create a workspace with an ordered promotion path of environments."""
     names = [n.strip() for n in environments.split(",")]
     envs = [{"name": n, "production": i == len(names) - 1} for i, n in enumerate(names)]
-    print_workspace(
-        client_of(ctx).create_workspace(name, description=description, environments=envs)
+    print_one(
+        client_of(ctx).create_workspace(name, description=description, environments=envs),
+        print_workspace,
+        json=json,
     )
 
 
@@ -103,12 +106,16 @@ def delete_workspace(
     ctx: typer.Context,
     name: WorkspaceName,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask.")] = False,
+    json: Json = False,
 ) -> None:
     """Delete a workspace, its environments, datastores and grants."""
     if not yes:
         typer.confirm(f"Delete workspace '{name}' and everything in it?", abort=True)
-    client_of(ctx).delete_workspace(name)
-    console.print(f"deleted workspace {name}")
+    print_one(
+        client_of(ctx).delete_workspace(name),
+        lambda w: console.print(f"deleted workspace {w.name}"),
+        json=json,
+    )
 
 
 @workspace_app.command("add-env")
@@ -117,9 +124,14 @@ def add_environment(
     workspace: WorkspaceName,
     name: Annotated[str, typer.Argument(help="Environment name (appended to the path).")],
     production: Annotated[bool, typer.Option(help="Mark it as a production environment.")] = False,
+    json: Json = False,
 ) -> None:
     """Append an environment to a workspace's promotion path."""
-    print_workspace(client_of(ctx).create_environment(workspace, name, production=production))
+    print_one(
+        client_of(ctx).create_environment(workspace, name, production=production),
+        print_workspace,
+        json=json,
+    )
 
 
 @datastore_app.command("create")
@@ -133,13 +145,17 @@ def create_datastore(
         str, typer.Option(help="non-production or production.")
     ] = "non-production",
     region: Annotated[str, typer.Option(help="Region label, e.g. eu-west-1.")] = "",
+    json: Json = False,
 ) -> None:
     """Attach a datastore to an environment."""
     cls: Classification = classification  # type: ignore[assignment]  # validated by the service
-    info = client_of(ctx).create_datastore(
-        workspace, environment, name, absolute_local(url), classification=cls, region=region
+    print_one(
+        client_of(ctx).create_datastore(
+            workspace, environment, name, absolute_local(url), classification=cls, region=region
+        ),
+        lambda d: console.print(f"created datastore {workspace}/{environment}/{d.name} ({d.url})"),
+        json=json,
     )
-    console.print(f"created datastore {workspace}/{environment}/{info.name} ({info.url})")
 
 
 @datastore_app.command("delete")
@@ -148,7 +164,11 @@ def delete_datastore(
     workspace: WorkspaceName,
     environment: EnvironmentName,
     name: DatastoreName,
+    json: Json = False,
 ) -> None:
     """Detach a datastore from an environment (its data is left in place)."""
-    client_of(ctx).delete_datastore(workspace, environment, name)
-    console.print(f"deleted datastore {workspace}/{environment}/{name}")
+    print_one(
+        client_of(ctx).delete_datastore(workspace, environment, name),
+        lambda d: console.print(f"deleted datastore {workspace}/{environment}/{d.name}"),
+        json=json,
+    )

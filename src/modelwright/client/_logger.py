@@ -34,6 +34,7 @@ from modelwright.client._retry import backoff, is_transient
 from modelwright.errors import InvalidInput, ModelwrightError, ServiceUnavailable
 from modelwright.settings import ClientSettings, client_settings
 from modelwright.tracking.models import LogBatch, MetricBatch
+from modelwright.tracking.params import check_unchanged
 
 __all__ = ["BatchLogger"]
 
@@ -92,6 +93,7 @@ class BatchLogger:
         self._retry_at = 0.0  # the background sends nothing before this (time.monotonic)
         self._error: ModelwrightError | None = None  # raised by the caller's next call
         self._dropped: Counts = (0, 0, 0)  # what the pending error lost
+        self._logged_params: dict[str, str] = {}  # every param logged here, sent or not
         self._reset()
         self._thread = threading.Thread(
             target=self._loop, name=f"modelwright-log-{run_id[:8]}", daemon=True
@@ -122,6 +124,10 @@ class BatchLogger:
     def params(self, params: dict[str, str]) -> None:
         self._raise_pending()
         with self._lock:
+            # Within one flush interval as across flushes: a changed param is refused now
+            # (the platform checks against what is stored; this, what is not sent yet).
+            check_unchanged(self.run_id, self._logged_params, params)
+            self._logged_params.update(params)
             self._params.update(params)
 
     def tags(self, tags: dict[str, str]) -> None:

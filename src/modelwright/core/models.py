@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import functools
 import typing
+from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-__all__ = ["Empty", "IdempotencyKey", "Idempotent", "Request", "from_row", "storable_problem"]
+__all__ = [
+    "Compact",
+    "Empty",
+    "IdempotencyKey",
+    "Idempotent",
+    "Request",
+    "from_row",
+    "storable_problem",
+]
 
 IdempotencyKey = Annotated[
     str,
@@ -100,6 +109,18 @@ class Idempotent(Request):
     ``idempotency_key`` it is applied once however often it arrives."""
 
     idempotency_key: IdempotencyKey | None = None
+
+
+class Compact(BaseModel):
+    """A response whose ``repr`` (and rich's rendering, and ``str``) is one line of the
+    fields that name it: in a notebook a dataset version is not pages of profile, schema
+    and file list, which stay one attribute away (``version.profile``)."""
+
+    shown: ClassVar[tuple[str, ...]] = ()
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        for name in self.shown:
+            yield name, getattr(self, name)
 
 
 M = TypeVar("M", bound=BaseModel)

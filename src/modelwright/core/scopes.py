@@ -11,7 +11,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from modelwright.core.actions import ALL, Action
 from modelwright.core.context import Context
-from modelwright.core.lookup import require_member
+from modelwright.core.lookup import check_scope
 
 __all__ = ["check_scope_filter", "may_see", "visible"]
 
@@ -44,10 +44,9 @@ def may_see(ctx: Context, action: Action, workspace: str, environment: str) -> b
 def check_scope_filter(
     ctx: Context, action: Action, workspace: str | None, environment: str | None
 ) -> None:
-    """A filter naming a workspace (and environment) the caller may not read is refused
-    rather than answered with nothing, so "none there" is never a mistaken answer."""
-    if workspace is None:
-        return
-    require_member(ctx, workspace)
-    if environment is not None:
+    """A filter naming a workspace (and environment) that does not exist, or that the
+    caller may not read, is refused rather than answered with nothing, so "none there" is
+    never a mistaken answer."""
+    check_scope(ctx, workspace, environment)
+    if workspace is not None and environment is not None:
         ctx.require(action, workspace, environment)

@@ -34,12 +34,12 @@ def readable_env(ctx: Context, workspace: str, environment: str) -> schema.Envir
     if not ctx.allowed(Action.DATA_READ, workspace, environment):
         require_member(ctx, workspace)
         ctx.require(Action.DATA_READ, workspace, environment)
-    return get_environment(ctx.session, workspace, environment)
+    return get_environment(ctx, workspace, environment)
 
 
 def writable_env(ctx: Context, workspace: str, environment: str) -> schema.Environment:
     ctx.require(Action.DATA_WRITE, workspace, environment)
-    return get_environment(ctx.session, workspace, environment)
+    return get_environment(ctx, workspace, environment)
 
 
 def datastore_named(env: schema.Environment, name: str | None) -> schema.Datastore:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import AfterValidator, BaseModel, Field, WithJsonSchema
 
-from modelwright.core.models import Request
+from modelwright.core.models import Compact, Request
 from modelwright.core.names import Name, check_name
 from modelwright.core.pages import PageParams
 from modelwright.errors import InvalidInput
@@ -210,7 +210,9 @@ class DatasetProfile(BaseModel):
     columns: dict[str, ColumnProfile]
 
 
-class DatasetVersionSummary(BaseModel):
+class DatasetVersionSummary(Compact):
+    shown: ClassVar[tuple[str, ...]] = ("version", "format", "rows", "size")
+
     version: int
     digest: str
     datastore: str
@@ -225,6 +227,8 @@ class DatasetVersionSummary(BaseModel):
 
 
 class DatasetVersionInfo(DatasetVersionSummary):
+    shown = ("workspace", "environment", "name", "version", "format", "rows", "size")
+
     workspace: str
     environment: str
     name: str
@@ -241,7 +245,9 @@ class DatasetVersionInfo(DatasetVersionSummary):
         return f"{self.name}@v{self.version}"
 
 
-class DatasetInfo(BaseModel):
+class DatasetInfo(Compact):
+    shown = ("workspace", "environment", "name", "versions")
+
     workspace: str
     environment: str
     name: str

@@ -354,7 +354,7 @@ def get_dataset(ctx: Context, req: m.DatasetRef) -> m.DatasetDetail:
 
 
 def list_datasets(ctx: Context, req: m.ListDatasets) -> Page[m.DatasetInfo]:
-    ws = get_workspace(ctx.session, req.workspace)
+    ws = get_workspace(ctx, req.workspace)
     if req.environment is not None:
         envs = [readable_env(ctx, ws.name, req.environment)]
     else:

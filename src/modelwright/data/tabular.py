@@ -138,8 +138,12 @@ def check_arrow_schema(schema: pa.Schema) -> None:
 
 
 def dataframe_to_parquet(df: pd.DataFrame) -> bytes:
-    """Parquet bytes of ``df`` (index kept as pandas does), or ``InvalidInput`` naming the
-    first column of a type a dataset cannot hold. The same frame gives the same bytes."""
+    """Parquet bytes of ``df``, or ``InvalidInput`` naming the first column of a type a
+    dataset cannot hold. The same frame gives the same bytes.
+
+    An unnamed ``RangeIndex`` (row numbers) is not stored; any other index is, as columns
+    (a named one under its name), so every reader of the Parquet sees it, not only pandas.
+    """
     import pandas as pd
     import pyarrow as pa  # lazily: keeps `import modelwright` light
     import pyarrow.parquet as pq
@@ -161,7 +165,8 @@ def dataframe_to_parquet(df: pd.DataFrame) -> bytes:
                 details={"field": "source", "column": str(label), "type": str(column.dtype)},
             )
     try:
-        table = pa.Table.from_pandas(df)
+        row_numbers = isinstance(df.index, pd.RangeIndex) and df.index.name is None
+        table = pa.Table.from_pandas(df, preserve_index=not row_numbers)
     except (pa.ArrowException, TypeError, ValueError) as exc:
         raise InvalidInput(
             f"source: the DataFrame cannot be stored as Parquet ({exc}); {_SUPPORTED}",

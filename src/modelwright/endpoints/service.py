@@ -15,7 +15,12 @@ from modelwright.access.tokens import authenticate
 from modelwright.core.actions import Action
 from modelwright.core.context import Context, utcnow
 from modelwright.core.keyset import Key, keyset_page
-from modelwright.core.lookup import get_environment, require_member, visible_workspace
+from modelwright.core.lookup import (
+    check_scope,
+    get_environment,
+    require_member,
+    visible_workspace,
+)
 from modelwright.core.models import from_row
 from modelwright.core.pages import Page
 from modelwright.endpoints import models as m
@@ -50,7 +55,7 @@ __all__ = [
 # -- lookups ----------------------------------------------------------------------------------
 def _environment(ctx: Context, workspace: str, environment: str) -> schema.Environment:
     require_member(ctx, workspace)
-    return get_environment(ctx.session, workspace, environment)
+    return get_environment(ctx, workspace, environment)
 
 
 def sees_endpoints(ctx: Context, workspace: str, environment: str) -> bool:
@@ -219,10 +224,9 @@ def create_endpoint(ctx: Context, req: m.CreateEndpoint) -> m.EndpointInfo:
 
 
 def list_endpoints(ctx: Context, req: m.ListEndpoints) -> Page[m.EndpointInfo]:
+    check_scope(ctx, req.workspace, req.environment)
     ws = visible_workspace(ctx, req.workspace)
     envs = [e for e in ws.environments if req.environment in (None, e.name)]
-    if req.environment is not None and not envs:
-        get_environment(ctx.session, ws.name, req.environment)
     if req.environment is not None and not sees_endpoints(ctx, ws.name, req.environment):
         ctx.require(Action.DATA_READ, ws.name, req.environment)
     envs = [e for e in envs if sees_endpoints(ctx, ws.name, e.name)]

@@ -73,7 +73,7 @@ def retry_job(ctx: Context, req: m.JobRef) -> m.JobDetail:
 def submit_job(ctx: Context, req: m.SubmitJob) -> m.JobDetail:
     """Queue work for the platform's workers, to be done as the caller."""
     require_member(ctx, req.workspace)
-    env = get_environment(ctx.session, req.workspace, req.environment)
+    env = get_environment(ctx, req.workspace, req.environment)
     ctx.require(Action.PIPELINE_RUN, req.workspace, req.environment)
     spec = req.spec
     if isinstance(spec, m.PipelineRunSpec):

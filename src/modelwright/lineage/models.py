@@ -32,6 +32,12 @@ class LineageNode(BaseModel):
     id: str
     label: str
     relation: str = Field(default="", description="How this node relates to its parent.")
+    ref: str = Field(
+        default="",
+        description="The node as the entity parameter names it (run:<id>, "
+        "dataset:<environment>/<name>@v<version>, artifact:<sha256>, models:/<name>/<version>): "
+        "its own lineage is asked for with it. Empty when hidden.",
+    )
     hidden: bool = Field(
         default=False,
         description="In an environment the caller may not read: shown without id or label.",
@@ -56,9 +62,12 @@ class ServedBy(BaseModel):
 
 class Impact(BaseModel):
     """What depends on the entity downstream: for a dataset version, which models were
-    trained on it, where they serve, and which datasets were derived from it."""
+    trained on it, where they serve, and which datasets were derived from it; for a model
+    version, where it serves too."""
 
     model_versions: list[str] = Field(description="models:/<name>/<version>, readable ones.")
-    endpoints: list[ServedBy] = Field(description="Deployments serving one of them now.")
+    endpoints: list[ServedBy] = Field(
+        description="Deployments serving one of them (or the entity) now."
+    )
     datasets: list[str] = Field(description="<environment>/<name>@v<version> derived from it.")
     hidden: int = Field(description="Downstream entities the caller may not read.")

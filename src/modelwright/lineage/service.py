@@ -12,6 +12,7 @@ from modelwright.lineage import models as m
 from modelwright.objects.service import artifact_readable
 from modelwright.registry.uri import model_uri
 from modelwright.store import schema
+from modelwright.tracking.service import find_run
 
 __all__ = ["lineage"]
 
@@ -33,7 +34,7 @@ def lineage(ctx: Context, req: m.LineageRequest) -> m.Lineage:
         entity=root,
         ancestors=_walk(ctx, ws.id, kind, ident, up=True, depth=req.depth, seen={(kind, ident)}),
         descendants=descendants,
-        impact=_impact(ctx, descendants) if req.impact else None,
+        impact=_impact(ctx, root, descendants) if req.impact else None,
     )
 
 
@@ -44,12 +45,13 @@ def _flatten(nodes: list[m.LineageNode]) -> list[m.LineageNode]:
     return out
 
 
-def _impact(ctx: Context, descendants: list[m.LineageNode]) -> m.Impact:
-    """Downstream model versions, the deployments serving them now, and derived datasets."""
+def _impact(ctx: Context, root: m.LineageNode, descendants: list[m.LineageNode]) -> m.Impact:
+    """Downstream model versions, the deployments serving them (or the entity, a model
+    version itself) now, and derived datasets."""
     nodes = _flatten(descendants)
     versions = {
         int(n.id): ctx.session.get(schema.ModelVersion, int(n.id))
-        for n in nodes
+        for n in [root, *nodes]
         if n.kind == "model_version" and not n.hidden and n.id.isdigit()
     }
     uris = {vid: model_uri(v.model.name, v.version) for vid, v in versions.items() if v is not None}
@@ -78,7 +80,7 @@ def _impact(ctx: Context, descendants: list[m.LineageNode]) -> m.Impact:
             if dv is not None:
                 datasets.append(f"{dv.dataset.environment.name}/{dv.dataset.name}@v{dv.version}")
     return m.Impact(
-        model_versions=sorted(set(uris.values())),
+        model_versions=sorted(set(uris.values()) - {root.ref}),
         endpoints=sorted(served, key=lambda s: (s.environment, s.endpoint, s.deployment)),
         datasets=sorted(set(datasets)),
         hidden=sum(n.hidden for n in nodes),
@@ -100,8 +102,8 @@ def _resolve(ctx: Context, ws: schema.Workspace, entity: str) -> tuple[str, str]
             details={"field": "entity"},
         )
     if kind == "run":
-        run = ctx.session.get(schema.Run, ref)
-        if run is None or run.experiment.workspace_id != ws.id:
+        run = find_run(ctx, ref, workspace_id=ws.id)
+        if run is None:
             raise NotFound(
                 f"run '{ref}' not found in workspace '{ws.name}'", details={"run_id": ref}
             )
@@ -236,6 +238,7 @@ def _node(ctx: Context, kind: str, ident: str, relation: str) -> m.LineageNode:
     """A node as the caller may see it: one in an environment it may not read keeps its
     kind and place in the graph, never its id, name, digest or status."""
     label = ident
+    ref = f"{kind}:{ident}"
     readable = True
     if kind == "run":
         run = ctx.session.get(schema.Run, ident)
@@ -246,7 +249,8 @@ def _node(ctx: Context, kind: str, ident: str, relation: str) -> m.LineageNode:
         dv = ctx.session.get(schema.DatasetVersion, int(ident))
         if dv is not None:
             readable = _reads(ctx, dv.dataset.environment)
-            label = f"dataset {dv.dataset.environment.name}/{dv.dataset.name}@v{dv.version} ({dv.digest[:12]})"
+            name = f"{dv.dataset.environment.name}/{dv.dataset.name}@v{dv.version}"
+            label, ref = f"dataset {name} ({dv.digest[:12]})", f"dataset:{name}"
     elif kind == "artifact":
         readable = artifact_readable(ctx, ident)
         path = ctx.session.scalar(
@@ -258,11 +262,12 @@ def _node(ctx: Context, kind: str, ident: str, relation: str) -> m.LineageNode:
         if mv is not None:
             readable = _version_readable(ctx, mv)
             label = f"model {mv.model.name}/v{mv.version} ({mv.flavor}, {mv.environment.name}, {mv.digest[:12]})"
+            ref = model_uri(mv.model.name, mv.version)
     if not readable:
         return m.LineageNode(
             kind=kind, id="", label=f"{kind} (not readable)", relation=relation, hidden=True
         )
-    return m.LineageNode(kind=kind, id=ident, label=label, relation=relation)
+    return m.LineageNode(kind=kind, id=ident, label=label, relation=relation, ref=ref)
 
 
 def _reads(ctx: Context, env: schema.Environment) -> bool:

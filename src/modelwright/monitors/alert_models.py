@@ -27,6 +27,7 @@ __all__ = [
     "SinkInfo",
     "SinkSpec",
     "State",
+    "metrics_help",
     "parse_condition",
 ]
 
@@ -48,6 +49,13 @@ METRICS: dict[str, tuple[str, ...]] = {
     "prediction": ("drift",),
     "performance": ("labelled_share", "unmatched_labels", *PERFORMANCE_METRICS),
 }
+
+
+def metrics_help() -> str:
+    """Each signal's metrics, for help texts: ``drift: drift_share, drift; quality: …``."""
+    return "; ".join(f"{signal}: {', '.join(names)}" for signal, names in METRICS.items())
+
+
 # Short names accepted in conditions: ``drift.share >= 0.5``.
 _ALIASES = {("drift", "share"): "drift_share"}
 _CONDITION = re.compile(r"^\s*([A-Za-z_]\w*)\.([A-Za-z_]\w*)(?:\[([^\]]{1,200})\])?\s*(.*)$")

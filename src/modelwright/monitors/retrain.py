@@ -150,7 +150,7 @@ def snapshot_pipelines(archive: bytes) -> list[str] | None:
 # -- helpers ----------------------------------------------------------------------------------
 def _environment(ctx: Context, workspace: str, name: str, field: str) -> schema.Environment:
     try:
-        return get_environment(ctx.session, workspace, name)
+        return get_environment(ctx, workspace, name)
     except NotFound as exc:
         raise InvalidInput(f"{field}: {exc.message}", details={"field": field}) from None
 

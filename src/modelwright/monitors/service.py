@@ -20,6 +20,7 @@ from modelwright.core.actions import Action
 from modelwright.core.context import Context, utcnow
 from modelwright.core.filters import where_given
 from modelwright.core.keyset import Key, keyset_page
+from modelwright.core.lookup import check_scope
 from modelwright.core.pages import Page
 from modelwright.data.service import find_version
 from modelwright.endpoints import service as endpoints
@@ -130,6 +131,7 @@ def create_monitor(ctx: Context, req: m.CreateMonitor) -> m.MonitorDetail:
 
 def list_monitors(ctx: Context, req: m.ListMonitors) -> Page[m.MonitorInfo]:
     """Monitors the caller may see, oldest first; the filters run in SQL before the limit."""
+    check_scope(ctx, req.workspace, req.environment)
     q = select(M)
     if req.workspace is not None or req.environment is not None:
         q = q.join(schema.Environment, M.environment_id == schema.Environment.id)

@@ -59,7 +59,7 @@ _ARTIFACT_WRITERS = (Action.PIPELINE_RUN, Action.MODEL_REGISTER, Action.DATA_WRI
 
 
 def datastore_row(ctx: Context, workspace: str, environment: str, name: str) -> schema.Datastore:
-    env = get_environment(ctx.session, workspace, environment)
+    env = get_environment(ctx, workspace, environment)
     for d in env.datastores:
         if d.name == name:
             return d
@@ -226,7 +226,7 @@ def acting_environment(
     if not ctx.acting:
         return None
     ws_name, _, env_name = ctx.acting.rpartition("/")
-    env = get_environment(ctx.session, ws_name or workspace.name, env_name)
+    env = get_environment(ctx, ws_name or workspace.name, env_name)
     return env
 
 

@@ -10,16 +10,27 @@ from pydantic import Base64Bytes, BaseModel, ConfigDict, Field, model_validator
 from modelwright.core.ints import ByteSize
 from modelwright.core.models import Idempotent, Request
 from modelwright.core.names import Name
-from modelwright.tracking.models import ArtifactFile, Key, ParamValue, RunId, RunStatus, TagValue
+from modelwright.tracking.models import (
+    ArtifactFile,
+    Key,
+    NewRunId,
+    ParamValue,
+    RunId,
+    RunStatus,
+    TagValue,
+)
 
 __all__ = [
+    "DAG_ARTIFACT",
     "CacheEntry",
+    "DagNode",
     "Digest",
     "LookupCache",
     "NodeLookup",
     "NodeRun",
     "NodeStatus",
     "OutputObject",
+    "PipelineDag",
     "PipelineRunEnd",
     "PipelineRunRecorded",
     "RecordCache",
@@ -81,7 +92,7 @@ class NodeStatus(BaseModel):
 class CacheEntry(Request):
     node: NodeName
     cache_key: Digest
-    run_id: RunId
+    run_id: NewRunId
     outputs: dict[str, OutputObject]
     inputs: list[Digest] = Field(
         default_factory=list, description="Artifact digests the node read (lineage edges)."
@@ -110,7 +121,7 @@ class NodeRun(Request):
     model_config = ConfigDict(extra="forbid", ser_json_inf_nan="strings")
 
     node: NodeName
-    run_id: RunId = Field(
+    run_id: NewRunId = Field(
         description="Chosen by the runner (32 lowercase hex characters), so that progress "
         "reports name the child run before it is recorded."
     )
@@ -188,3 +199,21 @@ class PipelineRunRecorded(BaseModel):
     run_ids: dict[str, str] = Field(description="Node name → its child run.")
     cache_entries: int = Field(description="Cache entries created (existing keys are kept).")
     status: RunStatus = Field(description="The pipeline's run's status after the call.")
+
+
+# The artifact of a pipeline's run that holds its DAG (``PipelineDag`` as JSON).
+DAG_ARTIFACT = "pipeline/dag.json"
+
+
+class DagNode(BaseModel):
+    name: str
+    needs: list[str] = Field(default_factory=list, description="The nodes it reads outputs of.")
+    inputs: list[str] = Field(default_factory=list)
+    outputs: list[str] = Field(default_factory=list)
+
+
+class PipelineDag(BaseModel):
+    """A pipeline's nodes as its run ran them (in order), kept with the run so that a node
+    that never started (skipped after a failure, waiting) still has its place."""
+
+    nodes: list[DagNode]

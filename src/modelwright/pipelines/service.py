@@ -44,6 +44,8 @@ __all__ = [
 TAG_CODE = "modelwright.cache.code"
 TAG_ENV = "modelwright.cache.environment"
 TAG_INPUT = "modelwright.cache.input."
+# Why a node ran, came from the cache or failed, as its run's report said (the UI shows it).
+TAG_REASON = "modelwright.reason"
 
 
 def _entry(ctx: Context, env_id: int, key: str) -> schema.NodeCacheEntry | None:
@@ -57,7 +59,7 @@ def _entry(ctx: Context, env_id: int, key: str) -> schema.NodeCacheEntry | None:
 
 def lookup_cache(ctx: Context, req: m.LookupCache) -> list[m.NodeStatus]:
     ctx.require(Action.PIPELINE_RUN, req.workspace, req.environment)
-    env = get_environment(ctx.session, req.workspace, req.environment)
+    env = get_environment(ctx, req.workspace, req.environment)
     digests: dict[tuple[str, str], str] = {}  # (node, output) → digest, for nodes that hit
     out: list[m.NodeStatus] = []
     for n in req.nodes:
@@ -150,7 +152,7 @@ def environment_tag(fingerprint: str) -> str:
 
 def record_cache(ctx: Context, req: m.RecordCache) -> m.RecordedCache:
     ctx.require(Action.PIPELINE_RUN, req.workspace, req.environment)
-    env = get_environment(ctx.session, req.workspace, req.environment)
+    env = get_environment(ctx, req.workspace, req.environment)
     require_nameable(ctx, [o.digest for e in req.entries for o in e.outputs.values()], env)
     created = _insert_cache_entries(ctx, env.id, req.pipeline, req.entries)
     edges: list[Edge] = [

@@ -15,7 +15,7 @@ from sqlalchemy import or_, select
 from modelwright.core.actions import Action
 from modelwright.core.context import Context, utcnow
 from modelwright.core.keyset import Key, keyset_page
-from modelwright.core.lookup import get_environment, get_workspace, require_member
+from modelwright.core.lookup import check_scope, get_environment, get_workspace, require_member
 from modelwright.core.pages import Page
 from modelwright.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from modelwright.promotions import models as m
@@ -51,9 +51,9 @@ def request_promotion(ctx: Context, req: m.RequestPromotion) -> m.PromotionInfo:
     into = req.to_workspace or req.workspace
     for ws in dict.fromkeys((req.workspace, into)):
         require_member(ctx, ws)
-    target = get_environment(ctx.session, into, req.to)
+    target = get_environment(ctx, into, req.to)
     ctx.require(Action.PROMOTION_REQUEST, into, target.name)
-    version = _version(ctx, get_workspace(ctx.session, req.workspace), req.model, req.version)
+    version = _version(ctx, get_workspace(ctx, req.workspace), req.model, req.version)
     available = set(available_in(ctx, [version.id])[version.id])
     if target.id in available or copied_into(ctx, version, target):
         raise Conflict(
@@ -119,6 +119,7 @@ def request_promotion(ctx: Context, req: m.RequestPromotion) -> m.PromotionInfo:
 def list_promotions(ctx: Context, req: m.ListPromotions) -> Page[m.PromotionInfo]:
     """Newest first; only promotions whose source or target the caller may read."""
     # Filters run in SQL, before the limit; only what the caller may see is decided here.
+    check_scope(ctx, req.workspace, None)
     query = select(P)
     if req.status is not None:
         query = query.where(P.status == req.status)
@@ -203,7 +204,7 @@ def _source(  # noqa: PLR0917 (one call site)
             details={"field": "to"},
         )
     if named is not None:
-        source = get_environment(ctx.session, target.workspace.name, named)
+        source = get_environment(ctx, target.workspace.name, named)
         if source.position >= target.position:
             raise InvalidInput(
                 f"'{source.name}' does not come before '{target.name}' on the path ({names})",
@@ -244,9 +245,9 @@ def _foreign_source(  # noqa: PLR0917 (one call site)
     the source workspace's path the version is available in; the target's policy must list
     it in ``allow_from``."""
     if req.source is not None:
-        source = get_environment(ctx.session, workspace, req.source)
+        source = get_environment(ctx, workspace, req.source)
     else:
-        path = sorted(get_workspace(ctx.session, workspace).environments, key=lambda e: e.position)
+        path = sorted(get_workspace(ctx, workspace).environments, key=lambda e: e.position)
         candidates = [e for e in path if e.id in available]
         source = candidates[-1]  # a version is always available where it was registered
     where = f"{target.workspace.name}/{target.name}"

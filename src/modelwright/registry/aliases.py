@@ -51,7 +51,7 @@ def _named_alias(
     """The environment and model the request names (``action`` needed there), and the alias
     row, if the model has that alias there."""
     ctx.require(action, req.workspace, req.environment)
-    env = get_environment(ctx.session, req.workspace, req.environment)
+    env = get_environment(ctx, req.workspace, req.environment)
     model = find_model(ctx, env.workspace, req.name)
     return env, model, _alias_row(ctx, model, env, req.alias)
 
@@ -81,7 +81,7 @@ def resolve_alias(ctx: Context, req: m.AliasRef) -> m.ModelVersionInfo:
 # -- aliases ----------------------------------------------------------------------------------
 def set_alias(ctx: Context, req: m.SetAlias) -> m.ModelVersionInfo:
     ctx.require(Action.MODEL_REGISTER, req.workspace, req.environment)
-    env = get_environment(ctx.session, req.workspace, req.environment)
+    env = get_environment(ctx, req.workspace, req.environment)
     version = available_version(ctx, env, req.name, req.version)
     move_alias(ctx, version.model, env, req.alias, version, reason=req.reason)
     return version_infos(ctx, version.model, [version])[0]
@@ -201,7 +201,7 @@ def alias_history(ctx: Context, req: m.AliasHistoryRequest) -> Page[m.AliasEvent
     if req.environment is not None:
         q = q.where(
             schema.ModelAliasEvent.environment_id
-            == get_environment(ctx.session, req.workspace, req.environment).id
+            == get_environment(ctx, req.workspace, req.environment).id
         )
     q = where_given(
         q,

@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from modelwright.core.ints import VersionNumber
-from modelwright.core.models import Request
+from modelwright.core.models import Compact, Request
 from modelwright.core.names import AliasName, Name
 from modelwright.core.pages import PageParams
 from modelwright.registry.artifact import FileEntry
@@ -172,7 +172,9 @@ class RankVersions(Request):
     )
 
 
-class ModelVersionInfo(BaseModel):
+class ModelVersionInfo(Compact):
+    shown = ("workspace", "name", "version", "flavor", "environment", "run_id")
+
     workspace: str
     name: str
     version: int
@@ -197,7 +199,9 @@ class ModelVersionInfo(BaseModel):
     created_by: str
 
 
-class ModelInfo(BaseModel):
+class ModelInfo(Compact):
+    shown = ("workspace", "name", "versions", "latest_version")
+
     workspace: str
     name: str
     description: str

@@ -66,7 +66,7 @@ def leaderboard(ctx: Context, req: m.LeaderboardRequest) -> list[m.LeaderboardEn
     """Versions ranked by the metric their run logged (latest value)."""
     model, readable = readable_model(ctx, req.workspace, req.name)
     if req.environment is not None:
-        env = get_environment(ctx.session, req.workspace, req.environment)
+        env = get_environment(ctx, req.workspace, req.environment)
         readable &= {env.id}
     infos = version_infos(ctx, model, visible_versions(ctx, model, readable))
     logged = _logged(ctx, infos, req.metric)
@@ -101,7 +101,7 @@ def rank_versions(ctx: Context, req: m.RankVersions) -> list[m.LeaderboardEntry]
     if req.set_challenger:
         ctx.require(Action.MODEL_REGISTER, req.workspace, req.environment)
     model, readable = readable_model(ctx, req.workspace, req.name)
-    env = get_environment(ctx.session, req.workspace, req.environment)
+    env = get_environment(ctx, req.workspace, req.environment)
     if req.scores is None:
         infos = version_infos(ctx, model, visible_versions(ctx, model, readable & {env.id}))
         values = _logged(ctx, infos, req.metric)

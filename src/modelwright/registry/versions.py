@@ -45,10 +45,12 @@ __all__ = [
 # -- registering ------------------------------------------------------------------------------
 def register_version(ctx: Context, req: m.RegisterVersion) -> m.ModelVersionInfo:
     ctx.require(Action.MODEL_REGISTER, req.workspace, req.environment)
-    env = get_environment(ctx.session, req.workspace, req.environment)
+    env = get_environment(ctx, req.workspace, req.environment)
     ws = env.workspace
+    run_id = None
     if req.run_id is not None:
         run = readable_run(ctx, req.run_id)
+        run_id = run.id  # the whole id, when a prefix named it
         if run.environment_id != env.id:
             raise Conflict(
                 f"run_id: run '{run.id}' is in environment '{run.environment.name}', not "
@@ -112,7 +114,7 @@ def register_version(ctx: Context, req: m.RegisterVersion) -> m.ModelVersionInfo
             "describe": manifest.description,
         },
         environment_id=env.id,
-        run_id=req.run_id,
+        run_id=run_id,
         description=req.description,
         tags=dict(req.tags),
         created_at=now,
@@ -129,8 +131,8 @@ def register_version(ctx: Context, req: m.RegisterVersion) -> m.ModelVersionInfo
             how="registered",
         )
     )
-    if req.run_id is not None:
-        add_edges(ctx, ws.id, [("run", req.run_id, "model_version", str(row.id), "output")])
+    if run_id is not None:
+        add_edges(ctx, ws.id, [("run", run_id, "model_version", str(row.id), "output")])
     ctx.session.flush()
     ctx.event(
         "model_version.registered",
@@ -148,7 +150,7 @@ def register_version(ctx: Context, req: m.RegisterVersion) -> m.ModelVersionInfo
             "version": row.version,
             "digest": row.digest,
             "flavor": row.flavor,
-            "run_id": req.run_id,
+            "run_id": run_id,
         },
     )
     return version_infos(ctx, model, [row])[0]

@@ -17,6 +17,7 @@ from modelwright.core.actions import Action
 from modelwright.core.context import Context, utcnow
 from modelwright.core.filters import where_given
 from modelwright.core.keyset import Key, keyset_page
+from modelwright.core.lookup import check_scope
 from modelwright.core.pages import Page
 from modelwright.endpoints import service as endpoints
 from modelwright.errors import Conflict
@@ -108,6 +109,7 @@ def start_rollout(ctx: Context, req: m.StartRollout) -> m.RolloutInfo:
 def list_rollouts(ctx: Context, req: m.ListRollouts) -> Page[m.RolloutInfo]:
     """Newest first; only rollouts of endpoints the caller may see."""
     # Filters run in SQL, before the limit; only what the caller may see is decided here.
+    check_scope(ctx, req.workspace, req.environment)
     E, Env, W = schema.Endpoint, schema.Environment, schema.Workspace
     query = select(R)
     if req.workspace is not None or req.environment is not None or req.endpoint is not None:

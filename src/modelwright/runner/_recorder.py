@@ -306,9 +306,12 @@ class RecordingHooks:
         self.run_id = run_id
         self.recorder = NodeRecorder(client, run_id, pipeline, snapshot=snapshot)
 
-    def before_pipeline_run(self, params: Mapping[str, str], config: bytes) -> None:
+    def before_pipeline_run(
+        self, params: Mapping[str, str], config: bytes, dag: pm.PipelineDag
+    ) -> None:
         self.recorder.log_params(dict(params))
         self.recorder.log_artifact("pipeline/config.json", config)
+        self.recorder.log_artifact(pm.DAG_ARTIFACT, dag.model_dump_json().encode())
 
     def after_node_run(self, record: pm.NodeRun, objects: Sequence[Serialized]) -> None:
         for serial in objects:  # stored in the background; the record waits for them

@@ -17,9 +17,11 @@ __all__ = ["RunHooks"]
 
 
 class RunHooks(Protocol):
-    def before_pipeline_run(self, params: Mapping[str, str], config: bytes) -> None:
-        """Before the first node: the run's parameters (flattened, as text) and its whole
-        configuration (JSON)."""
+    def before_pipeline_run(
+        self, params: Mapping[str, str], config: bytes, dag: pm.PipelineDag
+    ) -> None:
+        """Before the first node: the run's parameters (flattened, as text), its whole
+        configuration (JSON) and the DAG of the nodes it runs."""
         ...
 
     def after_node_run(self, record: pm.NodeRun, objects: Sequence[Serialized]) -> None:

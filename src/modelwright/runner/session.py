@@ -218,6 +218,7 @@ class _Run:
             hooks.before_pipeline_run(
                 {k: json.dumps(v) if not isinstance(v, str) else v for k, v in flat.items()},
                 config.encode(),
+                _dag(self.pipeline),
             )
             tasks.look_up_all()
             failed = schedule(self.pipeline, tasks, reports)
@@ -275,6 +276,20 @@ class _Run:
                     if isinstance(v, int | float) and not isinstance(v, bool)
                 )
         return points
+
+
+def _dag(pipeline: Pipeline) -> pm.PipelineDag:
+    return pm.PipelineDag(
+        nodes=[
+            pm.DagNode(
+                name=n.name,
+                needs=sorted(pipeline.dependencies[n.name]),
+                inputs=list(n.inputs),
+                outputs=list(n.outputs),
+            )
+            for n in pipeline
+        ]
+    )
 
 
 def _in_thread(fn: Callable[[], T]) -> Future[T]:

@@ -28,7 +28,13 @@ from modelwright.pipelines import models as pm
 from modelwright.pipelines.hashing import cache_key, code_hash
 from modelwright.pipelines.node import Node
 from modelwright.pipelines.pipeline import Pipeline
-from modelwright.pipelines.service import TAG_CODE, TAG_ENV, TAG_INPUT, environment_tag
+from modelwright.pipelines.service import (
+    TAG_CODE,
+    TAG_ENV,
+    TAG_INPUT,
+    TAG_REASON,
+    environment_tag,
+)
 from modelwright.runner._node_run import NodeRunScope, NodeRunState, forget_client, local_client
 from modelwright.runner.catalog import RunCatalog
 from modelwright.runner.executors import Executor
@@ -199,6 +205,7 @@ class NodeTasks:
             "modelwright.cache": "hit",
             "modelwright.cache.key": status.cache_key,
             "modelwright.cache.source_run": status.run_id,
+            TAG_REASON: _tag_text(status.reason),
         }
         record = self._record(
             n, child, "finished", ended_at=child.started_at, tags=tags, outputs=status.outputs
@@ -288,7 +295,14 @@ class NodeTasks:
         except Exception as exc:
             error, reason = failure_text(exc), f"raised {type(exc).__name__}: {exc}"
         if error:
-            record = self._record(n, child, "failed", error=error, metrics=metrics)
+            record = self._record(
+                n,
+                child,
+                "failed",
+                error=error,
+                metrics=metrics,
+                tags={TAG_REASON: _tag_text(reason)},
+            )
             self.hooks.on_node_error(record)
             self.reports.update(n.name, "failed", reason, duration=duration, error=error)
             return False
@@ -305,13 +319,19 @@ class NodeTasks:
         tags: dict[str, str] = {}
         if not why_not:
             key, tags = self._cache_key(n, child.status)
-        record = self._record(
-            n, child, "finished", metrics=metrics, tags=tags, outputs=stored, key=key
-        )
-        self.hooks.after_node_run(record, [s for s in serials if s is not None])
         reason = self.reports.nodes[n.name].reason
         if why_not and why_not not in reason:
             reason = f"{reason}; not cached: {why_not}"
+        record = self._record(
+            n,
+            child,
+            "finished",
+            metrics=metrics,
+            tags={**tags, TAG_REASON: _tag_text(reason)},
+            outputs=stored,
+            key=key,
+        )
+        self.hooks.after_node_run(record, [s for s in serials if s is not None])
         self.reports.update(n.name, "ran", reason, duration=duration, cache_key=key)
         return True
 
@@ -358,6 +378,7 @@ class NodeTasks:
         )
 
 
+_TAG_TEXT = 1000  # a reason is a line; the error itself is the run's
 _IDS = random.Random()  # noqa: S311 - seeded from os.urandom; ids, not secrets
 
 
@@ -365,6 +386,10 @@ def _new_run_id() -> str:
     """A child run's id, as the platform makes them (32 hex characters). Not uuid4: it reads
     os.urandom, a system call, and a thread storing outputs may hold the GIL at its return."""
     return f"{_IDS.getrandbits(128):032x}"
+
+
+def _tag_text(text: str) -> str:
+    return text if len(text) <= _TAG_TEXT else text[: _TAG_TEXT - 1] + "…"
 
 
 def _failed(exc: BaseException) -> Future[Any]:

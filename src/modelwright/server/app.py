@@ -41,7 +41,7 @@ from modelwright.server.limits import UploadQuota, load_upload_quota, read_body
 from modelwright.server.objects import add_object_routes
 from modelwright.server.openapi import install_components, operation_openapi
 from modelwright.settings import Settings
-from modelwright.ui import add_ui
+from modelwright.ui import UI_EVENTS, add_ui
 
 if TYPE_CHECKING:
     from modelwright.workflows import Worker
@@ -100,8 +100,17 @@ def create_app(
         return json_response({"status": "ok", "version": __version__}, 200)
 
     _add_docs(app)
-    # The web UI at "/": pages over the same operations, for a signed-in principal.
-    add_ui(app)
+    # The web UI at "/": pages over the same operations, for a signed-in principal; its pages
+    # follow the same events, signed in by their session cookie.
+    ui_auth = add_ui(app)
+    add_event_stream(
+        app,
+        lambda p, request: ui_auth.caller(p, request)[1],
+        invalid_input,
+        path=UI_EVENTS,
+        name="ui_events",
+        in_schema=False,
+    )
 
     @app.get("/metrics", tags=["server"], summary="Prometheus metrics", include_in_schema=False)
     def prometheus() -> Response:

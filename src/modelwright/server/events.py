@@ -36,7 +36,18 @@ Authenticate = Callable[[Platform, Request], Caller]
 Invalid = Callable[[ValidationError], InvalidInput]
 
 
-def add_event_stream(app: FastAPI, authenticate: Authenticate, invalid: Invalid) -> None:
+def add_event_stream(
+    app: FastAPI,
+    authenticate: Authenticate,
+    invalid: Invalid,
+    *,
+    path: str = STREAM_PATH,
+    name: str = "stream_events",
+    in_schema: bool = True,
+) -> None:
+    """Serve the stream at ``path`` for callers ``authenticate`` names (the API's bearer
+    tokens; the web UI's pages, at their own path, by their session cookie)."""
+
     async def stream(request: Request) -> StreamingResponse:
         platform: Platform = request.app.state.platform
         caller = await run_in_threadpool(authenticate, platform, request)
@@ -57,10 +68,11 @@ def add_event_stream(app: FastAPI, authenticate: Authenticate, invalid: Invalid)
         )
 
     app.add_api_route(
-        STREAM_PATH,
+        path,
         stream,
         methods=["GET"],
-        name="stream_events",
+        name=name,
+        include_in_schema=in_schema,
         summary="Domain events as Server-Sent Events (resume with Last-Event-ID)",
         tags=["events"],
         response_model=None,

@@ -219,7 +219,7 @@ def _create_or_update(
         s.add(p)
     elif kind == "workspace":
         ws = (
-            get_workspace(s, new["name"])
+            get_workspace(ctx, new["name"])
             if old
             else schema.Workspace(name=new["name"], created_at=utcnow())
         )
@@ -227,11 +227,13 @@ def _create_or_update(
         s.add(ws)
     elif kind == "environment":
         if old:
-            env = get_environment(s, new["workspace"], new["name"])
+            env = get_environment(ctx, new["workspace"], new["name"])
         else:
             # Set through the many-to-one side: the new row then holds its workspace alive
             # (appending to a temporary's collection loses the parent to the GC).
-            env = schema.Environment(name=new["name"], workspace=get_workspace(s, new["workspace"]))
+            env = schema.Environment(
+                name=new["name"], workspace=get_workspace(ctx, new["workspace"])
+            )
             s.add(env)
         env.position, env.production, env.description, env.promotion_policy = (
             new["position"],
@@ -240,7 +242,7 @@ def _create_or_update(
             new["promotion"],
         )
     elif kind == "datastore":
-        env = get_environment(s, new["workspace"], new["environment"])
+        env = get_environment(ctx, new["workspace"], new["environment"])
         found = [d for d in env.datastores if d.name == new["name"]]
         if not found or found[0].url != new["url"]:
             check_location(ctx, new["url"], (new["workspace"], new["environment"], new["name"]))
@@ -269,12 +271,12 @@ def _remove(ctx: Context, change: Change, old: dict[str, Any]) -> None:
     elif kind == "principal":
         s.delete(get_principal(s, old["name"]))
     elif kind == "workspace":
-        s.delete(get_workspace(s, old["name"]))
+        s.delete(get_workspace(ctx, old["name"]))
     elif kind == "environment":
-        env = get_environment(s, old["workspace"], old["name"])
+        env = get_environment(ctx, old["workspace"], old["name"])
         env.workspace.environments.remove(env)
     elif kind == "datastore":
-        env = get_environment(s, old["workspace"], old["environment"])
+        env = get_environment(ctx, old["workspace"], old["environment"])
         for d in env.datastores:
             if d.name == old["name"]:
                 refuse_if_in_use(ctx, d, f"{old['workspace']}/{old['environment']}")

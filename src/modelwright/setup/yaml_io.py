@@ -11,6 +11,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+import orjson
 import yaml
 from pydantic import ValidationError
 
@@ -150,10 +151,13 @@ def locate(root: yaml.Node | None, loc: tuple[Any, ...]) -> tuple[int | None, in
     return best.start_mark.line + 1, best.start_mark.column + 1
 
 
-def dump_spec(spec: PlatformSpec) -> str:
+def dump_spec(spec: PlatformSpec, *, json: bool = False) -> str:
+    """The spec as YAML, or as JSON (which is YAML too, so ``load_spec`` reads either)."""
     data = spec.model_dump(mode="json", by_alias=True, exclude_defaults=False)
     for ws in data.get("workspaces", []):
         for env in ws.get("environments", []):
             if env.get("promotion") is None:  # no policy: the key would only add noise
                 env.pop("promotion", None)
+    if json:
+        return orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n"
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)

@@ -13,12 +13,13 @@ from sqlalchemy import select
 from modelwright.core.actions import Action
 from modelwright.core.context import Context, utcnow
 from modelwright.core.models import from_row
-from modelwright.errors import Conflict, NotFound
+from modelwright.errors import Conflict, InvalidInput, NotFound
 from modelwright.store import schema
 from modelwright.tracking import models as m
 
 __all__ = [
     "chunks",
+    "find_run",
     "get_run",
     "lost_before",
     "readable_run",
@@ -32,10 +33,55 @@ __all__ = [
 
 
 def get_run(ctx: Context, run_id: str) -> schema.Run:
-    run = ctx.session.get(schema.Run, run_id)
+    """The run ``run_id`` names (see ``find_run``), or ``NotFound``."""
+    run = find_run(ctx, run_id)
     if run is None:
         raise NotFound(f"run '{run_id}' not found", details={"run_id": run_id})
     return run
+
+
+# Ids are random (uuid4): two runs sharing an 8-character prefix are rare, more than this
+# many in an ambiguity rarer still; the error shows the first few.
+_MAX_CANDIDATES = 20
+
+
+def find_run(ctx: Context, run_id: str, *, workspace_id: int | None = None) -> schema.Run | None:
+    """The run whose id is ``run_id``, else the one run the caller may read whose id starts
+    with it (``m.MIN_RUN_PREFIX`` characters or more), optionally only in ``workspace_id``.
+
+    A prefix that several readable runs share is ``InvalidInput`` listing them; runs the
+    caller may not read are never candidates, so their ids do not leak.
+    """
+    run = ctx.session.get(schema.Run, run_id)  # the whole id: one primary-key lookup
+    if run is not None or len(run_id) < m.MIN_RUN_PREFIX or len(run_id) >= 32:
+        if run is not None and workspace_id is not None:
+            return run if run.experiment.workspace_id == workspace_id else None
+        return run
+    # A range over the primary key's index (bytewise on SQLite, and in PostgreSQL's C
+    # collation), with LIKE keeping it exact where another collation orders differently.
+    upper = run_id[:-1] + chr(ord(run_id[-1]) + 1)
+    q = (
+        select(schema.Run)
+        .where(
+            schema.Run.id >= run_id,
+            schema.Run.id < upper,
+            schema.Run.id.startswith(run_id, autoescape=True),
+        )
+        .order_by(schema.Run.id)
+        .limit(_MAX_CANDIDATES * 5)
+    )
+    if workspace_id is not None:
+        q = q.join(schema.Experiment).where(schema.Experiment.workspace_id == workspace_id)
+    found = [r for r in ctx.session.scalars(q) if ctx.allowed(Action.DATA_READ, *run_scope(r))]
+    if len(found) > 1:
+        shown = [r.id for r in found[:_MAX_CANDIDATES]]
+        raise InvalidInput(
+            f"run id '{run_id}' is ambiguous: it starts the ids of {len(found)} runs "
+            f"({', '.join(shown)}{', ...' if len(found) > len(shown) else ''}); "
+            "give more of the id",
+            details={"run_id": run_id, "candidates": shown},
+        )
+    return found[0] if found else None
 
 
 def run_scope(run: schema.Run) -> tuple[str, str]:
@@ -43,6 +89,7 @@ def run_scope(run: schema.Run) -> tuple[str, str]:
 
 
 def readable_run(ctx: Context, run_id: str) -> schema.Run:
+    """The run ``run_id`` (or a unique prefix of it) names, if the caller may read it."""
     run = get_run(ctx, run_id)
     ws, env = run_scope(run)
     if not ctx.allowed(Action.DATA_READ, ws, env):

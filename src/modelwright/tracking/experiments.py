@@ -73,7 +73,7 @@ def experiment_info(e: schema.Experiment, workspace: str, *, runs: int) -> m.Exp
 def create_experiment(ctx: Context, req: m.CreateExperiment) -> m.ExperimentInfo:
     """Whoever may start runs in one of the workspace's environments may create its
     experiments (starting a run in a new experiment creates it just the same)."""
-    ws = get_workspace(ctx.session, req.workspace)
+    ws = get_workspace(ctx, req.workspace)
     if not any(ctx.allowed(Action.PIPELINE_RUN, ws.name, e.name) for e in ws.environments):
         ctx.require(Action.PIPELINE_RUN, ws.name)
     named = select(schema.Experiment).where(

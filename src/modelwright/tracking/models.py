@@ -16,7 +16,7 @@ from pydantic import (
 )
 
 from modelwright.core.ints import ByteSize, DbInt64
-from modelwright.core.models import Idempotent, Request
+from modelwright.core.models import Compact, Idempotent, Request
 from modelwright.core.names import Name
 from modelwright.core.pages import MAX_TOKEN, PageParams
 
@@ -24,6 +24,7 @@ __all__ = [
     "KEY_PATTERN",
     "MAX_KEY",
     "MAX_PARAM_VALUE",
+    "MIN_RUN_PREFIX",
     "ArtifactFile",
     "CompareRuns",
     "DeleteExperiment",
@@ -40,6 +41,7 @@ __all__ = [
     "MetricBatch",
     "MetricHistory",
     "MetricHistoryRequest",
+    "NewRunId",
     "RunComparison",
     "RunDetail",
     "RunId",
@@ -55,6 +57,9 @@ MAX_KEY = 250
 MAX_PARAM_VALUE = 6000
 _KEY = re.compile(r"[A-Za-z0-9_\-. /:]+")
 _RUN_ID = re.compile(r"[0-9a-f]{32}")
+# Where a run is named, a prefix this long or longer names it when no other run shares it.
+MIN_RUN_PREFIX = 8
+_RUN_REF = re.compile(rf"[0-9a-f]{{{MIN_RUN_PREFIX},32}}")
 
 # Which of the runs or experiments a listing shows, as MLflow's ``ViewType`` says it.
 ViewType = Literal["active_only", "deleted_only", "all"]
@@ -77,9 +82,18 @@ def _key(value: str) -> str:
     return value
 
 
-def _run_id(value: str) -> str:
+def _new_run_id(value: str) -> str:
     if not _RUN_ID.fullmatch(value):
         raise ValueError(f"run id must be 32 lowercase hex characters (got {value[:80]!r})")
+    return value
+
+
+def _run_id(value: str) -> str:
+    if not _RUN_REF.fullmatch(value):
+        raise ValueError(
+            "run id must be 32 lowercase hex characters, or a unique prefix of "
+            f"{MIN_RUN_PREFIX} or more of them (got {value[:80]!r})"
+        )
     return value
 
 
@@ -95,9 +109,16 @@ Key = Annotated[
         {"type": "string", "minLength": 1, "maxLength": MAX_KEY, "pattern": KEY_PATTERN}
     ),
 ]
+# An existing run: its id or a unique prefix of it (``tracking._lookup.find_run``).
 RunId = Annotated[
     str,
     AfterValidator(_run_id),
+    WithJsonSchema({"type": "string", "pattern": rf"^[0-9a-f]{{{MIN_RUN_PREFIX},32}}$"}),
+]
+# The whole id of a run being created.
+NewRunId = Annotated[
+    str,
+    AfterValidator(_new_run_id),
     WithJsonSchema({"type": "string", "pattern": r"^[0-9a-f]{32}$"}),
 ]
 ParamValue = Annotated[str, Field(max_length=MAX_PARAM_VALUE)]
@@ -119,7 +140,7 @@ class StartRun(Idempotent):
     snapshot: dict[str, Any] = Field(
         default_factory=dict, description="Environment snapshot taken by the client at start."
     )
-    run_id: RunId | None = Field(
+    run_id: NewRunId | None = Field(
         default=None,
         description="The id of the new run when its client chose it (a pipeline's node run, "
         "named before it starts); default: a new one.",
@@ -263,7 +284,8 @@ class CreateExperiment(Request):
     description: str = Field(default="", max_length=10_000)
 
 
-class RunInfo(BaseModel):
+class RunInfo(Compact):
+    shown = ("id", "experiment", "name", "environment", "status")
     model_config = ConfigDict(ser_json_inf_nan="strings")
 
     id: str

@@ -5,7 +5,7 @@
 Clauses are joined by ``and`` (case-insensitive). An identifier is ``metrics.KEY``,
 ``params.KEY``, ``tags.KEY`` or an attribute (``attributes.status``, or bare ``status``:
 ``status``, ``name``, ``created_by``, ``environment``, ``experiment``, ``run_id``,
-``started_at``, ``ended_at``). Keys with spaces or odd characters go in backticks:
+``parent_id``, ``started_at``, ``ended_at``). Keys with spaces or odd characters go in backticks:
 ``metrics.`val loss` < 1``. Metrics compare numerically against their latest value;
 params, tags and attributes compare as strings; ``like`` / ``ilike`` take SQL patterns and
 ``in`` takes a parenthesised list.
@@ -56,6 +56,7 @@ _ATTRIBUTES = {
     "created_by": schema.Run.created_by,
     "run_id": schema.Run.id,
     "id": schema.Run.id,
+    "parent_id": schema.Run.parent_id,
     "started_at": schema.Run.started_at,
     "ended_at": schema.Run.ended_at,
 }

@@ -31,6 +31,7 @@ from modelwright.objects.service import require_nameable
 from modelwright.store import schema
 from modelwright.tracking import models as m
 from modelwright.tracking._lookup import (
+    find_run,
     get_run,
     lost_before,
     readable_run,
@@ -47,6 +48,7 @@ from modelwright.tracking.experiments import (
     in_view,
     list_experiments,
 )
+from modelwright.tracking.params import check_unchanged
 from modelwright.tracking.search import apply_filter, base_query, order_keys, parse_filter
 
 # The operations table and other services name runs' and experiments' operations here.
@@ -54,6 +56,7 @@ __all__ = [
     "create_experiment",
     "end_run",
     "end_run_row",
+    "find_run",
     "get_run",
     "get_run_detail",
     "kill_run",
@@ -76,12 +79,14 @@ __all__ = [
 
 def start_run(ctx: Context, req: m.StartRun) -> m.RunDetail:
     ctx.require(Action.PIPELINE_RUN, req.workspace, req.environment)
-    env = get_environment(ctx.session, req.workspace, req.environment)
+    env = get_environment(ctx, req.workspace, req.environment)
+    parent_id = None
     if req.parent_id is not None:
         parent = readable_run(ctx, req.parent_id)
+        parent_id = parent.id  # the whole id, when a prefix named it
         if parent.environment_id != env.id:
             raise InvalidInput(
-                f"parent_id: run '{req.parent_id}' is in another environment",
+                f"parent_id: run '{parent_id}' is in another environment",
                 details={"field": "parent_id"},
             )
     if req.run_id is not None and ctx.session.get(schema.Run, req.run_id) is not None:
@@ -94,7 +99,7 @@ def start_run(ctx: Context, req: m.StartRun) -> m.RunDetail:
         id=req.run_id or uuid.uuid4().hex,
         experiment=exp,
         environment=env,
-        parent_id=req.parent_id,
+        parent_id=parent_id,
         name=req.name,
         status="running",
         created_by=ctx.caller.name,
@@ -116,7 +121,7 @@ def start_run(ctx: Context, req: m.StartRun) -> m.RunDetail:
         workspace=req.workspace,
         environment=req.environment,
         target=f"run/{run.id}",
-        after={"experiment": req.experiment, "name": req.name, "parent_id": req.parent_id},
+        after={"experiment": req.experiment, "name": req.name, "parent_id": parent_id},
     )
     # Nothing but its tags was logged to the new run: its detail needs no query.
     return m.RunDetail(
@@ -242,13 +247,7 @@ def log_params_row(ctx: Context, run: schema.Run, params: dict[str, str]) -> Non
                 )
             ).all()
         )
-        for key, value in params.items():
-            if key in existing and existing[key] != value:
-                raise Conflict(
-                    f"param '{key}' of run '{run.id}' is already {existing[key]!r}; params are "
-                    f"immutable (got {value!r}) — log a tag or a new run instead",
-                    details={"run_id": run.id, "key": key},
-                )
+        check_unchanged(run.id, existing, params)
         new = [
             {"run_id": run.id, "key": k, "value": v} for k, v in params.items() if k not in existing
         ]
@@ -393,7 +392,7 @@ def metric_history(ctx: Context, req: m.MetricHistoryRequest) -> m.MetricHistory
 
 
 def search_runs(ctx: Context, req: m.SearchRuns) -> Page[m.RunInfo]:
-    ws = get_workspace(ctx.session, req.workspace)
+    ws = get_workspace(ctx, req.workspace)
     readable = [e.id for e in ws.environments if ctx.allowed(Action.DATA_READ, ws.name, e.name)]
     if not readable:
         require_member(ctx, ws.name)
@@ -406,7 +405,7 @@ def search_runs(ctx: Context, req: m.SearchRuns) -> Page[m.RunInfo]:
         q = q.where(schema.Experiment.name == req.experiment)
     if req.environment:
         # A misspelt environment is named, not answered with an empty page.
-        env = get_environment(ctx.session, ws.name, req.environment)
+        env = get_environment(ctx, ws.name, req.environment)
         q = q.where(schema.Run.environment_id == env.id)
     if not req.include_children:
         q = q.where(schema.Run.parent_id.is_(None))

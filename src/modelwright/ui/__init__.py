@@ -12,9 +12,10 @@ from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
 from modelwright.ui.auth import UiAuth
+from modelwright.ui.render import UI_EVENTS
 from modelwright.ui.views import ROUTES
 
-__all__ = ["ASSETS", "add_ui"]
+__all__ = ["ASSETS", "UI_EVENTS", "add_ui"]
 
 ASSETS = "/assets"
 _STATIC = Path(__file__).parent / "static"

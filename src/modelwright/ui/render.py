@@ -10,7 +10,13 @@ from urllib.parse import urlencode
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.responses import HTMLResponse, Response
 
-__all__ = ["CSP", "page", "page_headers"]
+from modelwright.ui.links import lineage_link
+
+__all__ = ["CSP", "UI_EVENTS", "page", "page_headers"]
+
+# The domain events as Server-Sent Events for the pages: the server serves the REST API's
+# stream there too, authenticated by the session cookie.
+UI_EVENTS = "/events/stream"
 
 # Everything comes from this server: no inline script, no third party, no framing. Style
 # attributes are allowed (uPlot positions its legend and cursor with them), <style> elements
@@ -51,6 +57,8 @@ def _number(value: Any) -> str:
 
 
 _env.globals["query"] = _query
+_env.globals["events_path"] = UI_EVENTS
+_env.globals["lineage_link"] = lineage_link
 _env.filters["when"] = _when
 _env.filters["number"] = _number
 _env.filters["pretty"] = lambda v: json.dumps(v, indent=2, sort_keys=True, default=str)

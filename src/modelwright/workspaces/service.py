@@ -186,7 +186,7 @@ def ensure_default_workspace(ctx: Context, req: Empty) -> m.WorkspaceInfo:
 
 def delete_workspace(ctx: Context, req: m.WorkspaceRef) -> m.WorkspaceInfo:
     ctx.require_platform_admin("delete workspaces")
-    ws = get_workspace(ctx.session, req.workspace)
+    ws = get_workspace(ctx, req.workspace)
     info = workspace_info(ws)
     for grant in ctx.session.scalars(select(schema.Grant).where(schema.Grant.workspace == ws.name)):
         ctx.session.delete(grant)
@@ -202,7 +202,7 @@ def delete_workspace(ctx: Context, req: m.WorkspaceRef) -> m.WorkspaceInfo:
 
 def create_environment(ctx: Context, req: m.CreateEnvironment) -> m.WorkspaceInfo:
     ctx.require(Action.ACCESS_MANAGE, req.workspace, ALL)
-    ws = get_workspace(ctx.session, req.workspace)
+    ws = get_workspace(ctx, req.workspace)
     if any(e.name == req.name for e in ws.environments):
         raise AlreadyExists(
             f"environment '{req.name}' already exists in workspace '{ws.name}'",
@@ -226,7 +226,7 @@ def create_environment(ctx: Context, req: m.CreateEnvironment) -> m.WorkspaceInf
 
 def create_datastore(ctx: Context, req: m.CreateDatastore) -> m.DatastoreInfo:
     ctx.require(Action.ACCESS_MANAGE, req.workspace, req.environment)
-    env = get_environment(ctx.session, req.workspace, req.environment)
+    env = get_environment(ctx, req.workspace, req.environment)
     problem = placement_problem(env.name, env.production, req.name, req.classification)
     if problem:
         raise Conflict(
@@ -264,7 +264,7 @@ def refuse_if_in_use(ctx: Context, row: schema.Datastore, where: str) -> None:
 
 def delete_datastore(ctx: Context, req: m.DatastoreRef) -> m.DatastoreInfo:
     ctx.require(Action.ACCESS_MANAGE, req.workspace, req.environment)
-    env = get_environment(ctx.session, req.workspace, req.environment)
+    env = get_environment(ctx, req.workspace, req.environment)
     row = next((d for d in env.datastores if d.name == req.datastore), None)
     if row is None:
         raise NotFound(

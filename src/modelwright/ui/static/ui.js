@@ -78,3 +78,79 @@ document.addEventListener("htmx:configRequest", (event) => {
   const token = document.body.dataset.csrf;
   if (token) event.detail.headers["X-CSRF-Token"] = token;
 });
+
+// --- Endpoints, rollouts, promotions and monitors --------------------------------------------
+// Series over time ({x: [seconds since the epoch], series: [{label, values}]}), one line a
+// label, the time axis in the viewer's zone.
+async function drawTimeSeries(el) {
+  if (el.dataset.drawn) return;
+  el.dataset.drawn = "1";
+  const response = await fetch(el.dataset.timeseries, {credentials: "same-origin"});
+  if (!response.ok) {
+    el.textContent = "Could not load the series (" + response.status + ").";
+    return;
+  }
+  const data = await response.json();
+  el.dataset.count = String(data.series.length);
+  if (!data.x.length) {
+    el.textContent = "No data in this window.";
+    return;
+  }
+  const width = Math.max(300, Math.floor(el.clientWidth || 600));
+  const style = getComputedStyle(document.documentElement);
+  const axis = {stroke: style.getPropertyValue("--muted").trim(), grid: {stroke: style.getPropertyValue("--line").trim()}};
+  // A single evaluation or flush still gets a readable time axis: ten minutes around it.
+  const span = data.range || (data.x.length > 1 ? null : [data.x[0] - 300, data.x[0] + 300]);
+  new uPlot({
+    width: width, height: 220, axes: [axis, axis],
+    scales: span ? {x: {time: true, range: () => span}} : {x: {time: true}},
+    series: [{label: "time"}, ...data.series.map((s, i) => ({
+      label: s.label, stroke: PALETTE[i % PALETTE.length], width: 1.5, points: {show: data.x.length < 50},
+    }))],
+  }, [data.x, ...data.series.map((s) => s.values)], el);
+}
+
+// Parts of a page that change with the platform follow its events stream: an element with
+// data-events (the stream's URL), data-kind and data-subject receives "mw:event" (its
+// hx-trigger, which reads it again) at each event of that subject. One connection a URL, closed
+// once no element wants it (the change ended, or the page moved on).
+const streams = new Map();
+
+function followEvents() {
+  const wanted = [...document.querySelectorAll("[data-events]")];
+  for (const el of wanted) {
+    const url = el.dataset.events;
+    if (!streams.has(url)) {
+      const source = new EventSource(url);
+      source.addEventListener(el.dataset.kind, (message) => {
+        const subject = JSON.parse(message.data).subject;
+        for (const target of document.querySelectorAll("[data-events][data-subject]")) {
+          if (target.dataset.subject === subject) htmx.trigger(target, "mw:event");
+        }
+      });
+      source.addEventListener("open", () => {
+        for (const target of document.querySelectorAll("[data-events]")) {
+          if (target.dataset.events === url) target.dataset.following = "1";
+        }
+      });
+      streams.set(url, source);
+    } else if (streams.get(url).readyState === EventSource.OPEN) {
+      el.dataset.following = "1";
+    }
+  }
+  for (const [url, source] of streams) {
+    if (!wanted.some((el) => el.dataset.events === url)) {
+      source.close();
+      streams.delete(url);
+    }
+  }
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  for (const el of document.querySelectorAll(".chart[data-timeseries]")) drawTimeSeries(el);
+  followEvents();
+});
+document.addEventListener("htmx:afterSettle", (event) => {
+  for (const el of event.target.querySelectorAll(".chart[data-timeseries]")) drawTimeSeries(el);
+  followEvents();
+});

@@ -6,9 +6,13 @@ from modelwright.ui.views import (
     artifacts,
     compare,
     datasets,
+    endpoints,
     governance,
     lineage,
     models,
+    monitors,
+    pipelines,
+    promotions,
     runs,
     signin,
 )
@@ -25,4 +29,8 @@ ROUTES: list[tuple[str, Endpoint, list[str]]] = [
     *models.ROUTES,
     *datasets.ROUTES,
     *lineage.ROUTES,
+    *endpoints.ROUTES,
+    *promotions.ROUTES,
+    *monitors.ROUTES,
+    *pipelines.ROUTES,
 ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 from urllib.parse import quote
 
 from starlette.concurrency import run_in_threadpool
@@ -20,6 +20,8 @@ from modelwright.api.invoke import parse_request, run_operation
 from modelwright.core.context import Caller
 from modelwright.core.platform import Platform
 from modelwright.errors import ModelwrightError, Unauthenticated
+from modelwright.objects.models import ObjectScope
+from modelwright.objects.service import store_for_read
 from modelwright.ui.auth import CSRF_FIELD, CSRF_HEADER, UiAuth, read_form
 from modelwright.ui.render import page
 
@@ -49,6 +51,13 @@ class Me:
     async def call(self, op: Operation[Any, Any], **fields: Any) -> Any:
         req = parse_request(op, fields)
         return await run_in_threadpool(run_operation, self.platform, self.caller, op, req)
+
+    def open_artifact(self, digest: str) -> IO[bytes]:
+        """An artifact's bytes (call it in a thread), after the object-read check of the
+        REST API's object route, for the same principal."""
+        with self.platform.unit(self.caller, reading_only=True) as ctx:
+            store = store_for_read(ctx, ObjectScope.artifacts(), digest)
+        return store.open(digest)
 
     async def form(self) -> dict[str, str]:
         """The posted form, after the origin and CSRF checks."""

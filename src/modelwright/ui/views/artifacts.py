@@ -20,8 +20,6 @@ from starlette.responses import Response
 
 from modelwright.api import tracking as tr_ops
 from modelwright.errors import InvalidInput, NotFound
-from modelwright.objects.models import ObjectScope
-from modelwright.objects.service import store_for_read
 from modelwright.ui.views._base import Endpoint, Me, signed_in
 
 __all__ = ["ROUTES"]
@@ -50,13 +48,6 @@ async def _artifact(me: Me) -> tuple[Any, Any]:
     if found is None:
         raise NotFound(f"run '{run_id}' has no artifact '{path}'")
     return run, found
-
-
-def _opened(me: Me, digest: str) -> IO[bytes]:
-    # The object-read check of the REST API's object route, for the same principal.
-    with me.platform.unit(me.caller, reading_only=True) as ctx:
-        store = store_for_read(ctx, ObjectScope.artifacts(), digest)
-    return store.open(digest)
 
 
 def _suffix(path: str) -> str:
@@ -115,7 +106,7 @@ async def artifact_page(me: Me) -> Response:
     run, artifact = await _artifact(me)
 
     def read() -> Preview:
-        with _opened(me, artifact.digest) as fh:
+        with me.open_artifact(artifact.digest) as fh:
             return _preview(fh, artifact.path, artifact.size)
 
     preview = await run_in_threadpool(read)
@@ -130,7 +121,7 @@ async def artifact_raw(me: Me) -> Response:
         raise InvalidInput(f"{artifact.path}: {artifact.size:,} bytes is too large to show here")
 
     def read() -> bytes:
-        with _opened(me, artifact.digest) as fh:
+        with me.open_artifact(artifact.digest) as fh:
             return fh.read(_RAW_BYTES)
 
     body = await run_in_threadpool(read)

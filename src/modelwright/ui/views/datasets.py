@@ -14,8 +14,8 @@ from modelwright.api import operations as ops
 from modelwright.api import tracking as tr_ops
 from modelwright.data.models import Histogram
 from modelwright.errors import InvalidInput, ModelwrightError, NotFound
+from modelwright.ui.links import dataset_link, model_link
 from modelwright.ui.views._base import Endpoint, Me, signed_in
-from modelwright.ui.views._links import dataset_link, model_link
 
 __all__ = ["ROUTES", "Bar", "bars"]
 

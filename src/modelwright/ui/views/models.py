@@ -13,9 +13,9 @@ from modelwright.api import registry as rg_ops
 from modelwright.api import tracking as tr_ops
 from modelwright.errors import InvalidInput, ModelwrightError
 from modelwright.promotions.card import render_html, render_markdown
+from modelwright.ui.links import dataset_link
 from modelwright.ui.render import page_headers
 from modelwright.ui.views._base import Endpoint, Me, signed_in
-from modelwright.ui.views._links import dataset_link
 
 __all__ = ["ROUTES"]
 

@@ -87,6 +87,12 @@ async def run_page(me: Me) -> Response:
 
 
 @signed_in
+async def run_state(me: Me) -> Response:
+    run = await me.call(tr_ops.GET_RUN, run_id=me.request.path_params["run_id"])
+    return me.render("_run_state.html", run=run)
+
+
+@signed_in
 async def metric_points(me: Me) -> Response:
     """One metric's series, at most ``points`` of them: the smallest and the largest value
     of each bucket, in step order, so a spike survives however long the series."""
@@ -132,6 +138,7 @@ ROUTES: list[tuple[str, Endpoint, list[str]]] = [
     ("/", home, ["GET"]),
     ("/w/{workspace}/runs", runs, ["GET"]),
     ("/runs/{run_id}", run_page, ["GET"]),
+    ("/runs/{run_id}/state", run_state, ["GET"]),
     ("/runs/{run_id}/metrics/{key:path}", metric_points, ["GET"]),
     ("/runs/{run_id}/kill", kill_run, ["POST"]),
 ]
