@@ -44,6 +44,7 @@ bench: install
 	$(BIN)/python bench/bench_pipelines.py
 	$(BIN)/python bench/bench_serving.py
 	$(BIN)/python bench/bench_gates.py
+	$(BIN)/python bench/bench_ui.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_HOME) .pytest_cache .mypy_cache .ruff_cache

@@ -234,16 +234,8 @@ without autologging. scikit-learn {mw["versions"]["scikit-learn"]} (modelwright 
 
 
 def write_section(path: Path, section: str) -> None:
-    """Replace this benchmark's section of ``path`` (up to the next ``## ``), or append it."""
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    start = text.find("\n" + HEADING + "\n")
-    if start < 0:
-        path.write_text(text.rstrip("\n") + "\n\n" + section, encoding="utf-8")
-        return
-    start += 1
-    end = text.find("\n## ", start + len(HEADING))
-    rest = text[end + 1 :] if end >= 0 else ""
-    path.write_text(text[:start] + section + ("\n" + rest if rest else ""), encoding="utf-8")
+    """Replace this benchmark's section of ``path``, or append it."""
+    bench_report.replace_section(path, HEADING, section)
 
 
 def _parse() -> argparse.Namespace:

@@ -111,3 +111,17 @@ def wrap(text: str, bullet: bool = True) -> str:
         break_on_hyphens=False,
         break_long_words=False,
     )
+
+
+def replace_section(path: Path, heading: str, section: str) -> None:
+    """Replace the section of ``path`` under ``heading`` (up to the next ``## ``), or append
+    it at the end; the rest of the page is kept byte for byte."""
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
+    start = text.find("\n" + heading + "\n")
+    if start < 0:
+        path.write_text(text.rstrip("\n") + "\n\n" + section, encoding="utf-8")
+        return
+    start += 1
+    end = text.find("\n## ", start + len(heading))
+    rest = text[end + 1 :] if end >= 0 else ""
+    path.write_text(text[:start] + section + ("\n" + rest if rest else ""), encoding="utf-8")

@@ -46,6 +46,7 @@ from pathlib import Path
 from typing import Any
 
 import _peers
+from bench_report import replace_section
 from bench_report import wrap as _wrap
 
 import modelwright
@@ -528,17 +529,8 @@ def document(
 
 
 def write_section(path: Path, section: str) -> None:
-    """Replace this benchmark's section of ``path`` (up to the next ``## `` heading), or
-    append it at the end; the rest of the page is kept byte for byte."""
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    start = text.find("\n" + HEADING + "\n")
-    if start < 0:
-        path.write_text(text.rstrip("\n") + "\n\n" + section, encoding="utf-8")
-        return
-    start += 1
-    end = text.find("\n## ", start + len(HEADING))
-    rest = text[end + 1 :] if end >= 0 else ""
-    path.write_text(text[:start] + section + ("\n" + rest if rest else ""), encoding="utf-8")
+    """Replace this benchmark's section of ``path``, or append it."""
+    replace_section(path, HEADING, section)
 
 
 # -- main -------------------------------------------------------------------------------------

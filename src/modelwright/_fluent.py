@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
     from modelwright.client import Client
     from modelwright.client._data import LoadAs, Progress
+    from modelwright.client._progress import ShowProgress
     from modelwright.client._tracking import ActiveRun
     from modelwright.data.models import DatasetVersionInfo
     from modelwright.registry.models import ModelVersionInfo
@@ -350,9 +351,11 @@ def register_dataset(
     datastore: str | None = None,
     description: str = "",
     format: str | None = None,
-    progress: Progress | None = None,
+    progress: ShowProgress = None,
 ) -> DatasetVersionInfo:
-    """Register a file, directory or DataFrame; inside a run, as the active run's output."""
+    """Register a file, directory or DataFrame; inside a run, as the active run's output.
+    ``progress``: bars on stderr (True), none (False), or by default only in a terminal or
+    a notebook; or a callback ``progress(phase, done, total)``."""
     run = active_run()
     return get_client().register_dataset(
         name,

@@ -168,9 +168,15 @@ def test_the_key_pattern_accepts_exactly_the_keys_the_server_accepts(value: str)
     assert _schema_accepts(KEY_PATTERN, MAX_KEY, value) == _model_accepts("key", value)
 
 
-@pytest.mark.parametrize("value", ["0" * 32, "a" * 32, "A" * 32, "0" * 31, "0" * 33, "g" * 32])
+@pytest.mark.parametrize(
+    "value",
+    ["0" * 32, "a" * 32, "A" * 32, "0" * 31, "0" * 8, "0" * 7, "0" * 33, "g" * 32, "abc-1234"],
+)
 def test_the_run_id_pattern_agrees_with_the_server(value: str) -> None:
-    assert _schema_accepts(r"^[0-9a-f]{32}$", 32, value) == _model_accepts("run id", value)
+    # A run is named by its id or a unique prefix of 8 or more of its characters.
+    pattern = TypeAdapter(RunId).json_schema()["pattern"]
+    assert _schema_accepts(pattern, 32, value) == _model_accepts("run id", value)
+    assert _model_accepts("run id", value) == bool(re.fullmatch(r"[0-9a-f]{8,32}", value))
 
 
 @pytest.mark.parametrize(

@@ -90,6 +90,18 @@ def test_a_bad_filter_says_what_is_wrong_and_keeps_the_page(seeded: Seeded) -> N
         assert "Runs" in r.text
 
 
+def test_the_runs_table_shows_its_chosen_columns_and_offers_every_other(seeded: Seeded) -> None:
+    with _signed_in(seeded, seeded.admin_token) as http:
+        r = http.get("/w/ml/runs", params={"experiment": "churn", "cols": "params.depth,oops"})
+        assert r.status_code == 200
+        head = r.text.split("<thead>", 1)[1].split("</thead>", 1)[0]
+        assert "params.depth" in head and "oops" in head
+        assert "metrics.auc" not in head and "params.lr" not in head
+        # The chooser offers every column of the experiment's runs, shown or not.
+        for column in ("metrics.auc", "metrics.loss", "params.depth", "params.lr"):
+            assert f'name="col" value="{column}"' in r.text
+
+
 def test_metric_series_are_downsampled_keeping_extremes(seeded: Seeded) -> None:
     with _signed_in(seeded, seeded.admin_token) as http:
         run = seeded.run_ids["run-0"]

@@ -170,8 +170,9 @@ def test_a_viewer_and_a_post_without_csrf_decide_nothing(queue: Queue) -> None:
         assert r.status_code == 303
         assert queue.client.get_promotion(queue.promotion).decisions[0].decision == "reject"
     with _signed_in(seeded, seeded.outsider_token) as http:
-        # The queue lists what the principal may read: nothing of team.
+        # A workspace the principal may not read is not found, as by every other route.
         r = http.get("/w/team/promotions")
-        assert "No promotion matches." in r.text and "churn" not in r.text
+        assert r.status_code == 404 and "churn" not in r.text
+        assert "workspace &#39;team&#39; not found (you can see: none)" in r.text
         r = http.get(one)
         assert r.status_code in (403, 404) and "holdout" not in r.text

@@ -19,6 +19,17 @@ LIST_EXPERIMENTS = Operation(
     "List a workspace's experiments with their run counts",
     "tracking",
 )
+RUN_COLUMNS = Operation(
+    "run_columns",
+    "GET",
+    f"{V1}/workspaces/{{workspace}}/run-columns",
+    tr.ListRunColumns,
+    tr.RunColumns,
+    "modelwright.tracking.columns:run_columns",
+    "The metric, param and tag keys of an experiment's runs: the columns a runs table can show",
+    "tracking",
+    reads_only=True,
+)
 CREATE_EXPERIMENT = Operation(
     "create_experiment",
     "POST",

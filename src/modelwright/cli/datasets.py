@@ -3,22 +3,10 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeRemainingColumn,
-    TransferSpeedColumn,
-)
 
 from modelwright.cli._app import client_of
 from modelwright.cli._options import Limit, PageToken, Workspace, scoped
@@ -35,8 +23,6 @@ Env = Annotated[
     str | None,
     scoped("environment", "--env", "-e", otherwise="the first of the promotion path"),
 ]
-
-_PHASES = {"hash": "hashing", "store": "storing"}
 
 
 def register(app: typer.Typer) -> None:
@@ -216,31 +202,6 @@ def print_profile(profile: DatasetProfile) -> None:
     )
 
 
-@contextmanager
-def progress_bars() -> Iterator[object]:
-    """A progress callback drawing one bar per phase on stderr (nothing when not a terminal)."""
-    err = Console(stderr=True)
-    bars = Progress(
-        TextColumn("{task.description:<8}"),
-        BarColumn(),
-        DownloadColumn(binary_units=True),
-        TransferSpeedColumn(),
-        TimeRemainingColumn(),
-        console=err,
-        transient=False,
-        disable=not err.is_terminal,
-    )
-    tasks: dict[str, TaskID] = {}
-
-    def update(phase: str, done: int, total: int) -> None:
-        if phase not in tasks:
-            tasks[phase] = bars.add_task(_PHASES.get(phase, phase), total=total or None)
-        bars.update(tasks[phase], completed=done, total=total or None)
-
-    with bars:
-        yield update
-
-
 @datasets_app.command("register")
 def register_dataset(
     ctx: typer.Context,
@@ -263,19 +224,17 @@ def register_dataset(
     json: Json = False,
 ) -> None:
     """Register a file or directory as the next version of a dataset."""
-    client = client_of(ctx)
-    with progress_bars() as progress:
-        info = client.register_dataset(
-            name,
-            source,
-            workspace=workspace,
-            environment=env,
-            datastore=datastore,
-            description=description,
-            format=format,
-            run_id=run_id,
-            progress=progress,  # type: ignore[arg-type]
-        )
+    # Progress bars on stderr when it is a terminal (the client's default).
+    info = client_of(ctx).register_dataset(
+        name,
+        source,
+        workspace=workspace,
+        environment=env,
+        datastore=datastore,
+        description=description,
+        format=format,
+        run_id=run_id,
+    )
     if json:
         emit_json(info)
         return

@@ -10,30 +10,26 @@ durability barrier per batch; over HTTP they are hashed on a thread pool, then u
 
 from __future__ import annotations
 
-import hashlib
 import os
+import tempfile
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from modelwright.api import data as ops
 from modelwright.client._cache import cache_dir
 from modelwright.client._local_store import Batch, Stored, store_local
-from modelwright.client._progress import Meter, Progress
+from modelwright.client._progress import Meter, Progress, ShowProgress, progress_of
 from modelwright.client._tracking import TrackingMixin
 from modelwright.core.names import check_name
 from modelwright.data import models as dm
 from modelwright.data._packs import Location
-from modelwright.data.hashing import HashCache, LocalFile, hash_files, scan
+from modelwright.data.hashing import HashCache, LocalFile, hash_files, scan, sha256_file
 from modelwright.data.manifest import ManifestEntry, dump_manifest, load_manifest, objects_of
-from modelwright.data.tabular import (
-    dataframe_to_parquet,
-    format_of,
-    format_of_files,
-)
+from modelwright.data.tabular import TABULAR, format_of, format_of_files, write_frame
 from modelwright.errors import (
     ArtifactCorrupted,
     InvalidInput,
@@ -45,7 +41,7 @@ from modelwright.objects.models import ObjectScope
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["LoadAs", "Progress", "RegisterMixin"]
+__all__ = ["LoadAs", "Progress", "RegisterMixin", "ShowProgress"]
 
 LoadAs = Literal["auto", "dataframe", "path"]
 _UPLOADS = 4  # concurrent uploads over HTTP
@@ -71,6 +67,28 @@ class _NewVersion:
             "datastore": datastore,
             "run_id": self.run_id,
         }
+
+
+@dataclass(frozen=True)
+class _Asked:
+    """What a caller asked to register, before the version's place is resolved."""
+
+    name: str
+    workspace: str | None
+    environment: str | None
+    datastore: str | None
+    run_id: str | None
+    description: str
+
+
+class _Stored(NamedTuple):
+    """Bytes in a datastore, to be recorded as the new version."""
+
+    new: _NewVersion
+    datastore: str
+    kind: dm.Kind
+    fmt: str
+    digest: str
 
 
 @contextmanager
@@ -103,7 +121,7 @@ class RegisterMixin(TrackingMixin):
         description: str = "",
         run_id: str | None = None,
         format: str | None = None,
-        progress: Progress | None = None,
+        progress: ShowProgress = None,
     ) -> dm.DatasetVersionInfo:
         """Register a file, a directory or a pandas DataFrame as the next version of ``name``.
 
@@ -112,27 +130,37 @@ class RegisterMixin(TrackingMixin):
         that version (``created`` is False). With ``run_id`` (default environment: the
         run's) the version is recorded as the run's output. ``format`` overrides the one
         the file names suggest (``parquet``, ``csv``, ``tsv``, ``json`` lines, ``binary``).
+
+        ``progress``: progress bars on stderr (rows written, bytes hashed and stored, the
+        profiling) with True, none with False; by default, only in a terminal or a notebook.
+        A callable ``progress(phase, done, total)`` gets the figures instead.
         """
         check_name(name, "name")
-        if not isinstance(source, str | os.PathLike):
-            return self._register_frame(
-                name,
-                source,
-                workspace=workspace,
-                environment=environment,
-                datastore=datastore,
-                description=description,
-                run_id=run_id,
-            )
-        path = Path(source)
+        asked = _Asked(name, workspace, environment, datastore, run_id, description)
+        with progress_of(progress) as callback:
+            meter = Meter(callback)
+            if isinstance(source, str | os.PathLike):
+                version = self._register_path(asked, Path(source), meter, format)
+            else:
+                version = self._register_frame(asked, source, meter)
+            if version.fmt in TABULAR:  # the service reads the stored table to profile it
+                meter.start("profile", 0)
+            info = self._record(*version)
+            if version.fmt in TABULAR:
+                meter.start("profile", info.size)
+                meter.add(info.size)
+            return info
+
+    def _register_path(
+        self, asked: _Asked, path: Path, meter: Meter, format: str | None
+    ) -> _Stored:
         files = scan(path)  # before any request: a missing source changes nothing anywhere
-        ws, env = self._where(workspace, environment, run_id)
-        new = _NewVersion(ws, env, name, run_id, description)
+        new = self._new(asked)
+        ws, env, datastore = new.ws, new.env, asked.datastore
         kind: dm.Kind = "directory" if path.is_dir() else "file"
         fmt = format or (
             format_of(files[0].rel) if kind == "file" else format_of_files(f.rel for f in files)
         )
-        meter = Meter(progress)
         with (
             HashCache(cache_dir(self.transport) / "hashes.sqlite") as cache,
             _source_errors(files[0].path if kind == "file" else str(path.absolute())),
@@ -154,19 +182,9 @@ class RegisterMixin(TrackingMixin):
             digest = entries[0].digest
         else:
             digest = self.transport.put_object(scope, dump_manifest(entries))
-        return self._record(new, store_name, kind, fmt, digest)
+        return _Stored(new, store_name, kind, fmt, digest)
 
-    def _register_frame(
-        self,
-        name: str,
-        frame: Any,
-        *,
-        workspace: str | None,
-        environment: str | None,
-        datastore: str | None,
-        description: str,
-        run_id: str | None,
-    ) -> dm.DatasetVersionInfo:
+    def _register_frame(self, asked: _Asked, frame: Any, meter: Meter) -> _Stored:
         import pandas as pd
 
         if not isinstance(frame, pd.DataFrame):
@@ -175,14 +193,21 @@ class RegisterMixin(TrackingMixin):
                 f"{type(frame).__name__}",
                 details={"field": "source"},
             )
-        data = dataframe_to_parquet(frame)  # refuses unsupported columns before any request
-        ws, env = self._where(workspace, environment, run_id)
-        new = _NewVersion(ws, env, name, run_id, description)
-        digest = hashlib.sha256(data).hexdigest()
-        plan = self._prepare(new, datastore, [digest])
-        if plan.missing:
-            self.transport.put_object(ObjectScope.in_datastore(ws, env, plan.datastore), data)
-        return self._record(new, plan.datastore, "dataframe", "parquet", digest)
+        with tempfile.TemporaryDirectory(prefix="mw-frame-") as tmp:
+            path = Path(tmp) / "frame.parquet"
+            meter.start("rows", len(frame))
+            # Refuses unsupported columns before any request; a slice at a time.
+            write_frame(frame, path, on_rows=meter.add)
+            new = self._new(asked)
+            size = path.stat().st_size
+            meter.start("hash", size)
+            digest = sha256_file(str(path), meter.add)
+            plan = self._prepare(new, asked.datastore, [digest])
+            meter.start("store", size if plan.missing else 0)
+            if plan.missing:
+                scope = ObjectScope.in_datastore(new.ws, new.env, plan.datastore)
+                self.transport.put_object(scope, path, digest=digest, on_bytes=meter.add)
+        return _Stored(new, plan.datastore, "dataframe", "parquet", digest)
 
     def _record(
         self, new: _NewVersion, datastore: str, kind: dm.Kind, format: str, digest: str
@@ -196,6 +221,10 @@ class RegisterMixin(TrackingMixin):
             digest=digest,
             description=new.description,
         )
+
+    def _new(self, asked: _Asked) -> _NewVersion:
+        ws, env = self._where(asked.workspace, asked.environment, asked.run_id)
+        return _NewVersion(ws, env, asked.name, asked.run_id, asked.description)
 
     def _where(
         self, workspace: str | None, environment: str | None, run_id: str | None

@@ -254,8 +254,12 @@ class TrackingMixin(ClientBase):
     def get_run(self, run_id: str) -> tr.RunDetail:
         return self.call(ops.GET_RUN, run_id=run_id)
 
-    def metric_history(self, run_id: str, key: str) -> tr.MetricHistory:
-        return self.call(ops.METRIC_HISTORY, run_id=run_id, key=key)
+    def metric_history(
+        self, run_id: str, key: str, *, max_points: int | None = None
+    ) -> tr.MetricHistory:
+        """Every point of the metric by step; ``max_points``: at most that many, thinned by
+        the server for a chart (each bucket of steps its smallest and largest value)."""
+        return self.call(ops.METRIC_HISTORY, run_id=run_id, key=key, max_points=max_points)
 
     def list_experiments(
         self,
@@ -287,11 +291,13 @@ class TrackingMixin(ClientBase):
         include_children: bool = True,
         page_token: str | None = None,
         view_type: tr.ViewType = "active_only",
+        columns: list[str] | None = None,
     ) -> PagedList[tr.RunInfo]:
         """``search_runs("metrics.auc > 0.8 and params.depth = '5'", order_by=["metrics.auc DESC"])``:
         one page of at most ``max_results``; pass its ``next_page_token`` as ``page_token``
         (with the same filter and order) for the next. Deleted runs are left out unless
-        ``view_type`` is ``"deleted_only"`` or ``"all"``."""
+        ``view_type`` is ``"deleted_only"`` or ``"all"``. ``columns``: only these params, tags
+        and metrics of each run (``["metrics.auc", "params.depth"]``); every one by default."""
         return self.call_pages(
             ops.SEARCH_RUNS,
             page_token=page_token,
@@ -305,6 +311,16 @@ class TrackingMixin(ClientBase):
             limit=max_results,
             include_children=include_children,
             view_type=view_type,
+            columns=columns,
+        )
+
+    def run_columns(
+        self, experiment: str | None = None, *, workspace: str | None = None
+    ) -> tr.RunColumns:
+        """The metric, param and tag keys of the experiment's runs (every experiment's when
+        None): the columns a table of its runs can show."""
+        return self.call(
+            ops.RUN_COLUMNS, workspace=self.resolve_workspace(workspace), experiment=experiment
         )
 
     def compare_runs(self, run_ids: list[str]) -> tr.RunComparison:

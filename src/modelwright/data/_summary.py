@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["HISTOGRAM_BINS", "QUANTILES", "Summary", "Values", "summarize"]
+__all__ = ["HISTOGRAM_BINS", "QUANTILES", "Summary", "Values", "bin_edges", "summarize"]
 
 QUANTILES = (0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99)
 HISTOGRAM_BINS = 20
@@ -137,7 +137,7 @@ def _sorted(values: Values, unsorted: Values | None = None) -> Summary:
         _lerp(float(values.at(first + i)), float(values.at(first + j)), f)
         for i, j, f in _positions(m)
     ]
-    edges = _edges(float(summary.lo), float(summary.hi))
+    edges = bin_edges(float(summary.lo), float(summary.hi))
     if edges is not None:
         # np.histogram puts x in bin i when edges[i] <= x < edges[i + 1], the last bin
         # closed: the boundaries are where each inner edge would be inserted on its left.
@@ -199,7 +199,7 @@ def _counted(values: Values, lo: Any, hi: Any) -> Summary:
         return float(floats[int(np.searchsorted(ends, k, side="right"))])
 
     summary.quantiles = [_lerp(at(i), at(j), f) for i, j, f in _positions(n)]
-    edges = _edges(float(lo), float(hi))
+    edges = bin_edges(float(lo), float(hi))
     if edges is not None:
         binned, _ = np.histogram(floats, bins=edges, weights=weights)
         summary.histogram = (edges, binned.astype(np.int64))
@@ -214,7 +214,12 @@ def _general(values: Values) -> Summary:
     whole = values.whole()
     sample = whole[:: max(1, len(whole) // _SAMPLE)]
     if len(pd.unique(sample)) * 8 >= len(sample):
-        return _sorted(Values([np.sort(whole)], values.dtype), unsorted=values)
+        if len(values.parts) > 1:  # joined into a copy of its own: sorted in place
+            whole.sort()
+            ordered = whole
+        else:
+            ordered = np.sort(whole)
+        return _sorted(Values([ordered], values.dtype), unsorted=values)
     floats = whole.astype("float64", copy=False)
     finite_mask = np.isfinite(floats)
     finite = floats if finite_mask.all() else floats[finite_mask]
@@ -229,7 +234,7 @@ def _general(values: Values) -> Summary:
         summary.lo, summary.hi = finite.min(), finite.max()
     _moments(summary, Values([finite], finite.dtype), 0, len(finite))
     summary.quantiles = pd.Series(finite, copy=False).quantile(list(QUANTILES)).tolist()
-    edges = _edges(float(summary.lo), float(summary.hi))
+    edges = bin_edges(float(summary.lo), float(summary.hi))
     if edges is not None:
         counts, _ = np.histogram(finite, bins=edges)
         summary.histogram = (edges, counts)
@@ -271,7 +276,7 @@ def _lerp(a: float, b: float, t: float) -> float:
     return float(b - d * (1 - t)) if t >= 0.5 else float(a + d * t)
 
 
-def _edges(lo: float, hi: float) -> Array | None:
+def bin_edges(lo: float, hi: float) -> Array | None:
     """numpy's equal-width bin edges over [lo, hi]; None for a range too narrow for float64
     bins (e.g. integers near 2**62)."""
     try:

@@ -17,8 +17,8 @@ import pyarrow as pa
 
 from modelwright.core.machine import usable_cores
 from modelwright.data._packs import unpack
+from modelwright.data._streamed import Description, describe_file
 from modelwright.data.manifest import ManifestEntry
-from modelwright.data.models import ColumnSchema, DatasetProfile
 from modelwright.data.profile import profile_table, schema_of
 from modelwright.data.tabular import TABULAR, format_of, read_table
 from modelwright.store.artifacts import ArtifactStore
@@ -28,8 +28,6 @@ __all__ = ["MAX_PROFILED_FILES", "describe"]
 # Profiling reads every file; beyond this many a directory is stored without a profile
 # (register it as several versions, or as fewer, bigger files, to get one).
 MAX_PROFILED_FILES = 2_000
-
-Description = tuple[list[ColumnSchema] | None, DatasetProfile | None]
 
 
 def describe(
@@ -43,8 +41,7 @@ def describe(
         return None, None
     if kind != "directory":
         with _readable(store, digest) as source:
-            table = read_table(source, fmt, "the file" if kind == "file" else "the DataFrame")
-        return schema_of(table.schema), profile_table(table)
+            return describe_file(source, fmt, "the file" if kind == "file" else "the DataFrame")
     files = [e for e in entries or [] if format_of(e.path) == fmt]
     if not files or len(files) != len(entries or []) or len(files) > MAX_PROFILED_FILES:
         return None, None

@@ -203,6 +203,11 @@ class ColumnProfile(BaseModel):
         default=None, description="The most frequent values, most frequent first."
     )
     other: int | None = Field(default=None, description="How many values are not in value_counts.")
+    approximate: list[str] | None = Field(
+        default=None,
+        description="The figures estimated by a sketch (a large table's quantiles, distinct "
+        "count, value_counts and other); absent when every figure is exact.",
+    )
 
 
 class DatasetProfile(BaseModel):

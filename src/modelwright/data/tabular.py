@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 import posixpath
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,14 +19,18 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 __all__ = [
+    "FRAME_ROW_GROUP",
     "TABULAR",
     "check_arrow_schema",
+    "csv_options",
     "dataframe_to_parquet",
     "file_suffix",
     "format_of",
     "format_of_files",
     "load_frame",
     "read_table",
+    "unreadable",
+    "write_frame",
 ]
 
 TABULAR = frozenset({"parquet", "csv", "tsv", "json"})
@@ -40,6 +44,9 @@ _EXTENSIONS = {
     ".json": "json",
 }
 _SUFFIX = {"parquet": ".parquet", "csv": ".csv", "tsv": ".tsv", "json": ".jsonl", "binary": ""}
+# Rows of a DataFrame per Parquet row group: pyarrow's default for a whole table, so that the
+# bytes (and digests) of frames do not depend on how they are written.
+FRAME_ROW_GROUP = 1024 * 1024
 _NAMES = {"parquet": "Parquet", "csv": "CSV", "tsv": "TSV", "json": "JSON lines"}
 
 
@@ -78,25 +85,37 @@ def read_table(source: str | Any, fmt: str, what: str = "the data") -> pa.Table:
         if fmt in ("csv", "tsv"):
             from pyarrow import csv
 
-            delimiter = "\t" if fmt == "tsv" else ","
-            # Empty fields are missing values, as pandas reads them, not empty strings.
-            return csv.read_csv(
-                source,
-                parse_options=csv.ParseOptions(delimiter=delimiter),
-                convert_options=csv.ConvertOptions(strings_can_be_null=True),
-            )
+            return csv.read_csv(source, **csv_options(fmt))
         if fmt == "json":
             from pyarrow import json
 
             return json.read_json(source)
     except (pa.ArrowException, OSError, ValueError) as exc:
-        message = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
-        raise InvalidInput(
-            f"format: {what} cannot be read as {_NAMES[fmt]} ({message}); "
-            "pass format='binary' to store it without a schema",
-            details={"field": "format", "format": fmt},
-        ) from None
+        raise unreadable(exc, fmt, what) from None
     raise InvalidInput(f"format: '{fmt}' is not a tabular format", details={"field": "format"})
+
+
+def unreadable(exc: Exception, fmt: str, what: str, where: str = "") -> InvalidInput:
+    """The error for data that is not of its format; ``where`` tells where in it, if known."""
+    message = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
+    return InvalidInput(
+        f"format: {what} cannot be read as {_NAMES[fmt]} ({message}{where}); "
+        "pass format='binary' to store it without a schema",
+        details={"field": "format", "format": fmt},
+    )
+
+
+def csv_options(fmt: str, column_types: dict[str, pa.DataType] | None = None) -> dict[str, Any]:
+    """How CSV and TSV files are parsed, read whole or a block at a time."""
+    from pyarrow import csv
+
+    return {
+        "parse_options": csv.ParseOptions(delimiter="\t" if fmt == "tsv" else ","),
+        # Empty fields are missing values, as pandas reads them, not empty strings.
+        "convert_options": csv.ConvertOptions(
+            strings_can_be_null=True, column_types=column_types or {}
+        ),
+    }
 
 
 def _unsupported(t: pa.DataType) -> bool:
@@ -138,15 +157,58 @@ def check_arrow_schema(schema: pa.Schema) -> None:
 
 
 def dataframe_to_parquet(df: pd.DataFrame) -> bytes:
-    """Parquet bytes of ``df``, or ``InvalidInput`` naming the first column of a type a
-    dataset cannot hold. The same frame gives the same bytes.
+    """Parquet bytes of ``df`` (see ``write_frame``)."""
+    buf = io.BytesIO()
+    write_frame(df, buf)
+    return buf.getvalue()
+
+
+def write_frame(
+    df: pd.DataFrame,
+    dest: str | Any,
+    *,
+    row_group: int = FRAME_ROW_GROUP,
+    on_rows: Callable[[int], None] | None = None,
+) -> None:
+    """Write ``df`` as Parquet to a path or binary file, or raise ``InvalidInput`` naming
+    the first column of a type a dataset cannot hold. The same frame gives the same bytes.
 
     An unnamed ``RangeIndex`` (row numbers) is not stored; any other index is, as columns
     (a named one under its name), so every reader of the Parquet sees it, not only pandas.
-    """
+
+    Converted and written ``row_group`` rows at a time, each slice one row group: a large
+    frame is never copied whole into Arrow. The bytes are those of one ``write_table`` of
+    the whole frame: the same row groups, and the whole frame's schema and pandas metadata
+    (a slice's would name its own index range)."""
     import pandas as pd
     import pyarrow as pa  # lazily: keeps `import modelwright` light
     import pyarrow.parquet as pq
+
+    _check_frame(df)
+    row_numbers = isinstance(df.index, pd.RangeIndex) and df.index.name is None
+    try:
+        schema = pa.Schema.from_pandas(df, preserve_index=not row_numbers)
+        check_arrow_schema(schema)
+        with pq.ParquetWriter(dest, schema) as writer:
+            # An empty frame still gets its one (empty) row group, as write_table gives it.
+            for start in range(0, max(len(df), 1), row_group):
+                part = pa.Table.from_pandas(
+                    df.iloc[start : start + row_group],
+                    schema=schema,
+                    preserve_index=not row_numbers,
+                )
+                writer.write_table(part.replace_schema_metadata(schema.metadata), row_group)
+                if on_rows is not None:
+                    on_rows(part.num_rows)
+    except (pa.ArrowException, TypeError, ValueError) as exc:
+        raise InvalidInput(
+            f"source: the DataFrame cannot be stored as Parquet ({exc}); {_SUPPORTED}",
+            details={"field": "source"},
+        ) from None
+
+
+def _check_frame(df: pd.DataFrame) -> None:
+    import pandas as pd
 
     columns = [str(c) for c in df.columns]
     if len(set(columns)) != len(columns):
@@ -164,18 +226,6 @@ def dataframe_to_parquet(df: pd.DataFrame) -> bytes:
                 f"{inferred}); {_SUPPORTED}",
                 details={"field": "source", "column": str(label), "type": str(column.dtype)},
             )
-    try:
-        row_numbers = isinstance(df.index, pd.RangeIndex) and df.index.name is None
-        table = pa.Table.from_pandas(df, preserve_index=not row_numbers)
-    except (pa.ArrowException, TypeError, ValueError) as exc:
-        raise InvalidInput(
-            f"source: the DataFrame cannot be stored as Parquet ({exc}); {_SUPPORTED}",
-            details={"field": "source"},
-        ) from None
-    check_arrow_schema(table.schema)
-    buf = io.BytesIO()
-    pq.write_table(table, buf)
-    return buf.getvalue()
 
 
 def load_frame(path: Path, kind: str, fmt: str) -> pd.DataFrame:

@@ -4,14 +4,15 @@ operations and the services that record into runs)."""
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import false, select
 
 from modelwright.core.actions import Action
 from modelwright.core.context import Context, utcnow
+from modelwright.core.lookup import require_member
 from modelwright.core.models import from_row
 from modelwright.errors import Conflict, InvalidInput, NotFound
 from modelwright.store import schema
@@ -22,6 +23,7 @@ __all__ = [
     "find_run",
     "get_run",
     "lost_before",
+    "readable_environments",
     "readable_run",
     "run_detail",
     "run_info",
@@ -30,6 +32,13 @@ __all__ = [
     "run_scope",
     "writable_run",
 ]
+
+
+_KINDS: dict[str, Any] = {
+    "params": schema.RunParam,
+    "tags": schema.RunTag,
+    "metrics": schema.LatestMetric,
+}
 
 
 def get_run(ctx: Context, run_id: str) -> schema.Run:
@@ -88,6 +97,16 @@ def run_scope(run: schema.Run) -> tuple[str, str]:
     return run.experiment.workspace.name, run.environment.name
 
 
+def readable_environments(ctx: Context, ws: schema.Workspace) -> list[int]:
+    """The ids of the workspace's environments whose runs the caller may read; refused when
+    there is none (an outsider is told the workspace is not found)."""
+    readable = [e.id for e in ws.environments if ctx.allowed(Action.DATA_READ, ws.name, e.name)]
+    if not readable:
+        require_member(ctx, ws.name)
+        ctx.require(Action.DATA_READ, ws.name)
+    return readable
+
+
 def readable_run(ctx: Context, run_id: str) -> schema.Run:
     """The run ``run_id`` (or a unique prefix of it) names, if the caller may read it."""
     run = get_run(ctx, run_id)
@@ -122,24 +141,33 @@ def lost_before(ctx: Context) -> datetime:
     return utcnow() - timedelta(seconds=ctx.settings.run_lost_after)
 
 
-def run_infos(ctx: Context, runs: list[schema.Run]) -> list[m.RunInfo]:
+def run_infos(
+    ctx: Context, runs: list[schema.Run], columns: Mapping[str, Collection[str]] | None = None
+) -> list[m.RunInfo]:
+    """The runs with their params, tags and latest metrics; ``columns``: only these keys of
+    each kind (``{"metrics": ["auc"], "params": ["depth"]}``, a kind left out has none), so
+    a table of a few columns over runs of hundreds reads only what it shows."""
     cutoff = lost_before(ctx)
     ids = [r.id for r in runs]
-    params: dict[str, dict[str, str]] = {i: {} for i in ids}
-    tags: dict[str, dict[str, str]] = {i: {} for i in ids}
-    metrics: dict[str, dict[str, float]] = {i: {} for i in ids}
-    for chunk in chunks(ids, 500):
-        for p in ctx.session.scalars(
-            select(schema.RunParam).where(schema.RunParam.run_id.in_(chunk))
-        ):
-            params[p.run_id][p.key] = p.value
-        for t in ctx.session.scalars(select(schema.RunTag).where(schema.RunTag.run_id.in_(chunk))):
-            tags[t.run_id][t.key] = t.value
-        for lm in ctx.session.scalars(
-            select(schema.LatestMetric).where(schema.LatestMetric.run_id.in_(chunk))
-        ):
-            metrics[lm.run_id][lm.key] = math.nan if lm.is_nan else lm.value
-    return [run_info_of(r, params[r.id], tags[r.id], metrics[r.id], cutoff) for r in runs]
+    values: dict[str, dict[str, dict[str, Any]]] = {kind: {i: {} for i in ids} for kind in _KINDS}
+    for kind, table in _KINDS.items():
+        keys = None if columns is None else sorted(set(columns.get(kind, ())))
+        if keys == []:
+            continue
+        # Plain rows, not entities: a page of runs has tens of thousands of these.
+        nan = table.is_nan if kind == "metrics" else false()
+        for chunk in chunks(ids, 500):
+            query = select(table.run_id, table.key, table.value, nan).where(table.run_id.in_(chunk))
+            if keys is not None:
+                query = query.where(table.key.in_(keys))
+            for run_id, key, value, is_nan in ctx.session.execute(query):
+                values[kind][run_id][key] = math.nan if is_nan else value
+    return [
+        run_info_of(
+            r, values["params"][r.id], values["tags"][r.id], values["metrics"][r.id], cutoff
+        )
+        for r in runs
+    ]
 
 
 def run_info_of(

@@ -6,8 +6,11 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import TypeVar
 
+from sqlalchemy import select
+
 from modelwright.core.context import Context
 from modelwright.errors import InvalidInput
+from modelwright.store import schema
 from modelwright.tracking._lookup import readable_run, run_infos
 from modelwright.tracking.models import CompareRuns, RunComparison, RunInfo
 
@@ -23,7 +26,12 @@ def compare(ctx: Context, req: CompareRuns) -> RunComparison:
         raise InvalidInput(
             "run_ids: give at least two runs to compare", details={"field": "run_ids"}
         )
-    return compare_runs(run_infos(ctx, [readable_run(ctx, r) for r in req.run_ids]))
+    # One query for the runs, not one a run: each check below then finds its run loaded
+    # (held here: the session keeps weak references only).
+    loaded = ctx.session.scalars(select(schema.Run).where(schema.Run.id.in_(req.run_ids))).all()
+    runs = [readable_run(ctx, r) for r in req.run_ids]
+    del loaded
+    return compare_runs(run_infos(ctx, runs))
 
 
 def _same(values: Sequence[object]) -> bool:

@@ -109,6 +109,9 @@ Key = Annotated[
         {"type": "string", "minLength": 1, "maxLength": MAX_KEY, "pattern": KEY_PATTERN}
     ),
 ]
+# Points of a thinned series: a chart a few thousand pixels wide at most.
+MAX_SERIES_POINTS = 10_000
+
 # An existing run: its id or a unique prefix of it (``tracking._lookup.find_run``).
 RunId = Annotated[
     str,
@@ -206,6 +209,15 @@ class RunComparison(BaseModel):
 class MetricHistoryRequest(Request):
     run_id: RunId
     key: Key
+    max_points: int | None = Field(
+        default=None,
+        ge=2,
+        le=MAX_SERIES_POINTS,
+        description="Thin the series to at most this many points, for a chart: the steps "
+        "fall into buckets of equal width, and each bucket answers its smallest and its "
+        "largest value, so that a spike survives however long the series. Every point when "
+        "omitted.",
+    )
 
 
 class MetricHistory(BaseModel):
@@ -215,6 +227,11 @@ class MetricHistory(BaseModel):
     values: list[float]
     steps: list[int]
     timestamps: list[int]
+    total: int | None = Field(
+        default=None,
+        description="How many points are stored: more than the answer holds when "
+        "`max_points` thinned it.",
+    )
 
 
 class ArtifactFile(Request):
@@ -276,6 +293,23 @@ class Deletion(BaseModel):
     permanent_after: datetime | None = Field(
         default=None, description="When it may be deleted permanently (soft deletion only)."
     )
+
+
+# Keys of one kind a runs table offers to show.
+MAX_COLUMNS = 5_000
+
+
+class ListRunColumns(Request):
+    workspace: Name
+    experiment: Name | None = None
+
+
+class RunColumns(BaseModel):
+    """The keys of each kind that the runs have (each list sorted, at most MAX_COLUMNS)."""
+
+    metrics: list[str]
+    params: list[str]
+    tags: list[str]
 
 
 class CreateExperiment(Request):
@@ -342,6 +376,13 @@ class SearchRuns(Request):
         default=True, description="Also return child runs (e.g. pipeline nodes)."
     )
     view_type: ViewType = Field(default="active_only", description=_VIEW_TYPE)
+    columns: list[Annotated[str, Field(max_length=MAX_KEY + 20)]] | None = Field(
+        default=None,
+        max_length=1000,
+        description="Only these params, tags and metrics of each run, named as the filter "
+        "names them (e.g. ['metrics.auc', 'params.depth']): a table of a few columns over "
+        "runs of hundreds reads only those. Every one when omitted.",
+    )
 
     @property
     def limit(self) -> int:

@@ -34,6 +34,7 @@ __all__ = [
     "Clause",
     "apply_filter",
     "order_keys",
+    "parse_columns",
     "parse_filter",
     "status_column",
 ]
@@ -309,6 +310,29 @@ def _metric_compare(m: Any, c: Clause) -> ColumnElement[bool]:
             return or_(false(), *(one("=", v) for v in c.value))
         return and_(*(one("!=", v) for v in c.value))
     return one(c.op, float(c.value))
+
+
+def parse_columns(columns: list[str] | None) -> dict[str, list[str]] | None:
+    """``["metrics.auc", "params.depth"]`` as the keys of each kind; None stays None (every
+    key). Attributes are not columns to choose: every run has them."""
+    if columns is None:
+        return None
+    chosen: dict[str, list[str]] = {"metrics": [], "params": [], "tags": []}
+    for column in columns:
+        try:
+            kind, key = _identifier(column.strip())
+        except InvalidInput as exc:
+            raise InvalidInput(
+                "columns: " + exc.message.removeprefix("filter: "), details={"field": "columns"}
+            ) from None
+        if kind == "attributes":
+            raise InvalidInput(
+                f"columns: {column!r} is not a column to choose (every run has its "
+                "attributes); name metrics.KEY, params.KEY or tags.KEY",
+                details={"field": "columns"},
+            )
+        chosen[kind].append(key)
+    return chosen
 
 
 def order_keys(

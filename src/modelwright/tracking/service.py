@@ -24,9 +24,9 @@ from modelwright.core.actions import Action
 from modelwright.core.context import Context, utcnow
 from modelwright.core.keyset import keyset_page
 from modelwright.core.lineage import add_edges
-from modelwright.core.lookup import get_environment, get_workspace, require_member
+from modelwright.core.lookup import get_environment, get_workspace
 from modelwright.core.pages import Page
-from modelwright.errors import AlreadyExists, Conflict, InvalidInput, NotFound
+from modelwright.errors import AlreadyExists, Conflict, InvalidInput
 from modelwright.objects.service import require_nameable
 from modelwright.store import schema
 from modelwright.tracking import models as m
@@ -34,6 +34,7 @@ from modelwright.tracking._lookup import (
     find_run,
     get_run,
     lost_before,
+    readable_environments,
     readable_run,
     run_detail,
     run_info,
@@ -49,7 +50,14 @@ from modelwright.tracking.experiments import (
     list_experiments,
 )
 from modelwright.tracking.params import check_unchanged
-from modelwright.tracking.search import apply_filter, base_query, order_keys, parse_filter
+from modelwright.tracking.search import (
+    apply_filter,
+    base_query,
+    order_keys,
+    parse_columns,
+    parse_filter,
+)
+from modelwright.tracking.series import series
 
 # The operations table and other services name runs' and experiments' operations here.
 __all__ = [
@@ -369,35 +377,14 @@ def get_run_detail(ctx: Context, req: m.RunRef) -> m.RunDetail:
 
 def metric_history(ctx: Context, req: m.MetricHistoryRequest) -> m.MetricHistory:
     run = readable_run(ctx, req.run_id)
-    rows = ctx.session.execute(
-        select(
-            schema.RunMetric.value,
-            schema.RunMetric.is_nan,
-            schema.RunMetric.step,
-            schema.RunMetric.timestamp,
-        )
-        .where(schema.RunMetric.run_id == run.id, schema.RunMetric.key == req.key)
-        .order_by(schema.RunMetric.step, schema.RunMetric.timestamp, schema.RunMetric.id)
-    ).all()
-    if not rows:
-        raise NotFound(
-            f"run '{run.id}' has no metric '{req.key}'", details={"run_id": run.id, "key": req.key}
-        )
-    return m.MetricHistory(
-        key=req.key,
-        values=[math.nan if r.is_nan else r.value for r in rows],
-        steps=[r.step for r in rows],
-        timestamps=[r.timestamp for r in rows],
-    )
+    return series(ctx, run, req.key, req.max_points)
 
 
 def search_runs(ctx: Context, req: m.SearchRuns) -> Page[m.RunInfo]:
     ws = get_workspace(ctx, req.workspace)
-    readable = [e.id for e in ws.environments if ctx.allowed(Action.DATA_READ, ws.name, e.name)]
-    if not readable:
-        require_member(ctx, ws.name)
-        ctx.require(Action.DATA_READ, ws.name)
+    readable = readable_environments(ctx, ws)
     clauses = parse_filter(req.filter)
+    columns = parse_columns(req.columns)
     q = base_query().where(
         schema.Experiment.workspace_id == ws.id, schema.Run.environment_id.in_(readable)
     )
@@ -422,4 +409,4 @@ def search_runs(ctx: Context, req: m.SearchRuns) -> Page[m.RunInfo]:
         scope="runs:" + "|".join(req.order_by),
         unique=True,
     )
-    return Page(items=run_infos(ctx, runs), next_page_token=token)
+    return Page(items=run_infos(ctx, runs, columns), next_page_token=token)

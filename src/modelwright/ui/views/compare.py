@@ -77,6 +77,18 @@ def _parallel(runs: list[Any], axes: list[str]) -> list[tuple[str, str]]:
     return lines
 
 
+def _valued(run: Any, n: int, diff: Any) -> Any:
+    """``run`` with its params and metrics as the comparison's ``n``-th run has them."""
+    params = {k: v[n] for k, v in diff.params.items() if v[n] is not None}
+    metrics = {k: v[n] for k, v in diff.metrics.items() if v[n] is not None}
+    return run.model_copy(
+        update={
+            "params": {**diff.same_params, **params},
+            "metrics": {**diff.same_metrics, **metrics},
+        }
+    )
+
+
 @signed_in
 async def compare(me: Me) -> Response:
     workspace = me.request.path_params["workspace"]
@@ -86,15 +98,17 @@ async def compare(me: Me) -> Response:
         raise InvalidInput(f"run: at most {_MAX_RUNS} runs compare on one page, not {len(ids)}")
     diff = await me.call(tr_ops.COMPARE_RUNS, run_ids=ids)
     listed = ", ".join("'" + i.replace("'", "") + "'" for i in diff.run_ids)
+    # Names and attributes only: the values are the comparison's, not read twice.
     found = await me.call(
         tr_ops.SEARCH_RUNS,
         workspace=workspace,
         filter=f"run_id in ({listed})",
         max_results=_MAX_RUNS,
         include_children=True,
+        columns=[],
     )
     by_id = {r.id: r for r in found.items}
-    runs = [by_id[i] for i in diff.run_ids if i in by_id]
+    runs = [_valued(by_id[i], n, diff) for n, i in enumerate(diff.run_ids) if i in by_id]
     metric_keys = sorted({k for r in runs for k in r.metrics})
     numeric = [
         f"params.{k}"

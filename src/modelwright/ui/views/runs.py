@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 from urllib.parse import quote
 
-import numpy as np
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from modelwright.api import operations as ops
@@ -18,6 +18,7 @@ __all__ = ["ROUTES"]
 # Columns shown by default: the first of each kind on the page, so a wide experiment opens
 # readable; the chooser adds the rest.
 _DEFAULT_COLUMNS = 6
+_CHOOSABLE = ("metrics.", "params.", "tags.")
 _PAGE_SIZES = (25, 50, 100, 250, 1000)
 _MAX_POINTS = 4000
 
@@ -42,6 +43,15 @@ async def runs(me: Me) -> Response:
     error: ModelwrightError | None = None
     found: list[Any] = []
     next_token = None
+    keys = await me.call(
+        tr_ops.RUN_COLUMNS, workspace=workspace, experiment=view["experiment"] or None
+    )
+    every = [f"metrics.{k}" for k in keys.metrics] + [f"params.{k}" for k in keys.params]
+    if view["cols"]:
+        columns = [c for c in view["cols"].split(",") if c]
+    else:
+        columns = [f"metrics.{k}" for k in keys.metrics[:_DEFAULT_COLUMNS]]
+        columns += [f"params.{k}" for k in keys.params[:_DEFAULT_COLUMNS]]
     try:
         result = await me.call(
             tr_ops.SEARCH_RUNS,
@@ -52,18 +62,12 @@ async def runs(me: Me) -> Response:
             max_results=view["limit"] or 50,
             page_token=view["page_token"] or None,
             include_children=view["children"] == "1",
+            # Only the values the table shows, however many columns the runs have.
+            columns=[c for c in columns if c.startswith(_CHOOSABLE)],
         )
         found, next_token = result.items, result.next_page_token
     except InvalidInput as exc:
         error = exc
-    metric_keys = sorted({k for r in found for k in r.metrics})
-    param_keys = sorted({k for r in found for k in r.params})
-    every = [f"metrics.{k}" for k in metric_keys] + [f"params.{k}" for k in param_keys]
-    if view["cols"]:
-        columns = [c for c in view["cols"].split(",") if c]
-    else:
-        columns = [f"metrics.{k}" for k in metric_keys[:_DEFAULT_COLUMNS]]
-        columns += [f"params.{k}" for k in param_keys[:_DEFAULT_COLUMNS]]
     return me.render(
         "runs.html",
         400 if error else 200,
@@ -94,36 +98,20 @@ async def run_state(me: Me) -> Response:
 
 @signed_in
 async def metric_points(me: Me) -> Response:
-    """One metric's series, at most ``points`` of them: the smallest and the largest value
-    of each bucket, in step order, so a spike survives however long the series."""
+    """One metric's series, at most ``points`` of them, thinned by the database (each
+    bucket of steps its smallest and largest value, so a spike survives)."""
     params = me.request.path_params
     try:
         points = max(2, min(int(me.request.query_params.get("points", "1000")), _MAX_POINTS))
     except ValueError:
         raise InvalidInput("points: expected a whole number") from None
-    history = await me.call(tr_ops.METRIC_HISTORY, run_id=params["run_id"], key=params["key"])
-    steps, values = _downsample(np.asarray(history.steps), np.asarray(history.values), points)
-    body = {"key": history.key, "steps": steps, "values": values, "total": len(history.steps)}
-    return JSONResponse(body, headers={"Cache-Control": "no-store"})
-
-
-def _downsample(steps: Any, values: Any, points: int) -> tuple[list[int], list[float | None]]:
-    order = np.argsort(steps, kind="stable")
-    steps, values = steps[order], values[order].astype(float)
-    if len(steps) > points:
-        buckets = np.array_split(np.arange(len(steps)), points // 2)
-        keep: list[int] = []
-        for b in buckets:
-            v = values[b]
-            if not np.isfinite(v).any():
-                keep.append(int(b[0]))
-                continue
-            low, high = int(b[np.nanargmin(v)]), int(b[np.nanargmax(v)])
-            keep.extend(sorted({low, high}))
-        steps, values = steps[keep], values[keep]
+    history = await me.call(
+        tr_ops.METRIC_HISTORY, run_id=params["run_id"], key=params["key"], max_points=points
+    )
     # JSON has no NaN or infinity: a gap in the chart.
-    shown = [float(v) if np.isfinite(v) else None for v in values]
-    return [int(s) for s in steps], shown
+    values = [v if math.isfinite(v) else None for v in history.values]
+    body = {"key": history.key, "steps": history.steps, "values": values, "total": history.total}
+    return JSONResponse(body, headers={"Cache-Control": "no-store"})
 
 
 @signed_in
