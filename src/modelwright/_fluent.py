@@ -30,7 +30,13 @@ if TYPE_CHECKING:
     from modelwright.data.models import DatasetVersionInfo
     from modelwright.registry.models import ModelVersionInfo
     from modelwright.registry.predict import LoadedModel
-    from modelwright.tracking.models import ArtifactFile, ExperimentInfo, RunDetail, RunInfo
+    from modelwright.tracking.models import (
+        ArtifactFile,
+        Deletion,
+        ExperimentInfo,
+        RunDetail,
+        RunInfo,
+    )
 
 
 class _State:
@@ -189,6 +195,16 @@ def end_run(status: str = "finished") -> None:
 
 def get_run(run_id: str) -> RunDetail:
     return get_client().get_run(run_id)
+
+
+def delete_run(run_id: str) -> Deletion:
+    """Delete a run (and its child runs): hidden from searches, restorable with
+    ``restore_run`` until deleted permanently (``get_client().delete_run(..., permanent=True)``)."""
+    return get_client().delete_run(run_id)
+
+
+def restore_run(run_id: str) -> RunInfo:
+    return get_client().restore_run(run_id)
 
 
 def log_metric(key: str, value: float, step: int | None = None) -> None:

@@ -54,6 +54,12 @@ class Settings(BaseSettings):
     # Serving statistics written by endpoint routers are kept this long (7 days), then deleted
     # by later writes of the same environment.
     serving_stats_retention_hours: float = Field(default=168.0, gt=0)
+    # A deleted run or experiment may be deleted permanently (its rows removed) once it has
+    # been deleted this long; until then it can be restored.
+    deletion_retention_days: float = Field(default=30.0, ge=0)
+    # Garbage collection leaves objects written in the last this many minutes: a
+    # registration uploads its objects before it records the version that names them.
+    gc_grace_minutes: float = Field(default=60.0, ge=0)
 
     @field_validator("datastore_roots", "workflow_modules", mode="before")
     @classmethod

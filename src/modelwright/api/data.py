@@ -40,6 +40,17 @@ GET_DATASET_VERSION = Operation(
     "One version ('latest', 'v3' or '3') with its schema and profile",
     "datasets",
 )
+DELETE_DATASET_VERSION = Operation(
+    "delete_dataset_version",
+    "DELETE",
+    f"{_DATASETS}/{{name}}/versions/{{version}}",
+    d.DatasetVersionRef,
+    d.DatasetVersionInfo,
+    "modelwright.data.deletion:delete_version",
+    "Delete a version, unless the lineage of a model version or a monitor's baseline needs "
+    "it; its bytes are freed by garbage collection",
+    "datasets",
+)
 PREPARE_DATASET_UPLOAD = Operation(
     "prepare_dataset_upload",
     "POST",

@@ -7,6 +7,7 @@ from modelwright.api import (
     alerts,
     data,
     endpoints,
+    gc,
     jobs,
     labels,
     monitors,
@@ -298,4 +299,5 @@ OPERATIONS: tuple[Operation, ...] = (  # type: ignore[type-arg]
     *alerts.OPERATIONS,
     *labels.OPERATIONS,
     *retrain.OPERATIONS,
+    *gc.OPERATIONS,
 )

@@ -70,6 +70,17 @@ GET_MODEL_VERSION = Operation(
     "One version: artifact digest and files, flavor, signature, requirements, lineage",
     "registry",
 )
+DELETE_MODEL_VERSION = Operation(
+    "delete_model_version",
+    "DELETE",
+    f"{_MODEL}/versions/{{version}}",
+    rm.VersionRef,
+    rm.ModelVersionInfo,
+    "modelwright.registry.deletion:delete_version",
+    "Delete a version, unless an alias, an endpoint, a rollout or an open promotion uses it; "
+    "its files are freed by garbage collection",
+    "registry",
+)
 UPDATE_MODEL_VERSION = Operation(
     "update_model_version",
     "PATCH",

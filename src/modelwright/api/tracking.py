@@ -136,6 +136,52 @@ COMPARE_RUNS = Operation(
     "tracking",
     reads_only=True,
 )
+DELETE_RUN = Operation(
+    "delete_run",
+    "DELETE",
+    f"{V1}/runs/{{run_id}}",
+    tr.DeleteRun,
+    tr.Deletion,
+    "modelwright.tracking.deletion:delete_run",
+    "Delete a run and its child runs (restorable), or with permanent=true remove a run "
+    "deleted for longer than the retention",
+    "tracking",
+    idempotent=True,  # deleting a deleted run again changes nothing
+)
+RESTORE_RUN = Operation(
+    "restore_run",
+    "POST",
+    f"{V1}/runs/{{run_id}}/restore",
+    tr.RunRef,
+    tr.RunInfo,
+    "modelwright.tracking.deletion:restore_run",
+    "Restore a deleted run, with the child runs deleted with it",
+    "tracking",
+    idempotent=True,
+)
+DELETE_EXPERIMENT = Operation(
+    "delete_experiment",
+    "DELETE",
+    f"{V1}/workspaces/{{workspace}}/experiments/{{name}}",
+    tr.DeleteExperiment,
+    tr.Deletion,
+    "modelwright.tracking.deletion:delete_experiment",
+    "Delete an experiment and its runs (restorable), or with permanent=true remove one "
+    "deleted for longer than the retention",
+    "tracking",
+    idempotent=True,
+)
+RESTORE_EXPERIMENT = Operation(
+    "restore_experiment",
+    "POST",
+    f"{V1}/workspaces/{{workspace}}/experiments/{{name}}/restore",
+    tr.ExperimentRef,
+    tr.ExperimentInfo,
+    "modelwright.tracking.deletion:restore_experiment",
+    "Restore a deleted experiment, with the runs deleted with it",
+    "tracking",
+    idempotent=True,
+)
 LINEAGE = Operation(
     "lineage",
     "GET",

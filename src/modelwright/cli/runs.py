@@ -20,6 +20,12 @@ runs_app = typer.Typer(help="Tracked runs: params, metrics, tags, artifacts.", n
 experiments_app = typer.Typer(help="Experiments: named groups of runs.", no_args_is_help=True)
 
 RunId = Annotated[str, typer.Argument(help="Run id, or a unique prefix of 8 or more characters.")]
+View = Annotated[
+    tm.ViewType,
+    typer.Option(
+        "--view", help="active_only (not deleted), deleted_only (restorable ones) or all."
+    ),
+]
 
 
 def register(app: typer.Typer) -> None:
@@ -53,6 +59,7 @@ def list_runs(
     ] = None,
     limit: Annotated[int, typer.Option(help="At most this many runs.")] = 50,
     page_token: PageToken = None,
+    view: View = "active_only",
     json: Json = False,
 ) -> None:
     """Search runs; newest first unless --order-by says otherwise."""
@@ -64,6 +71,7 @@ def list_runs(
         order_by=order_by,
         max_results=limit,
         page_token=page_token,
+        view_type=view,
     )
     metric_keys = sorted({k for r in runs for k in r.metrics})[:6]
     print_rows(
@@ -179,11 +187,14 @@ def list_experiments(
     workspace: Workspace = None,
     limit: Limit = None,
     page_token: PageToken = None,
+    view: View = "active_only",
     json: Json = False,
 ) -> None:
     """List experiments with their run counts."""
     print_rows(
-        client_of(ctx).list_experiments(workspace, page_token=page_token, limit=limit),
+        client_of(ctx).list_experiments(
+            workspace, page_token=page_token, limit=limit, view_type=view
+        ),
         "Experiments",
         ["name", "runs", "created", "by"],
         lambda e: (e.name, e.runs, e.created_at, e.created_by),

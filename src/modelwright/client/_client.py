@@ -11,6 +11,7 @@ from modelwright.api import operations as ops
 from modelwright.audit import models as audit
 from modelwright.client._alerts import AlertsMixin
 from modelwright.client._data import DataMixin
+from modelwright.client._deletion import DeletionMixin
 from modelwright.client._endpoints import EndpointsMixin
 from modelwright.client._jobs import JobsMixin
 from modelwright.client._labels import LabelsMixin
@@ -66,6 +67,7 @@ def connect(
 
 class Client(
     # Each group of methods subclasses the groups it calls into (ClientBase at the root).
+    DeletionMixin,
     AlertsMixin,
     LabelsMixin,
     RetrainMixin,

@@ -267,13 +267,16 @@ class TrackingMixin(ClientBase):
         *,
         page_token: str | None = None,
         limit: int | None = None,
+        view_type: tr.ViewType = "active_only",
     ) -> PagedList[tr.ExperimentInfo]:
-        """Every experiment of the workspace (by name), or one page of them."""
+        """Every experiment of the workspace (by name), or one page of them; deleted ones
+        only with ``view_type`` ``"deleted_only"`` or ``"all"``."""
         return self.call_pages(
             ops.LIST_EXPERIMENTS,
             page_token=page_token,
             limit=limit,
             workspace=self.resolve_workspace(workspace),
+            view_type=view_type,
         )
 
     def search_runs(
@@ -287,11 +290,13 @@ class TrackingMixin(ClientBase):
         max_results: int = 1000,
         include_children: bool = True,
         page_token: str | None = None,
+        view_type: tr.ViewType = "active_only",
         columns: list[str] | None = None,
     ) -> PagedList[tr.RunInfo]:
         """``search_runs("metrics.auc > 0.8 and params.depth = '5'", order_by=["metrics.auc DESC"])``:
         one page of at most ``max_results``; pass its ``next_page_token`` as ``page_token``
-        (with the same filter and order) for the next. ``columns``: only these params, tags
+        (with the same filter and order) for the next. Deleted runs are left out unless
+        ``view_type`` is ``"deleted_only"`` or ``"all"``. ``columns``: only these params, tags
         and metrics of each run (``["metrics.auc", "params.depth"]``); every one by default."""
         return self.call_pages(
             ops.SEARCH_RUNS,
@@ -305,6 +310,7 @@ class TrackingMixin(ClientBase):
             order_by=order_by or [],
             limit=max_results,
             include_children=include_children,
+            view_type=view_type,
             columns=columns,
         )
 

@@ -22,8 +22,10 @@ _EVENTS_LOCK = 0x6D77_6576_656E_7473
 
 EVENT_KINDS = (
     "model_version.registered",
+    "model_version.deleted",
     "alias.moved",
     "dataset_version.registered",
+    "dataset_version.deleted",
     "endpoint.changed",
     "job.state_changed",
 )

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, insert, or_, select
+from sqlalchemy import Table, and_, delete, insert, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from modelwright.core.context import Context, utcnow
 from modelwright.store import schema
 
-__all__ = ["Edge", "add_edges"]
+__all__ = ["Edge", "add_edges", "remove_edges"]
 
 Edge = tuple[str, str, str, str, str]  # source kind, source id, target kind, target id, relation
 
@@ -58,3 +58,19 @@ def add_edges(ctx: Context, workspace_id: int, edges: Iterable[Edge]) -> None:
         ]
         if new:
             s.execute(insert(_TABLE), new)
+
+
+def remove_edges(ctx: Context, kind: str, ids: Iterable[str]) -> None:
+    """Remove every edge from or to the nodes ``kind``/``ids``: they are being deleted."""
+    unique = list(dict.fromkeys(ids))
+    E = schema.LineageEdge
+    for start in range(0, len(unique), _CHUNK):
+        chunk = unique[start : start + _CHUNK]
+        ctx.session.execute(
+            delete(E).where(
+                or_(
+                    (E.source_kind == kind) & E.source_id.in_(chunk),
+                    (E.target_kind == kind) & E.target_id.in_(chunk),
+                )
+            )
+        )

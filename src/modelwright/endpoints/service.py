@@ -246,7 +246,29 @@ def get_endpoint(ctx: Context, req: m.EndpointRef) -> m.EndpointInfo:
 
 
 def delete_endpoint(ctx: Context, req: m.EndpointRef) -> m.EndpointInfo:
+    """Delete an endpoint with its deployments, routing history and statistics; refused
+    while a rollout on it is under way or a monitor watches it (both would go with it)."""
     row = _for_change(ctx, req.workspace, req.environment, req.endpoint)
+    users = [
+        f"rollout {r.id} ({r.status})"
+        for r in ctx.session.scalars(
+            select(schema.Rollout).where(
+                schema.Rollout.endpoint_id == row.id,
+                schema.Rollout.status.in_(("running", "paused")),
+            )
+        )
+    ] + [
+        f"monitor '{name}'"
+        for name in ctx.session.scalars(
+            select(schema.Monitor.name).where(schema.Monitor.endpoint_id == row.id)
+        )
+    ]
+    if users:
+        raise Conflict(
+            f"endpoint '{row.name}' is in use, so it cannot be deleted: {'; '.join(users)}; "
+            "abort the rollout or delete the monitor first",
+            details={"endpoint": row.name, "used_by": users},
+        )
     info = _info(row)
     _record(ctx, row, "endpoint.delete", before=_state(row))
     ctx.session.delete(row)

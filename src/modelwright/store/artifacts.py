@@ -18,9 +18,13 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+import re
+import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, Protocol, runtime_checkable
 
@@ -49,6 +53,7 @@ __all__ = [
     "ByteSource",
     "FsspecArtifactStore",
     "Readable",
+    "StoredObject",
     "location_of",
     "open_artifact_store",
     "register_artifact_store",
@@ -67,6 +72,7 @@ _STORAGE_ERRNOS = {
 }
 # Existence checks asked of an object store one after the other; more are overlapped.
 _EXISTS_BATCH = 64
+_DIGEST = re.compile(r"[0-9a-f]{64}")
 _PROBLEMS = {
     "full": "no space is left on its disk",
     "read-only": "it is read-only",
@@ -171,6 +177,15 @@ class ArtifactStore(Protocol):
     def url_for(self, digest: str) -> str:
         """A URL of the object for fsspec-aware tools (``file://…``, ``s3://…``)."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class StoredObject:
+    """An object as listed: its digest, size and when it was last written (epoch seconds)."""
+
+    digest: str
+    size: int
+    modified: float
 
 
 class _Writer(Protocol):
@@ -312,12 +327,46 @@ class FsspecArtifactStore:
     def url_for(self, digest: str) -> str:
         return str(self.fs.unstrip_protocol(self._key(digest)))
 
+    def list_objects(self) -> Iterator[StoredObject]:
+        """Every object of the store, with its size and last write (what garbage collection
+        sweeps): the staging area and anything not named by a digest are left out."""
+        base = f"{self.root}/objects/sha256"
+        try:
+            found = self.fs.find(base, detail=True)
+        except FileNotFoundError:
+            return
+        prefix = len(self.fs._strip_protocol(base)) + 1
+        for path, info in found.items():
+            fan, _, rest = str(path)[prefix:].partition("/")
+            digest = fan + rest
+            if len(fan) != 2 or not _DIGEST.fullmatch(digest) or info.get("type") != "file":
+                continue
+            yield StoredObject(digest, int(info.get("size") or 0), _modified(info))
+
     def path_for(self, digest: str) -> str:
         """The object's path on ``self.fs``, for tools that work on the filesystem directly."""
         return self._key(digest)
 
     def _key(self, digest: str) -> str:
         return object_key(self.root, check_digest(digest))
+
+
+def _modified(info: dict[str, Any]) -> float:
+    """When an object was last written, from what fsspec's filesystems report: ``mtime``
+    (local, memory), ``LastModified`` (S3), ``last_modified`` (Azure), ``updated`` (GCS)."""
+    for key in ("mtime", "LastModified", "last_modified", "updated", "created"):
+        value = info.get(key)
+        if isinstance(value, int | float):
+            return float(value)
+        if isinstance(value, datetime):
+            return (value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp()
+        if isinstance(value, str) and value:
+            try:
+                return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+            except ValueError:
+                continue
+    # Unknown: as if written now, so that garbage collection never takes it as old.
+    return time.time()
 
 
 @runtime_checkable

@@ -182,6 +182,10 @@ class Experiment(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column()
     created_by: Mapped[str] = mapped_column(String(NAME))
+    # Soft deletion (revision 0020): hidden from listings, restorable, removed for good on
+    # request once older than the retention.
+    deleted_at: Mapped[datetime | None] = mapped_column(index=True)
+    deleted_by: Mapped[str | None] = mapped_column(String(NAME))
 
     workspace: Mapped[Workspace] = relationship()
 
@@ -208,6 +212,9 @@ class Run(Base):
     # The last sign of life of its process (a start, a batch, a heartbeat; revision 0009): a
     # running run without one for long enough is shown as lost.
     heartbeat_at: Mapped[datetime | None] = mapped_column()
+    # Soft deletion (revision 0020), as for experiments.
+    deleted_at: Mapped[datetime | None] = mapped_column(index=True)
+    deleted_by: Mapped[str | None] = mapped_column(String(NAME))
 
     experiment: Mapped[Experiment] = relationship()
     environment: Mapped[Environment] = relationship()

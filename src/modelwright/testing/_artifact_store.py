@@ -282,6 +282,24 @@ def check_delete(run: _Run) -> None:
     _expect(store.get_bytes(digest) == data, "put after delete did not store the bytes again")
 
 
+def check_list_objects(run: _Run) -> None:
+    """Optional (what ``modelwright gc`` sweeps): a store with ``list_objects`` lists each
+    object it holds, with its size and a time of last write, and no more once deleted."""
+    lister = getattr(run.store, "list_objects", None)
+    if lister is None:
+        return
+    store = run.store
+    put = {store.put_bytes(os.urandom(1_000 + i)): 1_000 + i for i in range(3)}
+    listed = {o.digest: o for o in lister()}
+    for digest, size in put.items():
+        _expect(digest in listed, f"list_objects() lacks a stored object {digest}")
+        _expect(listed[digest].size == size, f"list_objects() gives {digest} a wrong size")
+        _expect(listed[digest].modified > 0, f"list_objects() gives {digest} no time of write")
+    gone = next(iter(put))
+    store.delete(gone)
+    _expect(all(o.digest != gone for o in lister()), "list_objects() lists a deleted object")
+
+
 def check_get_file_is_atomic(run: _Run) -> None:
     store, data = run.store, os.urandom(50_001)
     folder = run.scratch("get-file")
@@ -339,6 +357,7 @@ ARTIFACT_STORE_CHECKS: dict[str, Callable[[_Run], None]] = {
     "large_streamed_file": check_large_streamed_file,
     "concurrent_puts": check_concurrent_puts,
     "delete": check_delete,
+    "list_objects": check_list_objects,
     "get_file_is_atomic": check_get_file_is_atomic,
     "corruption_detected": check_corruption_detected,
 }
@@ -359,7 +378,9 @@ def check_artifact_store(
 
     ``corrupt(digest)`` must damage the stored bytes of that object in place (the kit cannot
     know how for an arbitrary backend); without it the corruption check is skipped and left
-    out of the returned list. ``checks`` picks names from ``ARTIFACT_STORE_CHECKS``.
+    out of the returned list, as is the listing check for a store without ``list_objects``
+    (which garbage collection then leaves alone). ``checks`` picks names from
+    ``ARTIFACT_STORE_CHECKS``.
     ``large_size`` should exceed the backend's multipart threshold so that path is covered.
     """
     names = list(ARTIFACT_STORE_CHECKS) if checks is None else checks
@@ -371,6 +392,8 @@ def check_artifact_store(
         for name in names:
             if name == "corruption_detected" and corrupt is None:
                 continue
+            if name == "list_objects" and not hasattr(store, "list_objects"):
+                continue  # optional: garbage collection leaves such a store alone
             run = _Run(store, Path(tmp) / name, corrupt, large_size, threads)
             run.tmp.mkdir()
             _run_one(name, run)

@@ -123,6 +123,11 @@ def writable_run(ctx: Context, run_id: str) -> schema.Run:
     run = readable_run(ctx, run_id)
     ws, env = run_scope(run)
     ctx.require(Action.PIPELINE_RUN, ws, env)
+    if run.deleted_at is not None:
+        raise Conflict(
+            f"run '{run_id}' is deleted: nothing more can be logged to it",
+            details={"run_id": run_id, "deleted_at": run.deleted_at.isoformat()},
+        )
     if run.status != "running":
         raise Conflict(
             f"run '{run_id}' is {run.status}: nothing more can be logged to it",

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import cast
+from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import ColumnElement, Table, func, select
 
 from modelwright.core.actions import Action
 from modelwright.core.context import Context, utcnow
@@ -15,7 +16,7 @@ from modelwright.core.lookup import (
 )
 from modelwright.core.models import from_row
 from modelwright.core.pages import Page
-from modelwright.errors import AlreadyExists
+from modelwright.errors import AlreadyExists, Conflict
 from modelwright.store import schema
 from modelwright.store.db import insert_one_missing
 from modelwright.tracking import models as m
@@ -24,6 +25,7 @@ __all__ = [
     "create_experiment",
     "experiment_info",
     "experiment_row",
+    "in_view",
     "list_experiments",
 ]
 
@@ -34,20 +36,34 @@ def list_experiments(ctx: Context, req: m.ListExperiments) -> Page[m.ExperimentI
     ws = visible_workspace(ctx, req.workspace)
     rows, token = keyset_page(
         ctx.session,
-        select(schema.Experiment).where(schema.Experiment.workspace_id == ws.id),
+        select(schema.Experiment).where(
+            schema.Experiment.workspace_id == ws.id,
+            *in_view(schema.Experiment.deleted_at, req.view_type),
+        ),
         [Key(schema.Experiment.name)],
         req,
         scope="experiments",
     )
-    counts = dict(
-        ctx.session.execute(
-            select(schema.Run.experiment_id, func.count())
+    # The runs shown with each experiment: its live runs, or those deleted with it.
+    counts: dict[tuple[int, datetime | None], int] = {
+        (exp_id, deleted_at): n
+        for exp_id, deleted_at, n in ctx.session.execute(
+            select(schema.Run.experiment_id, schema.Run.deleted_at, func.count())
             .where(schema.Run.experiment_id.in_([e.id for e in rows]))
-            .group_by(schema.Run.experiment_id)
-        ).all()
-    )
-    items = [experiment_info(e, ws.name, runs=counts.get(e.id, 0)) for e in rows]
+            .group_by(schema.Run.experiment_id, schema.Run.deleted_at)
+        )
+    }
+    items = [experiment_info(e, ws.name, runs=counts.get((e.id, e.deleted_at), 0)) for e in rows]
     return Page(items=items, next_page_token=token)
+
+
+def in_view(deleted_at: Any, view_type: m.ViewType) -> list[ColumnElement[bool]]:
+    """The conditions on a ``deleted_at`` column that keep the rows a view shows."""
+    if view_type == "active_only":
+        return [deleted_at.is_(None)]
+    if view_type == "deleted_only":
+        return [deleted_at.is_not(None)]
+    return []
 
 
 def experiment_info(e: schema.Experiment, workspace: str, *, runs: int) -> m.ExperimentInfo:
@@ -97,6 +113,12 @@ def experiment_row(ctx: Context, ws: schema.Workspace, name: str) -> schema.Expe
     )
     exp = ctx.session.scalar(named)
     if exp is not None:
+        if exp.deleted_at is not None:
+            raise Conflict(
+                f"experiment '{name}' of workspace '{ws.name}' is deleted: restore it to start "
+                "runs in it",
+                details={"experiment": name, "workspace": ws.name},
+            )
         return exp
     created = insert_one_missing(
         ctx.session,

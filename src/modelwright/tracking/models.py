@@ -27,8 +27,12 @@ __all__ = [
     "MIN_RUN_PREFIX",
     "ArtifactFile",
     "CompareRuns",
+    "DeleteExperiment",
+    "DeleteRun",
+    "Deletion",
     "EndRun",
     "ExperimentInfo",
+    "ExperimentRef",
     "Key",
     "ListExperiments",
     "LogArtifacts",
@@ -46,6 +50,7 @@ __all__ = [
     "RunStatus",
     "SearchRuns",
     "StartRun",
+    "ViewType",
 ]
 
 MAX_KEY = 250
@@ -55,6 +60,10 @@ _RUN_ID = re.compile(r"[0-9a-f]{32}")
 # Where a run is named, a prefix this long or longer names it when no other run shares it.
 MIN_RUN_PREFIX = 8
 _RUN_REF = re.compile(rf"[0-9a-f]{{{MIN_RUN_PREFIX},32}}")
+
+# Which of the runs or experiments a listing shows, as MLflow's ``ViewType`` says it.
+ViewType = Literal["active_only", "deleted_only", "all"]
+_VIEW_TYPE = "active_only: not deleted (the default); deleted_only: deleted ones; all: both."
 
 # "lost" is never stored: it is how a running run whose heartbeats stopped is shown.
 RunStatus = Literal["running", "lost", "finished", "failed", "killed"]
@@ -243,10 +252,47 @@ class ExperimentInfo(BaseModel):
     created_at: datetime
     created_by: str
     runs: int
+    deleted_at: datetime | None = Field(
+        default=None, description="When it was deleted (restorable until deleted permanently)."
+    )
 
 
 class ListExperiments(PageParams, Request):
     workspace: Name
+    view_type: ViewType = Field(default="active_only", description=_VIEW_TYPE)
+
+
+class ExperimentRef(Request):
+    workspace: Name
+    name: Name
+
+
+class DeleteExperiment(ExperimentRef):
+    permanent: bool = Field(
+        default=False,
+        description="Remove it and its runs for good; only once deleted for the retention.",
+    )
+
+
+class DeleteRun(Request):
+    run_id: RunId
+    permanent: bool = Field(
+        default=False,
+        description="Remove the run for good; only once deleted for the retention.",
+    )
+
+
+class Deletion(BaseModel):
+    """What a deletion did: soft (restorable) or permanent (rows removed; the objects they
+    named are freed by garbage collection)."""
+
+    target: str
+    permanent: bool
+    runs: list[str] = Field(description="The runs deleted with it (itself included).")
+    deleted_at: datetime | None = Field(description="When it was (soft-)deleted.")
+    permanent_after: datetime | None = Field(
+        default=None, description="When it may be deleted permanently (soft deletion only)."
+    )
 
 
 # Keys of one kind a runs table offers to show.
@@ -295,6 +341,9 @@ class RunInfo(Compact):
     metrics: dict[str, float] = Field(
         default_factory=dict, description="The latest value of each metric."
     )
+    deleted_at: datetime | None = Field(
+        default=None, description="When it was deleted (restorable until deleted permanently)."
+    )
 
 
 class RunDetail(RunInfo):
@@ -326,6 +375,7 @@ class SearchRuns(Request):
     include_children: bool = Field(
         default=True, description="Also return child runs (e.g. pipeline nodes)."
     )
+    view_type: ViewType = Field(default="active_only", description=_VIEW_TYPE)
     columns: list[Annotated[str, Field(max_length=MAX_KEY + 20)]] | None = Field(
         default=None,
         max_length=1000,

@@ -43,7 +43,12 @@ from modelwright.tracking._lookup import (
     run_scope,
     writable_run,
 )
-from modelwright.tracking.experiments import create_experiment, experiment_row, list_experiments
+from modelwright.tracking.experiments import (
+    create_experiment,
+    experiment_row,
+    in_view,
+    list_experiments,
+)
 from modelwright.tracking.params import check_unchanged
 from modelwright.tracking.search import (
     apply_filter,
@@ -391,6 +396,7 @@ def search_runs(ctx: Context, req: m.SearchRuns) -> Page[m.RunInfo]:
         q = q.where(schema.Run.environment_id == env.id)
     if not req.include_children:
         q = q.where(schema.Run.parent_id.is_(None))
+    q = q.where(*in_view(schema.Run.deleted_at, req.view_type))
     cutoff = lost_before(ctx)
     q = apply_filter(q, clauses, lost_before=cutoff)
     q, keys = order_keys(q, req.order_by, lost_before=cutoff)

@@ -1,0 +1,1 @@
+"""Garbage collection: reclaiming the stores' objects that no live record names."""
