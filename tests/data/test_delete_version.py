@@ -107,3 +107,15 @@ def test_deleting_a_version_is_permission_checked_and_audited(
     [event] = client.audit_events(action="dataset_version.delete")
     assert (event.principal, event.target) == ("sam", "dataset/ml/dev/customers@v1")
     assert event.before is not None and event.before["digest"] == deleted.digest
+
+
+def test_a_deleted_versions_number_is_never_given_again(client: Client, ws: str) -> None:
+    client.register_dataset("customers", _frame(10), **WHERE)
+    client.register_dataset("customers", _frame(12), **WHERE)
+    client.delete_dataset_version("customers@v2", **WHERE)
+    # The very data of the deleted version: a new version, under a new number.
+    again = client.register_dataset("customers", _frame(12), **WHERE)
+    assert again.version == 3
+    assert [v.version for v in client.get_dataset("customers", **WHERE).history] == [1, 3]
+    with pytest.raises(NotFound, match="has no version v2"):
+        client.get_dataset_version("customers@v2", **WHERE)

@@ -76,3 +76,17 @@ def test_deleting_a_version_is_permission_checked_and_audited(
     [event] = client.audit_events(action="model_version.delete")
     assert (event.principal, event.target, event.environment) == ("sam", "model/ml/churn/1", "dev")
     assert event.before is not None and event.before["digest"] == deleted.digest
+
+
+def test_a_deleted_versions_number_is_never_given_again(client: Client, ws: str, frame) -> None:
+    with client.start_run("churn", workspace=ws) as run:
+        run.log_model(Doubler(), "churn", input_example=frame[:3])
+        run.log_model(Doubler(), "churn", input_example=frame[:4])
+    client.delete_model_version("churn", 2, workspace=ws)
+    with client.start_run("churn", workspace=ws) as run:
+        # The very artifact of the deleted version: a new version, under a new number.
+        again = run.log_model(Doubler(), "churn", input_example=frame[:4])
+    assert again.version == 3
+    assert [v.version for v in client.model_versions("churn", workspace=ws)] == [1, 3]
+    with pytest.raises(NotFound, match="version 2 of model 'churn' not found"):
+        client.get_model_version("models:/churn/2", workspace=ws)

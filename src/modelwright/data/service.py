@@ -153,9 +153,12 @@ def _register(
         from modelwright.data.describe import describe  # pandas/pyarrow only when profiling
 
         columns, profile = describe(store, req.kind, req.format, req.digest, entries)
+    # Never a deleted version's number: `name@v3` names one version for good.
+    number = max(latest.version if latest else 0, dataset.last_version) + 1
+    dataset.last_version = number
     row = schema.DatasetVersion(
         dataset=dataset,
-        version=(latest.version if latest else 0) + 1,
+        version=number,
         digest=req.digest,
         datastore=datastore,
         kind=req.kind,

@@ -5,13 +5,14 @@ and have checked permissions."""
 
 from __future__ import annotations
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 
 from modelwright.core.actions import Action
 from modelwright.core.context import Context, utcnow
 from modelwright.core.lineage import add_edges
 from modelwright.endpoints.service import endpoint_row
 from modelwright.errors import Conflict
+from modelwright.registry._lookup import next_version
 from modelwright.rollouts import models as rm
 from modelwright.rollouts.service import start_rollout
 from modelwright.store import schema
@@ -52,14 +53,7 @@ def copy_for(ctx: Context, row: schema.Promotion) -> schema.ModelVersion:
         )
         ctx.session.add(model)
         ctx.session.flush()
-    number = (
-        ctx.session.scalar(
-            select(func.max(schema.ModelVersion.version)).where(
-                schema.ModelVersion.model_id == model.id
-            )
-        )
-        or 0
-    ) + 1
+    number = next_version(ctx, model)
     copy = schema.ModelVersion(
         model_id=model.id,
         version=number,

@@ -22,6 +22,7 @@ __all__ = [
     "env_names",
     "find_model",
     "model_info",
+    "next_version",
     "readable_env_ids",
     "readable_model",
     "readable_version",
@@ -73,6 +74,18 @@ def available_in(ctx: Context, version_ids: list[int]) -> dict[int, list[int]]:
     return out
 
 
+def next_version(ctx: Context, model: schema.RegisteredModel) -> int:
+    """The number of the model's next version, taken: never a deleted version's number, so
+    that ``models:/name/3`` names one version for good."""
+    latest = ctx.session.scalar(
+        select(func.max(schema.ModelVersion.version)).where(
+            schema.ModelVersion.model_id == model.id
+        )
+    )
+    model.last_version = max(latest or 0, model.last_version) + 1
+    return model.last_version
+
+
 def version_row(ctx: Context, model: schema.RegisteredModel, number: int) -> schema.ModelVersion:
     row = ctx.session.scalar(
         select(schema.ModelVersion).where(
@@ -85,7 +98,7 @@ def version_row(ctx: Context, model: schema.RegisteredModel, number: int) -> sch
                 schema.ModelVersion.model_id == model.id
             )
         )
-        has = f"versions 1..{latest}" if latest else "no versions"
+        has = f"versions up to {latest}" if latest else "no versions"
         raise NotFound(
             f"version {number} of model '{model.name}' not found (it has {has})",
             details={"model": model.name, "version": number},

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from modelwright.core.actions import Action
 from modelwright.core.context import Context, utcnow
@@ -18,6 +18,7 @@ from modelwright.registry._lookup import (
     env_names,
     find_model,
     model_info,
+    next_version,
     readable_env_ids,
     readable_model,
     readable_version,
@@ -95,15 +96,11 @@ def register_version(ctx: Context, req: m.RegisterVersion) -> m.ModelVersionInfo
         if same is not None:
             # Content-addressed: the same artifact is the same version.
             return version_infos(ctx, model, [same])[0]
-    latest = ctx.session.scalar(
-        select(func.max(schema.ModelVersion.version)).where(
-            schema.ModelVersion.model_id == model.id
-        )
-    )
+    number = next_version(ctx, model)
     now = utcnow()
     row = schema.ModelVersion(
         model=model,
-        version=(latest or 0) + 1,
+        version=number,
         digest=req.manifest,
         flavor=manifest.flavor,
         signature=None if manifest.signature is None else manifest.signature.model_dump(),

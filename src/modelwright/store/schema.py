@@ -284,6 +284,8 @@ class Dataset(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column()
     created_by: Mapped[str] = mapped_column(String(NAME))
+    # The highest version number ever given: a deleted version's number is never reused.
+    last_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     environment: Mapped[Environment] = relationship()
     versions: Mapped[list[DatasetVersion]] = relationship(
@@ -347,6 +349,8 @@ class RegisteredModel(Base):
     tags: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column()
     created_by: Mapped[str] = mapped_column(String(NAME))
+    # The highest version number ever given: a deleted version's number is never reused.
+    last_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     workspace: Mapped[Workspace] = relationship()
     versions: Mapped[list[ModelVersion]] = relationship(
