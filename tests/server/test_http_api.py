@@ -100,7 +100,8 @@ def test_every_error_status_has_the_same_json_body(
     )
     assert forbidden["details"]["principal"] == "bob"
     missing = _error(http.get(f"{V1}/workspaces/nope"), 404, "not_found")
-    assert missing["details"] == {"workspace": "nope"}
+    # The error lists the workspaces the caller can see.
+    assert missing["details"] == {"workspace": "nope", "visible": ["w"]}
     _error(http.post(f"{V1}/workspaces", json={"name": "w"}), 409, "already_exists")
     _error(
         http.post(
