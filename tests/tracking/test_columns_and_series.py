@@ -10,6 +10,7 @@ from tests.conftest import Connector
 
 from modelwright.client import Client
 from modelwright.errors import InvalidInput, NotFound
+from modelwright.tracking import series as series_module
 
 
 @pytest.fixture
@@ -125,3 +126,47 @@ def test_the_chart_of_a_running_run_follows_its_points_and_an_ended_one_stays(
     for _ in range(2):  # read, then kept: the same answer
         ended = client.metric_history(run.id, "m", max_points=10)
         assert (ended.steps, ended.values, ended.total) == (grown.steps, grown.values, 101)
+
+
+def test_a_long_series_of_an_ended_run_is_charted_from_its_outline(
+    client: Client, ws: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Smaller than in use, so that a test writes few points: outlines from 500 points, of 200.
+    monkeypatch.setattr(series_module, "OUTLINE_FROM", 500)
+    monkeypatch.setattr(series_module, "OUTLINE_POINTS", 200)
+    ended = client.start_run("exp", workspace=ws, snapshot=False)
+    killed = client.start_run("exp", workspace=ws, snapshot=False)
+    for run in (ended, killed):
+        points = []
+        for step in range(3000):
+            value = math.sin(step / 100)
+            if step == 1234:
+                value = 50.0
+            if step == 2500:
+                value = -50.0
+            if 300 <= step < 600:
+                value = math.nan
+            points.append(("wave", value, step, 1_000 + step))
+        client.log_batch(run.id, metrics=points)
+        client.log_batch(run.id, metrics=[("short", 1.0, 0, 1)])
+    ended.end()
+    client.kill_run(killed.id)
+
+    # From here a chart of a long series must not read every point again.
+    def every_point(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the series was thinned from every point")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(series_module, "_thinned", every_point)
+        for run in (ended, killed):
+            thin = client.metric_history(run.id, "wave", max_points=40)
+            assert thin.total == 3000 and len(thin.steps) <= 40
+            assert (
+                thin.steps == sorted(set(thin.steps)) and 0 <= thin.steps[0] < thin.steps[-1] < 3000
+            )
+            # Extremes survive thinning twice.
+            assert 50.0 in thin.values and -50.0 in thin.values
+            assert any(math.isnan(v) for v in thin.values)  # a gap stays a gap
+    for run in (ended, killed):
+        # A short series has no outline and reads as before.
+        assert client.metric_history(run.id, "short", max_points=40).values == [1.0]

@@ -251,6 +251,19 @@ class RunMetric(Base):
     timestamp: Mapped[int] = mapped_column(BigInteger)  # milliseconds since the epoch
 
 
+class MetricOutline(Base):
+    """A long series of an ended run, thinned once to ``OUTLINE_POINTS`` (each bucket's
+    lowest and highest point), so that a chart of it reads thousands of points, not millions.
+    ``points`` holds ``steps``, ``values`` (NaN as null) and ``timestamps``."""
+
+    __tablename__ = "run_metric_outlines"
+
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(KEY), primary_key=True)
+    total: Mapped[int] = mapped_column(BigInteger)
+    points: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
 class LatestMetric(Base):
     """The newest point per run and key (highest step, then timestamp): what search filters on."""
 

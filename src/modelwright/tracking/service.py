@@ -57,7 +57,7 @@ from modelwright.tracking.search import (
     parse_columns,
     parse_filter,
 )
-from modelwright.tracking.series import series
+from modelwright.tracking.series import outline, series
 
 # The operations table and other services name runs' and experiments' operations here.
 __all__ = [
@@ -161,6 +161,7 @@ def end_run_row(ctx: Context, run: schema.Run, status: m.RunStatus, error: str) 
     run.ended_at = utcnow()
     run.error = error
     ctx.session.flush()
+    outline(ctx, run.id)  # it takes no more points: its long series are thinned once, now
     ctx.audit(
         "run.end",
         workspace=ws,
@@ -208,6 +209,8 @@ def kill_run(ctx: Context, req: m.RunRef) -> m.RunInfo:
         children += [c.id for c in rows]
         parents = [c.id for c in rows]
     ctx.session.flush()
+    for ended in (run.id, *children):
+        outline(ctx, ended)
     ctx.audit(
         "run.kill",
         workspace=ws,
