@@ -38,7 +38,9 @@ def token(platform: Platform) -> str:
 
 @pytest.fixture
 def http(server: LiveServer, token: str) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {token}"}) as c:
+    # A loaded test machine can take seconds over a first answer: more than httpx's 5 s default.
+    auth = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=server.url, headers=auth, timeout=60) as c:
         yield c
 
 
